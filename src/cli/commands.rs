@@ -1,0 +1,174 @@
+//! Subcommands that call services and print their outcome.
+
+use super::{Context, OperatorsCommand, RedeemArgs, SeedArgs};
+use crate::error::{Error, Result};
+use crate::seed::{self, Plan};
+use crate::store;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+pub async fn migrate(ctx: &Context) -> Result<ExitCode> {
+    let settings = ctx.settings()?;
+    let pool = settings.connect(2).await?;
+    let applied = store::migrate::run(&pool).await?;
+    let (total, _, _) = store::migrate::status(&pool).await?;
+    if applied == 0 {
+        println!(
+            "{}: schema is current ({total} migrations)",
+            settings.target()
+        );
+    } else {
+        println!(
+            "{}: applied {applied} migration(s); {total} in all",
+            settings.target()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn operators(ctx: &Context, cmd: OperatorsCommand) -> Result<ExitCode> {
+    let desk = ctx.desk(2).await?;
+    match cmd {
+        OperatorsCommand::Add { login, roles, name } => {
+            let op = desk
+                .add_operator(&login, name.as_deref().unwrap_or(&login), &roles)
+                .await?;
+            println!(
+                "registered {} ({}) as {}",
+                op.login,
+                op.display_name,
+                op.roles.join(", ")
+            );
+        }
+        OperatorsCommand::SetRoles { login, roles } => {
+            let op = desk.set_operator_roles(&login, &roles, None).await?;
+            println!("{} is now {}", op.login, op.roles.join(", "));
+        }
+        OperatorsCommand::List => {
+            let ops = desk.list_operators().await?;
+            if ops.is_empty() {
+                println!(
+                    "no operators registered; the first one may be added by anyone: partnerdesk operators add LOGIN --role admin"
+                );
+            } else {
+                let w = ops.iter().map(|o| o.login.len()).max().unwrap_or(5).max(5);
+                let n = ops
+                    .iter()
+                    .map(|o| o.display_name.chars().count())
+                    .max()
+                    .unwrap_or(4)
+                    .max(4);
+                println!("{:<w$}  {:<n$}  ROLES", "LOGIN", "NAME");
+                for o in ops {
+                    println!(
+                        "{:<w$}  {:<n$}  {}",
+                        o.login,
+                        o.display_name,
+                        o.roles.join(",")
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
+    let settings = ctx.settings()?;
+    let pool = ctx.pool(4).await?;
+    let (partners, deals) = seed::existing_rows(&pool).await?;
+    if partners + deals > 0 {
+        if !args.reset {
+            println!(
+                "{}: already holds data ({partners} partners, {deals} deals); nothing seeded (use --reset to wipe and seed again)",
+                settings.target()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        seed::reset(&pool, &ctx.operator_login()).await?;
+    }
+    let plan = Plan::for_deals(args.scale.unwrap_or(Plan::DEMO_DEALS));
+    let started = std::time::Instant::now();
+    let bar = if std::io::stderr().is_terminal() {
+        let b = ProgressBar::new(0);
+        b.set_style(
+            ProgressStyle::with_template("{prefix:>14} [{bar:30}] {pos}/{len} {elapsed}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let mut last_phase = String::new();
+    let mut progress = |phase: &str, done: u64, total: u64| {
+        if let Some(b) = &bar {
+            if phase != last_phase {
+                b.set_prefix(phase.to_owned());
+                b.set_length(total);
+            }
+            b.set_position(done);
+        } else if phase != last_phase {
+            eprintln!("seeding {phase} ({total})");
+        }
+        if phase != last_phase {
+            last_phase = phase.to_owned();
+        }
+    };
+    let report = seed::run(&pool, plan, &whoami_login(ctx), &mut progress).await?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    println!(
+        "{}: seeded {} partners, {} members, {} deals, {} redemptions, {} operators in {:.1}s",
+        settings.target(),
+        report.partners,
+        report.members,
+        report.deals,
+        report.redemptions,
+        report.operators,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The OS user, registered as admin by the demo seed.
+fn whoami_login(ctx: &Context) -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| whoami::username().ok())
+        .unwrap_or_else(|| ctx.operator_login())
+}
+
+pub async fn expire(ctx: &Context) -> Result<ExitCode> {
+    let desk = ctx.desk(2).await?;
+    let n = desk.expire_due_deals(chrono::Utc::now()).await?;
+    println!("expired {n} deal{}", if n == 1 { "" } else { "s" });
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn redeem(ctx: &Context, args: RedeemArgs) -> Result<ExitCode> {
+    let desk = ctx.desk(2).await?;
+    match desk.record_redemption(args.deal, args.member).await {
+        Ok(r) => {
+            println!(
+                "redeemed: redemption {} of deal {} by member {} at {}{}",
+                r.id,
+                r.deal_id,
+                r.member_id,
+                r.redeemed_at.format("%Y-%m-%d %H:%M:%S%.3f UTC"),
+                r.coupon_code
+                    .map(|c| format!(" with code {c}"))
+                    .unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(Error::Redemption(refusal)) => {
+            println!("refused: {refusal}");
+            Ok(ExitCode::from(3))
+        }
+        Err(e) => Err(e),
+    }
+}

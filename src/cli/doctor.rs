@@ -1,0 +1,167 @@
+//! `partnerdesk doctor`: each step, its outcome, and what to do about a failure.
+
+use super::Context;
+use crate::error::Result;
+use crate::service::Desk;
+use crate::store;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+struct Report {
+    failed: bool,
+}
+
+impl Report {
+    fn ok(&self, step: &str, detail: impl AsRef<str>) {
+        println!("  ok    {step:<12} {}", detail.as_ref());
+    }
+    fn warn(&self, step: &str, detail: impl AsRef<str>) {
+        println!("  warn  {step:<12} {}", detail.as_ref());
+    }
+    fn fail(&mut self, step: &str, detail: impl AsRef<str>) {
+        self.failed = true;
+        println!("  FAIL  {step:<12} {}", detail.as_ref());
+    }
+}
+
+pub async fn run(ctx: &Context) -> Result<ExitCode> {
+    let mut r = Report { failed: false };
+    println!("partnerdesk {} doctor", env!("CARGO_PKG_VERSION"));
+    r.ok(
+        "config",
+        if ctx.config_path.exists() {
+            format!("{}", ctx.config_path.display())
+        } else {
+            format!("{} (none; defaults in use)", ctx.config_path.display())
+        },
+    );
+    r.ok("logs", ctx.dirs.log_dir().display().to_string());
+
+    let pool = match ctx.settings() {
+        Err(e) => {
+            r.fail("connection", e.to_string());
+            None
+        }
+        Ok(settings) => match settings.connect(2).await {
+            Ok(pool) => {
+                r.ok(
+                    "connection",
+                    format!("{} (from {})", settings.target(), settings.source),
+                );
+                Some(pool)
+            }
+            Err(e) => {
+                r.fail("connection", e.to_string());
+                None
+            }
+        },
+    };
+
+    if let Some(pool) = &pool {
+        match sqlx::query_scalar::<_, String>("SELECT current_setting('server_version')")
+            .fetch_one(pool)
+            .await
+        {
+            Ok(v) => {
+                let major: u32 = v
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or(0);
+                if major >= 13 {
+                    r.ok("server", format!("PostgreSQL {v}"));
+                } else {
+                    r.fail(
+                        "server",
+                        format!("PostgreSQL {v}; partnerdesk needs 13 or newer"),
+                    );
+                }
+            }
+            Err(e) => r.fail("server", crate::error::DbError::from(e).to_string()),
+        }
+        let mut schema_ok = false;
+        match store::migrate::status(pool).await {
+            Ok((n, _, unknown)) if !unknown.is_empty() => r.fail(
+                "migrations",
+                format!("{n} applied, but the database also has {unknown:?} which this binary does not know; upgrade partnerdesk"),
+            ),
+            Ok((n, pending, _)) if pending.is_empty() => {
+                schema_ok = true;
+                r.ok("migrations", format!("current ({n} applied)"));
+            }
+            Ok((n, pending, _)) => r.fail(
+                "migrations",
+                format!("{n} applied, {} pending; run: partnerdesk migrate", pending.len()),
+            ),
+            Err(e) => r.fail("migrations", e.to_string()),
+        }
+        let login = ctx.operator_login();
+        if schema_ok {
+            match Desk::for_operator(pool.clone(), &login, ctx.global.read_only).await {
+                Ok(desk) if desk.actor().registered => {
+                    let a = desk.actor();
+                    r.ok("operator", format!("{} ({}) as {}{}", a.login, a.display_name, a.roles_text(),
+                        if a.read_only { ", read-only" } else { "" }));
+                }
+                Ok(_) => r.warn(
+                    "operator",
+                    format!("{login} is not registered: the console opens read-only; an admin can run: partnerdesk operators add {login} --role curator"),
+                ),
+                Err(e) => r.fail("operator", e.to_string()),
+            }
+        } else {
+            r.warn(
+                "operator",
+                format!("{login}: not checked until the schema is current"),
+            );
+        }
+    } else {
+        r.warn("server", "skipped: no connection");
+    }
+
+    let colours = colour_support();
+    if std::io::stdout().is_terminal() {
+        match crossterm::terminal::size() {
+            Ok((w, h)) if w >= 80 && h >= 24 => r.ok("terminal", format!("{w}×{h}, {colours}")),
+            Ok((w, h)) => r.warn(
+                "terminal",
+                format!("{w}×{h} is below 80×24; the console needs at least that, {colours}"),
+            ),
+            Err(e) => r.warn("terminal", format!("size unknown ({e}), {colours}")),
+        }
+    } else {
+        r.warn(
+            "terminal",
+            format!("standard output is not a terminal; {colours}"),
+        );
+    }
+
+    if r.failed {
+        println!("some checks failed");
+        Ok(ExitCode::FAILURE)
+    } else {
+        println!("all checks passed");
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// What colours the terminal offers, as far as the environment says.
+pub fn colour_support() -> String {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return "no colour (NO_COLOR is set)".into();
+    }
+    let term = std::env::var("TERM").unwrap_or_default();
+    let colorterm = std::env::var("COLORTERM").unwrap_or_default();
+    if colorterm.contains("truecolor") || colorterm.contains("24bit") {
+        "24-bit colour".into()
+    } else if term.contains("256color") {
+        "256 colours".into()
+    } else if term.is_empty() || term == "dumb" {
+        format!(
+            "TERM={}: no colour",
+            if term.is_empty() { "(unset)" } else { &term }
+        )
+    } else {
+        "16 colours".into()
+    }
+}

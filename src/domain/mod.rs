@@ -1,0 +1,16 @@
+//! The domain layer: types, validation rules, state machines and permissions.
+//!
+//! Plain Rust: no terminal, no database, no network. Everything here is pure and
+//! unit-testable; the store and the services build on it.
+
+pub mod deal;
+pub mod member;
+pub mod operator;
+pub mod partner;
+pub mod validation;
+
+pub use deal::{AudienceScope, DealDraft, DealKind, DealState, StateTrigger, ValidDeal};
+pub use member::{Member, MemberRole};
+pub use operator::{Permission, Role};
+pub use partner::{PartnerDraft, ValidPartner, VerificationState, normalize_domain};
+pub use validation::{FieldError, ValidationErrors};

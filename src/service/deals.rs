@@ -1,0 +1,343 @@
+//! Deals: author, edit, change state, and the expiry job (SPEC §1.4).
+
+use super::{Actor, Desk, audit, check_version};
+use crate::domain::{
+    DealDraft, DealState, Permission, StateTrigger, ValidDeal, ValidationErrors, VerificationState,
+};
+use crate::error::{Error, Result};
+use crate::store::{self, deals::Deal, outbox, partners::Partner};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::PgConnection;
+
+/// How many expired deals one job transaction handles.
+const EXPIRY_BATCH: i64 = 500;
+
+impl Desk {
+    pub async fn create_deal(&self, draft: &DealDraft) -> Result<Deal> {
+        self.actor().require(Permission::ManageDeals)?;
+        let valid = draft.validate()?;
+        let mut tx = self.pool().begin().await?;
+        let partner = existing_partner(&mut tx, valid.partner_id).await?;
+        if valid.state == DealState::Active {
+            kyc_gate(&partner)?;
+            window_open(&valid, Utc::now())?;
+        }
+        let deal = store::deals::insert(&mut tx, &valid, &self.actor().login).await?;
+        if let Some(code) = &deal.coupon_code {
+            store::deals::record_code(&mut tx, deal.id, code, &self.actor().login).await?;
+        }
+        if deal.state == DealState::Active {
+            store::deals::index_for_search(&mut tx, deal.id).await?;
+        }
+        audit::<(), _>(
+            &mut tx,
+            self.actor(),
+            "deal.create",
+            "deal",
+            deal.id,
+            None,
+            Some(&deal),
+            None,
+        )
+        .await?;
+        outbox::publish(
+            &mut tx,
+            "deal.created",
+            "deal",
+            deal.id,
+            json!({ "deal": deal }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(deal)
+    }
+
+    /// Saves an edit made on `expected_version`. The state is changed only by
+    /// [`Desk::change_deal_state`]; a draft's `state` must be empty or the current one.
+    pub async fn update_deal(
+        &self,
+        id: i64,
+        expected_version: i32,
+        draft: &DealDraft,
+    ) -> Result<Deal> {
+        self.actor().require(Permission::ManageDeals)?;
+        let mut tx = self.pool().begin().await?;
+        let before = lock(&mut tx, id).await?;
+        check_version(
+            "deal",
+            id,
+            Some(expected_version),
+            before.version,
+            &before.updated_by,
+            before.updated_at,
+        )?;
+        let mut draft = draft.clone();
+        let asked_state = draft.state.take().filter(|s| !s.trim().is_empty());
+        let mut valid = match draft.validate() {
+            Ok(v) => v,
+            Err(mut e) => {
+                edit_rules(&before, None, asked_state.as_deref(), &mut e);
+                return Err(e.into());
+            }
+        };
+        let mut e = ValidationErrors::new();
+        edit_rules(&before, Some(&valid), asked_state.as_deref(), &mut e);
+        e.into_result(())?;
+        valid.state = before.state;
+        if valid.partner_id != before.partner_id {
+            existing_partner(&mut tx, valid.partner_id).await?;
+        }
+        let after = store::deals::update(&mut tx, id, &valid, &self.actor().login).await?;
+        if let Some(code) = &after.coupon_code
+            && before.coupon_code.as_ref() != Some(code)
+        {
+            store::deals::record_code(&mut tx, id, code, &self.actor().login).await?;
+        }
+        if after.state == DealState::Active {
+            store::deals::index_for_search(&mut tx, id).await?;
+        }
+        audit(
+            &mut tx,
+            self.actor(),
+            "deal.update",
+            "deal",
+            id,
+            Some(&before),
+            Some(&after),
+            None,
+        )
+        .await?;
+        outbox::publish(
+            &mut tx,
+            "deal.updated",
+            "deal",
+            id,
+            json!({ "deal": after }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Moves a deal through its state machine, as an operator.
+    pub async fn change_deal_state(
+        &self,
+        id: i64,
+        expected_version: Option<i32>,
+        to: DealState,
+        reason: Option<&str>,
+    ) -> Result<Deal> {
+        self.actor().require(Permission::ManageDeals)?;
+        let mut tx = self.pool().begin().await?;
+        let before = lock(&mut tx, id).await?;
+        check_version(
+            "deal",
+            id,
+            expected_version,
+            before.version,
+            &before.updated_by,
+            before.updated_at,
+        )?;
+        let refuse = |reason: String| Error::InvalidTransition {
+            entity: "deal",
+            id: id.to_string(),
+            from: before.state.to_string(),
+            to: to.to_string(),
+            reason,
+        };
+        before
+            .state
+            .check_transition(to, StateTrigger::Operator)
+            .map_err(refuse)?;
+        if to == DealState::Active {
+            let partner = store::partners::get_for_share(&mut tx, before.partner_id)
+                .await?
+                .ok_or_else(|| Error::not_found("partner", before.partner_id))?;
+            kyc_gate(&partner)?;
+            if before.valid_until <= Utc::now() {
+                return Err(refuse(format!(
+                    "its window ended at {}; extend valid_until first",
+                    before.valid_until.format("%Y-%m-%d %H:%M UTC")
+                )));
+            }
+        }
+        let after = apply_state(&mut tx, self.actor(), &before, to, reason).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The expiry job: every active deal whose `valid_until` has passed becomes expired, as
+    /// the system actor. Idempotent; two jobs at once never expire a deal twice. Returns the
+    /// number of deals expired by this run.
+    pub async fn expire_due_deals(&self, now: DateTime<Utc>) -> Result<u64> {
+        let system = Actor::system();
+        let mut total = 0u64;
+        loop {
+            let mut tx = self.pool().begin().await?;
+            let due = store::deals::due_for_expiry(&mut tx, now, EXPIRY_BATCH).await?;
+            if due.is_empty() {
+                break;
+            }
+            for before in &due {
+                apply_state(
+                    &mut tx,
+                    &system,
+                    before,
+                    DealState::Expired,
+                    Some("valid_until passed"),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            total += due.len() as u64;
+            if (due.len() as i64) < EXPIRY_BATCH {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    pub async fn get_deal(&self, id: i64) -> Result<Deal> {
+        let mut conn = self.pool().acquire().await?;
+        store::deals::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("deal", id))
+    }
+
+    pub async fn deal_code_history(&self, id: i64) -> Result<Vec<store::deals::CouponCodeChange>> {
+        let mut conn = self.pool().acquire().await?;
+        Ok(store::deals::code_history(&mut conn, id).await?)
+    }
+}
+
+/// Applies an allowed state change inside the caller's transaction: the row, the search
+/// document, the audit row and the outbox event.
+pub(crate) async fn apply_state(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    before: &Deal,
+    to: DealState,
+    reason: Option<&str>,
+) -> Result<Deal> {
+    let after = store::deals::set_state(conn, before.id, to, &actor.login).await?;
+    if to == DealState::Active {
+        store::deals::index_for_search(conn, before.id).await?;
+    } else {
+        store::deals::remove_from_search(conn, before.id).await?;
+    }
+    let action = format!("deal.{}", verb(to));
+    audit(
+        conn,
+        actor,
+        &action,
+        "deal",
+        before.id,
+        Some(before),
+        Some(&after),
+        reason,
+    )
+    .await?;
+    outbox::publish(
+        conn,
+        "deal.state_changed",
+        "deal",
+        before.id,
+        json!({ "from": before.state, "to": to, "by": actor.login, "reason": reason }),
+    )
+    .await?;
+    Ok(after)
+}
+
+fn verb(to: DealState) -> &'static str {
+    match to {
+        DealState::Active => "activate",
+        DealState::Paused => "pause",
+        DealState::Expired => "expire",
+        DealState::Draft => "draft",
+    }
+}
+
+async fn lock(conn: &mut PgConnection, id: i64) -> Result<Deal> {
+    store::deals::get_for_update(conn, id)
+        .await?
+        .ok_or_else(|| Error::not_found("deal", id))
+}
+
+/// The partner must exist (and stays put while the deal is written).
+async fn existing_partner(conn: &mut PgConnection, id: i64) -> Result<Partner> {
+    match store::partners::get_for_share(conn, id).await? {
+        Some(p) => Ok(p),
+        None => {
+            let mut e = ValidationErrors::new();
+            e.push(
+                "partner",
+                format!("must be an existing partner (no partner #{id})"),
+            );
+            Err(e.into())
+        }
+    }
+}
+
+/// A deal of a partner that is not verified cannot become active.
+fn kyc_gate(p: &Partner) -> Result<()> {
+    if p.verification == VerificationState::Verified {
+        Ok(())
+    } else {
+        Err(Error::PartnerNotVerified {
+            partner_id: p.id,
+            partner: p.display_name.clone(),
+            state: p.verification.to_string(),
+        })
+    }
+}
+
+fn window_open(d: &ValidDeal, now: DateTime<Utc>) -> Result<()> {
+    if d.valid_until <= now {
+        let mut e = ValidationErrors::new();
+        e.push(
+            "valid_until",
+            "is in the past: an active deal needs a window that has not ended",
+        );
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// Rules that only apply when editing an existing deal.
+fn edit_rules(
+    before: &Deal,
+    valid: Option<&ValidDeal>,
+    asked_state: Option<&str>,
+    e: &mut ValidationErrors,
+) {
+    if let Some(s) = asked_state
+        && s != before.state.as_str()
+    {
+        e.push(
+            "state",
+            "change the state with activate, pause or expire, not by editing",
+        );
+    }
+    let Some(v) = valid else { return };
+    if v.partner_id != before.partner_id && before.state != DealState::Draft {
+        e.push("partner", "can only change while the deal is a draft");
+    }
+    if let Some(cap) = v.redemption_cap
+        && cap < before.redemption_count
+    {
+        e.push(
+            "redemption_cap",
+            format!(
+                "at least the {} redemptions already made",
+                before.redemption_count
+            ),
+        );
+    }
+    if before.state == DealState::Expired {
+        e.push(
+            "state",
+            "an expired deal is final and cannot be edited; duplicate it instead",
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Services: each use case in one transaction, with its permission check, its audit row and
+//! its outbox event. The console and the command line call only these.
+
+pub mod deals;
+pub mod operators;
+pub mod partners;
+pub mod redemptions;
+
+use crate::domain::{Permission, Role};
+use crate::error::{Error, Result};
+use crate::store::{self, audit::NewAudit};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+
+/// Who is acting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub login: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    /// Known in the operators table. Unregistered operators get a read-only console.
+    pub registered: bool,
+    /// `--read-only`, or not registered.
+    pub read_only: bool,
+}
+
+/// The login under which jobs (the expiry job, the relay) act.
+pub const SYSTEM_LOGIN: &str = "system";
+/// The login under which the platform records redemptions.
+pub const PLATFORM_LOGIN: &str = "platform";
+
+impl Actor {
+    /// The automated jobs' identity: may do what an admin may.
+    pub fn system() -> Self {
+        Self {
+            login: SYSTEM_LOGIN.into(),
+            display_name: "System".into(),
+            roles: vec![Role::Admin],
+            registered: true,
+            read_only: false,
+        }
+    }
+
+    /// An operator with roles, as registered (used by tests and after lookup).
+    pub fn operator(login: &str, roles: &[Role]) -> Self {
+        Self {
+            login: login.into(),
+            display_name: login.into(),
+            roles: roles.to_vec(),
+            registered: true,
+            read_only: false,
+        }
+    }
+
+    pub fn may(&self, p: Permission) -> bool {
+        p.is_granted_to(&self.roles)
+    }
+
+    /// Refuses with the role the action needs.
+    pub fn require(&self, p: Permission) -> Result<()> {
+        if self.read_only && is_mutation(p) {
+            return Err(Error::ReadOnly {
+                action: p.describe(),
+            });
+        }
+        if self.may(p) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden {
+                login: self.login.clone(),
+                action: p.describe(),
+                needs: p.needed_roles_text(),
+            })
+        }
+    }
+
+    pub fn roles_text(&self) -> String {
+        if self.roles.is_empty() {
+            "no role".into()
+        } else {
+            self.roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+    }
+}
+
+fn is_mutation(p: Permission) -> bool {
+    !matches!(p, Permission::ViewRedemptions | Permission::ViewSettlements)
+}
+
+/// The service entry point: a pool and the acting operator.
+#[derive(Debug, Clone)]
+pub struct Desk {
+    pool: PgPool,
+    actor: Actor,
+}
+
+impl Desk {
+    pub fn new(pool: PgPool, actor: Actor) -> Self {
+        Self { pool, actor }
+    }
+
+    /// Looks the operator up; an unknown login gets a read-only actor with no roles.
+    pub async fn for_operator(pool: PgPool, login: &str, read_only: bool) -> Result<Self> {
+        let mut conn = pool.acquire().await?;
+        let actor = match store::operators::get(&mut conn, login).await? {
+            Some(op) => Actor {
+                login: op.login,
+                display_name: op.display_name,
+                roles: op.roles.iter().filter_map(|r| r.parse().ok()).collect(),
+                registered: true,
+                read_only,
+            },
+            None => Actor {
+                login: login.into(),
+                display_name: login.into(),
+                roles: Vec::new(),
+                registered: false,
+                read_only: true,
+            },
+        };
+        drop(conn);
+        Ok(Self { pool, actor })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The same pool acting as somebody else.
+    pub fn as_actor(&self, actor: Actor) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            actor,
+        }
+    }
+
+    /// Reads the audit timeline of one entity, newest first.
+    pub async fn timeline(
+        &self,
+        entity_type: &str,
+        entity_id: impl ToString,
+        limit: i64,
+    ) -> Result<Vec<store::audit::AuditEntry>> {
+        let mut conn = self.pool.acquire().await?;
+        let f = store::audit::AuditFilter {
+            entity_type: Some(entity_type.into()),
+            entity_id: Some(entity_id.to_string()),
+            ..Default::default()
+        };
+        Ok(store::audit::list(&mut conn, &f, limit).await?)
+    }
+
+    /// The audit log, filtered, newest first.
+    pub async fn audit(
+        &self,
+        f: &store::audit::AuditFilter,
+        limit: i64,
+    ) -> Result<Vec<store::audit::AuditEntry>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(store::audit::list(&mut conn, f, limit).await?)
+    }
+}
+
+/// JSON of a record for the audit log.
+pub(crate) fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// Writes one audit row in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn audit<B: Serialize, A: Serialize>(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: &str,
+    entity_type: &str,
+    entity_id: impl ToString,
+    before: Option<&B>,
+    after: Option<&A>,
+    reason: Option<&str>,
+) -> Result<()> {
+    store::audit::insert(
+        conn,
+        NewAudit {
+            actor: &actor.login,
+            action,
+            entity_type,
+            entity_id: entity_id.to_string(),
+            before: before.map(json),
+            after: after.map(json),
+            reason,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Refuses a save over a stale version, naming who changed the record and when.
+pub(crate) fn check_version(
+    entity: &'static str,
+    id: impl ToString,
+    expected: Option<i32>,
+    current: i32,
+    changed_by: &str,
+    changed_at: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    match expected {
+        Some(v) if v != current => Err(Error::Conflict {
+            entity,
+            id: id.to_string(),
+            changed_by: changed_by.to_owned(),
+            changed_at,
+            current_version: current,
+        }),
+        _ => Ok(()),
+    }
+}

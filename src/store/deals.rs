@@ -1,0 +1,242 @@
+//! Deals, their coupon-code history and their member-search documents.
+
+use crate::domain::{AudienceScope, DealKind, DealState, ValidDeal};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+pub struct Deal {
+    pub id: i64,
+    pub partner_id: i64,
+    pub title: String,
+    pub description: String,
+    #[sqlx(try_from = "String")]
+    pub kind: DealKind,
+    pub coupon_code: Option<String>,
+    pub redemption_url: Option<String>,
+    pub categories: Vec<String>,
+    #[sqlx(try_from = "String")]
+    pub audience_scope: AudienceScope,
+    pub audience_scope_value: Option<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub redemption_cap: Option<i32>,
+    pub redemption_count: i32,
+    #[sqlx(try_from = "String")]
+    pub state: DealState,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+    pub version: i32,
+}
+
+macro_rules! cols {
+    () => {
+        "id, partner_id, title, description, kind, coupon_code, redemption_url, \
+    categories, audience_scope, audience_scope_value, valid_from, valid_until, redemption_cap, \
+    redemption_count, state, published_at, created_at, created_by, updated_at, updated_by, version"
+    };
+}
+
+pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Deal>> {
+    sqlx::query_as(concat!("SELECT ", cols!(), " FROM deals WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn get_for_update(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Deal>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM deals WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn insert(conn: &mut PgConnection, d: &ValidDeal, by: &str) -> sqlx::Result<Deal> {
+    sqlx::query_as(concat!("INSERT INTO deals (partner_id, title, description, kind, coupon_code, redemption_url,
+                            categories, audience_scope, audience_scope_value, valid_from,
+                            valid_until, redemption_cap, state, published_at, created_by, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+                 CASE WHEN $13 = 'active' THEN now() END, $14, $14)
+         RETURNING ", cols!(), ""))
+    .bind(d.partner_id)
+    .bind(&d.title)
+    .bind(&d.description)
+    .bind(d.kind.as_str())
+    .bind(&d.coupon_code)
+    .bind(&d.redemption_url)
+    .bind(&d.categories)
+    .bind(d.audience_scope.as_str())
+    .bind(&d.audience_scope_value)
+    .bind(d.valid_from)
+    .bind(d.valid_until)
+    .bind(d.redemption_cap)
+    .bind(d.state.as_str())
+    .bind(by)
+    .fetch_one(conn)
+    .await
+}
+
+/// Writes every editable field (not the state).
+pub async fn update(
+    conn: &mut PgConnection,
+    id: i64,
+    d: &ValidDeal,
+    by: &str,
+) -> sqlx::Result<Deal> {
+    sqlx::query_as(concat!("UPDATE deals SET partner_id = $2, title = $3, description = $4, kind = $5, coupon_code = $6,
+                redemption_url = $7, categories = $8, audience_scope = $9, audience_scope_value = $10,
+                valid_from = $11, valid_until = $12, redemption_cap = $13,
+                updated_by = $14, updated_at = now(), version = version + 1
+          WHERE id = $1 RETURNING ", cols!(), ""))
+    .bind(id)
+    .bind(d.partner_id)
+    .bind(&d.title)
+    .bind(&d.description)
+    .bind(d.kind.as_str())
+    .bind(&d.coupon_code)
+    .bind(&d.redemption_url)
+    .bind(&d.categories)
+    .bind(d.audience_scope.as_str())
+    .bind(&d.audience_scope_value)
+    .bind(d.valid_from)
+    .bind(d.valid_until)
+    .bind(d.redemption_cap)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn set_state(
+    conn: &mut PgConnection,
+    id: i64,
+    to: DealState,
+    by: &str,
+) -> sqlx::Result<Deal> {
+    sqlx::query_as(concat!("UPDATE deals SET state = $2,
+                published_at = CASE WHEN $2 = 'active' THEN coalesce(published_at, now()) ELSE published_at END,
+                updated_by = $3, updated_at = now(), version = version + 1
+          WHERE id = $1 RETURNING ", cols!(), ""))
+    .bind(id)
+    .bind(to.as_str())
+    .bind(by)
+    .fetch_one(conn)
+    .await
+}
+
+/// Active deals of a partner, locked.
+pub async fn active_of_partner_for_update(
+    conn: &mut PgConnection,
+    partner_id: i64,
+) -> sqlx::Result<Vec<Deal>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM deals WHERE partner_id = $1 AND state = 'active' ORDER BY id FOR UPDATE"
+    ))
+    .bind(partner_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Active deals whose window has closed, locked; rows another job holds are skipped.
+pub async fn due_for_expiry(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<Deal>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM deals WHERE state = 'active' AND valid_until <= $1
+          ORDER BY valid_until, id LIMIT $2 FOR UPDATE SKIP LOCKED"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+// Coupon codes --------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+pub struct CouponCodeChange {
+    pub code: String,
+    pub set_at: DateTime<Utc>,
+    pub set_by: String,
+}
+
+pub async fn record_code(
+    conn: &mut PgConnection,
+    deal_id: i64,
+    code: &str,
+    by: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO deal_coupon_codes (deal_id, code, set_by) VALUES ($1, $2, $3)")
+        .bind(deal_id)
+        .bind(code)
+        .bind(by)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn code_history(
+    conn: &mut PgConnection,
+    deal_id: i64,
+) -> sqlx::Result<Vec<CouponCodeChange>> {
+    sqlx::query_as(
+        "SELECT code, set_at, set_by FROM deal_coupon_codes WHERE deal_id = $1 ORDER BY id",
+    )
+    .bind(deal_id)
+    .fetch_all(conn)
+    .await
+}
+
+// Member search -------------------------------------------------------------------------------
+
+/// Adds or refreshes the search document of a deal (called only while it is active).
+pub async fn index_for_search(conn: &mut PgConnection, deal_id: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO deal_search_documents (deal_id, audience_scope, audience_scope_value, document)
+         SELECT d.id, d.audience_scope, d.audience_scope_value,
+                setweight(to_tsvector('english', d.title), 'A')
+                || setweight(to_tsvector('english', p.display_name), 'B')
+                || setweight(to_tsvector('english', array_to_string(d.categories, ' ')), 'B')
+                || setweight(to_tsvector('english', d.description), 'C')
+           FROM deals d JOIN partners p ON p.id = d.partner_id
+          WHERE d.id = $1
+         ON CONFLICT (deal_id) DO UPDATE
+            SET audience_scope = EXCLUDED.audience_scope,
+                audience_scope_value = EXCLUDED.audience_scope_value,
+                document = EXCLUDED.document,
+                indexed_at = now()",
+    )
+    .bind(deal_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_from_search(conn: &mut PgConnection, deal_id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM deal_search_documents WHERE deal_id = $1")
+        .bind(deal_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Is the deal in the search index?
+pub async fn is_indexed(conn: &mut PgConnection, deal_id: i64) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deal_search_documents WHERE deal_id = $1)")
+        .bind(deal_id)
+        .fetch_one(conn)
+        .await
+}

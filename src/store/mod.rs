@@ -1,0 +1,14 @@
+//! The store: every SQL statement lives here. Functions take a `&mut PgConnection` so that
+//! services can run several of them in one transaction.
+
+pub mod audit;
+pub mod connect;
+pub mod deals;
+pub mod members;
+pub mod migrate;
+pub mod operators;
+pub mod outbox;
+pub mod partners;
+pub mod redemptions;
+
+pub use connect::{ConnectRequest, DbSettings, Source, display_target};

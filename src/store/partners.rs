@@ -1,0 +1,243 @@
+//! Partners.
+
+use crate::domain::{ValidPartner, VerificationState};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+pub struct Partner {
+    pub id: i64,
+    pub legal_name: String,
+    pub display_name: String,
+    pub logo_url: Option<String>,
+    pub website_url: Option<String>,
+    pub domain: Option<String>,
+    pub contact_email: Option<String>,
+    pub categories: Vec<String>,
+    pub region: Option<String>,
+    pub notes: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub verification: VerificationState,
+    pub vetted_by: Option<String>,
+    pub vetted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+    pub version: i32,
+}
+
+macro_rules! cols {
+    () => {
+        "id, legal_name, display_name, logo_url, website_url, domain, contact_email, \
+    categories, region, notes, verification, vetted_by, vetted_at, created_at, created_by, \
+    updated_at, updated_by, version"
+    };
+}
+
+pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Partner>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM partners WHERE id = $1 AND deleted_at IS NULL"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Locks the row for the rest of the transaction.
+pub async fn get_for_update(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Partner>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM partners WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A lock that lets others read but not change the partner (used while creating its deals).
+pub async fn get_for_share(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Partner>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM partners WHERE id = $1 AND deleted_at IS NULL FOR SHARE"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The live partner that owns a normalized domain, other than `except`.
+pub async fn find_by_domain(
+    conn: &mut PgConnection,
+    domain: &str,
+    except: Option<i64>,
+) -> sqlx::Result<Option<(i64, String)>> {
+    sqlx::query_as(
+        "SELECT id, display_name FROM partners
+          WHERE domain = $1 AND deleted_at IS NULL AND ($2::bigint IS NULL OR id <> $2)",
+    )
+    .bind(domain)
+    .bind(except)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn insert(conn: &mut PgConnection, p: &ValidPartner, by: &str) -> sqlx::Result<Partner> {
+    sqlx::query_as(concat!("INSERT INTO partners (legal_name, display_name, logo_url, website_url, domain, contact_email,
+                               categories, region, notes, created_by, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING ", cols!(), ""))
+    .bind(&p.legal_name)
+    .bind(&p.display_name)
+    .bind(&p.logo_url)
+    .bind(&p.website_url)
+    .bind(&p.domain)
+    .bind(&p.contact_email)
+    .bind(&p.categories)
+    .bind(&p.region)
+    .bind(&p.notes)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn update(
+    conn: &mut PgConnection,
+    id: i64,
+    p: &ValidPartner,
+    by: &str,
+) -> sqlx::Result<Partner> {
+    sqlx::query_as(concat!(
+        "UPDATE partners SET legal_name = $2, display_name = $3, logo_url = $4, website_url = $5,
+                domain = $6, contact_email = $7, categories = $8, region = $9, notes = $10,
+                updated_by = $11, updated_at = now(), version = version + 1
+          WHERE id = $1 RETURNING ",
+        cols!(),
+        ""
+    ))
+    .bind(id)
+    .bind(&p.legal_name)
+    .bind(&p.display_name)
+    .bind(&p.logo_url)
+    .bind(&p.website_url)
+    .bind(&p.domain)
+    .bind(&p.contact_email)
+    .bind(&p.categories)
+    .bind(&p.region)
+    .bind(&p.notes)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+}
+
+/// Moves the verification state; `verified` records who and when.
+pub async fn set_verification(
+    conn: &mut PgConnection,
+    id: i64,
+    to: VerificationState,
+    by: &str,
+) -> sqlx::Result<Partner> {
+    sqlx::query_as(concat!(
+        "UPDATE partners SET verification = $2,
+                vetted_by = CASE WHEN $2 = 'verified' THEN $3 ELSE vetted_by END,
+                vetted_at = CASE WHEN $2 = 'verified' THEN now() ELSE vetted_at END,
+                updated_by = $3, updated_at = now(), version = version + 1
+          WHERE id = $1 RETURNING ",
+        cols!(),
+        ""
+    ))
+    .bind(id)
+    .bind(to.as_str())
+    .bind(by)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn soft_delete(conn: &mut PgConnection, id: i64, by: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE partners SET deleted_at = now(), deleted_by = $2, updated_by = $2, updated_at = now(),
+                version = version + 1
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deals of a partner by state: `[(state, count)]`.
+pub async fn deal_counts(conn: &mut PgConnection, id: i64) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as(
+        "SELECT state, count(*) FROM deals WHERE partner_id = $1 GROUP BY state ORDER BY state",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+}
+
+/// A page of partners for lists, ordered by name then id (keyset pagination).
+#[derive(Debug, Clone, Default)]
+pub struct PartnerFilter {
+    /// Matches display name, legal name, domain or a category (case-insensitive substring).
+    pub text: Option<String>,
+    pub verification: Option<VerificationState>,
+    /// Continue after this `(lower(display_name), id)`.
+    pub after: Option<(String, i64)>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct PartnerListRow {
+    pub id: i64,
+    pub display_name: String,
+    pub domain: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub verification: VerificationState,
+    pub categories: Vec<String>,
+    pub deal_count: i64,
+    pub vetted_by: Option<String>,
+    pub vetted_at: Option<DateTime<Utc>>,
+    pub sort_key: String,
+}
+
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &PartnerFilter,
+    limit: i64,
+) -> sqlx::Result<Vec<PartnerListRow>> {
+    let pattern = f
+        .text
+        .as_deref()
+        .map(|t| format!("%{}%", escape_like(t.trim())));
+    sqlx::query_as(
+        "SELECT p.id, p.display_name, p.domain, p.verification, p.categories,
+                (SELECT count(*) FROM deals d WHERE d.partner_id = p.id) AS deal_count,
+                p.vetted_by, p.vetted_at, lower(p.display_name) AS sort_key
+           FROM partners p
+          WHERE p.deleted_at IS NULL
+            AND ($1::text IS NULL OR p.display_name ILIKE $1 OR p.legal_name ILIKE $1
+                 OR p.domain ILIKE $1 OR array_to_string(p.categories, ' ') ILIKE $1)
+            AND ($2::text IS NULL OR p.verification = $2)
+            AND ($3::text IS NULL OR (lower(p.display_name), p.id) > ($3, $4))
+          ORDER BY lower(p.display_name), p.id
+          LIMIT $5",
+    )
+    .bind(pattern)
+    .bind(f.verification.map(|v| v.as_str()))
+    .bind(f.after.as_ref().map(|a| a.0.clone()))
+    .bind(f.after.as_ref().map(|a| a.1))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Escapes `%`, `_` and `\` for LIKE.
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
