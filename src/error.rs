@@ -233,6 +233,11 @@ impl DbError {
                     }
                     Io::NotFound => "no server socket there (is the server running?)".to_owned(),
                     Io::TimedOut => "connection timed out".to_owned(),
+                    // rustls reports a failed handshake (untrusted certificate, wrong name,
+                    // protocol mismatch) as InvalidData wrapping its own error.
+                    Io::InvalidData if io.get_ref().is_some() => {
+                        return Self::new(DbErrorKind::Tls, io.to_string());
+                    }
                     Io::ConnectionReset
                     | Io::ConnectionAborted
                     | Io::BrokenPipe
@@ -351,5 +356,28 @@ pub fn unique_violation(e: &sqlx::Error) -> Option<String> {
             Some(db.constraint().unwrap_or_default().to_owned())
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_tls_handshake_is_a_tls_error_not_unreachable() {
+        // What rustls hands back through the socket when it does not trust the certificate.
+        let io = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "invalid peer certificate: UnknownIssuer",
+        );
+        let d = DbError::at(&sqlx::Error::Io(io), "u@db.example:5432/pd");
+        assert_eq!(d.kind, DbErrorKind::Tls);
+        assert_eq!(
+            d.message,
+            "TLS with u@db.example:5432/pd failed: invalid peer certificate: UnknownIssuer"
+        );
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let d = DbError::at(&sqlx::Error::Io(refused), "u@h:1/x");
+        assert_eq!(d.kind, DbErrorKind::Unreachable);
     }
 }

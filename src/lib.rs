@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod error;
 pub mod logging;

@@ -5,7 +5,7 @@ mod doctor;
 
 use crate::config::{Config, Dirs};
 use crate::domain::Role;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::service::Desk;
 use crate::store::{self, ConnectRequest, DbSettings};
 use clap::{Args, Parser, Subcommand};
@@ -223,9 +223,7 @@ pub fn parse() -> std::result::Result<Cli, ExitCode> {
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let ctx = Context::load(cli.global)?;
     match cli.command {
-        None => Err(Error::Config(
-            "the interactive console is not part of this build yet; see partnerdesk --help for the commands".into(),
-        )),
+        None => crate::console::runtime::run(&ctx).await,
         Some(Command::Migrate) => commands::migrate(&ctx).await,
         Some(Command::Doctor) => doctor::run(&ctx).await,
         Some(Command::Operators(c)) => commands::operators(&ctx, c).await,

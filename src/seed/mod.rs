@@ -440,7 +440,7 @@ fn gen_partners(rng: &mut ChaCha8Rng, n: u64, now: DateTime<Utc>) -> Vec<Partner
         .map(|i| {
             let i = i as usize;
             let first = names::BRAND_FIRST[i % names::BRAND_FIRST.len()];
-            let si = (i / names::BRAND_FIRST.len()) % names::BRAND_SECOND.len();
+            let si = (i + i / names::BRAND_FIRST.len()) % names::BRAND_SECOND.len();
             let second = names::BRAND_SECOND[si];
             let round = i / combos;
             let display_name = if round == 0 {

@@ -5,6 +5,7 @@ pub mod deals;
 pub mod operators;
 pub mod partners;
 pub mod redemptions;
+pub mod vetting;
 
 use crate::domain::{Permission, Role};
 use crate::error::{Error, Result};

@@ -381,3 +381,11 @@ async fn pause_active_deals(
     }
     Ok(paused)
 }
+
+impl Desk {
+    /// A partner's deals counted by state.
+    pub async fn partner_deal_counts(&self, id: i64) -> Result<Vec<(String, i64)>> {
+        let mut conn = self.pool().acquire().await?;
+        Ok(store::partners::deal_counts(&mut conn, id).await?)
+    }
+}

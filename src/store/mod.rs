@@ -2,6 +2,7 @@
 //! services can run several of them in one transaction.
 
 pub mod audit;
+pub mod checks;
 pub mod connect;
 pub mod deals;
 pub mod members;

@@ -180,17 +180,70 @@ pub async fn deal_counts(conn: &mut PgConnection, id: i64) -> sqlx::Result<Vec<(
     .await
 }
 
-/// A page of partners for lists, ordered by name then id (keyset pagination).
+/// Columns the Partners list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PartnerSort {
+    #[default]
+    Name,
+    Domain,
+    State,
+    Deals,
+    VettedAt,
+}
+
+impl PartnerSort {
+    pub const ALL: [PartnerSort; 5] = [
+        Self::Name,
+        Self::Domain,
+        Self::State,
+        Self::Deals,
+        Self::VettedAt,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Domain => "domain",
+            Self::State => "state",
+            Self::Deals => "deals",
+            Self::VettedAt => "vetted",
+        }
+    }
+
+    pub fn next(self) -> Self {
+        let i = Self::ALL.iter().position(|s| *s == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+
+    /// The SQL sort expression (a fixed whitelist; never user text) and its type.
+    fn expr(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Name => ("lower(p.display_name)", "text"),
+            Self::Domain => ("coalesce(p.domain, '')", "text"),
+            Self::State => ("p.verification", "text"),
+            Self::Deals => ("p.deal_count", "integer"),
+            Self::VettedAt => (
+                "coalesce(p.vetted_at, '-infinity'::timestamptz)",
+                "timestamptz",
+            ),
+        }
+    }
+}
+
+/// A page of partners for lists (keyset pagination on the sort key, then id).
 #[derive(Debug, Clone, Default)]
 pub struct PartnerFilter {
-    /// Matches display name, legal name, domain or a category (case-insensitive substring).
+    /// Matches display name, legal name, domain or a category: substring, or close enough
+    /// to forgive a typo (trigram word similarity).
     pub text: Option<String>,
     pub verification: Option<VerificationState>,
-    /// Continue after this `(lower(display_name), id)`.
+    pub sort: PartnerSort,
+    pub descending: bool,
+    /// Continue after this row: its `sort_key` and id.
     pub after: Option<(String, i64)>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
 pub struct PartnerListRow {
     pub id: i64,
     pub display_name: String,
@@ -198,9 +251,11 @@ pub struct PartnerListRow {
     #[sqlx(try_from = "String")]
     pub verification: VerificationState,
     pub categories: Vec<String>,
-    pub deal_count: i64,
+    pub deal_count: i32,
     pub vetted_by: Option<String>,
     pub vetted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    /// The sort key as text, for the next page's cursor.
     pub sort_key: String,
 }
 
@@ -209,30 +264,38 @@ pub async fn list(
     f: &PartnerFilter,
     limit: i64,
 ) -> sqlx::Result<Vec<PartnerListRow>> {
-    let pattern = f
-        .text
-        .as_deref()
-        .map(|t| format!("%{}%", escape_like(t.trim())));
-    sqlx::query_as(
-        "SELECT p.id, p.display_name, p.domain, p.verification, p.categories,
-                (SELECT count(*) FROM deals d WHERE d.partner_id = p.id) AS deal_count,
-                p.vetted_by, p.vetted_at, lower(p.display_name) AS sort_key
+    let (key, ty) = f.sort.expr();
+    let (cmp, dir) = if f.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let sql = format!(
+        "SELECT p.id, p.display_name, p.domain, p.verification, p.categories, p.deal_count,
+                p.vetted_by, p.vetted_at, p.version, ({key})::text AS sort_key
            FROM partners p
           WHERE p.deleted_at IS NULL
-            AND ($1::text IS NULL OR p.display_name ILIKE $1 OR p.legal_name ILIKE $1
-                 OR p.domain ILIKE $1 OR array_to_string(p.categories, ' ') ILIKE $1)
-            AND ($2::text IS NULL OR p.verification = $2)
-            AND ($3::text IS NULL OR (lower(p.display_name), p.id) > ($3, $4))
-          ORDER BY lower(p.display_name), p.id
-          LIMIT $5",
-    )
-    .bind(pattern)
-    .bind(f.verification.map(|v| v.as_str()))
-    .bind(f.after.as_ref().map(|a| a.0.clone()))
-    .bind(f.after.as_ref().map(|a| a.1))
-    .bind(limit)
-    .fetch_all(conn)
-    .await
+            AND ($1::text IS NULL OR p.search_text LIKE $2 OR $1 <% p.search_text)
+            AND ($3::text IS NULL OR p.verification = $3)
+            AND ($4::text IS NULL OR ({key}, p.id) {cmp} ($4::{ty}, $5))
+          ORDER BY {key} {dir}, p.id {dir}
+          LIMIT $6"
+    );
+    let text = f
+        .text
+        .as_deref()
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty());
+    let pattern = text.as_deref().map(|t| format!("%{}%", escape_like(t)));
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(text)
+        .bind(pattern)
+        .bind(f.verification.map(|v| v.as_str()))
+        .bind(f.after.as_ref().map(|a| a.0.clone()))
+        .bind(f.after.as_ref().map(|a| a.1))
+        .bind(limit)
+        .fetch_all(conn)
+        .await
 }
 
 /// Escapes `%`, `_` and `\` for LIKE.

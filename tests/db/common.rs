@@ -22,8 +22,12 @@ pub struct TestDb {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn base_settings() -> DbSettings {
-    DbSettings::resolve(&ConnectRequest::default(), &Config::default(), Path::new("(tests)"))
-        .expect("tests need a PostgreSQL server: set DATABASE_URL or PG* or run a local server")
+    DbSettings::resolve(
+        &ConnectRequest::default(),
+        &Config::default(),
+        Path::new("(tests)"),
+    )
+    .expect("tests need a PostgreSQL server: set DATABASE_URL or PG* or run a local server")
 }
 
 impl TestDb {
@@ -38,9 +42,15 @@ impl TestDb {
             "pd_test_{}_{}_{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst),
-            uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap_or("x")
+            uuid::Uuid::new_v4()
+                .simple()
+                .to_string()
+                .get(..8)
+                .unwrap_or("x")
         );
-        let mut conn = PgConnection::connect_with(&admin).await.expect("connect as admin");
+        let mut conn = PgConnection::connect_with(&admin)
+            .await
+            .expect("connect as admin");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
             .execute(&mut conn)
             .await
@@ -53,7 +63,12 @@ impl TestDb {
             .await
             .expect("connect to test database");
         migrate::run(&pool).await.expect("migrate");
-        Self { pool, name, options, admin }
+        Self {
+            pool,
+            name,
+            options,
+            admin,
+        }
     }
 
     /// A desk acting as a registered operator with these roles (registered on first use).
@@ -113,7 +128,9 @@ impl Drop for TestDb {
         // thread of its own, and let FORCE end the pool's connections (closing the pool would
         // wait for the blocked runtime).
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
             if let Ok(rt) = rt {
                 rt.block_on(async move {
                     if let Ok(mut c) = PgConnection::connect_with(&admin).await {
@@ -160,8 +177,13 @@ pub fn coupon_draft(partner_id: i64, code: &str) -> DealDraft {
 
 /// A verified partner (created and vetted by `desk`).
 pub async fn verified_partner(desk: &Desk, name: &str, domain: &str) -> Partner {
-    let p = desk.create_partner(&partner_draft(name, domain)).await.expect("create partner");
-    desk.mark_vetted(p.id, Some(p.version)).await.expect("vet partner")
+    let p = desk
+        .create_partner(&partner_draft(name, domain))
+        .await
+        .expect("create partner");
+    desk.mark_vetted(p.id, Some(p.version))
+        .await
+        .expect("vet partner")
 }
 
 /// An active coupon deal of a fresh verified partner.
@@ -174,7 +196,14 @@ pub async fn active_deal(desk: &Desk, code: &str) -> Deal {
 }
 
 /// Inserts a member directly (members belong to the platform).
-pub async fn member(db: &TestDb, handle: &str, role: &str, verified: bool, batch: Option<i32>, chapters: &[&str]) -> i64 {
+pub async fn member(
+    db: &TestDb,
+    handle: &str,
+    role: &str,
+    verified: bool,
+    batch: Option<i32>,
+    chapters: &[&str],
+) -> i64 {
     let chapters: Vec<String> = chapters.iter().map(|s| s.to_string()).collect();
     sqlx::query_scalar(
         "INSERT INTO members (handle, display_name, role, institute_verified, batch_year, chapters)

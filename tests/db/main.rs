@@ -1,4 +1,9 @@
 //! Integration tests against real PostgreSQL: one fresh database per test.
 
+mod audit;
+#[allow(dead_code)]
 mod common;
+mod deals;
 mod partners;
+mod roles;
+mod schema;

@@ -1,0 +1,140 @@
+//! One `Action` enum drives behaviour, the help overlay and the command palette. Keys reach
+//! actions only through the keymap (`keymaps/*.toml`).
+
+use std::fmt;
+
+/// Where a key binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Context {
+    /// Everywhere, unless a more specific context binds the same key.
+    Global,
+    /// A list or a detail view.
+    List,
+    /// A form being edited.
+    Form,
+    /// A confirmation or other popup.
+    Popup,
+}
+
+impl Context {
+    pub const ALL: [Context; 4] = [
+        Context::Global,
+        Context::List,
+        Context::Form,
+        Context::Popup,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Context::Global => "global",
+            Context::List => "list",
+            Context::Form => "form",
+            Context::Popup => "popup",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
+macro_rules! actions {
+    ($( $variant:ident => ($name:literal, $ctx:ident, $mutating:literal, $desc:literal) ),+ $(,)?) => {
+        /// Everything an operator can ask the console to do.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action { $($variant),+ }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant),+];
+
+            /// The name used in keymap files and the palette.
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$variant => $name),+ }
+            }
+
+            /// The context whose keymap section binds it.
+            pub fn context(self) -> Context {
+                match self { $(Action::$variant => Context::$ctx),+ }
+            }
+
+            /// Changes data: absent from keymap, palette and help when read-only.
+            pub fn is_mutating(self) -> bool {
+                match self { $(Action::$variant => $mutating),+ }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self { $(Action::$variant => $desc),+ }
+            }
+
+            pub fn from_name(s: &str) -> Option<Action> {
+                match s { $($name => Some(Action::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+actions! {
+    Quit => ("quit", Global, false, "quit partnerdesk"),
+    Help => ("help", Global, false, "show or hide this help"),
+    Palette => ("palette", Global, false, "open the command palette"),
+    NextPane => ("next_pane", Global, false, "next pane"),
+    PrevPane => ("prev_pane", Global, false, "previous pane"),
+    PanePartners => ("pane_partners", Global, false, "go to Partners"),
+    PaneDeals => ("pane_deals", Global, false, "go to Deals"),
+    PaneRedemptions => ("pane_redemptions", Global, false, "go to Redemptions"),
+    PaneNegotiations => ("pane_negotiations", Global, false, "go to Negotiations"),
+    PaneSettlements => ("pane_settlements", Global, false, "go to Settlements"),
+    PaneAudit => ("pane_audit", Global, false, "go to Audit"),
+
+    Down => ("down", List, false, "move down"),
+    Up => ("up", List, false, "move up"),
+    Top => ("top", List, false, "go to the top"),
+    Bottom => ("bottom", List, false, "go to the bottom"),
+    PageDown => ("page_down", List, false, "page down"),
+    PageUp => ("page_up", List, false, "page up"),
+    Open => ("open", List, false, "open the selected row"),
+    Back => ("back", List, false, "go back"),
+    Filter => ("filter", List, false, "filter the list"),
+    Refresh => ("refresh", List, false, "reload from the database"),
+    Sort => ("sort", List, false, "sort by the next column"),
+    SortReverse => ("sort_reverse", List, false, "reverse the sort order"),
+    Copy => ("copy", List, false, "copy the selected row's key to the clipboard"),
+    Export => ("export", List, false, "export the list as CSV"),
+    New => ("new", List, true, "new record"),
+    Edit => ("edit", List, true, "edit the selected record"),
+    RunChecks => ("run_checks", List, true, "run the vetting checks"),
+    MarkVetted => ("mark_vetted", List, true, "mark the partner vetted"),
+    Disable => ("disable", List, true, "disable the partner"),
+    Revet => ("revet", List, true, "send a disabled partner back to pending"),
+    Delete => ("delete", List, true, "delete the selected record"),
+    Offboard => ("offboard", List, true, "off-board: pause every active deal"),
+
+    Save => ("save", Form, true, "save the form"),
+    NextField => ("next_field", Form, false, "next field"),
+    PrevField => ("prev_field", Form, false, "previous field"),
+    Cancel => ("cancel", Form, false, "close the form (asks before discarding)"),
+
+    Confirm => ("confirm", Popup, false, "choose the highlighted answer"),
+    Dismiss => ("dismiss", Popup, false, "close without doing anything"),
+    ToggleChoice => ("toggle_choice", Popup, false, "switch between the answers"),
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for a in Action::ALL {
+            assert_eq!(Action::from_name(a.name()), Some(*a));
+            assert!(seen.insert(a.name()), "duplicate name {}", a.name());
+        }
+    }
+}

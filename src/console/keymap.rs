@@ -1,0 +1,435 @@
+//! Keymaps: `keymaps/default.toml` (built in) plus the user's `keymap.toml` in the config
+//! directory, which overrides only the actions it names.
+
+use super::action::{Action, Context};
+use crate::config::describe_toml_error;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+pub const DEFAULT_KEYMAP: &str = include_str!("../../keymaps/default.toml");
+
+/// A key as written in keymap files: `q`, `G`, `?`, `ctrl-s`, `shift-tab`, `enter`, `f5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub code: KeyCodeOrd,
+    pub ctrl: bool,
+    pub alt: bool,
+}
+
+/// `KeyCode` restricted to what keymaps use, with an order for stable help output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyCodeOrd {
+    Char(char),
+    F(u8),
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+    Backspace,
+    Delete,
+    Up,
+    Down,
+    Left,
+    Right,
+    Home,
+    End,
+    PageUp,
+    PageDown,
+    Space,
+}
+
+impl Key {
+    pub fn parse(s: &str) -> Result<Key, String> {
+        let mut ctrl = false;
+        let mut alt = false;
+        let mut shift = false;
+        let mut rest = s;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            if rest.len() > 1 && (lower.starts_with("ctrl-") || lower.starts_with("ctrl+")) {
+                ctrl = true;
+                rest = &rest[5..];
+            } else if rest.len() > 1 && (lower.starts_with("alt-") || lower.starts_with("alt+")) {
+                alt = true;
+                rest = &rest[4..];
+            } else if rest.len() > 1 && (lower.starts_with("shift-") || lower.starts_with("shift+"))
+            {
+                shift = true;
+                rest = &rest[6..];
+            } else {
+                break;
+            }
+        }
+        let code = match rest.to_ascii_lowercase().as_str() {
+            "enter" | "return" => KeyCodeOrd::Enter,
+            "esc" | "escape" => KeyCodeOrd::Esc,
+            "tab" if shift => KeyCodeOrd::BackTab,
+            "tab" => KeyCodeOrd::Tab,
+            "backtab" => KeyCodeOrd::BackTab,
+            "backspace" => KeyCodeOrd::Backspace,
+            "delete" | "del" => KeyCodeOrd::Delete,
+            "up" => KeyCodeOrd::Up,
+            "down" => KeyCodeOrd::Down,
+            "left" => KeyCodeOrd::Left,
+            "right" => KeyCodeOrd::Right,
+            "home" => KeyCodeOrd::Home,
+            "end" => KeyCodeOrd::End,
+            "pageup" | "pgup" => KeyCodeOrd::PageUp,
+            "pagedown" | "pgdn" => KeyCodeOrd::PageDown,
+            "space" => KeyCodeOrd::Space,
+            f if f.len() >= 2 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => {
+                KeyCodeOrd::F(f[1..].parse().unwrap_or(1))
+            }
+            _ => {
+                let mut chars = rest.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => {
+                        let c = if shift { c.to_ascii_uppercase() } else { c };
+                        KeyCodeOrd::Char(if ctrl { c.to_ascii_lowercase() } else { c })
+                    }
+                    _ => return Err(format!("unknown key '{s}'")),
+                }
+            }
+        };
+        Ok(Key { code, ctrl, alt })
+    }
+
+    pub fn from_event(e: &KeyEvent) -> Option<Key> {
+        let ctrl = e.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = e.modifiers.contains(KeyModifiers::ALT);
+        let code = match e.code {
+            KeyCode::Char(' ') => KeyCodeOrd::Space,
+            KeyCode::Char(c) => KeyCodeOrd::Char(if ctrl { c.to_ascii_lowercase() } else { c }),
+            KeyCode::F(n) => KeyCodeOrd::F(n),
+            KeyCode::Enter => KeyCodeOrd::Enter,
+            KeyCode::Esc => KeyCodeOrd::Esc,
+            KeyCode::Tab if e.modifiers.contains(KeyModifiers::SHIFT) => KeyCodeOrd::BackTab,
+            KeyCode::Tab => KeyCodeOrd::Tab,
+            KeyCode::BackTab => KeyCodeOrd::BackTab,
+            KeyCode::Backspace => KeyCodeOrd::Backspace,
+            KeyCode::Delete => KeyCodeOrd::Delete,
+            KeyCode::Up => KeyCodeOrd::Up,
+            KeyCode::Down => KeyCodeOrd::Down,
+            KeyCode::Left => KeyCodeOrd::Left,
+            KeyCode::Right => KeyCodeOrd::Right,
+            KeyCode::Home => KeyCodeOrd::Home,
+            KeyCode::End => KeyCodeOrd::End,
+            KeyCode::PageUp => KeyCodeOrd::PageUp,
+            KeyCode::PageDown => KeyCodeOrd::PageDown,
+            _ => return None,
+        };
+        Some(Key { code, ctrl, alt })
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("Ctrl-")?;
+        }
+        if self.alt {
+            f.write_str("Alt-")?;
+        }
+        match self.code {
+            KeyCodeOrd::Char(c) => write!(f, "{c}"),
+            KeyCodeOrd::F(n) => write!(f, "F{n}"),
+            KeyCodeOrd::Enter => f.write_str("Enter"),
+            KeyCodeOrd::Esc => f.write_str("Esc"),
+            KeyCodeOrd::Tab => f.write_str("Tab"),
+            KeyCodeOrd::BackTab => f.write_str("Shift-Tab"),
+            KeyCodeOrd::Backspace => f.write_str("Backspace"),
+            KeyCodeOrd::Delete => f.write_str("Del"),
+            KeyCodeOrd::Up => f.write_str("↑"),
+            KeyCodeOrd::Down => f.write_str("↓"),
+            KeyCodeOrd::Left => f.write_str("←"),
+            KeyCodeOrd::Right => f.write_str("→"),
+            KeyCodeOrd::Home => f.write_str("Home"),
+            KeyCodeOrd::End => f.write_str("End"),
+            KeyCodeOrd::PageUp => f.write_str("PgUp"),
+            KeyCodeOrd::PageDown => f.write_str("PgDn"),
+            KeyCodeOrd::Space => f.write_str("Space"),
+        }
+    }
+}
+
+/// The active bindings: for each action its keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keymap {
+    bindings: BTreeMap<Action, Vec<Key>>,
+}
+
+/// A problem with a keymap file: `file:line: reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeymapError(pub String);
+
+impl fmt::Display for KeymapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Keymap {
+    /// The built-in default keymap.
+    pub fn builtin() -> Keymap {
+        let mut k = Keymap::default();
+        k.merge_text(DEFAULT_KEYMAP, Path::new("keymaps/default.toml"))
+            .expect("the built-in keymap is valid");
+        k
+    }
+
+    /// Defaults, then the user's file if there is one. A bad user file is reported and the
+    /// defaults are kept whole.
+    pub fn load(user_file: Option<&Path>) -> (Keymap, Option<KeymapError>) {
+        let mut k = Keymap::builtin();
+        let Some(path) = user_file else {
+            return (k, None);
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (k, None),
+            Err(e) => return (k, Some(KeymapError(format!("{}: {e}", path.display())))),
+        };
+        let mut candidate = k.clone();
+        match candidate.merge_text(&text, path) {
+            Ok(()) => (candidate, None),
+            Err(e) => {
+                k = Keymap::builtin();
+                (k, Some(e))
+            }
+        }
+    }
+
+    /// Merges a keymap file: every action it names gets exactly the keys it lists.
+    pub fn merge_text(&mut self, text: &str, path: &Path) -> Result<(), KeymapError> {
+        let doc: toml::Table =
+            toml::from_str(text).map_err(|e| KeymapError(describe_toml_error(path, text, &e)))?;
+        let line_of = |needle: &str| -> usize {
+            text.lines()
+                .position(|l| l.trim_start().starts_with(needle))
+                .map(|i| i + 1)
+                .unwrap_or(1)
+        };
+        for (section, value) in &doc {
+            let Some(ctx) = Context::from_name(section) else {
+                return Err(KeymapError(format!(
+                    "{}:{}: unknown section [{section}] (expected global, list, form or popup)",
+                    path.display(),
+                    line_of(&format!("[{section}]"))
+                )));
+            };
+            let Some(table) = value.as_table() else {
+                return Err(KeymapError(format!(
+                    "{}:{}: [{section}] must be a table",
+                    path.display(),
+                    line_of(section)
+                )));
+            };
+            for (name, keys) in table {
+                let line = line_of(name);
+                let action = Action::from_name(name).ok_or_else(|| {
+                    KeymapError(format!(
+                        "{}:{line}: unknown action '{name}'",
+                        path.display()
+                    ))
+                })?;
+                if action.context() != ctx {
+                    return Err(KeymapError(format!(
+                        "{}:{line}: action '{name}' belongs in [{}], not [{section}]",
+                        path.display(),
+                        action.context().name()
+                    )));
+                }
+                let list: Vec<&str> = match keys {
+                    toml::Value::String(s) => vec![s.as_str()],
+                    toml::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
+                    _ => {
+                        return Err(KeymapError(format!(
+                            "{}:{line}: '{name}' must be a key or a list of keys",
+                            path.display()
+                        )));
+                    }
+                };
+                let mut parsed = Vec::new();
+                for s in list {
+                    parsed.push(
+                        Key::parse(s)
+                            .map_err(|r| KeymapError(format!("{}:{line}: {r}", path.display())))?,
+                    );
+                }
+                self.bindings.insert(action, parsed);
+            }
+        }
+        Ok(())
+    }
+
+    /// The same keymap without mutating actions (read-only sessions).
+    pub fn read_only(&self) -> Keymap {
+        Keymap {
+            bindings: self
+                .bindings
+                .iter()
+                .filter(|(a, _)| !a.is_mutating())
+                .map(|(a, k)| (*a, k.clone()))
+                .collect(),
+        }
+    }
+
+    pub fn keys(&self, action: Action) -> &[Key] {
+        self.bindings.get(&action).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// `j/↓`, for help and hints.
+    pub fn keys_text(&self, action: Action) -> String {
+        self.keys(action)
+            .iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The actions bound, in a stable order.
+    pub fn actions(&self) -> impl Iterator<Item = Action> + '_ {
+        self.bindings
+            .iter()
+            .filter(|(_, k)| !k.is_empty())
+            .map(|(a, _)| *a)
+    }
+
+    /// What a key does in a context: the context's own binding first, then global ones.
+    pub fn resolve(&self, ctx: Context, key: Key) -> Option<Action> {
+        let find = |c: Context| {
+            self.bindings
+                .iter()
+                .find(|(a, keys)| a.context() == c && keys.contains(&key))
+                .map(|(a, _)| *a)
+        };
+        find(ctx).or_else(|| {
+            if ctx == Context::Form || ctx == Context::Popup {
+                None
+            } else {
+                find(Context::Global)
+            }
+        })
+    }
+
+    /// Form and popup contexts still honour a few global keys that cannot be typed text.
+    pub fn resolve_global_non_text(&self, key: Key) -> Option<Action> {
+        let is_text =
+            matches!(key.code, KeyCodeOrd::Char(_) | KeyCodeOrd::Space) && !key.ctrl && !key.alt;
+        if is_text {
+            return None;
+        }
+        self.bindings
+            .iter()
+            .find(|(a, keys)| a.context() == Context::Global && keys.contains(&key))
+            .map(|(a, _)| *a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_keys() {
+        assert_eq!(
+            Key::parse("ctrl-s").unwrap(),
+            Key {
+                code: KeyCodeOrd::Char('s'),
+                ctrl: true,
+                alt: false
+            }
+        );
+        assert_eq!(Key::parse("shift-tab").unwrap().code, KeyCodeOrd::BackTab);
+        assert_eq!(Key::parse("G").unwrap().code, KeyCodeOrd::Char('G'));
+        assert_eq!(Key::parse("?").unwrap().code, KeyCodeOrd::Char('?'));
+        assert_eq!(Key::parse("-").unwrap().code, KeyCodeOrd::Char('-'));
+        assert_eq!(Key::parse("f5").unwrap().code, KeyCodeOrd::F(5));
+        assert!(Key::parse("hyper-x").is_err());
+    }
+
+    #[test]
+    fn builtin_binds_every_action() {
+        let k = Keymap::builtin();
+        for a in Action::ALL {
+            assert!(
+                !k.keys(*a).is_empty(),
+                "{a} has no key in keymaps/default.toml"
+            );
+        }
+    }
+
+    #[test]
+    fn spec_default_keys() {
+        let k = Keymap::builtin();
+        let key = |s: &str| Key::parse(s).unwrap();
+        assert_eq!(k.resolve(Context::List, key("q")), Some(Action::Quit));
+        assert_eq!(k.resolve(Context::List, key("?")), Some(Action::Help));
+        assert_eq!(k.resolve(Context::List, key(":")), Some(Action::Palette));
+        assert_eq!(k.resolve(Context::List, key("/")), Some(Action::Filter));
+        assert_eq!(
+            k.resolve(Context::List, key("1")),
+            Some(Action::PanePartners)
+        );
+        assert_eq!(k.resolve(Context::List, key("6")), Some(Action::PaneAudit));
+        assert_eq!(k.resolve(Context::List, key("tab")), Some(Action::NextPane));
+        assert_eq!(
+            k.resolve(Context::List, key("shift-tab")),
+            Some(Action::PrevPane)
+        );
+        assert_eq!(k.resolve(Context::List, key("j")), Some(Action::Down));
+        assert_eq!(k.resolve(Context::List, key("G")), Some(Action::Bottom));
+        assert_eq!(k.resolve(Context::List, key("enter")), Some(Action::Open));
+        assert_eq!(k.resolve(Context::List, key("n")), Some(Action::New));
+        assert_eq!(k.resolve(Context::List, key("e")), Some(Action::Edit));
+        assert_eq!(k.resolve(Context::List, key("r")), Some(Action::Refresh));
+        assert_eq!(k.resolve(Context::List, key("x")), Some(Action::Export));
+        assert_eq!(k.resolve(Context::Form, key("ctrl-s")), Some(Action::Save));
+        // Typing in a form never triggers a global action.
+        assert_eq!(k.resolve(Context::Form, key("q")), None);
+    }
+
+    #[test]
+    fn user_file_overrides_only_what_it_names() {
+        let mut k = Keymap::builtin();
+        k.merge_text("[list]\ndelete = [\"X\"]\n", Path::new("user.toml"))
+            .unwrap();
+        assert_eq!(k.keys_text(Action::Delete), "X");
+        assert_eq!(
+            k.keys_text(Action::Quit),
+            Keymap::builtin().keys_text(Action::Quit)
+        );
+    }
+
+    #[test]
+    fn bad_files_name_file_line_and_reason() {
+        let mut k = Keymap::builtin();
+        let e = k
+            .merge_text("[list]\nfrobnicate = \"z\"\n", Path::new("/u/keymap.toml"))
+            .unwrap_err();
+        assert_eq!(e.0, "/u/keymap.toml:2: unknown action 'frobnicate'");
+        let e = k
+            .merge_text("[list]\nquit = \"z\"\n", Path::new("k.toml"))
+            .unwrap_err();
+        assert_eq!(
+            e.0,
+            "k.toml:2: action 'quit' belongs in [global], not [list]"
+        );
+        let e = k
+            .merge_text("[list]\ndown = \"hyper-j\"\n", Path::new("k.toml"))
+            .unwrap_err();
+        assert_eq!(e.0, "k.toml:2: unknown key 'hyper-j'");
+        let e = k.merge_text("[list\n", Path::new("k.toml")).unwrap_err();
+        assert!(e.0.starts_with("k.toml:1:"), "{}", e.0);
+    }
+
+    #[test]
+    fn read_only_drops_mutating_actions() {
+        let k = Keymap::builtin().read_only();
+        assert!(k.actions().all(|a| !a.is_mutating()));
+        assert!(k.keys(Action::Delete).is_empty());
+        assert!(!k.keys(Action::Quit).is_empty());
+    }
+}

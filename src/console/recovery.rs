@@ -1,0 +1,103 @@
+//! Unsaved forms survive a crash, a SIGTERM, an SSH hang-up or a lost connection: the form is
+//! written to the state directory and offered back on the next start.
+
+use crate::domain::PartnerDraft;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormSnapshot {
+    /// `None` for a new partner.
+    pub partner_id: Option<i64>,
+    pub version: Option<i32>,
+    pub draft: PartnerDraft,
+    pub saved_at: DateTime<Utc>,
+}
+
+/// Where the snapshot lives, and the latest form (shared with the panic hook).
+#[derive(Debug, Clone)]
+pub struct Recovery {
+    path: PathBuf,
+    current: Arc<Mutex<Option<FormSnapshot>>>,
+}
+
+impl Recovery {
+    pub fn new(state_dir: &Path) -> Self {
+        Self {
+            path: state_dir.join("unsaved-form.json"),
+            current: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Remembers the form being edited (cheap; called on every change).
+    pub fn track(&self, snap: Option<FormSnapshot>) {
+        if let Ok(mut c) = self.current.lock() {
+            *c = snap;
+        }
+    }
+
+    /// Writes the tracked form to disk (crash, signal, lost connection). Never panics.
+    pub fn flush(&self) -> std::io::Result<bool> {
+        let snap = self.current.lock().ok().and_then(|c| c.clone());
+        match snap {
+            Some(s) => {
+                if let Some(dir) = self.path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let tmp = self.path.with_extension("json.tmp");
+                std::fs::write(
+                    &tmp,
+                    serde_json::to_vec_pretty(&s).map_err(std::io::Error::other)?,
+                )?;
+                std::fs::rename(&tmp, &self.path)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// A form left over from an earlier session, if any.
+    pub fn pending(&self) -> Option<FormSnapshot> {
+        let bytes = std::fs::read(&self.path).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Forgets the saved form (after it was saved, restored or discarded).
+    pub fn clear(&self) {
+        self.track(None);
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let dir = std::env::temp_dir().join(format!("pd-recovery-{}", std::process::id()));
+        let r = Recovery::new(&dir);
+        assert!(r.pending().is_none());
+        let snap = FormSnapshot {
+            partner_id: Some(7),
+            version: Some(3),
+            draft: PartnerDraft {
+                display_name: "Half typed".into(),
+                ..Default::default()
+            },
+            saved_at: Utc::now(),
+        };
+        r.track(Some(snap.clone()));
+        assert!(r.flush().unwrap());
+        assert_eq!(Recovery::new(&dir).pending(), Some(snap));
+        r.clear();
+        assert!(r.pending().is_none());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

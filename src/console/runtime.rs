@@ -1,0 +1,391 @@
+//! The console's event loop: one task reads terminal events, every database call runs on a
+//! task of its own and comes back as a tagged message; the screen is redrawn only when
+//! something changed.
+
+use super::app::{App, Session};
+use super::clipboard;
+use super::keymap::Keymap;
+use super::msg::{Effect, LoadMode, Msg, OpOutcome, PartnerDetail, PartnerOp};
+use super::recovery::Recovery;
+use super::terminal;
+use super::theme::Theme;
+use super::view;
+use crate::cli::Context;
+use crate::error::{Error, Result};
+use crate::service::Desk;
+use crate::service::vetting::VettingConfig;
+use crate::store::{self, DbSettings};
+use crossterm::event::EventStream;
+use futures::StreamExt;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+/// How often the running console runs the expiry job.
+const EXPIRY_EVERY: Duration = Duration::from_secs(300);
+/// How often a lost connection is retried.
+const RECONNECT_EVERY: Duration = Duration::from_secs(2);
+
+/// Everything the console needs before it takes over the terminal.
+pub struct Setup {
+    pub app: App,
+    pub settings: DbSettings,
+    pub recovery: Recovery,
+    pub login: String,
+    pub read_only: bool,
+}
+
+/// Loads keymap, theme and the unsaved form; reports problems as toasts.
+pub fn setup(ctx: &Context) -> Result<Setup> {
+    let settings = ctx.settings()?;
+    let (keymap, km_err) = Keymap::load(Some(&ctx.dirs.config_dir.join("keymap.toml")));
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme_name = ctx
+        .global
+        .theme
+        .clone()
+        .or_else(|| ctx.config.theme.clone())
+        .unwrap_or_else(|| "default".into());
+    let (theme, theme_err) =
+        Theme::load(&theme_name, &ctx.dirs.config_dir.join("themes"), no_color);
+    let recovery = Recovery::new(&ctx.dirs.state_dir);
+    let login = ctx.operator_login();
+    let session = Session {
+        operator: login.clone(),
+        roles: String::new(),
+        registered: true,
+        read_only: ctx.global.read_only,
+        database: settings.target(),
+    };
+    let mut app = App::new(keymap, theme, session);
+    app.recovered = recovery.pending();
+    if let Some(e) = km_err {
+        tracing::warn!(error = %e, "keymap");
+        app.toast_error(format!("keymap: {e}; using the defaults"));
+    }
+    if let Some(e) = theme_err {
+        tracing::warn!(error = %e, "theme");
+        app.toast_error(format!("theme: {e}; using the default theme"));
+    }
+    Ok(Setup {
+        app,
+        settings,
+        recovery,
+        login,
+        read_only: ctx.global.read_only,
+    })
+}
+
+/// Runs the console until the operator quits or a signal ends it.
+pub async fn run(ctx: &Context) -> Result<ExitCode> {
+    let Setup {
+        mut app,
+        settings,
+        recovery,
+        login,
+        read_only,
+    } = setup(ctx)?;
+    let mut term = terminal::enter(recovery.clone())
+        .map_err(|e| Error::Config(format!("cannot open the terminal: {e}")))?;
+    let (tx, mut rx) = unbounded_channel::<Msg>();
+    spawn_connect(settings, login, read_only, tx.clone());
+
+    let mut runner = Runner {
+        desk: None,
+        tx: tx.clone(),
+        recovery: recovery.clone(),
+        reconnecting: false,
+        vetting: Arc::new(VettingConfig::default()),
+    };
+    let mut events = EventStream::new();
+    let mut signals = terminal::Signals::new()
+        .map_err(|e| Error::Config(format!("cannot watch signals: {e}")))?;
+    let mut expiry =
+        tokio::time::interval_at(tokio::time::Instant::now() + EXPIRY_EVERY, EXPIRY_EVERY);
+    let mut dirty = true;
+    let exit = loop {
+        if dirty {
+            if let Err(e) = term.draw(|f| view::draw(f, &mut app)) {
+                // The terminal went away (an SSH hang-up): keep the form and leave.
+                tracing::warn!(error = %e, "terminal write failed");
+                let _ = recovery.flush();
+                break ExitCode::from(129);
+            }
+            dirty = false;
+        }
+        let deadline = app.next_deadline().map(tokio::time::Instant::from_std);
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => Msg::Terminal(ev),
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "terminal read failed");
+                    let _ = recovery.flush();
+                    break ExitCode::from(129);
+                }
+                None => {
+                    let _ = recovery.flush();
+                    break ExitCode::from(129);
+                }
+            },
+            Some(m) = rx.recv() => m,
+            sig = signals.next() => {
+                let _ = recovery.flush();
+                tracing::info!(signal = sig, "ending on signal");
+                break ExitCode::from(128 + sig as u8);
+            }
+            _ = expiry.tick() => {
+                runner.run(Effect::ExpiryJob);
+                continue;
+            }
+            _ = sleep_until(deadline) => Msg::Tick,
+        };
+        match &msg {
+            Msg::Connected(desk) => runner.desk = Some(desk.clone()),
+            Msg::ConnectionLost => {
+                let _ = recovery.flush();
+                runner.start_reconnecting();
+            }
+            Msg::Reconnected => runner.reconnecting = false,
+            _ => {}
+        }
+        for effect in app.update(msg) {
+            runner.run(effect);
+        }
+        dirty = true;
+        if app.should_quit {
+            break ExitCode::SUCCESS;
+        }
+    };
+    drop(term);
+    Ok(exit)
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => futures::future::pending().await,
+    }
+}
+
+/// Connects in the background (the first frame never waits for it), retrying until it works.
+fn spawn_connect(settings: DbSettings, login: String, read_only: bool, tx: UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        loop {
+            let attempt = async {
+                let pool = settings.connect(8).await?;
+                store::migrate::run(&pool).await?;
+                Desk::for_operator(pool, &login, read_only).await
+            };
+            match attempt.await {
+                Ok(desk) => {
+                    let _ = tx.send(Msg::Connected(desk));
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "connect failed");
+                    if tx.send(Msg::ConnectFailed(e)).is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                }
+            }
+        }
+    });
+}
+
+/// Carries out effects: each database call on a task of its own.
+struct Runner {
+    desk: Option<Desk>,
+    tx: UnboundedSender<Msg>,
+    recovery: Recovery,
+    reconnecting: bool,
+    vetting: Arc<VettingConfig>,
+}
+
+fn lost(e: &Error) -> bool {
+    matches!(e, Error::Database(d) if d.is_connection_lost())
+}
+
+impl Runner {
+    fn start_reconnecting(&mut self) {
+        if self.reconnecting {
+            return;
+        }
+        self.reconnecting = true;
+        let Some(desk) = self.desk.clone() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RECONNECT_EVERY).await;
+                if sqlx::query("SELECT 1").execute(desk.pool()).await.is_ok() {
+                    let _ = tx.send(Msg::Reconnected);
+                    return;
+                }
+            }
+        });
+    }
+
+    fn run(&mut self, effect: Effect) {
+        match effect {
+            Effect::TrackForm(None) => self.recovery.clear(),
+            Effect::TrackForm(snap) => self.recovery.track(snap),
+            Effect::Copy(text) => {
+                let r = clipboard::copy(&mut std::io::stdout(), &text);
+                let _ = self.tx.send(Msg::Copied(r));
+            }
+            other => {
+                let Some(desk) = self.desk.clone() else {
+                    tracing::debug!("effect before the database is connected: {other:?}");
+                    return;
+                };
+                let tx = self.tx.clone();
+                let vetting = self.vetting.clone();
+                tokio::spawn(async move {
+                    if let Some(msg) = execute(desk, other, &tx, &vetting).await {
+                        let _ = tx.send(msg);
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Runs one effect against the services; reports a lost connection on the side.
+async fn execute(
+    desk: Desk,
+    effect: Effect,
+    tx: &UnboundedSender<Msg>,
+    vetting: &VettingConfig,
+) -> Option<Msg> {
+    let check = |e: &Error| {
+        if lost(e) {
+            let _ = tx.send(Msg::ConnectionLost);
+        }
+    };
+    let msg = match effect {
+        Effect::LoadPartners {
+            tag,
+            filter,
+            limit,
+            mode,
+        } => {
+            let mut result = desk.list_partners(&filter, limit).await;
+            if matches!(mode, LoadMode::Prepend | LoadMode::Last)
+                && let Ok(rows) = &mut result
+            {
+                rows.reverse();
+            }
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::Partners { tag, mode, result }
+        }
+        Effect::LoadPartnerDetail { tag, id } => {
+            let result = async {
+                let partner = desk.get_partner(id).await?;
+                let deals_by_state = desk.partner_deal_counts(id).await?;
+                let checks = desk.latest_checks(id).await?;
+                let timeline = desk.timeline("partner", id, 50).await?;
+                Ok(PartnerDetail {
+                    partner,
+                    deals_by_state,
+                    checks,
+                    timeline,
+                })
+            }
+            .await;
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::PartnerDetail { tag, result }
+        }
+        Effect::SavePartner {
+            tag,
+            id,
+            version,
+            draft,
+        } => {
+            let result = match (id, version) {
+                (Some(id), Some(v)) => desk.update_partner(id, v, &draft).await,
+                _ => desk.create_partner(&draft).await,
+            };
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::PartnerSaved { tag, result }
+        }
+        Effect::PartnerOp {
+            tag,
+            id,
+            version,
+            op,
+        } => {
+            let v = Some(version);
+            let result = match op {
+                PartnerOp::MarkVetted => desk.mark_vetted(id, v).await.map(OpOutcome::Partner),
+                PartnerOp::Disable => desk
+                    .disable_partner(id, v, None)
+                    .await
+                    .map(OpOutcome::Partner),
+                PartnerOp::Revet => desk.revet_partner(id, v).await.map(OpOutcome::Partner),
+                PartnerOp::Delete => desk
+                    .delete_partner(id, v, None)
+                    .await
+                    .map(|_| OpOutcome::Deleted),
+                PartnerOp::Offboard => desk
+                    .offboard_partner(id, None)
+                    .await
+                    .map(OpOutcome::Offboarded),
+            };
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::PartnerOpDone { tag, op, result }
+        }
+        Effect::RunChecks { id, name } => {
+            let progress_tx = tx.clone();
+            let progress = move |done: usize, total: usize, check: &str| {
+                let _ = progress_tx.send(Msg::ChecksProgress {
+                    id,
+                    done,
+                    total,
+                    check: check.to_owned(),
+                });
+            };
+            let result = desk.run_vetting_checks(id, vetting, &progress).await;
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::ChecksDone { id, name, result }
+        }
+        Effect::LoadAudit {
+            tag,
+            filter,
+            limit,
+            append,
+        } => {
+            let result = desk.audit(&filter, limit).await;
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::Audit {
+                tag,
+                append,
+                result,
+            }
+        }
+        Effect::ExpiryJob => {
+            let result = desk.expire_due_deals(chrono::Utc::now()).await;
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::ExpiryDone(result)
+        }
+        Effect::Copy(_) | Effect::TrackForm(_) => return None,
+    };
+    let _ = Instant::now();
+    Some(msg)
+}

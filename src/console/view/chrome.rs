@@ -1,0 +1,220 @@
+//! Tabs, banner, status bar, filter line, toasts, and the simple panes.
+
+use super::super::app::{App, ConnState, Pane};
+use super::local;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState, Wrap};
+
+pub fn tabs(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(" partnerdesk ", t.title), Span::raw(" ")];
+    for (i, p) in Pane::ALL.iter().enumerate() {
+        let style = if *p == app.pane { t.tab_active } else { t.tab };
+        spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn banner(f: &mut Frame, area: Rect, app: &App) {
+    let text = if !app.session.registered {
+        format!(
+            " READ-ONLY: operator '{}' is not registered; ask an admin: partnerdesk operators add {} --role curator ",
+            app.session.operator, app.session.operator
+        )
+    } else {
+        " READ-ONLY session (--read-only): changes are not available ".to_owned()
+    };
+    f.render_widget(
+        Paragraph::new(Span::styled(text, app.theme.status_warn)),
+        area,
+    );
+}
+
+pub fn status(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let (conn, conn_style) = match &app.conn {
+        ConnState::Connecting => ("○ connecting".to_owned(), t.status_warn),
+        ConnState::Connected => ("● connected".to_owned(), t.status_ok),
+        ConnState::Reconnecting => ("◌ reconnecting".to_owned(), t.status_warn),
+        ConnState::Failed(_) => ("✕ no connection".to_owned(), t.status_error),
+    };
+    let roles = if app.session.roles.is_empty() {
+        "…".to_owned()
+    } else {
+        app.session.roles.clone()
+    };
+    let mut spans = vec![
+        Span::styled(format!(" {} ({roles}) ", app.session.operator), t.status),
+        Span::styled("│ ", t.status),
+        Span::styled(format!("{} ", app.session.database), t.status),
+        Span::styled("│ ", t.status),
+        Span::styled(format!("{conn} "), t.status.patch(conn_style)),
+    ];
+    if !app.busy.is_empty() {
+        let work: Vec<&str> = app.busy.iter().map(|(_, l)| l.as_str()).collect();
+        spans.push(Span::styled("│ ⟳ ", t.status));
+        spans.push(Span::styled(format!("{} ", work.join(", ")), t.status));
+    }
+    let hint = format!(
+        " {} help ",
+        app.keymap.keys_text(crate::console::action::Action::Help)
+    );
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let pad = (area.width as usize).saturating_sub(used + hint.chars().count());
+    spans.push(Span::styled(" ".repeat(pad), t.status));
+    spans.push(Span::styled(hint, t.status.patch(t.key)));
+    f.render_widget(Paragraph::new(Line::from(spans)).style(t.status), area);
+    if let ConnState::Failed(reason) = &app.conn {
+        tracing::debug!(%reason, "connection failed");
+    }
+}
+
+pub fn filter(f: &mut Frame, area: Rect, app: &App) {
+    let text = app.filter_input.as_deref().unwrap_or("");
+    let line = Line::from(vec![
+        Span::styled(" / ", app.theme.key),
+        Span::styled(text.to_owned(), app.theme.input_focus),
+        Span::styled("█", app.theme.input_focus),
+        Span::styled("   Enter keeps · Esc restores", app.theme.muted),
+    ]);
+    f.render_widget(Paragraph::new(line), area);
+}
+
+pub fn toasts(f: &mut Frame, main: Rect, app: &App) {
+    let t = &app.theme;
+    let n = app.toasts.len() as u16;
+    for (i, toast) in app.toasts.iter().enumerate() {
+        let text = format!(" {} ", toast.text);
+        let w = (text.chars().count() as u16).min(main.width.saturating_sub(2));
+        let y = main.y + main.height.saturating_sub(n - i as u16).saturating_sub(1);
+        let r = Rect {
+            x: main.x + main.width - w - 1,
+            y,
+            width: w,
+            height: 1,
+        };
+        f.render_widget(Clear, r);
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                text,
+                if toast.error { t.toast_error } else { t.toast },
+            )),
+            r,
+        );
+    }
+}
+
+pub fn not_yet(f: &mut Frame, area: Rect, app: &App, pane: Pane) {
+    let t = &app.theme;
+    let what = match pane {
+        Pane::Deals => {
+            "Deal authoring in the console is not built yet; `partnerdesk jobs expire` and the services exist."
+        }
+        Pane::Redemptions => {
+            "The redemption monitor is not built yet; `partnerdesk redeem` records one."
+        }
+        Pane::Negotiations => "Negotiations are not built yet.",
+        Pane::Settlements => "Settlements are not built yet.",
+        _ => "",
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border)
+        .title(Span::styled(format!(" {} ", pane.title()), t.title));
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::from(""),
+            Line::from(Span::styled(what, t.muted)),
+        ])
+        .wrap(Wrap { trim: true })
+        .block(block),
+        area,
+    );
+}
+
+pub fn audit(f: &mut Frame, area: Rect, app: &mut App) {
+    let t = app.theme.clone();
+    let pane = &app.audit;
+    let title = format!(
+        " Audit log · {} loaded{} ",
+        pane.rows.len(),
+        if pane.at_end { "" } else { ", more below" }
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(title, t.title));
+    if pane.open
+        && let Some(e) = pane.rows.get(pane.selected)
+    {
+        let mut lines = vec![
+            Line::from(vec![
+                Span::styled("when    ", t.label),
+                Span::raw(local(e.at)),
+            ]),
+            Line::from(vec![
+                Span::styled("actor   ", t.label),
+                Span::raw(e.actor.clone()),
+            ]),
+            Line::from(vec![
+                Span::styled("action  ", t.label),
+                Span::raw(e.action.clone()),
+            ]),
+            Line::from(vec![
+                Span::styled("entity  ", t.label),
+                Span::raw(format!("{} {}", e.entity_type, e.entity_id)),
+            ]),
+            Line::from(vec![
+                Span::styled("reason  ", t.label),
+                Span::raw(e.reason.clone().unwrap_or_default()),
+            ]),
+        ];
+        for (label, v) in [("before", &e.before), ("after", &e.after)] {
+            lines.push(Line::from(Span::styled(label, t.header)));
+            let text = v
+                .as_ref()
+                .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+                .unwrap_or_else(|| "—".into());
+            lines.extend(text.lines().map(|l| Line::from(l.to_owned())));
+        }
+        f.render_widget(
+            Paragraph::new(lines)
+                .block(block)
+                .wrap(Wrap { trim: false }),
+            area,
+        );
+        return;
+    }
+    let rows = pane.rows.iter().map(|e| {
+        Row::new(vec![
+            local(e.at),
+            e.actor.clone(),
+            e.action.clone(),
+            format!("{} {}", e.entity_type, e.entity_id),
+            e.reason.clone().unwrap_or_default(),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(16),
+            Constraint::Length(10),
+            Constraint::Length(22),
+            Constraint::Length(16),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(["When", "Actor", "Action", "Entity", "Reason"]).style(t.header))
+    .row_highlight_style(t.selected)
+    .block(block);
+    let mut state = TableState::default().with_selected(if pane.rows.is_empty() {
+        None
+    } else {
+        Some(pane.selected)
+    });
+    f.render_stateful_widget(table, area, &mut state);
+    let _ = Style::default();
+}

@@ -1,0 +1,90 @@
+//! Drawing. Everything here reads the `App`; nothing here awaits or touches the database.
+
+mod chrome;
+mod overlays;
+mod partners;
+
+use super::app::{App, Overlay, Pane};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+pub fn draw(f: &mut Frame, app: &mut App) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(f, area);
+        return;
+    }
+    let banner = !app.session.registered || app.session.read_only;
+    let filter_line = app.filter_input.is_some() as u16;
+    let [tabs, banner_area, main, filter_area, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner as u16),
+        Constraint::Min(5),
+        Constraint::Length(filter_line),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    chrome::tabs(f, tabs, app);
+    if banner {
+        chrome::banner(f, banner_area, app);
+    }
+    match app.pane {
+        Pane::Partners => partners::draw(f, main, app),
+        Pane::Audit => chrome::audit(f, main, app),
+        other => chrome::not_yet(f, main, app, other),
+    }
+    if app.filter_input.is_some() {
+        chrome::filter(f, filter_area, app);
+    }
+    chrome::status(f, status, app);
+    chrome::toasts(f, main, app);
+    match &app.overlay {
+        Overlay::None => {}
+        Overlay::Help { scroll } => overlays::help(f, area, app, *scroll),
+        Overlay::Palette(p) => overlays::palette(f, area, app, p),
+        Overlay::Confirm(c) => overlays::confirm(f, area, app, c),
+        Overlay::Info { title, lines } => overlays::info(f, area, app, title, lines),
+    }
+}
+
+fn too_small(f: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::from("terminal too small"),
+        Line::from(format!(
+            "(needs {MIN_WIDTH}×{MIN_HEIGHT}, have {}×{})",
+            area.width, area.height
+        )),
+    ];
+    let y = area.height.saturating_sub(2) / 2;
+    let r = Rect {
+        x: area.x,
+        y: area.y + y,
+        width: area.width,
+        height: 2.min(area.height),
+    };
+    f.render_widget(Paragraph::new(text).alignment(Alignment::Center), r);
+}
+
+/// A rectangle of at most `w`×`h` centred in `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// Local time for display.
+pub fn local(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}

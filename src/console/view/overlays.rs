@@ -1,0 +1,141 @@
+//! Help, palette, confirmation and information popups.
+
+use super::super::action::{Action, Context};
+use super::super::app::{App, Confirm};
+use super::super::palette::Palette;
+use super::centered;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+/// Help lines generated from the active keymap: it cannot drift from the keys.
+pub fn help_lines(app: &App) -> Vec<(Context, String, &'static str)> {
+    let mut out = Vec::new();
+    for ctx in Context::ALL {
+        for a in Action::ALL.iter().copied().filter(|a| a.context() == ctx) {
+            let keys = app.keymap.keys_text(a);
+            if keys.is_empty() {
+                continue;
+            }
+            out.push((ctx, keys, a.description()));
+        }
+    }
+    out
+}
+
+pub fn help(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
+    let t = &app.theme;
+    let r = centered(area, 76, area.height.saturating_sub(2));
+    let mut lines: Vec<Line> = Vec::new();
+    let mut last = None;
+    for (ctx, keys, desc) in help_lines(app) {
+        if last != Some(ctx) {
+            if last.is_some() {
+                lines.push(Line::from(""));
+            }
+            lines.push(Line::from(Span::styled(
+                format!("{} keys", ctx.name()),
+                t.header,
+            )));
+            last = Some(ctx);
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {keys:<22}"), t.key),
+            Span::raw(desc),
+        ]));
+    }
+    let title = if app.session.read_only {
+        " Help · read-only: changes are not available "
+    } else {
+        " Help "
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(title, t.title))
+        .title_bottom(" j/k scroll · any other key closes ");
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), r);
+}
+
+pub fn palette(f: &mut Frame, area: Rect, app: &App, p: &Palette) {
+    let t = &app.theme;
+    let h = (p.matches.len() as u16 + 4).clamp(6, area.height.saturating_sub(4));
+    let r = Rect {
+        y: area.y + 2,
+        ..centered(area, 70, h)
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(": ", t.key),
+            Span::styled(format!("{}█", p.query), t.input_focus),
+        ]),
+        Line::from(""),
+    ];
+    if p.matches.is_empty() {
+        lines.push(Line::from(Span::styled("  no action matches", t.muted)));
+    }
+    let room = r.height.saturating_sub(4) as usize;
+    let start = p.selected.saturating_sub(room.saturating_sub(1));
+    for (i, a) in p.matches.iter().enumerate().skip(start).take(room) {
+        let style = if i == p.selected {
+            t.selected
+        } else {
+            ratatui::style::Style::default()
+        };
+        let keys = app.keymap.keys_text(*a);
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<18}", a.name()), style.patch(t.key)),
+            Span::styled(format!("{:<38}", a.description()), style),
+            Span::styled(format!("{keys:>10} "), style.patch(t.muted)),
+        ]));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(" Command palette ", t.title));
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+pub fn confirm(f: &mut Frame, area: Rect, app: &App, c: &Confirm) {
+    let t = &app.theme;
+    let h = c.body.len() as u16 + 6;
+    let r = centered(area, 64, h);
+    let mut lines: Vec<Line> = vec![Line::from("")];
+    lines.extend(c.body.iter().map(|b| Line::from(format!(" {b}"))));
+    lines.push(Line::from(""));
+    let mut buttons = vec![Span::raw(" ")];
+    for (i, choice) in c.choices.iter().enumerate() {
+        let style = if i == c.selected { t.selected } else { t.muted };
+        buttons.push(Span::styled(format!(" {choice} "), style));
+        buttons.push(Span::raw("   "));
+    }
+    lines.push(Line::from(buttons));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.warn)
+        .title(Span::styled(format!(" {} ", c.title), t.header))
+        .title_bottom(" ←/→ choose · Enter answers · Esc cancels ");
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        r,
+    );
+}
+
+pub fn info(f: &mut Frame, area: Rect, app: &App, title: &str, body: &[String]) {
+    let t = &app.theme;
+    let r = centered(area, 70, body.len() as u16 + 4);
+    let lines: Vec<Line> = body.iter().map(|l| Line::from(format!(" {l}"))).collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(format!(" {title} "), t.title))
+        .title_bottom(" any key closes ");
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(block), r);
+}
