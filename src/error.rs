@@ -36,6 +36,16 @@ pub enum Error {
         needs: String,
     },
 
+    #[error(
+        "{login} is not a registered operator, so may not {action}: it needs the {needs} role (an admin can run: partnerdesk operators add {login} --role {needs_first})"
+    )]
+    NotRegistered {
+        login: String,
+        action: &'static str,
+        needs: String,
+        needs_first: &'static str,
+    },
+
     #[error("read-only: {action} is not available in a read-only session")]
     ReadOnly { action: &'static str },
 

@@ -87,7 +87,9 @@ pub enum OperatorsCommand {
     List,
     /// Replace an operator's roles (admin).
     SetRoles {
+        /// The operator's login.
         login: String,
+        /// The new roles, replacing the old: curator, support, finance, admin.
         #[arg(long = "role", value_name = "ROLE", required = true, num_args = 1.., value_parser = parse_role)]
         roles: Vec<Role>,
     },

@@ -286,9 +286,7 @@ impl App {
                                     } else {
                                         &snap.draft.display_name
                                     },
-                                    snap.saved_at
-                                        .with_timezone(&chrono::Local)
-                                        .format("%Y-%m-%d %H:%M")
+                                    super::view::local(snap.saved_at)
                                 ),
                                 "Restore it to keep editing, or discard it.".into(),
                             ],

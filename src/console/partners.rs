@@ -879,9 +879,7 @@ fn on_save_error(app: &mut App, e: Error) {
             changed_at,
             ..
         } => {
-            let when = changed_at
-                .with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M:%S");
+            let when = super::view::local(changed_at);
             pf.form.notice = Some(format!("changed by {changed_by} at {when}"));
             app.overlay = Overlay::Confirm(Confirm {
                 title: "Changed by someone else".into(),

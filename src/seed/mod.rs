@@ -209,11 +209,9 @@ pub async fn run(
         }
         let want = rng.random_range(0..=plan.redemptions_per_deal * 2) as i32;
         let n = match d.cap {
-            Some(c) => want.min(c).min(if d.cap == Some(1) {
-                eligible.len() as i32
-            } else {
-                i32::MAX
-            }),
+            // cap 1 is one per member: at most one each, any number of members.
+            Some(1) => want.min(eligible.len() as i32),
+            Some(c) => want.min(c),
             None => want,
         };
         let start = d.valid_from.max(now - Duration::days(90));

@@ -324,6 +324,7 @@ fn edit_rules(
         e.push("partner", "can only change while the deal is a draft");
     }
     if let Some(cap) = v.redemption_cap
+        && cap > 1
         && cap < before.redemption_count
     {
         e.push(

@@ -59,6 +59,14 @@ impl Actor {
 
     /// Refuses with the role the action needs.
     pub fn require(&self, p: Permission) -> Result<()> {
+        if !self.registered {
+            return Err(Error::NotRegistered {
+                login: self.login.clone(),
+                action: p.describe(),
+                needs: p.needed_roles_text(),
+                needs_first: p.roles().first().map(|r| r.as_str()).unwrap_or("admin"),
+            });
+        }
         if self.read_only && is_mutation(p) {
             return Err(Error::ReadOnly {
                 action: p.describe(),

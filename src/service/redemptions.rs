@@ -47,7 +47,9 @@ impl Desk {
                 redeemed_at: at,
             }));
         }
+        // cap = 1 is one per member (above); cap = N > 1 is the first N in total.
         if let Some(cap) = deal.redemption_cap
+            && cap > 1
             && deal.redemption_count >= cap
         {
             return Err(refuse(RedemptionRefusal::CapReached { deal_id, cap }));

@@ -1063,6 +1063,50 @@ async fn cap_one_refuses_a_second_redemption_naming_the_first() {
         1
     );
     assert_eq!(stored(&db, deal.id).await.redemption_count, 1);
+
+    // Cap 1 is one per member, not one in total: other members still redeem.
+    let quinn = member(&db, "quinn", "public", false, None, &[]).await;
+    let ruth = member(&db, "ruth", "public", false, None, &[]).await;
+    desk.record_redemption(deal.id, quinn).await.unwrap();
+    desk.record_redemption(deal.id, ruth).await.unwrap();
+    assert!(desk.record_redemption(deal.id, ruth).await.is_err());
+    assert_eq!(stored(&db, deal.id).await.redemption_count, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cap_one_holds_when_the_same_member_races_itself() {
+    let db = TestDb::with_connections(20).await;
+    let desk = db.curator().await;
+    let p = verified_partner(&desk, "Racer", "racer.example").await;
+    let mut d = coupon_draft(p.id, "RACE");
+    d.state = Some("active".into());
+    d.redemption_cap = Some(1);
+    let deal = desk.create_deal(&d).await.unwrap();
+    let pat = member(&db, "pat", "public", false, None, &[]).await;
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let desk = desk.clone();
+        tasks.push(tokio::spawn(async move {
+            desk.record_redemption(deal.id, pat).await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(Error::Redemption(RedemptionRefusal::AlreadyRedeemed { .. })) => {}
+            Err(e) => panic!("unexpected refusal: {e:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM redemptions WHERE deal_id = {}",
+            deal.id
+        ))
+        .await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -269,7 +269,6 @@ async fn run(desk: &Desk, id: i64, cfg: &VettingConfig) -> (Vec<CheckResult>, Pr
         })
         .await
         .expect("run vetting checks");
-    for r in &results { eprintln!("SHOW {} {} {} {}", r.check_name, r.outcome, r.detail, r.data); }
     (results, seen)
 }
 

@@ -10,7 +10,12 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState,
 
 pub fn tabs(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let mut spans = vec![Span::styled(" partnerdesk ", t.title), Span::raw(" ")];
+    // Below ~96 columns the product name gives way so that all six tabs fit.
+    let mut spans = if area.width >= 96 {
+        vec![Span::styled(" partnerdesk ", t.title), Span::raw(" ")]
+    } else {
+        Vec::new()
+    };
     for (i, p) in Pane::ALL.iter().enumerate() {
         let style = if *p == app.pane { t.tab_active } else { t.tab };
         spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));

@@ -4,6 +4,8 @@ mod chrome;
 mod overlays;
 mod partners;
 
+pub use overlays::help_lines;
+
 use super::app::{App, Overlay, Pane};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
@@ -82,9 +84,23 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-/// Local time for display.
+thread_local! {
+    /// A fixed zone for display instead of the operator's (render tests pin it).
+    static DISPLAY_ZONE: std::cell::Cell<Option<chrono::FixedOffset>> = const { std::cell::Cell::new(None) };
+}
+
+/// Shows times in `zone` instead of the local zone, on this thread (for render tests).
+pub fn pin_display_zone(zone: Option<chrono::FixedOffset>) {
+    DISPLAY_ZONE.with(|z| z.set(zone));
+}
+
+/// A time in the operator's local zone, for display.
 pub fn local(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&chrono::Local)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    match DISPLAY_ZONE.with(|z| z.get()) {
+        Some(zone) => t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string(),
+        None => t
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+    }
 }

@@ -137,7 +137,7 @@ fn detail(f: &mut Frame, area: Rect, app: &App) {
     let [left, right] = if area.width >= 110 {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area)
     } else {
-        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
+        Layout::vertical([Constraint::Length(15), Constraint::Min(3)]).areas(area)
     };
     let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
     let deals: Vec<String> = d
@@ -290,7 +290,7 @@ fn form(f: &mut Frame, area: Rect, app: &mut App) {
     let rows = Layout::vertical(constraints).spacing(0).split(inner);
     let focus = form.focus;
     let label_w = 16u16;
-    let err_w = (inner.width / 3).min(40);
+    let err_w = (inner.width * 2 / 5).min(48);
     for (i, field) in form.fields.iter_mut().enumerate() {
         let r = rows[i];
         let [l, input, e] = Layout::horizontal([

@@ -1,0 +1,372 @@
+//! Render snapshots of the console (ratatui TestBackend + insta) at 80×24 and 120×40, and the
+//! rule that the help and the palette come from the keymap.
+
+use chrono::{TimeZone, Utc};
+use partnerdesk::console::action::{Action, Context};
+use partnerdesk::console::app::{App, ConnState, Overlay, Session};
+use partnerdesk::console::keymap::Keymap;
+use partnerdesk::console::msg::{LoadMode, Msg, PartnerDetail};
+use partnerdesk::console::partners::View;
+use partnerdesk::console::theme::Theme;
+use partnerdesk::console::view;
+use partnerdesk::domain::{Role, VerificationState};
+use partnerdesk::service::Actor;
+use partnerdesk::store::audit::AuditEntry;
+use partnerdesk::store::partners::{Partner, PartnerListRow};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn at(day: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, 9, 30, 0).unwrap()
+}
+
+fn rows() -> Vec<PartnerListRow> {
+    let names = [
+        (
+            "Aster Books",
+            "aster-books.com",
+            VerificationState::Verified,
+            "books",
+            8,
+        ),
+        (
+            "Bluebird Travel",
+            "bluebird-travel.co",
+            VerificationState::Pending,
+            "travel",
+            3,
+        ),
+        (
+            "Cobalt Cycles",
+            "cobalt-cycles.io",
+            VerificationState::Disabled,
+            "transport",
+            12,
+        ),
+        (
+            "Driftwood Coffee Roasters",
+            "driftwood-coffee-roasters.shop",
+            VerificationState::Verified,
+            "food",
+            0,
+        ),
+    ];
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, (name, domain, state, cat, deals))| PartnerListRow {
+            id: i as i64 + 1,
+            display_name: (*name).into(),
+            domain: Some((*domain).into()),
+            verification: *state,
+            categories: vec![(*cat).into()],
+            deal_count: *deals,
+            vetted_by: (*state != VerificationState::Pending).then(|| "cara".into()),
+            vetted_at: (*state != VerificationState::Pending).then(|| at(2 + i as u32)),
+            version: 1,
+            sort_key: name.to_lowercase(),
+        })
+        .collect()
+}
+
+fn app(read_only: bool, roles: &[Role]) -> App {
+    view::pin_display_zone(Some(chrono::FixedOffset::east_opt(0).unwrap()));
+    let session = Session {
+        operator: "cara".into(),
+        roles: roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        registered: true,
+        read_only,
+        database: "cara@db.example:5432/partnerdesk".into(),
+    };
+    let mut app = App::new(
+        Keymap::builtin(),
+        Theme::builtin("default").unwrap(),
+        session,
+    );
+    let mut actor = Actor::operator("cara", roles);
+    actor.read_only = read_only;
+    app.actor = Some(actor);
+    app.conn = ConnState::Connected;
+    let tag = app.partners.list_gen;
+    app.update(Msg::Partners {
+        tag,
+        mode: LoadMode::Replace,
+        result: Ok(rows()),
+    });
+    app
+}
+
+fn curator() -> App {
+    app(false, &[Role::Curator])
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| view::draw(f, app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn both_sizes(name: &str, mut make: impl FnMut() -> App) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = make();
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(&mut a, w, h));
+    }
+}
+
+fn detail() -> PartnerDetail {
+    PartnerDetail {
+        partner: Partner {
+            id: 2,
+            legal_name: "Bluebird Travel GmbH".into(),
+            display_name: "Bluebird Travel".into(),
+            logo_url: Some("https://cdn.bluebird-travel.co/logo.png".into()),
+            website_url: Some("https://www.bluebird-travel.co/".into()),
+            domain: Some("bluebird-travel.co".into()),
+            contact_email: Some("partners@bluebird-travel.co".into()),
+            categories: vec!["travel".into()],
+            region: Some("EU".into()),
+            notes: Some("Met at the spring fair.".into()),
+            verification: VerificationState::Pending,
+            vetted_by: None,
+            vetted_at: None,
+            created_at: at(1),
+            created_by: "cara".into(),
+            updated_at: at(3),
+            updated_by: "cara".into(),
+            version: 2,
+        },
+        deals_by_state: vec![("active".into(), 2), ("draft".into(), 1)],
+        checks: vec![partnerdesk::service::vetting::CheckResult {
+            check_name: "website".into(),
+            outcome: "pass".into(),
+            detail: "HTTPS 200 at https://www.bluebird-travel.co/".into(),
+            data: serde_json::json!({}),
+            checked_at: at(3),
+            checked_by: "cara".into(),
+        }],
+        timeline: vec![AuditEntry {
+            id: 7,
+            at: at(3),
+            actor: "cara".into(),
+            action: "partner.update".into(),
+            entity_type: "partner".into(),
+            entity_id: "2".into(),
+            before: None,
+            after: None,
+            reason: None,
+        }],
+    }
+}
+
+#[test]
+fn list() {
+    both_sizes("list", curator);
+}
+
+#[test]
+fn detail_view() {
+    both_sizes("detail", || {
+        let mut a = curator();
+        a.partners.view = View::Detail;
+        a.partners.detail = Some(detail());
+        a
+    });
+}
+
+#[test]
+fn form_with_errors() {
+    both_sizes("form_errors", || {
+        let mut a = curator();
+        a.perform(Action::New);
+        let pf = a.partners.form.as_mut().unwrap();
+        pf.form.fields[0].area.insert_str("x".repeat(256));
+        pf.form.fields[2].area.insert_str("ftp://bluebird");
+        pf.form.fields[4].area.insert_str("not-an-email");
+        pf.form.focus = 2;
+        partnerdesk::console::partners::form_changed(&mut a);
+        a
+    });
+}
+
+#[test]
+fn help() {
+    both_sizes("help", || {
+        let mut a = curator();
+        a.perform(Action::Help);
+        a
+    });
+}
+
+#[test]
+fn palette() {
+    both_sizes("palette", || {
+        let mut a = curator();
+        a.perform(Action::Palette);
+        if let Overlay::Palette(p) = &mut a.overlay {
+            p.query = "vet".into();
+            p.refilter();
+        }
+        a
+    });
+}
+
+#[test]
+fn confirm() {
+    both_sizes("confirm", || {
+        let mut a = curator();
+        a.perform(Action::Down);
+        a.perform(Action::MarkVetted);
+        a
+    });
+}
+
+#[test]
+fn too_small() {
+    let mut a = curator();
+    insta::assert_snapshot!("too_small_79x24", render(&mut a, 79, 24));
+    insta::assert_snapshot!("too_small_80x23", render(&mut a, 80, 23));
+}
+
+#[test]
+fn read_only() {
+    both_sizes("read_only", || app(true, &[Role::Curator]));
+    both_sizes("read_only_help", || {
+        let mut a = app(true, &[Role::Curator]);
+        a.perform(Action::Help);
+        a
+    });
+}
+
+#[test]
+fn every_bound_action_is_in_the_help_and_the_palette() {
+    let a = curator();
+    let help: Vec<&str> = view::help_lines(&a)
+        .into_iter()
+        .map(|(_, _, d)| d)
+        .collect();
+    for action in a.keymap.actions() {
+        assert!(
+            help.contains(&action.description()),
+            "{action} is bound but not in the help"
+        );
+    }
+    // The palette offers every global and list action here…
+    let palette = a.palette_actions();
+    for action in Action::ALL
+        .iter()
+        .filter(|x| matches!(x.context(), Context::Global | Context::List))
+    {
+        if *action != Action::Palette {
+            assert!(
+                palette.contains(action),
+                "{action} missing from the palette"
+            );
+        }
+    }
+    // …and the form's actions while a form is open.
+    let mut a = curator();
+    a.perform(Action::New);
+    let palette = a.palette_actions();
+    for action in Action::ALL.iter().filter(|x| x.context() == Context::Form) {
+        assert!(
+            palette.contains(action),
+            "{action} missing from the form palette"
+        );
+    }
+}
+
+#[test]
+fn read_only_leaves_no_mutating_action_anywhere() {
+    let mut a = app(true, &[Role::Admin]);
+    assert!(a.keymap.actions().all(|x| !x.is_mutating()), "keymap");
+    assert!(
+        view::help_lines(&a).iter().all(|(_, _, d)| Action::ALL
+            .iter()
+            .all(|x| !x.is_mutating() || x.description() != *d)),
+        "help"
+    );
+    assert!(
+        a.palette_actions().iter().all(|x| !x.is_mutating()),
+        "palette"
+    );
+    // Typing the keys does nothing either.
+    for key in ['n', 'e', 'v', 'd', 'D', 'O', 'c'] {
+        let ev = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char(key),
+            crossterm::event::KeyModifiers::NONE,
+        );
+        let fx = a.update(Msg::Terminal(crossterm::event::Event::Key(ev)));
+        assert!(fx.is_empty(), "{key} produced {fx:?}");
+        assert!(a.partners.form.is_none());
+        assert!(matches!(a.overlay, Overlay::None));
+    }
+}
+
+#[test]
+fn stale_results_are_dropped() {
+    let mut a = curator();
+    a.perform(Action::Filter);
+    let type_key = |a: &mut App, c: char| {
+        let ev = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char(c),
+            crossterm::event::KeyModifiers::NONE,
+        );
+        a.update(Msg::Terminal(crossterm::event::Event::Key(ev)))
+    };
+    type_key(&mut a, 'b');
+    let first = a.partners.list_gen;
+    type_key(&mut a, 'l');
+    let second = a.partners.list_gen;
+    assert_ne!(first, second);
+    // The answer to the newest request arrives first, then the stale one.
+    let newest = vec![rows()[1].clone()];
+    a.update(Msg::Partners {
+        tag: second,
+        mode: LoadMode::Replace,
+        result: Ok(newest),
+    });
+    a.update(Msg::Partners {
+        tag: first,
+        mode: LoadMode::Replace,
+        result: Ok(rows()),
+    });
+    assert_eq!(a.partners.rows.len(), 1);
+    assert_eq!(a.partners.rows[0].display_name, "Bluebird Travel");
+}
+
+#[test]
+fn no_color_theme_has_no_colours() {
+    let mut t = Theme::builtin("default").unwrap();
+    t.strip_colours();
+    let mut a = curator();
+    a.theme = t;
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    term.draw(|f| view::draw(f, &mut a)).unwrap();
+    let buf = term.backend().buffer();
+    for cell in buf.content() {
+        assert_eq!(
+            cell.fg,
+            ratatui::style::Color::Reset,
+            "a colour under NO_COLOR"
+        );
+        assert_eq!(
+            cell.bg,
+            ratatui::style::Color::Reset,
+            "a colour under NO_COLOR"
+        );
+    }
+}
