@@ -130,6 +130,8 @@ pub struct App {
     pub audit: AuditPane,
     /// Text being typed into the `/` filter, when filtering.
     pub filter_input: Option<String>,
+    /// The filter before `/` started editing (Esc restores it).
+    pub filter_before: Option<String>,
     pub should_quit: bool,
     next_gen: u64,
     /// A form offered back from an earlier session, shown once connected.
@@ -158,6 +160,7 @@ impl App {
             partners: PartnersPane::default(),
             audit: AuditPane::default(),
             filter_input: None,
+            filter_before: None,
             should_quit: false,
             next_gen: 1,
             recovered: None,
@@ -383,10 +386,52 @@ impl App {
         }
     }
 
+    /// The `/` filter text changed: ask the server again (older answers are dropped).
+    fn filter_changed(&mut self) -> Vec<Effect> {
+        match self.pane {
+            Pane::Partners => super::partners::filter_changed(self),
+            Pane::Audit => {
+                let text = self.filter_input.clone().unwrap_or_default();
+                let tag = self.next_tag();
+                self.audit.set_filter(&text, tag)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn filter_key(&mut self, ev: KeyEvent) -> Vec<Effect> {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        let Some(input) = self.filter_input.as_mut() else {
+            return Vec::new();
+        };
+        match ev.code {
+            KeyCode::Enter => {
+                self.filter_input = None;
+                self.filter_before = None;
+                Vec::new()
+            }
+            KeyCode::Esc => {
+                self.filter_input = self.filter_before.take();
+                let fx = self.filter_changed();
+                self.filter_input = None;
+                fx
+            }
+            KeyCode::Backspace => {
+                input.pop();
+                self.filter_changed()
+            }
+            KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                input.push(c);
+                self.filter_changed()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn on_paste(&mut self, text: &str) -> Vec<Effect> {
         if let Some(f) = &mut self.filter_input {
             f.push_str(text.lines().next().unwrap_or(""));
-            return super::partners::filter_changed(self);
+            return self.filter_changed();
         }
         if let Some(form) = self.partners.form.as_mut() {
             if let Some(field) = form.form.fields.get_mut(form.form.focus) {
@@ -461,7 +506,7 @@ impl App {
             Overlay::None => {}
         }
         if self.filter_input.is_some() {
-            return super::partners::filter_key(self, ev);
+            return self.filter_key(ev);
         }
         if self.form_open() {
             if let Some(a) = self.keymap.resolve(Context::Form, key).or_else(|| {
@@ -539,6 +584,11 @@ impl App {
                 if let Overlay::Confirm(c) = &mut self.overlay {
                     c.selected = 1 - c.selected;
                 }
+                Vec::new()
+            }
+            Action::Filter if self.pane == Pane::Audit => {
+                self.filter_before = Some(self.audit.filter_text.clone());
+                self.filter_input = Some(self.audit.filter_text.clone());
                 Vec::new()
             }
             _ => match self.pane {

@@ -15,6 +15,46 @@ pub struct AuditPane {
     pub loading: bool,
     pub at_end: bool,
     pub open: bool,
+    /// What `/` typed, parsed into `filter`.
+    pub filter_text: String,
+    pub filter: AuditFilter,
+    /// A word of the filter that was not understood.
+    pub filter_error: Option<String>,
+}
+
+/// Parses the Audit filter: `actor:LOGIN`, `entity:TYPE` or `entity:TYPE:ID`,
+/// `from:YYYY-MM-DD`, `to:YYYY-MM-DD` (dates in UTC, `to` exclusive); a bare word is an actor.
+pub fn parse_filter(text: &str) -> Result<AuditFilter, String> {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    let mut f = AuditFilter::default();
+    let date = |v: &str, key: &str| {
+        NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| Utc.from_utc_datetime(&d))
+            .ok_or_else(|| format!("{key}: a date like 2026-11-21"))
+    };
+    for word in text.split_whitespace() {
+        match word.split_once(':') {
+            Some(("actor", v)) => f.actor = Some(v.to_owned()),
+            Some(("entity", v)) => match v.split_once(':') {
+                Some((t, id)) => {
+                    f.entity_type = Some(t.to_owned());
+                    f.entity_id = Some(id.to_owned());
+                }
+                None => f.entity_type = Some(v.to_owned()),
+            },
+            Some(("from", v)) => f.from = Some(date(v, "from")?),
+            Some(("to", v)) => f.to = Some(date(v, "to")?),
+            Some((k, _)) => {
+                return Err(format!(
+                    "unknown filter '{k}:' (actor:, entity:, from:, to:)"
+                ));
+            }
+            None => f.actor = Some(word.to_owned()),
+        }
+    }
+    Ok(f)
 }
 
 impl AuditPane {
@@ -35,6 +75,22 @@ impl AuditPane {
             limit: PAGE,
             append,
         }]
+    }
+
+    /// A new `/` filter: reload from the newest row.
+    pub fn set_filter(&mut self, text: &str, tag: Gen) -> Vec<Effect> {
+        self.filter_text = text.to_owned();
+        match parse_filter(text) {
+            Ok(f) => {
+                self.filter = f;
+                self.filter_error = None;
+                self.request(tag, false)
+            }
+            Err(e) => {
+                self.filter_error = Some(e);
+                Vec::new()
+            }
+        }
     }
 
     pub fn loaded(
@@ -80,5 +136,28 @@ impl AuditPane {
             return self.request(tag, true);
         }
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_words() {
+        let f = parse_filter("actor:cara entity:partner:12 from:2026-01-01 to:2026-02-01").unwrap();
+        assert_eq!(f.actor.as_deref(), Some("cara"));
+        assert_eq!(f.entity_type.as_deref(), Some("partner"));
+        assert_eq!(f.entity_id.as_deref(), Some("12"));
+        assert_eq!(f.from.unwrap().to_rfc3339(), "2026-01-01T00:00:00+00:00");
+        assert_eq!(parse_filter("sam").unwrap().actor.as_deref(), Some("sam"));
+        assert_eq!(
+            parse_filter("from:yesterday").unwrap_err(),
+            "from: a date like 2026-11-21"
+        );
+        assert_eq!(
+            parse_filter("who:me").unwrap_err(),
+            "unknown filter 'who:' (actor:, entity:, from:, to:)"
+        );
     }
 }

@@ -10,7 +10,6 @@ use crate::domain::validation::split_list;
 use crate::domain::{PartnerDraft, Permission};
 use crate::error::Error;
 use crate::store::partners::{Partner, PartnerFilter, PartnerListRow};
-use crossterm::event::{KeyCode, KeyEvent};
 
 /// Rows per page loaded from the database.
 pub const PAGE: i64 = 100;
@@ -49,8 +48,6 @@ pub struct PartnersPane {
     pub edit_after_load: bool,
     pub form: Option<PartnerForm>,
     pub save_gen: Gen,
-    /// Text of the filter before `/` started editing (Esc restores it).
-    pub filter_before: Option<String>,
     /// Rows visible on screen (set by the view), for paging keys.
     pub visible_rows: usize,
 }
@@ -233,39 +230,6 @@ pub fn filter_changed(app: &mut App) -> Vec<Effect> {
     };
     app.partners.selected = 0;
     load(app, LoadMode::Replace)
-}
-
-pub fn filter_key(app: &mut App, ev: KeyEvent) -> Vec<Effect> {
-    let Some(input) = app.filter_input.as_mut() else {
-        return Vec::new();
-    };
-    match ev.code {
-        KeyCode::Enter => {
-            app.filter_input = None;
-            app.partners.filter_before = None;
-            Vec::new()
-        }
-        KeyCode::Esc => {
-            let before = app.partners.filter_before.take();
-            app.filter_input = before.clone();
-            let fx = filter_changed(app);
-            app.filter_input = None;
-            fx
-        }
-        KeyCode::Backspace => {
-            input.pop();
-            filter_changed(app)
-        }
-        KeyCode::Char(c)
-            if !ev
-                .modifiers
-                .contains(crossterm::event::KeyModifiers::CONTROL) =>
-        {
-            input.push(c);
-            filter_changed(app)
-        }
-        _ => Vec::new(),
-    }
 }
 
 /// A field changed: validate as you type, and keep the form safe for recovery.
@@ -511,7 +475,7 @@ pub fn perform(app: &mut App, a: Action) -> Vec<Effect> {
         }
         Action::Filter => {
             let current = app.partners.filter.text.clone().unwrap_or_default();
-            app.partners.filter_before = Some(current.clone());
+            app.filter_before = Some(current.clone());
             app.filter_input = Some(current);
             Vec::new()
         }

@@ -275,7 +275,7 @@ pub async fn list(
                 p.vetted_by, p.vetted_at, p.version, ({key})::text AS sort_key
            FROM partners p
           WHERE p.deleted_at IS NULL
-            AND ($1::text IS NULL OR p.search_text LIKE $2 OR $1 <% p.search_text)
+            AND ($1::text IS NULL OR p.search_text LIKE $2 OR $1 <% p.name_text)
             AND ($3::text IS NULL OR p.verification = $3)
             AND ($4::text IS NULL OR ({key}, p.id) {cmp} ($4::{ty}, $5))
           ORDER BY {key} {dir}, p.id {dir}
@@ -286,6 +286,12 @@ pub async fn list(
         .as_deref()
         .map(|t| t.trim().to_lowercase())
         .filter(|t| !t.is_empty());
+    if text.is_some() {
+        // Forgive a letter missing or mistyped (the default 0.6 only forgives a missing one).
+        sqlx::query("SELECT set_config('pg_trgm.word_similarity_threshold', '0.5', false)")
+            .execute(&mut *conn)
+            .await?;
+    }
     let pattern = text.as_deref().map(|t| format!("%{}%", escape_like(t)));
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(text)

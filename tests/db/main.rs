@@ -4,6 +4,7 @@ mod audit;
 #[allow(dead_code)]
 mod common;
 mod deals;
+mod partner_list;
 mod partners;
 mod roles;
 mod schema;

@@ -233,7 +233,7 @@ async fn a_read_only_session_may_read_but_not_change_anything() {
         .unwrap();
     assert_eq!(listed.iter().map(|r| r.id).collect::<Vec<_>>(), vec![p.id]);
 
-    // An unknown login: not registered, read-only, no roles; refused as read-only.
+    // An unknown login: not registered, read-only, no roles; told it is not registered.
     let nobody = Desk::for_operator(db.pool.clone(), "nobody", false)
         .await
         .unwrap();
@@ -251,12 +251,25 @@ async fn a_read_only_session_may_read_but_not_change_anything() {
         .create_partner(&partner_draft("New", "new.example"))
         .await
         .unwrap_err();
-    assert_eq!(e.to_string(), partners);
+    assert_eq!(
+        e.to_string(),
+        "nobody is not a registered operator, so may not manage partners: it needs the curator \
+         or admin role (an admin can run: partnerdesk operators add nobody --role curator)"
+    );
+    assert!(
+        matches!(&e, Error::NotRegistered { login, .. } if login == "nobody"),
+        "{e:?}"
+    );
     let e = nobody
         .add_operator("olga", "Olga", &[Role::Support])
         .await
         .unwrap_err();
-    assert_eq!(e.to_string(), operators);
+    assert_eq!(
+        e.to_string(),
+        "nobody is not a registered operator, so may not register operators and change roles: \
+         it needs the admin role (an admin can run: partnerdesk operators add nobody --role admin)"
+    );
+    assert!(matches!(e, Error::NotRegistered { .. }), "{e:?}");
     assert_eq!(footprint(&db).await, before);
     assert_eq!(nobody.get_partner(p.id).await.unwrap(), p);
 }
@@ -286,15 +299,17 @@ async fn the_first_operator_bootstraps_then_only_admins_register() {
         ("root", "operator.register", "ada")
     );
 
-    // The bootstrap is over: the unregistered session is read-only again.
+    // The bootstrap is over: the unregistered session is told it is not registered.
     let e = root
         .add_operator("eve", "Eve", &[Role::Admin])
         .await
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "read-only: register operators and change roles is not available in a read-only session"
+        "root is not a registered operator, so may not register operators and change roles: \
+         it needs the admin role (an admin can run: partnerdesk operators add root --role admin)"
     );
+    assert!(matches!(e, Error::NotRegistered { .. }), "{e:?}");
 
     // The new admin registers a curator; the curator may not register anybody.
     let ada = Desk::for_operator(db.pool.clone(), "ada", false)
@@ -357,7 +372,15 @@ async fn two_bootstraps_at_once_register_exactly_one_operator() {
         (Ok(w), Err(e)) | (Err(e), Ok(w)) => (w, e),
         other => panic!("expected exactly one bootstrap, got {other:?}"),
     };
-    assert!(matches!(err, Error::ReadOnly { .. }), "{err:?}");
+    let loser = if winner.login == "ada" {
+        "second"
+    } else {
+        "first"
+    };
+    assert!(
+        matches!(&err, Error::NotRegistered { login, .. } if login == loser),
+        "{err:?}"
+    );
     let logins: Vec<String> = sqlx::query_scalar("SELECT login FROM operators")
         .fetch_all(&db.pool)
         .await

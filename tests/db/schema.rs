@@ -188,16 +188,23 @@ async fn deals_that_break_a_rule_are_refused_by_the_database() {
     }
     assert_eq!(db.count("SELECT count(*) FROM deals").await, deals);
 
-    // A deal's count may never pass its cap.
+    // A cap of N > 1 is the first N in total: the count may never pass it. (A cap of 1 is one
+    // per member, enforced by the unique index on redemptions, so its count may pass 1.)
+    accepted(&db, &deal_sql(pid, &[("redemption_cap", "2")])).await;
     let (code, constraint) = refused(
         &db,
-        "UPDATE deals SET redemption_count = 2 WHERE redemption_cap = 1",
+        "UPDATE deals SET redemption_count = 3 WHERE redemption_cap = 2",
     )
     .await;
     assert_eq!(
         (code.as_str(), constraint.as_str()),
-        (CHECK, "deals_check5")
+        (CHECK, "deals_cap_holds")
     );
+    accepted(
+        &db,
+        "UPDATE deals SET redemption_count = 2 WHERE redemption_cap IN (1, 2)",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -83,7 +83,15 @@ pub fn filter(f: &mut Frame, area: Rect, app: &App) {
         Span::styled(" / ", app.theme.key),
         Span::styled(text.to_owned(), app.theme.input_focus),
         Span::styled("█", app.theme.input_focus),
-        Span::styled("   Enter keeps · Esc restores", app.theme.muted),
+        Span::styled(
+            match app.pane {
+                Pane::Audit => {
+                    "   actor:LOGIN entity:TYPE[:ID] from:DATE to:DATE · Enter keeps · Esc restores"
+                }
+                _ => "   name, domain or category · Enter keeps · Esc restores",
+            },
+            app.theme.muted,
+        ),
     ]);
     f.render_widget(Paragraph::new(line), area);
 }
@@ -143,11 +151,17 @@ pub fn not_yet(f: &mut Frame, area: Rect, app: &App, pane: Pane) {
 pub fn audit(f: &mut Frame, area: Rect, app: &mut App) {
     let t = app.theme.clone();
     let pane = &app.audit;
-    let title = format!(
+    let mut title = format!(
         " Audit log · {} loaded{} ",
         pane.rows.len(),
         if pane.at_end { "" } else { ", more below" }
     );
+    if !pane.filter_text.trim().is_empty() {
+        title.push_str(&format!("· filter “{}” ", pane.filter_text.trim()));
+    }
+    if let Some(e) = &pane.filter_error {
+        title.push_str(&format!("· {e} "));
+    }
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focus)
