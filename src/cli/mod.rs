@@ -1,6 +1,7 @@
 //! The command line (SPEC §3). Every subcommand calls services; errors print one line.
 
 mod commands;
+mod deals;
 mod doctor;
 
 use crate::config::{Config, Dirs};
@@ -68,6 +69,9 @@ pub enum Command {
     Jobs(JobsCommand),
     /// Record one redemption, as the platform would.
     Redeem(RedeemArgs),
+    /// Search deals as a member sees them, and import deals from CSV.
+    #[command(subcommand)]
+    Deals(deals::DealsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,5 +236,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Seed(a)) => commands::seed(&ctx, a).await,
         Some(Command::Jobs(JobsCommand::Expire)) => commands::expire(&ctx).await,
         Some(Command::Redeem(a)) => commands::redeem(&ctx, a).await,
+        Some(Command::Deals(c)) => deals::run(&ctx, c).await,
     }
 }

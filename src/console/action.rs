@@ -108,6 +108,10 @@ actions! {
     Revet => ("revet", List, true, "send a disabled partner back to pending"),
     Delete => ("delete", List, true, "delete the selected record"),
     Offboard => ("offboard", List, true, "off-board: pause every active deal"),
+    Activate => ("activate", List, true, "activate (or resume) the deal"),
+    Pause => ("pause", List, true, "pause the deal"),
+    Expire => ("expire", List, true, "expire a paused deal for good"),
+    Duplicate => ("duplicate", List, true, "duplicate the deal into a new draft"),
 
     Save => ("save", Form, true, "save the form"),
     NextField => ("next_field", Form, false, "next field"),

@@ -3,6 +3,8 @@
 
 use super::action::{Action, Context};
 use super::audit_pane::AuditPane;
+use super::deals::DealsPane;
+use super::form::Form;
 use super::keymap::{Key, Keymap};
 use super::msg::{Effect, Msg};
 use super::palette::Palette;
@@ -42,6 +44,23 @@ impl Pane {
             Pane::Negotiations => "Negotiations",
             Pane::Settlements => "Settlements",
             Pane::Audit => "Audit",
+        }
+    }
+
+    /// Does this pane do something with the action? (The palette offers only those.)
+    pub fn offers(self, a: Action) -> bool {
+        use Action::*;
+        match a {
+            RunChecks | MarkVetted | Disable | Revet | Delete | Offboard => self == Pane::Partners,
+            Activate | Pause | Expire | Duplicate => self == Pane::Deals,
+            New | Edit | Sort | SortReverse | Copy | Export | Save | NextField | PrevField
+            | Cancel => {
+                matches!(self, Pane::Partners | Pane::Deals)
+            }
+            Down | Up | Top | Bottom | PageDown | PageUp | Open | Back | Filter | Refresh => {
+                matches!(self, Pane::Partners | Pane::Deals | Pane::Audit)
+            }
+            _ => true,
         }
     }
 
@@ -85,9 +104,17 @@ pub enum Pending {
         version: i32,
         op: super::msg::PartnerOp,
     },
-    DiscardForm,
+    /// Close the form without saving; `quit` when the operator was quitting.
+    DiscardForm {
+        quit: bool,
+    },
     ReloadForm,
     RestoreForm(Box<FormSnapshot>),
+    DealState {
+        id: i64,
+        version: i32,
+        to: crate::domain::DealState,
+    },
 }
 
 pub enum Overlay {
@@ -127,6 +154,7 @@ pub struct App {
     /// Background work in progress, for the status bar.
     pub busy: Vec<(u64, String)>,
     pub partners: PartnersPane,
+    pub deals: DealsPane,
     pub audit: AuditPane,
     /// Text being typed into the `/` filter, when filtering.
     pub filter_input: Option<String>,
@@ -158,6 +186,7 @@ impl App {
             toasts: Vec::new(),
             busy: Vec::new(),
             partners: PartnersPane::default(),
+            deals: DealsPane::default(),
             audit: AuditPane::default(),
             filter_input: None,
             filter_before: None,
@@ -231,7 +260,36 @@ impl App {
     }
 
     pub fn form_open(&self) -> bool {
-        self.pane == Pane::Partners && self.partners.form.is_some()
+        match self.pane {
+            Pane::Partners => self.partners.form.is_some(),
+            Pane::Deals => self.deals.form.is_some(),
+            _ => false,
+        }
+    }
+
+    /// The form being edited on this pane, if any.
+    pub fn form_mut(&mut self) -> Option<&mut Form> {
+        match self.pane {
+            Pane::Partners => self.partners.form.as_mut().map(|f| &mut f.form),
+            Pane::Deals => self.deals.form.as_mut().map(|f| &mut f.form),
+            _ => None,
+        }
+    }
+
+    /// A field of this pane's form changed: validate it and keep it for recovery.
+    fn form_changed(&mut self) -> Vec<Effect> {
+        match self.pane {
+            Pane::Deals => super::deals::form_changed(self),
+            _ => super::partners::form_changed(self),
+        }
+    }
+
+    /// Closes this pane's form without saving.
+    pub fn close_form(&mut self) -> Vec<Effect> {
+        match self.pane {
+            Pane::Deals => super::deals::close_form(self),
+            _ => super::partners::close_form(self),
+        }
     }
 
     /// The keymap context in force.
@@ -250,6 +308,7 @@ impl App {
             .iter()
             .copied()
             .filter(|a| !(a.is_mutating() && self.session.read_only))
+            .filter(|a| self.pane.offers(*a))
             .filter(|a| a.context() == Context::Global || a.context() == ctx)
             .filter(|a| *a != Action::Palette)
             .collect()
@@ -277,17 +336,18 @@ impl App {
                 let mut fx = self.refresh_pane();
                 if let Some(snap) = self.recovered.take() {
                     if self.session.read_only {
-                        self.toast_error("an unsaved partner form from an earlier session is kept; it can be restored in a session that may edit partners");
+                        self.toast_error("an unsaved form from an earlier session is kept; it can be restored in a session that may edit");
                     } else {
                         self.overlay = Overlay::Confirm(Confirm {
                             title: "Unsaved form found".into(),
                             body: vec![
                                 format!(
-                                    "A partner form ({}) was left unsaved at {}.",
-                                    if snap.draft.display_name.trim().is_empty() {
+                                    "A {} form ({}) was left unsaved at {}.",
+                                    snap.entity,
+                                    if snap.label.trim().is_empty() {
                                         "untitled"
                                     } else {
-                                        &snap.draft.display_name
+                                        &snap.label
                                     },
                                     super::view::local(snap.saved_at)
                                 ),
@@ -352,6 +412,11 @@ impl App {
                 }
                 Vec::new()
             }
+            msg @ (Msg::Deals { .. }
+            | Msg::DealDetail { .. }
+            | Msg::DealSaved { .. }
+            | Msg::DealStateDone { .. }
+            | Msg::DealCount { .. }) => super::deals::on_msg(self, msg),
             other => super::partners::on_msg(self, other),
         }
     }
@@ -360,6 +425,7 @@ impl App {
     pub fn refresh_pane(&mut self) -> Vec<Effect> {
         match self.pane {
             Pane::Partners => super::partners::reload(self),
+            Pane::Deals => super::deals::reload(self),
             Pane::Audit => {
                 let tag = self.next_tag();
                 self.audit.request(tag, false)
@@ -375,7 +441,8 @@ impl App {
         self.pane = pane;
         self.filter_input = None;
         let needs_load = match pane {
-            Pane::Partners => self.partners.rows.is_empty(),
+            Pane::Partners => self.partners.list.rows.is_empty(),
+            Pane::Deals => self.deals.list.rows.is_empty(),
             Pane::Audit => self.audit.rows.is_empty(),
             _ => false,
         };
@@ -390,6 +457,7 @@ impl App {
     fn filter_changed(&mut self) -> Vec<Effect> {
         match self.pane {
             Pane::Partners => super::partners::filter_changed(self),
+            Pane::Deals => super::deals::filter_changed(self),
             Pane::Audit => {
                 let text = self.filter_input.clone().unwrap_or_default();
                 let tag = self.next_tag();
@@ -433,12 +501,12 @@ impl App {
             f.push_str(text.lines().next().unwrap_or(""));
             return self.filter_changed();
         }
-        if let Some(form) = self.partners.form.as_mut() {
-            if let Some(field) = form.form.fields.get_mut(form.form.focus) {
+        if let Some(form) = self.form_mut() {
+            if let Some(field) = form.fields.get_mut(form.focus) {
                 field.area.insert_str(text);
-                form.form.dirty = true;
+                form.dirty = true;
             }
-            return super::partners::form_changed(self);
+            return self.form_changed();
         }
         Vec::new()
     }
@@ -516,10 +584,10 @@ impl App {
             }) {
                 return self.perform(a);
             }
-            if let Some(pf) = self.partners.form.as_mut()
-                && pf.form.input(ev)
+            if let Some(form) = self.form_mut()
+                && form.input(ev)
             {
-                return super::partners::form_changed(self);
+                return self.form_changed();
             }
             return Vec::new();
         }
@@ -533,10 +601,32 @@ impl App {
         let Overlay::Confirm(c) = std::mem::replace(&mut self.overlay, Overlay::None) else {
             return Vec::new();
         };
-        if yes {
-            super::partners::confirmed(self, c.on_yes)
-        } else {
-            super::partners::declined(self, c.on_yes)
+        match (yes, c.on_yes) {
+            (true, Pending::DiscardForm { quit }) => {
+                self.should_quit = quit;
+                self.close_form()
+            }
+            // The non-default answer to "restore?" is "discard".
+            (true, Pending::RestoreForm(_)) => {
+                self.toast("unsaved form discarded");
+                vec![Effect::TrackForm(None)]
+            }
+            (false, Pending::RestoreForm(snap)) => {
+                self.toast("unsaved form restored; Ctrl-s saves it");
+                if snap.entity == "deal" {
+                    self.pane = Pane::Deals;
+                    super::deals::restore(self, &snap)
+                } else {
+                    self.pane = Pane::Partners;
+                    super::partners::restore(self, &snap)
+                }
+            }
+            (true, p @ Pending::DealState { .. }) => super::deals::confirmed(self, p),
+            (true, Pending::ReloadForm) if self.pane == Pane::Deals => {
+                super::deals::confirmed(self, Pending::ReloadForm)
+            }
+            (true, p) => super::partners::confirmed(self, p),
+            (false, _) => Vec::new(),
         }
     }
 
@@ -548,7 +638,7 @@ impl App {
         }
         match a {
             Action::Quit => {
-                if self.form_open() && self.partners.form.as_ref().is_some_and(|f| f.form.dirty) {
+                if self.form_mut().is_some_and(|f| f.dirty) {
                     return super::partners::ask_discard(self, true);
                 }
                 self.should_quit = true;
@@ -593,6 +683,7 @@ impl App {
             }
             _ => match self.pane {
                 Pane::Partners => super::partners::perform(self, a),
+                Pane::Deals => super::deals::perform(self, a),
                 Pane::Audit => {
                     let tag = self.next_tag();
                     self.audit.perform(a, tag)

@@ -2,8 +2,10 @@
 //! message shown beside it as you type.
 
 use crate::domain::ValidationErrors;
+use crate::error::Error;
 use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
+use std::collections::BTreeMap;
 
 pub struct Field {
     /// The name validation errors use (`display_name`, `website_url`, …).
@@ -11,6 +13,8 @@ pub struct Field {
     pub label: &'static str,
     pub hint: &'static str,
     pub multiline: bool,
+    /// Fields that do not apply (a coupon code on a link deal) are hidden and skipped.
+    pub hidden: bool,
     pub area: TextArea<'static>,
 }
 
@@ -35,6 +39,7 @@ impl Field {
             label,
             hint,
             multiline,
+            hidden: false,
             area,
         }
     }
@@ -76,12 +81,53 @@ impl Form {
             .unwrap_or_default()
     }
 
+    /// Every field's text by name (what recovery keeps).
+    pub fn values(&self) -> BTreeMap<String, String> {
+        self.fields
+            .iter()
+            .map(|f| (f.name.to_owned(), f.value()))
+            .collect()
+    }
+
+    /// Puts saved text back into the fields of the same names (recovery).
+    pub fn fill(&mut self, values: &BTreeMap<String, String>) {
+        for f in &mut self.fields {
+            if let Some(v) = values.get(f.name) {
+                *f = Field::new(f.name, f.label, f.hint, f.multiline, v);
+            }
+        }
+        self.dirty = true;
+    }
+
+    pub fn set_hidden(&mut self, name: &str, hidden: bool) {
+        if let Some(f) = self.fields.iter_mut().find(|f| f.name == name) {
+            f.hidden = hidden;
+        }
+        if self.fields.get(self.focus).is_some_and(|f| f.hidden) {
+            self.next();
+        }
+    }
+
+    fn step(&mut self, forward: bool) {
+        let n = self.fields.len();
+        for _ in 0..n {
+            self.focus = if forward {
+                (self.focus + 1) % n
+            } else {
+                (self.focus + n - 1) % n
+            };
+            if !self.fields[self.focus].hidden {
+                return;
+            }
+        }
+    }
+
     pub fn next(&mut self) {
-        self.focus = (self.focus + 1) % self.fields.len();
+        self.step(true);
     }
 
     pub fn prev(&mut self) {
-        self.focus = (self.focus + self.fields.len() - 1) % self.fields.len();
+        self.step(false);
     }
 
     /// Types into the focused field; returns true when the text changed. Enter adds a line
@@ -104,5 +150,64 @@ impl Form {
 
     pub fn error_for(&self, name: &str) -> Option<&str> {
         self.errors.for_field(name)
+    }
+
+    /// Takes a refused save into the form: field errors beside their fields, anything else as
+    /// the form's notice. Returns who changed the record and when, for a stale version.
+    pub fn absorb(&mut self, e: Error) -> Absorbed {
+        self.saving = false;
+        match e {
+            Error::Validation(errs) => {
+                self.errors = errs;
+                Absorbed::Fields
+            }
+            Error::DuplicateDomain {
+                domain,
+                existing_id,
+                existing_name,
+            } => {
+                self.errors.push(
+                    "website_url",
+                    format!("{domain} already belongs to {existing_name} (#{existing_id})"),
+                );
+                Absorbed::Fields
+            }
+            Error::Conflict {
+                changed_by,
+                changed_at,
+                ..
+            } => {
+                let when = super::view::local(changed_at);
+                self.notice = Some(format!("changed by {changed_by} at {when}"));
+                Absorbed::Conflict { changed_by, when }
+            }
+            other => {
+                let text = other.to_string();
+                self.notice = Some(text.clone());
+                Absorbed::Other(text)
+            }
+        }
+    }
+}
+
+/// What a refused save meant for the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Absorbed {
+    Fields,
+    Conflict { changed_by: String, when: String },
+    Other(String),
+}
+
+/// The question asked when a save meets a newer version.
+pub fn conflict_question(entity: &str, changed_by: &str, when: &str) -> super::app::Confirm {
+    super::app::Confirm {
+        title: "Changed by someone else".into(),
+        body: vec![
+            format!("{changed_by} saved this {entity} at {when}, after you opened it."),
+            "Reload it (your edits here are lost) or keep editing and copy what you need.".into(),
+        ],
+        choices: ["Keep editing", "Reload"],
+        selected: 0,
+        on_yes: super::app::Pending::ReloadForm,
     }
 }

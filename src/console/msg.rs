@@ -1,11 +1,13 @@
 //! What flows between the UI and its background tasks. Requests (`Effect`) leave the UI;
 //! results (`Msg`) come back tagged with the generation they answer, so stale ones are dropped.
 
+use crate::domain::{DealDraft, DealState};
 use crate::error::Error;
 use crate::service::Desk;
 use crate::service::partners::OffboardReport;
 use crate::service::vetting::CheckResult;
 use crate::store::audit::{AuditEntry, AuditFilter};
+use crate::store::deals::{CouponCodeChange, Deal, DealFilter, DealListRow};
 use crate::store::partners::{Partner, PartnerFilter, PartnerListRow};
 use crossterm::event::Event;
 
@@ -32,6 +34,15 @@ pub enum LoadMode {
     Prepend,
     /// The last page (jump to the bottom).
     Last,
+}
+
+/// Everything the deal detail view shows.
+#[derive(Debug, Clone)]
+pub struct DealDetail {
+    pub deal: Deal,
+    pub partner_name: String,
+    pub codes: Vec<CouponCodeChange>,
+    pub timeline: Vec<AuditEntry>,
 }
 
 /// A state change of a partner asked from the list or detail view.
@@ -86,6 +97,28 @@ pub enum Effect {
     RunChecks {
         id: i64,
         name: String,
+    },
+    LoadDeals {
+        tag: Gen,
+        filter: DealFilter,
+        limit: i64,
+        mode: LoadMode,
+    },
+    LoadDealDetail {
+        tag: Gen,
+        id: i64,
+    },
+    SaveDeal {
+        tag: Gen,
+        id: Option<i64>,
+        version: Option<i32>,
+        draft: DealDraft,
+    },
+    DealState {
+        tag: Gen,
+        id: i64,
+        version: i32,
+        to: DealState,
     },
     LoadAudit {
         tag: Gen,
@@ -145,6 +178,29 @@ pub enum Msg {
         id: i64,
         name: String,
         result: Result<Vec<CheckResult>, Error>,
+    },
+    Deals {
+        tag: Gen,
+        mode: LoadMode,
+        result: Result<Vec<DealListRow>, Error>,
+    },
+    DealDetail {
+        tag: Gen,
+        result: Result<DealDetail, Error>,
+    },
+    DealSaved {
+        tag: Gen,
+        result: Result<Deal, Error>,
+    },
+    DealStateDone {
+        tag: Gen,
+        to: DealState,
+        result: Result<Deal, Error>,
+    },
+    /// Another session or the platform changed a deal's redemption count (LISTEN/NOTIFY).
+    DealCount {
+        deal_id: i64,
+        count: i32,
     },
     Audit {
         tag: Gen,

@@ -4,19 +4,13 @@
 use super::action::Action;
 use super::app::{App, Confirm, Overlay, Pending};
 use super::form::{Field, Form};
+use super::list::{KeysetList, PAGE};
 use super::msg::{Effect, Gen, LoadMode, Msg, OpOutcome, PartnerDetail, PartnerOp};
 use super::recovery::FormSnapshot;
 use crate::domain::validation::split_list;
 use crate::domain::{PartnerDraft, Permission};
 use crate::error::Error;
 use crate::store::partners::{Partner, PartnerFilter, PartnerListRow};
-
-/// Rows per page loaded from the database.
-pub const PAGE: i64 = 100;
-/// At most this many rows are held; scrolling further drops the far end.
-pub const WINDOW: usize = 400;
-/// Load the next page when the selection is this close to the edge.
-const MARGIN: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum View {
@@ -33,14 +27,8 @@ pub struct PartnerForm {
 
 #[derive(Default)]
 pub struct PartnersPane {
-    pub rows: Vec<PartnerListRow>,
-    pub selected: usize,
+    pub list: KeysetList<PartnerListRow>,
     pub filter: PartnerFilter,
-    pub list_gen: Gen,
-    pub loading: bool,
-    pub at_start: bool,
-    pub at_end: bool,
-    pub loaded_once: bool,
     pub view: View,
     pub detail: Option<PartnerDetail>,
     pub detail_gen: Gen,
@@ -48,13 +36,11 @@ pub struct PartnersPane {
     pub edit_after_load: bool,
     pub form: Option<PartnerForm>,
     pub save_gen: Gen,
-    /// Rows visible on screen (set by the view), for paging keys.
-    pub visible_rows: usize,
 }
 
 impl PartnersPane {
     pub fn selected_row(&self) -> Option<&PartnerListRow> {
-        self.rows.get(self.selected)
+        self.list.selected_row()
     }
 
     /// The partner the actions apply to: the detail's, else the selected row's.
@@ -74,9 +60,11 @@ impl PartnersPane {
     pub fn snapshot(&self) -> Option<FormSnapshot> {
         let f = self.form.as_ref()?;
         Some(FormSnapshot {
-            partner_id: f.id,
+            entity: "partner".into(),
+            record_id: f.id,
             version: f.version,
-            draft: draft_of(&f.form),
+            label: f.form.value("display_name"),
+            fields: f.form.values(),
             saved_at: chrono::Utc::now(),
         })
     }
@@ -180,20 +168,10 @@ fn draft_from(p: &Partner) -> PartnerDraft {
 
 fn load(app: &mut App, mode: LoadMode) -> Vec<Effect> {
     let tag = app.next_tag();
-    let pane = &mut app.partners;
-    pane.list_gen = tag;
-    pane.loading = true;
-    let mut filter = pane.filter.clone();
-    filter.after = None;
-    match mode {
-        LoadMode::Replace => {}
-        LoadMode::Append => filter.after = pane.rows.last().map(|r| (r.sort_key.clone(), r.id)),
-        LoadMode::Prepend => {
-            filter.descending = !filter.descending;
-            filter.after = pane.rows.first().map(|r| (r.sort_key.clone(), r.id));
-        }
-        LoadMode::Last => filter.descending = !filter.descending,
-    }
+    let req = app.partners.list.begin(tag, mode);
+    let mut filter = app.partners.filter.clone();
+    filter.after = req.after;
+    filter.descending ^= req.flip;
     vec![Effect::LoadPartners {
         tag,
         filter,
@@ -228,7 +206,7 @@ pub fn filter_changed(app: &mut App) -> Vec<Effect> {
     } else {
         Some(text)
     };
-    app.partners.selected = 0;
+    app.partners.list.selected = 0;
     load(app, LoadMode::Replace)
 }
 
@@ -262,19 +240,18 @@ fn open_form(
     vec![Effect::TrackForm(app.partners.snapshot())]
 }
 
-fn close_form(app: &mut App) -> Vec<Effect> {
+pub fn close_form(app: &mut App) -> Vec<Effect> {
     app.partners.form = None;
     vec![Effect::TrackForm(None)]
 }
 
 pub fn ask_discard(app: &mut App, then_quit: bool) -> Vec<Effect> {
-    let _ = then_quit;
     app.overlay = Overlay::Confirm(Confirm {
         title: "Discard changes?".into(),
         body: vec!["The form has unsaved changes.".into()],
         choices: ["Keep editing", "Discard"],
         selected: 0,
-        on_yes: Pending::DiscardForm,
+        on_yes: Pending::DiscardForm { quit: then_quit },
     });
     Vec::new()
 }
@@ -377,7 +354,6 @@ pub fn confirmed(app: &mut App, p: Pending) -> Vec<Effect> {
                 op,
             }]
         }
-        Pending::DiscardForm => close_form(app),
         Pending::ReloadForm => {
             let id = app.partners.form.as_ref().and_then(|f| f.id);
             match id {
@@ -389,70 +365,25 @@ pub fn confirmed(app: &mut App, p: Pending) -> Vec<Effect> {
                 None => Vec::new(),
             }
         }
-        // The non-default answer to "restore?" is "discard".
-        Pending::RestoreForm(_) => {
-            app.toast("unsaved form discarded");
-            close_form(app)
-        }
-    }
-}
-
-pub fn declined(app: &mut App, p: Pending) -> Vec<Effect> {
-    match p {
-        Pending::RestoreForm(snap) => {
-            app.pane = super::app::Pane::Partners;
-            let fx = open_form(app, snap.partner_id, snap.version, &snap.draft);
-            if let Some(pf) = app.partners.form.as_mut() {
-                pf.form.dirty = true;
-            }
-            app.toast("unsaved form restored; Ctrl-s saves it");
-            fx
-        }
         _ => Vec::new(),
     }
 }
 
-fn move_to(app: &mut App, index: usize) -> Vec<Effect> {
-    let pane = &mut app.partners;
-    if pane.rows.is_empty() {
-        return Vec::new();
+/// Opens a saved form again (recovery).
+pub fn restore(app: &mut App, snap: &FormSnapshot) -> Vec<Effect> {
+    let mut fx = open_form(app, snap.record_id, snap.version, &PartnerDraft::default());
+    if let Some(pf) = app.partners.form.as_mut() {
+        pf.form.fill(&snap.fields);
     }
-    pane.selected = index.min(pane.rows.len() - 1);
-    if pane.loading {
-        return Vec::new();
-    }
-    if !pane.at_end && pane.selected + MARGIN >= pane.rows.len() {
-        return load(app, LoadMode::Append);
-    }
-    if !pane.at_start && pane.selected < MARGIN {
-        return load(app, LoadMode::Prepend);
-    }
-    Vec::new()
+    fx.extend(form_changed(app));
+    fx
 }
 
 pub fn perform(app: &mut App, a: Action) -> Vec<Effect> {
-    let page = app.partners.visible_rows.max(5);
-    let sel = app.partners.selected;
+    if let Some(mode) = app.partners.list.navigate(a) {
+        return load(app, mode);
+    }
     match a {
-        Action::Down => move_to(app, sel + 1),
-        Action::Up => move_to(app, sel.saturating_sub(1)),
-        Action::PageDown => move_to(app, sel + page),
-        Action::PageUp => move_to(app, sel.saturating_sub(page)),
-        Action::Top => {
-            if app.partners.at_start {
-                move_to(app, 0)
-            } else {
-                app.partners.selected = 0;
-                load(app, LoadMode::Replace)
-            }
-        }
-        Action::Bottom => {
-            if app.partners.at_end {
-                move_to(app, usize::MAX)
-            } else {
-                load(app, LoadMode::Last)
-            }
-        }
         Action::Open => match app.partners.selected_row().map(|r| r.id) {
             Some(id) => {
                 app.partners.view = View::Detail;
@@ -482,12 +413,12 @@ pub fn perform(app: &mut App, a: Action) -> Vec<Effect> {
         Action::Refresh => reload(app),
         Action::Sort => {
             app.partners.filter.sort = app.partners.filter.sort.next();
-            app.partners.selected = 0;
+            app.partners.list.selected = 0;
             load(app, LoadMode::Replace)
         }
         Action::SortReverse => {
             app.partners.filter.descending = !app.partners.filter.descending;
-            app.partners.selected = 0;
+            app.partners.list.selected = 0;
             load(app, LoadMode::Replace)
         }
         Action::Copy => match app.partners.target() {
@@ -595,65 +526,15 @@ fn save(app: &mut App) -> Vec<Effect> {
     }]
 }
 
-fn merge_page(app: &mut App, mode: LoadMode, rows: Vec<PartnerListRow>) {
-    let pane = &mut app.partners;
-    let full = rows.len() as i64 >= PAGE;
-    let keep_id = pane.selected_row().map(|r| r.id);
-    match mode {
-        LoadMode::Replace => {
-            pane.rows = rows;
-            pane.at_start = true;
-            pane.at_end = !full;
-            pane.selected = pane.selected.min(pane.rows.len().saturating_sub(1));
-        }
-        LoadMode::Last => {
-            pane.rows = rows;
-            pane.at_end = true;
-            pane.at_start = !full;
-            pane.selected = pane.rows.len().saturating_sub(1);
-        }
-        LoadMode::Append => {
-            pane.at_end = !full;
-            pane.rows.extend(rows);
-            if pane.rows.len() > WINDOW {
-                let drop = pane.rows.len() - WINDOW;
-                pane.rows.drain(..drop);
-                pane.selected = pane.selected.saturating_sub(drop);
-                pane.at_start = false;
-            }
-        }
-        LoadMode::Prepend => {
-            pane.at_start = !full;
-            let added = rows.len();
-            let mut new_rows = rows;
-            new_rows.append(&mut pane.rows);
-            pane.rows = new_rows;
-            pane.selected += added;
-            if pane.rows.len() > WINDOW {
-                pane.rows.truncate(WINDOW);
-                pane.at_end = false;
-            }
-        }
-    }
-    if matches!(mode, LoadMode::Append | LoadMode::Prepend)
-        && let Some(id) = keep_id
-        && let Some(i) = pane.rows.iter().position(|r| r.id == id)
-    {
-        pane.selected = i;
-    }
-    pane.loaded_once = true;
-}
-
 /// Results for the Partners pane.
 pub fn on_msg(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Partners { tag, mode, result } => {
-            if tag != app.partners.list_gen {
+            if !app.partners.list.accept(tag) {
                 return Vec::new(); // stale: a newer request is on its way
             }
-            app.partners.loading = false;
             match result {
-                Ok(rows) => merge_page(app, mode, rows),
+                Ok(rows) => app.partners.list.merge(mode, rows),
                 Err(e) => app.toast_error(e.to_string()),
             }
             Vec::new()

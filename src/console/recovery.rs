@@ -1,18 +1,23 @@
 //! Unsaved forms survive a crash, a SIGTERM, an SSH hang-up or a lost connection: the form is
 //! written to the state directory and offered back on the next start.
 
-use crate::domain::PartnerDraft;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormSnapshot {
-    /// `None` for a new partner.
-    pub partner_id: Option<i64>,
+    /// What the form edits: `partner` or `deal`.
+    pub entity: String,
+    /// `None` for a new record.
+    pub record_id: Option<i64>,
     pub version: Option<i32>,
-    pub draft: PartnerDraft,
+    /// A name for people ("Northwind", "untitled").
+    pub label: String,
+    /// Every field's text, by field name.
+    pub fields: BTreeMap<String, String>,
     pub saved_at: DateTime<Utc>,
 }
 
@@ -85,12 +90,11 @@ mod tests {
         let r = Recovery::new(&dir);
         assert!(r.pending().is_none());
         let snap = FormSnapshot {
-            partner_id: Some(7),
+            entity: "partner".into(),
+            record_id: Some(7),
             version: Some(3),
-            draft: PartnerDraft {
-                display_name: "Half typed".into(),
-                ..Default::default()
-            },
+            label: "Half typed".into(),
+            fields: BTreeMap::from([("display_name".to_owned(), "Half typed".to_owned())]),
             saved_at: Utc::now(),
         };
         r.track(Some(snap.clone()));

@@ -5,7 +5,7 @@
 use super::app::{App, Session};
 use super::clipboard;
 use super::keymap::Keymap;
-use super::msg::{Effect, LoadMode, Msg, OpOutcome, PartnerDetail, PartnerOp};
+use super::msg::{DealDetail, Effect, LoadMode, Msg, OpOutcome, PartnerDetail, PartnerOp};
 use super::recovery::Recovery;
 use super::terminal;
 use super::theme::Theme;
@@ -141,7 +141,10 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
             _ = sleep_until(deadline) => Msg::Tick,
         };
         match &msg {
-            Msg::Connected(desk) => runner.desk = Some(desk.clone()),
+            Msg::Connected(desk) => {
+                runner.desk = Some(desk.clone());
+                spawn_listener(desk.clone(), tx.clone());
+            }
             Msg::ConnectionLost => {
                 let _ = recovery.flush();
                 runner.start_reconnecting();
@@ -188,6 +191,53 @@ fn spawn_connect(settings: DbSettings, login: String, read_only: bool, tx: Unbou
                         return;
                     }
                     tokio::time::sleep(Duration::from_secs(3)).await;
+                }
+            }
+        }
+    });
+}
+
+/// Listens for redemption counts announced by any session or the platform (LISTEN/NOTIFY),
+/// and passes them on; after a lost connection the listener reconnects and the pane reloads.
+fn spawn_listener(desk: Desk, tx: UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(desk.pool()).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for redemption counts");
+                return;
+            }
+        };
+        if let Err(e) = listener.listen("partnerdesk_redemptions").await {
+            tracing::warn!(error = %e, "LISTEN failed");
+            return;
+        }
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(n)) => {
+                    let parsed = n
+                        .payload()
+                        .split_once(':')
+                        .and_then(|(id, c)| Some((id.parse().ok()?, c.parse().ok()?)));
+                    if let Some((deal_id, count)) = parsed
+                        && tx.send(Msg::DealCount { deal_id, count }).is_err()
+                    {
+                        return;
+                    }
+                }
+                // The connection was lost: sqlx reconnects on the next call; what was announced
+                // meanwhile is missed, so say so and let the panes reload.
+                Ok(None) => {
+                    if tx.send(Msg::ConnectionLost).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "listener failed");
+                    if tx.send(Msg::ConnectionLost).is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(RECONNECT_EVERY).await;
                 }
             }
         }
@@ -360,6 +410,73 @@ async fn execute(
                 check(e);
             }
             Msg::ChecksDone { id, name, result }
+        }
+        Effect::LoadDeals {
+            tag,
+            filter,
+            limit,
+            mode,
+        } => {
+            let mut result = desk.list_deals(&filter, limit).await;
+            if matches!(mode, LoadMode::Prepend | LoadMode::Last)
+                && let Ok(rows) = &mut result
+            {
+                rows.reverse();
+            }
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::Deals { tag, mode, result }
+        }
+        Effect::LoadDealDetail { tag, id } => {
+            let result = async {
+                let deal = desk.get_deal(id).await?;
+                let partner_name = desk
+                    .get_partner(deal.partner_id)
+                    .await
+                    .map(|p| p.display_name)
+                    .unwrap_or_else(|_| format!("partner #{}", deal.partner_id));
+                let codes = desk.deal_code_history(id).await?;
+                let timeline = desk.timeline("deal", id, 50).await?;
+                Ok(DealDetail {
+                    deal,
+                    partner_name,
+                    codes,
+                    timeline,
+                })
+            }
+            .await;
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::DealDetail { tag, result }
+        }
+        Effect::SaveDeal {
+            tag,
+            id,
+            version,
+            draft,
+        } => {
+            let result = match (id, version) {
+                (Some(id), Some(v)) => desk.update_deal(id, v, &draft).await,
+                _ => desk.create_deal(&draft).await,
+            };
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::DealSaved { tag, result }
+        }
+        Effect::DealState {
+            tag,
+            id,
+            version,
+            to,
+        } => {
+            let result = desk.change_deal_state(id, Some(version), to, None).await;
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::DealStateDone { tag, to, result }
         }
         Effect::LoadAudit {
             tag,

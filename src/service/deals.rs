@@ -23,32 +23,7 @@ impl Desk {
             kyc_gate(&partner)?;
             window_open(&valid, Utc::now())?;
         }
-        let deal = store::deals::insert(&mut tx, &valid, &self.actor().login).await?;
-        if let Some(code) = &deal.coupon_code {
-            store::deals::record_code(&mut tx, deal.id, code, &self.actor().login).await?;
-        }
-        if deal.state == DealState::Active {
-            store::deals::index_for_search(&mut tx, deal.id).await?;
-        }
-        audit::<(), _>(
-            &mut tx,
-            self.actor(),
-            "deal.create",
-            "deal",
-            deal.id,
-            None,
-            Some(&deal),
-            None,
-        )
-        .await?;
-        outbox::publish(
-            &mut tx,
-            "deal.created",
-            "deal",
-            deal.id,
-            json!({ "deal": deal }),
-        )
-        .await?;
+        let deal = insert_deal(&mut tx, self.actor(), &valid, None).await?;
         tx.commit().await?;
         Ok(deal)
     }
@@ -205,10 +180,58 @@ impl Desk {
             .ok_or_else(|| Error::not_found("deal", id))
     }
 
+    pub async fn list_deals(
+        &self,
+        filter: &store::deals::DealFilter,
+        limit: i64,
+    ) -> Result<Vec<store::deals::DealListRow>> {
+        let mut conn = self.pool().acquire().await?;
+        Ok(store::deals::list(&mut conn, filter, limit).await?)
+    }
+
     pub async fn deal_code_history(&self, id: i64) -> Result<Vec<store::deals::CouponCodeChange>> {
         let mut conn = self.pool().acquire().await?;
         Ok(store::deals::code_history(&mut conn, id).await?)
     }
+}
+
+/// Writes a new deal that passed every check inside the caller's transaction: the row, its
+/// first coupon code, its search document when active, the `deal.create` audit row (with
+/// `reason`) and the `deal.created` outbox event. Used by [`Desk::create_deal`] and the bulk
+/// import.
+pub(crate) async fn insert_deal(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    valid: &ValidDeal,
+    reason: Option<&str>,
+) -> Result<Deal> {
+    let deal = store::deals::insert(conn, valid, &actor.login).await?;
+    if let Some(code) = &deal.coupon_code {
+        store::deals::record_code(conn, deal.id, code, &actor.login).await?;
+    }
+    if deal.state == DealState::Active {
+        store::deals::index_for_search(conn, deal.id).await?;
+    }
+    audit::<(), _>(
+        conn,
+        actor,
+        "deal.create",
+        "deal",
+        deal.id,
+        None,
+        Some(&deal),
+        reason,
+    )
+    .await?;
+    outbox::publish(
+        conn,
+        "deal.created",
+        "deal",
+        deal.id,
+        json!({ "deal": deal }),
+    )
+    .await?;
+    Ok(deal)
 }
 
 /// Applies an allowed state change inside the caller's transaction: the row, the search
@@ -265,7 +288,7 @@ async fn lock(conn: &mut PgConnection, id: i64) -> Result<Deal> {
 }
 
 /// The partner must exist (and stays put while the deal is written).
-async fn existing_partner(conn: &mut PgConnection, id: i64) -> Result<Partner> {
+pub(crate) async fn existing_partner(conn: &mut PgConnection, id: i64) -> Result<Partner> {
     match store::partners::get_for_share(conn, id).await? {
         Some(p) => Ok(p),
         None => {
@@ -280,7 +303,7 @@ async fn existing_partner(conn: &mut PgConnection, id: i64) -> Result<Partner> {
 }
 
 /// A deal of a partner that is not verified cannot become active.
-fn kyc_gate(p: &Partner) -> Result<()> {
+pub(crate) fn kyc_gate(p: &Partner) -> Result<()> {
     if p.verification == VerificationState::Verified {
         Ok(())
     } else {
@@ -292,7 +315,7 @@ fn kyc_gate(p: &Partner) -> Result<()> {
     }
 }
 
-fn window_open(d: &ValidDeal, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn window_open(d: &ValidDeal, now: DateTime<Utc>) -> Result<()> {
     if d.valid_until <= now {
         let mut e = ValidationErrors::new();
         e.push(

@@ -2,9 +2,11 @@
 //! its outbox event. The console and the command line call only these.
 
 pub mod deals;
+pub mod import;
 pub mod operators;
 pub mod partners;
 pub mod redemptions;
+pub mod search;
 pub mod vetting;
 
 use crate::domain::{Permission, Role};

@@ -240,3 +240,133 @@ pub async fn is_indexed(conn: &mut PgConnection, deal_id: i64) -> sqlx::Result<b
         .fetch_one(conn)
         .await
 }
+
+// The Deals list ------------------------------------------------------------------------------
+
+/// Columns the Deals list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DealSort {
+    /// Newest first by default (`descending`).
+    #[default]
+    Created,
+    Title,
+    ValidUntil,
+    State,
+    Used,
+}
+
+impl DealSort {
+    pub const ALL: [DealSort; 5] = [
+        Self::Created,
+        Self::Title,
+        Self::ValidUntil,
+        Self::State,
+        Self::Used,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Title => "title",
+            Self::ValidUntil => "ends",
+            Self::State => "state",
+            Self::Used => "used",
+        }
+    }
+
+    pub fn next(self) -> Self {
+        let i = Self::ALL.iter().position(|s| *s == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+
+    /// The SQL sort expression (a fixed whitelist, never user text) and its type.
+    fn expr(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Created => ("d.id", "bigint"),
+            Self::Title => ("lower(d.title)", "text"),
+            Self::ValidUntil => ("d.valid_until", "timestamptz"),
+            Self::State => ("d.state", "text"),
+            Self::Used => ("d.redemption_count", "integer"),
+        }
+    }
+}
+
+/// What the Deals list shows: filters, sort and the keyset cursor.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DealFilter {
+    pub state: Option<DealState>,
+    pub partner_id: Option<i64>,
+    pub scope: Option<AudienceScope>,
+    pub category: Option<String>,
+    /// Title, partner name or coupon code (case-insensitive substring).
+    pub text: Option<String>,
+    pub sort: DealSort,
+    pub descending: bool,
+    pub after: Option<(String, i64)>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+pub struct DealListRow {
+    pub id: i64,
+    pub partner_id: i64,
+    pub partner_name: String,
+    pub title: String,
+    #[sqlx(try_from = "String")]
+    pub kind: DealKind,
+    #[sqlx(try_from = "String")]
+    pub audience_scope: AudienceScope,
+    pub audience_scope_value: Option<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub redemption_cap: Option<i32>,
+    pub redemption_count: i32,
+    #[sqlx(try_from = "String")]
+    pub state: DealState,
+    pub version: i32,
+    pub sort_key: String,
+}
+
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &DealFilter,
+    limit: i64,
+) -> sqlx::Result<Vec<DealListRow>> {
+    let (key, ty) = f.sort.expr();
+    let (cmp, dir) = if f.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let sql = format!(
+        "SELECT d.id, d.partner_id, p.display_name AS partner_name, d.title, d.kind, d.audience_scope,
+                d.audience_scope_value, d.valid_from, d.valid_until, d.redemption_cap,
+                d.redemption_count, d.state, d.version, ({key})::text AS sort_key
+           FROM deals d JOIN partners p ON p.id = d.partner_id
+          WHERE ($1::text IS NULL OR d.state = $1)
+            AND ($2::bigint IS NULL OR d.partner_id = $2)
+            AND ($3::text IS NULL OR d.audience_scope = $3)
+            AND ($4::text IS NULL OR d.categories @> ARRAY[$4::text])
+            AND ($5::text IS NULL OR lower(d.title) LIKE $5 OR lower(p.display_name) LIKE $5
+                 OR lower(d.coupon_code) LIKE $5)
+            AND ($6::text IS NULL OR ({key}, d.id) {cmp} ($6::{ty}, $7))
+          ORDER BY {key} {dir}, d.id {dir}
+          LIMIT $8"
+    );
+    let pattern = f
+        .text
+        .as_deref()
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("%{}%", super::partners::escape_like(&t)));
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(f.state.map(|s| s.as_str()))
+        .bind(f.partner_id)
+        .bind(f.scope.map(|s| s.as_str()))
+        .bind(&f.category)
+        .bind(pattern)
+        .bind(f.after.as_ref().map(|a| a.0.clone()))
+        .bind(f.after.as_ref().map(|a| a.1))
+        .bind(limit)
+        .fetch_all(conn)
+        .await
+}

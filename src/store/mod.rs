@@ -11,5 +11,6 @@ pub mod operators;
 pub mod outbox;
 pub mod partners;
 pub mod redemptions;
+pub mod search;
 
 pub use connect::{ConnectRequest, DbSettings, Source, display_target};

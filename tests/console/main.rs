@@ -91,7 +91,7 @@ fn app(read_only: bool, roles: &[Role]) -> App {
     actor.read_only = read_only;
     app.actor = Some(actor);
     app.conn = ConnState::Connected;
-    let tag = app.partners.list_gen;
+    let tag = app.partners.list.tag;
     app.update(Msg::Partners {
         tag,
         mode: LoadMode::Replace,
@@ -264,19 +264,19 @@ fn every_bound_action_is_in_the_help_and_the_palette() {
             "{action} is bound but not in the help"
         );
     }
-    // The palette offers every global and list action here…
+    // The palette offers every global and list action of this pane, and nothing else…
     let palette = a.palette_actions();
     for action in Action::ALL
         .iter()
         .filter(|x| matches!(x.context(), Context::Global | Context::List))
     {
-        if *action != Action::Palette {
-            assert!(
-                palette.contains(action),
-                "{action} missing from the palette"
-            );
-        }
+        let offered = *action != Action::Palette && a.pane.offers(*action);
+        assert_eq!(palette.contains(action), offered, "{action} in the palette");
     }
+    assert!(
+        !palette.contains(&Action::Activate),
+        "a deal action on the Partners pane"
+    );
     // …and the form's actions while a form is open.
     let mut a = curator();
     a.perform(Action::New);
@@ -328,9 +328,9 @@ fn stale_results_are_dropped() {
         a.update(Msg::Terminal(crossterm::event::Event::Key(ev)))
     };
     type_key(&mut a, 'b');
-    let first = a.partners.list_gen;
+    let first = a.partners.list.tag;
     type_key(&mut a, 'l');
-    let second = a.partners.list_gen;
+    let second = a.partners.list.tag;
     assert_ne!(first, second);
     // The answer to the newest request arrives first, then the stale one.
     let newest = vec![rows()[1].clone()];
@@ -344,8 +344,8 @@ fn stale_results_are_dropped() {
         mode: LoadMode::Replace,
         result: Ok(rows()),
     });
-    assert_eq!(a.partners.rows.len(), 1);
-    assert_eq!(a.partners.rows[0].display_name, "Bluebird Travel");
+    assert_eq!(a.partners.list.rows.len(), 1);
+    assert_eq!(a.partners.list.rows[0].display_name, "Bluebird Travel");
 }
 
 #[test]
@@ -369,4 +369,196 @@ fn no_color_theme_has_no_colours() {
             "a colour under NO_COLOR"
         );
     }
+}
+
+// Deals ---------------------------------------------------------------------------------------
+
+fn deal_rows() -> Vec<partnerdesk::store::deals::DealListRow> {
+    use partnerdesk::domain::{AudienceScope, DealKind, DealState};
+    let rows = [
+        (
+            "Spring sale at Aster Books",
+            "Aster Books",
+            DealKind::Coupon,
+            AudienceScope::Public,
+            None,
+            DealState::Active,
+            Some(100),
+            37,
+        ),
+        (
+            "Reunion weekend",
+            "Bluebird Travel",
+            DealKind::Link,
+            AudienceScope::Batch,
+            Some("2019"),
+            DealState::Draft,
+            None,
+            0,
+        ),
+        (
+            "One free coffee",
+            "Driftwood Coffee Roasters",
+            DealKind::Coupon,
+            AudienceScope::Chapter,
+            Some("Berlin"),
+            DealState::Paused,
+            Some(1),
+            12,
+        ),
+        (
+            "Winter gear",
+            "Cobalt Cycles",
+            DealKind::Link,
+            AudienceScope::Alumni,
+            None,
+            DealState::Expired,
+            Some(50),
+            50,
+        ),
+    ];
+    rows.iter()
+        .enumerate()
+        .map(
+            |(i, (title, partner, kind, scope, value, state, cap, used))| {
+                partnerdesk::store::deals::DealListRow {
+                    id: 10 - i as i64,
+                    partner_id: i as i64 + 1,
+                    partner_name: (*partner).into(),
+                    title: (*title).into(),
+                    kind: *kind,
+                    audience_scope: *scope,
+                    audience_scope_value: value.map(str::to_owned),
+                    valid_from: at(1),
+                    valid_until: at(28),
+                    redemption_cap: *cap,
+                    redemption_count: *used,
+                    state: *state,
+                    version: 1,
+                    sort_key: (10 - i).to_string(),
+                }
+            },
+        )
+        .collect()
+}
+
+fn deals_app() -> App {
+    let mut a = curator();
+    a.perform(Action::PaneDeals);
+    let tag = a.deals.list.tag;
+    a.update(Msg::Deals {
+        tag,
+        mode: LoadMode::Replace,
+        result: Ok(deal_rows()),
+    });
+    a
+}
+
+#[test]
+fn deals_list() {
+    both_sizes("deals_list", deals_app);
+}
+
+/// A deal form with these fields typed over the defaults.
+fn deal_form(values: &[(&str, &str)]) -> App {
+    let mut a = deals_app();
+    a.perform(Action::New);
+    let form = a.form_mut().unwrap();
+    // Fixed dates, so that snapshots do not depend on today.
+    let fixed: &[(&str, &str)] = &[
+        ("valid_from", "2026-03-01 09:00"),
+        ("valid_until", "2026-03-31 18:00"),
+    ];
+    for (name, value) in fixed.iter().chain(values) {
+        let i = form.fields.iter().position(|f| f.name == *name).unwrap();
+        let f = &form.fields[i];
+        form.fields[i] =
+            partnerdesk::console::form::Field::new(f.name, f.label, f.hint, f.multiline, value);
+    }
+    partnerdesk::console::deals::form_changed(&mut a);
+    a
+}
+
+#[test]
+fn deal_forms_with_errors_for_each_kind_and_scope() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "deal_form_coupon",
+            &[
+                ("partner", "1"),
+                ("title", ""),
+                ("kind", "coupon"),
+                ("coupon_code", &"C".repeat(65)),
+            ],
+        ),
+        (
+            "deal_form_link",
+            &[
+                ("partner", "x"),
+                ("title", "Ok"),
+                ("kind", "link"),
+                ("redemption_url", "ftp://x"),
+            ],
+        ),
+        (
+            "deal_form_batch",
+            &[
+                ("partner", "1"),
+                ("title", "Ok"),
+                ("coupon_code", "A"),
+                ("audience_scope", "batch"),
+                ("audience_scope_value", "last year"),
+            ],
+        ),
+        (
+            "deal_form_chapter",
+            &[
+                ("partner", "1"),
+                ("title", "Ok"),
+                ("coupon_code", "A"),
+                ("audience_scope", "chapter"),
+                ("valid_from", "2026-12-01 10:00"),
+                ("valid_until", "2026-12-01 09:00"),
+                ("redemption_cap", "0"),
+            ],
+        ),
+        (
+            "deal_form_public_with_value",
+            &[
+                ("partner", "1"),
+                ("title", "Ok"),
+                ("coupon_code", "A"),
+                ("audience_scope", "everyone"),
+            ],
+        ),
+    ];
+    for (name, values) in cases {
+        both_sizes(name, || deal_form(values));
+    }
+}
+
+#[test]
+fn deal_state_confirmations() {
+    let cases = [
+        ("deal_confirm_activate", 1, Action::Activate),
+        ("deal_confirm_pause", 0, Action::Pause),
+        ("deal_confirm_expire", 2, Action::Expire),
+    ];
+    for (name, row, action) in cases {
+        both_sizes(name, || {
+            let mut a = deals_app();
+            a.deals.list.selected = row;
+            a.perform(action);
+            a
+        });
+    }
+    // A refused move is explained, not asked.
+    let mut a = deals_app();
+    a.deals.list.selected = 3;
+    a.perform(Action::Activate);
+    assert!(matches!(a.overlay, Overlay::None));
+    assert_eq!(
+        a.toasts.last().unwrap().text,
+        "cannot move deal #7 from expired to active: an expired deal is final; duplicate it into a new draft"
+    );
 }

@@ -8,3 +8,4 @@ mod partner_list;
 mod partners;
 mod roles;
 mod schema;
+mod search_import;

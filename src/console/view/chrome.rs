@@ -67,7 +67,16 @@ pub fn status(f: &mut Frame, area: Rect, app: &App) {
         " {} help ",
         app.keymap.keys_text(crate::console::action::Action::Help)
     );
-    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let mut used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    // A long database target must not push the connection state off the bar (80 columns):
+    // keep its end (host, port, database) behind an ellipsis.
+    let over = (used + hint.chars().count()).saturating_sub(area.width as usize);
+    let db_len = spans[2].content.chars().count();
+    if over > 0 && db_len > over + 12 {
+        let tail: String = spans[2].content.chars().skip(over + 1).collect();
+        spans[2] = Span::styled(format!("…{tail}"), t.status);
+        used -= over;
+    }
     let pad = (area.width as usize).saturating_sub(used + hint.chars().count());
     spans.push(Span::styled(" ".repeat(pad), t.status));
     spans.push(Span::styled(hint, t.status.patch(t.key)));

@@ -1,6 +1,8 @@
 //! Drawing. Everything here reads the `App`; nothing here awaits or touches the database.
 
 mod chrome;
+mod deals;
+mod form;
 mod overlays;
 mod partners;
 
@@ -38,6 +40,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     match app.pane {
         Pane::Partners => partners::draw(f, main, app),
         Pane::Audit => chrome::audit(f, main, app),
+        Pane::Deals => deals::draw(f, main, app),
         other => chrome::not_yet(f, main, app, other),
     }
     if app.filter_input.is_some() {
@@ -92,6 +95,11 @@ thread_local! {
 /// Shows times in `zone` instead of the local zone, on this thread (for render tests).
 pub fn pin_display_zone(zone: Option<chrono::FixedOffset>) {
     DISPLAY_ZONE.with(|z| z.set(zone));
+}
+
+/// The zone pinned for display on this thread, if any.
+pub fn pinned_zone() -> Option<chrono::FixedOffset> {
+    DISPLAY_ZONE.with(|z| z.get())
 }
 
 /// A time in the operator's local zone, for display.

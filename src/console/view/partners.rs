@@ -38,10 +38,14 @@ fn list(f: &mut Frame, area: Rect, app: &mut App) {
     }
     title.push_str(&format!(
         " · {}{} ",
-        p.rows.len(),
-        if p.at_end && p.at_start { "" } else { "+" }
+        p.list.rows.len(),
+        if p.list.at_end && p.list.at_start {
+            ""
+        } else {
+            "+"
+        }
     ));
-    if p.loading {
+    if p.list.loading {
         title.push_str("· loading… ");
     }
     let block = Block::default()
@@ -63,7 +67,7 @@ fn list(f: &mut Frame, area: Rect, app: &mut App) {
         header.push("Vetted at");
         widths.push(Constraint::Length(16));
     }
-    let rows = p.rows.iter().map(|r| {
+    let rows = p.list.rows.iter().map(|r| {
         let mut cells = vec![
             Span::raw(r.display_name.clone()),
             Span::raw(r.domain.clone().unwrap_or_default()),
@@ -81,13 +85,13 @@ fn list(f: &mut Frame, area: Rect, app: &mut App) {
         .header(Row::new(header).style(t.header))
         .row_highlight_style(t.selected)
         .block(block);
-    let empty = p.rows.is_empty() && p.loaded_once && !p.loading;
-    let mut state = TableState::default().with_selected(if p.rows.is_empty() {
+    let empty = p.list.rows.is_empty() && p.list.loaded_once && !p.list.loading;
+    let mut state = TableState::default().with_selected(if p.list.rows.is_empty() {
         None
     } else {
-        Some(p.selected)
+        Some(p.list.selected)
     });
-    app.partners.visible_rows = area.height.saturating_sub(3) as usize;
+    app.partners.list.visible_rows = area.height.saturating_sub(3) as usize;
     f.render_stateful_widget(table, area, &mut state);
     if empty {
         let msg = if app.partners.filter.text.is_some() {
@@ -257,96 +261,8 @@ fn detail(f: &mut Frame, area: Rect, app: &App) {
 
 fn form(f: &mut Frame, area: Rect, app: &mut App) {
     let t = app.theme.clone();
-    let save_keys = app.keymap.keys_text(crate::console::action::Action::Save);
-    let cancel_keys = app.keymap.keys_text(crate::console::action::Action::Cancel);
-    let Some(pf) = app.partners.form.as_mut() else {
-        return;
-    };
-    let form = &mut pf.form;
-    let title = format!(
-        " {}{} · {save_keys} saves · {cancel_keys} closes ",
-        form.title,
-        if form.saving {
-            " · saving…"
-        } else if form.dirty {
-            " · modified"
-        } else {
-            ""
-        }
-    );
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border_focus)
-        .title(Span::styled(title, t.title));
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let mut constraints: Vec<Constraint> = form
-        .fields
-        .iter()
-        .map(|fl| Constraint::Length(if fl.multiline { 4 } else { 1 }))
-        .collect();
-    constraints.push(Constraint::Length(1));
-    constraints.push(Constraint::Min(0));
-    let rows = Layout::vertical(constraints).spacing(0).split(inner);
-    let focus = form.focus;
-    let label_w = 16u16;
-    let err_w = (inner.width * 2 / 5).min(48);
-    for (i, field) in form.fields.iter_mut().enumerate() {
-        let r = rows[i];
-        let [l, input, e] = Layout::horizontal([
-            Constraint::Length(label_w),
-            Constraint::Fill(1),
-            Constraint::Length(err_w),
-        ])
-        .spacing(1)
-        .areas(r);
-        let focused = i == focus;
-        let label_style = if focused { t.key } else { t.label };
-        f.render_widget(
-            Paragraph::new(Span::styled(
-                format!("{}{}", if focused { "▸ " } else { "  " }, field.label),
-                label_style,
-            )),
-            l,
-        );
-        field
-            .area
-            .set_style(if focused { t.input_focus } else { t.input });
-        field.area.set_cursor_line_style(Style::default());
-        field.area.set_cursor_style(if focused {
-            Style::default().add_modifier(ratatui::style::Modifier::REVERSED)
-        } else {
-            Style::default()
-        });
-        f.render_widget(&field.area, input);
-        let msg = match form.errors.for_field(field.name) {
-            Some(rule) => Span::styled(format!("✕ {rule}"), t.error),
-            None if focused => Span::styled(field.hint.to_owned(), t.muted),
-            None => Span::raw(""),
-        };
-        f.render_widget(Paragraph::new(msg), e);
-    }
-    let n = form.fields.len();
-    let footer = match (&form.notice, form.errors.0.len()) {
-        (Some(notice), _) => Span::styled(format!("  {notice}"), t.error),
-        (None, 0) => Span::styled("  all fields valid", t.ok),
-        (None, k) => Span::styled(
-            format!("  {k} field{} to fix", if k == 1 { "" } else { "s" }),
-            t.warn,
-        ),
-    };
-    f.render_widget(Paragraph::new(footer), rows[n]);
-    // The focused field's whole message, in case it was cut beside the field.
-    if let Some(field) = form.fields.get(focus)
-        && let Some(rule) = form.errors.for_field(field.name)
-    {
-        let r = rows[n + 1];
-        if r.height > 0 {
-            f.render_widget(
-                Paragraph::new(Span::styled(format!("  {}: {rule}", field.label), t.error))
-                    .wrap(Wrap { trim: true }),
-                r,
-            );
-        }
+    let keys = super::form::FormKeys::of(app);
+    if let Some(pf) = app.partners.form.as_mut() {
+        super::form::draw(f, area, &t, &keys, &mut pf.form);
     }
 }

@@ -1,0 +1,255 @@
+//! A keyset-paged list window shared by the panes: it holds at most `WINDOW` rows, asks for
+//! the next page when the selection nears an edge, and drops the far end as you scroll, so a
+//! list is never loaded whole whatever the table's size.
+
+use super::msg::{Gen, LoadMode};
+
+/// Rows per page loaded from the database.
+pub const PAGE: i64 = 100;
+/// At most this many rows are held.
+pub const WINDOW: usize = 400;
+/// Load the next page when the selection is this close to the edge.
+const MARGIN: usize = 20;
+
+/// A row of a keyset-paged list: its id and its sort key (as text), the cursor of the next page.
+pub trait ListRow {
+    fn id(&self) -> i64;
+    fn sort_key(&self) -> &str;
+}
+
+impl ListRow for crate::store::partners::PartnerListRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn sort_key(&self) -> &str {
+        &self.sort_key
+    }
+}
+
+impl ListRow for crate::store::deals::DealListRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn sort_key(&self) -> &str {
+        &self.sort_key
+    }
+}
+
+/// The cursor and direction of a page request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Continue after this `(sort_key, id)`.
+    pub after: Option<(String, i64)>,
+    /// Run the sort backwards (the answer is reversed back into display order).
+    pub flip: bool,
+}
+
+pub struct KeysetList<R> {
+    pub rows: Vec<R>,
+    pub selected: usize,
+    /// The newest request; answers to older ones are dropped.
+    pub tag: Gen,
+    pub loading: bool,
+    pub at_start: bool,
+    pub at_end: bool,
+    pub loaded_once: bool,
+    /// Rows visible on screen (set by the view), for paging keys.
+    pub visible_rows: usize,
+}
+
+impl<R> Default for KeysetList<R> {
+    fn default() -> Self {
+        Self {
+            rows: Vec::new(),
+            selected: 0,
+            tag: 0,
+            loading: false,
+            at_start: false,
+            at_end: false,
+            loaded_once: false,
+            visible_rows: 0,
+        }
+    }
+}
+
+impl<R: ListRow> KeysetList<R> {
+    pub fn selected_row(&self) -> Option<&R> {
+        self.rows.get(self.selected)
+    }
+
+    /// Starts a page request tagged `tag`.
+    pub fn begin(&mut self, tag: Gen, mode: LoadMode) -> PageRequest {
+        self.tag = tag;
+        self.loading = true;
+        let cursor = |r: &R| (r.sort_key().to_owned(), r.id());
+        match mode {
+            LoadMode::Replace => PageRequest {
+                after: None,
+                flip: false,
+            },
+            LoadMode::Append => PageRequest {
+                after: self.rows.last().map(cursor),
+                flip: false,
+            },
+            LoadMode::Prepend => PageRequest {
+                after: self.rows.first().map(cursor),
+                flip: true,
+            },
+            LoadMode::Last => PageRequest {
+                after: None,
+                flip: true,
+            },
+        }
+    }
+
+    /// Takes an answer; `false` when it was stale and dropped.
+    pub fn accept(&mut self, tag: Gen) -> bool {
+        if tag != self.tag {
+            return false;
+        }
+        self.loading = false;
+        true
+    }
+
+    /// Joins a page (already in display order) to the window.
+    pub fn merge(&mut self, mode: LoadMode, rows: Vec<R>) {
+        let full = rows.len() as i64 >= PAGE;
+        let keep_id = self.selected_row().map(|r| r.id());
+        match mode {
+            LoadMode::Replace => {
+                self.rows = rows;
+                self.at_start = true;
+                self.at_end = !full;
+                self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+            }
+            LoadMode::Last => {
+                self.rows = rows;
+                self.at_end = true;
+                self.at_start = !full;
+                self.selected = self.rows.len().saturating_sub(1);
+            }
+            LoadMode::Append => {
+                self.at_end = !full;
+                self.rows.extend(rows);
+                if self.rows.len() > WINDOW {
+                    let drop = self.rows.len() - WINDOW;
+                    self.rows.drain(..drop);
+                    self.selected = self.selected.saturating_sub(drop);
+                    self.at_start = false;
+                }
+            }
+            LoadMode::Prepend => {
+                self.at_start = !full;
+                let added = rows.len();
+                let mut new_rows = rows;
+                new_rows.append(&mut self.rows);
+                self.rows = new_rows;
+                self.selected += added;
+                if self.rows.len() > WINDOW {
+                    self.rows.truncate(WINDOW);
+                    self.at_end = false;
+                }
+            }
+        }
+        if matches!(mode, LoadMode::Append | LoadMode::Prepend)
+            && let Some(id) = keep_id
+            && let Some(i) = self.rows.iter().position(|r| r.id() == id)
+        {
+            self.selected = i;
+        }
+        self.loaded_once = true;
+    }
+
+    /// Moves the selection; returns the page to load when it nears an edge.
+    pub fn move_to(&mut self, index: usize) -> Option<LoadMode> {
+        if self.rows.is_empty() {
+            return None;
+        }
+        self.selected = index.min(self.rows.len() - 1);
+        if self.loading {
+            None
+        } else if !self.at_end && self.selected + MARGIN >= self.rows.len() {
+            Some(LoadMode::Append)
+        } else if !self.at_start && self.selected < MARGIN {
+            Some(LoadMode::Prepend)
+        } else {
+            None
+        }
+    }
+
+    /// The list movement actions; returns the page to load, if any.
+    pub fn navigate(&mut self, a: super::action::Action) -> Option<LoadMode> {
+        use super::action::Action;
+        let page = self.visible_rows.max(5);
+        let sel = self.selected;
+        match a {
+            Action::Down => self.move_to(sel + 1),
+            Action::Up => self.move_to(sel.saturating_sub(1)),
+            Action::PageDown => self.move_to(sel + page),
+            Action::PageUp => self.move_to(sel.saturating_sub(page)),
+            Action::Top if self.at_start => self.move_to(0),
+            Action::Top => {
+                self.selected = 0;
+                Some(LoadMode::Replace)
+            }
+            Action::Bottom if self.at_end => self.move_to(usize::MAX),
+            Action::Bottom => Some(LoadMode::Last),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq)]
+    struct R(i64);
+    impl ListRow for R {
+        fn id(&self) -> i64 {
+            self.0
+        }
+        fn sort_key(&self) -> &str {
+            ""
+        }
+    }
+
+    fn page(from: i64) -> Vec<R> {
+        (from..from + PAGE).map(R).collect()
+    }
+
+    #[test]
+    fn the_window_never_holds_more_than_its_size() {
+        let mut l = KeysetList::<R>::default();
+        l.merge(LoadMode::Replace, page(0));
+        for i in 1..10 {
+            l.merge(LoadMode::Append, page(i * PAGE));
+            assert!(l.rows.len() <= WINDOW);
+        }
+        assert!(!l.at_start);
+        assert_eq!(l.rows.last(), Some(&R(10 * PAGE - 1)));
+        l.merge(LoadMode::Prepend, page(5 * PAGE));
+        assert!(l.rows.len() <= WINDOW);
+    }
+
+    #[test]
+    fn stale_answers_are_refused() {
+        let mut l = KeysetList::<R>::default();
+        l.begin(1, LoadMode::Replace);
+        l.begin(2, LoadMode::Replace);
+        assert!(!l.accept(1));
+        assert!(l.accept(2));
+    }
+
+    #[test]
+    fn nearing_the_end_asks_for_the_next_page() {
+        let mut l = KeysetList::<R>::default();
+        l.merge(LoadMode::Replace, page(0));
+        assert_eq!(l.move_to(10), None);
+        assert_eq!(l.move_to(85), Some(LoadMode::Append));
+        assert_eq!(
+            l.navigate(super::super::action::Action::Bottom),
+            Some(LoadMode::Last)
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! The Deals pane: list, detail, form.
+
+use super::super::app::App;
+use super::local;
+use crate::console::deals::show_local;
+use crate::domain::DealState;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
+
+pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
+    if app.deals.form.is_some() {
+        let t = app.theme.clone();
+        let keys = super::form::FormKeys::of(app);
+        if let Some(df) = app.deals.form.as_mut() {
+            super::form::draw(f, area, &t, &keys, &mut df.form);
+        }
+    } else if app.deals.detail_open {
+        detail(f, area, app);
+    } else {
+        list(f, area, app);
+    }
+}
+
+pub fn state_style(app: &App, s: DealState) -> Style {
+    match s {
+        DealState::Active => app.theme.ok,
+        DealState::Draft => app.theme.muted,
+        DealState::Paused => app.theme.warn,
+        DealState::Expired => app.theme.error,
+    }
+}
+
+fn used(count: i32, cap: Option<i32>) -> String {
+    match cap {
+        Some(1) => format!("{count} (1/member)"),
+        Some(c) => format!("{count}/{c}"),
+        None => count.to_string(),
+    }
+}
+
+fn list(f: &mut Frame, area: Rect, app: &mut App) {
+    let t = app.theme.clone();
+    let d = &app.deals;
+    let arrow = if d.filter.descending { "↓" } else { "↑" };
+    let mut title = format!(" Deals · sort {} {arrow}", d.filter.sort.label());
+    if !d.filter_text.trim().is_empty() {
+        title.push_str(&format!(" · filter “{}”", d.filter_text.trim()));
+    }
+    if let Some(e) = &d.filter_error {
+        title.push_str(&format!(" · {e}"));
+    }
+    title.push_str(&format!(
+        " · {}{} ",
+        d.list.rows.len(),
+        if d.list.at_end && d.list.at_start {
+            ""
+        } else {
+            "+"
+        }
+    ));
+    if d.list.loading {
+        title.push_str("· loading… ");
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(title, t.title));
+    let wide = area.width >= 110;
+    let mut header = vec!["Title", "Partner", "State", "Used", "Ends"];
+    let mut widths = vec![
+        Constraint::Fill(4),
+        Constraint::Fill(2),
+        Constraint::Length(8),
+        Constraint::Length(13),
+        Constraint::Length(10),
+    ];
+    if wide {
+        header.splice(2..2, ["Kind", "Audience"]);
+        widths.splice(2..2, [Constraint::Length(6), Constraint::Length(14)]);
+        header[6] = "Window";
+        widths[6] = Constraint::Length(23);
+    }
+    let rows = d.list.rows.iter().map(|r| {
+        let mut cells = vec![
+            Span::raw(r.title.clone()),
+            Span::raw(r.partner_name.clone()),
+            Span::styled(r.state.to_string(), state_style(app, r.state)),
+            Span::raw(used(r.redemption_count, r.redemption_cap)),
+            Span::raw(show_local(r.valid_until)[..10].to_owned()),
+        ];
+        if wide {
+            let scope = match &r.audience_scope_value {
+                Some(v) => format!("{} {v}", r.audience_scope),
+                None => r.audience_scope.to_string(),
+            };
+            cells.splice(2..2, [Span::raw(r.kind.to_string()), Span::raw(scope)]);
+            cells[6] = Span::raw(format!(
+                "{} – {}",
+                &show_local(r.valid_from)[..10],
+                &show_local(r.valid_until)[..10]
+            ));
+        }
+        Row::new(cells)
+    });
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(t.header))
+        .row_highlight_style(t.selected)
+        .block(block);
+    let empty = d.list.rows.is_empty() && d.list.loaded_once && !d.list.loading;
+    let mut state = TableState::default().with_selected(if d.list.rows.is_empty() {
+        None
+    } else {
+        Some(d.list.selected)
+    });
+    app.deals.list.visible_rows = area.height.saturating_sub(3) as usize;
+    f.render_stateful_widget(table, area, &mut state);
+    if empty {
+        let msg = if app.deals.filter_text.is_empty() {
+            "no deals yet (n authors one)"
+        } else {
+            "no deal matches the filter (Esc clears it)"
+        };
+        let r = Rect {
+            x: area.x + 2,
+            y: area.y + 2,
+            width: area.width.saturating_sub(4),
+            height: 1,
+        };
+        f.render_widget(Paragraph::new(Span::styled(msg, t.muted)), r);
+    }
+}
+
+fn detail(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let Some(d) = &app.deals.detail else {
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border)
+            .title(" Deal ");
+        f.render_widget(Paragraph::new("loading…").block(block), area);
+        return;
+    };
+    let deal = &d.deal;
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("{k:<15}"), t.label),
+            Span::raw(v),
+        ])
+    };
+    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    let [left, right] = if area.width >= 110 {
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
+    } else {
+        Layout::vertical([Constraint::Length(16), Constraint::Min(3)]).areas(area)
+    };
+    let scope = match &deal.audience_scope_value {
+        Some(v) => format!("{} {v}", deal.audience_scope),
+        None => deal.audience_scope.to_string(),
+    };
+    let fields = vec![
+        kv("Title", deal.title.clone()),
+        kv(
+            "Partner",
+            format!("{} (#{})", d.partner_name, deal.partner_id),
+        ),
+        Line::from(vec![
+            Span::styled(format!("{:<15}", "State"), t.label),
+            Span::styled(deal.state.to_string(), state_style(app, deal.state)),
+        ]),
+        kv("Kind", deal.kind.to_string()),
+        kv(
+            if deal.coupon_code.is_some() {
+                "Coupon code"
+            } else {
+                "Link"
+            },
+            deal.coupon_code
+                .clone()
+                .or(deal.redemption_url.clone())
+                .unwrap_or_default(),
+        ),
+        kv("Audience", scope),
+        kv(
+            "Window",
+            format!(
+                "{} – {}",
+                show_local(deal.valid_from),
+                show_local(deal.valid_until)
+            ),
+        ),
+        kv(
+            "Redemptions",
+            used(deal.redemption_count, deal.redemption_cap),
+        ),
+        kv(
+            "Categories",
+            if deal.categories.is_empty() {
+                "—".into()
+            } else {
+                deal.categories.join(", ")
+            },
+        ),
+        kv(
+            "Published",
+            deal.published_at
+                .map(local)
+                .unwrap_or_else(|| "never".into()),
+        ),
+        kv(
+            "Updated",
+            format!(
+                "by {} at {} (v{})",
+                deal.updated_by,
+                local(deal.updated_at),
+                deal.version
+            ),
+        ),
+        kv(
+            "Description",
+            if deal.description.is_empty() {
+                "—".into()
+            } else {
+                deal.description.clone()
+            },
+        ),
+        kv("URL", o(&deal.redemption_url)),
+    ];
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(format!(" Deal #{} ", deal.id), t.title));
+    f.render_widget(
+        Paragraph::new(fields)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        left,
+    );
+
+    let mut lines = vec![Line::from(Span::styled("Coupon codes", t.header))];
+    if d.codes.is_empty() {
+        lines.push(Line::from(Span::styled("  none (a link deal)", t.muted)));
+    }
+    for c in &d.codes {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {} ", local(c.set_at)), t.muted),
+            Span::raw(format!("{:<16}", c.code)),
+            Span::styled(format!("by {}", c.set_by), t.label),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("Timeline", t.header)));
+    for e in &d.timeline {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {} ", local(e.at)), t.muted),
+            Span::styled(format!("{:<10} ", e.actor), t.label),
+            Span::raw(e.action.clone()),
+            Span::styled(
+                e.reason
+                    .as_ref()
+                    .map(|r| format!(" — {r}"))
+                    .unwrap_or_default(),
+                t.muted,
+            ),
+        ]));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.border),
+            )
+            .wrap(Wrap { trim: false }),
+        right,
+    );
+}

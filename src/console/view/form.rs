@@ -1,0 +1,127 @@
+//! A form: each field with its label, its text, and its validation message beside it.
+
+use crate::console::action::Action;
+use crate::console::app::App;
+use crate::console::form::Form;
+use crate::console::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+/// The keys shown in a form's title.
+pub struct FormKeys {
+    pub save: String,
+    pub cancel: String,
+}
+
+impl FormKeys {
+    pub fn of(app: &App) -> Self {
+        Self {
+            save: app.keymap.keys_text(Action::Save),
+            cancel: app.keymap.keys_text(Action::Cancel),
+        }
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, t: &Theme, keys: &FormKeys, form: &mut Form) {
+    let (save_keys, cancel_keys) = (&keys.save, &keys.cancel);
+    let title = format!(
+        " {}{} · {save_keys} saves · {cancel_keys} closes ",
+        form.title,
+        if form.saving {
+            " · saving…"
+        } else if form.dirty {
+            " · modified"
+        } else {
+            ""
+        }
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(title, t.title));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let mut constraints: Vec<Constraint> = form
+        .fields
+        .iter()
+        .map(|fl| {
+            Constraint::Length(if fl.hidden {
+                0
+            } else if fl.multiline {
+                4
+            } else {
+                1
+            })
+        })
+        .collect();
+    constraints.push(Constraint::Length(1));
+    constraints.push(Constraint::Min(0));
+    let rows = Layout::vertical(constraints).spacing(0).split(inner);
+    let focus = form.focus;
+    let label_w = 16u16;
+    let err_w = (inner.width * 2 / 5).min(48);
+    for (i, field) in form.fields.iter_mut().enumerate() {
+        let r = rows[i];
+        if field.hidden {
+            continue;
+        }
+        let [l, input, e] = Layout::horizontal([
+            Constraint::Length(label_w),
+            Constraint::Fill(1),
+            Constraint::Length(err_w),
+        ])
+        .spacing(1)
+        .areas(r);
+        let focused = i == focus;
+        let label_style = if focused { t.key } else { t.label };
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                format!("{}{}", if focused { "▸ " } else { "  " }, field.label),
+                label_style,
+            )),
+            l,
+        );
+        field
+            .area
+            .set_style(if focused { t.input_focus } else { t.input });
+        field.area.set_cursor_line_style(Style::default());
+        field.area.set_cursor_style(if focused {
+            Style::default().add_modifier(ratatui::style::Modifier::REVERSED)
+        } else {
+            Style::default()
+        });
+        f.render_widget(&field.area, input);
+        let msg = match form.errors.for_field(field.name) {
+            Some(rule) => Span::styled(format!("✕ {rule}"), t.error),
+            None if focused => Span::styled(field.hint.to_owned(), t.muted),
+            None => Span::raw(""),
+        };
+        f.render_widget(Paragraph::new(msg), e);
+    }
+    let n = form.fields.len();
+    let footer = match (&form.notice, form.errors.0.len()) {
+        (Some(notice), _) => Span::styled(format!("  {notice}"), t.error),
+        (None, 0) => Span::styled("  all fields valid", t.ok),
+        (None, k) => Span::styled(
+            format!("  {k} field{} to fix", if k == 1 { "" } else { "s" }),
+            t.warn,
+        ),
+    };
+    f.render_widget(Paragraph::new(footer), rows[n]);
+    // The focused field's whole message, in case it was cut beside the field.
+    if let Some(field) = form.fields.get(focus)
+        && let Some(rule) = form.errors.for_field(field.name)
+    {
+        let r = rows[n + 1];
+        if r.height > 0 {
+            f.render_widget(
+                Paragraph::new(Span::styled(format!("  {}: {rule}", field.label), t.error))
+                    .wrap(Wrap { trim: true }),
+                r,
+            );
+        }
+    }
+}

@@ -1,0 +1,622 @@
+//! Bulk import of deals from CSV (issue 4, "Bulk import"): every row checked with the rules
+//! of [`Desk::create_deal`], a report of each bad row with its line, field and rule, and
+//! nothing written unless every row is valid, then every row in one transaction.
+
+use super::Desk;
+use super::deals::{existing_partner, insert_deal, kyc_gate, window_open};
+use crate::domain::deal::CAP_MAX;
+use crate::domain::partner::domain_of;
+use crate::domain::{
+    DealDraft, DealState, FieldError, Permission, ValidDeal, ValidationErrors,
+};
+use crate::error::{Error, Result};
+use crate::store::{self, partners::Partner};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+
+/// The columns a deal file may have, in the order of the field table (SPEC §1.4). Problems
+/// within a row are reported in this order.
+pub const COLUMNS: &[&str] = &[
+    "partner",
+    "title",
+    "description",
+    "kind",
+    "coupon_code",
+    "redemption_url",
+    "categories",
+    "audience_scope",
+    "audience_scope_value",
+    "valid_from",
+    "valid_until",
+    "redemption_cap",
+    "state",
+];
+
+/// The columns every file must have (the others may be left out).
+pub const REQUIRED_COLUMNS: &[&str] = &[
+    "partner",
+    "title",
+    "kind",
+    "audience_scope",
+    "valid_from",
+    "valid_until",
+];
+
+/// What a file's date-and-time cells may look like, for messages and help.
+pub const TIME_FORMATS: &str =
+    "RFC 3339 like 2026-03-01T09:00:00Z, or YYYY-MM-DD HH:MM taken as UTC";
+
+/// One broken rule in one row: `line 3: coupon_code: required when kind is coupon`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowProblem {
+    /// The line of the file where the row starts (the header is line 1).
+    pub line: u64,
+    /// The column, or `row` for a problem with the row as a whole.
+    pub field: &'static str,
+    pub rule: String,
+}
+
+impl fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.field, self.rule)
+    }
+}
+
+/// A row that passed every rule, as it would be (or was) written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidRow {
+    pub line: u64,
+    pub deal: ValidDeal,
+}
+
+/// The outcome of an import or a dry run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// The file's name, as given (also in each audit row's reason: `import FILE`).
+    pub source: String,
+    /// Rows read (blank rows are skipped and not counted).
+    pub rows: usize,
+    /// Every problem of every bad row, by line, then in column order.
+    pub problems: Vec<RowProblem>,
+    /// The rows that passed, in file order (a preview of what is or would be written).
+    pub valid_rows: Vec<ValidRow>,
+    /// The ids of the deals written, in file order; empty on a dry run or when a row is bad.
+    pub imported: Vec<i64>,
+    pub dry_run: bool,
+}
+
+impl ImportReport {
+    /// No row has a problem.
+    pub fn is_valid(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// How many rows have at least one problem.
+    pub fn bad_rows(&self) -> usize {
+        let mut lines: Vec<u64> = self.problems.iter().map(|p| p.line).collect();
+        lines.dedup();
+        lines.len()
+    }
+}
+
+impl Desk {
+    /// Imports deals from CSV read from `reader`; `source` names the file in the report and
+    /// in the audit rows (`import FILE`).
+    ///
+    /// A header row is required; its columns are [`COLUMNS`] in any order, of which
+    /// [`REQUIRED_COLUMNS`] must be present. An unknown, duplicated or missing column is an
+    /// error (no row is read). `partner` is a partner id or the partner's domain;
+    /// `categories` are separated by `;` or `,`; times are [`TIME_FORMATS`]; `state` is
+    /// `draft` unless given. Each row is checked with the rules of [`Desk::create_deal`]:
+    /// [`DealDraft::validate`], the partner exists, and an `active` row needs a verified
+    /// partner (KYC gate) and a window that has not ended.
+    ///
+    /// Nothing is written unless every row is valid; then all rows are written in one
+    /// transaction, each with its `deal.create` audit row and outbox event, and the active
+    /// ones with their search document. With `dry_run` everything is checked and nothing is
+    /// written.
+    pub async fn import_deals<R: Read>(
+        &self,
+        source: &str,
+        reader: R,
+        dry_run: bool,
+    ) -> Result<ImportReport> {
+        self.actor().require(Permission::ManageDeals)?;
+        let rows = read_rows(reader)?;
+        let mut report = ImportReport {
+            source: source.to_owned(),
+            rows: rows.len(),
+            problems: Vec::new(),
+            valid_rows: Vec::new(),
+            imported: Vec::new(),
+            dry_run,
+        };
+        let now = Utc::now();
+        let mut tx = self.pool().begin().await?;
+        let mut domains = HashMap::new();
+        for row in &rows {
+            match check_row(&mut tx, row, &mut domains, now).await? {
+                Ok(deal) => report.valid_rows.push(ValidRow {
+                    line: row.line,
+                    deal,
+                }),
+                Err(problems) => report.problems.extend(problems),
+            }
+        }
+        if dry_run || !report.is_valid() {
+            tx.rollback().await?;
+            return Ok(report);
+        }
+        let reason = format!("import {source}");
+        for row in &report.valid_rows {
+            let deal = insert_deal(&mut tx, self.actor(), &row.deal, Some(&reason)).await?;
+            report.imported.push(deal.id);
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+/// One data row: its line and its cells by [`COLUMNS`] index (`None`: no such column).
+struct Row {
+    line: u64,
+    cells: Vec<Option<String>>,
+    /// Problems found while reading (cell count, encoding); the row is not checked further.
+    problems: Vec<RowProblem>,
+}
+
+impl Row {
+    fn cell(&self, column: &str) -> &str {
+        COLUMNS
+            .iter()
+            .position(|c| *c == column)
+            .and_then(|i| self.cells[i].as_deref())
+            .unwrap_or("")
+    }
+
+    fn optional(&self, column: &str) -> Option<String> {
+        Some(self.cell(column).to_owned()).filter(|s| !s.trim().is_empty())
+    }
+}
+
+fn header_error(rule: impl Into<String>) -> Error {
+    let mut e = ValidationErrors::new();
+    e.push("header", rule);
+    e.into()
+}
+
+fn read_error(e: csv::Error) -> Error {
+    let mut v = ValidationErrors::new();
+    v.push("file", format!("cannot read it as CSV: {e}"));
+    v.into()
+}
+
+fn list(names: &[String]) -> String {
+    names.join(", ")
+}
+
+/// Reads the header and every row; header problems are an error, row problems are kept.
+fn read_rows<R: Read>(mut reader: R) -> Result<Vec<Row>> {
+    // Import files are small; having the bytes at hand gives exact line numbers.
+    let mut input = Vec::new();
+    reader.read_to_end(&mut input).map_err(|e| {
+        let mut v = ValidationErrors::new();
+        v.push("file", format!("cannot read it: {e}"));
+        Error::from(v)
+    })?;
+    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&input);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(input);
+    let header = rdr.byte_headers().map_err(read_error)?.clone();
+    if header.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
+        return Err(header_error(format!(
+            "the file is empty or has no header row; the first line names the columns: {}",
+            COLUMNS.join(", ")
+        )));
+    }
+    // Which column each cell of a row belongs to.
+    let mut positions: Vec<usize> = Vec::with_capacity(header.len());
+    let (mut unknown, mut repeated, mut unnamed) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, raw) in header.iter().enumerate() {
+        let name = String::from_utf8_lossy(raw).trim().to_ascii_lowercase();
+        match COLUMNS.iter().position(|c| *c == name) {
+            _ if name.is_empty() => unnamed.push((i + 1).to_string()),
+            Some(p) if positions.contains(&p) => {
+                if !repeated.contains(&name) {
+                    repeated.push(name);
+                }
+            }
+            Some(p) => positions.push(p),
+            None => unknown.push(name),
+        }
+    }
+    let missing: Vec<String> = REQUIRED_COLUMNS
+        .iter()
+        .filter(|c| !positions.iter().any(|p| COLUMNS[*p] == **c))
+        .map(|c| c.to_string())
+        .collect();
+    let mut faults = Vec::new();
+    if !unknown.is_empty() {
+        let s = if unknown.len() == 1 { "" } else { "s" };
+        faults.push(format!("unknown column{s} {}", list(&unknown)));
+    }
+    if !repeated.is_empty() {
+        let s = if repeated.len() == 1 { "" } else { "s" };
+        faults.push(format!("repeated column{s} {}", list(&repeated)));
+    }
+    if !unnamed.is_empty() {
+        let s = if unnamed.len() == 1 { "" } else { "s" };
+        faults.push(format!("column{s} {} without a name", list(&unnamed)));
+    }
+    if !missing.is_empty() {
+        let s = if missing.len() == 1 { "" } else { "s" };
+        faults.push(format!("missing column{s} {}", list(&missing)));
+    }
+    if !faults.is_empty() {
+        return Err(header_error(format!(
+            "{} (the columns are {}; {} are required)",
+            faults.join("; "),
+            COLUMNS.join(", "),
+            REQUIRED_COLUMNS.join(", ")
+        )));
+    }
+
+    let mut rows = Vec::new();
+    for record in rdr.byte_records() {
+        let record = record.map_err(read_error)?;
+        let line = start_line(input, record.position());
+        if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
+        let mut row = Row {
+            line,
+            cells: vec![None; COLUMNS.len()],
+            problems: Vec::new(),
+        };
+        if record.len() != header.len() {
+            row.problems.push(RowProblem {
+                line,
+                field: "row",
+                rule: format!(
+                    "has {} cells but the header has {} columns (a cell with a comma, a quote or a line break must be in double quotes)",
+                    record.len(),
+                    header.len()
+                ),
+            });
+        } else {
+            for (cell, &p) in record.iter().zip(&positions) {
+                match std::str::from_utf8(cell) {
+                    Ok(s) => row.cells[p] = Some(s.to_owned()),
+                    Err(_) => row.problems.push(RowProblem {
+                        line,
+                        field: COLUMNS[p],
+                        rule: "is not valid UTF-8 text (save the file as UTF-8)".into(),
+                    }),
+                }
+            }
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// The line where a record starts. The reader reports where it began reading, right after
+/// the previous record: blank lines it skipped before this one still need counting.
+fn start_line(input: &[u8], pos: Option<&csv::Position>) -> u64 {
+    let Some(pos) = pos else { return 0 };
+    let from = usize::try_from(pos.byte()).unwrap_or(usize::MAX);
+    let skipped = input
+        .get(from..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .filter(|b| **b == b'\n')
+        .count();
+    pos.line() + skipped as u64
+}
+
+/// Checks one row with the same rules as `create_deal`; every problem of the row at once.
+async fn check_row(
+    conn: &mut PgConnection,
+    row: &Row,
+    domains: &mut HashMap<String, Option<i64>>,
+    now: DateTime<Utc>,
+) -> Result<Result<ValidDeal, Vec<RowProblem>>> {
+    if !row.problems.is_empty() {
+        return Ok(Err(row.problems.clone()));
+    }
+    // Cells that do not even parse: their field's rule is this, not what validate says of
+    // the empty value they become.
+    let mut parse = ValidationErrors::new();
+    let partner_id = partner_ref(conn, row.cell("partner"), domains, &mut parse).await?;
+    let draft = DealDraft {
+        partner_id,
+        title: row.cell("title").to_owned(),
+        description: row.cell("description").to_owned(),
+        kind: row.cell("kind").to_owned(),
+        coupon_code: row.optional("coupon_code"),
+        redemption_url: row.optional("redemption_url"),
+        categories: split_categories(row.cell("categories")),
+        audience_scope: row.cell("audience_scope").to_owned(),
+        audience_scope_value: row.optional("audience_scope_value"),
+        valid_from: parse_time(&mut parse, "valid_from", row.cell("valid_from")),
+        valid_until: parse_time(&mut parse, "valid_until", row.cell("valid_until")),
+        redemption_cap: parse_cap(&mut parse, row.cell("redemption_cap")),
+        state: row.optional("state"),
+    };
+    let validated = draft.validate();
+    let mut errors: Vec<FieldError> = parse.0.clone();
+    if let Err(e) = &validated {
+        errors.extend(
+            e.0.iter()
+                .filter(|f| parse.for_field(f.field).is_none())
+                .cloned(),
+        );
+    }
+
+    // The partner must exist; an active deal needs a verified one and an open window.
+    let mut partner: Option<Partner> = None;
+    if let Some(id) = partner_id.filter(|id| *id > 0)
+        && !errors.iter().any(|f| f.field == "partner")
+    {
+        match existing_partner(conn, id).await {
+            Ok(p) => partner = Some(p),
+            Err(Error::Validation(v)) => errors.extend(v.0),
+            Err(e) => return Err(e),
+        }
+    }
+    let asked_state = match &validated {
+        Ok(v) => Some(v.state),
+        Err(_) => draft.state.as_deref().and_then(|s| s.parse().ok()),
+    };
+    if asked_state == Some(DealState::Active) {
+        if let Some(p) = &partner
+            && let Err(e) = kyc_gate(p)
+        {
+            errors.push(FieldError {
+                field: "state",
+                rule: e.to_string(),
+            });
+        }
+        if let Ok(v) = &validated {
+            match window_open(v, now) {
+                Ok(()) => {}
+                Err(Error::Validation(w)) => errors.extend(w.0),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    if errors.is_empty() {
+        return Ok(Ok(validated.expect("no problems")));
+    }
+    let order = |f: &str| COLUMNS.iter().position(|c| *c == f).unwrap_or(COLUMNS.len());
+    errors.sort_by_key(|f| order(f.field));
+    Ok(Err(errors
+        .into_iter()
+        .map(|f| RowProblem {
+            line: row.line,
+            field: f.field,
+            rule: f.rule,
+        })
+        .collect()))
+}
+
+/// A partner id, or a partner's domain (`example.com`, `www.Example.com`,
+/// `https://example.com/`), looked up among live partners.
+async fn partner_ref(
+    conn: &mut PgConnection,
+    cell: &str,
+    domains: &mut HashMap<String, Option<i64>>,
+    errs: &mut ValidationErrors,
+) -> Result<Option<i64>> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    if cell.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(match cell.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errs.push(
+                    "partner",
+                    format!("must be an existing partner (no partner #{cell})"),
+                );
+                None
+            }
+        });
+    }
+    let url = if cell.contains("://") {
+        cell.to_owned()
+    } else {
+        format!("https://{cell}")
+    };
+    let Some(domain) = domain_of(&url).filter(|d| !cell.contains(' ') && d.contains('.')) else {
+        errs.push(
+            "partner",
+            "a partner id, or a partner's domain like example.com",
+        );
+        return Ok(None);
+    };
+    let id = match domains.get(&domain) {
+        Some(id) => *id,
+        None => {
+            let found = store::partners::find_by_domain(conn, &domain, None)
+                .await?
+                .map(|(id, _)| id);
+            domains.insert(domain.clone(), found);
+            found
+        }
+    };
+    if id.is_none() {
+        errs.push(
+            "partner",
+            format!("must be an existing partner (no partner with the domain {domain})"),
+        );
+    }
+    Ok(id)
+}
+
+/// A cell of categories, separated by `;` or `,`.
+fn split_categories(cell: &str) -> Vec<String> {
+    cell.split([';', ','])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// RFC 3339, or `YYYY-MM-DD HH:MM` in UTC; empty is `None` (validate says it is required).
+fn parse_time(
+    errs: &mut ValidationErrors,
+    field: &'static str,
+    cell: &str,
+) -> Option<DateTime<Utc>> {
+    let s = cell.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M") {
+        return Some(t.and_utc());
+    }
+    errs.push(
+        field,
+        format!("not a date and time ({s}): use {TIME_FORMATS}"),
+    );
+    None
+}
+
+/// A whole number, or empty for no cap; its range is checked by validate.
+fn parse_cap(errs: &mut ValidationErrors, cell: &str) -> Option<i64> {
+    let s = cell.trim();
+    if s.is_empty() {
+        return None;
+    }
+    match s.parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            // The same rule validate states for a number out of range.
+            errs.push(
+                "redemption_cap",
+                format!("a positive whole number up to {CAP_MAX}, or empty for no cap"),
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(csv: &str) -> Result<Vec<Row>> {
+        read_rows(csv.as_bytes())
+    }
+
+    fn header_message(csv: &str) -> String {
+        match rows(csv) {
+            Err(Error::Validation(e)) => e.to_string(),
+            Err(e) => panic!("not a header error: {e}"),
+            Ok(_) => panic!("header accepted"),
+        }
+    }
+
+    const HEADER: &str = "partner,title,kind,audience_scope,valid_from,valid_until";
+
+    #[test]
+    fn lines_are_as_in_the_file_and_blank_rows_are_skipped() {
+        let csv = format!(
+            "{HEADER}\n1,A,coupon,public,x,y\n\n1,\"two\nlines\",link,public,x,y\n,,,,,\n1,C,coupon,public,x,y\n"
+        );
+        let r = rows(&csv).unwrap();
+        let lines: Vec<u64> = r.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 4, 7]);
+        assert_eq!(r[1].cell("title"), "two\nlines");
+        assert_eq!(r[0].cell("description"), "", "absent column reads empty");
+    }
+
+    #[test]
+    fn lines_count_with_crlf_and_leading_blank_lines() {
+        let csv = format!("{HEADER}\r\n\r\n\r\n1,A,coupon,public,x,y\r\n1,B,coupon,public,x,y");
+        let lines: Vec<u64> = rows(&csv).unwrap().iter().map(|r| r.line).collect();
+        assert_eq!(lines, [4, 5]);
+    }
+
+    #[test]
+    fn header_is_case_insensitive_in_any_order_with_a_bom() {
+        let csv = "\u{feff}Valid_Until, TITLE ,partner,kind,audience_scope,valid_from\n";
+        assert!(rows(csv).unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_headers_name_the_columns() {
+        let m = header_message(&format!("{HEADER},colour,size\n"));
+        assert!(
+            m.starts_with("header: unknown columns colour, size (the columns are partner, title,"),
+            "{m}"
+        );
+        let m = header_message("partner,title,title,kind\n");
+        assert!(
+            m.starts_with(
+                "header: repeated column title; missing columns audience_scope, valid_from, valid_until ("
+            ),
+            "{m}"
+        );
+        assert!(header_message("").contains("no header row"));
+    }
+
+    #[test]
+    fn a_row_with_the_wrong_number_of_cells_is_one_problem() {
+        let r = rows(&format!("{HEADER}\n1,a,b\n")).unwrap();
+        assert_eq!(r[0].problems.len(), 1);
+        assert_eq!(r[0].problems[0].field, "row");
+        assert!(
+            r[0].problems[0]
+                .rule
+                .starts_with("has 3 cells but the header has 6 columns")
+        );
+    }
+
+    #[test]
+    fn times_and_caps() {
+        let mut e = ValidationErrors::new();
+        assert_eq!(
+            parse_time(&mut e, "valid_from", "2026-03-01 09:30"),
+            Some("2026-03-01T09:30:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            parse_time(&mut e, "valid_from", "2026-03-01T10:30:00+01:00"),
+            Some("2026-03-01T09:30:00Z".parse().unwrap())
+        );
+        assert_eq!(parse_time(&mut e, "valid_from", " "), None);
+        assert!(e.is_empty());
+        assert_eq!(parse_time(&mut e, "valid_from", "01/03/2026"), None);
+        assert_eq!(
+            e.to_string(),
+            format!("valid_from: not a date and time (01/03/2026): use {TIME_FORMATS}")
+        );
+        let mut e = ValidationErrors::new();
+        assert_eq!(parse_cap(&mut e, "12"), Some(12));
+        assert_eq!(parse_cap(&mut e, ""), None);
+        assert!(e.is_empty());
+        assert_eq!(parse_cap(&mut e, "ten"), None);
+        assert!(e.to_string().starts_with("redemption_cap: a positive whole number"));
+    }
+
+    #[test]
+    fn categories_split_on_semicolons_and_commas() {
+        assert_eq!(
+            split_categories(" food; travel ,books;;"),
+            ["food", "travel", "books"]
+        );
+    }
+}

@@ -1,0 +1,584 @@
+//! `partnerdesk deals search` and `partnerdesk deals import`: the real binary against real
+//! PostgreSQL, what a user sees (standard output, standard error, exit codes) and what lands
+//! in the database.
+//!
+//! Every run of the binary gets a fresh `PARTNERDESK_HOME`, a known `USER`, no
+//! `DATABASE_URL`, and only the PG* settings of the test's own database.
+
+#[path = "../db/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+use common::{TestDb, active_deal, member, partner_draft, verified_partner};
+use partnerdesk::domain::{DealState, Role};
+use std::fmt;
+use std::path::PathBuf;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_partnerdesk");
+
+/// Every variable that could point the child at some other database.
+const CONNECTION_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "PGSSLMODE",
+    "PGPASSFILE",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGAPPNAME",
+];
+
+/// Text that must never reach a user: panics, backtraces, raw debug dumps.
+const DEBUG_NOISE: &[&str] = &[
+    "panicked",
+    "stack backtrace",
+    "RUST_BACKTRACE",
+    "Error {",
+    "Error(",
+    "Os {",
+    "kind: ",
+];
+
+// The harness ---------------------------------------------------------------------------------
+
+/// A fresh temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(prefix: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        Self(p)
+    }
+
+    /// Writes `name` in this directory and returns its path as text.
+    fn file(&self, name: &str, contents: &str) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, contents).expect("write file");
+        p.display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What one run printed and how it exited.
+struct Out {
+    args: String,
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl fmt::Display for Out {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "\n$ partnerdesk {}\nexit code {}\n--- stdout\n{}--- stderr\n{}---",
+            self.args, self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Out {
+    fn assert_clean(&self) -> &Self {
+        for noise in DEBUG_NOISE {
+            assert!(
+                !self.stdout.contains(noise) && !self.stderr.contains(noise),
+                "output contains {noise:?}:{self}"
+            );
+        }
+        self
+    }
+
+    /// Exit 0, clean output, nothing on standard error.
+    fn success(&self) -> &Self {
+        assert_eq!(self.code, 0, "expected success:{self}");
+        assert_eq!(self.stderr, "", "nothing on standard error:{self}");
+        self.assert_clean()
+    }
+
+    /// A failure: exit code `code`, nothing on standard output, exactly one line on standard
+    /// error, starting with `partnerdesk: `. Returns that line without the prefix.
+    fn error_line(&self, code: i32) -> String {
+        assert_eq!(self.code, code, "expected exit code {code}:{self}");
+        self.assert_clean();
+        assert_eq!(self.stdout, "", "nothing on standard output:{self}");
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "exactly one line on standard error:{self}");
+        lines[0]
+            .strip_prefix("partnerdesk: ")
+            .unwrap_or_else(|| panic!("the line starts with 'partnerdesk: ':{self}"))
+            .to_owned()
+    }
+
+    fn stdout_lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+}
+
+/// `partnerdesk ARGS…` as OS user `user` against `db` (no database when `None`).
+fn pd(db: Option<&TestDb>, user: &str, args: &[&str]) -> Out {
+    let home = TempDir::new("pd-deals-cli");
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    for v in CONNECTION_VARS {
+        cmd.env_remove(v);
+    }
+    cmd.env("PARTNERDESK_HOME", &home.0)
+        .env("USER", user)
+        .env("RUST_BACKTRACE", "1")
+        .env("TERM", "dumb")
+        .env_remove("COLORTERM")
+        .env_remove("NO_COLOR")
+        .env_remove("PARTNERDESK_LOG");
+    if let Some(db) = db {
+        cmd.envs(db.pg_env());
+    }
+    let o = cmd.output().expect("start partnerdesk");
+    Out {
+        args: args.join(" "),
+        code: o
+            .status
+            .code()
+            .expect("partnerdesk exited (not killed by a signal)"),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// Everything an import writes.
+async fn written(db: &TestDb) -> [i64; 5] {
+    [
+        db.count("SELECT count(*) FROM deals").await,
+        db.count("SELECT count(*) FROM audit_log WHERE action = 'deal.create'")
+            .await,
+        db.count("SELECT count(*) FROM outbox_events WHERE event_type = 'deal.created'")
+            .await,
+        db.count("SELECT count(*) FROM deal_coupon_codes").await,
+        db.count("SELECT count(*) FROM deal_search_documents").await,
+    ]
+}
+
+// deals search --------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn search_prints_a_ranked_table_of_what_the_member_may_see() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let p = verified_partner(&desk, "Bean There", "beanthere.example").await;
+    let until = chrono::Utc::now() + chrono::Duration::days(30);
+    let mut ids = Vec::new();
+    for (title, description, scope, value) in [
+        ("Espresso bar", "Coffee", "public", None),
+        ("Breakfast", "Espresso and a croissant", "public", None),
+        ("Espresso for 2019", "Coffee", "batch", Some("2019")),
+        ("Espresso in Pune", "Coffee", "chapter", Some("Pune")),
+    ] {
+        let mut d = common::coupon_draft(p.id, "BEAN");
+        d.title = title.into();
+        d.description = description.into();
+        d.audience_scope = scope.into();
+        d.audience_scope_value = value.map(str::to_owned);
+        d.valid_until = Some(until);
+        d.state = Some("active".into());
+        ids.push(desk.create_deal(&d).await.unwrap().id);
+    }
+    let alum = member(&db, "alum", "alumni", false, Some(2019), &[]).await;
+    let alum = alum.to_string();
+
+    let out = pd(
+        Some(&db),
+        "anyone",
+        &["deals", "search", "espresso", "--member", &alum],
+    );
+    out.success();
+    let lines = out.stdout_lines();
+    assert_eq!(lines.len(), 4, "a header and three hits:{out}");
+    let header: Vec<&str> = lines[0].split("  ").filter(|c| !c.is_empty()).collect();
+    assert_eq!(
+        header
+            .iter()
+            .map(|c| c.trim())
+            .collect::<Vec<_>>(),
+        ["ID", "TITLE", "PARTNER", "KIND", "SCOPE", "VALID UNTIL", "RANK"],
+        "{out}"
+    );
+    let until_text = until.format("%Y-%m-%d %H:%M UTC").to_string();
+    let row_ids: Vec<i64> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        &row_ids[..2],
+        &[ids[0], ids[2]],
+        "title matches first, by id:{out}"
+    );
+    assert_eq!(row_ids[2], ids[1], "the description match last:{out}");
+    assert!(lines[1].contains("Espresso bar"), "{out}");
+    assert!(lines[1].contains("Bean There"), "{out}");
+    assert!(lines[1].contains("coupon"), "{out}");
+    assert!(lines[1].contains(&until_text), "{out}");
+    assert!(lines[2].contains("batch 2019"), "{out}");
+    assert!(!out.stdout.contains("Pune"), "not in that chapter:{out}");
+    // Columns line up: every row's title starts where the header's does.
+    let title_at = lines[0].find("TITLE").unwrap();
+    for l in &lines[1..] {
+        assert!(
+            l[title_at..].starts_with("Espresso") || l[title_at..].starts_with("Breakfast"),
+            "{out}"
+        );
+    }
+
+    let out = pd(
+        Some(&db),
+        "anyone",
+        &["deals", "search", "espresso", "--member", &alum, "--limit", "1"],
+    );
+    out.success();
+    assert_eq!(out.stdout_lines().len(), 2, "{out}");
+
+    let out = pd(
+        Some(&db),
+        "anyone",
+        &["deals", "search", "submarine", "--member", &alum],
+    );
+    out.success();
+    assert_eq!(out.stdout, "no active deal matches\n", "{out}");
+}
+
+#[tokio::test]
+async fn a_paused_deal_is_not_found_by_search_until_resumed() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let deal = active_deal(&desk, "CHAI1").await;
+    let guest = member(&db, "guest", "public", false, None, &[]).await.to_string();
+    let args = ["deals", "search", "chai1", "--member", guest.as_str()];
+    let first_id = |out: &Out| -> Option<i64> {
+        out.stdout_lines()
+            .get(1)
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|t| t.parse().ok())
+    };
+    let out = pd(Some(&db), "u", &args);
+    out.success();
+    assert_eq!(first_id(&out), Some(deal.id), "{out}");
+
+    let paused = desk
+        .change_deal_state(deal.id, None, DealState::Paused, None)
+        .await
+        .unwrap();
+    let out = pd(Some(&db), "u", &args);
+    out.success();
+    assert_eq!(out.stdout, "no active deal matches\n", "{out}");
+
+    desk.change_deal_state(deal.id, Some(paused.version), DealState::Active, None)
+        .await
+        .unwrap();
+    let out = pd(Some(&db), "u", &args);
+    out.success();
+    assert_eq!(first_id(&out), Some(deal.id), "{out}");
+}
+
+#[tokio::test]
+async fn search_errors_are_one_line() {
+    let db = TestDb::new().await;
+    let line = pd(
+        Some(&db),
+        "u",
+        &["deals", "search", "x", "--member", "99999999"],
+    )
+    .error_line(1);
+    assert_eq!(line, "member 99999999 not found");
+
+    let line = pd(None, "u", &["deals", "search", "x"]).error_line(2);
+    assert!(line.contains("--member"), "{line}");
+    let line = pd(
+        None,
+        "u",
+        &["deals", "search", "x", "--member", "1", "--limit", "0"],
+    )
+    .error_line(2);
+    assert!(line.contains("--limit"), "{line}");
+}
+
+// deals import --------------------------------------------------------------------------------
+
+const HEADER: &str = "partner,title,kind,coupon_code,redemption_url,categories,audience_scope,audience_scope_value,valid_from,valid_until,redemption_cap,state";
+
+#[tokio::test]
+async fn import_of_a_good_file_prints_the_ids_and_writes_every_row() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let shop = verified_partner(&desk, "Shop Co", "shop.example").await;
+    let dir = TempDir::new("pd-import");
+    let file = dir.file(
+        "good.csv",
+        &format!(
+            "{HEADER}\n\
+             {s},Ten off,coupon,TEN,,fashion;shoes,public,,2030-01-01 00:00,2030-02-01 00:00,10,active\n\
+             shop.example,Free delivery,link,,https://shop.example/free,,alumni,,2030-01-01T00:00:00Z,2030-02-01T00:00:00Z,,\n\
+             www.shop.example,Pune only,coupon,PUNE,,,chapter,Pune,2030-01-01 00:00,2030-02-01 00:00,,paused\n",
+            s = shop.id
+        ),
+    );
+    let out = pd(Some(&db), "cara", &["deals", "import", &file]);
+    out.success();
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM deals ORDER BY id")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "3 rows valid; imported 3 deals (ids {}–{})\n",
+            ids[0], ids[2]
+        ),
+        "{out}"
+    );
+    assert_eq!(written(&db).await, [3, 3, 3, 2, 1]);
+    let reasons: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT actor, reason FROM audit_log WHERE action = 'deal.create' ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        reasons,
+        vec![("cara".to_owned(), Some(format!("import {file}"))); 3]
+    );
+
+    // One row: singular.
+    let one = dir.file(
+        "one.csv",
+        &format!(
+            "{HEADER}\n{},Solo,coupon,SOLO,,,public,,2030-01-01 00:00,2030-02-01 00:00,,\n",
+            shop.id
+        ),
+    );
+    let out = pd(Some(&db), "cara", &["deals", "import", &one]);
+    out.success();
+    let id: i64 = sqlx::query_scalar("SELECT max(id) FROM deals")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        out.stdout,
+        format!("1 row valid; imported 1 deal (id {id})\n"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn import_of_a_bad_or_mixed_file_prints_each_problem_exits_1_and_writes_nothing() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let shop = verified_partner(&desk, "Shop Co", "shop.example").await;
+    let pending = desk
+        .create_partner(&partner_draft("Pending Co", "pending.example"))
+        .await
+        .unwrap();
+    let before = written(&db).await;
+    let dir = TempDir::new("pd-import");
+    let file = dir.file(
+        "mixed.csv",
+        &format!(
+            "{HEADER}\n\
+             {s},Fine,coupon,FINE,,,public,,2030-01-01 00:00,2030-02-01 00:00,,\n\
+             {s},No code,coupon,,,,public,,2030-01-01 00:00,2030-02-01 00:00,,\n\
+             {p},Too early,coupon,EARLY,,,public,,2030-01-01 00:00,2030-02-01 00:00,,active\n\
+             {s},Bad dates,link,,https://shop.example/,,batch,2019,tomorrow,2030-02-01 00:00,,\n",
+            s = shop.id,
+            p = pending.id
+        ),
+    );
+    let out = pd(Some(&db), "cara", &["deals", "import", &file]);
+    assert_eq!(out.code, 1, "{out}");
+    out.assert_clean();
+    assert_eq!(
+        out.stdout_lines(),
+        [
+            "line 3: coupon_code: required when kind is coupon".to_owned(),
+            format!(
+                "line 4: state: deal cannot become active: partner Pending Co (#{}) is pending, not verified; vet the partner first",
+                pending.id
+            ),
+            "line 5: valid_from: not a date and time (tomorrow): use RFC 3339 like 2026-03-01T09:00:00Z, or YYYY-MM-DD HH:MM taken as UTC".to_owned(),
+        ],
+        "{out}"
+    );
+    assert_eq!(
+        out.stderr,
+        format!("partnerdesk: {file}: 3 of 4 rows have a problem; nothing imported\n"),
+        "{out}"
+    );
+    assert_eq!(written(&db).await, before, "nothing written");
+
+    // The same report on a dry run.
+    let dry = pd(Some(&db), "cara", &["deals", "import", &file, "--dry-run"]);
+    assert_eq!(dry.code, 1, "{dry}");
+    assert_eq!(dry.stdout, out.stdout, "{dry}");
+    assert_eq!(written(&db).await, before);
+}
+
+#[tokio::test]
+async fn import_dry_run_validates_and_writes_nothing() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let shop = verified_partner(&desk, "Shop Co", "shop.example").await;
+    let before = written(&db).await;
+    let audits = db.audit_count().await;
+    let dir = TempDir::new("pd-import");
+    let file = dir.file(
+        "good.csv",
+        &format!(
+            "{HEADER}\n\
+             {s},One,coupon,ONE,,,public,,2030-01-01 00:00,2030-02-01 00:00,,active\n\
+             shop.example,Two,coupon,TWO,,,public,,2030-01-01 00:00,2030-02-01 00:00,,\n",
+            s = shop.id
+        ),
+    );
+    let out = pd(Some(&db), "cara", &["deals", "import", "--dry-run", &file]);
+    out.success();
+    assert_eq!(out.stdout, "2 rows valid; dry run: nothing imported\n", "{out}");
+    assert_eq!(written(&db).await, before);
+    assert_eq!(db.audit_count().await, audits);
+
+    // A partner that does not exist is caught by the dry run.
+    let missing = dir.file(
+        "missing.csv",
+        &format!(
+            "{HEADER}\n424242,One,coupon,ONE,,,public,,2030-01-01 00:00,2030-02-01 00:00,,\n"
+        ),
+    );
+    let out = pd(Some(&db), "cara", &["deals", "import", "--dry-run", &missing]);
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(
+        out.stdout,
+        "line 2: partner: must be an existing partner (no partner #424242)\n",
+        "{out}"
+    );
+    assert_eq!(
+        out.stderr,
+        format!("partnerdesk: {missing}: 1 of 1 row has a problem; nothing imported\n")
+    );
+}
+
+#[tokio::test]
+async fn import_file_and_header_problems_are_one_line() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let shop = verified_partner(&desk, "Shop Co", "shop.example").await;
+    let before = written(&db).await;
+    let dir = TempDir::new("pd-import");
+
+    let unknown = dir.file(
+        "unknown.csv",
+        &format!(
+            "{HEADER},colour,size\n{},A,coupon,A,,,public,,2030-01-01 00:00,2030-02-01 00:00,,,red,L\n",
+            shop.id
+        ),
+    );
+    let line = pd(Some(&db), "cara", &["deals", "import", &unknown]).error_line(1);
+    assert!(
+        line.starts_with(&format!(
+            "{unknown}: header: unknown columns colour, size (the columns are partner, title,"
+        )),
+        "{line}"
+    );
+
+    let missing_column = dir.file("nocol.csv", "partner,title\n1,A\n");
+    let line = pd(Some(&db), "cara", &["deals", "import", &missing_column]).error_line(1);
+    assert!(
+        line.starts_with(&format!(
+            "{missing_column}: header: missing columns kind, audience_scope, valid_from, valid_until"
+        )),
+        "{line}"
+    );
+
+    let empty = dir.file("empty.csv", "");
+    let line = pd(Some(&db), "cara", &["deals", "import", &empty]).error_line(1);
+    assert!(
+        line.starts_with(&format!("{empty}: header: the file is empty or has no header row")),
+        "{line}"
+    );
+
+    let nowhere = dir.0.join("nowhere.csv").display().to_string();
+    let line = pd(Some(&db), "cara", &["deals", "import", &nowhere]).error_line(1);
+    assert_eq!(line, format!("cannot read {nowhere}: no such file"));
+
+    let folder = dir.0.display().to_string();
+    let line = pd(Some(&db), "cara", &["deals", "import", &folder]).error_line(1);
+    assert_eq!(line, format!("cannot read {folder}: it is a directory"));
+
+    assert_eq!(written(&db).await, before);
+}
+
+#[tokio::test]
+async fn import_needs_a_curator_or_admin() {
+    let db = TestDb::new().await;
+    db.desk("sam", &[Role::Support]).await;
+    let dir = TempDir::new("pd-import");
+    let file = dir.file("deals.csv", &format!("{HEADER}\n"));
+    let line = pd(Some(&db), "sam", &["deals", "import", &file]).error_line(1);
+    assert_eq!(
+        line,
+        "sam may not author and change deals: it needs the curator or admin role"
+    );
+    let line = pd(Some(&db), "stranger", &["deals", "import", &file]).error_line(1);
+    assert!(
+        line.starts_with("stranger is not a registered operator"),
+        "{line}"
+    );
+}
+
+// --help --------------------------------------------------------------------------------------
+
+#[test]
+fn deals_help_documents_every_flag_and_the_file_format() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (&[], &["deals"]),
+        (&["deals"], &["search", "import"]),
+        (&["deals", "search"], &["<TEXT>", "--member", "--limit"]),
+        (
+            &["deals", "import"],
+            &[
+                "<FILE>",
+                "--dry-run",
+                "audience_scope_value",
+                "redemption_cap",
+                "YYYY-MM-DD HH:MM",
+                "UTC",
+                "RFC 3339",
+                "line N: field: rule",
+            ],
+        ),
+    ];
+    for (sub, wanted) in cases {
+        let mut args: Vec<&str> = sub.to_vec();
+        args.push("--help");
+        let out = pd(None, "u", &args);
+        out.success();
+        assert!(out.stdout.contains("Usage: partnerdesk"), "{out}");
+        for w in *wanted {
+            assert!(out.stdout.contains(w), "{w} documented:{out}");
+        }
+        // Every argument and option line carries a description.
+        for l in out.stdout_lines() {
+            let t = l.trim_start();
+            if l.starts_with("  ") && (t.starts_with("--") || t.starts_with('<')) {
+                let parts = t.split("  ").filter(|s| !s.trim().is_empty()).count();
+                assert!(parts > 1, "{t:?} is described:{out}");
+            }
+        }
+    }
+}
