@@ -19,9 +19,9 @@ pub struct Config {
     /// Named database connections.
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
-    /// Monitoring thresholds and other knobs, read by later panes.
+    /// Thresholds of the redemption monitor's signals.
     #[serde(default)]
-    pub signals: Option<toml::Table>,
+    pub signals: crate::store::monitor::Thresholds,
 }
 
 #[derive(Debug, Clone, Deserialize)]

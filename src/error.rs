@@ -1,7 +1,7 @@
 //! The typed errors that services return. Each one displays as a single clear line that the
 //! console shows as a toast and the command line prints before exiting non-zero.
 
-use crate::domain::ValidationErrors;
+use crate::domain::{FlagKind, ValidationErrors};
 use chrono::{DateTime, Utc};
 use std::fmt;
 
@@ -95,6 +95,22 @@ pub enum Error {
     #[error("{0}")]
     Redemption(RedemptionRefusal),
 
+    /// A flag or unflag that does not fit the redemption's state (SPEC §1.5).
+    #[error("{0}")]
+    Flag(FlagRefusal),
+
+    /// The operator cancelled a long-running operation (an export).
+    #[error("{what} cancelled")]
+    Cancelled { what: &'static str },
+
+    /// Reading or writing a file or a stream failed.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("{0}")]
     Database(#[from] DbError),
 
@@ -173,6 +189,41 @@ impl fmt::Display for RedemptionRefusal {
             Self::CapReached { deal_id, cap } => {
                 write!(f, "cap reached: deal {deal_id} allows {cap} redemptions")
             }
+        }
+    }
+}
+
+/// Why a flag or an unflag was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlagRefusal {
+    /// Flagging a redemption that is flagged already.
+    AlreadyFlagged {
+        redemption_id: i64,
+        kind: FlagKind,
+        flagged_by: String,
+        flagged_at: DateTime<Utc>,
+    },
+    /// Unflagging a redemption that is not flagged.
+    NotFlagged { redemption_id: i64 },
+}
+
+impl fmt::Display for FlagRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AlreadyFlagged {
+                redemption_id,
+                kind,
+                flagged_by,
+                flagged_at,
+            } => write!(
+                f,
+                "redemption {redemption_id} is already flagged as {kind} by {flagged_by} at {}; unflag it first",
+                flagged_at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            Self::NotFlagged { redemption_id } => write!(
+                f,
+                "redemption {redemption_id} is not flagged, so there is nothing to unflag"
+            ),
         }
     }
 }

@@ -3,6 +3,8 @@
 mod commands;
 mod deals;
 mod doctor;
+mod export;
+pub mod simulate;
 
 use crate::config::{Config, Dirs};
 use crate::domain::Role;
@@ -72,6 +74,11 @@ pub enum Command {
     /// Search deals as a member sees them, and import deals from CSV.
     #[command(subcommand)]
     Deals(deals::DealsCommand),
+    /// Export data as CSV (redemptions of a deal), streamed from the database.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
+    /// Fire concurrent redemption attempts at a deal and report outcomes, throughput and latency.
+    Simulate(simulate::SimulateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,5 +244,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Jobs(JobsCommand::Expire)) => commands::expire(&ctx).await,
         Some(Command::Redeem(a)) => commands::redeem(&ctx, a).await,
         Some(Command::Deals(c)) => deals::run(&ctx, c).await,
+        Some(Command::Export(c)) => export::run(&ctx, c).await,
+        Some(Command::Simulate(a)) => simulate::run(&ctx, a).await,
     }
 }

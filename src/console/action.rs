@@ -112,6 +112,7 @@ actions! {
     Pause => ("pause", List, true, "pause the deal"),
     Expire => ("expire", List, true, "expire a paused deal for good"),
     Duplicate => ("duplicate", List, true, "duplicate the deal into a new draft"),
+    Signals => ("signals", List, false, "show or hide the signals worth a look"),
 
     Save => ("save", Form, true, "save the form"),
     NextField => ("next_field", Form, false, "next field"),

@@ -10,6 +10,7 @@ use super::msg::{Effect, Msg};
 use super::palette::Palette;
 use super::partners::PartnersPane;
 use super::recovery::FormSnapshot;
+use super::redemptions::RedemptionsPane;
 use super::theme::Theme;
 use crate::domain::Permission;
 use crate::service::Actor;
@@ -53,13 +54,18 @@ impl Pane {
         match a {
             RunChecks | MarkVetted | Disable | Revet | Delete | Offboard => self == Pane::Partners,
             Activate | Pause | Expire | Duplicate => self == Pane::Deals,
+            Signals => self == Pane::Redemptions,
             New | Edit | Sort | SortReverse | Copy | Export | Save | NextField | PrevField
             | Cancel => {
                 matches!(self, Pane::Partners | Pane::Deals)
             }
-            Down | Up | Top | Bottom | PageDown | PageUp | Open | Back | Filter | Refresh => {
-                matches!(self, Pane::Partners | Pane::Deals | Pane::Audit)
+            Down | Up | Top | Bottom | PageDown | PageUp | Back | Refresh => {
+                matches!(
+                    self,
+                    Pane::Partners | Pane::Deals | Pane::Redemptions | Pane::Audit
+                )
             }
+            Open | Filter => matches!(self, Pane::Partners | Pane::Deals | Pane::Audit),
             _ => true,
         }
     }
@@ -155,6 +161,7 @@ pub struct App {
     pub busy: Vec<(u64, String)>,
     pub partners: PartnersPane,
     pub deals: DealsPane,
+    pub redemptions: RedemptionsPane,
     pub audit: AuditPane,
     /// Text being typed into the `/` filter, when filtering.
     pub filter_input: Option<String>,
@@ -187,6 +194,7 @@ impl App {
             busy: Vec::new(),
             partners: PartnersPane::default(),
             deals: DealsPane::default(),
+            redemptions: RedemptionsPane::default(),
             audit: AuditPane::default(),
             filter_input: None,
             filter_before: None,
@@ -415,8 +423,14 @@ impl App {
             msg @ (Msg::Deals { .. }
             | Msg::DealDetail { .. }
             | Msg::DealSaved { .. }
-            | Msg::DealStateDone { .. }
-            | Msg::DealCount { .. }) => super::deals::on_msg(self, msg),
+            | Msg::DealStateDone { .. }) => super::deals::on_msg(self, msg),
+            Msg::DealCount { deal_id, count } => {
+                super::redemptions::count_changed(self, deal_id, count);
+                super::deals::on_msg(self, Msg::DealCount { deal_id, count })
+            }
+            msg @ (Msg::Monitor { .. } | Msg::Signals { .. }) => {
+                super::redemptions::on_msg(self, msg)
+            }
             other => super::partners::on_msg(self, other),
         }
     }
@@ -426,6 +440,7 @@ impl App {
         match self.pane {
             Pane::Partners => super::partners::reload(self),
             Pane::Deals => super::deals::reload(self),
+            Pane::Redemptions => super::redemptions::reload(self),
             Pane::Audit => {
                 let tag = self.next_tag();
                 self.audit.request(tag, false)
@@ -443,6 +458,7 @@ impl App {
         let needs_load = match pane {
             Pane::Partners => self.partners.list.rows.is_empty(),
             Pane::Deals => self.deals.list.rows.is_empty(),
+            Pane::Redemptions => self.redemptions.rows.is_empty(),
             Pane::Audit => self.audit.rows.is_empty(),
             _ => false,
         };
@@ -684,6 +700,7 @@ impl App {
             _ => match self.pane {
                 Pane::Partners => super::partners::perform(self, a),
                 Pane::Deals => super::deals::perform(self, a),
+                Pane::Redemptions => super::redemptions::perform(self, a),
                 Pane::Audit => {
                     let tag = self.next_tag();
                     self.audit.perform(a, tag)

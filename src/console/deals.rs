@@ -99,10 +99,20 @@ pub fn parse_local(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     let naive = NaiveDateTime::parse_from_str(s, DATE_FORMAT)
         .ok()
-        .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))?;
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })?;
     match super::view::pinned_zone() {
-        Some(zone) => zone.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc)),
-        None => Local.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc)),
+        Some(zone) => zone
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc)),
+        None => Local
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc)),
     }
 }
 

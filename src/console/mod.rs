@@ -13,6 +13,7 @@ pub mod msg;
 pub mod palette;
 pub mod partners;
 pub mod recovery;
+pub mod redemptions;
 pub mod runtime;
 pub mod terminal;
 pub mod theme;

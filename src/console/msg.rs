@@ -120,6 +120,15 @@ pub enum Effect {
         version: i32,
         to: DealState,
     },
+    LoadMonitor {
+        tag: Gen,
+        before_id: Option<i64>,
+        limit: i64,
+        append: bool,
+    },
+    LoadSignals {
+        tag: Gen,
+    },
     LoadAudit {
         tag: Gen,
         filter: AuditFilter,
@@ -201,6 +210,15 @@ pub enum Msg {
     DealCount {
         deal_id: i64,
         count: i32,
+    },
+    Monitor {
+        tag: Gen,
+        append: bool,
+        result: Result<Vec<crate::store::monitor::MonitorRow>, Error>,
+    },
+    Signals {
+        tag: Gen,
+        result: Result<crate::service::monitor::Signals, Error>,
     },
     Audit {
         tag: Gen,

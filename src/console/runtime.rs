@@ -96,7 +96,10 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
         tx: tx.clone(),
         recovery: recovery.clone(),
         reconnecting: false,
-        vetting: Arc::new(VettingConfig::default()),
+        knobs: Arc::new(Knobs {
+            vetting: VettingConfig::default(),
+            thresholds: ctx.config.signals,
+        }),
     };
     let mut events = EventStream::new();
     let mut signals = terminal::Signals::new()
@@ -250,7 +253,7 @@ struct Runner {
     tx: UnboundedSender<Msg>,
     recovery: Recovery,
     reconnecting: bool,
-    vetting: Arc<VettingConfig>,
+    knobs: Arc<Knobs>,
 }
 
 fn lost(e: &Error) -> bool {
@@ -292,9 +295,9 @@ impl Runner {
                     return;
                 };
                 let tx = self.tx.clone();
-                let vetting = self.vetting.clone();
+                let knobs = self.knobs.clone();
                 tokio::spawn(async move {
-                    if let Some(msg) = execute(desk, other, &tx, &vetting).await {
+                    if let Some(msg) = execute(desk, other, &tx, &knobs).await {
                         let _ = tx.send(msg);
                     }
                 });
@@ -303,13 +306,20 @@ impl Runner {
     }
 }
 
+/// Settings the background work needs.
+struct Knobs {
+    vetting: VettingConfig,
+    thresholds: crate::store::monitor::Thresholds,
+}
+
 /// Runs one effect against the services; reports a lost connection on the side.
 async fn execute(
     desk: Desk,
     effect: Effect,
     tx: &UnboundedSender<Msg>,
-    vetting: &VettingConfig,
+    knobs: &Knobs,
 ) -> Option<Msg> {
+    let (vetting, thresholds) = (&knobs.vetting, knobs.thresholds);
     let check = |e: &Error| {
         if lost(e) {
             let _ = tx.send(Msg::ConnectionLost);
@@ -477,6 +487,31 @@ async fn execute(
                 check(e);
             }
             Msg::DealStateDone { tag, to, result }
+        }
+        Effect::LoadMonitor {
+            tag,
+            before_id,
+            limit,
+            append,
+        } => {
+            let result = desk
+                .monitor_deals(before_id, limit, chrono::Utc::now())
+                .await;
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::Monitor {
+                tag,
+                append,
+                result,
+            }
+        }
+        Effect::LoadSignals { tag } => {
+            let result = desk.signals(&thresholds, chrono::Utc::now()).await;
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::Signals { tag, result }
         }
         Effect::LoadAudit {
             tag,

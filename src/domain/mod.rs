@@ -7,10 +7,12 @@ pub mod deal;
 pub mod member;
 pub mod operator;
 pub mod partner;
+pub mod redemption;
 pub mod validation;
 
 pub use deal::{AudienceScope, DealDraft, DealKind, DealState, StateTrigger, ValidDeal};
 pub use member::{Member, MemberRole};
 pub use operator::{Permission, Role};
 pub use partner::{PartnerDraft, ValidPartner, VerificationState, normalize_domain};
+pub use redemption::FlagKind;
 pub use validation::{FieldError, ValidationErrors};

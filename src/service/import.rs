@@ -6,9 +6,7 @@ use super::Desk;
 use super::deals::{existing_partner, insert_deal, kyc_gate, window_open};
 use crate::domain::deal::CAP_MAX;
 use crate::domain::partner::domain_of;
-use crate::domain::{
-    DealDraft, DealState, FieldError, Permission, ValidDeal, ValidationErrors,
-};
+use crate::domain::{DealDraft, DealState, FieldError, Permission, ValidDeal, ValidationErrors};
 use crate::error::{Error, Result};
 use crate::store::{self, partners::Partner};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -396,7 +394,12 @@ async fn check_row(
     if errors.is_empty() {
         return Ok(Ok(validated.expect("no problems")));
     }
-    let order = |f: &str| COLUMNS.iter().position(|c| *c == f).unwrap_or(COLUMNS.len());
+    let order = |f: &str| {
+        COLUMNS
+            .iter()
+            .position(|c| *c == f)
+            .unwrap_or(COLUMNS.len())
+    };
     errors.sort_by_key(|f| order(f.field));
     Ok(Err(errors
         .into_iter()
@@ -609,7 +612,10 @@ mod tests {
         assert_eq!(parse_cap(&mut e, ""), None);
         assert!(e.is_empty());
         assert_eq!(parse_cap(&mut e, "ten"), None);
-        assert!(e.to_string().starts_with("redemption_cap: a positive whole number"));
+        assert!(
+            e.to_string()
+                .starts_with("redemption_cap: a positive whole number")
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! its outbox event. The console and the command line call only these.
 
 pub mod deals;
+pub mod export;
 pub mod import;
+pub mod monitor;
 pub mod operators;
 pub mod partners;
 pub mod redemptions;

@@ -1,10 +1,17 @@
-//! Recording a redemption, as the platform does (SPEC §1.5).
+//! Redemptions (SPEC §1.5): recording one as the platform does, flags, and the monitor's lists.
 
 use super::{Actor, Desk, PLATFORM_LOGIN, audit};
-use crate::domain::DealState;
-use crate::error::{Error, RedemptionRefusal, Result, unique_violation};
-use crate::store::{self, redemptions::Redemption};
-use chrono::Utc;
+use crate::domain::redemption::flag_text;
+use crate::domain::{DealState, FlagKind, Permission};
+use crate::error::{Error, FlagRefusal, RedemptionRefusal, Result, unique_violation};
+use crate::store::{
+    self,
+    redemptions::{Redemption, RedemptionRow},
+};
+use chrono::{DateTime, Utc};
+
+/// The most rows one page of a redemption list returns.
+pub const PAGE_LIMIT_MAX: i64 = 1000;
 
 impl Desk {
     /// Records one redemption of `deal_id` by `member_id`: the member must see the deal,
@@ -105,8 +112,110 @@ impl Desk {
         Ok(r)
     }
 
-    pub async fn redemptions_of_deal(&self, deal_id: i64, limit: i64) -> Result<Vec<Redemption>> {
+    /// Flags a redemption as fraud or dispute with a note (support, admin). A flagged
+    /// redemption is excluded from settlement until it is unflagged. Flagging one that is
+    /// flagged already is refused and names who flagged it.
+    pub async fn flag_redemption(&self, id: i64, kind: FlagKind, note: &str) -> Result<Redemption> {
+        self.actor().require(Permission::FlagRedemptions)?;
+        let note = flag_text("note", note)?;
+        let mut tx = self.pool().begin().await?;
+        let before = store::redemptions::get_for_update(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("redemption", id))?;
+        if let (Some(kind), Some(by), Some(at)) =
+            (before.flag_kind, before.flagged_by.as_ref(), before.flagged_at)
+        {
+            return Err(Error::Flag(FlagRefusal::AlreadyFlagged {
+                redemption_id: id,
+                kind,
+                flagged_by: by.clone(),
+                flagged_at: at,
+            }));
+        }
+        let after =
+            store::redemptions::set_flag(&mut tx, id, kind, &note, &self.actor().login).await?;
+        audit(
+            &mut tx,
+            self.actor(),
+            "redemption.flag",
+            "redemption",
+            id,
+            Some(&before),
+            Some(&after),
+            Some(&note),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Resolves a flag, with a reason (support, admin): the redemption counts for settlement
+    /// again. Unflagging one that is not flagged is refused.
+    pub async fn unflag_redemption(&self, id: i64, reason: &str) -> Result<Redemption> {
+        self.actor().require(Permission::FlagRedemptions)?;
+        let reason = flag_text("reason", reason)?;
+        let mut tx = self.pool().begin().await?;
+        let before = store::redemptions::get_for_update(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("redemption", id))?;
+        if !before.is_flagged() {
+            return Err(Error::Flag(FlagRefusal::NotFlagged { redemption_id: id }));
+        }
+        let after = store::redemptions::clear_flag(&mut tx, id).await?;
+        audit(
+            &mut tx,
+            self.actor(),
+            "redemption.unflag",
+            "redemption",
+            id,
+            Some(&before),
+            Some(&after),
+            Some(&reason),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// One page of a deal's redemptions, newest first, with the deal's title, the member's
+    /// handle and the flag. `from`/`to` bound `redeemed_at` to `[from, to)`; `before` is the
+    /// cursor (`redeemed_at`, `id`) of the previous page's last row.
+    pub async fn redemptions_of_deal(
+        &self,
+        deal_id: i64,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        before: Option<(DateTime<Utc>, i64)>,
+        limit: i64,
+    ) -> Result<Vec<RedemptionRow>> {
+        self.actor().require(Permission::ViewRedemptions)?;
         let mut conn = self.pool().acquire().await?;
-        Ok(store::redemptions::of_deal(&mut conn, deal_id, limit).await?)
+        Ok(store::redemptions::page_of_deal(
+            &mut conn,
+            deal_id,
+            from,
+            to,
+            before,
+            limit.clamp(1, PAGE_LIMIT_MAX),
+        )
+        .await?)
+    }
+
+    /// One page of a member's redemptions across every deal, newest first.
+    pub async fn redemptions_of_member(
+        &self,
+        member_id: i64,
+        before: Option<(DateTime<Utc>, i64)>,
+        limit: i64,
+    ) -> Result<Vec<RedemptionRow>> {
+        self.actor().require(Permission::ViewRedemptions)?;
+        let mut conn = self.pool().acquire().await?;
+        Ok(store::redemptions::page_of_member(
+            &mut conn,
+            member_id,
+            before,
+            limit.clamp(1, PAGE_LIMIT_MAX),
+        )
+        .await?)
     }
 }

@@ -370,3 +370,17 @@ pub async fn list(
         .fetch_all(conn)
         .await
 }
+
+/// A deal's redemption rows and its `redemption_count`, read together (`None`: no such deal).
+pub async fn redemption_tally(
+    conn: &mut PgConnection,
+    deal_id: i64,
+) -> sqlx::Result<Option<(i64, i32)>> {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM redemptions r WHERE r.deal_id = d.id), d.redemption_count
+           FROM deals d WHERE d.id = $1",
+    )
+    .bind(deal_id)
+    .fetch_optional(conn)
+    .await
+}

@@ -70,3 +70,33 @@ pub async fn insert(
     .await?;
     Ok(row.into_member())
 }
+
+/// Inserts `count` alike members in one statement, with handles `{prefix}-1` … and returns
+/// their ids in ascending order (members belong to the platform: used by `simulate` and the
+/// benchmarks to create the traffic's members quickly).
+pub async fn insert_many(
+    conn: &mut PgConnection,
+    prefix: &str,
+    count: i64,
+    role: MemberRole,
+    institute_verified: bool,
+    batch_year: Option<i32>,
+    chapters: &[String],
+) -> sqlx::Result<Vec<i64>> {
+    let mut ids: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO members (handle, display_name, role, institute_verified, batch_year, chapters)
+         SELECT $1 || '-' || n, 'Member ' || $1 || '-' || n, $3, $4, $5, $6
+           FROM generate_series(1, $2::bigint) AS n
+         RETURNING id",
+    )
+    .bind(prefix)
+    .bind(count)
+    .bind(role.as_str())
+    .bind(institute_verified)
+    .bind(batch_year)
+    .bind(chapters)
+    .fetch_all(conn)
+    .await?;
+    ids.sort_unstable();
+    Ok(ids)
+}

@@ -7,6 +7,7 @@ pub mod connect;
 pub mod deals;
 pub mod members;
 pub mod migrate;
+pub mod monitor;
 pub mod operators;
 pub mod outbox;
 pub mod partners;

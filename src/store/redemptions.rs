@@ -1,9 +1,11 @@
-//! Redemptions.
+//! Redemptions: recording, flags, the monitor's lists, the settlement query and the export.
 
-use crate::domain::DealKind;
-use chrono::{DateTime, Utc};
+use crate::domain::{DealKind, FlagKind};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use sqlx::PgConnection;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgTypeInfo, PgValueRef};
+use sqlx::{Decode, PgConnection, Postgres, QueryBuilder, Type};
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
 pub struct Redemption {
@@ -13,11 +15,46 @@ pub struct Redemption {
     pub source: String,
     pub coupon_code: Option<String>,
     pub redeemed_at: DateTime<Utc>,
+    /// Set, with the three fields after it, while the redemption is flagged.
+    pub flag_kind: Option<FlagKind>,
+    pub flag_note: Option<String>,
+    pub flagged_by: Option<String>,
+    pub flagged_at: Option<DateTime<Utc>>,
+}
+
+impl Redemption {
+    pub fn is_flagged(&self) -> bool {
+        self.flag_kind.is_some()
+    }
+}
+
+impl Type<Postgres> for FlagKind {
+    fn type_info() -> PgTypeInfo {
+        <&str as Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <&str as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for FlagKind {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        let s = <&str as Decode<Postgres>>::decode(value)?;
+        Ok(s.parse::<FlagKind>()?)
+    }
 }
 
 macro_rules! cols {
     () => {
-        "id, deal_id, member_id, source, coupon_code, redeemed_at"
+        "id, deal_id, member_id, source, coupon_code, redeemed_at, \
+         flag_kind, flag_note, flagged_by, flagged_at"
+    };
+}
+
+macro_rules! r_cols {
+    () => {
+        "r.id, r.deal_id, r.member_id, r.source, r.coupon_code, r.redeemed_at, \
+         r.flag_kind, r.flag_note, r.flagged_by, r.flagged_at"
     };
 }
 
@@ -74,18 +111,290 @@ pub async fn bump_count(conn: &mut PgConnection, deal_id: i64) -> sqlx::Result<(
     Ok(())
 }
 
-pub async fn of_deal(
-    conn: &mut PgConnection,
-    deal_id: i64,
-    limit: i64,
-) -> sqlx::Result<Vec<Redemption>> {
+pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Redemption>> {
+    sqlx::query_as(concat!("SELECT ", cols!(), " FROM redemptions WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Reads and locks one redemption for a flag change.
+pub async fn get_for_update(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Redemption>> {
     sqlx::query_as(concat!(
         "SELECT ",
         cols!(),
-        " FROM redemptions WHERE deal_id = $1 ORDER BY redeemed_at DESC, id DESC LIMIT $2"
+        " FROM redemptions WHERE id = $1 FOR UPDATE"
     ))
-    .bind(deal_id)
-    .bind(limit)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+// Flags ----------------------------------------------------------------------------------------
+
+pub async fn set_flag(
+    conn: &mut PgConnection,
+    id: i64,
+    kind: FlagKind,
+    note: &str,
+    by: &str,
+) -> sqlx::Result<Redemption> {
+    sqlx::query_as(concat!(
+        "UPDATE redemptions
+            SET flag_kind = $2, flag_note = $3, flagged_by = $4, flagged_at = now()
+          WHERE id = $1
+      RETURNING ",
+        cols!()
+    ))
+    .bind(id)
+    .bind(kind.as_str())
+    .bind(note)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn clear_flag(conn: &mut PgConnection, id: i64) -> sqlx::Result<Redemption> {
+    sqlx::query_as(concat!(
+        "UPDATE redemptions
+            SET flag_kind = NULL, flag_note = NULL, flagged_by = NULL, flagged_at = NULL
+          WHERE id = $1
+      RETURNING ",
+        cols!()
+    ))
+    .bind(id)
+    .fetch_one(conn)
+    .await
+}
+
+// Settlement -----------------------------------------------------------------------------------
+
+/// The redemptions that count for a partner's settlement of `[from, to)`: every redemption of
+/// the partner's deals in that time, except the flagged ones (SPEC §1.5: excluded until
+/// resolved). Oldest first.
+pub async fn settleable(
+    conn: &mut PgConnection,
+    partner_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<Vec<Redemption>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        r_cols!(),
+        " FROM redemptions r JOIN deals d ON d.id = r.deal_id
+          WHERE d.partner_id = $1
+            AND r.redeemed_at >= $2 AND r.redeemed_at < $3
+            AND r.flag_kind IS NULL
+          ORDER BY r.redeemed_at, r.id"
+    ))
+    .bind(partner_id)
+    .bind(from)
+    .bind(to)
     .fetch_all(conn)
     .await
+}
+
+// The monitor's lists --------------------------------------------------------------------------
+
+/// A redemption as the monitor lists it: with its deal's title and its member's handle.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+pub struct RedemptionRow {
+    pub id: i64,
+    pub deal_id: i64,
+    pub deal_title: String,
+    pub member_id: i64,
+    pub member_handle: String,
+    pub source: String,
+    pub coupon_code: Option<String>,
+    pub redeemed_at: DateTime<Utc>,
+    pub flag_kind: Option<FlagKind>,
+    pub flag_note: Option<String>,
+    pub flagged_by: Option<String>,
+    pub flagged_at: Option<DateTime<Utc>>,
+}
+
+impl RedemptionRow {
+    /// The keyset cursor of this row: pass the last row's as `before` for the next page.
+    pub fn cursor(&self) -> (DateTime<Utc>, i64) {
+        (self.redeemed_at, self.id)
+    }
+
+    pub fn is_flagged(&self) -> bool {
+        self.flag_kind.is_some()
+    }
+}
+
+const ROW_SELECT: &str = "SELECT r.id, r.deal_id, d.title AS deal_title, r.member_id, \
+    m.handle AS member_handle, r.source, r.coupon_code, r.redeemed_at, r.flag_kind, r.flag_note, \
+    r.flagged_by, r.flagged_at \
+    FROM redemptions r JOIN deals d ON d.id = r.deal_id JOIN members m ON m.id = r.member_id \
+    WHERE ";
+
+/// Newest first, strictly older than `before` (the last row of the previous page).
+fn page_tail(
+    q: &mut QueryBuilder<Postgres>,
+    before: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) {
+    if let Some((at, id)) = before {
+        q.push(" AND (r.redeemed_at, r.id) < (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    q.push(" ORDER BY r.redeemed_at DESC, r.id DESC LIMIT ")
+        .push_bind(limit);
+}
+
+/// One page of a deal's redemptions in `[from, to)` (either end open when `None`), newest
+/// first. The conditions are only those given, so each shape of the query has its own plan
+/// on the `(deal_id, redeemed_at DESC, id DESC)` index.
+pub async fn page_of_deal(
+    conn: &mut PgConnection,
+    deal_id: i64,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    before: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> sqlx::Result<Vec<RedemptionRow>> {
+    let mut q = QueryBuilder::<Postgres>::new(ROW_SELECT);
+    q.push("r.deal_id = ").push_bind(deal_id);
+    if let Some(from) = from {
+        q.push(" AND r.redeemed_at >= ").push_bind(from);
+    }
+    if let Some(to) = to {
+        q.push(" AND r.redeemed_at < ").push_bind(to);
+    }
+    page_tail(&mut q, before, limit);
+    q.build_query_as().fetch_all(conn).await
+}
+
+/// One page of a member's redemptions across every deal, newest first.
+pub async fn page_of_member(
+    conn: &mut PgConnection,
+    member_id: i64,
+    before: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> sqlx::Result<Vec<RedemptionRow>> {
+    let mut q = QueryBuilder::<Postgres>::new(ROW_SELECT);
+    q.push("r.member_id = ").push_bind(member_id);
+    page_tail(&mut q, before, limit);
+    q.build_query_as().fetch_all(conn).await
+}
+
+// Export ---------------------------------------------------------------------------------------
+
+/// What to export: one deal's redemptions, optionally only those in `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportFilter {
+    pub deal_id: i64,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl ExportFilter {
+    pub fn deal(deal_id: i64) -> Self {
+        Self {
+            deal_id,
+            from: None,
+            to: None,
+        }
+    }
+}
+
+/// The export's columns, in order (the CSV header).
+pub const EXPORT_COLUMNS: [&str; 10] = [
+    "redemption_id",
+    "deal_id",
+    "deal_title",
+    "member_id",
+    "member_handle",
+    "source",
+    "coupon_code",
+    "redeemed_at",
+    "flag_kind",
+    "flag_note",
+];
+
+/// A timestamp as an SQL literal (RFC 3339, microseconds, UTC).
+fn ts_literal(t: &DateTime<Utc>) -> String {
+    format!(
+        "'{}'::timestamptz",
+        t.to_rfc3339_opts(SecondsFormat::Micros, true)
+    )
+}
+
+/// The WHERE clause of the export, over `redemptions r`. COPY takes no parameters, so the
+/// values are spliced in; they are typed (an integer and timestamps), never text from a user.
+fn export_where(f: &ExportFilter) -> String {
+    let mut w = format!("r.deal_id = {}", f.deal_id);
+    if let Some(from) = &f.from {
+        w.push_str(&format!(" AND r.redeemed_at >= {}", ts_literal(from)));
+    }
+    if let Some(to) = &f.to {
+        w.push_str(&format!(" AND r.redeemed_at < {}", ts_literal(to)));
+    }
+    w
+}
+
+/// The SELECT behind the export, on one line (so that `psql \copy` takes it as it is): the
+/// columns of [`EXPORT_COLUMNS`], oldest first, `redeemed_at` as RFC 3339 UTC with
+/// microseconds.
+pub fn export_select(f: &ExportFilter) -> String {
+    format!(
+        "SELECT r.id AS redemption_id, r.deal_id, d.title AS deal_title, r.member_id, \
+         m.handle AS member_handle, r.source, r.coupon_code, \
+         to_char(r.redeemed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS redeemed_at, \
+         r.flag_kind, r.flag_note \
+         FROM redemptions r JOIN deals d ON d.id = r.deal_id JOIN members m ON m.id = r.member_id \
+         WHERE {} ORDER BY r.redeemed_at, r.id",
+        export_where(f)
+    )
+}
+
+/// The `COPY … TO STDOUT` statement of the export: CSV with a header line.
+pub fn export_copy_statement(f: &ExportFilter) -> String {
+    format!(
+        "COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)",
+        export_select(f)
+    )
+}
+
+/// How many rows the export will write (for a progress bar's total).
+pub async fn export_count(conn: &mut PgConnection, f: &ExportFilter) -> sqlx::Result<i64> {
+    let sql = format!("SELECT count(*) FROM redemptions r WHERE {}", export_where(f));
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_one(conn)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_export_statement_splices_only_typed_values_on_one_line() {
+        let f = ExportFilter {
+            deal_id: 42,
+            from: Some(Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()),
+            to: Some(Utc.with_ymd_and_hms(2026, 4, 1, 12, 30, 0).unwrap()),
+        };
+        let s = export_copy_statement(&f);
+        assert!(!s.contains('\n'), "{s}");
+        assert!(s.starts_with("COPY (SELECT r.id AS redemption_id"), "{s}");
+        assert!(s.ends_with(") TO STDOUT WITH (FORMAT csv, HEADER)"), "{s}");
+        assert!(s.contains("r.deal_id = 42"), "{s}");
+        assert!(
+            s.contains("r.redeemed_at >= '2026-03-01T00:00:00.000000Z'::timestamptz"),
+            "{s}"
+        );
+        assert!(
+            s.contains("r.redeemed_at < '2026-04-01T12:30:00.000000Z'::timestamptz"),
+            "{s}"
+        );
+        let open = export_select(&ExportFilter::deal(7));
+        assert!(open.contains("WHERE r.deal_id = 7 ORDER BY"), "{open}");
+    }
 }

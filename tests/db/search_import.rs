@@ -64,12 +64,18 @@ async fn search_shows_each_member_exactly_the_active_deals_their_audience_allows
     let p = verified_partner(&desk, "Bean There", "beanthere.example").await;
     use DealState::Active;
     let public = scoped_deal(&desk, p.id, "Espresso for all", "public", None, Active).await;
-    let institute =
-        scoped_deal(&desk, p.id, "Espresso campus", "institute", None, Active).await;
+    let institute = scoped_deal(&desk, p.id, "Espresso campus", "institute", None, Active).await;
     let alumni = scoped_deal(&desk, p.id, "Espresso alumni", "alumni", None, Active).await;
     let batch = scoped_deal(&desk, p.id, "Espresso 2019", "batch", Some("2019"), Active).await;
-    let chapter =
-        scoped_deal(&desk, p.id, "Espresso Pune", "chapter", Some("Pune"), Active).await;
+    let chapter = scoped_deal(
+        &desk,
+        p.id,
+        "Espresso Pune",
+        "chapter",
+        Some("Pune"),
+        Active,
+    )
+    .await;
     // Never found, whoever searches: not active.
     let mut hidden = Vec::new();
     for state in [DealState::Draft, DealState::Paused, DealState::Expired] {
@@ -80,7 +86,15 @@ async fn search_shows_each_member_exactly_the_active_deals_their_audience_allows
     let student = member(&db, "student", "institute", true, None, &["pune"]).await;
     let unverified = member(&db, "unverified", "institute", false, None, &["Berlin"]).await;
     let alum19 = member(&db, "alum19", "alumni", false, Some(2019), &[]).await;
-    let alum20 = member(&db, "alum20", "alumni", true, Some(2020), &["PUNE", "Berlin"]).await;
+    let alum20 = member(
+        &db,
+        "alum20",
+        "alumni",
+        true,
+        Some(2020),
+        &["PUNE", "Berlin"],
+    )
+    .await;
     let alum_no_year = member(&db, "alumx", "alumni", false, None, &["Goa"]).await;
 
     let (pu, i, a, b, c) = (public.id, institute.id, alumni.id, batch.id, chapter.id);
@@ -89,7 +103,11 @@ async fn search_shows_each_member_exactly_the_active_deals_their_audience_allows
         (student, "verified institute member of pune", vec![pu, i, c]),
         (unverified, "unverified institute member", vec![pu]),
         (alum19, "alumnus of 2019", vec![pu, a, b]),
-        (alum20, "verified alumnus of 2020 in PUNE", vec![pu, i, a, c]),
+        (
+            alum20,
+            "verified alumnus of 2020 in PUNE",
+            vec![pu, i, a, c],
+        ),
         (alum_no_year, "alumnus without a batch year", vec![pu, a]),
     ];
     let scopes = [&public, &institute, &alumni, &batch, &chapter];
@@ -204,7 +222,11 @@ async fn a_paused_deal_leaves_search_and_comes_back_on_resume() {
         .change_deal_state(deal.id, Some(paused.version), DealState::Active, None)
         .await
         .unwrap();
-    assert_eq!(hit_ids(&desk, guest, text).await, [deal.id], "resumed: back");
+    assert_eq!(
+        hit_ids(&desk, guest, text).await,
+        [deal.id],
+        "resumed: back"
+    );
 
     // An edit of an active deal is searchable under its new title at once.
     let mut edit = coupon_draft(deal.partner_id, "TEA1");
@@ -305,7 +327,10 @@ async fn a_good_file_is_written_in_one_go_with_audit_rows_and_search_documents()
     assert_eq!(free.audience_scope_value.as_deref(), Some("2019"));
     assert_eq!(free.valid_until.to_rfc3339(), "2030-02-28T23:00:00+00:00");
     assert_eq!(free.coupon_code, None);
-    assert_eq!(soon.partner_id, pending.id, "a pending partner may have paused deals");
+    assert_eq!(
+        soon.partner_id, pending.id,
+        "a pending partner may have paused deals"
+    );
     assert_eq!(soon.state, DealState::Paused);
 
     // One audit row per deal, by the operator, naming the file; one outbox event each; the
@@ -404,7 +429,11 @@ async fn a_mixed_file_writes_nothing_and_reports_only_the_bad_rows() {
     assert_eq!(lines(&r), ["line 4: title: required"]);
     assert_eq!((r.rows, r.bad_rows(), r.valid_rows.len()), (4, 1, 3));
     assert!(r.imported.is_empty());
-    assert_eq!(written(&db).await, before, "three good rows, but nothing written");
+    assert_eq!(
+        written(&db).await,
+        before,
+        "three good rows, but nothing written"
+    );
 
     // Fixed, the same file goes in whole.
     let fixed = csv.replace(",,coupon,G3", ",Good three,coupon,G3");
@@ -414,7 +443,13 @@ async fn a_mixed_file_writes_nothing_and_reports_only_the_bad_rows() {
     assert!(r.imported.windows(2).all(|w| w[0] < w[1]), "in file order");
     assert_eq!(
         written(&db).await,
-        [before[0] + 4, before[1] + 4, before[2] + 4, before[3] + 4, before[4] + 1]
+        [
+            before[0] + 4,
+            before[1] + 4,
+            before[2] + 4,
+            before[3] + 4,
+            before[4] + 1
+        ]
     );
 }
 
@@ -456,9 +491,8 @@ async fn partners_are_found_by_id_or_by_any_spelling_of_their_domain() {
     let desk = db.curator().await;
     let shop = verified_partner(&desk, "Shop Co", "shop.example").await;
     let other = verified_partner(&desk, "Other Co", "other.example").await;
-    let row = |partner: &str| {
-        format!("{partner},T,coupon,C,public,2030-01-01 00:00,2030-02-01 00:00\n")
-    };
+    let row =
+        |partner: &str| format!("{partner},T,coupon,C,public,2030-01-01 00:00,2030-02-01 00:00\n");
     let csv = format!(
         "partner,title,kind,coupon_code,audience_scope,valid_from,valid_until\n{}{}{}{}{}",
         row(&shop.id.to_string()),
@@ -509,11 +543,15 @@ async fn header_problems_are_one_error_naming_the_columns_and_nothing_is_read() 
     let m = e.to_string();
     assert!(matches!(e, Error::Validation(_)), "{m}");
     assert!(
-        m.starts_with("header: unknown column colour (the columns are partner, title, description,"),
+        m.starts_with(
+            "header: unknown column colour (the columns are partner, title, description,"
+        ),
         "{m}"
     );
     assert!(
-        m.ends_with("; partner, title, kind, audience_scope, valid_from, valid_until are required)"),
+        m.ends_with(
+            "; partner, title, kind, audience_scope, valid_from, valid_until are required)"
+        ),
         "{m}"
     );
     let e = desk

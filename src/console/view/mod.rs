@@ -5,6 +5,7 @@ mod deals;
 mod form;
 mod overlays;
 mod partners;
+mod redemptions;
 
 pub use overlays::help_lines;
 
@@ -41,6 +42,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Pane::Partners => partners::draw(f, main, app),
         Pane::Audit => chrome::audit(f, main, app),
         Pane::Deals => deals::draw(f, main, app),
+        Pane::Redemptions => redemptions::draw(f, main, app),
         other => chrome::not_yet(f, main, app, other),
     }
     if app.filter_input.is_some() {

@@ -1,0 +1,3 @@
+//! Redemption benchmarks (issue 5): work in progress.
+
+fn main() {}

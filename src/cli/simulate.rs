@@ -1,0 +1,498 @@
+//! `partnerdesk simulate`: concurrent redemption traffic against one deal (issue 5).
+//!
+//! Without `--deal`, a fresh verified partner and a fresh active public coupon deal with the
+//! given cap are created through the services (audited, as the operator); its id is printed
+//! first. The members the traffic needs are inserted in one statement (members belong to the
+//! platform). Then M attempts run, C at a time, each a real [`Desk::record_redemption`] on a
+//! pool of C connections; the outcome counts, the throughput, the latency percentiles and,
+//! last, the redemption rows in the database for the deal are printed.
+//!
+//! The engine ([`fire`], [`create_deal`], [`create_members`], [`warm`]) is public so that the
+//! redemption benchmarks drive exactly the same code.
+
+use super::Context;
+use crate::domain::deal::{CAP_MAX, parse_batch_year};
+use crate::domain::{AudienceScope, DealDraft, MemberRole, PartnerDraft};
+use crate::error::{DbError, DbErrorKind, Error, RedemptionRefusal, Result};
+use crate::service::Desk;
+use crate::store::{self, deals::Deal, partners::Partner, redemptions::Redemption};
+use clap::Args;
+use hdrhistogram::Histogram;
+use sqlx::PgPool;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// The most attempts (and members) one run may ask for.
+pub const ATTEMPTS_MAX: u64 = 10_000_000;
+/// The most attempts in flight at once (each holds a database connection).
+pub const CONCURRENCY_MAX: u64 = 1000;
+
+const LONG_ABOUT: &str = "Fire concurrent redemption attempts at a deal and report outcomes, throughput and latency.\n\n\
+Without --deal, a fresh verified partner and a fresh active public coupon deal are created \
+(audited, as the operator, who needs the curator or admin role), with the cap given by --cap \
+(1: one per member; N > 1: the first N in total; no --cap: no cap); its id is printed first. \
+With --deal, that deal is used as it is.\n\n\
+K fresh members are created (default: one per attempt), able to see the deal; attempt i is \
+made by member i mod K. M attempts run, C at a time, on C database connections, each a real \
+redemption as `partnerdesk redeem` records it. Printed: the count of each outcome (redeemed, \
+cap_reached, already_redeemed, not_found, not_active, outside_window, error), the throughput \
+in attempts per second, the p50/p95/p99 latency of one attempt and, last, the redemption \
+rows the database holds for the deal. Exit code 1 if any attempt failed with an error.";
+
+#[derive(Debug, Args)]
+#[command(long_about = LONG_ABOUT)]
+pub struct SimulateArgs {
+    /// Redeem this existing deal (default: create a fresh active deal).
+    #[arg(long, value_name = "ID", conflicts_with = "cap")]
+    pub deal: Option<i64>,
+    /// The fresh deal's cap: 1 is one per member, N > 1 the first N in total (default: no cap).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=CAP_MAX))]
+    pub cap: Option<i64>,
+    /// How many redemptions to attempt.
+    #[arg(long, value_name = "M", required = true,
+          value_parser = clap::value_parser!(u64).range(1..=ATTEMPTS_MAX))]
+    pub attempts: u64,
+    /// How many attempts run at once (and how many database connections are opened).
+    #[arg(long, value_name = "C", required = true,
+          value_parser = clap::value_parser!(u64).range(1..=CONCURRENCY_MAX))]
+    pub concurrency: u64,
+    /// How many distinct members make the attempts, in turn (default: one per attempt).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=ATTEMPTS_MAX))]
+    pub members: Option<u64>,
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Redeemed,
+    CapReached,
+    AlreadyRedeemed,
+    NotFound,
+    NotActive,
+    OutsideWindow,
+    Error,
+}
+
+impl Outcome {
+    /// Every outcome, in the order they are printed.
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Redeemed,
+        Outcome::CapReached,
+        Outcome::AlreadyRedeemed,
+        Outcome::NotFound,
+        Outcome::NotActive,
+        Outcome::OutsideWindow,
+        Outcome::Error,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Redeemed => "redeemed",
+            Outcome::CapReached => "cap_reached",
+            Outcome::AlreadyRedeemed => "already_redeemed",
+            Outcome::NotFound => "not_found",
+            Outcome::NotActive => "not_active",
+            Outcome::OutsideWindow => "outside_window",
+            Outcome::Error => "error",
+        }
+    }
+
+    pub fn of(r: &Result<Redemption>) -> Self {
+        match r {
+            Ok(_) => Outcome::Redeemed,
+            Err(Error::Redemption(refusal)) => match refusal {
+                RedemptionRefusal::CapReached { .. } => Outcome::CapReached,
+                RedemptionRefusal::AlreadyRedeemed { .. } => Outcome::AlreadyRedeemed,
+                RedemptionRefusal::NotFound { .. } => Outcome::NotFound,
+                RedemptionRefusal::NotActive { .. } => Outcome::NotActive,
+                RedemptionRefusal::OutsideWindow { .. } => Outcome::OutsideWindow,
+            },
+            Err(_) => Outcome::Error,
+        }
+    }
+
+    fn index(self) -> usize {
+        Outcome::ALL
+            .iter()
+            .position(|o| *o == self)
+            .unwrap_or(Outcome::ALL.len() - 1)
+    }
+}
+
+/// The outcome counts and latencies of a run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    counts: [u64; Outcome::ALL.len()],
+    /// Latency of each attempt, in microseconds.
+    pub latency: Histogram<u64>,
+    /// From the first attempt started to the last one finished.
+    pub elapsed: Duration,
+    /// The first attempt that failed with an error (not a refusal), as one line.
+    pub first_error: Option<String>,
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Report {
+    pub fn new() -> Self {
+        Self {
+            counts: [0; Outcome::ALL.len()],
+            // 1 µs to an hour, three significant digits.
+            latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),
+            elapsed: Duration::ZERO,
+            first_error: None,
+        }
+    }
+
+    /// Adds one attempt.
+    pub fn record(&mut self, outcome: Outcome, latency: Duration, error: Option<String>) {
+        self.counts[outcome.index()] += 1;
+        self.latency.saturating_record(
+            u64::try_from(latency.as_micros())
+                .unwrap_or(u64::MAX)
+                .max(1),
+        );
+        if self.first_error.is_none() {
+            self.first_error = error;
+        }
+    }
+
+    pub fn count(&self, o: Outcome) -> u64 {
+        self.counts[o.index()]
+    }
+
+    pub fn attempts(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// Attempts per second.
+    pub fn throughput(&self) -> f64 {
+        self.attempts() as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The latency at quantile `q` (0.5, 0.95, 0.99), in milliseconds.
+    pub fn latency_ms(&self, q: f64) -> f64 {
+        self.latency.value_at_quantile(q) as f64 / 1000.0
+    }
+}
+
+/// Runs `attempts` redemptions of `deal_id`, `concurrency` at a time (a tokio task each,
+/// admitted by a semaphore); attempt i is made by `members[i % members.len()]`.
+pub async fn fire(
+    desk: &Desk,
+    deal_id: i64,
+    members: &[i64],
+    attempts: u64,
+    concurrency: usize,
+) -> Report {
+    assert!(!members.is_empty(), "fire needs at least one member");
+    let desk = Arc::new(desk.clone());
+    let gate = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut report = Report::new();
+    let add = |report: &mut Report, done: Result<Attempt, tokio::task::JoinError>| match done {
+        Ok((o, t, e)) => report.record(o, t, e),
+        Err(e) => report.record(Outcome::Error, Duration::ZERO, Some(e.to_string())),
+    };
+    let started = Instant::now();
+    for i in 0..attempts {
+        let permit = gate
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let member = members[(i % members.len() as u64) as usize];
+        let desk = desk.clone();
+        tasks.spawn(async move {
+            let t = Instant::now();
+            let r = desk.record_redemption(deal_id, member).await;
+            let took = t.elapsed();
+            drop(permit);
+            let o = Outcome::of(&r);
+            let e =
+                (o == Outcome::Error).then(|| r.err().map(|e| e.to_string()).unwrap_or_default());
+            (o, took, e)
+        });
+        while let Some(done) = tasks.try_join_next() {
+            add(&mut report, done);
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        add(&mut report, done);
+    }
+    report.elapsed = started.elapsed();
+    report
+}
+
+type Attempt = (Outcome, Duration, Option<String>);
+
+/// A fresh verified partner and a fresh active public coupon deal of it with this cap, both
+/// through the services (audited, as the desk's operator).
+pub async fn create_deal(desk: &Desk, cap: Option<i64>) -> Result<(Partner, Deal)> {
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+    let partner = desk
+        .create_partner(&PartnerDraft {
+            legal_name: format!("Simulation {tag} Ltd"),
+            display_name: format!("Simulation {tag}"),
+            logo_url: None,
+            website_url: Some(format!("https://sim-{tag}.example/")),
+            contact_email: None,
+            categories: vec!["simulation".into()],
+            region: None,
+            notes: Some("Created by partnerdesk simulate for redemption traffic.".into()),
+        })
+        .await?;
+    let partner = desk.mark_vetted(partner.id, Some(partner.version)).await?;
+    let now = chrono::Utc::now();
+    let deal = desk
+        .create_deal(&DealDraft {
+            partner_id: Some(partner.id),
+            title: format!("Simulation {tag}"),
+            description: "Simulated redemption traffic (partnerdesk simulate).".into(),
+            kind: "coupon".into(),
+            coupon_code: Some(format!("SIM-{}", tag.to_ascii_uppercase())),
+            redemption_url: None,
+            categories: vec!["simulation".into()],
+            audience_scope: "public".into(),
+            audience_scope_value: None,
+            valid_from: Some(now - chrono::Duration::minutes(1)),
+            valid_until: Some(now + chrono::Duration::days(30)),
+            redemption_cap: cap,
+            state: Some("active".into()),
+        })
+        .await?;
+    Ok((partner, deal))
+}
+
+/// Inserts `count` fresh members who can all see `deal`, in one statement; their ids.
+pub async fn create_members(pool: &PgPool, deal: &Deal, count: u64) -> Result<Vec<i64>> {
+    let value = deal.audience_scope_value.as_deref();
+    let (role, verified, batch, chapters) = match deal.audience_scope {
+        AudienceScope::Public => (MemberRole::Public, false, None, vec![]),
+        AudienceScope::Institute => (MemberRole::Institute, true, None, vec![]),
+        AudienceScope::Alumni => (MemberRole::Alumni, true, None, vec![]),
+        AudienceScope::Batch => (
+            MemberRole::Alumni,
+            true,
+            value.and_then(parse_batch_year),
+            vec![],
+        ),
+        AudienceScope::Chapter => (
+            MemberRole::Public,
+            false,
+            None,
+            value.map(|v| vec![v.to_owned()]).unwrap_or_default(),
+        ),
+    };
+    let prefix = format!("sim-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let mut conn = pool.acquire().await?;
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    Ok(
+        store::members::insert_many(&mut conn, &prefix, count, role, verified, batch, &chapters)
+            .await?,
+    )
+}
+
+/// Opens `n` connections of the pool up front, so that no attempt pays for a connection and a
+/// server that allows fewer is reported before the run, as one line.
+pub async fn warm(pool: &PgPool, n: u32) -> Result<()> {
+    match futures::future::try_join_all((0..n).map(|_| pool.acquire())).await {
+        Ok(conns) => {
+            drop(conns);
+            Ok(())
+        }
+        Err(e) => {
+            let cause = DbError::from(e);
+            Err(Error::Database(DbError::new(
+                cause.kind,
+                format!(
+                    "cannot open {n} database connections for --concurrency {n} ({}); lower --concurrency or raise the server's max_connections",
+                    cause.message
+                ),
+            )))
+        }
+    }
+}
+
+/// A deal's redemption rows and its redemption_count.
+async fn tally(pool: &PgPool, deal_id: i64) -> Result<(i64, i32)> {
+    let mut conn = pool.acquire().await?;
+    store::deals::redemption_tally(&mut conn, deal_id)
+        .await?
+        .ok_or_else(|| Error::not_found("deal", deal_id))
+}
+
+pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
+    let concurrency = u32::try_from(args.concurrency).unwrap_or(u32::MAX);
+    let desk = ctx.desk(concurrency).await?;
+    let pool = desk.pool().clone();
+
+    let deal = match args.deal {
+        Some(id) => {
+            let deal = desk.get_deal(id).await?;
+            println!(
+                "deal: {} (existing: {}, audience {}{}, cap {}, {} redeemed so far)",
+                deal.id,
+                deal.state,
+                deal.audience_scope,
+                deal.audience_scope_value
+                    .as_deref()
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default(),
+                cap_text(deal.redemption_cap),
+                deal.redemption_count
+            );
+            deal
+        }
+        None => {
+            let (partner, deal) = create_deal(&desk, args.cap).await?;
+            println!(
+                "deal: {} (created: active public coupon deal \"{}\" of verified partner {}, cap {})",
+                deal.id,
+                deal.title,
+                partner.id,
+                cap_text(deal.redemption_cap)
+            );
+            deal
+        }
+    };
+    let (rows_before, _) = tally(&pool, deal.id).await?;
+
+    let k = args.members.unwrap_or(args.attempts);
+    let t = Instant::now();
+    let members = create_members(&pool, &deal, k).await?;
+    println!(
+        "members: {} created in {:.2} s (ids {}..={})",
+        members.len(),
+        t.elapsed().as_secs_f64(),
+        members.first().copied().unwrap_or_default(),
+        members.last().copied().unwrap_or_default()
+    );
+    warm(&pool, concurrency).await?;
+
+    println!(
+        "attempts: {} at concurrency {} over {} member{}",
+        args.attempts,
+        concurrency,
+        members.len(),
+        if members.len() == 1 { "" } else { "s" }
+    );
+    let report = fire(
+        &desk,
+        deal.id,
+        &members,
+        args.attempts,
+        concurrency as usize,
+    )
+    .await;
+    print!("{}", outcome_table(&report));
+    println!(
+        "throughput: {:.1} attempts/s ({} attempts in {:.3} s)",
+        report.throughput(),
+        report.attempts(),
+        report.elapsed.as_secs_f64()
+    );
+    for (name, q) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
+        println!("latency {name}: {:.2} ms", report.latency_ms(q));
+    }
+
+    let (rows, count) = tally(&pool, deal.id).await?;
+    let added = rows - rows_before;
+    println!(
+        "database: {rows} redemptions of deal {} (+{added} in this run), redemption_count {count}",
+        deal.id
+    );
+    let redeemed = report.count(Outcome::Redeemed);
+    if let Some(e) = &report.first_error {
+        eprintln!(
+            "partnerdesk: {} attempt{} failed with an error; the first: {e}",
+            report.count(Outcome::Error),
+            if report.count(Outcome::Error) == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    if args.deal.is_none() && (added != redeemed as i64 || i64::from(count) != rows) {
+        return Err(Error::Database(DbError::new(
+            DbErrorKind::Other,
+            format!(
+                "the database disagrees: {redeemed} redeemed, but deal {} has {rows} redemption rows and redemption_count {count}",
+                deal.id
+            ),
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cap_text(cap: Option<i32>) -> String {
+    match cap {
+        None => "none".into(),
+        Some(1) => "1 (one per member)".into(),
+        Some(n) => format!("{n} (the first {n} in total)"),
+    }
+}
+
+/// `outcomes:` and one indented `name  count` line per outcome, counts aligned.
+pub fn outcome_table(report: &Report) -> String {
+    let w = Outcome::ALL
+        .iter()
+        .map(|o| o.name().len())
+        .max()
+        .unwrap_or(8);
+    let n = Outcome::ALL
+        .iter()
+        .map(|o| report.count(*o).to_string().len())
+        .max()
+        .unwrap_or(1);
+    let mut out = String::from("outcomes:\n");
+    for o in Outcome::ALL {
+        out.push_str(&format!("  {:<w$}  {:>n$}\n", o.name(), report.count(o)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_counts_and_percentiles() {
+        let mut r = Report::new();
+        for ms in 1..=100u64 {
+            let o = if ms <= 50 {
+                Outcome::Redeemed
+            } else {
+                Outcome::CapReached
+            };
+            r.record(o, Duration::from_millis(ms), None);
+        }
+        r.elapsed = Duration::from_secs(2);
+        assert_eq!(r.count(Outcome::Redeemed), 50);
+        assert_eq!(r.count(Outcome::CapReached), 50);
+        assert_eq!(r.attempts(), 100);
+        assert!((r.throughput() - 50.0).abs() < 1e-9);
+        assert!((r.latency_ms(0.5) - 50.0).abs() < 0.1);
+        assert!((r.latency_ms(0.99) - 99.0).abs() < 0.1);
+        let table = outcome_table(&r);
+        assert!(table.contains("  redeemed          50\n"), "{table}");
+        assert!(table.contains("  error              0\n"), "{table}");
+    }
+
+    #[test]
+    fn the_first_error_is_kept() {
+        let mut r = Report::new();
+        r.record(Outcome::Error, Duration::from_millis(1), Some("one".into()));
+        r.record(Outcome::Error, Duration::from_millis(1), Some("two".into()));
+        assert_eq!(r.first_error.as_deref(), Some("one"));
+    }
+}

@@ -1,0 +1,163 @@
+//! The Redemptions pane: the live monitor and the signals.
+
+use super::super::app::App;
+use super::super::redemptions::{View, sparkline};
+use super::local;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
+
+pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
+    match app.redemptions.view {
+        View::Monitor => monitor(f, area, app),
+        View::Signals => signals(f, area, app),
+    }
+}
+
+fn monitor(f: &mut Frame, area: Rect, app: &mut App) {
+    let t = app.theme.clone();
+    let p = &app.redemptions;
+    let title = format!(
+        " Redemption monitor · {} active deal{}{} · live · {} signals ",
+        p.rows.len(),
+        if p.rows.len() == 1 { "" } else { "s" },
+        if p.at_end { "" } else { "+" },
+        app.keymap
+            .keys_text(crate::console::action::Action::Signals),
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(title, t.title));
+    let spark_w: u16 = if area.width >= 110 { 60 } else { 20 };
+    let widths = [
+        Constraint::Fill(3),
+        Constraint::Fill(2),
+        Constraint::Length(12),
+        Constraint::Length(spark_w),
+    ];
+    let rows = p.rows.iter().map(|r| {
+        let used = match r.redemption_cap {
+            Some(1) => format!("{} (1/mbr)", r.redemption_count),
+            Some(c) => format!("{}/{c}", r.redemption_count),
+            None => r.redemption_count.to_string(),
+        };
+        Row::new(vec![
+            Span::raw(r.title.clone()),
+            Span::raw(r.partner_name.clone()),
+            Span::raw(used),
+            Span::styled(sparkline(&r.per_minute, spark_w as usize), t.ok),
+        ])
+    });
+    let header = Row::new(vec![
+        "Deal".to_owned(),
+        "Partner".to_owned(),
+        "Redemptions".to_owned(),
+        format!("last hour ({} min/bar)", 60 / spark_w.max(1) as usize),
+    ])
+    .style(t.header);
+    let table = Table::new(rows, widths)
+        .header(header)
+        .row_highlight_style(t.selected)
+        .block(block);
+    let mut state = TableState::default().with_selected(if p.rows.is_empty() {
+        None
+    } else {
+        Some(p.selected)
+    });
+    let empty = p.rows.is_empty() && p.loaded_once;
+    app.redemptions.visible_rows = area.height.saturating_sub(3) as usize;
+    f.render_stateful_widget(table, area, &mut state);
+    if empty {
+        let r = Rect {
+            x: area.x + 2,
+            y: area.y + 2,
+            width: area.width.saturating_sub(4),
+            height: 1,
+        };
+        f.render_widget(Paragraph::new(Span::styled("no active deals", t.muted)), r);
+    }
+}
+
+fn signals(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let p = &app.redemptions;
+    let mut lines: Vec<Line> = Vec::new();
+    match &p.signals {
+        None => lines.push(Line::from(Span::styled("looking…", t.muted))),
+        Some(s) => {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "One member redeeming in a burst (possible coupon sharing): {}",
+                    s.bursts.len()
+                ),
+                t.header,
+            )));
+            for b in s.bursts.iter().take(8) {
+                lines.push(Line::from(format!(
+                    "  member #{} {:<20} {} redemptions between {} and {} · deals {:?}",
+                    b.member_id,
+                    b.handle,
+                    b.redemptions,
+                    local(b.first_at),
+                    local(b.last_at),
+                    b.deals
+                )));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "Cap exhausted soon after publishing (cap too low?): {}",
+                    s.quick_caps.len()
+                ),
+                t.header,
+            )));
+            for q in s.quick_caps.iter().take(8) {
+                let mins = (q.exhausted_at - q.published_at).num_minutes();
+                lines.push(Line::from(format!(
+                    "  deal #{} {} · cap {} reached {mins} min after publishing",
+                    q.deal_id, q.title, q.redemption_cap
+                )));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "Many outbound clicks, few confirmed conversions: {}",
+                    s.low_conversions.len()
+                ),
+                t.header,
+            )));
+            for c in s.low_conversions.iter().take(8) {
+                let confirmed = c
+                    .confirmed
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "none entered".into());
+                lines.push(Line::from(format!(
+                    "  deal #{} {} · {} clicks · confirmed {confirmed}",
+                    c.deal_id, c.title, c.clicks
+                )));
+            }
+        }
+    }
+    let title = format!(
+        " Signals{} · {} back to the monitor ",
+        if p.signals_loading {
+            " · refreshing…"
+        } else {
+            ""
+        },
+        app.keymap
+            .keys_text(crate::console::action::Action::Signals)
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(title, t.title));
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
