@@ -264,7 +264,7 @@ fn thousands(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -315,31 +315,33 @@ struct ViewTimes {
     repaint_cpu: Vec<f64>,
 }
 
-/// The CPU time this thread has run (`/proc/thread-self/schedstat`, ns), which, unlike the
-/// wall clock, does not count the time other processes had the core.
-struct ThreadClock(Option<std::fs::File>);
-
-impl ThreadClock {
-    fn new() -> Self {
-        Self(std::fs::File::open("/proc/thread-self/schedstat").ok())
+/// The CPU time this thread has used, in ms (`CLOCK_THREAD_CPUTIME_ID`), which, unlike the wall
+/// clock, does not count the time other processes had the core. NaN where unsupported.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn thread_cpu_ms() -> f64 {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
     }
-
-    fn now_ms(&mut self) -> f64 {
-        use std::io::{Seek, SeekFrom};
-        let Some(f) = self.0.as_mut() else {
-            return f64::NAN;
-        };
-        let mut buf = [0u8; 64];
-        let n = match f.seek(SeekFrom::Start(0)).and_then(|_| f.read(&mut buf)) {
-            Ok(n) => n,
-            Err(_) => return f64::NAN,
-        };
-        std::str::from_utf8(&buf[..n])
-            .ok()
-            .and_then(|t| t.split_whitespace().next())
-            .and_then(|ns| ns.parse::<f64>().ok())
-            .map_or(f64::NAN, |ns| ns / 1e6)
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
     }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec we own; on 64-bit Linux it is two i64s.
+    if unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return f64::NAN;
+    }
+    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+}
+
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+fn thread_cpu_ms() -> f64 {
+    f64::NAN
 }
 
 struct RenderResult {
@@ -432,7 +434,6 @@ fn time_view(
     name: &'static str,
     frames: usize,
 ) -> Res<ViewTimes> {
-    let mut clock = ThreadClock::new();
     let warmup = (frames / 10).clamp(10, 200);
     for _ in 0..warmup {
         term.draw(|f| view::draw(f, app))?;
@@ -445,19 +446,19 @@ fn time_view(
         repaint_cpu: Vec::with_capacity(frames),
     };
     for _ in 0..frames {
-        let c = clock.now_ms();
+        let c = thread_cpu_ms();
         let t = Instant::now();
         term.draw(|f| view::draw(f, app))?;
         v.redraw.push(ms(t.elapsed()));
-        v.redraw_cpu.push(clock.now_ms() - c);
+        v.redraw_cpu.push(thread_cpu_ms() - c);
     }
     for _ in 0..frames {
         term.clear()?;
-        let c = clock.now_ms();
+        let c = thread_cpu_ms();
         let t = Instant::now();
         term.draw(|f| view::draw(f, app))?;
         v.repaint.push(ms(t.elapsed()));
-        v.repaint_cpu.push(clock.now_ms() - c);
+        v.repaint_cpu.push(thread_cpu_ms() - c);
     }
     Ok(v)
 }
@@ -830,6 +831,9 @@ fn pty_run(i: usize, opts: &Options, first_name: &str, last_name: &str) -> Res<R
             send(&"j".repeat(10))?;
             std::thread::sleep(Duration::from_millis(5));
         }
+        wait(&format!("the list to scroll past {first_name:?}"), &|s| {
+            !shows(s, &first)
+        })?;
         settle(&shared)?;
         let (hwm_kb, rss_kb) = memory(pid)?;
         Ok(RunResult {
@@ -908,8 +912,8 @@ fn report(opts: &Options, render: &RenderResult, queries: &QueryTimes, runs: &[R
         opts.runs
     );
     println!(
-        "   {:<40} {:>10} {:>10} {:>10} {:>10}  {}",
-        "from spawn until", "median", "p95", "max", "goal", ""
+        "   {:<40} {:>10} {:>10} {:>10} {:>10}",
+        "from spawn until", "median", "p95", "max", "goal"
     );
     let ff: Vec<f64> = runs.iter().map(|r| ms(r.first_frame)).collect();
     let fr: Vec<f64> = runs.iter().map(|r| ms(r.first_row)).collect();
@@ -919,7 +923,11 @@ fn report(opts: &Options, render: &RenderResult, queries: &QueryTimes, runs: &[R
             &ff,
             Some(GOAL_FIRST_FRAME_MS),
         ),
-        ("the first partner row shows", &fr, None),
+        (
+            "the first partner row shows",
+            &fr,
+            Some(GOAL_FIRST_FRAME_MS),
+        ),
     ] {
         let s = stats(v);
         let (goal_text, ok) = match goal {
@@ -976,8 +984,8 @@ fn report(opts: &Options, render: &RenderResult, queries: &QueryTimes, runs: &[R
         runs.len()
     );
     println!(
-        "   {:<40} {:>10} {:>10} {:>10} {:>10}  {}",
-        "", "median", "p95", "max", "goal", ""
+        "   {:<40} {:>10} {:>10} {:>10} {:>10}",
+        "", "median", "p95", "max", "goal"
     );
     let hwm: Vec<f64> = runs.iter().map(|r| kb_to_mb(r.hwm_kb)).collect();
     let rss: Vec<f64> = runs.iter().map(|r| kb_to_mb(r.rss_kb)).collect();

@@ -348,6 +348,11 @@ impl DbError {
                     code,
                 }
             }
+            // The stream broke off mid-message: the connection went away.
+            sqlx::Error::Protocol(_) => Self::new(
+                DbErrorKind::ConnectionLost,
+                "lost the connection to the database",
+            ),
             sqlx::Error::RowNotFound => Self::new(
                 DbErrorKind::Other,
                 "database error: expected a row, found none",

@@ -49,18 +49,18 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "ID", conflicts_with = "cap")]
     pub deal: Option<i64>,
     /// The fresh deal's cap: 1 is one per member, N > 1 the first N in total (default: no cap).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=CAP_MAX))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(1..=CAP_MAX))]
     pub cap: Option<i64>,
     /// How many redemptions to attempt.
-    #[arg(long, value_name = "M", required = true,
+    #[arg(long, value_name = "M", allow_negative_numbers = true, required = true,
           value_parser = clap::value_parser!(u64).range(1..=ATTEMPTS_MAX))]
     pub attempts: u64,
     /// How many attempts run at once (and how many database connections are opened).
-    #[arg(long, value_name = "C", required = true,
+    #[arg(long, value_name = "C", allow_negative_numbers = true, required = true,
           value_parser = clap::value_parser!(u64).range(1..=CONCURRENCY_MAX))]
     pub concurrency: u64,
     /// How many distinct members make the attempts, in turn (default: one per attempt).
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=ATTEMPTS_MAX))]
+    #[arg(long, value_name = "K", allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=ATTEMPTS_MAX))]
     pub members: Option<u64>,
 }
 
@@ -236,7 +236,14 @@ type Attempt = (Outcome, Duration, Option<String>);
 /// A fresh verified partner and a fresh active public coupon deal of it with this cap, both
 /// through the services (audited, as the desk's operator).
 pub async fn create_deal(desk: &Desk, cap: Option<i64>) -> Result<(Partner, Deal)> {
-    let tag = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+    let partner = create_partner(desk).await?;
+    let deal = create_deal_of(desk, &partner, cap).await?;
+    Ok((partner, deal))
+}
+
+/// A fresh partner, vetted (verified), through the services.
+pub async fn create_partner(desk: &Desk) -> Result<Partner> {
+    let tag = tag();
     let partner = desk
         .create_partner(&PartnerDraft {
             legal_name: format!("Simulation {tag} Ltd"),
@@ -249,26 +256,35 @@ pub async fn create_deal(desk: &Desk, cap: Option<i64>) -> Result<(Partner, Deal
             notes: Some("Created by partnerdesk simulate for redemption traffic.".into()),
         })
         .await?;
-    let partner = desk.mark_vetted(partner.id, Some(partner.version)).await?;
+    desk.mark_vetted(partner.id, Some(partner.version)).await
+}
+
+/// A fresh active public coupon deal of `partner` (verified) with this cap, through the
+/// services; valid from a minute ago for thirty days.
+pub async fn create_deal_of(desk: &Desk, partner: &Partner, cap: Option<i64>) -> Result<Deal> {
+    let tag = tag();
     let now = chrono::Utc::now();
-    let deal = desk
-        .create_deal(&DealDraft {
-            partner_id: Some(partner.id),
-            title: format!("Simulation {tag}"),
-            description: "Simulated redemption traffic (partnerdesk simulate).".into(),
-            kind: "coupon".into(),
-            coupon_code: Some(format!("SIM-{}", tag.to_ascii_uppercase())),
-            redemption_url: None,
-            categories: vec!["simulation".into()],
-            audience_scope: "public".into(),
-            audience_scope_value: None,
-            valid_from: Some(now - chrono::Duration::minutes(1)),
-            valid_until: Some(now + chrono::Duration::days(30)),
-            redemption_cap: cap,
-            state: Some("active".into()),
-        })
-        .await?;
-    Ok((partner, deal))
+    desk.create_deal(&DealDraft {
+        partner_id: Some(partner.id),
+        title: format!("Simulation {tag}"),
+        description: "Simulated redemption traffic (partnerdesk simulate).".into(),
+        kind: "coupon".into(),
+        coupon_code: Some(format!("SIM-{}", tag.to_ascii_uppercase())),
+        redemption_url: None,
+        categories: vec!["simulation".into()],
+        audience_scope: "public".into(),
+        audience_scope_value: None,
+        valid_from: Some(now - chrono::Duration::minutes(1)),
+        valid_until: Some(now + chrono::Duration::days(30)),
+        redemption_cap: cap,
+        state: Some("active".into()),
+    })
+    .await
+}
+
+/// Ten random hex digits, to keep names, domains and codes fresh.
+fn tag() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..10].to_owned()
 }
 
 /// Inserts `count` fresh members who can all see `deal`, in one statement; their ids.
@@ -406,8 +422,9 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
     let (rows, count) = tally(&pool, deal.id).await?;
     let added = rows - rows_before;
     println!(
-        "database: {rows} redemptions of deal {} (+{added} in this run), redemption_count {count}",
-        deal.id
+        "database: deal {} has {rows} redemption row{} (+{added} in this run), redemption_count {count}",
+        deal.id,
+        if rows == 1 { "" } else { "s" }
     );
     let redeemed = report.count(Outcome::Redeemed);
     if let Some(e) = &report.first_error {

@@ -113,6 +113,7 @@ actions! {
     Expire => ("expire", List, true, "expire a paused deal for good"),
     Duplicate => ("duplicate", List, true, "duplicate the deal into a new draft"),
     Signals => ("signals", List, false, "show or hide the signals worth a look"),
+    Import => ("import", List, true, "import deals from a CSV file (with a preview)"),
 
     Save => ("save", Form, true, "save the form"),
     NextField => ("next_field", Form, false, "next field"),

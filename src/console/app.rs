@@ -53,7 +53,7 @@ impl Pane {
         use Action::*;
         match a {
             RunChecks | MarkVetted | Disable | Revet | Delete | Offboard => self == Pane::Partners,
-            Activate | Pause | Expire | Duplicate => self == Pane::Deals,
+            Activate | Pause | Expire | Duplicate | Import => self == Pane::Deals,
             Signals => self == Pane::Redemptions,
             New | Edit | Sort | SortReverse | Copy | Export | Save | NextField | PrevField
             | Cancel => {
@@ -121,6 +121,9 @@ pub enum Pending {
         version: i32,
         to: crate::domain::DealState,
     },
+    Import {
+        path: String,
+    },
 }
 
 pub enum Overlay {
@@ -135,6 +138,12 @@ pub enum Overlay {
     },
     Palette(Palette),
     Confirm(Confirm),
+    /// A line of text to type (a file name), answered with Enter.
+    Prompt {
+        title: String,
+        hint: String,
+        input: String,
+    },
 }
 
 /// Who is using the console and on which database (for the status bar).
@@ -423,7 +432,8 @@ impl App {
             msg @ (Msg::Deals { .. }
             | Msg::DealDetail { .. }
             | Msg::DealSaved { .. }
-            | Msg::DealStateDone { .. }) => super::deals::on_msg(self, msg),
+            | Msg::DealStateDone { .. }
+            | Msg::Imported { .. }) => super::deals::on_msg(self, msg),
             Msg::DealCount { deal_id, count } => {
                 super::redemptions::count_changed(self, deal_id, count);
                 super::deals::on_msg(self, Msg::DealCount { deal_id, count })
@@ -546,6 +556,23 @@ impl App {
                 self.overlay = Overlay::None;
                 return Vec::new();
             }
+            Overlay::Prompt { input, .. } => {
+                use crossterm::event::KeyCode;
+                match ev.code {
+                    KeyCode::Esc => self.overlay = Overlay::None,
+                    KeyCode::Enter => {
+                        let path = input.trim().to_owned();
+                        self.overlay = Overlay::None;
+                        return super::deals::import_preview(self, path);
+                    }
+                    KeyCode::Backspace => {
+                        input.pop();
+                    }
+                    KeyCode::Char(c) if !key.ctrl => input.push(c),
+                    _ => {}
+                }
+                return Vec::new();
+            }
             Overlay::Palette(p) => {
                 use crossterm::event::KeyCode;
                 match ev.code {
@@ -637,7 +664,9 @@ impl App {
                     super::partners::restore(self, &snap)
                 }
             }
-            (true, p @ Pending::DealState { .. }) => super::deals::confirmed(self, p),
+            (true, p @ (Pending::DealState { .. } | Pending::Import { .. })) => {
+                super::deals::confirmed(self, p)
+            }
             (true, Pending::ReloadForm) if self.pane == Pane::Deals => {
                 super::deals::confirmed(self, Pending::ReloadForm)
             }

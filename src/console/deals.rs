@@ -582,6 +582,19 @@ pub fn perform(app: &mut App, a: Action) -> Vec<Effect> {
         Action::Pause => ask_state(app, DealState::Paused),
         Action::Expire => ask_state(app, DealState::Expired),
         Action::Save => save(app),
+        Action::Import => {
+            if !require(app) {
+                return Vec::new();
+            }
+            app.overlay = Overlay::Prompt {
+                title: "Import deals from CSV".into(),
+                hint:
+                    "a file path; every row is checked first and shown before anything is written"
+                        .into(),
+                input: String::new(),
+            };
+            Vec::new()
+        }
         Action::NextField => {
             if let Some(df) = app.deals.form.as_mut() {
                 df.form.next();
@@ -662,6 +675,86 @@ fn save(app: &mut App) -> Vec<Effect> {
     }]
 }
 
+/// Checks a CSV file without writing anything, for the preview.
+pub fn import_preview(app: &mut App, path: String) -> Vec<Effect> {
+    if path.is_empty() {
+        return Vec::new();
+    }
+    let tag = app.next_tag();
+    app.start_busy(format!("checking {path}"));
+    vec![Effect::ImportDeals {
+        tag,
+        path,
+        dry_run: true,
+    }]
+}
+
+fn import_done(
+    app: &mut App,
+    path: String,
+    result: Result<crate::service::import::ImportReport, crate::Error>,
+) -> Vec<Effect> {
+    if let Some(i) = app.busy.iter().position(|(_, l)| l.ends_with(&path)) {
+        app.busy.remove(i);
+    }
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            app.toast_error(format!("{path}: {e}"));
+            return Vec::new();
+        }
+    };
+    if !report.is_valid() {
+        let mut lines = vec![format!(
+            "{} of {} rows have a problem; nothing will be imported:",
+            report.bad_rows(),
+            report.rows
+        )];
+        lines.extend(report.problems.iter().take(16).map(|p| format!("  {p}")));
+        if report.problems.len() > 16 {
+            lines.push(format!(
+                "  … and {} more (partnerdesk deals import {path} --dry-run lists all)",
+                report.problems.len() - 16
+            ));
+        }
+        app.overlay = Overlay::Info {
+            title: format!("Import {path}"),
+            lines,
+        };
+        return Vec::new();
+    }
+    if report.dry_run {
+        let n = report.valid_rows.len();
+        let mut body = vec![format!(
+            "{n} row{} valid. They will be created:",
+            if n == 1 { "" } else { "s" }
+        )];
+        body.extend(report.valid_rows.iter().take(8).map(|r| {
+            format!(
+                "  line {}: {} ({}, {})",
+                r.line, r.deal.title, r.deal.kind, r.deal.state
+            )
+        }));
+        if n > 8 {
+            body.push(format!("  … and {} more", n - 8));
+        }
+        app.overlay = Overlay::Confirm(Confirm {
+            title: format!("Import {path}?"),
+            body,
+            choices: ["Cancel", "Import"],
+            selected: 0,
+            on_yes: Pending::Import { path },
+        });
+        return Vec::new();
+    }
+    let n = report.imported.len();
+    app.toast(format!(
+        "imported {n} deal{} from {path}",
+        if n == 1 { "" } else { "s" }
+    ));
+    load(app, LoadMode::Replace)
+}
+
 /// Answers to the Deals pane's questions.
 pub fn confirmed(app: &mut App, p: Pending) -> Vec<Effect> {
     match p {
@@ -673,6 +766,15 @@ pub fn confirmed(app: &mut App, p: Pending) -> Vec<Effect> {
                 id,
                 version,
                 to,
+            }]
+        }
+        Pending::Import { path } => {
+            let tag = app.next_tag();
+            app.start_busy(format!("importing {path}"));
+            vec![Effect::ImportDeals {
+                tag,
+                path,
+                dry_run: false,
             }]
         }
         Pending::ReloadForm => {
@@ -771,6 +873,11 @@ pub fn on_msg(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             reload(app)
         }
+        Msg::Imported {
+            tag: _,
+            path,
+            result,
+        } => import_done(app, path, result),
         Msg::DealCount { deal_id, count } => {
             if let Some(r) = app.deals.list.rows.iter_mut().find(|r| r.id == deal_id) {
                 r.redemption_count = count;

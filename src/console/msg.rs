@@ -120,6 +120,12 @@ pub enum Effect {
         version: i32,
         to: DealState,
     },
+    /// Read a CSV file and import it (`dry_run`: only check it, for the preview).
+    ImportDeals {
+        tag: Gen,
+        path: String,
+        dry_run: bool,
+    },
     LoadMonitor {
         tag: Gen,
         before_id: Option<i64>,
@@ -210,6 +216,11 @@ pub enum Msg {
     DealCount {
         deal_id: i64,
         count: i32,
+    },
+    Imported {
+        tag: Gen,
+        path: String,
+        result: Result<crate::service::import::ImportReport, Error>,
     },
     Monitor {
         tag: Gen,

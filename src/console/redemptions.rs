@@ -178,14 +178,10 @@ pub fn sparkline(per_minute: &[u64], width: usize) -> String {
     let sums: Vec<u64> = per_minute.chunks(per).map(|c| c.iter().sum()).collect();
     let max = sums.iter().copied().max().unwrap_or(0);
     sums.iter()
-        .map(|&v| {
-            if v == 0 {
-                ' '
-            } else if max == 0 {
-                BARS[0]
-            } else {
-                BARS[((v * 7) / max) as usize]
-            }
+        .map(|&v| match (v * 7).checked_div(max) {
+            _ if v == 0 => ' ',
+            Some(level) => BARS[level as usize],
+            None => BARS[0],
         })
         .collect()
 }

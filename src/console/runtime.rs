@@ -202,7 +202,7 @@ fn spawn_connect(settings: DbSettings, login: String, read_only: bool, tx: Unbou
 
 /// Listens for redemption counts announced by any session or the platform (LISTEN/NOTIFY),
 /// and passes them on; after a lost connection the listener reconnects and the pane reloads.
-fn spawn_listener(desk: Desk, tx: UnboundedSender<Msg>) {
+pub fn spawn_listener(desk: Desk, tx: UnboundedSender<Msg>) {
     tokio::spawn(async move {
         let mut listener = match sqlx::postgres::PgListener::connect_with(desk.pool()).await {
             Ok(l) => l,
@@ -487,6 +487,21 @@ async fn execute(
                 check(e);
             }
             Msg::DealStateDone { tag, to, result }
+        }
+        Effect::ImportDeals { tag, path, dry_run } => {
+            let read = {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || std::fs::read(&path)).await
+            };
+            let result = match read {
+                Ok(Ok(bytes)) => desk.import_deals(&path, bytes.as_slice(), dry_run).await,
+                Ok(Err(e)) => Err(Error::Config(format!("cannot read {path}: {e}"))),
+                Err(e) => Err(Error::Config(format!("cannot read {path}: {e}"))),
+            };
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::Imported { tag, path, result }
         }
         Effect::LoadMonitor {
             tag,

@@ -7,6 +7,7 @@ use crate::domain::Permission;
 use crate::error::{Error, Result};
 use crate::store;
 use futures::TryStreamExt;
+use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::sync::watch;
 
@@ -18,6 +19,8 @@ const WRITE_BUFFER: usize = 1 << 20;
 /// report (and once at the end).
 const PROGRESS_BYTES: u64 = 64 * 1024;
 const PROGRESS_CHUNKS: u32 = 256;
+/// How long a cancelled export tries to stop the server's COPY before it just hangs up.
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What an export wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,10 +46,10 @@ impl Desk {
     /// header line, oldest first, into `writer` (see [`EXPORT_COLUMNS`]).
     ///
     /// `progress(rows, bytes)` is called as the data flows (every 64 KiB or so, and at the
-    /// end). Setting `cancel` to `true` stops the export: the connection, which is in the
-    /// middle of a COPY, is closed rather than returned to the pool (the server then stops
-    /// the COPY) and the result is [`Error::Cancelled`]. What was written before stays in
-    /// the writer; removing a partial file is the caller's business.
+    /// end). Setting `cancel` to `true` stops the export: the server is asked to cancel the
+    /// COPY, the connection is closed rather than returned to the pool, and the result is
+    /// [`Error::Cancelled`]. What was written before stays in the writer (the last block is
+    /// not flushed); removing a partial file is the caller's business.
     pub async fn export_redemptions<W, P>(
         &self,
         filter: &ExportFilter,
@@ -65,7 +68,8 @@ impl Desk {
             return Err(cancelled());
         }
         let mut conn = self.pool().acquire().await?;
-        if store::deals::get(&mut conn, filter.deal_id).await?.is_none() {
+        let (exists, backend) = store::redemptions::export_start(&mut conn, filter.deal_id).await?;
+        if !exists {
             return Err(Error::not_found("deal", filter.deal_id));
         }
         let statement = store::redemptions::export_copy_statement(filter);
@@ -112,8 +116,15 @@ impl Desk {
             }
         };
         if result.is_err() {
-            // The connection may be in the middle of a COPY: never hand it back to the pool
-            // (it would first have to read the rest). Closing it makes the server stop.
+            // The server may still be working on the COPY (sorting, waiting for a lock, or
+            // sending): ask it to stop, from another connection. Then close this one rather
+            // than hand it back to the pool, which would first have to read the rest.
+            let pool = self.pool().clone();
+            let _ = tokio::time::timeout(CANCEL_TIMEOUT, async move {
+                let mut other = pool.acquire().await?;
+                store::redemptions::cancel_backend(&mut other, backend).await
+            })
+            .await;
             let _ = conn.close().await;
         }
         result

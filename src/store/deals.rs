@@ -326,18 +326,16 @@ pub struct DealListRow {
     pub sort_key: String,
 }
 
-pub async fn list(
-    conn: &mut PgConnection,
-    f: &DealFilter,
-    limit: i64,
-) -> sqlx::Result<Vec<DealListRow>> {
+/// The statement [`list`] runs for `f`; its binds, in order: state, partner id, scope,
+/// category, the `%text%` LIKE pattern, the cursor's sort key and id, the limit.
+pub fn list_sql(f: &DealFilter) -> String {
     let (key, ty) = f.sort.expr();
     let (cmp, dir) = if f.descending {
         ("<", "DESC")
     } else {
         (">", "ASC")
     };
-    let sql = format!(
+    format!(
         "SELECT d.id, d.partner_id, p.display_name AS partner_name, d.title, d.kind, d.audience_scope,
                 d.audience_scope_value, d.valid_from, d.valid_until, d.redemption_cap,
                 d.redemption_count, d.state, d.version, ({key})::text AS sort_key
@@ -351,13 +349,25 @@ pub async fn list(
             AND ($6::text IS NULL OR ({key}, d.id) {cmp} ($6::{ty}, $7))
           ORDER BY {key} {dir}, d.id {dir}
           LIMIT $8"
-    );
-    let pattern = f
-        .text
+    )
+}
+
+/// The LIKE pattern [`list`] binds for the text filter (`None`: no text filter).
+pub fn list_pattern(f: &DealFilter) -> Option<String> {
+    f.text
         .as_deref()
         .map(|t| t.trim().to_lowercase())
         .filter(|t| !t.is_empty())
-        .map(|t| format!("%{}%", super::partners::escape_like(&t)));
+        .map(|t| format!("%{}%", super::partners::escape_like(&t)))
+}
+
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &DealFilter,
+    limit: i64,
+) -> sqlx::Result<Vec<DealListRow>> {
+    let sql = list_sql(f);
+    let pattern = list_pattern(f);
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(f.state.map(|s| s.as_str()))
         .bind(f.partner_id)

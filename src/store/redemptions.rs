@@ -361,6 +361,23 @@ pub fn export_copy_statement(f: &ExportFilter) -> String {
     )
 }
 
+/// Before an export: whether the deal exists, and the server process of this connection (to
+/// cancel its COPY from another connection).
+pub async fn export_start(conn: &mut PgConnection, deal_id: i64) -> sqlx::Result<(bool, i32)> {
+    sqlx::query_as("SELECT EXISTS (SELECT 1 FROM deals WHERE id = $1), pg_backend_pid()")
+        .bind(deal_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// Asks the server to cancel what the process `pid` is running (an export's COPY).
+pub async fn cancel_backend(conn: &mut PgConnection, pid: i32) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT pg_cancel_backend($1)")
+        .bind(pid)
+        .fetch_one(conn)
+        .await
+}
+
 /// How many rows the export will write (for a progress bar's total).
 pub async fn export_count(conn: &mut PgConnection, f: &ExportFilter) -> sqlx::Result<i64> {
     let sql = format!("SELECT count(*) FROM redemptions r WHERE {}", export_where(f));

@@ -4,6 +4,8 @@ mod audit;
 #[allow(dead_code)]
 mod common;
 mod deals;
+mod flags_export;
+mod monitor;
 mod partner_list;
 mod partners;
 mod roles;

@@ -139,3 +139,23 @@ pub fn info(f: &mut Frame, area: Rect, app: &App, title: &str, body: &[String]) 
     f.render_widget(Clear, r);
     f.render_widget(Paragraph::new(lines).block(block), r);
 }
+
+pub fn prompt(f: &mut Frame, area: Rect, app: &App, title: &str, hint: &str, input: &str) {
+    let t = &app.theme;
+    let r = centered(area, 70, 6);
+    let lines = vec![
+        Line::from(""),
+        Line::from(vec![
+            Span::raw(" "),
+            Span::styled(format!("{input}█"), t.input_focus),
+        ]),
+        Line::from(Span::styled(format!(" {hint}"), t.muted)),
+    ];
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(format!(" {title} "), t.title))
+        .title_bottom(" Enter continues · Esc cancels ");
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(block), r);
+}

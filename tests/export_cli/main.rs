@@ -1,0 +1,483 @@
+//! `partnerdesk export redemptions`: the real binary against real PostgreSQL — the CSV it
+//! writes (to a file or to standard output), what it prints, its refusals, and Ctrl-C.
+//!
+//! Every run of the binary gets a fresh `PARTNERDESK_HOME`, a known `USER`, no
+//! `DATABASE_URL`, and only the PG* settings of the test's own database.
+
+#[path = "../db/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+use common::{TestDb, active_deal};
+use partnerdesk::domain::{FlagKind, Role};
+use partnerdesk::service::export::EXPORT_COLUMNS;
+use partnerdesk::store::deals::Deal;
+use sqlx::{Connection, PgConnection};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_partnerdesk");
+
+/// Every variable that could point the child at some other database.
+const CONNECTION_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "PGSSLMODE",
+    "PGPASSFILE",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGAPPNAME",
+];
+
+/// Text that must never reach a user: panics, backtraces, raw debug dumps.
+const DEBUG_NOISE: &[&str] = &[
+    "panicked",
+    "stack backtrace",
+    "RUST_BACKTRACE",
+    "Error {",
+    "Error(",
+    "Os {",
+    "kind: ",
+];
+
+// The harness ---------------------------------------------------------------------------------
+
+/// A fresh temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(prefix: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        Self(p)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// The names of the files in this directory, sorted.
+    fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What one run printed and how it exited.
+struct Out {
+    args: String,
+    code: i32,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+impl fmt::Display for Out {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stdout = String::from_utf8_lossy(&self.stdout);
+        let stdout: String = stdout.chars().take(2000).collect();
+        write!(
+            f,
+            "\n$ partnerdesk {}\nexit code {}\n--- stdout\n{stdout}--- stderr\n{}---",
+            self.args, self.code, self.stderr
+        )
+    }
+}
+
+impl Out {
+    fn assert_clean(&self) -> &Self {
+        let stdout = String::from_utf8_lossy(&self.stdout);
+        for noise in DEBUG_NOISE {
+            assert!(
+                !stdout.contains(noise) && !self.stderr.contains(noise),
+                "output contains {noise:?}:{self}"
+            );
+        }
+        self
+    }
+
+    /// A failure: exit code `code`, nothing on standard output, exactly one line on standard
+    /// error, starting with `partnerdesk: `. Returns that line without the prefix.
+    fn error_line(&self, code: i32) -> String {
+        assert_eq!(self.code, code, "expected exit code {code}:{self}");
+        self.assert_clean();
+        assert!(self.stdout.is_empty(), "nothing on standard output:{self}");
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "exactly one line on standard error:{self}");
+        lines[0]
+            .strip_prefix("partnerdesk: ")
+            .unwrap_or_else(|| panic!("the line starts with 'partnerdesk: ':{self}"))
+            .to_owned()
+    }
+
+    fn stdout_text(&self) -> String {
+        String::from_utf8(self.stdout.clone()).expect("UTF-8 output")
+    }
+}
+
+/// The binary, as OS user `user`, against `db`, with a fresh home.
+fn command(db: &TestDb, user: &str, args: &[&str], home: &TempDir) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    for v in CONNECTION_VARS {
+        cmd.env_remove(v);
+    }
+    cmd.env("PARTNERDESK_HOME", &home.0)
+        .env("USER", user)
+        .env("RUST_BACKTRACE", "1")
+        .env("TERM", "dumb")
+        .env_remove("COLORTERM")
+        .env_remove("NO_COLOR")
+        .env_remove("PARTNERDESK_LOG")
+        .envs(db.pg_env());
+    cmd
+}
+
+/// `partnerdesk ARGS…` as `user` against `db`, to completion.
+fn pd(db: &TestDb, user: &str, args: &[&str]) -> Out {
+    let home = TempDir::new("pd-export-home");
+    let o = command(db, user, args, &home)
+        .stdin(Stdio::null())
+        .output()
+        .expect("start partnerdesk");
+    Out {
+        args: args.join(" "),
+        code: o
+            .status
+            .code()
+            .expect("partnerdesk exited (not killed by a signal)"),
+        stdout: o.stdout,
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// A deal with an awkward title and `n` redemptions from 2026-03-01 00:00 UTC, a minute apart,
+/// by members with awkward handles; one flagged with a note that needs quoting. `sam` is
+/// registered as support. Also another deal's redemptions, which are never exported.
+async fn fixture(db: &TestDb, n: i64) -> Deal {
+    let cara = db.curator().await;
+    let sam = db.desk("sam", &[Role::Support]).await;
+    let mut deal = active_deal(&cara, "CLIEXP").await;
+    let other = active_deal(&cara, "CLIOTHER").await;
+    deal.title = "Half off, \"really\"".into();
+    sqlx::query("UPDATE deals SET title = $2 WHERE id = $1")
+        .bind(deal.id)
+        .bind(&deal.title)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let members: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO members (handle, display_name, role)
+         SELECT 'm, \"' || g || '\"', 'Member ' || g, 'public' FROM generate_series(1, 5) g
+         RETURNING id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    for (d, count) in [(&deal, n), (&other, 20)] {
+        sqlx::query(
+            "INSERT INTO redemptions (deal_id, member_id, source, coupon_code, redeemed_at)
+             SELECT $1, ($2::bigint[])[1 + (g % 5)], 'copy_code', $3,
+                    timestamptz '2026-03-01 00:00:00+00' + (g - 1) * interval '1 minute'
+               FROM generate_series(1, $4) g ORDER BY g",
+        )
+        .bind(d.id)
+        .bind(&members)
+        .bind(d.coupon_code.as_deref())
+        .bind(count)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    let first: i64 = sqlx::query_scalar("SELECT min(id) FROM redemptions WHERE deal_id = $1")
+        .bind(deal.id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    sam.flag_redemption(first, FlagKind::Fraud, "seen on a forum, \"free codes\"\ntoday")
+        .await
+        .unwrap();
+    deal
+}
+
+/// Each row of the deal in `[from, to)` as the export writes it: ten fields, NULL as "".
+async fn expected(db: &TestDb, deal_id: i64, from: Option<&str>, to: Option<&str>) -> Vec<Vec<String>> {
+    let rows: Vec<(i64, i64, String, i64, String, String, Option<String>, chrono::DateTime<chrono::Utc>, Option<String>, Option<String>)> =
+        sqlx::query_as(
+            "SELECT r.id, r.deal_id, d.title, r.member_id, m.handle, r.source, r.coupon_code,
+                    r.redeemed_at, r.flag_kind, r.flag_note
+               FROM redemptions r JOIN deals d ON d.id = r.deal_id JOIN members m ON m.id = r.member_id
+              WHERE r.deal_id = $1
+                AND ($2::timestamptz IS NULL OR r.redeemed_at >= $2::timestamptz)
+                AND ($3::timestamptz IS NULL OR r.redeemed_at < $3::timestamptz)
+              ORDER BY r.redeemed_at, r.id",
+        )
+        .bind(deal_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|r| {
+            vec![
+                r.0.to_string(),
+                r.1.to_string(),
+                r.2,
+                r.3.to_string(),
+                r.4,
+                r.5,
+                r.6.unwrap_or_default(),
+                r.7.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                r.8.unwrap_or_default(),
+                r.9.unwrap_or_default(),
+            ]
+        })
+        .collect()
+}
+
+/// The header and records of a CSV text, parsed with the `csv` crate.
+fn parse(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut rd = csv::Reader::from_reader(bytes);
+    let header = rd.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = rd
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+// Tests ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn export_to_a_file_writes_the_rows_of_the_database_and_says_so() {
+    let db = TestDb::new().await;
+    let deal = fixture(&db, 1500).await;
+    let dir = TempDir::new("pd-export-out");
+    let out_file = dir.path("march.csv");
+    let id = deal.id.to_string();
+    let out = pd(
+        &db,
+        "sam",
+        &[
+            "export",
+            "redemptions",
+            "--deal",
+            &id,
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    out.assert_clean();
+    // Standard error is not a terminal here: no progress bar, nothing at all.
+    assert_eq!(out.stderr, "", "{out}");
+    let line = out.stdout_text();
+    let prefix = "exported 1500 redemptions (";
+    assert!(line.starts_with(prefix), "{out}");
+    assert!(
+        line.contains(&format!(") to {} in ", out_file.display())),
+        "{out}"
+    );
+    assert_eq!(line.lines().count(), 1, "{out}");
+    // Only the file: the temporary one was renamed into place.
+    assert_eq!(dir.names(), ["march.csv"]);
+
+    let bytes = std::fs::read(&out_file).unwrap();
+    let (header, rows) = parse(&bytes);
+    assert_eq!(header, EXPORT_COLUMNS);
+    let want = expected(&db, deal.id, None, None).await;
+    assert_eq!(want.len(), 1500);
+    assert_eq!(rows, want);
+    assert_eq!(rows[0][8], "fraud");
+    assert_eq!(rows[0][9], "seen on a forum, \"free codes\"\ntoday");
+    assert_eq!(rows[0][7], "2026-03-01T00:00:00.000000Z");
+
+    // Without --out the same bytes go to standard output, and nothing else.
+    let to_stdout = pd(&db, "sam", &["export", "redemptions", "--deal", &id]);
+    assert_eq!(to_stdout.code, 0, "{to_stdout}");
+    assert_eq!(to_stdout.stderr, "", "{to_stdout}");
+    assert_eq!(to_stdout.stdout, bytes);
+}
+
+#[tokio::test]
+async fn from_and_to_take_dates_and_rfc3339_times() {
+    let db = TestDb::new().await;
+    let deal = fixture(&db, 3000).await; // 2026-03-01 00:00 … 03-03 01:59
+    let id = deal.id.to_string();
+
+    // Dates are midnight UTC: the whole of March 2nd.
+    let out = pd(
+        &db,
+        "sam",
+        &["export", "redemptions", "--deal", &id, "--from", "2026-03-02", "--to", "2026-03-03"],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let (header, rows) = parse(&out.stdout);
+    assert_eq!(header, EXPORT_COLUMNS);
+    assert_eq!(rows.len(), 1440);
+    assert_eq!(
+        rows,
+        expected(&db, deal.id, Some("2026-03-02T00:00:00Z"), Some("2026-03-03T00:00:00Z")).await
+    );
+    assert_eq!(rows[0][7], "2026-03-02T00:00:00.000000Z");
+    assert_eq!(rows[1439][7], "2026-03-02T23:59:00.000000Z");
+
+    // RFC 3339 with an offset: 01:30+01:00 is 00:30 UTC; only --from.
+    let out = pd(
+        &db,
+        "sam",
+        &["export", "redemptions", "--deal", &id, "--from", "2026-03-03T01:30:00+01:00"],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let (_, rows) = parse(&out.stdout);
+    assert_eq!(rows.len(), 90); // 00:30 … 01:59
+    assert_eq!(rows[0][7], "2026-03-03T00:30:00.000000Z");
+
+    // An empty range: the header alone.
+    let out = pd(
+        &db,
+        "sam",
+        &["export", "redemptions", "--deal", &id, "--from", "2027-01-01"],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.stdout_text(), format!("{}\n", EXPORT_COLUMNS.join(",")));
+}
+
+#[tokio::test]
+async fn refusals_are_one_line_and_leave_no_file() {
+    let db = TestDb::new().await;
+    let deal = fixture(&db, 10).await;
+    let dir = TempDir::new("pd-export-refused");
+    let out_file = dir.path("x.csv");
+    let out_arg = out_file.to_str().unwrap();
+    let id = deal.id.to_string();
+    let missing = (deal.id + 1000).to_string();
+
+    let out = pd(
+        &db,
+        "sam",
+        &["export", "redemptions", "--deal", &missing, "--out", out_arg],
+    );
+    assert_eq!(out.error_line(1), format!("deal {missing} not found"));
+
+    let out = pd(
+        &db,
+        "sam",
+        &["export", "redemptions", "--deal", &id, "--from", "2026-03-02", "--to", "2026-03-01", "--out", out_arg],
+    );
+    assert_eq!(out.error_line(1), "to: must be after from");
+
+    let out = pd(
+        &db,
+        "sam",
+        &["export", "redemptions", "--deal", &id, "--from", "last tuesday"],
+    );
+    let line = out.error_line(2);
+    assert!(line.contains("'last tuesday' is not a time"), "{out}");
+    assert!(line.contains("RFC 3339"), "{out}");
+
+    // An operator who is not registered may not export.
+    let out = pd(&db, "stranger", &["export", "redemptions", "--deal", &id, "--out", out_arg]);
+    let line = out.error_line(1);
+    assert!(
+        line.starts_with("stranger is not a registered operator, so may not view and export redemptions"),
+        "{out}"
+    );
+
+    assert!(dir.names().is_empty(), "{:?}", dir.names());
+}
+
+#[tokio::test]
+async fn ctrl_c_cancels_removes_the_partial_file_and_stops_the_server() {
+    let db = TestDb::new().await;
+    let deal = fixture(&db, 100).await;
+    let dir = TempDir::new("pd-export-cancel");
+    let out_file = dir.path("x.csv");
+    let id = deal.id.to_string();
+
+    // Hold the table so that the export's COPY waits: it is then certainly under way.
+    let mut locker = PgConnection::connect_with(&db.options).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
+    sqlx::query("LOCK TABLE redemptions IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+
+    let home = TempDir::new("pd-export-home");
+    let mut child = command(
+        &db,
+        "sam",
+        &["export", "redemptions", "--deal", &id, "--out", out_file.to_str().unwrap()],
+        &home,
+    )
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("start partnerdesk");
+
+    let waiting = format!(
+        "SELECT count(*) FROM pg_stat_activity
+          WHERE datname = '{}' AND wait_event_type = 'Lock' AND query LIKE 'COPY (SELECT%'",
+        db.name
+    );
+    let started = Instant::now();
+    while db.count(&waiting).await == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the export's COPY never started"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the export ended early");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The partial file exists while the export runs.
+    assert_eq!(dir.names().len(), 1, "{:?}", dir.names());
+    assert!(dir.names()[0].starts_with(".x.csv.partial-"), "{:?}", dir.names());
+
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the export did not stop after Ctrl-C"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(status.code(), Some(130), "stderr: {stderr}");
+    assert_eq!(stderr, "export cancelled\n");
+    assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
+    // No file, partial or whole.
+    assert!(dir.names().is_empty(), "{:?}", dir.names());
+    // The server stopped the COPY although the table is still locked.
+    assert_eq!(db.count(&waiting).await, 0, "the COPY still waits on the server");
+
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    locker.close().await.unwrap();
+    assert!(!Path::new(&out_file).exists());
+}

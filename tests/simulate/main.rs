@@ -1,0 +1,492 @@
+//! `partnerdesk simulate` (issue 5): the real binary against a fresh PostgreSQL database per
+//! test, as a user runs it. Each cap mode under concurrency: what it prints, and that the
+//! database agrees.
+//!
+//! Every run gets a fresh `PARTNERDESK_HOME`, a known `USER`, no `DATABASE_URL` and only the
+//! PG* variables of its test database. Runs of the binary are serialised (a run opens up to
+//! 50 connections; the server is shared with every other test).
+
+#[path = "../db/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+use common::TestDb;
+use partnerdesk::domain::{DealState, Role};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Mutex;
+
+const BIN: &str = env!("CARGO_BIN_EXE_partnerdesk");
+
+/// Every variable that could point the child at some other database.
+const CONNECTION_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "PGSSLMODE",
+    "PGPASSFILE",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGAPPNAME",
+];
+
+/// Text that must never reach a user.
+const DEBUG_NOISE: &[&str] = &["panicked", "stack backtrace", "Error {", "Error(", "kind: "];
+
+/// One binary run at a time.
+static RUNS: Mutex<()> = Mutex::new(());
+
+/// The operator the tests register (admin) and run the binary as.
+const OPERATOR: &str = "ada";
+
+/// A fresh, empty PARTNERDESK_HOME, removed when dropped.
+struct Home(PathBuf);
+
+impl Home {
+    fn new() -> Self {
+        let p = std::env::temp_dir().join(format!("pd-sim-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&p).expect("create temp PARTNERDESK_HOME");
+        Self(p)
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Out {
+    args: String,
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl fmt::Display for Out {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "\n$ partnerdesk {}\nexit code {}\n--- stdout\n{}--- stderr\n{}---",
+            self.args, self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// `partnerdesk ARGS…` as `user` against `db`.
+fn pd(db: &TestDb, user: &str, args: &[&str]) -> Out {
+    let home = Home::new();
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    for v in CONNECTION_VARS {
+        cmd.env_remove(v);
+    }
+    cmd.envs(db.pg_env())
+        .env("PARTNERDESK_HOME", &home.0)
+        .env("USER", user)
+        .env("RUST_BACKTRACE", "1")
+        .env("TERM", "dumb")
+        .env_remove("PARTNERDESK_LOG");
+    let o = {
+        let _one = RUNS.lock().unwrap_or_else(|e| e.into_inner());
+        cmd.output().expect("start partnerdesk")
+    };
+    let out = Out {
+        args: args.join(" "),
+        code: o.status.code().expect("exited, not killed by a signal"),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    };
+    for noise in DEBUG_NOISE {
+        assert!(
+            !out.stdout.contains(noise) && !out.stderr.contains(noise),
+            "output contains {noise:?}:{out}"
+        );
+    }
+    out
+}
+
+/// What a successful run printed.
+struct Sim {
+    deal: i64,
+    counts: HashMap<String, u64>,
+    /// (rows, +this run, redemption_count) from the last line.
+    database: (i64, i64, i64),
+    out: Out,
+}
+
+impl Sim {
+    fn count(&self, outcome: &str) -> u64 {
+        *self
+            .counts
+            .get(outcome)
+            .unwrap_or_else(|| panic!("no {outcome} count printed:{}", self.out))
+    }
+}
+
+const OUTCOMES: &[&str] = &[
+    "redeemed",
+    "cap_reached",
+    "already_redeemed",
+    "not_found",
+    "not_active",
+    "outside_window",
+    "error",
+];
+
+/// Runs `simulate ARGS…` as the registered operator; expects success and parses the report.
+fn simulate(db: &TestDb, args: &[&str]) -> Sim {
+    let mut all = vec!["simulate"];
+    all.extend_from_slice(args);
+    let out = pd(db, OPERATOR, &all);
+    assert_eq!(out.code, 0, "expected success:{out}");
+    assert_eq!(out.stderr, "", "nothing on standard error:{out}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    // The deal's id comes first.
+    let deal = lines
+        .first()
+        .and_then(|l| l.strip_prefix("deal: "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("the first line names the deal:{out}"));
+    let mut counts = HashMap::new();
+    for line in &lines {
+        let mut words = line.split_whitespace();
+        if let (Some(name), Some(n), None) = (words.next(), words.next(), words.next())
+            && OUTCOMES.contains(&name)
+        {
+            counts.insert(name.to_owned(), n.parse().expect("a count"));
+        }
+    }
+    assert_eq!(counts.len(), OUTCOMES.len(), "every outcome counted:{out}");
+    for key in [
+        "throughput: ",
+        "latency p50: ",
+        "latency p95: ",
+        "latency p99: ",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(key)),
+            "prints {key:?}:{out}"
+        );
+    }
+    // Last: what the database holds for the deal.
+    let last = lines.last().copied().unwrap_or_default();
+    let numbers: Vec<i64> = last
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().expect("a number"))
+        .collect();
+    assert!(
+        last.starts_with(&format!("database: deal {deal} has ")) && numbers.len() == 4,
+        "the last line is the database tally:{out}"
+    );
+    let database = (numbers[1], numbers[2], numbers[3]);
+    Sim {
+        deal,
+        counts,
+        database,
+        out,
+    }
+}
+
+/// The deal's redemption rows and its redemption_count, read here.
+async fn in_database(db: &TestDb, deal: i64) -> (i64, i32) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM redemptions WHERE deal_id = $1),
+                (SELECT redemption_count FROM deals WHERE id = $1)",
+    )
+    .bind(deal)
+    .fetch_one(&db.pool)
+    .await
+    .expect("tally")
+}
+
+async fn fresh_db() -> TestDb {
+    let db = TestDb::with_connections(2).await;
+    db.desk(OPERATOR, &[Role::Admin]).await;
+    db
+}
+
+#[tokio::test]
+async fn cap_50_under_200_concurrent_attempts_admits_exactly_50() {
+    let db = fresh_db().await;
+    let sim = simulate(
+        &db,
+        &["--cap", "50", "--attempts", "200", "--concurrency", "50"],
+    );
+    assert_eq!(sim.count("redeemed"), 50, "{}", sim.out);
+    assert_eq!(sim.count("cap_reached"), 150, "{}", sim.out);
+    for other in [
+        "already_redeemed",
+        "not_found",
+        "not_active",
+        "outside_window",
+        "error",
+    ] {
+        assert_eq!(sim.count(other), 0, "{other}:{}", sim.out);
+    }
+    assert_eq!(sim.database, (50, 50, 50), "printed tally:{}", sim.out);
+    assert_eq!(in_database(&db, sim.deal).await, (50, 50));
+    // A fresh deal of a fresh verified partner, created as the operator, audited.
+    let (cap, state, verification, created_by): (Option<i32>, String, String, String) =
+        sqlx::query_as(
+            "SELECT d.redemption_cap, d.state, p.verification, d.created_by
+               FROM deals d JOIN partners p ON p.id = d.partner_id WHERE d.id = $1",
+        )
+        .bind(sim.deal)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        (cap, state.as_str(), verification.as_str()),
+        (Some(50), "active", "verified")
+    );
+    assert_eq!(created_by, OPERATOR);
+    let deal_audit = db
+        .count(&format!(
+            "SELECT count(*) FROM audit_log WHERE entity_type = 'deal' AND entity_id = '{}' AND actor = '{OPERATOR}'",
+            sim.deal
+        ))
+        .await;
+    assert!(deal_audit >= 1, "the deal's creation is audited");
+    // One audit row per redemption, and 200 distinct members made the attempts.
+    let audited = db
+        .count(&format!(
+            "SELECT count(*) FROM audit_log a JOIN redemptions r
+                 ON a.entity_type = 'redemption' AND a.entity_id = r.id::text
+              WHERE a.action = 'redemption.record' AND r.deal_id = {}",
+            sim.deal
+        ))
+        .await;
+    assert_eq!(audited, 50);
+    assert_eq!(db.count("SELECT count(*) FROM members").await, 200);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(DISTINCT member_id) FROM redemptions WHERE deal_id = {}",
+            sim.deal
+        ))
+        .await,
+        50
+    );
+}
+
+#[tokio::test]
+async fn cap_1_with_one_member_racing_itself_admits_exactly_one() {
+    let db = fresh_db().await;
+    let sim = simulate(
+        &db,
+        &[
+            "--cap",
+            "1",
+            "--members",
+            "1",
+            "--attempts",
+            "50",
+            "--concurrency",
+            "20",
+        ],
+    );
+    assert_eq!(sim.count("redeemed"), 1, "{}", sim.out);
+    assert_eq!(sim.count("already_redeemed"), 49, "{}", sim.out);
+    assert_eq!(sim.count("cap_reached"), 0, "{}", sim.out);
+    assert_eq!(sim.count("error"), 0, "{}", sim.out);
+    assert_eq!(sim.database, (1, 1, 1), "{}", sim.out);
+    assert_eq!(in_database(&db, sim.deal).await, (1, 1));
+    assert_eq!(db.count("SELECT count(*) FROM members").await, 1);
+}
+
+#[tokio::test]
+async fn cap_1_is_one_per_member_not_one_in_total() {
+    let db = fresh_db().await;
+    let sim = simulate(
+        &db,
+        &[
+            "--cap",
+            "1",
+            "--members",
+            "10",
+            "--attempts",
+            "60",
+            "--concurrency",
+            "20",
+        ],
+    );
+    assert_eq!(sim.count("redeemed"), 10, "{}", sim.out);
+    assert_eq!(sim.count("already_redeemed"), 50, "{}", sim.out);
+    assert_eq!(in_database(&db, sim.deal).await, (10, 10));
+}
+
+#[tokio::test]
+async fn no_cap_records_every_attempt_repeats_included() {
+    let db = fresh_db().await;
+    let sim = simulate(
+        &db,
+        &["--attempts", "120", "--concurrency", "16", "--members", "7"],
+    );
+    assert_eq!(sim.count("redeemed"), 120, "{}", sim.out);
+    assert_eq!(
+        sim.counts.values().sum::<u64>(),
+        120,
+        "nothing else:{}",
+        sim.out
+    );
+    assert!(sim.out.stdout.lines().next().unwrap().contains("cap none"));
+    assert_eq!(sim.database, (120, 120, 120), "{}", sim.out);
+    assert_eq!(in_database(&db, sim.deal).await, (120, 120));
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(DISTINCT member_id) FROM redemptions WHERE deal_id = {}",
+            sim.deal
+        ))
+        .await,
+        7
+    );
+}
+
+#[tokio::test]
+async fn an_existing_deal_is_used_as_it_is() {
+    let db = fresh_db().await;
+    let admin = db.admin().await;
+    let active = common::active_deal(&admin, "SIMEXIST").await;
+    let sim = simulate(
+        &db,
+        &[
+            "--deal",
+            &active.id.to_string(),
+            "--attempts",
+            "30",
+            "--concurrency",
+            "5",
+        ],
+    );
+    assert_eq!(sim.deal, active.id);
+    assert!(
+        sim.out
+            .stdout
+            .starts_with(&format!("deal: {} (existing", active.id))
+    );
+    assert_eq!(sim.count("redeemed"), 30, "{}", sim.out);
+    assert_eq!(sim.database, (30, 30, 30), "{}", sim.out);
+
+    // A paused deal refuses every attempt as not active, and nothing is written.
+    admin
+        .change_deal_state(active.id, None, DealState::Paused, None)
+        .await
+        .expect("pause");
+    let sim = simulate(
+        &db,
+        &[
+            "--deal",
+            &active.id.to_string(),
+            "--attempts",
+            "10",
+            "--concurrency",
+            "4",
+        ],
+    );
+    assert_eq!(sim.count("not_active"), 10, "{}", sim.out);
+    assert_eq!(sim.database, (30, 0, 30), "{}", sim.out);
+}
+
+/// A failure: this exit code, nothing on standard output, one line on standard error.
+fn error_line(out: &Out, code: i32) -> String {
+    assert_eq!(out.code, code, "expected exit code {code}:{out}");
+    assert_eq!(out.stdout, "", "nothing on standard output:{out}");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one line on standard error:{out}");
+    lines[0]
+        .strip_prefix("partnerdesk: ")
+        .unwrap_or_else(|| panic!("the line starts with 'partnerdesk: ':{out}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn bad_arguments_are_one_line_and_exit_2() {
+    let db = fresh_db().await;
+    let cases: &[(&[&str], &str)] = &[
+        (&["--attempts", "0", "--concurrency", "5"], "--attempts"),
+        (&["--attempts", "10", "--concurrency", "0"], "--concurrency"),
+        (
+            &["--attempts", "10", "--concurrency", "1001"],
+            "--concurrency",
+        ),
+        (
+            &["--cap", "0", "--attempts", "10", "--concurrency", "5"],
+            "--cap",
+        ),
+        (
+            &["--cap", "-3", "--attempts", "10", "--concurrency", "5"],
+            "--cap",
+        ),
+        (
+            &["--attempts", "10", "--concurrency", "5", "--members", "0"],
+            "--members",
+        ),
+        (&["--attempts", "ten", "--concurrency", "5"], "--attempts"),
+        (&["--concurrency", "5"], "--attempts"),
+        (&["--attempts", "5"], "--concurrency"),
+        (
+            &[
+                "--deal",
+                "1",
+                "--cap",
+                "5",
+                "--attempts",
+                "10",
+                "--concurrency",
+                "5",
+            ],
+            "--cap",
+        ),
+    ];
+    for (args, names) in cases {
+        let mut all = vec!["simulate"];
+        all.extend_from_slice(args);
+        let out = pd(&db, OPERATOR, &all);
+        let line = error_line(&out, 2);
+        assert!(line.contains(names), "the error names {names}:{out}");
+    }
+    // Nothing was created.
+    assert_eq!(db.count("SELECT count(*) FROM deals").await, 0);
+    assert_eq!(db.count("SELECT count(*) FROM members").await, 0);
+}
+
+#[tokio::test]
+async fn refusals_before_any_attempt_are_one_line() {
+    let db = fresh_db().await;
+    // No such deal.
+    let out = pd(
+        &db,
+        OPERATOR,
+        &[
+            "simulate",
+            "--deal",
+            "987654",
+            "--attempts",
+            "5",
+            "--concurrency",
+            "2",
+        ],
+    );
+    let line = error_line(&out, 1);
+    assert!(line.contains("deal 987654 not found"), "{out}");
+    // Creating a deal needs a registered operator who may author deals.
+    let out = pd(
+        &db,
+        "stranger",
+        &["simulate", "--attempts", "5", "--concurrency", "2"],
+    );
+    let line = error_line(&out, 1);
+    assert!(
+        line.contains("stranger is not a registered operator"),
+        "{out}"
+    );
+    assert_eq!(db.count("SELECT count(*) FROM partners").await, 0);
+}
