@@ -199,8 +199,48 @@ pub async fn run(
     let deals = gen_deals(&mut rng, plan.deals, &partners, now);
     let mut redemptions: Vec<RedemptionRow> = Vec::new();
     let mut counts = vec![0i32; deals.len()];
+    // Signals worth a look, planted so that the monitor shows each kind (SPEC §1.5): a cap
+    // exhausted minutes after publishing, and a link deal with many clicks and few conversions.
+    let live_public = |d: &&DealRow| {
+        d.state == "active" && d.scope == "public" && d.valid_from > now - Duration::days(80)
+    };
+    let quick_cap = deals
+        .iter()
+        .filter(live_public)
+        .find(|d| d.cap.is_some_and(|c| c > 1 && c <= 25))
+        .map(|d| d.id);
+    let many_clicks = deals
+        .iter()
+        .filter(live_public)
+        .find(|d| d.code.is_none() && d.cap.is_none())
+        .map(|d| d.id);
     for (i, d) in deals.iter().enumerate() {
         if d.state == "draft" {
+            continue;
+        }
+        if Some(d.id) == quick_cap || Some(d.id) == many_clicks {
+            let n = if Some(d.id) == quick_cap {
+                d.cap.unwrap_or(10)
+            } else {
+                60
+            };
+            for k in 0..n {
+                let member = audience.all[(k as usize * 7 + i) % audience.all.len()];
+                // The quick cap fills within 2 minutes per redemption of publishing.
+                let at = if Some(d.id) == quick_cap {
+                    d.valid_from + Duration::seconds(90 * i64::from(k) + 30)
+                } else {
+                    now - Duration::minutes(i64::from(k) * 37 + 1)
+                };
+                redemptions.push(RedemptionRow {
+                    deal_id: d.id,
+                    member_id: member,
+                    code: d.code.clone(),
+                    at,
+                    one: false,
+                });
+            }
+            counts[i] = n;
             continue;
         }
         let eligible = audience.eligible(d.scope, d.scope_value.as_deref());
@@ -247,6 +287,38 @@ pub async fn run(
                 code,
                 at,
                 one: d.cap == Some(1),
+            });
+            counts[i] += 1;
+        }
+    }
+
+    // One member redeeming in a burst across deals (possible coupon sharing).
+    let burst_deals: Vec<usize> = deals
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            d.state == "active"
+                && d.scope == "public"
+                && d.cap.is_none()
+                && Some(d.id) != many_clicks
+        })
+        .map(|(i, _)| i)
+        .take(3)
+        .collect();
+    if let Some(&sharer) = audience.all.first() {
+        for (k, &i) in burst_deals
+            .iter()
+            .cycle()
+            .take(burst_deals.len() * 2)
+            .enumerate()
+        {
+            let d = &deals[i];
+            redemptions.push(RedemptionRow {
+                deal_id: d.id,
+                member_id: sharer,
+                code: d.code.clone(),
+                at: now - Duration::seconds(45 * k as i64 + 20),
+                one: false,
             });
             counts[i] += 1;
         }
@@ -355,6 +427,15 @@ pub async fn run(
     )
     .await?;
     report.redemptions = redemptions.len() as u64;
+
+    if let Some(id) = many_clicks {
+        sqlx::query(
+            "INSERT INTO deal_conversions (deal_id, confirmed, entered_by) VALUES ($1, 2, 'sam')",
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
 
     progress("search index", 0, 1);
     sqlx::query(

@@ -126,19 +126,25 @@ pub async fn bursts(
 ) -> sqlx::Result<Vec<Burst>> {
     sqlx::query_as(
         "WITH recent AS (
-             SELECT r.member_id, r.deal_id, r.redeemed_at,
+             SELECT r.member_id, r.redeemed_at,
                     count(*) OVER (PARTITION BY r.member_id ORDER BY r.redeemed_at
                                    RANGE BETWEEN make_interval(mins => $2::int) PRECEDING AND CURRENT ROW) AS in_window
                FROM redemptions r
-              WHERE r.redeemed_at > $4 - make_interval(days => $3::int))
-         SELECT m.id AS member_id, m.handle, max(x.in_window) AS redemptions,
-                min(x.redeemed_at) AS first_at, max(x.redeemed_at) AS last_at,
-                array_agg(DISTINCT x.deal_id ORDER BY x.deal_id) AS deals
-           FROM recent x JOIN members m ON m.id = x.member_id
-          WHERE x.member_id IN (SELECT member_id FROM recent WHERE in_window >= $1)
-          GROUP BY m.id, m.handle
-          HAVING max(x.in_window) >= $1
-          ORDER BY max(x.in_window) DESC, m.id
+              WHERE r.redeemed_at > $4 - make_interval(days => $3::int)),
+         peak AS (
+             SELECT DISTINCT ON (member_id) member_id, redeemed_at AS last_at, in_window
+               FROM recent WHERE in_window >= $1
+              ORDER BY member_id, in_window DESC, redeemed_at DESC)
+         SELECT m.id AS member_id, m.handle, p.in_window AS redemptions,
+                min(r.redeemed_at) AS first_at, p.last_at,
+                array_agg(DISTINCT r.deal_id ORDER BY r.deal_id) AS deals
+           FROM peak p
+           JOIN members m ON m.id = p.member_id
+           JOIN redemptions r ON r.member_id = p.member_id
+                             AND r.redeemed_at >= p.last_at - make_interval(mins => $2::int)
+                             AND r.redeemed_at <= p.last_at
+          GROUP BY m.id, m.handle, p.in_window, p.last_at
+          ORDER BY p.in_window DESC, m.id
           LIMIT 200",
     )
     .bind(t.burst_count)
