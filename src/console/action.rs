@@ -114,6 +114,9 @@ actions! {
     Duplicate => ("duplicate", List, true, "duplicate the deal into a new draft"),
     Signals => ("signals", List, false, "show or hide the signals worth a look"),
     Import => ("import", List, true, "import deals from a CSV file (with a preview)"),
+    Flag => ("flag", List, true, "flag the redemption (fraud or dispute) with a note"),
+    Unflag => ("unflag", List, true, "resolve the redemption's flag with a reason"),
+    MemberHistory => ("member_history", List, false, "the member's redemptions across every deal"),
 
     Save => ("save", Form, true, "save the form"),
     NextField => ("next_field", Form, false, "next field"),

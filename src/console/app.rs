@@ -54,7 +54,7 @@ impl Pane {
         match a {
             RunChecks | MarkVetted | Disable | Revet | Delete | Offboard => self == Pane::Partners,
             Activate | Pause | Expire | Duplicate | Import => self == Pane::Deals,
-            Signals => self == Pane::Redemptions,
+            Signals | Flag | Unflag | MemberHistory => self == Pane::Redemptions,
             New | Edit | Sort | SortReverse | Copy | Export | Save | NextField | PrevField
             | Cancel => {
                 matches!(self, Pane::Partners | Pane::Deals)
@@ -65,7 +65,10 @@ impl Pane {
                     Pane::Partners | Pane::Deals | Pane::Redemptions | Pane::Audit
                 )
             }
-            Open | Filter => matches!(self, Pane::Partners | Pane::Deals | Pane::Audit),
+            Open | Filter => matches!(
+                self,
+                Pane::Partners | Pane::Deals | Pane::Redemptions | Pane::Audit
+            ),
             _ => true,
         }
     }
@@ -126,6 +129,14 @@ pub enum Pending {
     },
 }
 
+/// What a prompt's answer is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptFor {
+    ImportPath,
+    FlagNote { id: i64 },
+    UnflagReason { id: i64 },
+}
+
 pub enum Overlay {
     None,
     /// Something to read, closed by any key.
@@ -143,6 +154,7 @@ pub enum Overlay {
         title: String,
         hint: String,
         input: String,
+        purpose: PromptFor,
     },
 }
 
@@ -438,9 +450,13 @@ impl App {
                 super::redemptions::count_changed(self, deal_id, count);
                 super::deals::on_msg(self, Msg::DealCount { deal_id, count })
             }
-            msg @ (Msg::Monitor { .. } | Msg::Signals { .. }) => {
-                super::redemptions::on_msg(self, msg)
-            }
+            msg @ (Msg::Monitor { .. }
+            | Msg::Signals { .. }
+            | Msg::Redemptions { .. }
+            | Msg::RedemptionTimeline { .. }
+            | Msg::FlagDone { .. }
+            | Msg::ExportProgress { .. }
+            | Msg::ExportDone { .. }) => super::redemptions::on_msg(self, msg),
             other => super::partners::on_msg(self, other),
         }
     }
@@ -484,6 +500,7 @@ impl App {
         match self.pane {
             Pane::Partners => super::partners::filter_changed(self),
             Pane::Deals => super::deals::filter_changed(self),
+            Pane::Redemptions => super::redemptions::filter_changed(self),
             Pane::Audit => {
                 let text = self.filter_input.clone().unwrap_or_default();
                 let tag = self.next_tag();
@@ -556,14 +573,18 @@ impl App {
                 self.overlay = Overlay::None;
                 return Vec::new();
             }
-            Overlay::Prompt { input, .. } => {
+            Overlay::Prompt { input, purpose, .. } => {
                 use crossterm::event::KeyCode;
                 match ev.code {
                     KeyCode::Esc => self.overlay = Overlay::None,
                     KeyCode::Enter => {
-                        let path = input.trim().to_owned();
+                        let text = input.trim().to_owned();
+                        let purpose = purpose.clone();
                         self.overlay = Overlay::None;
-                        return super::deals::import_preview(self, path);
+                        return match purpose {
+                            PromptFor::ImportPath => super::deals::import_preview(self, text),
+                            other => super::redemptions::answered(self, other, text),
+                        };
                     }
                     KeyCode::Backspace => {
                         input.pop();

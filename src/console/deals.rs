@@ -592,6 +592,7 @@ pub fn perform(app: &mut App, a: Action) -> Vec<Effect> {
                     "a file path; every row is checked first and shown before anything is written"
                         .into(),
                 input: String::new(),
+                purpose: super::app::PromptFor::ImportPath,
             };
             Vec::new()
         }

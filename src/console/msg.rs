@@ -126,6 +126,31 @@ pub enum Effect {
         path: String,
         dry_run: bool,
     },
+    LoadRedemptions {
+        tag: Gen,
+        scope: super::redemptions::Scope,
+        before: Option<(chrono::DateTime<chrono::Utc>, i64)>,
+        limit: i64,
+        append: bool,
+    },
+    LoadRedemptionTimeline {
+        id: i64,
+    },
+    Flag {
+        id: i64,
+        kind: crate::domain::FlagKind,
+        note: String,
+    },
+    Unflag {
+        id: i64,
+        reason: String,
+    },
+    /// Stream a deal's redemptions to a CSV file; `cancel` stops it.
+    Export {
+        filter: crate::store::redemptions::ExportFilter,
+        path: String,
+        cancel: tokio::sync::watch::Receiver<bool>,
+    },
     LoadMonitor {
         tag: Gen,
         before_id: Option<i64>,
@@ -221,6 +246,26 @@ pub enum Msg {
         tag: Gen,
         path: String,
         result: Result<crate::service::import::ImportReport, Error>,
+    },
+    Redemptions {
+        tag: Gen,
+        append: bool,
+        result: Result<Vec<crate::store::redemptions::RedemptionRow>, Error>,
+    },
+    RedemptionTimeline {
+        id: i64,
+        result: Result<Vec<AuditEntry>, Error>,
+    },
+    FlagDone {
+        result: Result<crate::store::redemptions::Redemption, Error>,
+    },
+    ExportProgress {
+        rows: u64,
+        total: u64,
+    },
+    ExportDone {
+        path: String,
+        result: Result<crate::service::export::ExportReport, Error>,
     },
     Monitor {
         tag: Gen,

@@ -503,6 +503,63 @@ async fn execute(
             }
             Msg::Imported { tag, path, result }
         }
+        Effect::LoadRedemptions {
+            tag,
+            scope,
+            before,
+            limit,
+            append,
+        } => {
+            let result = match scope {
+                super::redemptions::Scope::Deal { id, from, to, .. } => {
+                    desk.redemptions_of_deal(id, from, to, before, limit).await
+                }
+                super::redemptions::Scope::Member { id, .. } => {
+                    desk.redemptions_of_member(id, before, limit).await
+                }
+            };
+            if let Err(e) = &result {
+                check(e);
+            }
+            Msg::Redemptions {
+                tag,
+                append,
+                result,
+            }
+        }
+        Effect::LoadRedemptionTimeline { id } => {
+            let result = desk.timeline("redemption", id, 50).await;
+            Msg::RedemptionTimeline { id, result }
+        }
+        Effect::Flag { id, kind, note } => Msg::FlagDone {
+            result: desk.flag_redemption(id, kind, &note).await,
+        },
+        Effect::Unflag { id, reason } => Msg::FlagDone {
+            result: desk.unflag_redemption(id, &reason).await,
+        },
+        Effect::Export {
+            filter,
+            path,
+            cancel,
+        } => {
+            let result = async {
+                let total = desk.export_redemptions_count(&filter).await?;
+                let file = tokio::fs::File::create(&path)
+                    .await
+                    .map_err(|e| Error::Config(format!("cannot write {path}: {e}")))?;
+                let progress_tx = tx.clone();
+                let progress = move |rows: u64, _bytes: u64| {
+                    let _ = progress_tx.send(Msg::ExportProgress { rows, total });
+                };
+                desk.export_redemptions(&filter, file, progress, cancel)
+                    .await
+            }
+            .await;
+            if result.is_err() {
+                let _ = tokio::fs::remove_file(&path).await;
+            }
+            Msg::ExportDone { path, result }
+        }
         Effect::LoadMonitor {
             tag,
             before_id,

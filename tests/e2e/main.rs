@@ -816,3 +816,742 @@ async fn fast_filter_typing_shows_the_last_answer() {
     p.wait_gone("Enter keeps · Esc restores", TIMEOUT);
     quit(&mut p);
 }
+
+// 8. Deals: authoring, the lifecycle, the KYC gate, import, the live monitor ------------------
+
+/// The title of the deal the authoring test writes (unique in the demo data).
+const NEW_DEAL: &str = "E2E Capped Coupon";
+
+/// The text inside the popup whose title starts with `title`: each row between its borders,
+/// trimmed and joined with single spaces (so a sentence wrapped over rows reads as one).
+fn popup_text(p: &Pty, title: &str) -> String {
+    let lines = p.lines();
+    let rows: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
+    let needle: Vec<char> = format!("┌ {title}").chars().collect();
+    let (top, left) = rows
+        .iter()
+        .enumerate()
+        .find_map(|(i, r)| {
+            r.windows(needle.len())
+                .position(|w| w == needle.as_slice())
+                .map(|c| (i, c))
+        })
+        .unwrap_or_else(|| panic!("no popup {title:?}; the screen:\n{}", p.dump()));
+    let right = rows[top][left..]
+        .iter()
+        .position(|&c| c == '┐')
+        .map(|c| left + c)
+        .unwrap_or_else(|| panic!("the popup {title:?} has no right border:\n{}", p.dump()));
+    let mut text = Vec::new();
+    for r in &rows[top + 1..] {
+        if r.get(left) == Some(&'└') {
+            break;
+        }
+        let inner: String = r
+            .get(left + 1..right.min(r.len()))
+            .unwrap_or_default()
+            .iter()
+            .collect();
+        text.push(inner.trim().to_owned());
+    }
+    text.join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The rows of a table whose header row starts with `│{header}`, up to its bottom border.
+fn table_rows(lines: &[String], header: &str) -> Vec<String> {
+    lines
+        .iter()
+        .skip_while(|l| !l.starts_with(&format!("│{header}")))
+        .skip(1)
+        .take_while(|l| !l.starts_with('└'))
+        .filter(|l| {
+            !l.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                .is_empty()
+        })
+        .cloned()
+        .collect()
+}
+
+/// The rows of the Deals list as shown.
+fn deal_rows(screen: &str) -> Vec<String> {
+    table_rows(&lines_of(screen), "Title")
+}
+
+/// Opens the Deals pane and waits for its first page.
+fn open_deals(p: &Pty) {
+    p.send("2");
+    p.wait_until("the deal list", TIMEOUT, |s| {
+        s.contains("Deals · sort") && !s.contains("loading…") && !deal_rows(s).is_empty()
+    });
+}
+
+/// Moves the form's focus on with Tab until the field labelled `label` has it.
+fn tab_to(p: &Pty, label: &str) {
+    p.send(keys::TAB);
+    p.wait_for(&format!("▸ {label}"), TIMEOUT);
+}
+
+/// Everything a refused or cancelled deal action could have changed: the deals (versions,
+/// states, counts), the search documents and the audit log.
+async fn deals_fingerprint(db: &TestDb) -> (String, i64, i64) {
+    let deals: String = sqlx::query_scalar(
+        "SELECT coalesce(string_agg(id || ':' || version || ':' || state || ':' || redemption_count,
+                                    ',' ORDER BY id), '')
+         FROM deals",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("deals fingerprint");
+    let docs = db.count("SELECT count(*) FROM deal_search_documents").await;
+    (deals, docs, db.audit_count().await)
+}
+
+/// The actors of the audit rows of deal `id`, as `action actor`, oldest first.
+async fn deal_audit(db: &TestDb, id: i64) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT action || ' ' || actor FROM audit_log
+         WHERE entity_type = 'deal' AND entity_id = $1::text ORDER BY id",
+    )
+    .bind(id.to_string())
+    .fetch_all(&db.pool)
+    .await
+    .expect("the deal's audit rows")
+}
+
+#[tokio::test]
+async fn author_activate_list_and_pause_a_coupon_deal() {
+    let db = seeded(OPERATOR).await;
+    let partner: i64 = sqlx::query_scalar(
+        "SELECT id FROM partners WHERE verification = 'verified' AND deleted_at IS NULL
+         ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("a verified partner in the demo data");
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM deals WHERE title = '{NEW_DEAL}'"
+        ))
+        .await,
+        0,
+        "the demo data has no deal with the test's title"
+    );
+    let home = Home::new();
+    let mut p = console(&db, &home, OPERATOR, &[], 120, 40);
+    wait_ready(&p);
+    open_deals(&p);
+
+    // The form: the partner first, then every field in turn.
+    p.send("n");
+    p.wait_for("New deal", TIMEOUT);
+    p.wait_for("▸ Partner id", TIMEOUT);
+    p.type_each(&partner.to_string());
+    p.wait_until("the partner id typed", TIMEOUT, |_| {
+        field_row(&p, "Partner id").contains(&partner.to_string())
+    });
+    tab_to(&p, "Title");
+    p.type_each(NEW_DEAL);
+    tab_to(&p, "Description");
+    p.type_each("Twenty-five codes for the first members who ask.");
+    tab_to(&p, "Kind");
+    assert!(
+        field_row(&p, "Kind").contains("coupon"),
+        "a new deal is a coupon unless changed:\n{}",
+        p.dump()
+    );
+    // Only what applies to a public coupon is shown.
+    let screen = p.screen();
+    assert!(
+        !screen.contains("Redemption URL") && !screen.contains("Batch/chapter"),
+        "fields that do not apply to a public coupon are hidden:\n{}",
+        p.dump()
+    );
+    tab_to(&p, "Coupon code");
+    p.type_each("E2ECAP25");
+    tab_to(&p, "Categories");
+    p.type_each("food");
+    tab_to(&p, "Audience");
+    assert!(field_row(&p, "Audience").contains("public"), "{}", p.dump());
+    tab_to(&p, "Valid from");
+    tab_to(&p, "Valid until");
+    tab_to(&p, "Redemption cap");
+
+    // An invalid cap first: its rule shows beside it, and the form counts it.
+    p.type_each("0");
+    p.wait_until("the cap's rule beside the field", TIMEOUT, |_| {
+        let row = field_row(&p, "Redemption cap");
+        row.contains(" 0 ") && row.contains("✕ a positive whole number")
+    });
+    p.wait_for("1 field to fix", TIMEOUT);
+    p.send(keys::BACKSPACE);
+    p.type_each("25");
+    p.wait_until("the cap accepted", TIMEOUT, |_| {
+        let row = field_row(&p, "Redemption cap");
+        row.contains("25") && !row.contains('✕')
+    });
+    p.wait_for("all fields valid", TIMEOUT);
+
+    // Saved as a draft; the detail opens.
+    p.send(keys::CTRL_S);
+    p.wait_for(&format!("“{NEW_DEAL}” (draft)"), TIMEOUT);
+    p.wait_gone("New deal", TIMEOUT);
+    p.wait_for(&format!("Title          {NEW_DEAL}"), TIMEOUT);
+    p.wait_for("State          draft", TIMEOUT);
+    p.wait_for("Redemptions    0/25", TIMEOUT);
+    p.wait_for("E2ECAP25", TIMEOUT);
+    assert!(
+        !home.unsaved_form().exists(),
+        "a saved form leaves no recovery file"
+    );
+    let id: i64 = sqlx::query_scalar("SELECT id FROM deals WHERE title = $1")
+        .bind(NEW_DEAL)
+        .fetch_one(&db.pool)
+        .await
+        .expect("the new deal is in the database");
+    p.wait_for(&format!("Deal #{id}"), TIMEOUT);
+
+    // Activate: the confirmation says what changes for members, Cancel selected first.
+    p.send("a");
+    let question = format!("Activate “{NEW_DEAL}”?");
+    p.wait_for(&question, TIMEOUT);
+    wait_selected(&p, "Cancel");
+    let text = popup_text(&p, &question);
+    assert!(
+        text.contains("draft → active")
+            && text.contains("visible in search and starts accepting redemptions"),
+        "the confirmation says what changes for members: {text:?}\n{}",
+        p.dump()
+    );
+    p.send(keys::RIGHT);
+    wait_selected(&p, "Activate");
+    p.send(keys::ENTER);
+    p.wait_gone(&question, TIMEOUT);
+    p.wait_for(&format!("deal #{id} is now active"), TIMEOUT);
+    p.wait_for("State          active", TIMEOUT);
+    p.wait_until("the activation in the timeline", TIMEOUT, |s| {
+        s.lines()
+            .any(|l| l.contains(&format!("{OPERATOR} ")) && l.contains("deal.activate"))
+    });
+
+    // Back to the list, filtered by the title: one row, active, none of 25 used.
+    p.send(keys::ESC);
+    p.wait_gone(&format!("Deal #{id}"), TIMEOUT);
+    p.wait_for("│Title", TIMEOUT);
+    p.send("/");
+    p.wait_for("Enter keeps · Esc restores", TIMEOUT);
+    p.type_each(NEW_DEAL);
+    p.wait_for(&format!("filter “{NEW_DEAL}”"), TIMEOUT);
+    let listed = |s: &str, state: &str| {
+        let rows = deal_rows(s);
+        !s.contains("loading…")
+            && rows.len() == 1
+            && rows[0].starts_with(&format!("│{NEW_DEAL} "))
+            && rows[0].contains(&format!(" {state} "))
+            && rows[0].contains(" 0/25 ")
+    };
+    p.wait_until("the deal listed, active, 0/25", TIMEOUT, |s| {
+        listed(s, "active")
+    });
+    p.send(keys::ENTER);
+    p.wait_gone("Enter keeps · Esc restores", TIMEOUT);
+    wait_selected(&p, NEW_DEAL);
+
+    // Pause it from the list.
+    p.send("p");
+    let question = format!("Pause “{NEW_DEAL}”?");
+    p.wait_for(&question, TIMEOUT);
+    wait_selected(&p, "Cancel");
+    let text = popup_text(&p, &question);
+    assert!(
+        text.contains("active → paused")
+            && text.contains("disappears from search and stops accepting redemptions"),
+        "the confirmation says what changes for members: {text:?}\n{}",
+        p.dump()
+    );
+    p.send(keys::RIGHT);
+    wait_selected(&p, "Pause");
+    p.send(keys::ENTER);
+    p.wait_gone(&question, TIMEOUT);
+    p.wait_for(&format!("deal #{id} is now paused"), TIMEOUT);
+    p.wait_until("the deal listed, paused, 0/25", TIMEOUT, |s| {
+        listed(s, "paused")
+    });
+    quit(&mut p);
+
+    // The database: the row, its audit trail, and no search document any more.
+    let (state, cap, count, created_by, code, scope, kind): (
+        String,
+        Option<i32>,
+        i32,
+        String,
+        Option<String>,
+        String,
+        String,
+    ) = sqlx::query_as(
+        "SELECT state, redemption_cap, redemption_count, created_by, coupon_code, audience_scope, kind
+         FROM deals WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await
+    .expect("the deal row");
+    assert_eq!(state, "paused");
+    assert_eq!(cap, Some(25));
+    assert_eq!(count, 0);
+    assert_eq!(created_by, OPERATOR);
+    assert_eq!(code.as_deref(), Some("E2ECAP25"));
+    assert_eq!(scope, "public");
+    assert_eq!(kind, "coupon");
+    assert_eq!(
+        deal_audit(&db, id).await,
+        [
+            format!("deal.create {OPERATOR}"),
+            format!("deal.activate {OPERATOR}"),
+            format!("deal.pause {OPERATOR}"),
+        ],
+        "created, activated and paused by the operator, in that order"
+    );
+    assert_eq!(
+        scalar_i64(
+            &db,
+            "SELECT count(*) FROM deal_search_documents WHERE deal_id = $1",
+            id
+        )
+        .await,
+        0,
+        "a paused deal is not in the member search"
+    );
+}
+
+#[tokio::test]
+async fn kyc_gate_is_explained_in_the_console() {
+    let db = seeded(OPERATOR).await;
+    let (partner, partner_name): (i64, String) = sqlx::query_as(
+        "SELECT p.id, p.display_name FROM partners p
+         WHERE p.verification = 'pending' AND p.deleted_at IS NULL
+           AND EXISTS (SELECT 1 FROM deals d WHERE d.partner_id = p.id AND d.state = 'draft')
+         ORDER BY p.id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("a pending partner with a draft deal in the demo data");
+    let home = Home::new();
+    let mut p = console(&db, &home, OPERATOR, &[], 120, 40);
+    wait_ready(&p);
+    open_deals(&p);
+
+    // That partner's drafts only; open the first.
+    let filter = format!("partner:{partner} state:draft");
+    p.send("/");
+    p.wait_for("Enter keeps · Esc restores", TIMEOUT);
+    p.type_each(&filter);
+    p.wait_until("only the partner's drafts", TIMEOUT, |s| {
+        let rows = deal_rows(s);
+        s.contains(&format!("filter “{filter}”"))
+            && !s.contains("loading…")
+            && !rows.is_empty()
+            && rows.iter().all(|r| r.contains(" draft "))
+    });
+    p.send(keys::ENTER);
+    p.wait_gone("Enter keeps · Esc restores", TIMEOUT);
+    p.send(keys::ENTER);
+    p.wait_for("State          draft", TIMEOUT);
+    p.wait_for(
+        &format!("Partner        {partner_name} (#{partner})"),
+        TIMEOUT,
+    );
+    let id: i64 = p
+        .lines()
+        .iter()
+        .find_map(|l| {
+            let rest = &l[l.find("┌ Deal #")? + "┌ Deal #".len()..];
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("the detail's title names the deal:\n{}", p.dump()));
+    let (deal_partner, state): (i64, String) =
+        sqlx::query_as("SELECT partner_id, state FROM deals WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await
+            .expect("the deal shown");
+    assert_eq!((deal_partner, state.as_str()), (partner, "draft"));
+    let before = deals_fingerprint(&db).await;
+
+    // Activating is refused, and the console says why and what to do.
+    p.send("a");
+    p.wait_for("Activate “", TIMEOUT);
+    wait_selected(&p, "Cancel");
+    p.send(keys::RIGHT);
+    wait_selected(&p, "Activate");
+    p.send(keys::ENTER);
+    p.wait_gone("Activate “", TIMEOUT);
+    p.wait_for("not verified", TIMEOUT);
+    let toast = p
+        .lines()
+        .into_iter()
+        .find(|l| l.contains("not verified"))
+        .expect("the refusal");
+    assert!(
+        toast.contains(&format!("partner {partner_name} (#{partner})"))
+            && toast.contains("is pending, not verified")
+            && toast.contains("vet the partner first"),
+        "the refusal names the partner, why and what to do: {toast:?}\n{}",
+        p.dump()
+    );
+    assert!(
+        !p.screen().contains("is now active"),
+        "nothing was activated:\n{}",
+        p.dump()
+    );
+    p.wait_for("State          draft", TIMEOUT);
+    quit(&mut p);
+
+    assert_eq!(
+        deals_fingerprint(&db).await,
+        before,
+        "nothing changed in the database"
+    );
+    assert_eq!(
+        scalar_i64(
+            &db,
+            "SELECT count(*) FROM deal_search_documents WHERE deal_id = $1",
+            id
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn import_with_preview() {
+    let db = seeded(OPERATOR).await;
+    let (partner, domain): (i64, String) = sqlx::query_as(
+        "SELECT id, domain FROM partners WHERE verification = 'verified' AND deleted_at IS NULL
+           AND domain IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("a verified partner with a domain");
+    let now = chrono::Utc::now();
+    let from = (now + chrono::Duration::days(1))
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let until = (now + chrono::Duration::days(31))
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let header = "partner,title,description,kind,coupon_code,redemption_url,categories,audience_scope,audience_scope_value,valid_from,valid_until,redemption_cap";
+    let home = Home::new();
+    let good = home.path().join("deals-ok.csv");
+    std::fs::write(
+        &good,
+        format!(
+            "{header}\n\
+             {partner},E2E Import Alpha,Ten codes,coupon,ALPHA10,,food;gifts,public,,{from},{until},10\n\
+             {domain},E2E Import Beta,,link,,https://{domain}/e2e,,batch,2015,{from},{until},\n"
+        ),
+    )
+    .expect("write the CSV");
+    let bad = home.path().join("deals-bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "{header}\n\
+             {partner},E2E Import Gamma,,coupon,GAMMA1,,,public,,{from},{until},\n\
+             {partner},E2E Import Delta,,coupon,,,,public,,{from},{until},\n"
+        ),
+    )
+    .expect("write the CSV");
+
+    let mut p = console(&db, &home, OPERATOR, &[], 120, 40);
+    wait_ready(&p);
+    open_deals(&p);
+
+    // A good file: the preview lists the rows; Import writes them.
+    let before = db.count("SELECT count(*) FROM deals").await;
+    let path = good.display().to_string();
+    p.send("I");
+    p.wait_for("Import deals from CSV", TIMEOUT);
+    p.type_each(&path);
+    p.wait_for(path.rsplit('/').next().unwrap_or(&path), TIMEOUT);
+    p.send(keys::ENTER);
+    p.wait_for("2 rows valid. They will be created:", TIMEOUT);
+    p.wait_for("line 2: E2E Import Alpha (coupon, draft)", TIMEOUT);
+    p.wait_for("line 3: E2E Import Beta (link, draft)", TIMEOUT);
+    wait_selected(&p, "Cancel");
+    assert_eq!(
+        db.count("SELECT count(*) FROM deals").await,
+        before,
+        "the preview writes nothing"
+    );
+    p.send(keys::RIGHT);
+    wait_selected(&p, "Import");
+    p.send(keys::ENTER);
+    p.wait_for("imported 2 deals", TIMEOUT);
+    p.wait_gone("They will be created", TIMEOUT);
+    p.wait_until("the imported deals in the list", TIMEOUT, |s| {
+        let rows = deal_rows(s);
+        !s.contains("loading…")
+            && rows.iter().any(|r| r.starts_with("│E2E Import Alpha "))
+            && rows.iter().any(|r| r.starts_with("│E2E Import Beta "))
+    });
+
+    type Imported = (
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+        Option<i32>,
+        Vec<String>,
+        String,
+        String,
+    );
+    let rows: Vec<Imported> = sqlx::query_as(
+        "SELECT partner_id, title, kind, coupon_code, redemption_url, audience_scope,
+                audience_scope_value, redemption_cap, categories, state, created_by
+         FROM deals WHERE title LIKE 'E2E Import %' ORDER BY title",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("the imported deals");
+    assert_eq!(rows.len(), 2, "both rows imported: {rows:?}");
+    let alpha = &rows[0];
+    assert_eq!(
+        (
+            alpha.0,
+            alpha.1.as_str(),
+            alpha.2.as_str(),
+            alpha.3.as_deref(),
+            alpha.5.as_str(),
+            alpha.7,
+            alpha.8.clone(),
+            alpha.9.as_str(),
+            alpha.10.as_str(),
+        ),
+        (
+            partner,
+            "E2E Import Alpha",
+            "coupon",
+            Some("ALPHA10"),
+            "public",
+            Some(10),
+            vec!["food".to_owned(), "gifts".to_owned()],
+            "draft",
+            OPERATOR,
+        )
+    );
+    let beta = &rows[1];
+    let beta_url = format!("https://{domain}/e2e");
+    assert_eq!(
+        (
+            beta.0,
+            beta.1.as_str(),
+            beta.2.as_str(),
+            beta.4.as_deref(),
+            beta.5.as_str(),
+            beta.6.as_deref(),
+            beta.7,
+            beta.9.as_str(),
+        ),
+        (
+            partner,
+            "E2E Import Beta",
+            "link",
+            Some(beta_url.as_str()),
+            "batch",
+            Some("2015"),
+            None,
+            "draft",
+        ),
+        "the partner given by its domain"
+    );
+    let audits: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT a.action, a.actor, a.reason FROM audit_log a
+         JOIN deals d ON a.entity_type = 'deal' AND a.entity_id = d.id::text
+         WHERE d.title LIKE 'E2E Import %' ORDER BY a.id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("the imported deals' audit rows");
+    assert_eq!(audits.len(), 2, "one audit row per deal: {audits:?}");
+    for (action, actor, reason) in &audits {
+        assert_eq!(action, "deal.create");
+        assert_eq!(actor, OPERATOR);
+        let reason = reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.starts_with("import ") && reason.ends_with("deals-ok.csv"),
+            "audited as the import of the file: {reason:?}"
+        );
+    }
+
+    // A file with a bad row: the preview names the line, field and rule; nothing is written.
+    let before = deals_fingerprint(&db).await;
+    let path = bad.display().to_string();
+    p.send("I");
+    p.wait_for("Import deals from CSV", TIMEOUT);
+    p.type_each(&path);
+    p.wait_for(path.rsplit('/').next().unwrap_or(&path), TIMEOUT);
+    p.send(keys::ENTER);
+    p.wait_for(
+        "1 of 2 rows have a problem; nothing will be imported",
+        TIMEOUT,
+    );
+    p.wait_for("line 3: coupon_code: required when kind is coupon", TIMEOUT);
+    let screen = p.screen();
+    assert!(
+        !screen.contains("line 2:") && !screen.contains("They will be created"),
+        "only the bad line is reported, and nothing is offered to import:\n{}",
+        p.dump()
+    );
+    assert!(
+        !selection(&p).iter().any(|t| t.contains("Import")),
+        "there is no Import to choose: {:?}",
+        selection(&p)
+    );
+    p.send(keys::ESC);
+    p.wait_gone("nothing will be imported", TIMEOUT);
+    quit(&mut p);
+    assert_eq!(
+        deals_fingerprint(&db).await,
+        before,
+        "nothing was written for the bad file"
+    );
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM deals WHERE title IN ('E2E Import Gamma', 'E2E Import Delta')"
+        )
+        .await,
+        0
+    );
+}
+
+/// The number in the Redemptions column of the monitor row `index` (top to bottom), with the
+/// row's text.
+fn monitor_count(screen: &str, index: usize) -> Option<(i64, String)> {
+    let lines = lines_of(screen);
+    let header = lines.iter().find(|l| l.starts_with("│Deal"))?;
+    let col = header
+        .chars()
+        .collect::<Vec<_>>()
+        .windows(11)
+        .position(|w| w.iter().collect::<String>() == "Redemptions")?;
+    let row = table_rows(&lines, "Deal").into_iter().nth(index)?;
+    let count = row
+        .chars()
+        .skip(col)
+        .collect::<String>()
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some((count, row))
+}
+
+#[tokio::test]
+async fn live_count_in_the_redemption_monitor() {
+    let db = seeded(OPERATOR).await;
+    // The newest active public deal without a cap, open now: near the top of the monitor
+    // (newest first), and any member may redeem it as often as they like.
+    let (deal, title, count): (i64, String, i32) = sqlx::query_as(
+        "SELECT id, title, redemption_count FROM deals
+         WHERE state = 'active' AND audience_scope = 'public' AND redemption_cap IS NULL
+           AND valid_from <= now() AND valid_until > now() + interval '1 hour'
+         ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("an active public deal without a cap in the demo data");
+    let index = scalar_i64(
+        &db,
+        "SELECT count(*) FROM deals WHERE state = 'active' AND id > $1",
+        deal,
+    )
+    .await as usize;
+    assert!(index < 30, "the deal is on the first screen (row {index})");
+    let member: i64 = sqlx::query_scalar(
+        "SELECT id FROM members m
+         WHERE NOT EXISTS (SELECT 1 FROM redemptions r WHERE r.deal_id = $1 AND r.member_id = m.id)
+         ORDER BY id LIMIT 1",
+    )
+    .bind(deal)
+    .fetch_one(&db.pool)
+    .await
+    .expect("a member who has not redeemed it");
+
+    let home = Home::new();
+    let mut p = console(&db, &home, OPERATOR, &[], 120, 40);
+    wait_ready(&p);
+    p.send("3");
+    p.wait_for("Redemption monitor", TIMEOUT);
+    let prefix: String = title.chars().take(15).collect();
+    let shown = |s: &str, n: i64| {
+        monitor_count(s, index)
+            .is_some_and(|(c, row)| c == n && row.starts_with(&format!("│{prefix}")))
+    };
+    p.wait_until(
+        &format!("{title:?} with {count} redemptions"),
+        TIMEOUT,
+        |s| shown(s, count as i64),
+    );
+
+    // The console listens for counts: wait until it does, so that the announcement is heard.
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    loop {
+        let listening = db
+            .count(&format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}'
+                 AND query ILIKE 'LISTEN%partnerdesk_redemptions%'",
+                db.name
+            ))
+            .await;
+        if listening > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the console never listened for redemption counts"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Another process records a redemption; the count on screen moves with no key pressed.
+    let out = std::process::Command::new(BIN)
+        .args([
+            "redeem",
+            "--deal",
+            &deal.to_string(),
+            "--member",
+            &member.to_string(),
+        ])
+        .env_clear()
+        .envs(env_for(&db, &home, OPERATOR))
+        .output()
+        .expect("run partnerdesk redeem");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.starts_with("redeemed:"),
+        "redeem failed: {}\n{stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    p.wait_until(
+        &format!("{title:?} with {} redemptions", count + 1),
+        TIMEOUT,
+        |s| shown(s, count as i64 + 1),
+    );
+    quit(&mut p);
+    assert_eq!(
+        scalar_i64(
+            &db,
+            "SELECT redemption_count FROM deals WHERE id = $1",
+            deal
+        )
+        .await,
+        count as i64 + 1
+    );
+}

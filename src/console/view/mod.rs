@@ -56,9 +56,9 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Overlay::Palette(p) => overlays::palette(f, area, app, p),
         Overlay::Confirm(c) => overlays::confirm(f, area, app, c),
         Overlay::Info { title, lines } => overlays::info(f, area, app, title, lines),
-        Overlay::Prompt { title, hint, input } => {
-            overlays::prompt(f, area, app, title, hint, input)
-        }
+        Overlay::Prompt {
+            title, hint, input, ..
+        } => overlays::prompt(f, area, app, title, hint, input),
     }
 }
 

@@ -1,18 +1,113 @@
 //! The Redemptions pane: the live monitor and the signals.
 
 use super::super::app::App;
-use super::super::redemptions::{View, sparkline};
+use super::super::redemptions::{Scope, View, sparkline};
 use super::local;
 use ratatui::Frame;
+use ratatui::layout::Layout;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Row, Table, TableState, Wrap};
 
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
-    match app.redemptions.view {
+    let area = match &app.redemptions.exporting {
+        Some(e) => {
+            let [main, gauge] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+            let ratio = if e.total == 0 {
+                0.0
+            } else {
+                (e.rows as f64 / e.total as f64).min(1.0)
+            };
+            let label = format!(
+                "exporting to {} · {} of {} rows · {} cancels",
+                e.path,
+                e.rows,
+                e.total,
+                app.keymap.keys_text(crate::console::action::Action::Export)
+            );
+            f.render_widget(
+                Gauge::default()
+                    .gauge_style(app.theme.ok)
+                    .ratio(ratio)
+                    .label(label),
+                gauge,
+            );
+            main
+        }
+        None => area,
+    };
+    match app.redemptions.view.clone() {
         View::Monitor => monitor(f, area, app),
         View::Signals => signals(f, area, app),
+        View::List(scope) => list(f, area, app, &scope),
     }
+}
+
+fn list(f: &mut Frame, area: Rect, app: &mut App, scope: &Scope) {
+    let t = app.theme.clone();
+    let p = &app.redemptions;
+    let mut title = match scope {
+        Scope::Deal { id, title, .. } => format!(" Redemptions of deal #{id} {title}"),
+        Scope::Member { id, handle } => format!(" History of member #{id} {handle}, every deal"),
+    };
+    if !p.filter_text.trim().is_empty() {
+        title.push_str(&format!(" · {}", p.filter_text.trim()));
+    }
+    if let Some(e) = &p.filter_error {
+        title.push_str(&format!(" · {e}"));
+    }
+    title.push_str(&format!(
+        " · {}{} · newest first ",
+        p.list.len(),
+        if p.list_at_end { "" } else { "+" }
+    ));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(title, t.title));
+    let rows = p.list.iter().map(|r| {
+        let flag = match r.flag_kind {
+            Some(k) => Span::styled(format!("⚑ {k}"), t.error),
+            None => Span::raw(""),
+        };
+        Row::new(vec![
+            Span::raw(local(r.redeemed_at)),
+            Span::raw(format!("#{} {}", r.member_id, r.member_handle)),
+            Span::raw(if matches!(scope, Scope::Member { .. }) {
+                r.deal_title.clone()
+            } else {
+                r.source.clone()
+            }),
+            Span::raw(r.coupon_code.clone().unwrap_or_default()),
+            flag,
+        ])
+    });
+    let third = if matches!(scope, Scope::Member { .. }) {
+        "Deal"
+    } else {
+        "Source"
+    };
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(16),
+            Constraint::Fill(2),
+            Constraint::Fill(2),
+            Constraint::Length(12),
+            Constraint::Length(10),
+        ],
+    )
+    .header(Row::new(vec!["When", "Member", third, "Code", "Flag"]).style(t.header))
+    .row_highlight_style(t.selected)
+    .block(block);
+    let mut state = TableState::default().with_selected(if p.list.is_empty() {
+        None
+    } else {
+        Some(p.list_selected)
+    });
+    app.redemptions.visible_rows = area.height.saturating_sub(3) as usize;
+    f.render_stateful_widget(table, area, &mut state);
 }
 
 fn monitor(f: &mut Frame, area: Rect, app: &mut App) {
