@@ -14,6 +14,9 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
 pub const PAGE: i64 = 100;
 
+/// A time range `[from, to)`; either end may be open.
+pub type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// Whose redemptions a list shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -147,7 +150,7 @@ pub fn reload(app: &mut App) -> Vec<Effect> {
 }
 
 /// Parses the time filter: `from:YYYY-MM-DD to:YYYY-MM-DD` (UTC days, `to` exclusive).
-pub fn parse_range(text: &str) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), String> {
+pub fn parse_range(text: &str) -> Result<Range, String> {
     let day = |v: &str, key: &str| {
         NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .ok()
@@ -208,18 +211,17 @@ fn require_flag(app: &mut App) -> bool {
 }
 
 /// The deal an export or a list applies to: the open list's deal, else the selected row.
-fn current_deal(app: &App) -> Option<(i64, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+fn current_deal(app: &App) -> Option<ExportFilter> {
     match &app.redemptions.view {
-        View::List(Scope::Deal {
-            id,
-            title,
-            from,
-            to,
-        }) => Some((*id, title.clone(), *from, *to)),
+        View::List(Scope::Deal { id, from, to, .. }) => Some(ExportFilter {
+            deal_id: *id,
+            from: *from,
+            to: *to,
+        }),
         View::Monitor => app
             .redemptions
             .selected_row()
-            .map(|r| (r.id, r.title.clone(), None, None)),
+            .map(|r| ExportFilter::deal(r.id)),
         _ => None,
     }
 }
@@ -230,12 +232,13 @@ fn export(app: &mut App) -> Vec<Effect> {
         app.toast(format!("cancelling the export to {}", e.path));
         return Vec::new();
     }
-    let Some((id, _, from, to)) = current_deal(app) else {
+    let Some(filter) = current_deal(app) else {
         app.toast_error("select a deal to export its redemptions");
         return Vec::new();
     };
     let path = format!(
-        "redemptions-deal-{id}-{}.csv",
+        "redemptions-deal-{}-{}.csv",
+        filter.deal_id,
         Utc::now().format("%Y%m%d-%H%M%S")
     );
     let (tx, rx) = tokio::sync::watch::channel(false);
@@ -246,11 +249,7 @@ fn export(app: &mut App) -> Vec<Effect> {
         cancel: tx,
     });
     vec![Effect::Export {
-        filter: ExportFilter {
-            deal_id: id,
-            from,
-            to,
-        },
+        filter,
         path,
         cancel: rx,
     }]
