@@ -8,6 +8,7 @@ mod flags_export;
 mod monitor;
 mod partner_list;
 mod partners;
+mod redeem_rules;
 mod roles;
 mod schema;
 mod search_import;
