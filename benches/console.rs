@@ -35,7 +35,8 @@
 //!    through `Desk::list_partners`; then `--frames` draws (default 2000, after a warm-up) of
 //!    the list, the partner detail and the help overlay into ratatui's `TestBackend` at 120×40:
 //!    median and p99 of a redraw (ratatui's diff, as the console redraws) and of a full repaint
-//!    (after a clear, so every cell is written).
+//!    (after a clear, so every cell is written), in wall time and in the thread's CPU time (on
+//!    a shared machine the wall-clock tail is mostly other processes' time).
 //! 3. Memory: in each pty run, after the list loaded, `G` (jump to the bottom), `g` (back to the
 //!    top) and 150 × `j` (scrolling through pages), `VmHWM` (peak) and `VmRSS` from
 //!    `/proc/<pid>/status`: median, p95 and max over the runs.

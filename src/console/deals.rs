@@ -4,17 +4,15 @@
 
 use super::action::Action;
 use super::app::{App, Confirm, Overlay, Pending};
-use super::form::{Absorbed, Field, Form, conflict_question};
+pub use super::deal_form::{DATE_FORMAT, draft_of, form_for, parse_local, show_local};
+use super::deal_form::{check, show_applicable, values_of};
+use super::form::{Absorbed, Form, conflict_question};
 use super::list::{KeysetList, PAGE};
 use super::msg::{DealDetail, Effect, LoadMode, Msg};
 use super::recovery::FormSnapshot;
-use crate::domain::validation::split_list;
-use crate::domain::{AudienceScope, DealDraft, DealState, Permission, ValidationErrors};
+use crate::domain::{DealState, Permission};
 use crate::store::deals::{Deal, DealFilter, DealListRow};
-use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
-
-/// How dates are typed and shown in the deal form (the operator's local time).
-pub const DATE_FORMAT: &str = "%Y-%m-%d %H:%M";
+use chrono::Utc;
 
 pub struct DealForm {
     pub form: Form,
@@ -92,247 +90,6 @@ pub fn parse_filter(text: &str, base: &DealFilter) -> Result<DealFilter, String>
         f.text = Some(words.join(" "));
     }
     Ok(f)
-}
-
-/// A time typed in the operator's zone, as UTC.
-pub fn parse_local(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    let naive = NaiveDateTime::parse_from_str(s, DATE_FORMAT)
-        .ok()
-        .or_else(|| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })?;
-    match super::view::pinned_zone() {
-        Some(zone) => zone
-            .from_local_datetime(&naive)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc)),
-        None => Local
-            .from_local_datetime(&naive)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc)),
-    }
-}
-
-/// A time in the operator's zone, as the form shows and reads it.
-pub fn show_local(t: DateTime<Utc>) -> String {
-    super::view::local(t)
-}
-
-/// The form's text as a draft, plus the fields whose text could not even be read.
-pub fn draft_of(form: &Form) -> (DealDraft, ValidationErrors) {
-    let mut errs = ValidationErrors::new();
-    let opt = |n: &str| {
-        let v = form.value(n);
-        let t = v.trim();
-        if t.is_empty() {
-            None
-        } else {
-            Some(t.to_owned())
-        }
-    };
-    let partner_id = opt("partner").map(|p| {
-        p.parse::<i64>().map_err(|_| {
-            errs.push(
-                "partner",
-                "a partner id (a number; y on the Partners pane copies one)",
-            )
-        })
-    });
-    let partner_id = match partner_id {
-        Some(Ok(id)) => Some(id),
-        Some(Err(())) => Some(0),
-        None => None,
-    };
-    let mut date = |n: &'static str| match opt(n) {
-        None => None,
-        Some(v) => match parse_local(&v) {
-            Some(t) => Some(t),
-            None => {
-                errs.push(n, "a local time like 2026-12-01 09:00");
-                None
-            }
-        },
-    };
-    let valid_from = date("valid_from");
-    let valid_until = date("valid_until");
-    let redemption_cap = match opt("redemption_cap") {
-        None => None,
-        Some(c) => match c.parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                errs.push("redemption_cap", "a whole number, or empty for no cap");
-                None
-            }
-        },
-    };
-    let draft = DealDraft {
-        partner_id,
-        title: form.value("title"),
-        description: form.value("description"),
-        kind: form.value("kind").trim().to_owned(),
-        coupon_code: opt("coupon_code"),
-        redemption_url: opt("redemption_url"),
-        categories: split_list(&form.value("categories")),
-        audience_scope: form.value("audience_scope").trim().to_owned(),
-        audience_scope_value: opt("audience_scope_value"),
-        valid_from,
-        valid_until,
-        redemption_cap,
-        state: None,
-    };
-    (draft, errs)
-}
-
-/// Every message for the form: what could not be read, then the rules (one per field).
-fn check(form: &Form) -> ValidationErrors {
-    let (draft, mut errs) = draft_of(form);
-    if let Err(rules) = draft.validate() {
-        for e in rules.0 {
-            let unreadable = errs.for_field(e.field).is_some();
-            let missing_because_unreadable = e.rule == "required" && unreadable;
-            if !unreadable && !missing_because_unreadable {
-                errs.0.push(e);
-            }
-        }
-    }
-    errs
-}
-
-fn values_of(d: &Deal) -> Vec<(&'static str, String)> {
-    vec![
-        ("partner", d.partner_id.to_string()),
-        ("title", d.title.clone()),
-        ("description", d.description.clone()),
-        ("kind", d.kind.to_string()),
-        ("coupon_code", d.coupon_code.clone().unwrap_or_default()),
-        (
-            "redemption_url",
-            d.redemption_url.clone().unwrap_or_default(),
-        ),
-        ("categories", d.categories.join(", ")),
-        ("audience_scope", d.audience_scope.to_string()),
-        (
-            "audience_scope_value",
-            d.audience_scope_value.clone().unwrap_or_default(),
-        ),
-        ("valid_from", show_local(d.valid_from)),
-        ("valid_until", show_local(d.valid_until)),
-        (
-            "redemption_cap",
-            d.redemption_cap.map(|c| c.to_string()).unwrap_or_default(),
-        ),
-    ]
-}
-
-pub fn form_for(title: String, values: &[(&'static str, String)]) -> Form {
-    let v = |n: &str| {
-        values
-            .iter()
-            .find(|(k, _)| *k == n)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let mut form = Form::new(
-        title,
-        vec![
-            Field::new(
-                "partner",
-                "Partner id",
-                "the partner's id (Partners pane: y copies it)",
-                false,
-                &v("partner"),
-            ),
-            Field::new("title", "Title", "required, ≤ 255", false, &v("title")),
-            Field::new(
-                "description",
-                "Description",
-                "≤ 4,000; Enter for a new line",
-                true,
-                &v("description"),
-            ),
-            Field::new("kind", "Kind", "coupon or link", false, &v("kind")),
-            Field::new(
-                "coupon_code",
-                "Coupon code",
-                "required for coupons, ≤ 64",
-                false,
-                &v("coupon_code"),
-            ),
-            Field::new(
-                "redemption_url",
-                "Redemption URL",
-                "required for links: https://…",
-                false,
-                &v("redemption_url"),
-            ),
-            Field::new(
-                "categories",
-                "Categories",
-                "comma-separated",
-                false,
-                &v("categories"),
-            ),
-            Field::new(
-                "audience_scope",
-                "Audience",
-                "public, institute, alumni, batch or chapter",
-                false,
-                &v("audience_scope"),
-            ),
-            Field::new(
-                "audience_scope_value",
-                "Batch/chapter",
-                "a batch year, or a chapter name",
-                false,
-                &v("audience_scope_value"),
-            ),
-            Field::new(
-                "valid_from",
-                "Valid from",
-                "YYYY-MM-DD HH:MM, your local time",
-                false,
-                &v("valid_from"),
-            ),
-            Field::new(
-                "valid_until",
-                "Valid until",
-                "YYYY-MM-DD HH:MM, after valid from",
-                false,
-                &v("valid_until"),
-            ),
-            Field::new(
-                "redemption_cap",
-                "Redemption cap",
-                "1 = once per member; N = first N; empty = none",
-                false,
-                &v("redemption_cap"),
-            ),
-        ],
-    );
-    show_applicable(&mut form);
-    form
-}
-
-/// Fields that apply only to one kind or scope appear and disappear with it.
-fn show_applicable(form: &mut Form) {
-    let kind = form.value("kind").trim().to_ascii_lowercase();
-    let scope = form
-        .value("audience_scope")
-        .trim()
-        .parse::<AudienceScope>()
-        .ok();
-    form.set_hidden("coupon_code", kind == "link");
-    form.set_hidden("redemption_url", kind == "coupon");
-    form.set_hidden(
-        "audience_scope_value",
-        !matches!(
-            scope,
-            Some(AudienceScope::Batch | AudienceScope::Chapter) | None
-        ),
-    );
 }
 
 pub fn form_changed(app: &mut App) -> Vec<Effect> {
@@ -521,11 +278,9 @@ pub fn perform(app: &mut App, a: Action) -> Vec<Effect> {
             if !require(app) {
                 return Vec::new();
             }
-            let now = Local::now();
-            let from = now.format(DATE_FORMAT).to_string();
-            let until = (now + chrono::Duration::days(30))
-                .format(DATE_FORMAT)
-                .to_string();
+            let now = Utc::now();
+            let from = show_local(now);
+            let until = show_local(now + chrono::Duration::days(30));
             let partner = app
                 .deals
                 .filter
@@ -895,6 +650,7 @@ pub fn on_msg(app: &mut App, msg: Msg) -> Vec<Effect> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::AudienceScope;
 
     #[test]
     fn filter_words() {
@@ -912,66 +668,5 @@ mod tests {
             parse_filter("state:live", &DealFilter::default()).unwrap_err(),
             "state: must be draft, active, paused or expired"
         );
-    }
-
-    #[test]
-    fn local_times_round_trip() {
-        let t = parse_local("2026-12-01 09:30").unwrap();
-        assert_eq!(show_local(t), "2026-12-01 09:30");
-        assert!(parse_local("2026-12-01").is_some());
-        assert!(parse_local("tomorrow").is_none());
-    }
-
-    #[test]
-    fn fields_follow_kind_and_scope() {
-        let mut f = form_for(
-            "t".into(),
-            &[("kind", "link".into()), ("audience_scope", "public".into())],
-        );
-        let hidden = |f: &Form, n: &str| f.fields.iter().find(|x| x.name == n).unwrap().hidden;
-        assert!(hidden(&f, "coupon_code"));
-        assert!(!hidden(&f, "redemption_url"));
-        assert!(hidden(&f, "audience_scope_value"));
-        f = form_for(
-            "t".into(),
-            &[
-                ("kind", "coupon".into()),
-                ("audience_scope", "chapter".into()),
-            ],
-        );
-        assert!(!hidden(&f, "coupon_code"));
-        assert!(hidden(&f, "redemption_url"));
-        assert!(!hidden(&f, "audience_scope_value"));
-    }
-
-    #[test]
-    fn unreadable_text_is_reported_once_per_field() {
-        let f = form_for(
-            "t".into(),
-            &[
-                ("partner", "abc".into()),
-                ("title", "T".into()),
-                ("kind", "coupon".into()),
-                ("coupon_code", "C".into()),
-                ("audience_scope", "public".into()),
-                ("valid_from", "soon".into()),
-                ("valid_until", "2026-12-01 09:00".into()),
-                ("redemption_cap", "many".into()),
-            ],
-        );
-        let e = check(&f);
-        assert_eq!(
-            e.for_field("partner"),
-            Some("a partner id (a number; y on the Partners pane copies one)")
-        );
-        assert_eq!(
-            e.for_field("valid_from"),
-            Some("a local time like 2026-12-01 09:00")
-        );
-        assert_eq!(
-            e.for_field("redemption_cap"),
-            Some("a whole number, or empty for no cap")
-        );
-        assert_eq!(e.0.iter().filter(|x| x.field == "valid_from").count(), 1);
     }
 }

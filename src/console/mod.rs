@@ -5,6 +5,7 @@ pub mod action;
 pub mod app;
 pub mod audit_pane;
 pub mod clipboard;
+pub mod deal_form;
 pub mod deals;
 pub mod form;
 pub mod keymap;

@@ -328,6 +328,11 @@ pub struct DealListRow {
 
 /// The statement [`list`] runs for `f`; its binds, in order: state, partner id, scope,
 /// category, the `%text%` LIKE pattern, the cursor's sort key and id, the limit.
+///
+/// The partner-name match is on `deals` (the ids of the partners whose name matches) rather
+/// than on the joined `partners` row, so that all three text matches can use indexes (the
+/// trigram ones and `deals_partner_idx`) when the text is rare; a condition on the joined
+/// table could only be checked row by row after the join.
 pub fn list_sql(f: &DealFilter) -> String {
     let (key, ty) = f.sort.expr();
     let (cmp, dir) = if f.descending {
@@ -344,8 +349,9 @@ pub fn list_sql(f: &DealFilter) -> String {
             AND ($2::bigint IS NULL OR d.partner_id = $2)
             AND ($3::text IS NULL OR d.audience_scope = $3)
             AND ($4::text IS NULL OR d.categories @> ARRAY[$4::text])
-            AND ($5::text IS NULL OR lower(d.title) LIKE $5 OR lower(p.display_name) LIKE $5
-                 OR lower(d.coupon_code) LIKE $5)
+            AND ($5::text IS NULL OR lower(d.title) LIKE $5 OR lower(d.coupon_code) LIKE $5
+                 OR d.partner_id = ANY (ARRAY(SELECT n.id FROM partners n
+                                               WHERE lower(n.display_name) LIKE $5)))
             AND ($6::text IS NULL OR ({key}, d.id) {cmp} ($6::{ty}, $7))
           ORDER BY {key} {dir}, d.id {dir}
           LIMIT $8"

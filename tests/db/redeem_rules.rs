@@ -3,6 +3,16 @@
 use crate::common::*;
 use partnerdesk::error::{Error, RedemptionRefusal};
 
+/// (handle, role, institute verified, batch year, chapters, may redeem each of the 5 scopes)
+type MemberCase = (
+    &'static str,
+    &'static str,
+    bool,
+    Option<i32>,
+    &'static [&'static str],
+    [bool; 5],
+);
+
 #[tokio::test]
 async fn every_scope_admits_exactly_the_members_who_can_see_the_deal() {
     let db = TestDb::new().await;
@@ -24,7 +34,7 @@ async fn every_scope_admits_exactly_the_members_who_can_see_the_deal() {
         deals.push(desk.create_deal(&d).await.unwrap().id);
     }
     // (handle, role, institute verified, batch, chapters) and which scopes each may redeem.
-    let members: [(&str, &str, bool, Option<i32>, &[&str], [bool; 5]); 6] = [
+    let members: [MemberCase; 6] = [
         (
             "guest",
             "public",
