@@ -40,8 +40,8 @@
 //!
 //! Each query runs both ways, one right after the other (which goes first alternates), so both
 //! see the same cache; both ways must return the same deals (checked). A warm-up of 50
-//! queries with other parameters runs before each workload. A workload stops early when it
-//! has run `--max-secs` (default 600; the count shown says so).
+//! queries with other parameters (at most a minute) runs before each workload. A workload
+//! stops early when it has run `--max-secs` (default 600; the count shown says so).
 
 use partnerdesk::config::Config;
 use partnerdesk::domain::DealState;
@@ -217,7 +217,7 @@ async fn run(opts: Options) -> Res<()> {
             desk: &desk,
             direct: &mut direct,
             mismatches: 0,
-            deadline: None,
+            deadline: Some(Instant::now() + Duration::from_secs(opts.max_secs.min(60))),
             count: 0,
             limit: WARM_UP,
             timings: Vec::new(),

@@ -321,17 +321,15 @@ async fn prepare_deal(pool: &PgPool, members: &[i64], rows: i64) -> Res<i64> {
     .await?
     {
         Some(id) => id,
-        None => {
-            sqlx::query_scalar(
-                "INSERT INTO partners (legal_name, display_name, verification, vetted_by, vetted_at,
+        None => sqlx::query_scalar(
+            "INSERT INTO partners (legal_name, display_name, verification, vetted_by, vetted_at,
                                        created_by, updated_by)
                  VALUES ('Export Benchmark Ltd', 'Export Benchmark', 'verified', $1, now(), $1, $1)
                  RETURNING id",
-            )
-            .bind(OPERATOR)
-            .fetch_one(pool)
-            .await?
-        }
+        )
+        .bind(OPERATOR)
+        .fetch_one(pool)
+        .await?,
     };
     let deal: i64 = match existing {
         Some((id, _)) => id,

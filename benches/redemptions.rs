@@ -33,6 +33,7 @@ use partnerdesk::domain::Role;
 use partnerdesk::service::{Actor, Desk};
 use partnerdesk::store::{self, ConnectRequest, DbSettings};
 use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -162,7 +163,15 @@ struct Bench {
 }
 
 async fn run(opts: Options, settings: DbSettings) -> Res<bool> {
-    let pool = settings.connect(opts.pool).await?;
+    // Creates the database if missing, as the binary does.
+    settings.connect(1).await?.close().await;
+    // Thousands of attempts queue for the pool's connections at once: the product's 10 s
+    // acquire time-out would end the later ones before their turn.
+    let pool = PgPoolOptions::new()
+        .max_connections(opts.pool)
+        .acquire_timeout(Duration::from_secs(600))
+        .connect_with(settings.quiet_options())
+        .await?;
     let applied = store::migrate::run(&pool).await?;
     let version: String = sqlx::query_scalar("SHOW server_version")
         .fetch_one(&pool)
@@ -236,6 +245,7 @@ async fn caps(b: &Bench, o: &Options, summary: &mut Vec<(String, String, String)
         "\n1. Exact caps under concurrency (pool of {} connections)",
         o.pool
     );
+    simulate::warm(&b.pool, o.pool).await?;
     let mut all = true;
     for (cap, attempts, runs) in [(100_i64, 1_000_u64, 20_usize), (1_000, 10_000, 5)] {
         println!(
@@ -461,7 +471,7 @@ SELECT id, partner_id, title, description, kind, coupon_code, redemption_url, ca
 SELECT id, handle, display_name, role, institute_verified, batch_year, chapters FROM members WHERE id = :member;
 INSERT INTO redemptions (deal_id, member_id, source, coupon_code, one_per_member) VALUES (:deal, :member, 'copy_code', '{code}', false) RETURNING id, deal_id, member_id, source, coupon_code, redeemed_at, flag_kind, flag_note, flagged_by, flagged_at \\gset r_
 UPDATE deals SET redemption_count = redemption_count + 1 WHERE id = :deal;
-INSERT INTO audit_log (actor, action, entity_type, entity_id, before, after, reason) VALUES ('{OPERATOR}', 'redemption.record', 'redemption', :r_id, NULL, jsonb_build_object('id', :r_id, 'deal_id', :deal, 'member_id', :member, 'source', 'copy_code', 'coupon_code', '{code}', 'redeemed_at', now(), 'flag_kind', NULL, 'flag_note', NULL, 'flagged_by', NULL, 'flagged_at', NULL), NULL) RETURNING id;
+INSERT INTO audit_log (actor, action, entity_type, entity_id, before, after, reason) VALUES ('{OPERATOR}', 'redemption.record', 'redemption', :r_id, NULL, jsonb_build_object('id', :r_id::bigint, 'deal_id', :deal::bigint, 'member_id', :member::bigint, 'source', 'copy_code', 'coupon_code', '{code}', 'redeemed_at', now(), 'flag_kind', NULL, 'flag_note', NULL, 'flagged_by', NULL, 'flagged_at', NULL), NULL) RETURNING id;
 COMMIT;
 "
     )

@@ -122,9 +122,11 @@ impl Desk {
         let before = store::redemptions::get_for_update(&mut tx, id)
             .await?
             .ok_or_else(|| Error::not_found("redemption", id))?;
-        if let (Some(kind), Some(by), Some(at)) =
-            (before.flag_kind, before.flagged_by.as_ref(), before.flagged_at)
-        {
+        if let (Some(kind), Some(by), Some(at)) = (
+            before.flag_kind,
+            before.flagged_by.as_ref(),
+            before.flagged_at,
+        ) {
             return Err(Error::Flag(FlagRefusal::AlreadyFlagged {
                 redemption_id: id,
                 kind,

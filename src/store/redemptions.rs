@@ -112,10 +112,14 @@ pub async fn bump_count(conn: &mut PgConnection, deal_id: i64) -> sqlx::Result<(
 }
 
 pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Redemption>> {
-    sqlx::query_as(concat!("SELECT ", cols!(), " FROM redemptions WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM redemptions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Reads and locks one redemption for a flag change.
@@ -231,11 +235,7 @@ const ROW_SELECT: &str = "SELECT r.id, r.deal_id, d.title AS deal_title, r.membe
     WHERE ";
 
 /// Newest first, strictly older than `before` (the last row of the previous page).
-fn page_tail(
-    q: &mut QueryBuilder<Postgres>,
-    before: Option<(DateTime<Utc>, i64)>,
-    limit: i64,
-) {
+fn page_tail(q: &mut QueryBuilder<Postgres>, before: Option<(DateTime<Utc>, i64)>, limit: i64) {
     if let Some((at, id)) = before {
         q.push(" AND (r.redeemed_at, r.id) < (")
             .push_bind(at)
@@ -380,7 +380,10 @@ pub async fn cancel_backend(conn: &mut PgConnection, pid: i32) -> sqlx::Result<b
 
 /// How many rows the export will write (for a progress bar's total).
 pub async fn export_count(conn: &mut PgConnection, f: &ExportFilter) -> sqlx::Result<i64> {
-    let sql = format!("SELECT count(*) FROM redemptions r WHERE {}", export_where(f));
+    let sql = format!(
+        "SELECT count(*) FROM redemptions r WHERE {}",
+        export_where(f)
+    );
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .fetch_one(conn)
         .await

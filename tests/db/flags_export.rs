@@ -313,7 +313,9 @@ async fn the_database_keeps_a_flag_whole() {
         let code = e.as_database_error().and_then(|d| d.code()).unwrap();
         assert!(code.starts_with("23"), "{sql}: {e}");
     }
-    sam.flag_redemption(r.id, FlagKind::Fraud, "ok").await.unwrap();
+    sam.flag_redemption(r.id, FlagKind::Fraud, "ok")
+        .await
+        .unwrap();
     let e = sqlx::query("UPDATE redemptions SET flagged_at = NULL WHERE id = $1")
         .bind(r.id)
         .execute(&db.pool)
@@ -473,10 +475,7 @@ async fn lists_page_newest_first_with_titles_handles_and_flags() {
         .copied()
         .filter(|(at, _)| *at >= t(2026, 3, 1, 9, 5) && *at < t(2026, 3, 1, 9, 15))
         .collect();
-    assert_eq!(
-        ranged.iter().map(|r| r.cursor()).collect::<Vec<_>>(),
-        want
-    );
+    assert_eq!(ranged.iter().map(|r| r.cursor()).collect::<Vec<_>>(), want);
     assert!(!want.is_empty());
 
     // A member's history across deals, newest first, paged.
@@ -577,11 +576,7 @@ fn parse_export(bytes: &[u8]) -> (Vec<String>, Vec<Expected>) {
 async fn export(
     desk: &Desk,
     f: &ExportFilter,
-) -> (
-    partnerdesk::Result<ExportReport>,
-    Vec<u8>,
-    Vec<(u64, u64)>,
-) {
+) -> (partnerdesk::Result<ExportReport>, Vec<u8>, Vec<(u64, u64)>) {
     let (_tx, rx) = watch::channel(false);
     let mut out = Vec::new();
     let mut reports = Vec::new();
@@ -664,7 +659,11 @@ async fn an_export_equals_the_rows_in_the_database_with_a_header() {
     );
     assert_eq!(progress.last(), Some(&(3000, bytes.len() as u64)));
     assert!(progress.len() > 1, "{progress:?}");
-    assert!(progress.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
+    assert!(
+        progress
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1)
+    );
 
     // The count for a progress bar's total agrees.
     assert_eq!(fin.export_redemptions_count(&f).await.unwrap(), 3000);

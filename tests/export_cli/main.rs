@@ -210,43 +210,67 @@ async fn fixture(db: &TestDb, n: i64) -> Deal {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    sam.flag_redemption(first, FlagKind::Fraud, "seen on a forum, \"free codes\"\ntoday")
-        .await
-        .unwrap();
+    sam.flag_redemption(
+        first,
+        FlagKind::Fraud,
+        "seen on a forum, \"free codes\"\ntoday",
+    )
+    .await
+    .unwrap();
     deal
 }
 
+/// A redemption as a plain SELECT reads it.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    deal_id: i64,
+    title: String,
+    member_id: i64,
+    handle: String,
+    source: String,
+    coupon_code: Option<String>,
+    redeemed_at: chrono::DateTime<chrono::Utc>,
+    flag_kind: Option<String>,
+    flag_note: Option<String>,
+}
+
 /// Each row of the deal in `[from, to)` as the export writes it: ten fields, NULL as "".
-async fn expected(db: &TestDb, deal_id: i64, from: Option<&str>, to: Option<&str>) -> Vec<Vec<String>> {
-    let rows: Vec<(i64, i64, String, i64, String, String, Option<String>, chrono::DateTime<chrono::Utc>, Option<String>, Option<String>)> =
-        sqlx::query_as(
-            "SELECT r.id, r.deal_id, d.title, r.member_id, m.handle, r.source, r.coupon_code,
-                    r.redeemed_at, r.flag_kind, r.flag_note
-               FROM redemptions r JOIN deals d ON d.id = r.deal_id JOIN members m ON m.id = r.member_id
-              WHERE r.deal_id = $1
-                AND ($2::timestamptz IS NULL OR r.redeemed_at >= $2::timestamptz)
-                AND ($3::timestamptz IS NULL OR r.redeemed_at < $3::timestamptz)
-              ORDER BY r.redeemed_at, r.id",
-        )
-        .bind(deal_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
+async fn expected(
+    db: &TestDb,
+    deal_id: i64,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Vec<Vec<String>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT r.id, r.deal_id, d.title, r.member_id, m.handle, r.source, r.coupon_code,
+                r.redeemed_at, r.flag_kind, r.flag_note
+           FROM redemptions r JOIN deals d ON d.id = r.deal_id JOIN members m ON m.id = r.member_id
+          WHERE r.deal_id = $1
+            AND ($2::timestamptz IS NULL OR r.redeemed_at >= $2::timestamptz)
+            AND ($3::timestamptz IS NULL OR r.redeemed_at < $3::timestamptz)
+          ORDER BY r.redeemed_at, r.id",
+    )
+    .bind(deal_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
     rows.into_iter()
         .map(|r| {
             vec![
-                r.0.to_string(),
-                r.1.to_string(),
-                r.2,
-                r.3.to_string(),
-                r.4,
-                r.5,
-                r.6.unwrap_or_default(),
-                r.7.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                r.8.unwrap_or_default(),
-                r.9.unwrap_or_default(),
+                r.id.to_string(),
+                r.deal_id.to_string(),
+                r.title,
+                r.member_id.to_string(),
+                r.handle,
+                r.source,
+                r.coupon_code.unwrap_or_default(),
+                r.redeemed_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                r.flag_kind.unwrap_or_default(),
+                r.flag_note.unwrap_or_default(),
             ]
         })
         .collect()
@@ -326,7 +350,16 @@ async fn from_and_to_take_dates_and_rfc3339_times() {
     let out = pd(
         &db,
         "sam",
-        &["export", "redemptions", "--deal", &id, "--from", "2026-03-02", "--to", "2026-03-03"],
+        &[
+            "export",
+            "redemptions",
+            "--deal",
+            &id,
+            "--from",
+            "2026-03-02",
+            "--to",
+            "2026-03-03",
+        ],
     );
     assert_eq!(out.code, 0, "{out}");
     let (header, rows) = parse(&out.stdout);
@@ -334,7 +367,13 @@ async fn from_and_to_take_dates_and_rfc3339_times() {
     assert_eq!(rows.len(), 1440);
     assert_eq!(
         rows,
-        expected(&db, deal.id, Some("2026-03-02T00:00:00Z"), Some("2026-03-03T00:00:00Z")).await
+        expected(
+            &db,
+            deal.id,
+            Some("2026-03-02T00:00:00Z"),
+            Some("2026-03-03T00:00:00Z")
+        )
+        .await
     );
     assert_eq!(rows[0][7], "2026-03-02T00:00:00.000000Z");
     assert_eq!(rows[1439][7], "2026-03-02T23:59:00.000000Z");
@@ -343,7 +382,14 @@ async fn from_and_to_take_dates_and_rfc3339_times() {
     let out = pd(
         &db,
         "sam",
-        &["export", "redemptions", "--deal", &id, "--from", "2026-03-03T01:30:00+01:00"],
+        &[
+            "export",
+            "redemptions",
+            "--deal",
+            &id,
+            "--from",
+            "2026-03-03T01:30:00+01:00",
+        ],
     );
     assert_eq!(out.code, 0, "{out}");
     let (_, rows) = parse(&out.stdout);
@@ -354,7 +400,14 @@ async fn from_and_to_take_dates_and_rfc3339_times() {
     let out = pd(
         &db,
         "sam",
-        &["export", "redemptions", "--deal", &id, "--from", "2027-01-01"],
+        &[
+            "export",
+            "redemptions",
+            "--deal",
+            &id,
+            "--from",
+            "2027-01-01",
+        ],
     );
     assert_eq!(out.code, 0, "{out}");
     assert_eq!(out.stdout_text(), format!("{}\n", EXPORT_COLUMNS.join(",")));
@@ -373,31 +426,62 @@ async fn refusals_are_one_line_and_leave_no_file() {
     let out = pd(
         &db,
         "sam",
-        &["export", "redemptions", "--deal", &missing, "--out", out_arg],
+        &[
+            "export",
+            "redemptions",
+            "--deal",
+            &missing,
+            "--out",
+            out_arg,
+        ],
     );
     assert_eq!(out.error_line(1), format!("deal {missing} not found"));
 
     let out = pd(
         &db,
         "sam",
-        &["export", "redemptions", "--deal", &id, "--from", "2026-03-02", "--to", "2026-03-01", "--out", out_arg],
+        &[
+            "export",
+            "redemptions",
+            "--deal",
+            &id,
+            "--from",
+            "2026-03-02",
+            "--to",
+            "2026-03-01",
+            "--out",
+            out_arg,
+        ],
     );
     assert_eq!(out.error_line(1), "to: must be after from");
 
     let out = pd(
         &db,
         "sam",
-        &["export", "redemptions", "--deal", &id, "--from", "last tuesday"],
+        &[
+            "export",
+            "redemptions",
+            "--deal",
+            &id,
+            "--from",
+            "last tuesday",
+        ],
     );
     let line = out.error_line(2);
     assert!(line.contains("'last tuesday' is not a time"), "{out}");
     assert!(line.contains("RFC 3339"), "{out}");
 
     // An operator who is not registered may not export.
-    let out = pd(&db, "stranger", &["export", "redemptions", "--deal", &id, "--out", out_arg]);
+    let out = pd(
+        &db,
+        "stranger",
+        &["export", "redemptions", "--deal", &id, "--out", out_arg],
+    );
     let line = out.error_line(1);
     assert!(
-        line.starts_with("stranger is not a registered operator, so may not view and export redemptions"),
+        line.starts_with(
+            "stranger is not a registered operator, so may not view and export redemptions"
+        ),
         "{out}"
     );
 
@@ -424,7 +508,14 @@ async fn ctrl_c_cancels_removes_the_partial_file_and_stops_the_server() {
     let mut child = command(
         &db,
         "sam",
-        &["export", "redemptions", "--deal", &id, "--out", out_file.to_str().unwrap()],
+        &[
+            "export",
+            "redemptions",
+            "--deal",
+            &id,
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
         &home,
     )
     .stdin(Stdio::null())
@@ -444,12 +535,19 @@ async fn ctrl_c_cancels_removes_the_partial_file_and_stops_the_server() {
             started.elapsed() < Duration::from_secs(20),
             "the export's COPY never started"
         );
-        assert!(child.try_wait().unwrap().is_none(), "the export ended early");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the export ended early"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The partial file exists while the export runs.
     assert_eq!(dir.names().len(), 1, "{:?}", dir.names());
-    assert!(dir.names()[0].starts_with(".x.csv.partial-"), "{:?}", dir.names());
+    assert!(
+        dir.names()[0].starts_with(".x.csv.partial-"),
+        "{:?}",
+        dir.names()
+    );
 
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -471,7 +569,11 @@ async fn ctrl_c_cancels_removes_the_partial_file_and_stops_the_server() {
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_eq!(status.code(), Some(130), "stderr: {stderr}");
     assert_eq!(stderr, "export cancelled\n");
-    assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     // No file, partial or whole.
     assert!(dir.names().is_empty(), "{:?}", dir.names());
     // The server stopped the COPY although the table is still locked.
@@ -487,4 +589,42 @@ async fn ctrl_c_cancels_removes_the_partial_file_and_stops_the_server() {
     sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
     locker.close().await.unwrap();
     assert!(!Path::new(&out_file).exists());
+}
+
+#[test]
+fn the_help_documents_every_flag() {
+    for (sub, flags) in [
+        (&["export", "--help"][..], &["redemptions"][..]),
+        (
+            &["export", "redemptions", "--help"][..],
+            &[
+                "--deal",
+                "--from",
+                "--to",
+                "--out",
+                "RFC 3339",
+                "YYYY-MM-DD",
+                "export cancelled",
+                "flag_note",
+            ][..],
+        ),
+    ] {
+        let mut cmd = Command::new(BIN);
+        cmd.args(sub);
+        for v in CONNECTION_VARS {
+            cmd.env_remove(v);
+        }
+        let home = TempDir::new("pd-export-help");
+        let o = cmd
+            .env("PARTNERDESK_HOME", &home.0)
+            .env("TERM", "dumb")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{stdout}");
+        assert!(stdout.contains("Usage: partnerdesk export"), "{stdout}");
+        for flag in flags {
+            assert!(stdout.contains(flag), "{flag} documented:\n{stdout}");
+        }
+    }
 }
