@@ -41,7 +41,8 @@
 //! Each query runs both ways, one right after the other (which goes first alternates), so both
 //! see the same cache; both ways must return the same deals (checked). A warm-up of 50
 //! queries with other parameters (at most a minute) runs before each workload. A workload
-//! stops early when it has run `--max-secs` (default 600; the count shown says so).
+//! stops early when it has run `--max-secs` (default 600; the count shown says so). The
+//! `--slowest` queries of each workload (default 3) are listed with their parameters.
 
 use partnerdesk::config::Config;
 use partnerdesk::domain::DealState;
@@ -79,7 +80,8 @@ const COMMON_TERMS: [&str; 5] = ["off", "free", "trial", "student", "early acces
 const ABSENT_TERMS: [&str; 4] = ["vegan", "karaoke", "zzq", "espresso bar"];
 
 const USAGE: &str = "usage: cargo bench --bench deals -- [--database-url URL] [--queries N] \
-                     [--only partner|state|text] [--seed N] [--max-secs N]";
+                     [--only partner|state|text] [--seed N] [--max-secs N] \
+                     [--slowest N]";
 
 struct Options {
     database_url: Option<String>,
@@ -87,6 +89,7 @@ struct Options {
     only: Option<String>,
     seed: u64,
     max_secs: u64,
+    slowest: usize,
 }
 
 fn parse_args() -> Res<Options> {
@@ -96,6 +99,7 @@ fn parse_args() -> Res<Options> {
         only: None,
         seed: 4,
         max_secs: 600,
+        slowest: 3,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -117,6 +121,9 @@ fn parse_args() -> Res<Options> {
             "--seed" => o.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--max-secs" => {
                 o.max_secs = value()?.parse().map_err(|e| format!("--max-secs: {e}"))?
+            }
+            "--slowest" => {
+                o.slowest = value()?.parse().map_err(|e| format!("--slowest: {e}"))?
             }
             "--only" => {
                 let v = value()?;
@@ -237,7 +244,7 @@ async fn run(opts: Options) -> Res<()> {
         results.push((kind, bench.timings, bench.mismatches));
     }
     println!("  load      {} (1, 5, 15 min) at end", loadavg());
-    report(&results, opts.queries);
+    report(&results, opts.queries, opts.slowest);
     Ok(())
 }
 
@@ -368,6 +375,30 @@ impl Workload {
     }
 }
 
+/// `state:active partner:12 "text" · sort title desc · page after ("x", 7)`.
+fn describe(f: &DealFilter) -> String {
+    let mut words = Vec::new();
+    if let Some(s) = f.state {
+        words.push(format!("state:{}", s.as_str()));
+    }
+    if let Some(p) = f.partner_id {
+        words.push(format!("partner:{p}"));
+    }
+    if let Some(t) = &f.text {
+        words.push(format!("{t:?}"));
+    }
+    let dir = if f.descending { "desc" } else { "asc" };
+    let page = match &f.after {
+        Some((key, id)) => format!("after ({key:?}, {id})"),
+        None => "first page".to_owned(),
+    };
+    format!(
+        "{} · sort {} {dir} · {page}",
+        words.join(" "),
+        f.sort.label()
+    )
+}
+
 fn random_sort(rng: &mut ChaCha8Rng) -> DealFilter {
     DealFilter {
         sort: *DealSort::ALL.choose(rng).expect("non-empty"),
@@ -384,6 +415,8 @@ fn first_word(name: &str) -> String {
 
 struct Timing {
     group: String,
+    /// The filter, in the console's filter syntax, with the sort and the page.
+    what: String,
     service_ms: f64,
     direct_ms: f64,
     rows: usize,
@@ -426,6 +459,7 @@ impl Bench<'_> {
             self.count += 1;
             self.timings.push(Timing {
                 group: group.to_owned(),
+                what: describe(&f),
                 service_ms,
                 direct_ms,
                 rows: rows.len(),
@@ -542,18 +576,18 @@ fn row(label: &str, t: &[&Timing]) {
     );
 }
 
-fn report(results: &[(Workload, Vec<Timing>, usize)], asked: usize) {
+fn report(results: &[(Workload, Vec<Timing>, usize)], asked: usize, slowest: usize) {
     println!();
     println!(
-        "{:<28}{:>6} │ {:^35} │ {:^35} │ {:^17} │ {:>5}",
-        "", "", "service: Desk::list_deals (ms)", "direct: same SQL (ms)", "service / direct", "rows"
+        "{:<34} {:^32} │ {:^32} │ {:^17} │ {:>5}",
+        "", "service: Desk::list_deals, ms", "direct: the same SQL, ms", "service / direct", "rows"
     );
     println!(
         "{:<28}{:>6} {:>7} {:>7} {:>7} {:>8} │ {:>7} {:>7} {:>7} {:>8} │ {:>5} {:>5} {:>5} │ {:>5}",
         "workload", "n", "p50", "p95", "p99", "max", "p50", "p95", "p99", "max", "p50", "p95", "p99",
         "/page"
     );
-    let rule = "─".repeat(28 + 6 + 36 + 38 + 20 + 8);
+    let rule = "─".repeat(28 + 6 + 33 + 3 + 32 + 3 + 17 + 3 + 5);
     println!("{rule}");
     let mut verdicts = Vec::new();
     for (kind, timings, mismatches) in results {
@@ -597,5 +631,22 @@ fn report(results: &[(Workload, Vec<Timing>, usize)], asked: usize) {
     println!("{rule}");
     for v in verdicts {
         println!("{v}");
+    }
+    if slowest > 0 {
+        println!();
+        println!("slowest queries (service ms / direct ms):");
+        for (kind, timings, _) in results {
+            let mut by_time: Vec<&Timing> = timings.iter().collect();
+            by_time.sort_by(|a, b| b.service_ms.total_cmp(&a.service_ms));
+            for t in by_time.iter().take(slowest) {
+                println!(
+                    "  {:<20} {:>8.1} {:>8.1}  {}",
+                    kind.title(),
+                    t.service_ms,
+                    t.direct_ms,
+                    t.what
+                );
+            }
+        }
     }
 }

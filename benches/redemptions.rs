@@ -495,25 +495,11 @@ fn find_pgbench() -> Option<PathBuf> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_pgbench(
-    pgbench: &Path,
-    settings: &DbSettings,
-    o: &Options,
-    script: &Path,
-    mode: &str,
-    deal: i64,
-    lo: i64,
-    hi: i64,
-) -> Res<f64> {
+/// Runs pgbench with `args` on the benchmark database; its standard output. Fails on a
+/// failed or aborted transaction.
+fn pgbench(pgbench: &Path, settings: &DbSettings, o: &Options, args: &[String]) -> Res<String> {
     let mut cmd = Command::new(pgbench);
-    cmd.args(["-n", "-M", mode, "-f"])
-        .arg(script)
-        .args(["-c", &o.concurrency.to_string(), "-j", "2"])
-        .args(["-T", &o.seconds.to_string()])
-        .args(["-D", &format!("deal={deal}")])
-        .args(["-D", &format!("lo={lo}")])
-        .args(["-D", &format!("hi={hi}")]);
+    cmd.args(args);
     match &o.database_url {
         Some(url) => {
             cmd.arg(url);
@@ -531,10 +517,10 @@ fn run_pgbench(
     }
     cmd.env_remove("PGDATABASE");
     let out = cmd.output()?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
         return Err(format!(
-            "pgbench failed ({}): {}{}",
+            "pgbench failed ({}): {}\n{}",
             out.status,
             stdout.trim(),
             String::from_utf8_lossy(&out.stderr).trim()
@@ -550,12 +536,109 @@ fn run_pgbench(
     if failed > 0 {
         return Err(format!("pgbench: {failed} failed transactions:\n{stdout}").into());
     }
+    Ok(stdout)
+}
+
+/// pgbench's throughput: C clients, two threads, for `--seconds`, on one deal.
+#[allow(clippy::too_many_arguments)]
+fn run_pgbench(
+    pgbench_path: &Path,
+    settings: &DbSettings,
+    o: &Options,
+    script: &Path,
+    mode: &str,
+    deal: i64,
+    lo: i64,
+    hi: i64,
+) -> Res<f64> {
+    let args: Vec<String> = vec![
+        "-n".into(),
+        "-M".into(),
+        mode.into(),
+        "-f".into(),
+        script.display().to_string(),
+        "-c".into(),
+        o.concurrency.to_string(),
+        "-j".into(),
+        "2".into(),
+        "-T".into(),
+        o.seconds.to_string(),
+        "-D".into(),
+        format!("deal={deal}"),
+        "-D".into(),
+        format!("lo={lo}"),
+        "-D".into(),
+        format!("hi={hi}"),
+    ];
+    let stdout = pgbench(pgbench_path, settings, o, &args)?;
     stdout
         .lines()
         .find_map(|l| l.strip_prefix("tps = "))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse::<f64>().ok())
         .ok_or_else(|| format!("no tps in pgbench's output:\n{stdout}").into())
+}
+
+/// pgbench's per-transaction latencies, one client, `n` transactions, each on a deal drawn
+/// from `dlo..=dhi` (its `-l` log: the third field is the transaction's time in µs).
+#[allow(clippy::too_many_arguments)]
+fn pgbench_latency(
+    pgbench_path: &Path,
+    settings: &DbSettings,
+    o: &Options,
+    code: &str,
+    n: usize,
+    (dlo, dhi): (i64, i64),
+    (lo, hi): (i64, i64),
+) -> Res<Histogram<u64>> {
+    let dir = std::env::temp_dir().join(format!("pd-redeem-lat-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let script = dir.join("script.sql");
+    std::fs::write(
+        &script,
+        format!("\\set deal random(:dlo, :dhi)\n{}", pgbench_script(code)),
+    )?;
+    let prefix = dir.join("log");
+    let args: Vec<String> = vec![
+        "-n".into(),
+        "-M".into(),
+        "prepared".into(),
+        "-f".into(),
+        script.display().to_string(),
+        "-c".into(),
+        "1".into(),
+        "-t".into(),
+        n.to_string(),
+        "-l".into(),
+        format!("--log-prefix={}", prefix.display()),
+        "-D".into(),
+        format!("dlo={dlo}"),
+        "-D".into(),
+        format!("dhi={dhi}"),
+        "-D".into(),
+        format!("lo={lo}"),
+        "-D".into(),
+        format!("hi={hi}"),
+    ];
+    let result = pgbench(pgbench_path, settings, o, &args).and_then(|_| {
+        let mut h = new_histogram();
+        for e in std::fs::read_dir(&dir)?.flatten() {
+            if !e.file_name().to_string_lossy().starts_with("log") {
+                continue;
+            }
+            for line in std::fs::read_to_string(e.path())?.lines() {
+                if let Some(us) = line.split_whitespace().nth(2).and_then(|v| v.parse().ok()) {
+                    h.saturating_record(us);
+                }
+            }
+        }
+        if h.len() == 0 {
+            return Err("pgbench wrote no per-transaction log".into());
+        }
+        Ok(h)
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 struct ServiceRun {
@@ -667,10 +750,40 @@ async fn latency(b: &Bench, o: &Options, summary: &mut Vec<(String, String, Stri
         "over the seed budget"
     };
     println!("  goal p95 < {GOAL_P95_MS} ms (seed budget {BUDGET_P95_MS} ms): {verdict}");
+    // The floor on this machine: pgbench, one client, the same transaction on the same deals.
+    let (dlo, dhi) = (deals[0], deals[n - 1]);
+    let mut reference = String::new();
+    match find_pgbench() {
+        Some(p) if dhi - dlo + 1 == n as i64 => {
+            let code = warm.coupon_code.clone().unwrap_or_default();
+            let members = (b.members[0], b.members[b.members.len() - 1]);
+            let pg = pgbench_latency(&p, &b.settings, o, &code, n, (dlo, dhi), members)?;
+            let pms = |q: f64| pg.value_at_quantile(q) as f64 / 1000.0;
+            println!(
+                "  pgbench -M prepared, 1 client, the same transaction on the same deals: \
+                 p50 {:.2} ms   p95 {:.2} ms   p99 {:.2} ms",
+                pms(0.5),
+                pms(0.95),
+                pms(0.99)
+            );
+            println!(
+                "  service over pgbench: p50 {:+.2} ms, p95 {:+.2} ms",
+                ms(0.5) - pms(0.5),
+                p95 - pms(0.95)
+            );
+            reference = format!(
+                " (pgbench, same transaction: p50 {:.2}, p95 {:.2})",
+                pms(0.5),
+                pms(0.95)
+            );
+        }
+        Some(_) => println!("  (the deals' ids are not contiguous: no pgbench reference)"),
+        None => println!("  (pgbench not found: no reference)"),
+    }
     summary.push((
         "uncontended recording".into(),
         format!(
-            "p50 {:.2} ms, p95 {p95:.2} ms, p99 {:.2} ms",
+            "p50 {:.2} ms, p95 {p95:.2} ms, p99 {:.2} ms{reference}",
             ms(0.5),
             ms(0.99)
         ),

@@ -1042,6 +1042,8 @@ async fn author_activate_list_and_pause_a_coupon_deal() {
     p.wait_for("│Title", TIMEOUT);
     p.send("/");
     p.wait_for("Enter keeps · Esc restores", TIMEOUT);
+    // The prompt shows the Deals filter's words, not the Partners list's.
+    p.wait_for("state:S partner:ID scope:S cat:NAME", TIMEOUT);
     p.type_each(NEW_DEAL);
     p.wait_for(&format!("filter “{NEW_DEAL}”"), TIMEOUT);
     let listed = |s: &str, state: &str| {

@@ -97,6 +97,12 @@ pub fn filter(f: &mut Frame, area: Rect, app: &App) {
                 Pane::Audit => {
                     "   actor:LOGIN entity:TYPE[:ID] from:DATE to:DATE · Enter keeps · Esc restores"
                 }
+                Pane::Deals => {
+                    "   state:S partner:ID scope:S cat:NAME and words · Enter keeps · Esc restores"
+                }
+                Pane::Redemptions => {
+                    "   from:YYYY-MM-DD to:YYYY-MM-DD · Enter keeps · Esc restores"
+                }
                 _ => "   name, domain or category · Enter keeps · Esc restores",
             },
             app.theme.muted,
@@ -132,12 +138,6 @@ pub fn toasts(f: &mut Frame, main: Rect, app: &App) {
 pub fn not_yet(f: &mut Frame, area: Rect, app: &App, pane: Pane) {
     let t = &app.theme;
     let what = match pane {
-        Pane::Deals => {
-            "Deal authoring in the console is not built yet; `partnerdesk jobs expire` and the services exist."
-        }
-        Pane::Redemptions => {
-            "The redemption monitor is not built yet; `partnerdesk redeem` records one."
-        }
         Pane::Negotiations => "Negotiations are not built yet.",
         Pane::Settlements => "Settlements are not built yet.",
         _ => "",

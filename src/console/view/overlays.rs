@@ -101,8 +101,7 @@ pub fn palette(f: &mut Frame, area: Rect, app: &App, p: &Palette) {
 
 pub fn confirm(f: &mut Frame, area: Rect, app: &App, c: &Confirm) {
     let t = &app.theme;
-    let h = c.body.len() as u16 + 6;
-    let r = centered(area, 64, h);
+    let r = centered(area, 64, wrapped_height(&c.body, 64) + 6);
     let mut lines: Vec<Line> = vec![Line::from("")];
     lines.extend(c.body.iter().map(|b| Line::from(format!(" {b}"))));
     lines.push(Line::from(""));
@@ -129,7 +128,7 @@ pub fn confirm(f: &mut Frame, area: Rect, app: &App, c: &Confirm) {
 
 pub fn info(f: &mut Frame, area: Rect, app: &App, title: &str, body: &[String]) {
     let t = &app.theme;
-    let r = centered(area, 70, body.len() as u16 + 4);
+    let r = centered(area, 70, wrapped_height(body, 70) + 3);
     let lines: Vec<Line> = body.iter().map(|l| Line::from(format!(" {l}"))).collect();
     let block = Block::default()
         .borders(Borders::ALL)
@@ -137,7 +136,21 @@ pub fn info(f: &mut Frame, area: Rect, app: &App, title: &str, body: &[String]) 
         .title(Span::styled(format!(" {title} "), t.title))
         .title_bottom(" any key closes ");
     f.render_widget(Clear, r);
-    f.render_widget(Paragraph::new(lines).block(block), r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        r,
+    );
+}
+
+/// Rows that `lines` take in a box `width` wide (borders and a leading space included).
+fn wrapped_height(lines: &[String], width: u16) -> u16 {
+    let inner = usize::from(width.saturating_sub(3)).max(1);
+    lines
+        .iter()
+        .map(|l| l.chars().count().div_ceil(inner).max(1) as u16)
+        .sum()
 }
 
 pub fn prompt(f: &mut Frame, area: Rect, app: &App, title: &str, hint: &str, input: &str) {
