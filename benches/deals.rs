@@ -122,9 +122,7 @@ fn parse_args() -> Res<Options> {
             "--max-secs" => {
                 o.max_secs = value()?.parse().map_err(|e| format!("--max-secs: {e}"))?
             }
-            "--slowest" => {
-                o.slowest = value()?.parse().map_err(|e| format!("--slowest: {e}"))?
-            }
+            "--slowest" => o.slowest = value()?.parse().map_err(|e| format!("--slowest: {e}"))?,
             "--only" => {
                 let v = value()?;
                 if !["partner", "state", "text"].contains(&v.as_str()) {
@@ -345,10 +343,7 @@ impl Workload {
                 Self::Text => {
                     let (class, term) = match rng.random_range(0..100) {
                         0..30 => ("common word", COMMON_TERMS.choose(rng).unwrap().to_string()),
-                        30..50 => (
-                            "partner name",
-                            s.partner_names.choose(rng).unwrap().clone(),
-                        ),
+                        30..50 => ("partner name", s.partner_names.choose(rng).unwrap().clone()),
                         50..65 => (
                             "partner name's 1st word",
                             first_word(s.partner_names.choose(rng).unwrap()),
@@ -584,7 +579,19 @@ fn report(results: &[(Workload, Vec<Timing>, usize)], asked: usize, slowest: usi
     );
     println!(
         "{:<28}{:>6} {:>7} {:>7} {:>7} {:>8} │ {:>7} {:>7} {:>7} {:>8} │ {:>5} {:>5} {:>5} │ {:>5}",
-        "workload", "n", "p50", "p95", "p99", "max", "p50", "p95", "p99", "max", "p50", "p95", "p99",
+        "workload",
+        "n",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "p50",
+        "p95",
+        "p99",
         "/page"
     );
     let rule = "─".repeat(28 + 6 + 33 + 3 + 32 + 3 + 17 + 3 + 5);
@@ -614,7 +621,10 @@ fn report(results: &[(Workload, Vec<Timing>, usize)], asked: usize, slowest: usi
             "MISSES the seed budget (p95 ≥ 150 ms)"
         };
         let short = if timings.len() < asked {
-            format!(" (stopped at {} of {asked} queries: --max-secs)", timings.len())
+            format!(
+                " (stopped at {} of {asked} queries: --max-secs)",
+                timings.len()
+            )
         } else {
             String::new()
         };

@@ -49,18 +49,38 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "ID", conflicts_with = "cap")]
     pub deal: Option<i64>,
     /// The fresh deal's cap: 1 is one per member, N > 1 the first N in total (default: no cap).
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(1..=CAP_MAX))]
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(i64).range(1..=CAP_MAX)
+    )]
     pub cap: Option<i64>,
     /// How many redemptions to attempt.
-    #[arg(long, value_name = "M", allow_negative_numbers = true, required = true,
-          value_parser = clap::value_parser!(u64).range(1..=ATTEMPTS_MAX))]
+    #[arg(
+        long,
+        value_name = "M",
+        required = true,
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(u64).range(1..=ATTEMPTS_MAX)
+    )]
     pub attempts: u64,
     /// How many attempts run at once (and how many database connections are opened).
-    #[arg(long, value_name = "C", allow_negative_numbers = true, required = true,
-          value_parser = clap::value_parser!(u64).range(1..=CONCURRENCY_MAX))]
+    #[arg(
+        long,
+        value_name = "C",
+        required = true,
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(u64).range(1..=CONCURRENCY_MAX)
+    )]
     pub concurrency: u64,
     /// How many distinct members make the attempts, in turn (default: one per attempt).
-    #[arg(long, value_name = "K", allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=ATTEMPTS_MAX))]
+    #[arg(
+        long,
+        value_name = "K",
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(u64).range(1..=ATTEMPTS_MAX)
+    )]
     pub members: Option<u64>,
 }
 
@@ -349,6 +369,8 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
     let concurrency = u32::try_from(args.concurrency).unwrap_or(u32::MAX);
     let desk = ctx.desk(concurrency).await?;
     let pool = desk.pool().clone();
+    // All C connections first: a server that allows fewer is told before anything is created.
+    warm(&pool, concurrency).await?;
 
     let deal = match args.deal {
         Some(id) => {
@@ -391,7 +413,6 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
         members.first().copied().unwrap_or_default(),
         members.last().copied().unwrap_or_default()
     );
-    warm(&pool, concurrency).await?;
 
     println!(
         "attempts: {} at concurrency {} over {} member{}",
