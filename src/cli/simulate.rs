@@ -339,6 +339,19 @@ pub async fn create_members(pool: &PgPool, deal: &Deal, count: u64) -> Result<Ve
 /// Opens `n` connections of the pool up front, so that no attempt pays for a connection and a
 /// server that allows fewer is reported before the run, as one line.
 pub async fn warm(pool: &PgPool, n: u32) -> Result<()> {
+    {
+        let mut conn = pool.acquire().await?;
+        let (allowed, open) = store::connect::connection_room(&mut conn).await?;
+        // This connection is one of the n, and counted among the open ones.
+        if i64::from(n) > allowed - open + 1 {
+            return Err(Error::Database(DbError::new(
+                DbErrorKind::Other,
+                format!(
+                    "--concurrency {n} needs {n} database connections, but the server allows {allowed} and {open} are open; lower --concurrency or raise the server's max_connections"
+                ),
+            )));
+        }
+    }
     match futures::future::try_join_all((0..n).map(|_| pool.acquire())).await {
         Ok(conns) => {
             drop(conns);

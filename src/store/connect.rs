@@ -15,6 +15,8 @@ use std::time::Duration;
 pub const DEFAULT_DATABASE: &str = "partnerdesk";
 /// How long a first connection may take before it is reported as timed out.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A pooled connection idle this long is pinged before it is handed out.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// Where the connection settings came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,6 +211,18 @@ impl DbSettings {
         PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx tests every connection when it is released; testing it again on acquire
+            // costs a round trip per transaction. Only a connection that has sat idle since
+            // may have been lost meanwhile: ping those (sqlx's documented pattern).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(|e| Error::Database(DbError::at(&e, &self.target())))
@@ -264,6 +278,18 @@ impl DbSettings {
             Err(e) => Err(Error::Database(DbError::at(&e, &self.target()))),
         }
     }
+}
+
+/// The server's `max_connections` less its reserved slots, and how many connections are open
+/// now: how many more a client may open (roughly: others come and go).
+pub async fn connection_room(conn: &mut PgConnection) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT current_setting('max_connections')::bigint
+                - current_setting('superuser_reserved_connections')::bigint,
+                (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
+    )
+    .fetch_one(conn)
+    .await
 }
 
 fn is_missing_database(e: &sqlx::Error) -> bool {

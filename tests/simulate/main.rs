@@ -489,4 +489,23 @@ async fn refusals_before_any_attempt_are_one_line() {
         "{out}"
     );
     assert_eq!(db.count("SELECT count(*) FROM partners").await, 0);
+    // More connections than the server allows: said before anything is created.
+    let max = db
+        .count("SELECT current_setting('max_connections')::bigint")
+        .await;
+    if max < 1000 {
+        let out = pd(
+            &db,
+            OPERATOR,
+            &["simulate", "--attempts", "5", "--concurrency", "1000"],
+        );
+        let line = error_line(&out, 1);
+        assert!(
+            line.starts_with(
+                "--concurrency 1000 needs 1000 database connections, but the server allows"
+            ),
+            "{out}"
+        );
+        assert_eq!(db.count("SELECT count(*) FROM deals").await, 0);
+    }
 }
