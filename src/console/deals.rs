@@ -11,7 +11,8 @@ use super::list::{KeysetList, PAGE};
 use super::msg::{DealDetail, Effect, LoadMode, Msg};
 use super::recovery::FormSnapshot;
 use crate::domain::{DealState, Permission};
-use crate::store::deals::{Deal, DealFilter, DealListRow};
+use crate::store::deal_list::{DealFilter, DealListRow};
+use crate::store::deals::Deal;
 use chrono::Utc;
 
 pub struct DealForm {

@@ -26,7 +26,7 @@ impl ListRow for crate::store::partners::PartnerListRow {
     }
 }
 
-impl ListRow for crate::store::deals::DealListRow {
+impl ListRow for crate::store::deal_list::DealListRow {
     fn id(&self) -> i64 {
         self.id
     }

@@ -7,7 +7,8 @@ use crate::service::Desk;
 use crate::service::partners::OffboardReport;
 use crate::service::vetting::CheckResult;
 use crate::store::audit::{AuditEntry, AuditFilter};
-use crate::store::deals::{CouponCodeChange, Deal, DealFilter, DealListRow};
+use crate::store::deal_list::{DealFilter, DealListRow};
+use crate::store::deals::{CouponCodeChange, Deal};
 use crate::store::partners::{Partner, PartnerFilter, PartnerListRow};
 use crossterm::event::Event;
 

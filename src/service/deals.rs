@@ -182,11 +182,11 @@ impl Desk {
 
     pub async fn list_deals(
         &self,
-        filter: &store::deals::DealFilter,
+        filter: &store::deal_list::DealFilter,
         limit: i64,
-    ) -> Result<Vec<store::deals::DealListRow>> {
+    ) -> Result<Vec<store::deal_list::DealListRow>> {
         let mut conn = self.pool().acquire().await?;
-        Ok(store::deals::list(&mut conn, filter, limit).await?)
+        Ok(store::deal_list::list(&mut conn, filter, limit).await?)
     }
 
     pub async fn deal_code_history(&self, id: i64) -> Result<Vec<store::deals::CouponCodeChange>> {

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod checks;
 pub mod connect;
+pub mod deal_list;
 pub mod deals;
 pub mod members;
 pub mod migrate;

@@ -373,7 +373,7 @@ fn no_color_theme_has_no_colours() {
 
 // Deals ---------------------------------------------------------------------------------------
 
-fn deal_rows() -> Vec<partnerdesk::store::deals::DealListRow> {
+fn deal_rows() -> Vec<partnerdesk::store::deal_list::DealListRow> {
     use partnerdesk::domain::{AudienceScope, DealKind, DealState};
     let rows = [
         (
@@ -421,7 +421,7 @@ fn deal_rows() -> Vec<partnerdesk::store::deals::DealListRow> {
         .enumerate()
         .map(
             |(i, (title, partner, kind, scope, value, state, cap, used))| {
-                partnerdesk::store::deals::DealListRow {
+                partnerdesk::store::deal_list::DealListRow {
                     id: 10 - i as i64,
                     partner_id: i as i64 + 1,
                     partner_name: (*partner).into(),

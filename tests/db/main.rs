@@ -3,6 +3,7 @@
 mod audit;
 #[allow(dead_code)]
 mod common;
+mod deal_list;
 mod deals;
 mod flags_export;
 mod monitor;
