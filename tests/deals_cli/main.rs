@@ -5,155 +5,16 @@
 //! Every run of the binary gets a fresh `PARTNERDESK_HOME`, a known `USER`, no
 //! `DATABASE_URL`, and only the PG* settings of the test's own database.
 
+#[path = "../support/cli.rs"]
+#[allow(dead_code)]
+mod cli;
 #[path = "../db/common.rs"]
 #[allow(dead_code)]
 mod common;
 
+use cli::{Out, TempDir, pd};
 use common::{TestDb, active_deal, member, partner_draft, verified_partner};
 use partnerdesk::domain::{DealState, Role};
-use std::fmt;
-use std::path::PathBuf;
-use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_partnerdesk");
-
-/// Every variable that could point the child at some other database.
-const CONNECTION_VARS: &[&str] = &[
-    "DATABASE_URL",
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGUSER",
-    "PGPASSWORD",
-    "PGDATABASE",
-    "PGSSLMODE",
-    "PGPASSFILE",
-    "PGSERVICE",
-    "PGSERVICEFILE",
-    "PGAPPNAME",
-];
-
-/// Text that must never reach a user: panics, backtraces, raw debug dumps.
-const DEBUG_NOISE: &[&str] = &[
-    "panicked",
-    "stack backtrace",
-    "RUST_BACKTRACE",
-    "Error {",
-    "Error(",
-    "Os {",
-    "kind: ",
-];
-
-// The harness ---------------------------------------------------------------------------------
-
-/// A fresh temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(prefix: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        Self(p)
-    }
-
-    /// Writes `name` in this directory and returns its path as text.
-    fn file(&self, name: &str, contents: &str) -> String {
-        let p = self.0.join(name);
-        std::fs::write(&p, contents).expect("write file");
-        p.display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// What one run printed and how it exited.
-struct Out {
-    args: String,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl fmt::Display for Out {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "\n$ partnerdesk {}\nexit code {}\n--- stdout\n{}--- stderr\n{}---",
-            self.args, self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-impl Out {
-    fn assert_clean(&self) -> &Self {
-        for noise in DEBUG_NOISE {
-            assert!(
-                !self.stdout.contains(noise) && !self.stderr.contains(noise),
-                "output contains {noise:?}:{self}"
-            );
-        }
-        self
-    }
-
-    /// Exit 0, clean output, nothing on standard error.
-    fn success(&self) -> &Self {
-        assert_eq!(self.code, 0, "expected success:{self}");
-        assert_eq!(self.stderr, "", "nothing on standard error:{self}");
-        self.assert_clean()
-    }
-
-    /// A failure: exit code `code`, nothing on standard output, exactly one line on standard
-    /// error, starting with `partnerdesk: `. Returns that line without the prefix.
-    fn error_line(&self, code: i32) -> String {
-        assert_eq!(self.code, code, "expected exit code {code}:{self}");
-        self.assert_clean();
-        assert_eq!(self.stdout, "", "nothing on standard output:{self}");
-        let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "exactly one line on standard error:{self}");
-        lines[0]
-            .strip_prefix("partnerdesk: ")
-            .unwrap_or_else(|| panic!("the line starts with 'partnerdesk: ':{self}"))
-            .to_owned()
-    }
-
-    fn stdout_lines(&self) -> Vec<&str> {
-        self.stdout.lines().collect()
-    }
-}
-
-/// `partnerdesk ARGS…` as OS user `user` against `db` (no database when `None`).
-fn pd(db: Option<&TestDb>, user: &str, args: &[&str]) -> Out {
-    let home = TempDir::new("pd-deals-cli");
-    let mut cmd = Command::new(BIN);
-    cmd.args(args);
-    for v in CONNECTION_VARS {
-        cmd.env_remove(v);
-    }
-    cmd.env("PARTNERDESK_HOME", &home.0)
-        .env("USER", user)
-        .env("RUST_BACKTRACE", "1")
-        .env("TERM", "dumb")
-        .env_remove("COLORTERM")
-        .env_remove("NO_COLOR")
-        .env_remove("PARTNERDESK_LOG");
-    if let Some(db) = db {
-        cmd.envs(db.pg_env());
-    }
-    let o = cmd.output().expect("start partnerdesk");
-    Out {
-        args: args.join(" "),
-        code: o
-            .status
-            .code()
-            .expect("partnerdesk exited (not killed by a signal)"),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
 
 /// Everything an import writes.
 async fn written(db: &TestDb) -> [i64; 5] {
@@ -233,7 +94,10 @@ async fn search_prints_a_ranked_table_of_what_the_member_may_see() {
     assert!(lines[1].contains("coupon"), "{out}");
     assert!(lines[1].contains(&until_text), "{out}");
     assert!(lines[2].contains("batch 2019"), "{out}");
-    assert!(!out.stdout.contains("Pune"), "not in that chapter:{out}");
+    assert!(
+        !out.stdout_text().contains("Pune"),
+        "not in that chapter:{out}"
+    );
     // Columns line up: every row's title starts where the header's does.
     let title_at = lines[0].find("TITLE").unwrap();
     for l in &lines[1..] {
@@ -259,7 +123,7 @@ async fn search_prints_a_ranked_table_of_what_the_member_may_see() {
         &["deals", "search", "submarine", "--member", &alum],
     );
     out.success();
-    assert_eq!(out.stdout, "no active deal matches\n", "{out}");
+    assert_eq!(out.stdout_text(), "no active deal matches\n", "{out}");
 }
 
 #[tokio::test]
@@ -287,7 +151,7 @@ async fn a_paused_deal_is_not_found_by_search_until_resumed() {
         .unwrap();
     let out = pd(Some(&db), "u", &args);
     out.success();
-    assert_eq!(out.stdout, "no active deal matches\n", "{out}");
+    assert_eq!(out.stdout_text(), "no active deal matches\n", "{out}");
 
     desk.change_deal_state(deal.id, Some(paused.version), DealState::Active, None)
         .await
@@ -347,7 +211,7 @@ async fn import_of_a_good_file_prints_the_ids_and_writes_every_row() {
         .unwrap();
     assert_eq!(ids.len(), 3);
     assert_eq!(
-        out.stdout,
+        out.stdout_text(),
         format!(
             "3 rows valid; imported 3 deals (ids {}–{})\n",
             ids[0], ids[2]
@@ -381,7 +245,7 @@ async fn import_of_a_good_file_prints_the_ids_and_writes_every_row() {
         .await
         .unwrap();
     assert_eq!(
-        out.stdout,
+        out.stdout_text(),
         format!("1 row valid; imported 1 deal (id {id})\n"),
         "{out}"
     );
@@ -459,7 +323,8 @@ async fn import_dry_run_validates_and_writes_nothing() {
     let out = pd(Some(&db), "cara", &["deals", "import", "--dry-run", &file]);
     out.success();
     assert_eq!(
-        out.stdout, "2 rows valid; dry run: nothing imported\n",
+        out.stdout_text(),
+        "2 rows valid; dry run: nothing imported\n",
         "{out}"
     );
     assert_eq!(written(&db).await, before);
@@ -477,7 +342,8 @@ async fn import_dry_run_validates_and_writes_nothing() {
     );
     assert_eq!(out.code, 1, "{out}");
     assert_eq!(
-        out.stdout, "line 2: partner: must be an existing partner (no partner #424242)\n",
+        out.stdout_text(),
+        "line 2: partner: must be an existing partner (no partner #424242)\n",
         "{out}"
     );
     assert_eq!(
@@ -583,9 +449,13 @@ fn deals_help_documents_every_flag_and_the_file_format() {
         args.push("--help");
         let out = pd(None, "u", &args);
         out.success();
-        assert!(out.stdout.contains("Usage: partnerdesk"), "{out}");
+        assert!(out.stdout_text().contains("Usage: partnerdesk"), "{out}");
         // Phrases as words: clap wraps the text to the terminal's width.
-        let words = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        let words = out
+            .stdout_text()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         for w in *wanted {
             assert!(words.contains(w), "{w} documented:{out}");
         }

@@ -4,168 +4,22 @@
 //! Every run of the binary gets a fresh `PARTNERDESK_HOME`, a known `USER`, no
 //! `DATABASE_URL`, and only the PG* settings of the test's own database.
 
+#[path = "../support/cli.rs"]
+#[allow(dead_code)]
+mod cli;
 #[path = "../db/common.rs"]
 #[allow(dead_code)]
 mod common;
 
+use cli::{BIN, CONNECTION_VARS, TempDir, command, pd};
 use common::{TestDb, active_deal};
 use partnerdesk::domain::{FlagKind, Role};
 use partnerdesk::service::export::EXPORT_COLUMNS;
 use partnerdesk::store::deals::Deal;
 use sqlx::{Connection, PgConnection};
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_partnerdesk");
-
-/// Every variable that could point the child at some other database.
-const CONNECTION_VARS: &[&str] = &[
-    "DATABASE_URL",
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGUSER",
-    "PGPASSWORD",
-    "PGDATABASE",
-    "PGSSLMODE",
-    "PGPASSFILE",
-    "PGSERVICE",
-    "PGSERVICEFILE",
-    "PGAPPNAME",
-];
-
-/// Text that must never reach a user: panics, backtraces, raw debug dumps.
-const DEBUG_NOISE: &[&str] = &[
-    "panicked",
-    "stack backtrace",
-    "RUST_BACKTRACE",
-    "Error {",
-    "Error(",
-    "Os {",
-    "kind: ",
-];
-
-// The harness ---------------------------------------------------------------------------------
-
-/// A fresh temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(prefix: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        Self(p)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// The names of the files in this directory, sorted.
-    fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// What one run printed and how it exited.
-struct Out {
-    args: String,
-    code: i32,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-impl fmt::Display for Out {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let stdout = String::from_utf8_lossy(&self.stdout);
-        let stdout: String = stdout.chars().take(2000).collect();
-        write!(
-            f,
-            "\n$ partnerdesk {}\nexit code {}\n--- stdout\n{stdout}--- stderr\n{}---",
-            self.args, self.code, self.stderr
-        )
-    }
-}
-
-impl Out {
-    fn assert_clean(&self) -> &Self {
-        let stdout = String::from_utf8_lossy(&self.stdout);
-        for noise in DEBUG_NOISE {
-            assert!(
-                !stdout.contains(noise) && !self.stderr.contains(noise),
-                "output contains {noise:?}:{self}"
-            );
-        }
-        self
-    }
-
-    /// A failure: exit code `code`, nothing on standard output, exactly one line on standard
-    /// error, starting with `partnerdesk: `. Returns that line without the prefix.
-    fn error_line(&self, code: i32) -> String {
-        assert_eq!(self.code, code, "expected exit code {code}:{self}");
-        self.assert_clean();
-        assert!(self.stdout.is_empty(), "nothing on standard output:{self}");
-        let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "exactly one line on standard error:{self}");
-        lines[0]
-            .strip_prefix("partnerdesk: ")
-            .unwrap_or_else(|| panic!("the line starts with 'partnerdesk: ':{self}"))
-            .to_owned()
-    }
-
-    fn stdout_text(&self) -> String {
-        String::from_utf8(self.stdout.clone()).expect("UTF-8 output")
-    }
-}
-
-/// The binary, as OS user `user`, against `db`, with a fresh home.
-fn command(db: &TestDb, user: &str, args: &[&str], home: &TempDir) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args);
-    for v in CONNECTION_VARS {
-        cmd.env_remove(v);
-    }
-    cmd.env("PARTNERDESK_HOME", &home.0)
-        .env("USER", user)
-        .env("RUST_BACKTRACE", "1")
-        .env("TERM", "dumb")
-        .env_remove("COLORTERM")
-        .env_remove("NO_COLOR")
-        .env_remove("PARTNERDESK_LOG")
-        .envs(db.pg_env());
-    cmd
-}
-
-/// `partnerdesk ARGS…` as `user` against `db`, to completion.
-fn pd(db: &TestDb, user: &str, args: &[&str]) -> Out {
-    let home = TempDir::new("pd-export-home");
-    let o = command(db, user, args, &home)
-        .stdin(Stdio::null())
-        .output()
-        .expect("start partnerdesk");
-    Out {
-        args: args.join(" "),
-        code: o
-            .status
-            .code()
-            .expect("partnerdesk exited (not killed by a signal)"),
-        stdout: o.stdout,
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
 
 /// A deal with an awkward title and `n` redemptions from 2026-03-01 00:00 UTC, a minute apart,
 /// by members with awkward handles; one flagged with a note that needs quoting. `sam` is
@@ -297,7 +151,7 @@ async fn export_to_a_file_writes_the_rows_of_the_database_and_says_so() {
     let out_file = dir.path("march.csv");
     let id = deal.id.to_string();
     let out = pd(
-        &db,
+        Some(&db),
         "sam",
         &[
             "export",
@@ -334,7 +188,7 @@ async fn export_to_a_file_writes_the_rows_of_the_database_and_says_so() {
     assert_eq!(rows[0][7], "2026-03-01T00:00:00.000000Z");
 
     // Without --out the same bytes go to standard output, and nothing else.
-    let to_stdout = pd(&db, "sam", &["export", "redemptions", "--deal", &id]);
+    let to_stdout = pd(Some(&db), "sam", &["export", "redemptions", "--deal", &id]);
     assert_eq!(to_stdout.code, 0, "{to_stdout}");
     assert_eq!(to_stdout.stderr, "", "{to_stdout}");
     assert_eq!(to_stdout.stdout, bytes);
@@ -348,7 +202,7 @@ async fn from_and_to_take_dates_and_rfc3339_times() {
 
     // Dates are midnight UTC: the whole of March 2nd.
     let out = pd(
-        &db,
+        Some(&db),
         "sam",
         &[
             "export",
@@ -380,7 +234,7 @@ async fn from_and_to_take_dates_and_rfc3339_times() {
 
     // RFC 3339 with an offset: 01:30+01:00 is 00:30 UTC; only --from.
     let out = pd(
-        &db,
+        Some(&db),
         "sam",
         &[
             "export",
@@ -398,7 +252,7 @@ async fn from_and_to_take_dates_and_rfc3339_times() {
 
     // An empty range: the header alone.
     let out = pd(
-        &db,
+        Some(&db),
         "sam",
         &[
             "export",
@@ -424,7 +278,7 @@ async fn refusals_are_one_line_and_leave_no_file() {
     let missing = (deal.id + 1000).to_string();
 
     let out = pd(
-        &db,
+        Some(&db),
         "sam",
         &[
             "export",
@@ -438,7 +292,7 @@ async fn refusals_are_one_line_and_leave_no_file() {
     assert_eq!(out.error_line(1), format!("deal {missing} not found"));
 
     let out = pd(
-        &db,
+        Some(&db),
         "sam",
         &[
             "export",
@@ -456,7 +310,7 @@ async fn refusals_are_one_line_and_leave_no_file() {
     assert_eq!(out.error_line(1), "to: must be after from");
 
     let out = pd(
-        &db,
+        Some(&db),
         "sam",
         &[
             "export",
@@ -473,7 +327,7 @@ async fn refusals_are_one_line_and_leave_no_file() {
 
     // An operator who is not registered may not export.
     let out = pd(
-        &db,
+        Some(&db),
         "stranger",
         &["export", "redemptions", "--deal", &id, "--out", out_arg],
     );
@@ -506,7 +360,7 @@ async fn ctrl_c_cancels_removes_the_partial_file_and_stops_the_server() {
 
     let home = TempDir::new("pd-export-home");
     let mut child = command(
-        &db,
+        Some(&db),
         "sam",
         &[
             "export",

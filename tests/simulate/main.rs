@@ -6,38 +6,18 @@
 //! PG* variables of its test database. Runs of the binary are serialised (a run opens up to
 //! 50 connections; the server is shared with every other test).
 
+#[path = "../support/cli.rs"]
+#[allow(dead_code)]
+mod cli;
 #[path = "../db/common.rs"]
 #[allow(dead_code)]
 mod common;
 
+use cli::{Out, TempDir, command, output};
 use common::TestDb;
 use partnerdesk::domain::{DealState, Role};
 use std::collections::HashMap;
-use std::fmt;
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Mutex;
-
-const BIN: &str = env!("CARGO_BIN_EXE_partnerdesk");
-
-/// Every variable that could point the child at some other database.
-const CONNECTION_VARS: &[&str] = &[
-    "DATABASE_URL",
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGUSER",
-    "PGPASSWORD",
-    "PGDATABASE",
-    "PGSSLMODE",
-    "PGPASSFILE",
-    "PGSERVICE",
-    "PGSERVICEFILE",
-    "PGAPPNAME",
-];
-
-/// Text that must never reach a user.
-const DEBUG_NOISE: &[&str] = &["panicked", "stack backtrace", "Error {", "Error(", "kind: "];
 
 /// One binary run at a time.
 static RUNS: Mutex<()> = Mutex::new(());
@@ -45,70 +25,15 @@ static RUNS: Mutex<()> = Mutex::new(());
 /// The operator the tests register (admin) and run the binary as.
 const OPERATOR: &str = "ada";
 
-/// A fresh, empty PARTNERDESK_HOME, removed when dropped.
-struct Home(PathBuf);
-
-impl Home {
-    fn new() -> Self {
-        let p = std::env::temp_dir().join(format!("pd-sim-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&p).expect("create temp PARTNERDESK_HOME");
-        Self(p)
-    }
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Out {
-    args: String,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl fmt::Display for Out {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "\n$ partnerdesk {}\nexit code {}\n--- stdout\n{}--- stderr\n{}---",
-            self.args, self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-/// `partnerdesk ARGS…` as `user` against `db`.
+/// `partnerdesk ARGS…` as `user` against `db`, one run at a time.
 fn pd(db: &TestDb, user: &str, args: &[&str]) -> Out {
-    let home = Home::new();
-    let mut cmd = Command::new(BIN);
-    cmd.args(args);
-    for v in CONNECTION_VARS {
-        cmd.env_remove(v);
-    }
-    cmd.envs(db.pg_env())
-        .env("PARTNERDESK_HOME", &home.0)
-        .env("USER", user)
-        .env("RUST_BACKTRACE", "1")
-        .env("TERM", "dumb")
-        .env_remove("PARTNERDESK_LOG");
-    let o = {
+    let home = TempDir::new("pd-sim");
+    let mut cmd = command(Some(db), user, args, &home);
+    let out = {
         let _one = RUNS.lock().unwrap_or_else(|e| e.into_inner());
-        cmd.output().expect("start partnerdesk")
+        output(&mut cmd, args)
     };
-    let out = Out {
-        args: args.join(" "),
-        code: o.status.code().expect("exited, not killed by a signal"),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
-    for noise in DEBUG_NOISE {
-        assert!(
-            !out.stdout.contains(noise) && !out.stderr.contains(noise),
-            "output contains {noise:?}:{out}"
-        );
-    }
+    out.assert_clean();
     out
 }
 
@@ -147,7 +72,8 @@ fn simulate(db: &TestDb, args: &[&str]) -> Sim {
     let out = pd(db, OPERATOR, &all);
     assert_eq!(out.code, 0, "expected success:{out}");
     assert_eq!(out.stderr, "", "nothing on standard error:{out}");
-    let lines: Vec<&str> = out.stdout.lines().collect();
+    let text = out.stdout_text();
+    let lines: Vec<&str> = text.lines().collect();
     // The deal's id comes first.
     let deal = lines
         .first()
@@ -337,7 +263,14 @@ async fn no_cap_records_every_attempt_repeats_included() {
         "nothing else:{}",
         sim.out
     );
-    assert!(sim.out.stdout.lines().next().unwrap().contains("cap none"));
+    assert!(
+        sim.out
+            .stdout_text()
+            .lines()
+            .next()
+            .unwrap()
+            .contains("cap none")
+    );
     assert_eq!(sim.database, (120, 120, 120), "{}", sim.out);
     assert_eq!(in_database(&db, sim.deal).await, (120, 120));
     assert_eq!(
@@ -369,7 +302,7 @@ async fn an_existing_deal_is_used_as_it_is() {
     assert_eq!(sim.deal, active.id);
     assert!(
         sim.out
-            .stdout
+            .stdout_text()
             .starts_with(&format!("deal: {} (existing", active.id))
     );
     assert_eq!(sim.count("redeemed"), 30, "{}", sim.out);
@@ -393,18 +326,6 @@ async fn an_existing_deal_is_used_as_it_is() {
     );
     assert_eq!(sim.count("not_active"), 10, "{}", sim.out);
     assert_eq!(sim.database, (30, 0, 30), "{}", sim.out);
-}
-
-/// A failure: this exit code, nothing on standard output, one line on standard error.
-fn error_line(out: &Out, code: i32) -> String {
-    assert_eq!(out.code, code, "expected exit code {code}:{out}");
-    assert_eq!(out.stdout, "", "nothing on standard output:{out}");
-    let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "exactly one line on standard error:{out}");
-    lines[0]
-        .strip_prefix("partnerdesk: ")
-        .unwrap_or_else(|| panic!("the line starts with 'partnerdesk: ':{out}"))
-        .to_owned()
 }
 
 #[tokio::test]
@@ -450,7 +371,7 @@ async fn bad_arguments_are_one_line_and_exit_2() {
         let mut all = vec!["simulate"];
         all.extend_from_slice(args);
         let out = pd(&db, OPERATOR, &all);
-        let line = error_line(&out, 2);
+        let line = out.error_line(2);
         assert!(line.contains(names), "the error names {names}:{out}");
     }
     // Nothing was created.
@@ -475,7 +396,7 @@ async fn refusals_before_any_attempt_are_one_line() {
             "2",
         ],
     );
-    let line = error_line(&out, 1);
+    let line = out.error_line(1);
     assert!(line.contains("deal 987654 not found"), "{out}");
     // Creating a deal needs a registered operator who may author deals.
     let out = pd(
@@ -483,7 +404,7 @@ async fn refusals_before_any_attempt_are_one_line() {
         "stranger",
         &["simulate", "--attempts", "5", "--concurrency", "2"],
     );
-    let line = error_line(&out, 1);
+    let line = out.error_line(1);
     assert!(
         line.contains("stranger is not a registered operator"),
         "{out}"
@@ -499,7 +420,7 @@ async fn refusals_before_any_attempt_are_one_line() {
             OPERATOR,
             &["simulate", "--attempts", "5", "--concurrency", "1000"],
         );
-        let line = error_line(&out, 1);
+        let line = out.error_line(1);
         assert!(
             line.starts_with(
                 "--concurrency 1000 needs 1000 database connections, but the server allows"
