@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod context;
 pub mod domain;
 pub mod error;
 pub mod logging;

@@ -6,14 +6,10 @@ mod doctor;
 mod export;
 pub mod simulate;
 
-use crate::config::{Config, Dirs};
+pub use crate::context::{Context, GlobalArgs};
 use crate::domain::Role;
 use crate::error::Result;
-use crate::service::Desk;
-use crate::store::{self, ConnectRequest, DbSettings};
 use clap::{Args, Parser, Subcommand};
-use sqlx::PgPool;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -31,28 +27,6 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
-}
-
-#[derive(Debug, Clone, Args, Default)]
-pub struct GlobalArgs {
-    /// PostgreSQL URL (postgres://user@host:port/db); wins over every other setting.
-    #[arg(long, global = true, value_name = "URL", hide_env_values = true)]
-    pub database_url: Option<String>,
-    /// A named connection profile from the config file.
-    #[arg(long, global = true, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// Act as this operator (default: the config file's operator, then $USER).
-    #[arg(long, global = true, value_name = "LOGIN")]
-    pub operator: Option<String>,
-    /// Use another config file instead of the one in the config directory.
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Open the console read-only: no mutating action is available.
-    #[arg(long, global = true)]
-    pub read_only: bool,
-    /// Theme name for the console (default, mono, or a file in the config directory's themes/).
-    #[arg(long, global = true, value_name = "NAME")]
-    pub theme: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,64 +111,6 @@ pub struct RedeemArgs {
 
 fn parse_role(s: &str) -> std::result::Result<Role, String> {
     s.parse()
-}
-
-/// Everything a subcommand needs: config, directories, connection settings.
-pub struct Context {
-    pub global: GlobalArgs,
-    pub dirs: Dirs,
-    pub config_path: PathBuf,
-    pub config: Config,
-}
-
-impl Context {
-    pub fn load(global: GlobalArgs) -> Result<Self> {
-        let dirs = Dirs::discover();
-        let config_path = global.config.clone().unwrap_or_else(|| dirs.config_file());
-        let config = Config::load(&config_path)?;
-        Ok(Self {
-            global,
-            dirs,
-            config_path,
-            config,
-        })
-    }
-
-    pub fn settings(&self) -> Result<DbSettings> {
-        DbSettings::resolve(
-            &ConnectRequest {
-                database_url: self.global.database_url.clone(),
-                profile: self.global.profile.clone(),
-            },
-            &self.config,
-            &self.config_path,
-        )
-    }
-
-    /// The operator login: `--operator`, the config file, then the OS user.
-    pub fn operator_login(&self) -> String {
-        self.global
-            .operator
-            .clone()
-            .or_else(|| self.config.operator.clone())
-            .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-            .or_else(|| whoami::username().ok())
-            .unwrap_or_else(|| "unknown".into())
-    }
-
-    /// Connects and applies pending migrations.
-    pub async fn pool(&self, max_connections: u32) -> Result<PgPool> {
-        let settings = self.settings()?;
-        let pool = settings.connect(max_connections).await?;
-        store::migrate::run(&pool).await?;
-        tracing::info!(target = %settings.target(), source = %settings.source, "connected");
-        Ok(pool)
-    }
-
-    pub async fn desk(&self, max_connections: u32) -> Result<Desk> {
-        let pool = self.pool(max_connections).await?;
-        Desk::for_operator(pool, &self.operator_login(), self.global.read_only).await
-    }
 }
 
 /// Parses arguments; usage errors print one line. Help and version print as usual.

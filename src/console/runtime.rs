@@ -10,7 +10,7 @@ use super::recovery::Recovery;
 use super::terminal;
 use super::theme::Theme;
 use super::view;
-use crate::cli::Context;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::service::Desk;
 use crate::service::vetting::VettingConfig;
