@@ -11,6 +11,17 @@ pub mod redemptions;
 pub mod search;
 pub mod vetting;
 
+/// The records the services hand out, named here so that the console and the command line
+/// reach them through the service layer, never the store.
+pub mod rows {
+    pub use crate::store::audit::{AuditEntry, AuditFilter};
+    pub use crate::store::deal_list::{DealFilter, DealListRow, DealSort};
+    pub use crate::store::deals::{CouponCodeChange, Deal};
+    pub use crate::store::monitor::{MonitorRow, Thresholds};
+    pub use crate::store::partners::{Partner, PartnerFilter, PartnerListRow, PartnerSort};
+    pub use crate::store::redemptions::{ExportFilter, Redemption, RedemptionRow};
+}
+
 use crate::domain::{Permission, Role};
 use crate::error::{Error, Result};
 use crate::store::{self, audit::NewAudit};
