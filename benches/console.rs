@@ -44,14 +44,15 @@
 //! For reference it also times the database queries behind those screens (first page, next
 //! page, last page, detail) through the services.
 
-use partnerdesk::cli::{Context, GlobalArgs};
 use partnerdesk::config::{Config, Dirs};
 use partnerdesk::console::action::Action;
 use partnerdesk::console::app::App;
-use partnerdesk::console::msg::{Effect, LoadMode, Msg, PartnerDetail};
+use partnerdesk::console::msg::{Effect, LoadMode, Msg, Reply, TaskCtx};
+use partnerdesk::console::panes::{PaneEffect, PaneMsg, partners};
 use partnerdesk::console::{runtime, view};
+use partnerdesk::context::{Context, GlobalArgs};
 use partnerdesk::service::Desk;
-use partnerdesk::store::partners::{PartnerFilter, PartnerListRow};
+use partnerdesk::service::rows::{PartnerFilter, PartnerListRow};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -353,68 +354,59 @@ struct RenderResult {
     queries: Queries,
 }
 
-/// Runs the effects the console would run on its tasks, feeding the answers back; anything but
-/// loading partners and their detail (the expiry job, say) is left alone.
+/// Runs the effects the console would run on its tasks (through the runtime's own `execute`),
+/// feeding the answers back; anything but loading partners and their detail (the expiry job,
+/// say) is left alone.
 async fn drive(
     app: &mut App,
     desk: &Desk,
     fx: Vec<Effect>,
     q: &mut Queries,
 ) -> Res<Vec<PartnerListRow>> {
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = TaskCtx {
+        tx,
+        vetting: Default::default(),
+        thresholds: Default::default(),
+    };
     let mut queue: std::collections::VecDeque<Effect> = fx.into();
     let mut last_rows = Vec::new();
     while let Some(effect) = queue.pop_front() {
-        let msg = match effect {
-            Effect::LoadPartners {
-                tag,
+        match &effect {
+            Effect::Pane(PaneEffect::Partners(partners::Effect::Load {
                 filter,
                 limit,
                 mode,
-            } => {
-                match mode {
-                    LoadMode::Replace if q.first_page.is_none() => {
-                        q.first_page = Some((filter.clone(), limit))
-                    }
-                    LoadMode::Last if q.last_page.is_none() => {
-                        q.last_page = Some((filter.clone(), limit))
-                    }
-                    _ => {}
+                ..
+            })) => match mode {
+                LoadMode::Replace if q.first_page.is_none() => {
+                    q.first_page = Some((filter.clone(), *limit))
                 }
-                let mut result = desk.list_partners(&filter, limit).await;
-                if matches!(mode, LoadMode::Prepend | LoadMode::Last)
-                    && let Ok(rows) = &mut result
-                {
-                    rows.reverse();
+                LoadMode::Last if q.last_page.is_none() => {
+                    q.last_page = Some((filter.clone(), *limit))
                 }
-                match &result {
-                    Ok(rows) => last_rows = rows.clone(),
-                    Err(e) => return Err(format!("loading partners: {e}").into()),
-                }
-                Msg::Partners { tag, mode, result }
-            }
-            Effect::LoadPartnerDetail { tag, id } => {
-                q.detail_id = Some(id);
-                let result = load_detail(desk, id).await;
-                if let Err(e) = &result {
-                    return Err(format!("loading partner {id}: {e}").into());
-                }
-                Msg::PartnerDetail { tag, result }
+                _ => {}
+            },
+            Effect::Pane(PaneEffect::Partners(partners::Effect::LoadDetail { id, .. })) => {
+                q.detail_id = Some(*id)
             }
             _ => continue,
+        }
+        let Some(msg) = runtime::execute(desk.clone(), effect, ctx.clone()).await else {
+            continue;
         };
+        if let Some(e) = msg.failure() {
+            return Err(format!("loading partners: {e}").into());
+        }
+        if let Msg::Pane(PaneMsg::Partners(partners::Msg::Page {
+            result: Ok(rows), ..
+        })) = &msg
+        {
+            last_rows = rows.clone();
+        }
         queue.extend(app.update(msg));
     }
     Ok(last_rows)
-}
-
-/// What the console's detail task loads (runtime.rs, `Effect::LoadPartnerDetail`).
-async fn load_detail(desk: &Desk, id: i64) -> partnerdesk::Result<PartnerDetail> {
-    Ok(PartnerDetail {
-        partner: desk.get_partner(id).await?,
-        deals_by_state: desk.partner_deal_counts(id).await?,
-        checks: desk.latest_checks(id).await?,
-        timeline: desk.timeline("partner", id, 50).await?,
-    })
 }
 
 fn screen_text(term: &Terminal<TestBackend>) -> String {
@@ -578,7 +570,7 @@ async fn query_bench(desk: &Desk, q: &Queries, n: usize) -> Res<QueryTimes> {
         let mut times = Vec::new();
         for _ in 0..n {
             let t = Instant::now();
-            load_detail(desk, id).await?;
+            partners::PartnerDetail::load(desk, id).await?;
             times.push(ms(t.elapsed()));
         }
         rows.push(("partner detail (4 queries)", times));

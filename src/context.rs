@@ -89,4 +89,3 @@ impl Context {
         Desk::for_operator(pool, &self.operator_login(), self.global.read_only).await
     }
 }
-

@@ -1,6 +1,8 @@
 //! A form: labelled text fields (ratatui-textarea), one focused, each with its validation
 //! message shown beside it as you type.
 
+use super::recovery::FormSnapshot;
+use super::shell::{Confirm, Overlay, Pending, Shell};
 use crate::domain::ValidationErrors;
 use crate::error::Error;
 use crossterm::event::KeyEvent;
@@ -108,7 +110,8 @@ impl Form {
         }
     }
 
-    fn step(&mut self, forward: bool) {
+    /// Moves the focus to the next (or previous) field that applies.
+    pub fn step(&mut self, forward: bool) {
         let n = self.fields.len();
         for _ in 0..n {
             self.focus = if forward {
@@ -199,8 +202,8 @@ pub enum Absorbed {
 }
 
 /// The question asked when a save meets a newer version.
-pub fn conflict_question(entity: &str, changed_by: &str, when: &str) -> super::app::Confirm {
-    super::app::Confirm {
+pub fn conflict_question(entity: &str, changed_by: &str, when: &str, reload: Pending) -> Confirm {
+    Confirm {
         title: "Changed by someone else".into(),
         body: vec![
             format!("{changed_by} saved this {entity} at {when}, after you opened it."),
@@ -208,6 +211,53 @@ pub fn conflict_question(entity: &str, changed_by: &str, when: &str) -> super::a
         ],
         choices: ["Keep editing", "Reload"],
         selected: 0,
-        on_yes: super::app::Pending::ReloadForm,
+        on_yes: reload,
+    }
+}
+
+/// A form open on a record (`id` and `version` when editing one, `None` for a new record).
+pub struct Editing {
+    pub form: Form,
+    pub id: Option<i64>,
+    pub version: Option<i32>,
+}
+
+impl Editing {
+    /// What recovery keeps of it: `entity` names the pane's record, `label` the field that
+    /// names the record for the operator.
+    pub fn snapshot(&self, entity: &str, label: &str) -> FormSnapshot {
+        FormSnapshot {
+            entity: entity.into(),
+            record_id: self.id,
+            version: self.version,
+            label: self.form.value(label),
+            fields: self.form.values(),
+            saved_at: chrono::Utc::now(),
+        }
+    }
+}
+
+/// Says how many fields a save must fix first.
+pub fn fields_to_fix(sh: &mut Shell, errors: &ValidationErrors) {
+    let n = errors.0.len();
+    sh.toast_error(format!(
+        "{n} field{} to fix before saving",
+        if n == 1 { "" } else { "s" }
+    ));
+}
+
+/// A refused save, told to the operator: field errors stand in the form, a stale version asks
+/// whether to reload (`reload` is the pane's question for that), anything else is a toast.
+pub fn refused(sh: &mut Shell, form: &mut Form, e: Error, entity: &str, reload: Pending) {
+    // A taken domain is told as the server put it; other field errors point at the form.
+    let said = matches!(e, Error::DuplicateDomain { .. }).then(|| e.to_string());
+    match form.absorb(e) {
+        Absorbed::Fields => sh.toast_error(
+            said.unwrap_or_else(|| "the server refused some fields; see the form".into()),
+        ),
+        Absorbed::Conflict { changed_by, when } => {
+            sh.overlay = Overlay::Confirm(conflict_question(entity, &changed_by, &when, reload));
+        }
+        Absorbed::Other(text) => sh.toast_error(text),
     }
 }

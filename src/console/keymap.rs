@@ -2,6 +2,7 @@
 //! directory, which overrides only the actions it names.
 
 use super::action::{Action, Context};
+use super::panes::PaneId;
 use crate::config::describe_toml_error;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
@@ -158,6 +159,61 @@ impl fmt::Display for Key {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Keymap {
     bindings: BTreeMap<Action, Vec<Key>>,
+    /// `[pane.NAME]` sections: list bindings that win over `[list]` on that pane only.
+    pane_bindings: BTreeMap<String, BTreeMap<Action, Vec<Key>>>,
+}
+
+fn join_keys(keys: &[Key]) -> String {
+    keys.iter()
+        .map(|k| k.to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Reads one section's `action = keys` lines; every action must belong to `ctx`.
+fn parse_section(
+    table: &toml::Table,
+    ctx: Context,
+    header: &str,
+    path: &Path,
+    line_of: &dyn Fn(&str) -> usize,
+) -> Result<Vec<(Action, Vec<Key>)>, KeymapError> {
+    let mut out = Vec::new();
+    for (name, keys) in table {
+        let line = line_of(name);
+        let action = Action::from_name(name).ok_or_else(|| {
+            KeymapError(format!(
+                "{}:{line}: unknown action '{name}'",
+                path.display()
+            ))
+        })?;
+        if action.context() != ctx {
+            return Err(KeymapError(format!(
+                "{}:{line}: action '{name}' belongs in [{}], not {header}",
+                path.display(),
+                action.context().name()
+            )));
+        }
+        let list: Vec<&str> = match keys {
+            toml::Value::String(s) => vec![s.as_str()],
+            toml::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
+            _ => {
+                return Err(KeymapError(format!(
+                    "{}:{line}: '{name}' must be a key or a list of keys",
+                    path.display()
+                )));
+            }
+        };
+        let mut parsed = Vec::new();
+        for s in list {
+            parsed.push(
+                Key::parse(s)
+                    .map_err(|r| KeymapError(format!("{}:{line}: {r}", path.display())))?,
+            );
+        }
+        out.push((action, parsed));
+    }
+    Ok(out)
 }
 
 /// A problem with a keymap file: `file:line: reason`.
@@ -212,13 +268,13 @@ impl Keymap {
                 .unwrap_or(1)
         };
         for (section, value) in &doc {
-            let Some(ctx) = Context::from_name(section) else {
+            if section != "pane" && Context::from_name(section).is_none() {
                 return Err(KeymapError(format!(
-                    "{}:{}: unknown section [{section}] (expected global, list, form or popup)",
+                    "{}:{}: unknown section [{section}] (expected global, list, form, popup or pane.NAME)",
                     path.display(),
                     line_of(&format!("[{section}]"))
                 )));
-            };
+            }
             let Some(table) = value.as_table() else {
                 return Err(KeymapError(format!(
                     "{}:{}: [{section}] must be a table",
@@ -226,39 +282,76 @@ impl Keymap {
                     line_of(section)
                 )));
             };
-            for (name, keys) in table {
-                let line = line_of(name);
-                let action = Action::from_name(name).ok_or_else(|| {
-                    KeymapError(format!(
-                        "{}:{line}: unknown action '{name}'",
-                        path.display()
-                    ))
-                })?;
-                if action.context() != ctx {
-                    return Err(KeymapError(format!(
-                        "{}:{line}: action '{name}' belongs in [{}], not [{section}]",
-                        path.display(),
-                        action.context().name()
-                    )));
-                }
-                let list: Vec<&str> = match keys {
-                    toml::Value::String(s) => vec![s.as_str()],
-                    toml::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
-                    _ => {
+            if section == "pane" {
+                for (pane, value) in table {
+                    let header = format!("[pane.{pane}]");
+                    if !PaneId::ALL.iter().any(|p| p.key() == pane) {
+                        let names: Vec<&str> = PaneId::ALL.iter().map(|p| p.key()).collect();
                         return Err(KeymapError(format!(
-                            "{}:{line}: '{name}' must be a key or a list of keys",
-                            path.display()
+                            "{}:{}: unknown pane in {header} (expected one of {})",
+                            path.display(),
+                            line_of(&header),
+                            names.join(", ")
                         )));
                     }
-                };
-                let mut parsed = Vec::new();
-                for s in list {
-                    parsed.push(
-                        Key::parse(s)
-                            .map_err(|r| KeymapError(format!("{}:{line}: {r}", path.display())))?,
-                    );
+                    let Some(table) = value.as_table() else {
+                        return Err(KeymapError(format!(
+                            "{}:{}: {header} must be a table",
+                            path.display(),
+                            line_of(&header)
+                        )));
+                    };
+                    let parsed = parse_section(table, Context::List, &header, path, &line_of)?;
+                    self.pane_bindings
+                        .entry(pane.clone())
+                        .or_default()
+                        .extend(parsed);
                 }
-                self.bindings.insert(action, parsed);
+                continue;
+            }
+            let ctx = Context::from_name(section).unwrap_or(Context::List);
+            let parsed = parse_section(table, ctx, &format!("[{section}]"), path, &line_of)?;
+            self.bindings.extend(parsed);
+        }
+        self.check_duplicates(path, &line_of)
+    }
+
+    /// One key bound to two actions in one section cannot mean both: refused, with the line
+    /// of the binding that clashes.
+    fn check_duplicates(
+        &self,
+        path: &Path,
+        line_of: &dyn Fn(&str) -> usize,
+    ) -> Result<(), KeymapError> {
+        let clash = |map: &BTreeMap<Action, Vec<Key>>, ctx: Context| {
+            let mut seen: BTreeMap<Key, Action> = BTreeMap::new();
+            for (a, keys) in map.iter().filter(|(a, _)| a.context() == ctx) {
+                for k in keys {
+                    if let Some(first) = seen.insert(*k, *a)
+                        && first != *a
+                    {
+                        return Some((*k, first, *a));
+                    }
+                }
+            }
+            None
+        };
+        let report = |k: Key, a: Action, b: Action, section: String| {
+            // The line of whichever of the two this file names (the later one if both).
+            let line = line_of(b.name()).max(line_of(a.name()));
+            KeymapError(format!(
+                "{}:{line}: key '{k}' is bound to both '{a}' and '{b}' in {section}",
+                path.display()
+            ))
+        };
+        for ctx in Context::ALL {
+            if let Some((k, a, b)) = clash(&self.bindings, ctx) {
+                return Err(report(k, a, b, format!("[{}]", ctx.name())));
+            }
+        }
+        for (pane, map) in &self.pane_bindings {
+            if let Some((k, a, b)) = clash(map, Context::List) {
+                return Err(report(k, a, b, format!("[pane.{pane}]")));
             }
         }
         Ok(())
@@ -266,14 +359,50 @@ impl Keymap {
 
     /// The same keymap without mutating actions (read-only sessions).
     pub fn read_only(&self) -> Keymap {
-        Keymap {
-            bindings: self
-                .bindings
-                .iter()
+        let keep = |m: &BTreeMap<Action, Vec<Key>>| {
+            m.iter()
                 .filter(|(a, _)| !a.is_mutating())
                 .map(|(a, k)| (*a, k.clone()))
+                .collect()
+        };
+        Keymap {
+            bindings: keep(&self.bindings),
+            pane_bindings: self
+                .pane_bindings
+                .iter()
+                .map(|(p, m)| (p.clone(), keep(m)))
                 .collect(),
         }
+    }
+
+    /// The keys of an action on a pane: its `[pane.NAME]` binding, else the general one.
+    pub fn keys_in(&self, action: Action, pane: &str) -> &[Key] {
+        match self.pane_bindings.get(pane).and_then(|m| m.get(&action)) {
+            Some(keys) => keys,
+            None => self.keys(action),
+        }
+    }
+
+    /// `j/↓` on a pane, for help and hints.
+    pub fn keys_text_in(&self, action: Action, pane: &str) -> String {
+        join_keys(self.keys_in(action, pane))
+    }
+
+    /// What a key does on a pane: in lists the pane's own section wins over `[list]`.
+    pub fn resolve_in(&self, ctx: Context, key: Key, pane: &str) -> Option<Action> {
+        if ctx != Context::List {
+            return self.resolve(ctx, key);
+        }
+        let own = self.pane_bindings.get(pane);
+        if let Some((a, _)) = own.and_then(|m| m.iter().find(|(_, keys)| keys.contains(&key))) {
+            return Some(*a);
+        }
+        let rebound = |a: &Action| own.is_some_and(|m| m.contains_key(a));
+        self.bindings
+            .iter()
+            .find(|(a, keys)| a.context() == Context::List && !rebound(a) && keys.contains(&key))
+            .map(|(a, _)| *a)
+            .or_else(|| self.resolve(Context::Global, key))
     }
 
     pub fn keys(&self, action: Action) -> &[Key] {
@@ -282,11 +411,7 @@ impl Keymap {
 
     /// `j/↓`, for help and hints.
     pub fn keys_text(&self, action: Action) -> String {
-        self.keys(action)
-            .iter()
-            .map(|k| k.to_string())
-            .collect::<Vec<_>>()
-            .join("/")
+        join_keys(self.keys(action))
     }
 
     /// The actions bound, in a stable order.

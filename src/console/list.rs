@@ -1,8 +1,11 @@
-//! A keyset-paged list window shared by the panes: it holds at most `WINDOW` rows, asks for
-//! the next page when the selection nears an edge, and drops the far end as you scroll, so a
-//! list is never loaded whole whatever the table's size.
+//! A keyset-paged list window shared by every list of every pane: it holds at most `WINDOW`
+//! rows, asks for the next page when the selection nears an edge, and drops the far end as you
+//! scroll, so a list is never loaded whole whatever the table's size. Lists whose query only
+//! reads forwards (newest first, before a cursor) keep what they loaded and page on downwards.
 
 use super::msg::{Gen, LoadMode};
+use crate::service::rows::{AuditEntry, DealListRow, MonitorRow, PartnerListRow, RedemptionRow};
+use chrono::{DateTime, Utc};
 
 /// Rows per page loaded from the database.
 pub const PAGE: i64 = 100;
@@ -11,35 +14,68 @@ pub const WINDOW: usize = 400;
 /// Load the next page when the selection is this close to the edge.
 const MARGIN: usize = 20;
 
-/// A row of a keyset-paged list: its id and its sort key (as text), the cursor of the next page.
+/// A row of a keyset-paged list: its id and the cursor the next page continues after.
 pub trait ListRow {
+    type Cursor: Clone;
     fn id(&self) -> i64;
-    fn sort_key(&self) -> &str;
+    fn cursor(&self) -> Self::Cursor;
 }
 
-impl ListRow for crate::store::partners::PartnerListRow {
+impl ListRow for PartnerListRow {
+    type Cursor = (String, i64);
     fn id(&self) -> i64 {
         self.id
     }
-    fn sort_key(&self) -> &str {
-        &self.sort_key
+    fn cursor(&self) -> Self::Cursor {
+        (self.sort_key.clone(), self.id)
     }
 }
 
-impl ListRow for crate::store::deal_list::DealListRow {
+impl ListRow for DealListRow {
+    type Cursor = (String, i64);
     fn id(&self) -> i64 {
         self.id
     }
-    fn sort_key(&self) -> &str {
-        &self.sort_key
+    fn cursor(&self) -> Self::Cursor {
+        (self.sort_key.clone(), self.id)
+    }
+}
+
+impl ListRow for MonitorRow {
+    type Cursor = i64;
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn cursor(&self) -> i64 {
+        self.id
+    }
+}
+
+impl ListRow for RedemptionRow {
+    type Cursor = (DateTime<Utc>, i64);
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn cursor(&self) -> Self::Cursor {
+        RedemptionRow::cursor(self)
+    }
+}
+
+impl ListRow for AuditEntry {
+    type Cursor = i64;
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn cursor(&self) -> i64 {
+        self.id
     }
 }
 
 /// The cursor and direction of a page request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageRequest {
-    /// Continue after this `(sort_key, id)`.
-    pub after: Option<(String, i64)>,
+pub struct PageRequest<C> {
+    /// Continue after this cursor.
+    pub after: Option<C>,
     /// Run the sort backwards (the answer is reversed back into display order).
     pub flip: bool,
 }
@@ -55,6 +91,9 @@ pub struct KeysetList<R> {
     pub loaded_once: bool,
     /// Rows visible on screen (set by the view), for paging keys.
     pub visible_rows: usize,
+    /// The query reads forwards only: rows are kept as they load, `G` goes to the last row
+    /// loaded, and nothing is ever asked backwards.
+    pub forward_only: bool,
 }
 
 impl<R> Default for KeysetList<R> {
@@ -68,7 +107,32 @@ impl<R> Default for KeysetList<R> {
             at_end: false,
             loaded_once: false,
             visible_rows: 0,
+            forward_only: false,
         }
+    }
+}
+
+impl<R> KeysetList<R> {
+    /// A list whose query reads forwards only (newest first, before a cursor).
+    pub fn forward_only() -> Self {
+        Self {
+            forward_only: true,
+            ..Self::default()
+        }
+    }
+
+    /// Empties the list (another scope is about to load).
+    pub fn clear(&mut self) {
+        self.rows.clear();
+        self.selected = 0;
+        self.at_start = false;
+        self.at_end = false;
+        self.loaded_once = false;
+    }
+
+    /// Nothing to show yet, nothing on its way, and it was loaded: the empty state.
+    pub fn is_empty_loaded(&self) -> bool {
+        self.rows.is_empty() && self.loaded_once && !self.loading
     }
 }
 
@@ -78,10 +142,10 @@ impl<R: ListRow> KeysetList<R> {
     }
 
     /// Starts a page request tagged `tag`.
-    pub fn begin(&mut self, tag: Gen, mode: LoadMode) -> PageRequest {
+    pub fn begin(&mut self, tag: Gen, mode: LoadMode) -> PageRequest<R::Cursor> {
         self.tag = tag;
         self.loading = true;
-        let cursor = |r: &R| (r.sort_key().to_owned(), r.id());
+        let cursor = |r: &R| r.cursor();
         match mode {
             LoadMode::Replace => PageRequest {
                 after: None,
@@ -131,7 +195,7 @@ impl<R: ListRow> KeysetList<R> {
             LoadMode::Append => {
                 self.at_end = !full;
                 self.rows.extend(rows);
-                if self.rows.len() > WINDOW {
+                if self.rows.len() > WINDOW && !self.forward_only {
                     let drop = self.rows.len() - WINDOW;
                     self.rows.drain(..drop);
                     self.selected = self.selected.saturating_sub(drop);
@@ -192,7 +256,7 @@ impl<R: ListRow> KeysetList<R> {
                 self.selected = 0;
                 Some(LoadMode::Replace)
             }
-            Action::Bottom if self.at_end => self.move_to(usize::MAX),
+            Action::Bottom if self.at_end || self.forward_only => self.move_to(usize::MAX),
             Action::Bottom => Some(LoadMode::Last),
             _ => None,
         }
@@ -206,11 +270,12 @@ mod tests {
     #[derive(Debug, Clone, PartialEq)]
     struct R(i64);
     impl ListRow for R {
+        type Cursor = i64;
         fn id(&self) -> i64 {
             self.0
         }
-        fn sort_key(&self) -> &str {
-            ""
+        fn cursor(&self) -> i64 {
+            self.0
         }
     }
 
@@ -251,5 +316,25 @@ mod tests {
             l.navigate(super::super::action::Action::Bottom),
             Some(LoadMode::Last)
         );
+    }
+
+    #[test]
+    fn forward_only_lists_keep_their_rows_and_never_page_backwards() {
+        let mut l = KeysetList::<R>::forward_only();
+        l.merge(LoadMode::Replace, page(0));
+        for i in 1..6 {
+            l.merge(LoadMode::Append, page(i * PAGE));
+        }
+        assert_eq!(l.rows.len(), 6 * PAGE as usize);
+        assert!(l.at_start);
+        let req = l.begin(9, LoadMode::Append);
+        assert_eq!(req.after, Some(6 * PAGE - 1));
+        l.accept(9);
+        // G goes to the last row loaded and asks for the page after it.
+        assert_eq!(
+            l.navigate(super::super::action::Action::Bottom),
+            Some(LoadMode::Append)
+        );
+        assert_eq!(l.selected, 6 * PAGE as usize - 1);
     }
 }

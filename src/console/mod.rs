@@ -1,21 +1,20 @@
 //! The console: a ratatui application over the services. See `runtime` for the event loop,
-//! `app` for the state, `view` for drawing and `keymap` for the bindings.
+//! `app` for the state and its dispatch, `shell` for what every pane shares, `panes/` for the
+//! panes (one folder each), `view` for the frame around them and `keymap` for the bindings.
 
 pub mod action;
 pub mod app;
-pub mod audit_pane;
 pub mod clipboard;
-pub mod deal_form;
-pub mod deals;
+pub mod detail;
 pub mod form;
 pub mod keymap;
 pub mod list;
 pub mod msg;
 pub mod palette;
-pub mod partners;
+pub mod panes;
 pub mod recovery;
-pub mod redemptions;
 pub mod runtime;
+pub mod shell;
 pub mod terminal;
 pub mod theme;
 pub mod view;

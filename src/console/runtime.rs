@@ -5,7 +5,8 @@
 use super::app::{App, Session};
 use super::clipboard;
 use super::keymap::Keymap;
-use super::msg::{DealDetail, Effect, LoadMode, Msg, OpOutcome, PartnerDetail, PartnerOp};
+use super::msg::{Effect, Msg, Notice, Reply, TaskCtx};
+use super::panes;
 use super::recovery::Recovery;
 use super::terminal;
 use super::theme::Theme;
@@ -13,13 +14,14 @@ use super::view;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::service::Desk;
+use crate::service::rows::Thresholds;
 use crate::service::vetting::VettingConfig;
 use crate::store::{self, DbSettings};
 use crossterm::event::EventStream;
 use futures::StreamExt;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 /// How often the running console runs the expiry job.
@@ -96,10 +98,8 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
         tx: tx.clone(),
         recovery: recovery.clone(),
         reconnecting: false,
-        knobs: Arc::new(Knobs {
-            vetting: VettingConfig::default(),
-            thresholds: ctx.config.signals,
-        }),
+        vetting: Arc::new(VettingConfig::default()),
+        thresholds: ctx.config.signals,
     };
     let mut events = EventStream::new();
     let mut signals = terminal::Signals::new()
@@ -223,7 +223,9 @@ pub fn spawn_listener(desk: Desk, tx: UnboundedSender<Msg>) {
                         .split_once(':')
                         .and_then(|(id, c)| Some((id.parse().ok()?, c.parse().ok()?)));
                     if let Some((deal_id, count)) = parsed
-                        && tx.send(Msg::DealCount { deal_id, count }).is_err()
+                        && tx
+                            .send(Msg::Notice(Notice::DealCount { deal_id, count }))
+                            .is_err()
                     {
                         return;
                     }
@@ -253,7 +255,8 @@ struct Runner {
     tx: UnboundedSender<Msg>,
     recovery: Recovery,
     reconnecting: bool,
-    knobs: Arc<Knobs>,
+    vetting: Arc<VettingConfig>,
+    thresholds: Thresholds,
 }
 
 fn lost(e: &Error) -> bool {
@@ -294,11 +297,14 @@ impl Runner {
                     tracing::debug!("effect before the database is connected: {other:?}");
                     return;
                 };
-                let tx = self.tx.clone();
-                let knobs = self.knobs.clone();
+                let ctx = TaskCtx {
+                    tx: self.tx.clone(),
+                    vetting: self.vetting.clone(),
+                    thresholds: self.thresholds,
+                };
                 tokio::spawn(async move {
-                    if let Some(msg) = execute(desk, other, &tx, &knobs).await {
-                        let _ = tx.send(msg);
+                    if let Some(msg) = execute(desk, other, ctx.clone()).await {
+                        ctx.send(msg);
                     }
                 });
             }
@@ -306,310 +312,16 @@ impl Runner {
     }
 }
 
-/// Settings the background work needs.
-struct Knobs {
-    vetting: VettingConfig,
-    thresholds: crate::store::monitor::Thresholds,
-}
-
-/// Runs one effect against the services; reports a lost connection on the side.
-async fn execute(
-    desk: Desk,
-    effect: Effect,
-    tx: &UnboundedSender<Msg>,
-    knobs: &Knobs,
-) -> Option<Msg> {
-    let (vetting, thresholds) = (&knobs.vetting, knobs.thresholds);
-    let check = |e: &Error| {
-        if lost(e) {
-            let _ = tx.send(Msg::ConnectionLost);
-        }
-    };
+/// Runs one effect against the services and returns its answer. Every answer passes here, so a
+/// lost connection is noticed once for all effects: the reconnect starts whatever failed.
+pub async fn execute(desk: Desk, effect: Effect, ctx: TaskCtx) -> Option<Msg> {
     let msg = match effect {
-        Effect::LoadPartners {
-            tag,
-            filter,
-            limit,
-            mode,
-        } => {
-            let mut result = desk.list_partners(&filter, limit).await;
-            if matches!(mode, LoadMode::Prepend | LoadMode::Last)
-                && let Ok(rows) = &mut result
-            {
-                rows.reverse();
-            }
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::Partners { tag, mode, result }
-        }
-        Effect::LoadPartnerDetail { tag, id } => {
-            let result = async {
-                let partner = desk.get_partner(id).await?;
-                let deals_by_state = desk.partner_deal_counts(id).await?;
-                let checks = desk.latest_checks(id).await?;
-                let timeline = desk.timeline("partner", id, 50).await?;
-                Ok(PartnerDetail {
-                    partner,
-                    deals_by_state,
-                    checks,
-                    timeline,
-                })
-            }
-            .await;
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::PartnerDetail { tag, result }
-        }
-        Effect::SavePartner {
-            tag,
-            id,
-            version,
-            draft,
-        } => {
-            let result = match (id, version) {
-                (Some(id), Some(v)) => desk.update_partner(id, v, &draft).await,
-                _ => desk.create_partner(&draft).await,
-            };
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::PartnerSaved { tag, result }
-        }
-        Effect::PartnerOp {
-            tag,
-            id,
-            version,
-            op,
-        } => {
-            let v = Some(version);
-            let result = match op {
-                PartnerOp::MarkVetted => desk.mark_vetted(id, v).await.map(OpOutcome::Partner),
-                PartnerOp::Disable => desk
-                    .disable_partner(id, v, None)
-                    .await
-                    .map(OpOutcome::Partner),
-                PartnerOp::Revet => desk.revet_partner(id, v).await.map(OpOutcome::Partner),
-                PartnerOp::Delete => desk
-                    .delete_partner(id, v, None)
-                    .await
-                    .map(|_| OpOutcome::Deleted),
-                PartnerOp::Offboard => desk
-                    .offboard_partner(id, None)
-                    .await
-                    .map(OpOutcome::Offboarded),
-            };
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::PartnerOpDone { tag, op, result }
-        }
-        Effect::RunChecks { id, name } => {
-            let progress_tx = tx.clone();
-            let progress = move |done: usize, total: usize, check: &str| {
-                let _ = progress_tx.send(Msg::ChecksProgress {
-                    id,
-                    done,
-                    total,
-                    check: check.to_owned(),
-                });
-            };
-            let result = desk.run_vetting_checks(id, vetting, &progress).await;
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::ChecksDone { id, name, result }
-        }
-        Effect::LoadDeals {
-            tag,
-            filter,
-            limit,
-            mode,
-        } => {
-            let mut result = desk.list_deals(&filter, limit).await;
-            if matches!(mode, LoadMode::Prepend | LoadMode::Last)
-                && let Ok(rows) = &mut result
-            {
-                rows.reverse();
-            }
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::Deals { tag, mode, result }
-        }
-        Effect::LoadDealDetail { tag, id } => {
-            let result = async {
-                let deal = desk.get_deal(id).await?;
-                let partner_name = desk
-                    .get_partner(deal.partner_id)
-                    .await
-                    .map(|p| p.display_name)
-                    .unwrap_or_else(|_| format!("partner #{}", deal.partner_id));
-                let codes = desk.deal_code_history(id).await?;
-                let timeline = desk.timeline("deal", id, 50).await?;
-                Ok(DealDetail {
-                    deal,
-                    partner_name,
-                    codes,
-                    timeline,
-                })
-            }
-            .await;
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::DealDetail { tag, result }
-        }
-        Effect::SaveDeal {
-            tag,
-            id,
-            version,
-            draft,
-        } => {
-            let result = match (id, version) {
-                (Some(id), Some(v)) => desk.update_deal(id, v, &draft).await,
-                _ => desk.create_deal(&draft).await,
-            };
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::DealSaved { tag, result }
-        }
-        Effect::DealState {
-            tag,
-            id,
-            version,
-            to,
-        } => {
-            let result = desk.change_deal_state(id, Some(version), to, None).await;
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::DealStateDone { tag, to, result }
-        }
-        Effect::ImportDeals { tag, path, dry_run } => {
-            let read = {
-                let path = path.clone();
-                tokio::task::spawn_blocking(move || std::fs::read(&path)).await
-            };
-            let result = match read {
-                Ok(Ok(bytes)) => desk.import_deals(&path, bytes.as_slice(), dry_run).await,
-                Ok(Err(e)) => Err(Error::Config(format!("cannot read {path}: {e}"))),
-                Err(e) => Err(Error::Config(format!("cannot read {path}: {e}"))),
-            };
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::Imported { tag, path, result }
-        }
-        Effect::LoadRedemptions {
-            tag,
-            scope,
-            before,
-            limit,
-            append,
-        } => {
-            let result = match scope {
-                super::redemptions::Scope::Deal { id, from, to, .. } => {
-                    desk.redemptions_of_deal(id, from, to, before, limit).await
-                }
-                super::redemptions::Scope::Member { id, .. } => {
-                    desk.redemptions_of_member(id, before, limit).await
-                }
-            };
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::Redemptions {
-                tag,
-                append,
-                result,
-            }
-        }
-        Effect::LoadRedemptionTimeline { id } => {
-            let result = desk.timeline("redemption", id, 50).await;
-            Msg::RedemptionTimeline { id, result }
-        }
-        Effect::Flag { id, kind, note } => Msg::FlagDone {
-            result: desk.flag_redemption(id, kind, &note).await,
-        },
-        Effect::Unflag { id, reason } => Msg::FlagDone {
-            result: desk.unflag_redemption(id, &reason).await,
-        },
-        Effect::Export {
-            filter,
-            path,
-            cancel,
-        } => {
-            let result = async {
-                let total = desk.export_redemptions_count(&filter).await?;
-                let file = tokio::fs::File::create(&path)
-                    .await
-                    .map_err(|e| Error::Config(format!("cannot write {path}: {e}")))?;
-                let progress_tx = tx.clone();
-                let progress = move |rows: u64, _bytes: u64| {
-                    let _ = progress_tx.send(Msg::ExportProgress { rows, total });
-                };
-                desk.export_redemptions(&filter, file, progress, cancel)
-                    .await
-            }
-            .await;
-            if result.is_err() {
-                let _ = tokio::fs::remove_file(&path).await;
-            }
-            Msg::ExportDone { path, result }
-        }
-        Effect::LoadMonitor {
-            tag,
-            before_id,
-            limit,
-            append,
-        } => {
-            let result = desk
-                .monitor_deals(before_id, limit, chrono::Utc::now())
-                .await;
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::Monitor {
-                tag,
-                append,
-                result,
-            }
-        }
-        Effect::LoadSignals { tag } => {
-            let result = desk.signals(&thresholds, chrono::Utc::now()).await;
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::Signals { tag, result }
-        }
-        Effect::LoadAudit {
-            tag,
-            filter,
-            limit,
-            append,
-        } => {
-            let result = desk.audit(&filter, limit).await;
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::Audit {
-                tag,
-                append,
-                result,
-            }
-        }
-        Effect::ExpiryJob => {
-            let result = desk.expire_due_deals(chrono::Utc::now()).await;
-            if let Err(e) = &result {
-                check(e);
-            }
-            Msg::ExpiryDone(result)
-        }
+        Effect::Pane(fx) => panes::execute(desk, fx, ctx.clone()).await,
+        Effect::ExpiryJob => Msg::ExpiryDone(desk.expire_due_deals(chrono::Utc::now()).await),
         Effect::Copy(_) | Effect::TrackForm(_) => return None,
     };
-    let _ = Instant::now();
+    if msg.failure().is_some_and(lost) {
+        ctx.send(Msg::ConnectionLost);
+    }
     Some(msg)
 }

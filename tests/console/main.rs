@@ -5,8 +5,9 @@ use chrono::{TimeZone, Utc};
 use partnerdesk::console::action::{Action, Context};
 use partnerdesk::console::app::{App, ConnState, Overlay, Session};
 use partnerdesk::console::keymap::Keymap;
-use partnerdesk::console::msg::{LoadMode, Msg, PartnerDetail};
-use partnerdesk::console::partners::View;
+use partnerdesk::console::msg::{LoadMode, Msg};
+use partnerdesk::console::panes::deals;
+use partnerdesk::console::panes::partners::{self, PartnerDetail};
 use partnerdesk::console::theme::Theme;
 use partnerdesk::console::view;
 use partnerdesk::domain::{Role, VerificationState};
@@ -91,12 +92,12 @@ fn app(read_only: bool, roles: &[Role]) -> App {
     actor.read_only = read_only;
     app.actor = Some(actor);
     app.conn = ConnState::Connected;
-    let tag = app.partners.list.tag;
-    app.update(Msg::Partners {
+    let tag = app.panes.partners.list.tag;
+    app.update(Msg::from(partners::Msg::Page {
         tag,
         mode: LoadMode::Replace,
         result: Ok(rows()),
-    });
+    }));
     app
 }
 
@@ -181,8 +182,8 @@ fn list() {
 fn detail_view() {
     both_sizes("detail", || {
         let mut a = curator();
-        a.partners.view = View::Detail;
-        a.partners.detail = Some(detail());
+        a.panes.partners.detail.open = true;
+        a.panes.partners.detail.data = Some(detail());
         a
     });
 }
@@ -192,12 +193,12 @@ fn form_with_errors() {
     both_sizes("form_errors", || {
         let mut a = curator();
         a.perform(Action::New);
-        let pf = a.partners.form.as_mut().unwrap();
+        let pf = a.panes.partners.form.as_mut().unwrap();
         pf.form.fields[0].area.insert_str("x".repeat(256));
         pf.form.fields[2].area.insert_str("ftp://bluebird");
         pf.form.fields[4].area.insert_str("not-an-email");
         pf.form.focus = 2;
-        partnerdesk::console::partners::form_changed(&mut a);
+        a.form_changed();
         a
     });
 }
@@ -270,7 +271,8 @@ fn every_bound_action_is_in_the_help_and_the_palette() {
         .iter()
         .filter(|x| matches!(x.context(), Context::Global | Context::List))
     {
-        let offered = *action != Action::Palette && a.pane.offers(*action);
+        let offered = *action != Action::Palette
+            && (action.context() == Context::Global || a.current().offers(*action));
         assert_eq!(palette.contains(action), offered, "{action} in the palette");
     }
     assert!(
@@ -311,7 +313,7 @@ fn read_only_leaves_no_mutating_action_anywhere() {
         );
         let fx = a.update(Msg::Terminal(crossterm::event::Event::Key(ev)));
         assert!(fx.is_empty(), "{key} produced {fx:?}");
-        assert!(a.partners.form.is_none());
+        assert!(a.panes.partners.form.is_none());
         assert!(matches!(a.overlay, Overlay::None));
     }
 }
@@ -328,24 +330,27 @@ fn stale_results_are_dropped() {
         a.update(Msg::Terminal(crossterm::event::Event::Key(ev)))
     };
     type_key(&mut a, 'b');
-    let first = a.partners.list.tag;
+    let first = a.panes.partners.list.tag;
     type_key(&mut a, 'l');
-    let second = a.partners.list.tag;
+    let second = a.panes.partners.list.tag;
     assert_ne!(first, second);
     // The answer to the newest request arrives first, then the stale one.
     let newest = vec![rows()[1].clone()];
-    a.update(Msg::Partners {
+    a.update(Msg::from(partners::Msg::Page {
         tag: second,
         mode: LoadMode::Replace,
         result: Ok(newest),
-    });
-    a.update(Msg::Partners {
+    }));
+    a.update(Msg::from(partners::Msg::Page {
         tag: first,
         mode: LoadMode::Replace,
         result: Ok(rows()),
-    });
-    assert_eq!(a.partners.list.rows.len(), 1);
-    assert_eq!(a.partners.list.rows[0].display_name, "Bluebird Travel");
+    }));
+    assert_eq!(a.panes.partners.list.rows.len(), 1);
+    assert_eq!(
+        a.panes.partners.list.rows[0].display_name,
+        "Bluebird Travel"
+    );
 }
 
 #[test]
@@ -445,12 +450,12 @@ fn deal_rows() -> Vec<partnerdesk::store::deal_list::DealListRow> {
 fn deals_app() -> App {
     let mut a = curator();
     a.perform(Action::PaneDeals);
-    let tag = a.deals.list.tag;
-    a.update(Msg::Deals {
+    let tag = a.panes.deals.list.tag;
+    a.update(Msg::from(deals::Msg::Page {
         tag,
         mode: LoadMode::Replace,
         result: Ok(deal_rows()),
-    });
+    }));
     a
 }
 
@@ -475,7 +480,7 @@ fn deal_form(values: &[(&str, &str)]) -> App {
         form.fields[i] =
             partnerdesk::console::form::Field::new(f.name, f.label, f.hint, f.multiline, value);
     }
-    partnerdesk::console::deals::form_changed(&mut a);
+    a.form_changed();
     a
 }
 
@@ -547,14 +552,14 @@ fn deal_state_confirmations() {
     for (name, row, action) in cases {
         both_sizes(name, || {
             let mut a = deals_app();
-            a.deals.list.selected = row;
+            a.panes.deals.list.selected = row;
             a.perform(action);
             a
         });
     }
     // A refused move is explained, not asked.
     let mut a = deals_app();
-    a.deals.list.selected = 3;
+    a.panes.deals.list.selected = 3;
     a.perform(Action::Activate);
     assert!(matches!(a.overlay, Overlay::None));
     assert_eq!(

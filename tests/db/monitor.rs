@@ -191,7 +191,8 @@ async fn clicks_without_confirmed_conversions_are_a_signal_until_the_partner_con
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_monitor_redraws_when_another_connection_records_a_redemption() {
     use partnerdesk::console::app::{App, ConnState, Session};
-    use partnerdesk::console::msg::Msg;
+    use partnerdesk::console::msg::{LoadMode, Msg, Notice};
+    use partnerdesk::console::panes::redemptions;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
@@ -216,13 +217,13 @@ async fn the_monitor_redraws_when_another_connection_records_a_redemption() {
     app.actor = Some(support.actor().clone());
     app.conn = ConnState::Connected;
     app.perform(partnerdesk::console::action::Action::PaneRedemptions);
-    let tag = app.redemptions.tag;
+    let tag = app.panes.redemptions.monitor.tag;
     let rows = support.monitor_deals(None, 50, Utc::now()).await.unwrap();
-    app.update(Msg::Monitor {
+    app.update(Msg::from(redemptions::Msg::Monitor {
         tag,
-        append: false,
+        mode: LoadMode::Replace,
         result: Ok(rows),
-    });
+    }));
     let screen = |app: &mut App| {
         let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
         term.draw(|f| partnerdesk::console::view::draw(f, app))
@@ -253,7 +254,7 @@ async fn the_monitor_redraws_when_another_connection_records_a_redemption() {
         .expect("a NOTIFY arrives")
         .unwrap();
     assert!(
-        matches!(msg, Msg::DealCount { deal_id, count: 1 } if deal_id == deal.id),
+        matches!(msg, Msg::Notice(Notice::DealCount { deal_id, count: 1 }) if deal_id == deal.id),
         "{msg:?}"
     );
     app.update(msg);

@@ -1,12 +1,12 @@
 //! Tabs, banner, status bar, filter line, toasts, and the simple panes.
 
-use super::super::app::{App, ConnState, Pane};
-use super::local;
+use super::super::app::App;
+use super::super::panes::PaneId;
+use super::super::shell::{ConnState, Shell};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::style::Style;
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 pub fn tabs(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
@@ -16,7 +16,7 @@ pub fn tabs(f: &mut Frame, area: Rect, app: &App) {
     } else {
         Vec::new()
     };
-    for (i, p) in Pane::ALL.iter().enumerate() {
+    for (i, p) in PaneId::ALL.iter().enumerate() {
         let style = if *p == app.pane { t.tab_active } else { t.tab };
         spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
     }
@@ -92,21 +92,7 @@ pub fn filter(f: &mut Frame, area: Rect, app: &App) {
         Span::styled(" / ", app.theme.key),
         Span::styled(text.to_owned(), app.theme.input_focus),
         Span::styled("█", app.theme.input_focus),
-        Span::styled(
-            match app.pane {
-                Pane::Audit => {
-                    "   actor:LOGIN entity:TYPE[:ID] from:DATE to:DATE · Enter keeps · Esc restores"
-                }
-                Pane::Deals => {
-                    "   state:S partner:ID scope:S cat:NAME and words · Enter keeps · Esc restores"
-                }
-                Pane::Redemptions => {
-                    "   from:YYYY-MM-DD to:YYYY-MM-DD · Enter keeps · Esc restores"
-                }
-                _ => "   name, domain or category · Enter keeps · Esc restores",
-            },
-            app.theme.muted,
-        ),
+        Span::styled(app.current().filter_hint(), app.theme.muted),
     ]);
     f.render_widget(Paragraph::new(line), area);
 }
@@ -135,17 +121,13 @@ pub fn toasts(f: &mut Frame, main: Rect, app: &App) {
     }
 }
 
-pub fn not_yet(f: &mut Frame, area: Rect, app: &App, pane: Pane) {
-    let t = &app.theme;
-    let what = match pane {
-        Pane::Negotiations => "Negotiations are not built yet.",
-        Pane::Settlements => "Settlements are not built yet.",
-        _ => "",
-    };
+/// A pane still to be built: its title and a line saying so.
+pub fn not_yet(f: &mut Frame, area: Rect, sh: &Shell, title: &str, what: &str) {
+    let t = &sh.theme;
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border)
-        .title(Span::styled(format!(" {} ", pane.title()), t.title));
+        .title(Span::styled(format!(" {title} "), t.title));
     f.render_widget(
         Paragraph::new(vec![
             Line::from(""),
@@ -155,94 +137,4 @@ pub fn not_yet(f: &mut Frame, area: Rect, app: &App, pane: Pane) {
         .block(block),
         area,
     );
-}
-
-pub fn audit(f: &mut Frame, area: Rect, app: &mut App) {
-    let t = app.theme.clone();
-    let pane = &app.audit;
-    let mut title = format!(
-        " Audit log · {} loaded{} ",
-        pane.rows.len(),
-        if pane.at_end { "" } else { ", more below" }
-    );
-    if !pane.filter_text.trim().is_empty() {
-        title.push_str(&format!("· filter “{}” ", pane.filter_text.trim()));
-    }
-    if let Some(e) = &pane.filter_error {
-        title.push_str(&format!("· {e} "));
-    }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border_focus)
-        .title(Span::styled(title, t.title));
-    if pane.open
-        && let Some(e) = pane.rows.get(pane.selected)
-    {
-        let mut lines = vec![
-            Line::from(vec![
-                Span::styled("when    ", t.label),
-                Span::raw(local(e.at)),
-            ]),
-            Line::from(vec![
-                Span::styled("actor   ", t.label),
-                Span::raw(e.actor.clone()),
-            ]),
-            Line::from(vec![
-                Span::styled("action  ", t.label),
-                Span::raw(e.action.clone()),
-            ]),
-            Line::from(vec![
-                Span::styled("entity  ", t.label),
-                Span::raw(format!("{} {}", e.entity_type, e.entity_id)),
-            ]),
-            Line::from(vec![
-                Span::styled("reason  ", t.label),
-                Span::raw(e.reason.clone().unwrap_or_default()),
-            ]),
-        ];
-        for (label, v) in [("before", &e.before), ("after", &e.after)] {
-            lines.push(Line::from(Span::styled(label, t.header)));
-            let text = v
-                .as_ref()
-                .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
-                .unwrap_or_else(|| "—".into());
-            lines.extend(text.lines().map(|l| Line::from(l.to_owned())));
-        }
-        f.render_widget(
-            Paragraph::new(lines)
-                .block(block)
-                .wrap(Wrap { trim: false }),
-            area,
-        );
-        return;
-    }
-    let rows = pane.rows.iter().map(|e| {
-        Row::new(vec![
-            local(e.at),
-            e.actor.clone(),
-            e.action.clone(),
-            format!("{} {}", e.entity_type, e.entity_id),
-            e.reason.clone().unwrap_or_default(),
-        ])
-    });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(16),
-            Constraint::Length(10),
-            Constraint::Length(22),
-            Constraint::Length(16),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(Row::new(["When", "Actor", "Action", "Entity", "Reason"]).style(t.header))
-    .row_highlight_style(t.selected)
-    .block(block);
-    let mut state = TableState::default().with_selected(if pane.rows.is_empty() {
-        None
-    } else {
-        Some(pane.selected)
-    });
-    f.render_stateful_widget(table, area, &mut state);
-    let _ = Style::default();
 }

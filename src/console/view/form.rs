@@ -1,8 +1,8 @@
 //! A form: each field with its label, its text, and its validation message beside it.
 
 use crate::console::action::Action;
-use crate::console::app::App;
 use crate::console::form::Form;
+use crate::console::shell::Shell;
 use crate::console::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -17,10 +17,10 @@ pub struct FormKeys {
 }
 
 impl FormKeys {
-    pub fn of(app: &App) -> Self {
+    pub fn of(sh: &Shell) -> Self {
         Self {
-            save: app.keymap.keys_text(Action::Save),
-            cancel: app.keymap.keys_text(Action::Cancel),
+            save: sh.keymap.keys_text(Action::Save),
+            cancel: sh.keymap.keys_text(Action::Cancel),
         }
     }
 }

@@ -1,15 +1,15 @@
 //! Drawing. Everything here reads the `App`; nothing here awaits or touches the database.
 
 mod chrome;
-mod deals;
 mod form;
 mod overlays;
-mod partners;
-mod redemptions;
 
+pub use chrome::not_yet;
+pub use form::{FormKeys, draw as draw_form};
 pub use overlays::help_lines;
 
-use super::app::{App, Overlay, Pane};
+use super::app::App;
+use super::shell::Overlay;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -38,13 +38,8 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     if banner {
         chrome::banner(f, banner_area, app);
     }
-    match app.pane {
-        Pane::Partners => partners::draw(f, main, app),
-        Pane::Audit => chrome::audit(f, main, app),
-        Pane::Deals => deals::draw(f, main, app),
-        Pane::Redemptions => redemptions::draw(f, main, app),
-        other => chrome::not_yet(f, main, app, other),
-    }
+    let id = app.pane;
+    app.panes.get_mut(id).draw(f, main, &app.shell);
     if app.filter_input.is_some() {
         chrome::filter(f, filter_area, app);
     }
@@ -56,9 +51,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Overlay::Palette(p) => overlays::palette(f, area, app, p),
         Overlay::Confirm(c) => overlays::confirm(f, area, app, c),
         Overlay::Info { title, lines } => overlays::info(f, area, app, title, lines),
-        Overlay::Prompt {
-            title, hint, input, ..
-        } => overlays::prompt(f, area, app, title, hint, input),
+        Overlay::Prompt(p) => overlays::prompt(f, area, app, &p.title, &p.hint, &p.input),
     }
 }
 

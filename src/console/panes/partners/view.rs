@@ -1,8 +1,8 @@
 //! The Partners pane: list, detail, form.
 
-use super::super::app::App;
-use super::super::partners::View;
-use super::local;
+use super::PartnersPane;
+use crate::console::shell::Shell;
+use crate::console::view::{FormKeys, draw_form, local};
 use crate::domain::VerificationState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -10,27 +10,27 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
 
-pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
-    if app.partners.form.is_some() {
-        form(f, area, app);
-    } else if app.partners.view == View::Detail {
-        detail(f, area, app);
+pub fn draw(p: &mut PartnersPane, f: &mut Frame, area: Rect, sh: &Shell) {
+    if let Some(pf) = p.form.as_mut() {
+        draw_form(f, area, &sh.theme, &FormKeys::of(sh), &mut pf.form);
+    } else if p.detail.open {
+        detail(f, area, p, sh);
     } else {
-        list(f, area, app);
+        list(f, area, p, sh);
     }
 }
 
-fn state_style(app: &App, s: VerificationState) -> Style {
+fn state_style(sh: &Shell, s: VerificationState) -> Style {
     match s {
-        VerificationState::Verified => app.theme.ok,
-        VerificationState::Pending => app.theme.warn,
-        VerificationState::Disabled => app.theme.error,
+        VerificationState::Verified => sh.theme.ok,
+        VerificationState::Pending => sh.theme.warn,
+        VerificationState::Disabled => sh.theme.error,
     }
 }
 
-fn list(f: &mut Frame, area: Rect, app: &mut App) {
-    let t = app.theme.clone();
-    let p = &app.partners;
+fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
+    let t = &sh.theme;
+    let p = &*pane;
     let arrow = if p.filter.descending { "↓" } else { "↑" };
     let mut title = format!(" Partners · sort {} {arrow}", p.filter.sort.label());
     if let Some(text) = &p.filter.text {
@@ -71,7 +71,7 @@ fn list(f: &mut Frame, area: Rect, app: &mut App) {
         let mut cells = vec![
             Span::raw(r.display_name.clone()),
             Span::raw(r.domain.clone().unwrap_or_default()),
-            Span::styled(r.verification.to_string(), state_style(app, r.verification)),
+            Span::styled(r.verification.to_string(), state_style(sh, r.verification)),
             Span::raw(format!("{:>5}", r.deal_count)),
             Span::raw(r.vetted_by.clone().unwrap_or_default()),
         ];
@@ -85,16 +85,17 @@ fn list(f: &mut Frame, area: Rect, app: &mut App) {
         .header(Row::new(header).style(t.header))
         .row_highlight_style(t.selected)
         .block(block);
-    let empty = p.list.rows.is_empty() && p.list.loaded_once && !p.list.loading;
+    let empty = p.list.is_empty_loaded();
     let mut state = TableState::default().with_selected(if p.list.rows.is_empty() {
         None
     } else {
         Some(p.list.selected)
     });
-    app.partners.list.visible_rows = area.height.saturating_sub(3) as usize;
+    let has_filter = p.filter.text.is_some();
+    pane.list.visible_rows = area.height.saturating_sub(3) as usize;
     f.render_stateful_widget(table, area, &mut state);
     if empty {
-        let msg = if app.partners.filter.text.is_some() {
+        let msg = if has_filter {
             "no partner matches the filter (Esc clears it)"
         } else {
             "no partners yet (n creates one)"
@@ -116,9 +117,9 @@ fn kv<'a>(t: &crate::console::theme::Theme, k: &'a str, v: String) -> Line<'a> {
     ])
 }
 
-fn detail(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let Some(d) = &app.partners.detail else {
+fn detail(f: &mut Frame, area: Rect, pane: &PartnersPane, sh: &Shell) {
+    let t = &sh.theme;
+    let Some(d) = &pane.detail.data else {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(t.border)
@@ -132,7 +133,7 @@ fn detail(f: &mut Frame, area: Rect, app: &App) {
         p.display_name,
         p.id,
         p.version,
-        if app.partners.detail_loading {
+        if pane.detail.loading() {
             " · refreshing…"
         } else {
             ""
@@ -154,7 +155,7 @@ fn detail(f: &mut Frame, area: Rect, app: &App) {
         kv(t, "Legal name", p.legal_name.clone()),
         Line::from(vec![
             Span::styled(format!("{:<15}", "State"), t.label),
-            Span::styled(p.verification.to_string(), state_style(app, p.verification)),
+            Span::styled(p.verification.to_string(), state_style(sh, p.verification)),
         ]),
         kv(
             t,
@@ -210,7 +211,7 @@ fn detail(f: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::from(Span::styled(
             format!(
                 "  never run ({} runs them)",
-                app.keymap
+                sh.keymap
                     .keys_text(crate::console::action::Action::RunChecks)
             ),
             t.muted,
@@ -257,12 +258,4 @@ fn detail(f: &mut Frame, area: Rect, app: &App) {
             .wrap(Wrap { trim: false }),
         right,
     );
-}
-
-fn form(f: &mut Frame, area: Rect, app: &mut App) {
-    let t = app.theme.clone();
-    let keys = super::form::FormKeys::of(app);
-    if let Some(pf) = app.partners.form.as_mut() {
-        super::form::draw(f, area, &t, &keys, &mut pf.form);
-    }
 }

@@ -1,16 +1,17 @@
 //! The Redemptions pane: the live monitor and the signals.
 
-use super::super::app::App;
-use super::super::redemptions::{Scope, View, sparkline};
-use super::local;
+use super::{RedemptionsPane, Scope, View};
+use crate::console::action::Action;
+use crate::console::shell::Shell;
+use crate::console::view::local;
 use ratatui::Frame;
 use ratatui::layout::Layout;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Row, Table, TableState, Wrap};
 
-pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
-    let area = match &app.redemptions.exporting {
+pub fn draw(p: &mut RedemptionsPane, f: &mut Frame, area: Rect, sh: &Shell) {
+    let area = match &p.exporting {
         Some(e) => {
             let [main, gauge] =
                 Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
@@ -24,11 +25,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
                 e.path,
                 e.rows,
                 e.total,
-                app.keymap.keys_text(crate::console::action::Action::Export)
+                sh.keymap.keys_text(Action::Export)
             );
             f.render_widget(
                 Gauge::default()
-                    .gauge_style(app.theme.ok)
+                    .gauge_style(sh.theme.ok)
                     .ratio(ratio)
                     .label(label),
                 gauge,
@@ -37,16 +38,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         }
         None => area,
     };
-    match app.redemptions.view.clone() {
-        View::Monitor => monitor(f, area, app),
-        View::Signals => signals(f, area, app),
-        View::List(scope) => list(f, area, app, &scope),
+    match p.view.clone() {
+        View::Monitor => monitor(f, area, p, sh),
+        View::Signals => signals(f, area, p, sh),
+        View::List(scope) => list(f, area, p, sh, &scope),
     }
 }
 
-fn list(f: &mut Frame, area: Rect, app: &mut App, scope: &Scope) {
-    let t = app.theme.clone();
-    let p = &app.redemptions;
+fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope: &Scope) {
+    let t = &sh.theme;
+    let p = &*pane;
     let mut title = match scope {
         Scope::Deal { id, title, .. } => format!(" Redemptions of deal #{id} {title}"),
         Scope::Member { id, handle } => format!(" History of member #{id} {handle}, every deal"),
@@ -59,14 +60,14 @@ fn list(f: &mut Frame, area: Rect, app: &mut App, scope: &Scope) {
     }
     title.push_str(&format!(
         " · {}{} · newest first ",
-        p.list.len(),
-        if p.list_at_end { "" } else { "+" }
+        p.list.rows.len(),
+        if p.list.at_end { "" } else { "+" }
     ));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focus)
         .title(Span::styled(title, t.title));
-    let rows = p.list.iter().map(|r| {
+    let rows = p.list.rows.iter().map(|r| {
         let flag = match r.flag_kind {
             Some(k) => Span::styled(format!("⚑ {k}"), t.error),
             None => Span::raw(""),
@@ -101,25 +102,24 @@ fn list(f: &mut Frame, area: Rect, app: &mut App, scope: &Scope) {
     .header(Row::new(vec!["When", "Member", third, "Code", "Flag"]).style(t.header))
     .row_highlight_style(t.selected)
     .block(block);
-    let mut state = TableState::default().with_selected(if p.list.is_empty() {
+    let mut state = TableState::default().with_selected(if p.list.rows.is_empty() {
         None
     } else {
-        Some(p.list_selected)
+        Some(p.list.selected)
     });
-    app.redemptions.visible_rows = area.height.saturating_sub(3) as usize;
+    pane.list.visible_rows = area.height.saturating_sub(3) as usize;
     f.render_stateful_widget(table, area, &mut state);
 }
 
-fn monitor(f: &mut Frame, area: Rect, app: &mut App) {
-    let t = app.theme.clone();
-    let p = &app.redemptions;
+fn monitor(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell) {
+    let t = &sh.theme;
+    let p = &pane.monitor;
     let title = format!(
         " Redemption monitor · {} active deal{}{} · live · {} signals ",
         p.rows.len(),
         if p.rows.len() == 1 { "" } else { "s" },
         if p.at_end { "" } else { "+" },
-        app.keymap
-            .keys_text(crate::console::action::Action::Signals),
+        sh.keymap.keys_text(Action::Signals),
     );
     let block = Block::default()
         .borders(Borders::ALL)
@@ -162,7 +162,7 @@ fn monitor(f: &mut Frame, area: Rect, app: &mut App) {
         Some(p.selected)
     });
     let empty = p.rows.is_empty() && p.loaded_once;
-    app.redemptions.visible_rows = area.height.saturating_sub(3) as usize;
+    pane.monitor.visible_rows = area.height.saturating_sub(3) as usize;
     f.render_stateful_widget(table, area, &mut state);
     if empty {
         let r = Rect {
@@ -175,9 +175,8 @@ fn monitor(f: &mut Frame, area: Rect, app: &mut App) {
     }
 }
 
-fn signals(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let p = &app.redemptions;
+fn signals(f: &mut Frame, area: Rect, p: &RedemptionsPane, sh: &Shell) {
+    let t = &sh.theme;
     let mut lines: Vec<Line> = Vec::new();
     match &p.signals {
         None => lines.push(Line::from(Span::styled("looking…", t.muted))),
@@ -237,13 +236,12 @@ fn signals(f: &mut Frame, area: Rect, app: &App) {
     }
     let title = format!(
         " Signals{} · {} back to the monitor ",
-        if p.signals_loading {
+        if p.signals_req.pending {
             " · refreshing…"
         } else {
             ""
         },
-        app.keymap
-            .keys_text(crate::console::action::Action::Signals)
+        sh.keymap.keys_text(Action::Signals)
     );
     let block = Block::default()
         .borders(Borders::ALL)
@@ -255,4 +253,39 @@ fn signals(f: &mut Frame, area: Rect, app: &App) {
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// Bars for a sparkline of `width` characters (each the sum of its share of minutes).
+pub fn sparkline(per_minute: &[u64], width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    if per_minute.is_empty() || width == 0 {
+        return String::new();
+    }
+    let per = per_minute.len().div_ceil(width);
+    let sums: Vec<u64> = per_minute.chunks(per).map(|c| c.iter().sum()).collect();
+    let max = sums.iter().copied().max().unwrap_or(0);
+    sums.iter()
+        .map(|&v| match (v * 7).checked_div(max) {
+            _ if v == 0 => ' ',
+            Some(level) => BARS[level as usize],
+            None => BARS[0],
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_scales_to_the_busiest_slot() {
+        let mut m = vec![0u64; 60];
+        m[59] = 8;
+        m[0] = 1;
+        let s = sparkline(&m, 30);
+        assert_eq!(s.chars().count(), 30);
+        assert_eq!(s.chars().last(), Some('█'));
+        assert_eq!(s.chars().next(), Some('▁'));
+        assert_eq!(sparkline(&[0; 60], 30).trim(), "");
+    }
 }

@@ -1,10 +1,10 @@
 //! The deal form: its fields, what applies to which kind and scope, reading the typed text
 //! (local times, numbers) into a draft, and the messages beside each field.
 
-use super::form::{Field, Form};
+use crate::console::form::{Field, Form};
 use crate::domain::validation::split_list;
 use crate::domain::{AudienceScope, DealDraft, ValidationErrors};
-use crate::store::deals::Deal;
+use crate::service::rows::Deal;
 use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// How dates are typed and shown in the deal form (the operator's local time).
@@ -20,7 +20,7 @@ pub fn parse_local(s: &str) -> Option<DateTime<Utc>> {
                 .ok()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         })?;
-    match super::view::pinned_zone() {
+    match crate::console::view::pinned_zone() {
         Some(zone) => zone
             .from_local_datetime(&naive)
             .earliest()
@@ -34,7 +34,7 @@ pub fn parse_local(s: &str) -> Option<DateTime<Utc>> {
 
 /// A time in the operator's zone, as the form shows and reads it.
 pub fn show_local(t: DateTime<Utc>) -> String {
-    super::view::local(t)
+    crate::console::view::local(t)
 }
 
 /// The form's text as a draft, plus the fields whose text could not even be read.

@@ -1,8 +1,8 @@
 //! The Deals pane: list, detail, form.
 
-use super::super::app::App;
-use super::local;
-use crate::console::deals::show_local;
+use super::{DealsPane, show_local};
+use crate::console::shell::Shell;
+use crate::console::view::{FormKeys, draw_form, local};
 use crate::domain::DealState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -10,26 +10,22 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
 
-pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
-    if app.deals.form.is_some() {
-        let t = app.theme.clone();
-        let keys = super::form::FormKeys::of(app);
-        if let Some(df) = app.deals.form.as_mut() {
-            super::form::draw(f, area, &t, &keys, &mut df.form);
-        }
-    } else if app.deals.detail_open {
-        detail(f, area, app);
+pub fn draw(p: &mut DealsPane, f: &mut Frame, area: Rect, sh: &Shell) {
+    if let Some(df) = p.form.as_mut() {
+        draw_form(f, area, &sh.theme, &FormKeys::of(sh), &mut df.form);
+    } else if p.detail.open {
+        detail(f, area, p, sh);
     } else {
-        list(f, area, app);
+        list(f, area, p, sh);
     }
 }
 
-pub fn state_style(app: &App, s: DealState) -> Style {
+pub fn state_style(sh: &Shell, s: DealState) -> Style {
     match s {
-        DealState::Active => app.theme.ok,
-        DealState::Draft => app.theme.muted,
-        DealState::Paused => app.theme.warn,
-        DealState::Expired => app.theme.error,
+        DealState::Active => sh.theme.ok,
+        DealState::Draft => sh.theme.muted,
+        DealState::Paused => sh.theme.warn,
+        DealState::Expired => sh.theme.error,
     }
 }
 
@@ -41,9 +37,9 @@ fn used(count: i32, cap: Option<i32>) -> String {
     }
 }
 
-fn list(f: &mut Frame, area: Rect, app: &mut App) {
-    let t = app.theme.clone();
-    let d = &app.deals;
+fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
+    let t = &sh.theme;
+    let d = &*pane;
     let arrow = if d.filter.descending { "↓" } else { "↑" };
     let mut title = format!(" Deals · sort {} {arrow}", d.filter.sort.label());
     if !d.filter_text.trim().is_empty() {
@@ -87,7 +83,7 @@ fn list(f: &mut Frame, area: Rect, app: &mut App) {
         let mut cells = vec![
             Span::raw(r.title.clone()),
             Span::raw(r.partner_name.clone()),
-            Span::styled(r.state.to_string(), state_style(app, r.state)),
+            Span::styled(r.state.to_string(), state_style(sh, r.state)),
             Span::raw(used(r.redemption_count, r.redemption_cap)),
             Span::raw(show_local(r.valid_until)[..10].to_owned()),
         ];
@@ -109,16 +105,17 @@ fn list(f: &mut Frame, area: Rect, app: &mut App) {
         .header(Row::new(header).style(t.header))
         .row_highlight_style(t.selected)
         .block(block);
-    let empty = d.list.rows.is_empty() && d.list.loaded_once && !d.list.loading;
+    let empty = d.list.is_empty_loaded();
+    let no_filter = d.filter_text.is_empty();
     let mut state = TableState::default().with_selected(if d.list.rows.is_empty() {
         None
     } else {
         Some(d.list.selected)
     });
-    app.deals.list.visible_rows = area.height.saturating_sub(3) as usize;
+    pane.list.visible_rows = area.height.saturating_sub(3) as usize;
     f.render_stateful_widget(table, area, &mut state);
     if empty {
-        let msg = if app.deals.filter_text.is_empty() {
+        let msg = if no_filter {
             "no deals yet (n authors one)"
         } else {
             "no deal matches the filter (Esc clears it)"
@@ -133,9 +130,9 @@ fn list(f: &mut Frame, area: Rect, app: &mut App) {
     }
 }
 
-fn detail(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let Some(d) = &app.deals.detail else {
+fn detail(f: &mut Frame, area: Rect, pane: &DealsPane, sh: &Shell) {
+    let t = &sh.theme;
+    let Some(d) = &pane.detail.data else {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(t.border)
@@ -168,7 +165,7 @@ fn detail(f: &mut Frame, area: Rect, app: &App) {
         ),
         Line::from(vec![
             Span::styled(format!("{:<15}", "State"), t.label),
-            Span::styled(deal.state.to_string(), state_style(app, deal.state)),
+            Span::styled(deal.state.to_string(), state_style(sh, deal.state)),
         ]),
         kv("Kind", deal.kind.to_string()),
         kv(

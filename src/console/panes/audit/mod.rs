@@ -1,0 +1,253 @@
+//! The Audit pane: the append-only log, newest first, paged by id, filtered by actor, entity
+//! and time.
+
+mod view;
+
+use super::{Answer, Pane, fx};
+use crate::console::action::Action;
+use crate::console::detail::Detail;
+use crate::console::list::{KeysetList, PAGE};
+use crate::console::msg::{Effect as AppEffect, Gen, LoadMode, Reply, TaskCtx, failure_of};
+use crate::console::shell::Shell;
+use crate::error::Error;
+use crate::service::Desk;
+use crate::service::rows::{AuditEntry, AuditFilter};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+#[derive(Debug)]
+pub enum Effect {
+    /// A page of the log, newest first; `filter.before_id` is the page's cursor.
+    Load {
+        tag: Gen,
+        filter: AuditFilter,
+        limit: i64,
+        mode: LoadMode,
+    },
+}
+
+#[derive(Debug)]
+pub enum Msg {
+    Page {
+        tag: Gen,
+        mode: LoadMode,
+        result: Result<Vec<AuditEntry>, Error>,
+    },
+}
+
+impl Reply for Msg {
+    fn failure(&self) -> Option<&Error> {
+        match self {
+            Msg::Page { result, .. } => failure_of(result),
+        }
+    }
+}
+
+/// The Audit pane asks nothing.
+#[derive(Debug, Clone)]
+pub enum Question {}
+
+pub struct AuditPane {
+    pub list: KeysetList<AuditEntry>,
+    /// The entry whose detail is open.
+    pub detail: Detail<AuditEntry>,
+    /// What `/` typed, parsed into `filter`.
+    pub filter_text: String,
+    pub filter: AuditFilter,
+    /// A word of the filter that was not understood.
+    pub filter_error: Option<String>,
+}
+
+impl Default for AuditPane {
+    fn default() -> Self {
+        Self {
+            list: KeysetList::forward_only(),
+            detail: Detail::default(),
+            filter_text: String::new(),
+            filter: AuditFilter::default(),
+            filter_error: None,
+        }
+    }
+}
+
+/// Parses the Audit filter: `actor:LOGIN`, `entity:TYPE` or `entity:TYPE:ID`,
+/// `from:YYYY-MM-DD`, `to:YYYY-MM-DD` (dates in UTC, `to` exclusive); a bare word is an actor.
+pub fn parse_filter(text: &str) -> Result<AuditFilter, String> {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    let mut f = AuditFilter::default();
+    let date = |v: &str, key: &str| {
+        NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| Utc.from_utc_datetime(&d))
+            .ok_or_else(|| format!("{key}: a date like 2026-11-21"))
+    };
+    for word in text.split_whitespace() {
+        match word.split_once(':') {
+            Some(("actor", v)) => f.actor = Some(v.to_owned()),
+            Some(("entity", v)) => match v.split_once(':') {
+                Some((t, id)) => {
+                    f.entity_type = Some(t.to_owned());
+                    f.entity_id = Some(id.to_owned());
+                }
+                None => f.entity_type = Some(v.to_owned()),
+            },
+            Some(("from", v)) => f.from = Some(date(v, "from")?),
+            Some(("to", v)) => f.to = Some(date(v, "to")?),
+            Some((k, _)) => {
+                return Err(format!(
+                    "unknown filter '{k}:' (actor:, entity:, from:, to:)"
+                ));
+            }
+            None => f.actor = Some(word.to_owned()),
+        }
+    }
+    Ok(f)
+}
+
+impl AuditPane {
+    /// The request for a page: the operator's filter, continued after the cursor.
+    pub fn request(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
+        let tag = sh.next_tag();
+        let req = self.list.begin(tag, mode);
+        let filter = AuditFilter {
+            before_id: req.after,
+            ..self.filter.clone()
+        };
+        fx(Effect::Load {
+            tag,
+            filter,
+            limit: PAGE,
+            mode,
+        })
+    }
+}
+
+impl Pane for AuditPane {
+    type Msg = Msg;
+    type Effect = Effect;
+    type Question = Question;
+    const TITLE: &'static str = "Audit";
+    const KEY: &'static str = "audit";
+
+    fn offers(&self, a: Action) -> bool {
+        use Action::*;
+        matches!(
+            a,
+            Down | Up | Top | Bottom | PageDown | PageUp | Open | Back | Filter | Refresh
+        )
+    }
+
+    fn needs_load(&self) -> bool {
+        self.list.rows.is_empty()
+    }
+
+    fn reload(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
+        self.request(sh, LoadMode::Replace)
+    }
+
+    fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
+        let page = self.list.navigate(a);
+        // An open entry follows the selection.
+        if self.detail.open {
+            self.detail.data = self.list.selected_row().cloned();
+        }
+        if let Some(mode) = page {
+            return self.request(sh, mode);
+        }
+        match a {
+            Action::Open => {
+                self.detail.data = self.list.selected_row().cloned();
+                self.detail.open = self.detail.data.is_some();
+                Vec::new()
+            }
+            Action::Back => {
+                self.detail.open = false;
+                Vec::new()
+            }
+            Action::Refresh => self.reload(sh),
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_msg(&mut self, sh: &mut Shell, msg: Msg) -> Vec<AppEffect> {
+        let Msg::Page { tag, mode, result } = msg;
+        if self.list.accept(tag) {
+            match result {
+                Ok(rows) => self.list.merge(mode, rows),
+                Err(e) => sh.toast_error(e.to_string()),
+            }
+        }
+        Vec::new()
+    }
+
+    fn answered(&mut self, _sh: &mut Shell, q: Question, _a: Answer) -> Vec<AppEffect> {
+        match q {}
+    }
+
+    async fn execute(desk: Desk, fx: Effect, _ctx: TaskCtx) -> Msg {
+        let Effect::Load {
+            tag,
+            filter,
+            limit,
+            mode,
+        } = fx;
+        Msg::Page {
+            tag,
+            mode,
+            result: desk.audit(&filter, limit).await,
+        }
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {
+        view::draw(self, f, area, sh)
+    }
+
+    fn filter_text(&self) -> Option<String> {
+        Some(self.filter_text.clone())
+    }
+
+    /// A new `/` filter: reload from the newest row.
+    fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<AppEffect> {
+        self.filter_text = text.to_owned();
+        match parse_filter(text) {
+            Ok(f) => {
+                self.filter = f;
+                self.filter_error = None;
+                self.list.selected = 0;
+                self.request(sh, LoadMode::Replace)
+            }
+            Err(e) => {
+                self.filter_error = Some(e);
+                Vec::new()
+            }
+        }
+    }
+
+    fn filter_hint(&self) -> &'static str {
+        "   actor:LOGIN entity:TYPE[:ID] from:DATE to:DATE · Enter keeps · Esc restores"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_words() {
+        let f = parse_filter("actor:cara entity:partner:12 from:2026-01-01 to:2026-02-01").unwrap();
+        assert_eq!(f.actor.as_deref(), Some("cara"));
+        assert_eq!(f.entity_type.as_deref(), Some("partner"));
+        assert_eq!(f.entity_id.as_deref(), Some("12"));
+        assert_eq!(f.from.unwrap().to_rfc3339(), "2026-01-01T00:00:00+00:00");
+        assert_eq!(parse_filter("sam").unwrap().actor.as_deref(), Some("sam"));
+        assert_eq!(
+            parse_filter("from:yesterday").unwrap_err(),
+            "from: a date like 2026-11-21"
+        );
+        assert_eq!(
+            parse_filter("who:me").unwrap_err(),
+            "unknown filter 'who:' (actor:, entity:, from:, to:)"
+        );
+    }
+}

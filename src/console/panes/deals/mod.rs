@@ -1,0 +1,609 @@
+//! The Deals pane: a keyset-paged list with filters, a detail view, the authoring form (fields
+//! that only apply to one kind or scope come and go with it), the state actions with their
+//! confirmations, duplicating a deal into a new draft, and importing deals from CSV.
+
+mod effects;
+pub mod form;
+mod import;
+mod view;
+
+pub use effects::{DealDetail, Effect, Msg};
+pub use form::{DATE_FORMAT, draft_of, form_for, parse_local, show_local};
+
+use super::{Answer, Pane, fx};
+use crate::console::action::Action;
+use crate::console::detail::Detail;
+use crate::console::form::{Editing, Form, fields_to_fix, refused};
+use crate::console::list::{KeysetList, PAGE};
+use crate::console::msg::{Effect as AppEffect, LoadMode, Notice, TaskCtx};
+use crate::console::recovery::FormSnapshot;
+use crate::console::shell::{Latest, Shell};
+use crate::domain::{DealState, Permission};
+use crate::service::Desk;
+use crate::service::rows::{Deal, DealFilter, DealListRow};
+use chrono::Utc;
+use form::{check, show_applicable, values_of};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+/// What the recovery file calls this pane's form.
+const ENTITY: &str = "deal";
+
+/// What the Deals pane asks.
+#[derive(Debug, Clone)]
+pub enum Question {
+    ChangeState {
+        id: i64,
+        version: i32,
+        to: DealState,
+    },
+    /// The path of a CSV file to check (a prompt).
+    ImportPath,
+    /// Import the checked file.
+    Import { path: String },
+    /// The deal changed under the form: reload it (the edits are lost).
+    ReloadForm,
+}
+
+/// What to open once the detail has loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Then {
+    Edit,
+    Duplicate,
+}
+
+#[derive(Default)]
+pub struct DealsPane {
+    pub list: KeysetList<DealListRow>,
+    pub filter: DealFilter,
+    /// The `/` text the filter was parsed from, and what was not understood.
+    pub filter_text: String,
+    pub filter_error: Option<String>,
+    pub detail: Detail<DealDetail>,
+    pub form: Option<Editing>,
+    pub save: Latest,
+    then: Option<Then>,
+}
+
+/// Parses the Deals filter: `state:S`, `partner:ID`, `scope:S`, `cat:NAME`; other words are
+/// matched against titles, partner names and coupon codes.
+pub fn parse_filter(text: &str, base: &DealFilter) -> Result<DealFilter, String> {
+    let mut f = DealFilter {
+        sort: base.sort,
+        descending: base.descending,
+        ..Default::default()
+    };
+    let mut words = Vec::new();
+    for word in text.split_whitespace() {
+        match word.split_once(':') {
+            Some(("state", v)) => f.state = Some(v.parse().map_err(|e| format!("state: {e}"))?),
+            Some(("scope", v)) => f.scope = Some(v.parse().map_err(|e| format!("scope: {e}"))?),
+            Some(("partner", v)) => {
+                f.partner_id = Some(v.parse().map_err(|_| "partner: a partner id".to_owned())?)
+            }
+            Some(("cat", v)) | Some(("category", v)) => f.category = Some(v.to_owned()),
+            _ => words.push(word),
+        }
+    }
+    if !words.is_empty() {
+        f.text = Some(words.join(" "));
+    }
+    Ok(f)
+}
+
+impl DealsPane {
+    /// The deal the actions apply to: the open detail's, else the selected row's.
+    fn target(&self) -> Option<(i64, i32, String, DealState)> {
+        match self.detail.shown() {
+            Some(d) => Some((
+                d.deal.id,
+                d.deal.version,
+                d.deal.title.clone(),
+                d.deal.state,
+            )),
+            None => self
+                .list
+                .selected_row()
+                .map(|r| (r.id, r.version, r.title.clone(), r.state)),
+        }
+    }
+
+    pub fn snapshot(&self) -> Option<FormSnapshot> {
+        Some(self.form.as_ref()?.snapshot(ENTITY, "title"))
+    }
+
+    fn load(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
+        let tag = sh.next_tag();
+        let req = self.list.begin(tag, mode);
+        let mut filter = self.filter.clone();
+        filter.after = req.after;
+        filter.descending ^= req.flip;
+        fx(Effect::Load {
+            tag,
+            filter,
+            limit: PAGE,
+            mode,
+        })
+    }
+
+    fn load_detail(&mut self, sh: &mut Shell, id: i64) -> Vec<AppEffect> {
+        let tag = self.detail.begin(sh);
+        fx(Effect::LoadDetail { tag, id })
+    }
+
+    fn open_form(
+        &mut self,
+        id: Option<i64>,
+        version: Option<i32>,
+        title: String,
+        values: &[(&'static str, String)],
+    ) -> Vec<AppEffect> {
+        let form = form_for(title, values);
+        self.form = Some(Editing { form, id, version });
+        vec![AppEffect::TrackForm(self.snapshot())]
+    }
+
+    fn open_from(&mut self, sh: &mut Shell, deal: &Deal, duplicate: bool) -> Vec<AppEffect> {
+        let values = values_of(deal);
+        if duplicate {
+            let mut out = self.open_form(
+                None,
+                None,
+                format!("New draft from deal #{}", deal.id),
+                &values,
+            );
+            out.extend(self.form_changed(sh));
+            if let Some(df) = self.form.as_mut() {
+                df.form.dirty = true;
+            }
+            out
+        } else {
+            self.open_form(
+                Some(deal.id),
+                Some(deal.version),
+                format!("Edit deal #{}", deal.id),
+                &values,
+            )
+        }
+    }
+
+    fn new_form(&mut self) -> Vec<AppEffect> {
+        let now = Utc::now();
+        let from = show_local(now);
+        let until = show_local(now + chrono::Duration::days(30));
+        let partner = self
+            .filter
+            .partner_id
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        let out = self.open_form(
+            None,
+            None,
+            "New deal".into(),
+            &[
+                ("partner", partner),
+                ("kind", "coupon".into()),
+                ("audience_scope", "public".into()),
+                ("valid_from", from),
+                ("valid_until", until),
+            ],
+        );
+        if let Some(df) = self.form.as_mut() {
+            df.form.focus = if df.form.value("partner").is_empty() {
+                0
+            } else {
+                1
+            };
+        }
+        out
+    }
+
+    /// Edit or duplicate the target deal, loading it first when needed.
+    fn edit(&mut self, sh: &mut Shell, then: Then) -> Vec<AppEffect> {
+        let Some((id, ..)) = self.target() else {
+            return Vec::new();
+        };
+        match self.detail.data.as_ref().filter(|d| d.deal.id == id) {
+            Some(d) => {
+                let deal = d.deal.clone();
+                self.open_from(sh, &deal, then == Then::Duplicate)
+            }
+            None => {
+                self.then = Some(then);
+                self.detail.open = then == Then::Edit;
+                self.load_detail(sh, id)
+            }
+        }
+    }
+
+    fn ask_state(&mut self, sh: &mut Shell, to: DealState) -> Vec<AppEffect> {
+        if !sh.require(Permission::ManageDeals) {
+            return Vec::new();
+        }
+        let Some((id, version, title, from)) = self.target() else {
+            sh.toast_error("select a deal first");
+            return Vec::new();
+        };
+        // Refused moves are explained before asking anything.
+        if let Err(reason) = from.check_transition(to, crate::domain::StateTrigger::Operator) {
+            sh.toast_error(format!(
+                "cannot move deal #{id} from {from} to {to}: {reason}"
+            ));
+            return Vec::new();
+        }
+        let verb = match (from, to) {
+            (DealState::Paused, DealState::Active) => "Resume",
+            (_, DealState::Active) => "Activate",
+            (_, DealState::Paused) => "Pause",
+            _ => "Expire",
+        };
+        sh.confirm(
+            format!("{verb} “{title}”?"),
+            vec![format!("{from} → {to}: {}.", to.member_effect())],
+            ["Cancel", verb],
+            Question::ChangeState { id, version, to },
+        );
+        Vec::new()
+    }
+
+    fn save(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
+        if !sh.require(Permission::ManageDeals) {
+            return Vec::new();
+        }
+        let Some(df) = self.form.as_mut() else {
+            return Vec::new();
+        };
+        df.form.errors = check(&df.form);
+        if !df.form.errors.is_empty() {
+            fields_to_fix(sh, &df.form.errors);
+            return Vec::new();
+        }
+        let (draft, _) = draft_of(&df.form);
+        df.form.saving = true;
+        let (id, version) = (df.id, df.version);
+        let tag = self.save.begin(sh);
+        fx(Effect::Save {
+            tag,
+            id,
+            version,
+            draft,
+        })
+    }
+}
+
+impl Pane for DealsPane {
+    type Msg = Msg;
+    type Effect = Effect;
+    type Question = Question;
+    const TITLE: &'static str = "Deals";
+    const KEY: &'static str = "deals";
+
+    fn offers(&self, a: Action) -> bool {
+        use Action::*;
+        matches!(
+            a,
+            Down | Up
+                | Top
+                | Bottom
+                | PageDown
+                | PageUp
+                | Open
+                | Back
+                | Filter
+                | Refresh
+                | Sort
+                | SortReverse
+                | Copy
+                | Export
+                | New
+                | Edit
+                | Activate
+                | Pause
+                | Expire
+                | Duplicate
+                | Import
+                | Save
+                | NextField
+                | PrevField
+                | Cancel
+        )
+    }
+
+    fn needs_load(&self) -> bool {
+        self.list.rows.is_empty()
+    }
+
+    fn reload(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
+        if self.list.tag == 0 {
+            // First visit: newest deals first.
+            self.filter.descending = true;
+        }
+        let mut out = self.load(sh, LoadMode::Replace);
+        if self.detail.open
+            && let Some(id) = self.detail.data.as_ref().map(|d| d.deal.id)
+        {
+            out.extend(self.load_detail(sh, id));
+        }
+        out
+    }
+
+    fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
+        if let Some(mode) = self.list.navigate(a) {
+            return self.load(sh, mode);
+        }
+        let manage = |sh: &mut Shell| sh.require(Permission::ManageDeals);
+        match a {
+            Action::Open => match self.list.selected_row().map(|r| r.id) {
+                Some(id) => {
+                    self.detail.open = true;
+                    self.load_detail(sh, id)
+                }
+                None => Vec::new(),
+            },
+            Action::Back if self.detail.open => {
+                self.detail.open = false;
+                Vec::new()
+            }
+            Action::Back if !self.filter_text.is_empty() => self.filter_changed(sh, ""),
+            Action::Refresh => self.reload(sh),
+            Action::Sort => {
+                self.filter.sort = self.filter.sort.next();
+                self.list.selected = 0;
+                self.load(sh, LoadMode::Replace)
+            }
+            Action::SortReverse => {
+                self.filter.descending = !self.filter.descending;
+                self.list.selected = 0;
+                self.load(sh, LoadMode::Replace)
+            }
+            Action::Copy => match self.target() {
+                Some((id, ..)) => vec![AppEffect::Copy(id.to_string())],
+                None => Vec::new(),
+            },
+            Action::New if manage(sh) => self.new_form(),
+            Action::Edit if manage(sh) => self.edit(sh, Then::Edit),
+            Action::Duplicate if manage(sh) => self.edit(sh, Then::Duplicate),
+            Action::Activate => self.ask_state(sh, DealState::Active),
+            Action::Pause => self.ask_state(sh, DealState::Paused),
+            Action::Expire => self.ask_state(sh, DealState::Expired),
+            Action::Save => self.save(sh),
+            Action::Import if manage(sh) => {
+                sh.prompt(
+                    "Import deals from CSV",
+                    "a file path; every row is checked first and shown before anything is written",
+                    "",
+                    Question::ImportPath,
+                );
+                Vec::new()
+            }
+            Action::NextField | Action::PrevField => {
+                if let Some(df) = self.form.as_mut() {
+                    df.form.step(a == Action::NextField);
+                }
+                Vec::new()
+            }
+            Action::Cancel => match self.form.as_ref() {
+                Some(df) if df.form.dirty => {
+                    sh.ask_discard(false);
+                    Vec::new()
+                }
+                Some(_) => self.close_form(sh),
+                None => Vec::new(),
+            },
+            Action::Export => {
+                sh.toast("export: deals have no CSV export; redemptions do");
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_msg(&mut self, sh: &mut Shell, msg: Msg) -> Vec<AppEffect> {
+        match msg {
+            Msg::Page { tag, mode, result } => {
+                if !self.list.accept(tag) {
+                    return Vec::new();
+                }
+                match result {
+                    Ok(rows) => self.list.merge(mode, rows),
+                    Err(e) => sh.toast_error(e.to_string()),
+                }
+                Vec::new()
+            }
+            Msg::Detail { tag, result } => {
+                if !self.detail.accept(tag) {
+                    return Vec::new();
+                }
+                match result {
+                    Ok(d) => {
+                        let then = self.then.take();
+                        let deal = d.deal.clone();
+                        self.detail.data = Some(d);
+                        match then {
+                            Some(then) => self.open_from(sh, &deal, then == Then::Duplicate),
+                            None => Vec::new(),
+                        }
+                    }
+                    Err(e) => {
+                        self.then = None;
+                        sh.toast_error(e.to_string());
+                        Vec::new()
+                    }
+                }
+            }
+            Msg::Saved { tag, result } => {
+                if !self.save.accept(tag) {
+                    return Vec::new();
+                }
+                match result {
+                    Ok(d) => {
+                        sh.toast(format!("saved deal #{} “{}” ({})", d.id, d.title, d.state));
+                        let mut out = self.close_form(sh);
+                        self.detail.open = true;
+                        out.extend(self.load_detail(sh, d.id));
+                        out.extend(self.load(sh, LoadMode::Replace));
+                        out
+                    }
+                    Err(e) => {
+                        if let Some(df) = self.form.as_mut() {
+                            refused(sh, &mut df.form, e, ENTITY, Question::ReloadForm.into());
+                        }
+                        Vec::new()
+                    }
+                }
+            }
+            Msg::StateChanged { busy, to, result } => {
+                sh.end_busy(busy);
+                match result {
+                    Ok(d) => sh.toast(format!(
+                        "deal #{} is now {}: {}",
+                        d.id,
+                        d.state,
+                        to.member_effect()
+                    )),
+                    Err(e) => sh.toast_error(e.to_string()),
+                }
+                self.reload(sh)
+            }
+            Msg::Imported { busy, path, result } => {
+                sh.end_busy(busy);
+                self.imported(sh, path, result)
+            }
+        }
+    }
+
+    fn answered(&mut self, sh: &mut Shell, q: Question, a: Answer) -> Vec<AppEffect> {
+        match (q, a) {
+            (Question::ChangeState { id, version, to }, _) => {
+                let busy = sh.start_busy(format!("deal #{id} → {to}"));
+                fx(Effect::ChangeState {
+                    busy,
+                    id,
+                    version,
+                    to,
+                })
+            }
+            (Question::ImportPath, Answer::Text(path)) => self.import_preview(sh, path),
+            (Question::ImportPath, Answer::Yes) => Vec::new(),
+            (Question::Import { path }, _) => self.import(sh, path),
+            (Question::ReloadForm, _) => {
+                let id = self.form.as_ref().and_then(|f| f.id);
+                self.form = None;
+                match id {
+                    Some(id) => {
+                        self.then = Some(Then::Edit);
+                        self.load_detail(sh, id)
+                    }
+                    None => Vec::new(),
+                }
+            }
+        }
+    }
+
+    fn execute(
+        desk: Desk,
+        fx: Effect,
+        ctx: TaskCtx,
+    ) -> impl std::future::Future<Output = Msg> + Send {
+        effects::execute(desk, fx, ctx)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {
+        view::draw(self, f, area, sh)
+    }
+
+    fn filter_text(&self) -> Option<String> {
+        Some(self.filter_text.clone())
+    }
+
+    fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<AppEffect> {
+        self.filter_text = text.to_owned();
+        match parse_filter(text, &self.filter) {
+            Ok(f) => {
+                self.filter = f;
+                self.filter_error = None;
+                self.list.selected = 0;
+                self.load(sh, LoadMode::Replace)
+            }
+            Err(e) => {
+                self.filter_error = Some(e);
+                Vec::new()
+            }
+        }
+    }
+
+    fn filter_hint(&self) -> &'static str {
+        "   state:S partner:ID scope:S cat:NAME and words · Enter keeps · Esc restores"
+    }
+
+    fn form(&self) -> Option<&Form> {
+        self.form.as_ref().map(|f| &f.form)
+    }
+
+    fn form_mut(&mut self) -> Option<&mut Form> {
+        self.form.as_mut().map(|f| &mut f.form)
+    }
+
+    fn form_changed(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
+        let Some(df) = self.form.as_mut() else {
+            return Vec::new();
+        };
+        show_applicable(&mut df.form);
+        df.form.errors = check(&df.form);
+        df.form.notice = None;
+        vec![AppEffect::TrackForm(self.snapshot())]
+    }
+
+    fn close_form(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
+        self.form = None;
+        vec![AppEffect::TrackForm(None)]
+    }
+
+    fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<AppEffect>> {
+        if snap.entity != ENTITY {
+            return None;
+        }
+        let mut out = self.open_form(snap.record_id, snap.version, "Restored deal".into(), &[]);
+        if let Some(df) = self.form.as_mut() {
+            df.form.fill(&snap.fields);
+        }
+        out.extend(self.form_changed(sh));
+        Some(out)
+    }
+
+    /// A redemption count announced by another session moves the row and the detail.
+    fn notice(&mut self, _sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
+        let Notice::DealCount { deal_id, count } = n;
+        if let Some(r) = self.list.rows.iter_mut().find(|r| r.id == deal_id) {
+            r.redemption_count = count;
+        }
+        if let Some(d) = self.detail.data.as_mut().filter(|d| d.deal.id == deal_id) {
+            d.deal.redemption_count = count;
+        }
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::AudienceScope;
+
+    #[test]
+    fn filter_words() {
+        let f = parse_filter(
+            "state:active scope:batch partner:7 cat:food spring sale",
+            &DealFilter::default(),
+        )
+        .unwrap();
+        assert_eq!(f.state, Some(DealState::Active));
+        assert_eq!(f.scope, Some(AudienceScope::Batch));
+        assert_eq!(f.partner_id, Some(7));
+        assert_eq!(f.category.as_deref(), Some("food"));
+        assert_eq!(f.text.as_deref(), Some("spring sale"));
+        assert_eq!(
+            parse_filter("state:live", &DealFilter::default()).unwrap_err(),
+            "state: must be draft, active, paused or expired"
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! The panes. Each is one folder holding its state, keys, messages, effects (the async calls
+//! it makes), view and form, and implements the one [`Pane`] trait. The app dispatches through
+//! [`Panes`], generated below from one list: a new pane is a new folder plus one line there.
+
+pub mod audit;
+pub mod deals;
+pub mod negotiations;
+pub mod partners;
+pub mod redemptions;
+pub mod settlements;
+
+use super::action::Action;
+use super::form::Form;
+use super::msg::{Effect, Msg, Notice, Reply, TaskCtx};
+use super::recovery::FormSnapshot;
+use super::shell::{Pending, Shell};
+use crate::error::Error;
+use crate::service::Desk;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use std::future::Future;
+
+/// How a pane's question was answered: the confirming choice of a confirmation, or the text
+/// typed into a prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    Text(String),
+}
+
+/// A pane of the console.
+pub trait Pane: Default {
+    /// Answers of its background work.
+    type Msg: Reply + std::fmt::Debug + Send + 'static;
+    /// Its background work: the service calls it makes.
+    type Effect: std::fmt::Debug + Send + 'static;
+    /// What its confirmations and prompts ask.
+    type Question: std::fmt::Debug + Clone;
+
+    /// The tab's title.
+    const TITLE: &'static str;
+    /// The keymap section `[pane.KEY]` whose bindings win over `[list]` on this pane.
+    const KEY: &'static str;
+
+    /// Does this pane do something with a list, form or popup action? (The palette and the
+    /// help offer only those; global actions are the app's.)
+    fn offers(&self, a: Action) -> bool;
+
+    /// Nothing loaded yet (switching to the pane loads it).
+    fn needs_load(&self) -> bool;
+
+    /// Reloads what the pane shows.
+    fn reload(&mut self, sh: &mut Shell) -> Vec<Effect>;
+
+    /// Does what an action means here.
+    fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<Effect>;
+
+    /// Takes the answer of its background work (stale answers are dropped here).
+    fn on_msg(&mut self, sh: &mut Shell, msg: Self::Msg) -> Vec<Effect>;
+
+    /// One of its questions was answered (only the non-default answer reaches it).
+    fn answered(&mut self, sh: &mut Shell, q: Self::Question, a: Answer) -> Vec<Effect>;
+
+    /// Runs one effect against the services, on a task of its own.
+    fn execute(
+        desk: Desk,
+        fx: Self::Effect,
+        ctx: TaskCtx,
+    ) -> impl Future<Output = Self::Msg> + Send;
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell);
+
+    /// The `/` filter's current text, or `None` when this view has no filter.
+    fn filter_text(&self) -> Option<String> {
+        None
+    }
+
+    /// The `/` text changed: ask the server again (older answers will be dropped).
+    fn filter_changed(&mut self, _sh: &mut Shell, _text: &str) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// What the filter line says can be typed.
+    fn filter_hint(&self) -> &'static str {
+        ""
+    }
+
+    fn form(&self) -> Option<&Form> {
+        None
+    }
+
+    fn form_mut(&mut self) -> Option<&mut Form> {
+        None
+    }
+
+    /// A field of the form changed: validate it and keep it for recovery.
+    fn form_changed(&mut self, _sh: &mut Shell) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// Closes the form without saving.
+    fn close_form(&mut self, _sh: &mut Shell) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// Opens a form saved by an earlier session, when it is this pane's (`None` otherwise).
+    fn restore(&mut self, _sh: &mut Shell, _snap: &FormSnapshot) -> Option<Vec<Effect>> {
+        None
+    }
+
+    /// Something announced by the database.
+    fn notice(&mut self, _sh: &mut Shell, _n: Notice) -> Vec<Effect> {
+        Vec::new()
+    }
+}
+
+/// The part of [`Pane`] that needs none of its types, so that the app can hold any pane.
+/// Implemented for every pane; nobody implements it by hand.
+pub trait AnyPane {
+    fn title(&self) -> &'static str;
+    fn key(&self) -> &'static str;
+    fn offers(&self, a: Action) -> bool;
+    fn needs_load(&self) -> bool;
+    fn reload(&mut self, sh: &mut Shell) -> Vec<Effect>;
+    fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<Effect>;
+    fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell);
+    fn filter_text(&self) -> Option<String>;
+    fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<Effect>;
+    fn filter_hint(&self) -> &'static str;
+    fn form(&self) -> Option<&Form>;
+    fn form_mut(&mut self) -> Option<&mut Form>;
+    fn form_changed(&mut self, sh: &mut Shell) -> Vec<Effect>;
+    fn close_form(&mut self, sh: &mut Shell) -> Vec<Effect>;
+    fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<Effect>>;
+    fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<Effect>;
+}
+
+impl<P: Pane> AnyPane for P {
+    fn title(&self) -> &'static str {
+        P::TITLE
+    }
+    fn key(&self) -> &'static str {
+        P::KEY
+    }
+    fn offers(&self, a: Action) -> bool {
+        Pane::offers(self, a)
+    }
+    fn needs_load(&self) -> bool {
+        Pane::needs_load(self)
+    }
+    fn reload(&mut self, sh: &mut Shell) -> Vec<Effect> {
+        Pane::reload(self, sh)
+    }
+    fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<Effect> {
+        Pane::perform(self, sh, a)
+    }
+    fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {
+        Pane::draw(self, f, area, sh)
+    }
+    fn filter_text(&self) -> Option<String> {
+        Pane::filter_text(self)
+    }
+    fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<Effect> {
+        Pane::filter_changed(self, sh, text)
+    }
+    fn filter_hint(&self) -> &'static str {
+        Pane::filter_hint(self)
+    }
+    fn form(&self) -> Option<&Form> {
+        Pane::form(self)
+    }
+    fn form_mut(&mut self) -> Option<&mut Form> {
+        Pane::form_mut(self)
+    }
+    fn form_changed(&mut self, sh: &mut Shell) -> Vec<Effect> {
+        Pane::form_changed(self, sh)
+    }
+    fn close_form(&mut self, sh: &mut Shell) -> Vec<Effect> {
+        Pane::close_form(self, sh)
+    }
+    fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<Effect>> {
+        Pane::restore(self, sh, snap)
+    }
+    fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<Effect> {
+        Pane::notice(self, sh, n)
+    }
+}
+
+/// Generates, from one list of panes in tab order: `PaneId`, `Panes` (the app's panes), the
+/// enums that carry each pane's messages, effects and questions, and the one match per
+/// dispatch.
+macro_rules! panes {
+    ($( $id:ident => $field:ident : $ty:ty ),+ $(,)?) => {
+        /// Which pane: the tabs, in order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum PaneId { $($id),+ }
+
+        impl PaneId {
+            pub const ALL: &'static [PaneId] = &[$(PaneId::$id),+];
+
+            pub fn title(self) -> &'static str {
+                match self { $(PaneId::$id => <$ty as Pane>::TITLE),+ }
+            }
+
+            /// The keymap section `[pane.KEY]`.
+            pub fn key(self) -> &'static str {
+                match self { $(PaneId::$id => <$ty as Pane>::KEY),+ }
+            }
+
+            pub fn index(self) -> usize {
+                Self::ALL.iter().position(|p| *p == self).unwrap_or(0)
+            }
+        }
+
+        /// Every pane's state.
+        #[derive(Default)]
+        pub struct Panes { $(pub $field: $ty),+ }
+
+        impl Panes {
+            pub fn get(&self, id: PaneId) -> &dyn AnyPane {
+                match id { $(PaneId::$id => &self.$field),+ }
+            }
+
+            pub fn get_mut(&mut self, id: PaneId) -> &mut dyn AnyPane {
+                match id { $(PaneId::$id => &mut self.$field),+ }
+            }
+
+            /// Hands an answer to the pane whose effect it answers.
+            pub fn on_msg(&mut self, sh: &mut Shell, msg: PaneMsg) -> Vec<Effect> {
+                match msg { $(PaneMsg::$id(m) => self.$field.on_msg(sh, m)),+ }
+            }
+
+            /// Hands an answered question to the pane that asked it.
+            pub fn answered(&mut self, sh: &mut Shell, q: PaneQuestion, a: Answer) -> Vec<Effect> {
+                match q { $(PaneQuestion::$id(q) => self.$field.answered(sh, q, a)),+ }
+            }
+        }
+
+        /// An answer for one pane.
+        #[derive(Debug)]
+        pub enum PaneMsg { $($id(<$ty as Pane>::Msg)),+ }
+
+        /// Background work of one pane.
+        #[derive(Debug)]
+        pub enum PaneEffect { $($id(<$ty as Pane>::Effect)),+ }
+
+        /// A question one pane asked.
+        #[derive(Debug, Clone)]
+        pub enum PaneQuestion { $($id(<$ty as Pane>::Question)),+ }
+
+        impl Reply for PaneMsg {
+            fn failure(&self) -> Option<&Error> {
+                match self { $(PaneMsg::$id(m) => m.failure()),+ }
+            }
+        }
+
+        /// Runs one pane's effect and wraps its answer.
+        pub async fn execute(desk: Desk, fx: PaneEffect, ctx: TaskCtx) -> Msg {
+            match fx {
+                $(PaneEffect::$id(e) => Msg::Pane(PaneMsg::$id(<$ty as Pane>::execute(desk, e, ctx).await))),+
+            }
+        }
+
+        $(
+            impl From<<$ty as Pane>::Msg> for Msg {
+                fn from(m: <$ty as Pane>::Msg) -> Msg {
+                    Msg::Pane(PaneMsg::$id(m))
+                }
+            }
+            impl From<<$ty as Pane>::Effect> for Effect {
+                fn from(e: <$ty as Pane>::Effect) -> Effect {
+                    Effect::Pane(PaneEffect::$id(e))
+                }
+            }
+            impl From<<$ty as Pane>::Question> for PaneQuestion {
+                fn from(q: <$ty as Pane>::Question) -> PaneQuestion {
+                    PaneQuestion::$id(q)
+                }
+            }
+            impl From<<$ty as Pane>::Question> for Pending {
+                fn from(q: <$ty as Pane>::Question) -> Pending {
+                    Pending::Pane(PaneQuestion::$id(q))
+                }
+            }
+        )+
+    };
+}
+
+panes! {
+    Partners => partners: partners::PartnersPane,
+    Deals => deals: deals::DealsPane,
+    Redemptions => redemptions: redemptions::RedemptionsPane,
+    Negotiations => negotiations: negotiations::NegotiationsPane,
+    Settlements => settlements: settlements::SettlementsPane,
+    Audit => audit: audit::AuditPane,
+}
+
+/// One effect of a pane, as the list of effects a pane method returns.
+pub fn fx(e: impl Into<Effect>) -> Vec<Effect> {
+    vec![e.into()]
+}

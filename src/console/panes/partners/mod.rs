@@ -1,0 +1,608 @@
+//! The Partners pane: a keyset-paged list, a detail view, the new/edit form and the partner
+//! actions (vetting checks, mark vetted, disable, re-vet, delete, off-board).
+
+mod effects;
+pub mod form;
+mod view;
+
+pub use effects::{Effect, Msg, OpOutcome, PartnerDetail, PartnerOp};
+pub use form::{draft_of, form_for};
+
+use super::{Answer, Pane, fx};
+use crate::console::action::Action;
+use crate::console::detail::Detail;
+use crate::console::form::{Editing, Form, fields_to_fix, refused};
+use crate::console::list::{KeysetList, PAGE};
+use crate::console::msg::{Effect as AppEffect, LoadMode, TaskCtx};
+use crate::console::recovery::FormSnapshot;
+use crate::console::shell::{Latest, Shell};
+use crate::domain::{PartnerDraft, Permission};
+use crate::error::Error;
+use crate::service::Desk;
+use crate::service::rows::{PartnerFilter, PartnerListRow};
+use form::draft_from;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+/// What the recovery file calls this pane's form.
+const ENTITY: &str = "partner";
+
+/// What the Partners pane asks.
+#[derive(Debug, Clone)]
+pub enum Question {
+    Op {
+        id: i64,
+        version: i32,
+        op: PartnerOp,
+    },
+    /// The partner changed under the form: reload it (the edits are lost).
+    ReloadForm,
+}
+
+#[derive(Default)]
+pub struct PartnersPane {
+    pub list: KeysetList<PartnerListRow>,
+    pub filter: PartnerFilter,
+    pub detail: Detail<PartnerDetail>,
+    /// Open the form once the detail has loaded.
+    pub edit_after_load: bool,
+    pub form: Option<Editing>,
+    pub save: Latest,
+}
+
+impl PartnersPane {
+    pub fn selected_row(&self) -> Option<&PartnerListRow> {
+        self.list.selected_row()
+    }
+
+    /// The partner the actions apply to: the detail's, else the selected row's.
+    fn target(&self) -> Option<(i64, i32, String)> {
+        match self.detail.shown() {
+            Some(d) => Some((
+                d.partner.id,
+                d.partner.version,
+                d.partner.display_name.clone(),
+            )),
+            None => self
+                .selected_row()
+                .map(|r| (r.id, r.version, r.display_name.clone())),
+        }
+    }
+
+    pub fn snapshot(&self) -> Option<FormSnapshot> {
+        Some(self.form.as_ref()?.snapshot(ENTITY, "display_name"))
+    }
+
+    fn load(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
+        let tag = sh.next_tag();
+        let req = self.list.begin(tag, mode);
+        let mut filter = self.filter.clone();
+        filter.after = req.after;
+        filter.descending ^= req.flip;
+        fx(Effect::Load {
+            tag,
+            filter,
+            limit: PAGE,
+            mode,
+        })
+    }
+
+    fn load_detail(&mut self, sh: &mut Shell, id: i64) -> Vec<AppEffect> {
+        let tag = self.detail.begin(sh);
+        fx(Effect::LoadDetail { tag, id })
+    }
+
+    fn open_form(
+        &mut self,
+        id: Option<i64>,
+        version: Option<i32>,
+        draft: &PartnerDraft,
+    ) -> Vec<AppEffect> {
+        let title = match id {
+            Some(_) => format!("Edit partner {}", draft.display_name),
+            None => "New partner".to_owned(),
+        };
+        let mut form = form_for(title, draft);
+        // A brand-new form shows no errors until something is typed.
+        if id.is_none() && draft == &PartnerDraft::default() {
+            form.errors = Default::default();
+        }
+        self.form = Some(Editing { form, id, version });
+        vec![AppEffect::TrackForm(self.snapshot())]
+    }
+
+    fn ask_op(&mut self, sh: &mut Shell, op: PartnerOp) -> Vec<AppEffect> {
+        if !sh.require(Permission::ManagePartners) {
+            return Vec::new();
+        }
+        let Some((id, version, name)) = self.target() else {
+            sh.toast_error("select a partner first");
+            return Vec::new();
+        };
+        let active = self
+            .detail
+            .data
+            .as_ref()
+            .filter(|d| d.partner.id == id)
+            .map(|d| {
+                d.deals_by_state
+                    .iter()
+                    .filter(|(s, _)| s == "active")
+                    .map(|(_, n)| *n)
+                    .sum::<i64>()
+            });
+        let active_text = match active {
+            Some(n) => format!("{n} active deal{}", if n == 1 { "" } else { "s" }),
+            None => "every active deal".into(),
+        };
+        let (title, body, yes): (String, Vec<String>, &'static str) = match op {
+            PartnerOp::MarkVetted => (
+                format!("Mark {name} vetted?"),
+                vec![
+                    "You are recorded as the vetter, now.".into(),
+                    "Its deals can then be activated.".into(),
+                ],
+                "Mark vetted",
+            ),
+            PartnerOp::Disable => (
+                format!("Disable {name}?"),
+                vec![
+                    format!("{active_text} will be paused:"),
+                    "members stop seeing them and cannot redeem.".into(),
+                ],
+                "Disable",
+            ),
+            PartnerOp::Revet => (
+                format!("Re-vet {name}?"),
+                vec!["The partner goes back to pending until vetted again.".into()],
+                "Re-vet",
+            ),
+            PartnerOp::Delete => (
+                format!("Delete {name}?"),
+                vec![
+                    "Refused while the partner has deals that are not expired.".into(),
+                    "The partner disappears from lists; its history stays in the audit log.".into(),
+                ],
+                "Delete",
+            ),
+            PartnerOp::Offboard => (
+                format!("Off-board {name}?"),
+                vec![
+                    format!("{active_text} will be paused now, in one step:"),
+                    "members stop seeing them and cannot redeem.".into(),
+                ],
+                "Off-board",
+            ),
+        };
+        sh.confirm(
+            title,
+            body,
+            ["Cancel", yes],
+            Question::Op { id, version, op },
+        );
+        Vec::new()
+    }
+
+    fn edit(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
+        let Some((id, _, _)) = self.target() else {
+            return Vec::new();
+        };
+        let loaded = self
+            .detail
+            .data
+            .as_ref()
+            .filter(|d| d.partner.id == id && !self.detail.loading())
+            .map(|d| (d.partner.version, draft_from(&d.partner)));
+        match loaded {
+            Some((v, draft)) => self.open_form(Some(id), Some(v), &draft),
+            None => {
+                self.edit_after_load = true;
+                self.load_detail(sh, id)
+            }
+        }
+    }
+
+    fn save(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
+        if !sh.require(Permission::ManagePartners) {
+            return Vec::new();
+        }
+        let Some(pf) = self.form.as_mut() else {
+            return Vec::new();
+        };
+        let draft = draft_of(&pf.form);
+        if let Err(e) = draft.validate() {
+            pf.form.errors = e;
+            fields_to_fix(sh, &pf.form.errors);
+            return Vec::new();
+        }
+        pf.form.saving = true;
+        let (id, version) = (pf.id, pf.version);
+        let tag = self.save.begin(sh);
+        fx(Effect::Save {
+            tag,
+            id,
+            version,
+            draft,
+        })
+    }
+
+    fn op_done(&mut self, sh: &mut Shell, op: PartnerOp, result: Result<OpOutcome, Error>) {
+        match result {
+            Ok(OpOutcome::Partner(p)) => {
+                sh.toast(format!("{} is now {}", p.display_name, p.verification))
+            }
+            Ok(OpOutcome::Deleted) => {
+                sh.toast("partner deleted");
+                self.detail.open = false;
+                self.detail.data = None;
+            }
+            Ok(OpOutcome::Offboarded(report)) => {
+                let mut lines = vec![format!(
+                    "Paused {} deal{}:",
+                    report.paused.len(),
+                    if report.paused.len() == 1 { "" } else { "s" }
+                )];
+                lines.extend(
+                    report
+                        .paused
+                        .iter()
+                        .take(12)
+                        .map(|d| format!("  #{} {}", d.id, d.title)),
+                );
+                if report.paused.len() > 12 {
+                    lines.push(format!("  … and {} more", report.paused.len() - 12));
+                }
+                let left: Vec<String> = report
+                    .remaining
+                    .iter()
+                    .map(|(s, n)| format!("{n} {s}"))
+                    .collect();
+                lines.push(String::new());
+                lines.push(format!(
+                    "Left: {}",
+                    if left.is_empty() {
+                        "no deals".into()
+                    } else {
+                        left.join(", ")
+                    }
+                ));
+                if report.blocking() > 0 {
+                    lines.push(format!(
+                        "Before delete: expire the {} deal(s) that are not expired.",
+                        report.blocking()
+                    ));
+                } else {
+                    lines.push("Nothing blocks a delete now.".into());
+                }
+                sh.inform(
+                    format!("Off-boarded {}", report.partner.display_name),
+                    lines,
+                );
+            }
+            Err(e) => sh.toast_error(format!("{} failed: {e}", op.verb())),
+        }
+    }
+}
+
+impl Pane for PartnersPane {
+    type Msg = Msg;
+    type Effect = Effect;
+    type Question = Question;
+    const TITLE: &'static str = "Partners";
+    const KEY: &'static str = "partners";
+
+    fn offers(&self, a: Action) -> bool {
+        use Action::*;
+        matches!(
+            a,
+            Down | Up
+                | Top
+                | Bottom
+                | PageDown
+                | PageUp
+                | Open
+                | Back
+                | Filter
+                | Refresh
+                | Sort
+                | SortReverse
+                | Copy
+                | Export
+                | New
+                | Edit
+                | RunChecks
+                | MarkVetted
+                | Disable
+                | Revet
+                | Delete
+                | Offboard
+                | Save
+                | NextField
+                | PrevField
+                | Cancel
+        )
+    }
+
+    fn needs_load(&self) -> bool {
+        self.list.rows.is_empty()
+    }
+
+    /// Reloads the list from the top (and the detail, when open).
+    fn reload(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
+        let mut out = self.load(sh, LoadMode::Replace);
+        if self.detail.open
+            && let Some(id) = self.detail.data.as_ref().map(|d| d.partner.id)
+        {
+            out.extend(self.load_detail(sh, id));
+        }
+        out
+    }
+
+    fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
+        if let Some(mode) = self.list.navigate(a) {
+            return self.load(sh, mode);
+        }
+        let manage = |sh: &mut Shell| sh.require(Permission::ManagePartners);
+        match a {
+            Action::Open => match self.selected_row().map(|r| r.id) {
+                Some(id) => {
+                    self.detail.open = true;
+                    self.load_detail(sh, id)
+                }
+                None => Vec::new(),
+            },
+            Action::Back if self.detail.open => {
+                self.detail.open = false;
+                Vec::new()
+            }
+            Action::Back if self.filter.text.is_some() => self.filter_changed(sh, ""),
+            Action::Refresh => self.reload(sh),
+            Action::Sort => {
+                self.filter.sort = self.filter.sort.next();
+                self.list.selected = 0;
+                self.load(sh, LoadMode::Replace)
+            }
+            Action::SortReverse => {
+                self.filter.descending = !self.filter.descending;
+                self.list.selected = 0;
+                self.load(sh, LoadMode::Replace)
+            }
+            Action::Copy => match self.target() {
+                Some((id, _, _)) => vec![AppEffect::Copy(id.to_string())],
+                None => Vec::new(),
+            },
+            Action::Export => {
+                sh.toast("export: partners have no CSV export; redemptions do");
+                Vec::new()
+            }
+            Action::New if manage(sh) => self.open_form(None, None, &PartnerDraft::default()),
+            Action::Edit if manage(sh) => self.edit(sh),
+            Action::RunChecks if manage(sh) => match self.target() {
+                Some((id, _, name)) => {
+                    let busy = sh.start_busy(format!("vetting {name}"));
+                    fx(Effect::RunChecks { busy, id, name })
+                }
+                None => Vec::new(),
+            },
+            Action::MarkVetted => self.ask_op(sh, PartnerOp::MarkVetted),
+            Action::Disable => self.ask_op(sh, PartnerOp::Disable),
+            Action::Revet => self.ask_op(sh, PartnerOp::Revet),
+            Action::Delete => self.ask_op(sh, PartnerOp::Delete),
+            Action::Offboard => self.ask_op(sh, PartnerOp::Offboard),
+            Action::Save => self.save(sh),
+            Action::NextField | Action::PrevField => {
+                if let Some(pf) = self.form.as_mut() {
+                    pf.form.step(a == Action::NextField);
+                }
+                Vec::new()
+            }
+            Action::Cancel => match self.form.as_ref() {
+                Some(pf) if pf.form.dirty => {
+                    sh.ask_discard(false);
+                    Vec::new()
+                }
+                Some(_) => self.close_form(sh),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_msg(&mut self, sh: &mut Shell, msg: Msg) -> Vec<AppEffect> {
+        match msg {
+            Msg::Page { tag, mode, result } => {
+                if !self.list.accept(tag) {
+                    return Vec::new(); // stale: a newer request is on its way
+                }
+                match result {
+                    Ok(rows) => self.list.merge(mode, rows),
+                    Err(e) => sh.toast_error(e.to_string()),
+                }
+                Vec::new()
+            }
+            Msg::Detail { tag, result } => {
+                if !self.detail.accept(tag) {
+                    return Vec::new();
+                }
+                match result {
+                    Ok(d) => {
+                        let edit = std::mem::take(&mut self.edit_after_load);
+                        let (id, v, draft) =
+                            (d.partner.id, d.partner.version, draft_from(&d.partner));
+                        self.detail.data = Some(d);
+                        if edit {
+                            self.open_form(Some(id), Some(v), &draft)
+                        } else {
+                            Vec::new()
+                        }
+                    }
+                    Err(e) => {
+                        self.edit_after_load = false;
+                        if matches!(e, Error::NotFound { .. }) {
+                            self.detail.open = false;
+                        }
+                        sh.toast_error(e.to_string());
+                        Vec::new()
+                    }
+                }
+            }
+            Msg::Saved { tag, result } => {
+                if !self.save.accept(tag) {
+                    return Vec::new();
+                }
+                if let Some(pf) = self.form.as_mut() {
+                    pf.form.saving = false;
+                }
+                match result {
+                    Ok(p) => {
+                        sh.toast(format!("saved {}", p.display_name));
+                        let mut out = self.close_form(sh);
+                        self.detail.open = true;
+                        out.extend(self.load_detail(sh, p.id));
+                        out.extend(self.load(sh, LoadMode::Replace));
+                        out
+                    }
+                    Err(e) => {
+                        if let Some(pf) = self.form.as_mut() {
+                            refused(sh, &mut pf.form, e, ENTITY, Question::ReloadForm.into());
+                        }
+                        Vec::new()
+                    }
+                }
+            }
+            Msg::OpDone { busy, op, result } => {
+                sh.end_busy(busy);
+                self.op_done(sh, op, result);
+                self.reload(sh)
+            }
+            Msg::ChecksProgress {
+                busy,
+                name,
+                done,
+                total,
+                check,
+            } => {
+                sh.relabel_busy(busy, format!("vetting {name} ({done}/{total}: {check})"));
+                Vec::new()
+            }
+            Msg::ChecksDone {
+                busy,
+                id,
+                name,
+                result,
+            } => {
+                sh.end_busy(busy);
+                match result {
+                    Ok(results) => {
+                        let count = |o: &str| results.iter().filter(|r| r.outcome == o).count();
+                        let text = format!(
+                            "vetting {name}: {} pass, {} warn, {} fail",
+                            count("pass"),
+                            count("warn"),
+                            count("fail")
+                        );
+                        if count("fail") > 0 {
+                            sh.toast_error(text)
+                        } else {
+                            sh.toast(text)
+                        }
+                    }
+                    Err(e) => sh.toast_error(format!("vetting {name} failed: {e}")),
+                }
+                if self.detail.shown().is_some_and(|d| d.partner.id == id) {
+                    self.load_detail(sh, id)
+                } else {
+                    Vec::new()
+                }
+            }
+        }
+    }
+
+    fn answered(&mut self, sh: &mut Shell, q: Question, _a: Answer) -> Vec<AppEffect> {
+        match q {
+            Question::Op { id, version, op } => {
+                let busy = sh.start_busy(format!("{}…", op.verb()));
+                fx(Effect::Op {
+                    busy,
+                    id,
+                    version,
+                    op,
+                })
+            }
+            Question::ReloadForm => match self.form.as_ref().and_then(|f| f.id) {
+                Some(id) => {
+                    self.edit_after_load = true;
+                    self.form = None;
+                    self.load_detail(sh, id)
+                }
+                None => Vec::new(),
+            },
+        }
+    }
+
+    fn execute(
+        desk: Desk,
+        fx: Effect,
+        ctx: TaskCtx,
+    ) -> impl std::future::Future<Output = Msg> + Send {
+        effects::execute(desk, fx, ctx)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {
+        view::draw(self, f, area, sh)
+    }
+
+    fn filter_text(&self) -> Option<String> {
+        Some(self.filter.text.clone().unwrap_or_default())
+    }
+
+    fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<AppEffect> {
+        self.filter.text = if text.trim().is_empty() {
+            None
+        } else {
+            Some(text.to_owned())
+        };
+        self.list.selected = 0;
+        self.load(sh, LoadMode::Replace)
+    }
+
+    fn filter_hint(&self) -> &'static str {
+        "   name, domain or category · Enter keeps · Esc restores"
+    }
+
+    fn form(&self) -> Option<&Form> {
+        self.form.as_ref().map(|f| &f.form)
+    }
+
+    fn form_mut(&mut self) -> Option<&mut Form> {
+        self.form.as_mut().map(|f| &mut f.form)
+    }
+
+    /// A field changed: validate as you type, and keep the form safe for recovery.
+    fn form_changed(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
+        let Some(pf) = self.form.as_mut() else {
+            return Vec::new();
+        };
+        let draft = draft_of(&pf.form);
+        pf.form.errors = draft.validate().err().unwrap_or_default();
+        pf.form.notice = None;
+        vec![AppEffect::TrackForm(self.snapshot())]
+    }
+
+    fn close_form(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
+        self.form = None;
+        vec![AppEffect::TrackForm(None)]
+    }
+
+    fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<AppEffect>> {
+        if snap.entity != ENTITY {
+            return None;
+        }
+        let mut out = self.open_form(snap.record_id, snap.version, &PartnerDraft::default());
+        if let Some(pf) = self.form.as_mut() {
+            pf.form.fill(&snap.fields);
+        }
+        out.extend(self.form_changed(sh));
+        Some(out)
+    }
+}

@@ -1,0 +1,274 @@
+//! What every pane shares, once: who is acting and may they, the connection, toasts, work in
+//! progress keyed by a typed id, overlays (help, palette, confirmations, prompts, information),
+//! the `/` filter being typed, and request generations.
+
+use super::keymap::Keymap;
+use super::msg::Gen;
+use super::palette::Palette;
+use super::panes::PaneQuestion;
+use super::recovery::FormSnapshot;
+use super::theme::Theme;
+use crate::domain::Permission;
+use crate::service::Actor;
+use std::time::{Duration, Instant};
+
+/// The database connection as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnState {
+    Connecting,
+    Connected,
+    Reconnecting,
+    Failed(String),
+}
+
+/// A short message that does not take focus.
+#[derive(Debug, Clone)]
+pub struct Toast {
+    pub text: String,
+    pub error: bool,
+    pub until: Instant,
+}
+
+/// A question with a safe default.
+pub struct Confirm {
+    pub title: String,
+    pub body: Vec<String>,
+    /// Answers, left to right; index 0 is the safe one and is selected first.
+    pub choices: [&'static str; 2],
+    pub selected: usize,
+    pub on_yes: Pending,
+}
+
+/// What a confirmation does when answered with the second (non-default) choice.
+#[derive(Debug, Clone)]
+pub enum Pending {
+    /// Close the form without saving; `quit` when the operator was quitting.
+    DiscardForm { quit: bool },
+    /// An unsaved form from an earlier session: "yes" discards it, "no" restores it.
+    RestoreForm(Box<FormSnapshot>),
+    /// A question of one pane, answered by that pane.
+    Pane(PaneQuestion),
+}
+
+/// A line of text to type (a file name, a note), answered with Enter.
+pub struct Prompt {
+    pub title: String,
+    pub hint: String,
+    pub input: String,
+    /// The pane question the text answers.
+    pub purpose: PaneQuestion,
+}
+
+pub enum Overlay {
+    None,
+    /// Something to read, closed by any key.
+    Info {
+        title: String,
+        lines: Vec<String>,
+    },
+    Help {
+        scroll: u16,
+    },
+    Palette(Palette),
+    Confirm(Confirm),
+    Prompt(Prompt),
+}
+
+/// Who is using the console and on which database (for the status bar).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub operator: String,
+    pub roles: String,
+    pub registered: bool,
+    pub read_only: bool,
+    pub database: String,
+}
+
+/// Background work shown in the status bar until its answer comes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BusyId(u64);
+
+/// The newest request of one kind (a detail, a save): older answers are dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Latest {
+    pub tag: Gen,
+    pub pending: bool,
+}
+
+impl Latest {
+    /// Starts a request; answers to earlier ones will be refused.
+    pub fn begin(&mut self, sh: &mut Shell) -> Gen {
+        self.tag = sh.next_tag();
+        self.pending = true;
+        self.tag
+    }
+
+    /// Takes an answer; `false` when it was stale and is dropped.
+    pub fn accept(&mut self, tag: Gen) -> bool {
+        if tag != self.tag {
+            return false;
+        }
+        self.pending = false;
+        true
+    }
+}
+
+pub struct Shell {
+    pub keymap: Keymap,
+    pub full_keymap: Keymap,
+    pub theme: Theme,
+    pub session: Session,
+    pub actor: Option<Actor>,
+    pub conn: ConnState,
+    pub overlay: Overlay,
+    pub toasts: Vec<Toast>,
+    /// Background work in progress, for the status bar.
+    pub busy: Vec<(BusyId, String)>,
+    /// Text being typed into the `/` filter, when filtering.
+    pub filter_input: Option<String>,
+    /// The filter before `/` started editing (Esc restores it).
+    pub filter_before: Option<String>,
+    next_gen: u64,
+}
+
+impl Shell {
+    pub fn new(keymap: Keymap, theme: Theme, session: Session) -> Self {
+        let full_keymap = keymap.clone();
+        let keymap = if session.read_only {
+            keymap.read_only()
+        } else {
+            keymap
+        };
+        Self {
+            keymap,
+            full_keymap,
+            theme,
+            session,
+            actor: None,
+            conn: ConnState::Connecting,
+            overlay: Overlay::None,
+            toasts: Vec::new(),
+            busy: Vec::new(),
+            filter_input: None,
+            filter_before: None,
+            next_gen: 1,
+        }
+    }
+
+    pub fn next_tag(&mut self) -> Gen {
+        self.next_gen += 1;
+        self.next_gen
+    }
+
+    pub fn toast(&mut self, text: impl Into<String>) {
+        self.push_toast(text.into(), false, Duration::from_secs(5));
+    }
+
+    pub fn toast_error(&mut self, text: impl Into<String>) {
+        self.push_toast(text.into(), true, Duration::from_secs(8));
+    }
+
+    fn push_toast(&mut self, text: String, error: bool, ttl: Duration) {
+        self.toasts.push(Toast {
+            text,
+            error,
+            until: Instant::now() + ttl,
+        });
+        let n = self.toasts.len();
+        if n > 3 {
+            self.toasts.drain(..n - 3);
+        }
+    }
+
+    /// When the next toast expires (the loop wakes then to redraw).
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.toasts.iter().map(|t| t.until).min()
+    }
+
+    pub fn start_busy(&mut self, label: impl Into<String>) -> BusyId {
+        let id = BusyId(self.next_tag());
+        self.busy.push((id, label.into()));
+        id
+    }
+
+    /// Changes what the status bar says of work in progress (progress of the vetting checks).
+    pub fn relabel_busy(&mut self, id: BusyId, label: impl Into<String>) {
+        if let Some(b) = self.busy.iter_mut().find(|(i, _)| *i == id) {
+            b.1 = label.into();
+        }
+    }
+
+    pub fn end_busy(&mut self, id: BusyId) {
+        self.busy.retain(|(i, _)| *i != id);
+    }
+
+    /// May the current operator do this, in this session?
+    pub fn may(&self, p: Permission) -> bool {
+        !self.session.read_only && self.actor.as_ref().is_some_and(|a| a.may(p))
+    }
+
+    /// May the operator do this? When not, says who may, and returns false.
+    pub fn require(&mut self, p: Permission) -> bool {
+        if self.may(p) {
+            return true;
+        }
+        let who = self.session.operator.clone();
+        self.toast_error(format!(
+            "{who} may not {}: it needs the {} role",
+            p.describe(),
+            p.needed_roles_text()
+        ));
+        false
+    }
+
+    /// Asks a question with the safe answer (`choices[0]`) selected.
+    pub fn confirm(
+        &mut self,
+        title: impl Into<String>,
+        body: Vec<String>,
+        choices: [&'static str; 2],
+        on_yes: impl Into<Pending>,
+    ) {
+        self.overlay = Overlay::Confirm(Confirm {
+            title: title.into(),
+            body,
+            choices,
+            selected: 0,
+            on_yes: on_yes.into(),
+        });
+    }
+
+    /// Asks for a line of text.
+    pub fn prompt(
+        &mut self,
+        title: impl Into<String>,
+        hint: impl Into<String>,
+        input: impl Into<String>,
+        purpose: impl Into<PaneQuestion>,
+    ) {
+        self.overlay = Overlay::Prompt(Prompt {
+            title: title.into(),
+            hint: hint.into(),
+            input: input.into(),
+            purpose: purpose.into(),
+        });
+    }
+
+    /// Shows something to read until a key is pressed.
+    pub fn inform(&mut self, title: impl Into<String>, lines: Vec<String>) {
+        self.overlay = Overlay::Info {
+            title: title.into(),
+            lines,
+        };
+    }
+
+    /// Asks before throwing away a form's unsaved changes.
+    pub fn ask_discard(&mut self, then_quit: bool) {
+        self.confirm(
+            "Discard changes?",
+            vec!["The form has unsaved changes.".into()],
+            ["Keep editing", "Discard"],
+            Pending::DiscardForm { quit: then_quit },
+        );
+    }
+}
