@@ -17,6 +17,8 @@ use partnerdesk::store::partners::{Partner, PartnerListRow};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+mod shape;
+
 fn at(day: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, 9, 30, 0).unwrap()
 }
@@ -99,6 +101,15 @@ fn app(read_only: bool, roles: &[Role]) -> App {
         result: Ok(rows()),
     }));
     app
+}
+
+/// Types one character, as a key press.
+fn key(a: &mut App, c: char) -> Vec<partnerdesk::console::msg::Effect> {
+    let ev = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char(c),
+        crossterm::event::KeyModifiers::NONE,
+    );
+    a.update(Msg::Terminal(crossterm::event::Event::Key(ev)))
 }
 
 fn curator() -> App {
