@@ -480,6 +480,21 @@ impl App {
                 }
                 Vec::new()
             }
+            // A form moves between its fields and closes the same way on every pane.
+            Action::NextField | Action::PrevField => {
+                if let Some(form) = self.form_mut() {
+                    form.step(a == Action::NextField);
+                }
+                Vec::new()
+            }
+            Action::Cancel => match self.form_mut().map(|f| f.dirty) {
+                Some(true) => {
+                    self.shell.ask_discard(false);
+                    Vec::new()
+                }
+                Some(false) => self.close_form(),
+                None => Vec::new(),
+            },
             // `/` edits the pane's filter where it has one; elsewhere the pane says why not.
             Action::Filter if self.current().filter_text().is_some() => {
                 let current = self.current().filter_text().unwrap_or_default();

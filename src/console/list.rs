@@ -4,6 +4,7 @@
 //! reads forwards (newest first, before a cursor) keep what they loaded and page on downwards.
 
 use super::msg::{Gen, LoadMode};
+use super::shell::Shell;
 use crate::service::rows::{AuditEntry, DealListRow, MonitorRow, PartnerListRow, RedemptionRow};
 use chrono::{DateTime, Utc};
 
@@ -136,9 +137,43 @@ impl<R> KeysetList<R> {
     }
 }
 
+/// A page as the query returned it, in display order: pages read backwards (`Prepend`,
+/// `Last`) come back reversed.
+pub fn in_display_order<R, E>(mode: LoadMode, mut page: Result<Vec<R>, E>) -> Result<Vec<R>, E> {
+    if matches!(mode, LoadMode::Prepend | LoadMode::Last)
+        && let Ok(rows) = &mut page
+    {
+        rows.reverse();
+    }
+    page
+}
+
 impl<R: ListRow> KeysetList<R> {
     pub fn selected_row(&self) -> Option<&R> {
         self.rows.get(self.selected)
+    }
+
+    /// Starts a page request under a new tag: the tag and the cursor to continue after.
+    pub fn request(&mut self, sh: &mut Shell, mode: LoadMode) -> (Gen, PageRequest<R::Cursor>) {
+        let tag = sh.next_tag();
+        (tag, self.begin(tag, mode))
+    }
+
+    /// Takes a page: a stale one is dropped, a failure is told.
+    pub fn receive<E: std::fmt::Display>(
+        &mut self,
+        sh: &mut Shell,
+        tag: Gen,
+        mode: LoadMode,
+        page: Result<Vec<R>, E>,
+    ) {
+        if !self.accept(tag) {
+            return; // a newer request is on its way
+        }
+        match page {
+            Ok(rows) => self.merge(mode, rows),
+            Err(e) => sh.toast_error(e.to_string()),
+        }
     }
 
     /// Starts a page request tagged `tag`.

@@ -215,7 +215,11 @@ fn one_key_bound_twice_in_one_section_is_reported() {
     let e = Keymap::builtin()
         .merge_text("[pane.nowhere]\nopen = \"o\"\n", Path::new("k.toml"))
         .unwrap_err();
-    assert!(e.0.starts_with("k.toml:1: unknown pane in [pane.nowhere]"), "{}", e.0);
+    assert!(
+        e.0.starts_with("k.toml:1: unknown pane in [pane.nowhere]"),
+        "{}",
+        e.0
+    );
     // The same key in two sections is fine: a form and a list are different places.
     let mut k = Keymap::builtin();
     k.merge_text("[pane.partners]\ndelete = [\"x\"]\n", Path::new("k.toml"))

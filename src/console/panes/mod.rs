@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod deals;
+mod later;
 pub mod negotiations;
 pub mod partners;
 pub mod redemptions;
@@ -28,12 +29,20 @@ pub enum Answer {
     Text(String),
 }
 
+/// A pane's background work: the service calls it makes, each run on a task of its own and
+/// answered with the pane's message.
+pub trait Task: std::fmt::Debug + Send + 'static {
+    type Msg: Reply + std::fmt::Debug + Send + 'static;
+    fn run(self, desk: Desk, ctx: TaskCtx) -> impl Future<Output = Self::Msg> + Send;
+}
+
+/// The answers of a pane's background work.
+pub type MsgOf<P> = <<P as Pane>::Effect as Task>::Msg;
+
 /// A pane of the console.
 pub trait Pane: Default {
-    /// Answers of its background work.
-    type Msg: Reply + std::fmt::Debug + Send + 'static;
-    /// Its background work: the service calls it makes.
-    type Effect: std::fmt::Debug + Send + 'static;
+    /// Its background work.
+    type Effect: Task;
     /// What its confirmations and prompts ask.
     type Question: std::fmt::Debug + Clone;
 
@@ -56,17 +65,10 @@ pub trait Pane: Default {
     fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<Effect>;
 
     /// Takes the answer of its background work (stale answers are dropped here).
-    fn on_msg(&mut self, sh: &mut Shell, msg: Self::Msg) -> Vec<Effect>;
+    fn on_msg(&mut self, sh: &mut Shell, msg: MsgOf<Self>) -> Vec<Effect>;
 
     /// One of its questions was answered (only the non-default answer reaches it).
     fn answered(&mut self, sh: &mut Shell, q: Self::Question, a: Answer) -> Vec<Effect>;
-
-    /// Runs one effect against the services, on a task of its own.
-    fn execute(
-        desk: Desk,
-        fx: Self::Effect,
-        ctx: TaskCtx,
-    ) -> impl Future<Output = Self::Msg> + Send;
 
     fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell);
 
@@ -238,7 +240,7 @@ macro_rules! panes {
 
         /// An answer for one pane.
         #[derive(Debug)]
-        pub enum PaneMsg { $($id(<$ty as Pane>::Msg)),+ }
+        pub enum PaneMsg { $($id(MsgOf<$ty>)),+ }
 
         /// Background work of one pane.
         #[derive(Debug)]
@@ -257,13 +259,13 @@ macro_rules! panes {
         /// Runs one pane's effect and wraps its answer.
         pub async fn execute(desk: Desk, fx: PaneEffect, ctx: TaskCtx) -> Msg {
             match fx {
-                $(PaneEffect::$id(e) => Msg::Pane(PaneMsg::$id(<$ty as Pane>::execute(desk, e, ctx).await))),+
+                $(PaneEffect::$id(e) => Msg::Pane(PaneMsg::$id(e.run(desk, ctx).await))),+
             }
         }
 
         $(
-            impl From<<$ty as Pane>::Msg> for Msg {
-                fn from(m: <$ty as Pane>::Msg) -> Msg {
+            impl From<MsgOf<$ty>> for Msg {
+                fn from(m: MsgOf<$ty>) -> Msg {
                     Msg::Pane(PaneMsg::$id(m))
                 }
             }

@@ -3,10 +3,12 @@
 mod chrome;
 mod form;
 mod overlays;
+mod table;
 
 pub use chrome::not_yet;
 pub use form::{FormKeys, draw as draw_form};
 pub use overlays::help_lines;
+pub use table::{ListTable, draw_list, list_title};
 
 use super::app::App;
 use super::shell::Overlay;

@@ -9,12 +9,24 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-/// Help lines generated from the active keymap: it cannot drift from the keys.
+/// Help lines generated from the active keymap, so they cannot drift from the keys: the
+/// current pane's keys first (with its own `[pane.NAME]` bindings), then the global ones, then
+/// its form's and the popups'. Actions the pane does not offer are not listed.
 pub fn help_lines(app: &App) -> Vec<(Context, String, &'static str)> {
+    let pane = app.current();
+    let order = [
+        Context::List,
+        Context::Global,
+        Context::Form,
+        Context::Popup,
+    ];
     let mut out = Vec::new();
-    for ctx in Context::ALL {
-        for a in Action::ALL.iter().copied().filter(|a| a.context() == ctx) {
-            let keys = app.keymap.keys_text(a);
+    for ctx in order {
+        let actions = Action::ALL.iter().copied().filter(|a| a.context() == ctx);
+        for a in
+            actions.filter(|a| ctx == Context::Global || pane.offers(*a) || ctx == Context::Popup)
+        {
+            let keys = app.keymap.keys_text_in(a, app.pane.key());
             if keys.is_empty() {
                 continue;
             }
@@ -34,10 +46,11 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
             if last.is_some() {
                 lines.push(Line::from(""));
             }
-            lines.push(Line::from(Span::styled(
-                format!("{} keys", ctx.name()),
-                t.header,
-            )));
+            let heading = match ctx {
+                Context::List => format!("{} keys", app.pane.title()),
+                other => format!("{} keys", other.name()),
+            };
+            lines.push(Line::from(Span::styled(heading, t.header)));
             last = Some(ctx);
         }
         lines.push(Line::from(vec![

@@ -3,7 +3,7 @@
 
 mod view;
 
-use super::{Answer, Pane, fx};
+use super::{Answer, Pane, Task, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::list::{KeysetList, PAGE};
@@ -39,6 +39,24 @@ impl Reply for Msg {
     fn failure(&self) -> Option<&Error> {
         match self {
             Msg::Page { result, .. } => failure_of(result),
+        }
+    }
+}
+
+impl Task for Effect {
+    type Msg = Msg;
+
+    async fn run(self, desk: Desk, _ctx: TaskCtx) -> Msg {
+        let Effect::Load {
+            tag,
+            filter,
+            limit,
+            mode,
+        } = self;
+        Msg::Page {
+            tag,
+            mode,
+            result: desk.audit(&filter, limit).await,
         }
     }
 }
@@ -108,8 +126,7 @@ pub fn parse_filter(text: &str) -> Result<AuditFilter, String> {
 impl AuditPane {
     /// The request for a page: the operator's filter, continued after the cursor.
     pub fn request(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
-        let tag = sh.next_tag();
-        let req = self.list.begin(tag, mode);
+        let (tag, req) = self.list.request(sh, mode);
         let filter = AuditFilter {
             before_id: req.after,
             ..self.filter.clone()
@@ -124,7 +141,6 @@ impl AuditPane {
 }
 
 impl Pane for AuditPane {
-    type Msg = Msg;
     type Effect = Effect;
     type Question = Question;
     const TITLE: &'static str = "Audit";
@@ -161,10 +177,11 @@ impl Pane for AuditPane {
                 self.detail.open = self.detail.data.is_some();
                 Vec::new()
             }
-            Action::Back => {
+            Action::Back if self.detail.open => {
                 self.detail.open = false;
                 Vec::new()
             }
+            Action::Back if !self.filter_text.is_empty() => self.filter_changed(sh, ""),
             Action::Refresh => self.reload(sh),
             _ => Vec::new(),
         }
@@ -172,31 +189,12 @@ impl Pane for AuditPane {
 
     fn on_msg(&mut self, sh: &mut Shell, msg: Msg) -> Vec<AppEffect> {
         let Msg::Page { tag, mode, result } = msg;
-        if self.list.accept(tag) {
-            match result {
-                Ok(rows) => self.list.merge(mode, rows),
-                Err(e) => sh.toast_error(e.to_string()),
-            }
-        }
+        self.list.receive(sh, tag, mode, result);
         Vec::new()
     }
 
     fn answered(&mut self, _sh: &mut Shell, q: Question, _a: Answer) -> Vec<AppEffect> {
         match q {}
-    }
-
-    async fn execute(desk: Desk, fx: Effect, _ctx: TaskCtx) -> Msg {
-        let Effect::Load {
-            tag,
-            filter,
-            limit,
-            mode,
-        } = fx;
-        Msg::Page {
-            tag,
-            mode,
-            result: desk.audit(&filter, limit).await,
-        }
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {

@@ -2,11 +2,11 @@
 
 use super::AuditPane;
 use crate::console::shell::Shell;
-use crate::console::view::local;
+use crate::console::view::{ListTable, draw_list, local};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 
 pub fn draw(pane: &mut AuditPane, f: &mut Frame, area: Rect, sh: &Shell) {
     let t = &sh.theme;
@@ -24,7 +24,7 @@ pub fn draw(pane: &mut AuditPane, f: &mut Frame, area: Rect, sh: &Shell) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focus)
-        .title(Span::styled(title, t.title));
+        .title(Span::styled(title.clone(), t.title));
     if let Some(e) = pane.detail.shown() {
         let mut lines = vec![
             Line::from(vec![
@@ -64,33 +64,35 @@ pub fn draw(pane: &mut AuditPane, f: &mut Frame, area: Rect, sh: &Shell) {
         );
         return;
     }
-    let rows = pane.list.rows.iter().map(|e| {
-        Row::new(vec![
-            local(e.at),
-            e.actor.clone(),
-            e.action.clone(),
-            format!("{} {}", e.entity_type, e.entity_id),
-            e.reason.clone().unwrap_or_default(),
-        ])
-    });
-    let table = Table::new(
-        rows,
-        [
+    let rows = pane
+        .list
+        .rows
+        .iter()
+        .map(|e| {
+            Row::new(vec![
+                local(e.at),
+                e.actor.clone(),
+                e.action.clone(),
+                format!("{} {}", e.entity_type, e.entity_id),
+                e.reason.clone().unwrap_or_default(),
+            ])
+        })
+        .collect();
+    let table = ListTable {
+        title,
+        header: Row::new(["When", "Actor", "Action", "Entity", "Reason"]),
+        widths: vec![
             Constraint::Length(16),
             Constraint::Length(10),
             Constraint::Length(22),
             Constraint::Length(16),
             Constraint::Fill(1),
         ],
-    )
-    .header(Row::new(["When", "Actor", "Action", "Entity", "Reason"]).style(t.header))
-    .row_highlight_style(t.selected)
-    .block(block);
-    let mut state = TableState::default().with_selected(if pane.list.rows.is_empty() {
-        None
-    } else {
-        Some(pane.list.selected)
-    });
-    pane.list.visible_rows = area.height.saturating_sub(3) as usize;
-    f.render_stateful_widget(table, area, &mut state);
+        empty: if pane.filter_text.trim().is_empty() {
+            "the audit log is empty"
+        } else {
+            "no audit entry matches the filter (Esc clears it)"
+        },
+    };
+    draw_list(f, area, sh, &mut pane.list, table, rows);
 }

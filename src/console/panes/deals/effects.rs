@@ -1,6 +1,8 @@
 //! The Deals pane's background work: what it asks of the services and what comes back.
 
+use crate::console::list::in_display_order;
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
+use crate::console::panes::Task;
 use crate::console::shell::BusyId;
 use crate::domain::{DealDraft, DealState};
 use crate::error::Error;
@@ -110,63 +112,62 @@ impl Reply for Msg {
     }
 }
 
-pub async fn execute(desk: Desk, fx: Effect, _ctx: TaskCtx) -> Msg {
-    match fx {
-        Effect::Load {
-            tag,
-            filter,
-            limit,
-            mode,
-        } => {
-            let mut result = desk.list_deals(&filter, limit).await;
-            if matches!(mode, LoadMode::Prepend | LoadMode::Last)
-                && let Ok(rows) = &mut result
-            {
-                rows.reverse();
+impl Task for Effect {
+    type Msg = Msg;
+
+    async fn run(self, desk: Desk, _ctx: TaskCtx) -> Msg {
+        match self {
+            Effect::Load {
+                tag,
+                filter,
+                limit,
+                mode,
+            } => {
+                let result = in_display_order(mode, desk.list_deals(&filter, limit).await);
+                Msg::Page { tag, mode, result }
             }
-            Msg::Page { tag, mode, result }
-        }
-        Effect::LoadDetail { tag, id } => Msg::Detail {
-            tag,
-            result: DealDetail::load(&desk, id).await,
-        },
-        Effect::Save {
-            tag,
-            id,
-            version,
-            draft,
-        } => {
-            let result = match (id, version) {
-                (Some(id), Some(v)) => desk.update_deal(id, v, &draft).await,
-                _ => desk.create_deal(&draft).await,
-            };
-            Msg::Saved { tag, result }
-        }
-        Effect::ChangeState {
-            busy,
-            id,
-            version,
-            to,
-        } => Msg::StateChanged {
-            busy,
-            to,
-            result: desk.change_deal_state(id, Some(version), to, None).await,
-        },
-        Effect::Import {
-            busy,
-            path,
-            dry_run,
-        } => {
-            let read = {
-                let path = path.clone();
-                tokio::task::spawn_blocking(move || std::fs::read(&path)).await
-            };
-            let result = match read {
-                Ok(Ok(bytes)) => desk.import_deals(&path, bytes.as_slice(), dry_run).await,
-                Ok(Err(e)) => Err(Error::Config(format!("cannot read {path}: {e}"))),
-                Err(e) => Err(Error::Config(format!("cannot read {path}: {e}"))),
-            };
-            Msg::Imported { busy, path, result }
+            Effect::LoadDetail { tag, id } => Msg::Detail {
+                tag,
+                result: DealDetail::load(&desk, id).await,
+            },
+            Effect::Save {
+                tag,
+                id,
+                version,
+                draft,
+            } => {
+                let result = match (id, version) {
+                    (Some(id), Some(v)) => desk.update_deal(id, v, &draft).await,
+                    _ => desk.create_deal(&draft).await,
+                };
+                Msg::Saved { tag, result }
+            }
+            Effect::ChangeState {
+                busy,
+                id,
+                version,
+                to,
+            } => Msg::StateChanged {
+                busy,
+                to,
+                result: desk.change_deal_state(id, Some(version), to, None).await,
+            },
+            Effect::Import {
+                busy,
+                path,
+                dry_run,
+            } => {
+                let read = {
+                    let path = path.clone();
+                    tokio::task::spawn_blocking(move || std::fs::read(&path)).await
+                };
+                let result = match read {
+                    Ok(Ok(bytes)) => desk.import_deals(&path, bytes.as_slice(), dry_run).await,
+                    Ok(Err(e)) => Err(Error::Config(format!("cannot read {path}: {e}"))),
+                    Err(e) => Err(Error::Config(format!("cannot read {path}: {e}"))),
+                };
+                Msg::Imported { busy, path, result }
+            }
         }
     }
 }

@@ -15,11 +15,10 @@ use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::form::{Editing, Form, fields_to_fix, refused};
 use crate::console::list::{KeysetList, PAGE};
-use crate::console::msg::{Effect as AppEffect, LoadMode, Notice, TaskCtx};
+use crate::console::msg::{Effect as AppEffect, LoadMode, Notice};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::domain::{DealState, Permission};
-use crate::service::Desk;
 use crate::service::rows::{Deal, DealFilter, DealListRow};
 use chrono::Utc;
 use form::{check, show_applicable, values_of};
@@ -113,8 +112,7 @@ impl DealsPane {
     }
 
     fn load(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
-        let tag = sh.next_tag();
-        let req = self.list.begin(tag, mode);
+        let (tag, req) = self.list.request(sh, mode);
         let mut filter = self.filter.clone();
         filter.after = req.after;
         filter.descending ^= req.flip;
@@ -272,7 +270,6 @@ impl DealsPane {
 }
 
 impl Pane for DealsPane {
-    type Msg = Msg;
     type Effect = Effect;
     type Question = Question;
     const TITLE: &'static str = "Deals";
@@ -376,20 +373,6 @@ impl Pane for DealsPane {
                 );
                 Vec::new()
             }
-            Action::NextField | Action::PrevField => {
-                if let Some(df) = self.form.as_mut() {
-                    df.form.step(a == Action::NextField);
-                }
-                Vec::new()
-            }
-            Action::Cancel => match self.form.as_ref() {
-                Some(df) if df.form.dirty => {
-                    sh.ask_discard(false);
-                    Vec::new()
-                }
-                Some(_) => self.close_form(sh),
-                None => Vec::new(),
-            },
             Action::Export => {
                 sh.toast("export: deals have no CSV export; redemptions do");
                 Vec::new()
@@ -401,13 +384,7 @@ impl Pane for DealsPane {
     fn on_msg(&mut self, sh: &mut Shell, msg: Msg) -> Vec<AppEffect> {
         match msg {
             Msg::Page { tag, mode, result } => {
-                if !self.list.accept(tag) {
-                    return Vec::new();
-                }
-                match result {
-                    Ok(rows) => self.list.merge(mode, rows),
-                    Err(e) => sh.toast_error(e.to_string()),
-                }
+                self.list.receive(sh, tag, mode, result);
                 Vec::new()
             }
             Msg::Detail { tag, result } => {
@@ -498,14 +475,6 @@ impl Pane for DealsPane {
                 }
             }
         }
-    }
-
-    fn execute(
-        desk: Desk,
-        fx: Effect,
-        ctx: TaskCtx,
-    ) -> impl std::future::Future<Output = Msg> + Send {
-        effects::execute(desk, fx, ctx)
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {

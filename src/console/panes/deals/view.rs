@@ -2,13 +2,13 @@
 
 use super::{DealsPane, show_local};
 use crate::console::shell::Shell;
-use crate::console::view::{FormKeys, draw_form, local};
+use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
 use crate::domain::DealState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 
 pub fn draw(p: &mut DealsPane, f: &mut Frame, area: Rect, sh: &Shell) {
     if let Some(df) = p.form.as_mut() {
@@ -38,32 +38,14 @@ fn used(count: i32, cap: Option<i32>) -> String {
 }
 
 fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
-    let t = &sh.theme;
     let d = &*pane;
-    let arrow = if d.filter.descending { "↓" } else { "↑" };
-    let mut title = format!(" Deals · sort {} {arrow}", d.filter.sort.label());
-    if !d.filter_text.trim().is_empty() {
-        title.push_str(&format!(" · filter “{}”", d.filter_text.trim()));
-    }
-    if let Some(e) = &d.filter_error {
-        title.push_str(&format!(" · {e}"));
-    }
-    title.push_str(&format!(
-        " · {}{} ",
-        d.list.rows.len(),
-        if d.list.at_end && d.list.at_start {
-            ""
-        } else {
-            "+"
-        }
-    ));
-    if d.list.loading {
-        title.push_str("· loading… ");
-    }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border_focus)
-        .title(Span::styled(title, t.title));
+    let title = list_title(
+        "Deals",
+        (d.filter.sort.label(), d.filter.descending),
+        Some(&d.filter_text),
+        d.filter_error.as_deref(),
+        &d.list,
+    );
     let wide = area.width >= 110;
     let mut header = vec!["Title", "Partner", "State", "Used", "Ends"];
     let mut widths = vec![
@@ -79,55 +61,45 @@ fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
         header[6] = "Window";
         widths[6] = Constraint::Length(23);
     }
-    let rows = d.list.rows.iter().map(|r| {
-        let mut cells = vec![
-            Span::raw(r.title.clone()),
-            Span::raw(r.partner_name.clone()),
-            Span::styled(r.state.to_string(), state_style(sh, r.state)),
-            Span::raw(used(r.redemption_count, r.redemption_cap)),
-            Span::raw(show_local(r.valid_until)[..10].to_owned()),
-        ];
-        if wide {
-            let scope = match &r.audience_scope_value {
-                Some(v) => format!("{} {v}", r.audience_scope),
-                None => r.audience_scope.to_string(),
-            };
-            cells.splice(2..2, [Span::raw(r.kind.to_string()), Span::raw(scope)]);
-            cells[6] = Span::raw(format!(
-                "{} – {}",
-                &show_local(r.valid_from)[..10],
-                &show_local(r.valid_until)[..10]
-            ));
-        }
-        Row::new(cells)
-    });
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(t.header))
-        .row_highlight_style(t.selected)
-        .block(block);
-    let empty = d.list.is_empty_loaded();
-    let no_filter = d.filter_text.is_empty();
-    let mut state = TableState::default().with_selected(if d.list.rows.is_empty() {
-        None
+    let rows: Vec<Row> = d
+        .list
+        .rows
+        .iter()
+        .map(|r| {
+            let mut cells = vec![
+                Span::raw(r.title.clone()),
+                Span::raw(r.partner_name.clone()),
+                Span::styled(r.state.to_string(), state_style(sh, r.state)),
+                Span::raw(used(r.redemption_count, r.redemption_cap)),
+                Span::raw(show_local(r.valid_until)[..10].to_owned()),
+            ];
+            if wide {
+                let scope = match &r.audience_scope_value {
+                    Some(v) => format!("{} {v}", r.audience_scope),
+                    None => r.audience_scope.to_string(),
+                };
+                cells.splice(2..2, [Span::raw(r.kind.to_string()), Span::raw(scope)]);
+                cells[6] = Span::raw(format!(
+                    "{} – {}",
+                    &show_local(r.valid_from)[..10],
+                    &show_local(r.valid_until)[..10]
+                ));
+            }
+            Row::new(cells)
+        })
+        .collect();
+    let empty = if d.filter_text.is_empty() {
+        "no deals yet (n authors one)"
     } else {
-        Some(d.list.selected)
-    });
-    pane.list.visible_rows = area.height.saturating_sub(3) as usize;
-    f.render_stateful_widget(table, area, &mut state);
-    if empty {
-        let msg = if no_filter {
-            "no deals yet (n authors one)"
-        } else {
-            "no deal matches the filter (Esc clears it)"
-        };
-        let r = Rect {
-            x: area.x + 2,
-            y: area.y + 2,
-            width: area.width.saturating_sub(4),
-            height: 1,
-        };
-        f.render_widget(Paragraph::new(Span::styled(msg, t.muted)), r);
-    }
+        "no deal matches the filter (Esc clears it)"
+    };
+    let table = ListTable {
+        title,
+        header: Row::new(header),
+        widths,
+        empty,
+    };
+    draw_list(f, area, sh, &mut pane.list, table, rows);
 }
 
 fn detail(f: &mut Frame, area: Rect, pane: &DealsPane, sh: &Shell) {

@@ -1,6 +1,8 @@
 //! The Partners pane's background work: what it asks of the services and what comes back.
 
+use crate::console::list::in_display_order;
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
+use crate::console::panes::Task;
 use crate::console::shell::BusyId;
 use crate::domain::PartnerDraft;
 use crate::error::Error;
@@ -141,82 +143,81 @@ impl Reply for Msg {
     }
 }
 
-pub async fn execute(desk: Desk, fx: Effect, ctx: TaskCtx) -> Msg {
-    match fx {
-        Effect::Load {
-            tag,
-            filter,
-            limit,
-            mode,
-        } => {
-            let mut result = desk.list_partners(&filter, limit).await;
-            if matches!(mode, LoadMode::Prepend | LoadMode::Last)
-                && let Ok(rows) = &mut result
-            {
-                rows.reverse();
+impl Task for Effect {
+    type Msg = Msg;
+
+    async fn run(self, desk: Desk, ctx: TaskCtx) -> Msg {
+        match self {
+            Effect::Load {
+                tag,
+                filter,
+                limit,
+                mode,
+            } => {
+                let result = in_display_order(mode, desk.list_partners(&filter, limit).await);
+                Msg::Page { tag, mode, result }
             }
-            Msg::Page { tag, mode, result }
-        }
-        Effect::LoadDetail { tag, id } => Msg::Detail {
-            tag,
-            result: PartnerDetail::load(&desk, id).await,
-        },
-        Effect::Save {
-            tag,
-            id,
-            version,
-            draft,
-        } => {
-            let result = match (id, version) {
-                (Some(id), Some(v)) => desk.update_partner(id, v, &draft).await,
-                _ => desk.create_partner(&draft).await,
-            };
-            Msg::Saved { tag, result }
-        }
-        Effect::Op {
-            busy,
-            id,
-            version,
-            op,
-        } => {
-            let v = Some(version);
-            let result = match op {
-                PartnerOp::MarkVetted => desk.mark_vetted(id, v).await.map(OpOutcome::Partner),
-                PartnerOp::Disable => desk
-                    .disable_partner(id, v, None)
-                    .await
-                    .map(OpOutcome::Partner),
-                PartnerOp::Revet => desk.revet_partner(id, v).await.map(OpOutcome::Partner),
-                PartnerOp::Delete => desk
-                    .delete_partner(id, v, None)
-                    .await
-                    .map(|_| OpOutcome::Deleted),
-                PartnerOp::Offboard => desk
-                    .offboard_partner(id, None)
-                    .await
-                    .map(OpOutcome::Offboarded),
-            };
-            Msg::OpDone { busy, op, result }
-        }
-        Effect::RunChecks { busy, id, name } => {
-            let progress = {
-                let (ctx, name) = (ctx.clone(), name.clone());
-                move |done: usize, total: usize, check: &str| {
-                    ctx.send(Msg::ChecksProgress {
-                        busy,
-                        name: name.clone(),
-                        done,
-                        total,
-                        check: check.to_owned(),
-                    });
-                }
-            };
-            let result = desk.run_vetting_checks(id, &ctx.vetting, &progress).await;
-            Msg::ChecksDone {
+            Effect::LoadDetail { tag, id } => Msg::Detail {
+                tag,
+                result: PartnerDetail::load(&desk, id).await,
+            },
+            Effect::Save {
+                tag,
+                id,
+                version,
+                draft,
+            } => {
+                let result = match (id, version) {
+                    (Some(id), Some(v)) => desk.update_partner(id, v, &draft).await,
+                    _ => desk.create_partner(&draft).await,
+                };
+                Msg::Saved { tag, result }
+            }
+            Effect::Op {
                 busy,
                 id,
-                name,
-                result,
+                version,
+                op,
+            } => {
+                let v = Some(version);
+                let result = match op {
+                    PartnerOp::MarkVetted => desk.mark_vetted(id, v).await.map(OpOutcome::Partner),
+                    PartnerOp::Disable => desk
+                        .disable_partner(id, v, None)
+                        .await
+                        .map(OpOutcome::Partner),
+                    PartnerOp::Revet => desk.revet_partner(id, v).await.map(OpOutcome::Partner),
+                    PartnerOp::Delete => desk
+                        .delete_partner(id, v, None)
+                        .await
+                        .map(|_| OpOutcome::Deleted),
+                    PartnerOp::Offboard => desk
+                        .offboard_partner(id, None)
+                        .await
+                        .map(OpOutcome::Offboarded),
+                };
+                Msg::OpDone { busy, op, result }
+            }
+            Effect::RunChecks { busy, id, name } => {
+                let progress = {
+                    let (ctx, name) = (ctx.clone(), name.clone());
+                    move |done: usize, total: usize, check: &str| {
+                        ctx.send(Msg::ChecksProgress {
+                            busy,
+                            name: name.clone(),
+                            done,
+                            total,
+                            check: check.to_owned(),
+                        });
+                    }
+                };
+                let result = desk.run_vetting_checks(id, &ctx.vetting, &progress).await;
+                Msg::ChecksDone {
+                    busy,
+                    id,
+                    name,
+                    result,
+                }
             }
         }
     }

@@ -13,12 +13,11 @@ use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::form::{Editing, Form, fields_to_fix, refused};
 use crate::console::list::{KeysetList, PAGE};
-use crate::console::msg::{Effect as AppEffect, LoadMode, TaskCtx};
+use crate::console::msg::{Effect as AppEffect, LoadMode};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::domain::{PartnerDraft, Permission};
 use crate::error::Error;
-use crate::service::Desk;
 use crate::service::rows::{PartnerFilter, PartnerListRow};
 use form::draft_from;
 use ratatui::Frame;
@@ -74,8 +73,7 @@ impl PartnersPane {
     }
 
     fn load(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
-        let tag = sh.next_tag();
-        let req = self.list.begin(tag, mode);
+        let (tag, req) = self.list.request(sh, mode);
         let mut filter = self.filter.clone();
         filter.after = req.after;
         filter.descending ^= req.flip;
@@ -285,7 +283,6 @@ impl PartnersPane {
 }
 
 impl Pane for PartnersPane {
-    type Msg = Msg;
     type Effect = Effect;
     type Question = Question;
     const TITLE: &'static str = "Partners";
@@ -390,20 +387,6 @@ impl Pane for PartnersPane {
             Action::Delete => self.ask_op(sh, PartnerOp::Delete),
             Action::Offboard => self.ask_op(sh, PartnerOp::Offboard),
             Action::Save => self.save(sh),
-            Action::NextField | Action::PrevField => {
-                if let Some(pf) = self.form.as_mut() {
-                    pf.form.step(a == Action::NextField);
-                }
-                Vec::new()
-            }
-            Action::Cancel => match self.form.as_ref() {
-                Some(pf) if pf.form.dirty => {
-                    sh.ask_discard(false);
-                    Vec::new()
-                }
-                Some(_) => self.close_form(sh),
-                None => Vec::new(),
-            },
             _ => Vec::new(),
         }
     }
@@ -411,13 +394,7 @@ impl Pane for PartnersPane {
     fn on_msg(&mut self, sh: &mut Shell, msg: Msg) -> Vec<AppEffect> {
         match msg {
             Msg::Page { tag, mode, result } => {
-                if !self.list.accept(tag) {
-                    return Vec::new(); // stale: a newer request is on its way
-                }
-                match result {
-                    Ok(rows) => self.list.merge(mode, rows),
-                    Err(e) => sh.toast_error(e.to_string()),
-                }
+                self.list.receive(sh, tag, mode, result);
                 Vec::new()
             }
             Msg::Detail { tag, result } => {
@@ -538,14 +515,6 @@ impl Pane for PartnersPane {
                 None => Vec::new(),
             },
         }
-    }
-
-    fn execute(
-        desk: Desk,
-        fx: Effect,
-        ctx: TaskCtx,
-    ) -> impl std::future::Future<Output = Msg> + Send {
-        effects::execute(desk, fx, ctx)
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {

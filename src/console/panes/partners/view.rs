@@ -2,13 +2,13 @@
 
 use super::PartnersPane;
 use crate::console::shell::Shell;
-use crate::console::view::{FormKeys, draw_form, local};
+use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
 use crate::domain::VerificationState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 
 pub fn draw(p: &mut PartnersPane, f: &mut Frame, area: Rect, sh: &Shell) {
     if let Some(pf) = p.form.as_mut() {
@@ -29,29 +29,14 @@ fn state_style(sh: &Shell, s: VerificationState) -> Style {
 }
 
 fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
-    let t = &sh.theme;
     let p = &*pane;
-    let arrow = if p.filter.descending { "↓" } else { "↑" };
-    let mut title = format!(" Partners · sort {} {arrow}", p.filter.sort.label());
-    if let Some(text) = &p.filter.text {
-        title.push_str(&format!(" · filter “{text}”"));
-    }
-    title.push_str(&format!(
-        " · {}{} ",
-        p.list.rows.len(),
-        if p.list.at_end && p.list.at_start {
-            ""
-        } else {
-            "+"
-        }
-    ));
-    if p.list.loading {
-        title.push_str("· loading… ");
-    }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border_focus)
-        .title(Span::styled(title, t.title));
+    let title = list_title(
+        "Partners",
+        (p.filter.sort.label(), p.filter.descending),
+        p.filter.text.as_deref(),
+        None,
+        &p.list,
+    );
     let wide = area.width >= 110;
     let mut header = vec!["Name", "Domain", "State", "Deals", "Vetted by"];
     let mut widths = vec![
@@ -67,47 +52,37 @@ fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
         header.push("Vetted at");
         widths.push(Constraint::Length(16));
     }
-    let rows = p.list.rows.iter().map(|r| {
-        let mut cells = vec![
-            Span::raw(r.display_name.clone()),
-            Span::raw(r.domain.clone().unwrap_or_default()),
-            Span::styled(r.verification.to_string(), state_style(sh, r.verification)),
-            Span::raw(format!("{:>5}", r.deal_count)),
-            Span::raw(r.vetted_by.clone().unwrap_or_default()),
-        ];
-        if wide {
-            cells.insert(3, Span::raw(r.categories.join(", ")));
-            cells.push(Span::raw(r.vetted_at.map(local).unwrap_or_default()));
-        }
-        Row::new(cells)
-    });
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(t.header))
-        .row_highlight_style(t.selected)
-        .block(block);
-    let empty = p.list.is_empty_loaded();
-    let mut state = TableState::default().with_selected(if p.list.rows.is_empty() {
-        None
+    let rows = p
+        .list
+        .rows
+        .iter()
+        .map(|r| {
+            let mut cells = vec![
+                Span::raw(r.display_name.clone()),
+                Span::raw(r.domain.clone().unwrap_or_default()),
+                Span::styled(r.verification.to_string(), state_style(sh, r.verification)),
+                Span::raw(format!("{:>5}", r.deal_count)),
+                Span::raw(r.vetted_by.clone().unwrap_or_default()),
+            ];
+            if wide {
+                cells.insert(3, Span::raw(r.categories.join(", ")));
+                cells.push(Span::raw(r.vetted_at.map(local).unwrap_or_default()));
+            }
+            Row::new(cells)
+        })
+        .collect();
+    let empty = if p.filter.text.is_some() {
+        "no partner matches the filter (Esc clears it)"
     } else {
-        Some(p.list.selected)
-    });
-    let has_filter = p.filter.text.is_some();
-    pane.list.visible_rows = area.height.saturating_sub(3) as usize;
-    f.render_stateful_widget(table, area, &mut state);
-    if empty {
-        let msg = if has_filter {
-            "no partner matches the filter (Esc clears it)"
-        } else {
-            "no partners yet (n creates one)"
-        };
-        let r = Rect {
-            x: area.x + 2,
-            y: area.y + 2,
-            width: area.width.saturating_sub(4),
-            height: 1,
-        };
-        f.render_widget(Paragraph::new(Span::styled(msg, t.muted)), r);
-    }
+        "no partners yet (n creates one)"
+    };
+    let table = ListTable {
+        title,
+        header: Row::new(header),
+        widths,
+        empty,
+    };
+    draw_list(f, area, sh, &mut pane.list, table, rows);
 }
 
 fn kv<'a>(t: &crate::console::theme::Theme, k: &'a str, v: String) -> Line<'a> {

@@ -2,6 +2,7 @@
 
 use super::Scope;
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
+use crate::console::panes::Task;
 use crate::domain::FlagKind;
 use crate::error::Error;
 use crate::service::Desk;
@@ -97,69 +98,73 @@ impl Reply for Msg {
     }
 }
 
-pub async fn execute(desk: Desk, fx: Effect, ctx: TaskCtx) -> Msg {
-    match fx {
-        Effect::Monitor {
-            tag,
-            before,
-            limit,
-            mode,
-        } => Msg::Monitor {
-            tag,
-            mode,
-            result: desk.monitor_deals(before, limit, Utc::now()).await,
-        },
-        Effect::Signals { tag } => Msg::Signals {
-            tag,
-            result: desk.signals(&ctx.thresholds, Utc::now()).await,
-        },
-        Effect::Redemptions {
-            tag,
-            scope,
-            before,
-            limit,
-            mode,
-        } => {
-            let result = match scope {
-                Scope::Deal { id, from, to, .. } => {
-                    desk.redemptions_of_deal(id, from, to, before, limit).await
-                }
-                Scope::Member { id, .. } => desk.redemptions_of_member(id, before, limit).await,
-            };
-            Msg::Redemptions { tag, mode, result }
-        }
-        Effect::Timeline { id } => Msg::Timeline {
-            id,
-            result: desk.timeline("redemption", id, 50).await,
-        },
-        Effect::Flag { id, kind, note } => Msg::Flagged {
-            result: desk.flag_redemption(id, kind, &note).await,
-        },
-        Effect::Unflag { id, reason } => Msg::Flagged {
-            result: desk.unflag_redemption(id, &reason).await,
-        },
-        Effect::Export {
-            filter,
-            path,
-            cancel,
-        } => {
-            let result = async {
-                let total = desk.export_redemptions_count(&filter).await?;
-                let file = tokio::fs::File::create(&path)
-                    .await
-                    .map_err(|e| Error::Config(format!("cannot write {path}: {e}")))?;
-                let progress = {
-                    let ctx = ctx.clone();
-                    move |rows: u64, _bytes: u64| ctx.send(Msg::ExportProgress { rows, total })
+impl Task for Effect {
+    type Msg = Msg;
+
+    async fn run(self, desk: Desk, ctx: TaskCtx) -> Msg {
+        match self {
+            Effect::Monitor {
+                tag,
+                before,
+                limit,
+                mode,
+            } => Msg::Monitor {
+                tag,
+                mode,
+                result: desk.monitor_deals(before, limit, Utc::now()).await,
+            },
+            Effect::Signals { tag } => Msg::Signals {
+                tag,
+                result: desk.signals(&ctx.thresholds, Utc::now()).await,
+            },
+            Effect::Redemptions {
+                tag,
+                scope,
+                before,
+                limit,
+                mode,
+            } => {
+                let result = match scope {
+                    Scope::Deal { id, from, to, .. } => {
+                        desk.redemptions_of_deal(id, from, to, before, limit).await
+                    }
+                    Scope::Member { id, .. } => desk.redemptions_of_member(id, before, limit).await,
                 };
-                desk.export_redemptions(&filter, file, progress, cancel)
-                    .await
+                Msg::Redemptions { tag, mode, result }
             }
-            .await;
-            if result.is_err() {
-                let _ = tokio::fs::remove_file(&path).await;
+            Effect::Timeline { id } => Msg::Timeline {
+                id,
+                result: desk.timeline("redemption", id, 50).await,
+            },
+            Effect::Flag { id, kind, note } => Msg::Flagged {
+                result: desk.flag_redemption(id, kind, &note).await,
+            },
+            Effect::Unflag { id, reason } => Msg::Flagged {
+                result: desk.unflag_redemption(id, &reason).await,
+            },
+            Effect::Export {
+                filter,
+                path,
+                cancel,
+            } => {
+                let result = async {
+                    let total = desk.export_redemptions_count(&filter).await?;
+                    let file = tokio::fs::File::create(&path)
+                        .await
+                        .map_err(|e| Error::Config(format!("cannot write {path}: {e}")))?;
+                    let progress = {
+                        let ctx = ctx.clone();
+                        move |rows: u64, _bytes: u64| ctx.send(Msg::ExportProgress { rows, total })
+                    };
+                    desk.export_redemptions(&filter, file, progress, cancel)
+                        .await
+                }
+                .await;
+                if result.is_err() {
+                    let _ = tokio::fs::remove_file(&path).await;
+                }
+                Msg::ExportDone { path, result }
             }
-            Msg::ExportDone { path, result }
         }
     }
 }

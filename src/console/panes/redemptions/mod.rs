@@ -12,10 +12,9 @@ pub use view::sparkline;
 use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::list::{KeysetList, PAGE};
-use crate::console::msg::{Effect as AppEffect, LoadMode, Notice, TaskCtx};
+use crate::console::msg::{Effect as AppEffect, LoadMode, Notice};
 use crate::console::shell::{Latest, Shell};
 use crate::domain::{FlagKind, Permission};
-use crate::service::Desk;
 use crate::service::monitor::Signals;
 use crate::service::rows::{AuditEntry, ExportFilter, MonitorRow, RedemptionRow};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -139,8 +138,7 @@ impl RedemptionsPane {
     }
 
     fn load_monitor(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
-        let tag = sh.next_tag();
-        let req = self.monitor.begin(tag, mode);
+        let (tag, req) = self.monitor.request(sh, mode);
         fx(Effect::Monitor {
             tag,
             before: req.after,
@@ -158,8 +156,7 @@ impl RedemptionsPane {
         let View::List(scope) = self.view.clone() else {
             return Vec::new();
         };
-        let tag = sh.next_tag();
-        let req = self.list.begin(tag, mode);
+        let (tag, req) = self.list.request(sh, mode);
         fx(Effect::Redemptions {
             tag,
             scope,
@@ -377,7 +374,6 @@ impl RedemptionsPane {
 }
 
 impl Pane for RedemptionsPane {
-    type Msg = Msg;
     type Effect = Effect;
     type Question = Question;
     const TITLE: &'static str = "Redemptions";
@@ -427,14 +423,7 @@ impl Pane for RedemptionsPane {
 
     fn on_msg(&mut self, sh: &mut Shell, msg: Msg) -> Vec<AppEffect> {
         match msg {
-            Msg::Monitor { tag, mode, result } => {
-                if self.monitor.accept(tag) {
-                    match result {
-                        Ok(rows) => self.monitor.merge(mode, rows),
-                        Err(e) => sh.toast_error(e.to_string()),
-                    }
-                }
-            }
+            Msg::Monitor { tag, mode, result } => self.monitor.receive(sh, tag, mode, result),
             Msg::Signals { tag, result } => {
                 if self.signals_req.accept(tag) {
                     match result {
@@ -443,14 +432,7 @@ impl Pane for RedemptionsPane {
                     }
                 }
             }
-            Msg::Redemptions { tag, mode, result } => {
-                if self.list.accept(tag) {
-                    match result {
-                        Ok(rows) => self.list.merge(mode, rows),
-                        Err(e) => sh.toast_error(e.to_string()),
-                    }
-                }
-            }
+            Msg::Redemptions { tag, mode, result } => self.list.receive(sh, tag, mode, result),
             Msg::Timeline { id, result } => match result {
                 Ok(entries) => self.timeline(sh, id, entries),
                 Err(e) => sh.toast_error(e.to_string()),
@@ -508,14 +490,6 @@ impl Pane for RedemptionsPane {
             },
             Question::UnflagReason { id } => fx(Effect::Unflag { id, reason: text }),
         }
-    }
-
-    fn execute(
-        desk: Desk,
-        fx: Effect,
-        ctx: TaskCtx,
-    ) -> impl std::future::Future<Output = Msg> + Send {
-        effects::execute(desk, fx, ctx)
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {

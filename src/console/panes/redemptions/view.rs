@@ -3,12 +3,12 @@
 use super::{RedemptionsPane, Scope, View};
 use crate::console::action::Action;
 use crate::console::shell::Shell;
-use crate::console::view::local;
+use crate::console::view::{ListTable, draw_list, local};
 use ratatui::Frame;
 use ratatui::layout::Layout;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Row, Wrap};
 
 pub fn draw(p: &mut RedemptionsPane, f: &mut Frame, area: Rect, sh: &Shell) {
     let area = match &p.exporting {
@@ -63,52 +63,52 @@ fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope
         p.list.rows.len(),
         if p.list.at_end { "" } else { "+" }
     ));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border_focus)
-        .title(Span::styled(title, t.title));
-    let rows = p.list.rows.iter().map(|r| {
-        let flag = match r.flag_kind {
-            Some(k) => Span::styled(format!("⚑ {k}"), t.error),
-            None => Span::raw(""),
-        };
-        Row::new(vec![
-            Span::raw(local(r.redeemed_at)),
-            Span::raw(format!("#{} {}", r.member_id, r.member_handle)),
-            Span::raw(if matches!(scope, Scope::Member { .. }) {
-                r.deal_title.clone()
-            } else {
-                r.source.clone()
-            }),
-            Span::raw(r.coupon_code.clone().unwrap_or_default()),
-            flag,
-        ])
-    });
-    let third = if matches!(scope, Scope::Member { .. }) {
-        "Deal"
-    } else {
-        "Source"
-    };
-    let table = Table::new(
-        rows,
-        [
+    let member = matches!(scope, Scope::Member { .. });
+    let rows = p
+        .list
+        .rows
+        .iter()
+        .map(|r| {
+            let flag = match r.flag_kind {
+                Some(k) => Span::styled(format!("⚑ {k}"), t.error),
+                None => Span::raw(""),
+            };
+            Row::new(vec![
+                Span::raw(local(r.redeemed_at)),
+                Span::raw(format!("#{} {}", r.member_id, r.member_handle)),
+                Span::raw(if member {
+                    r.deal_title.clone()
+                } else {
+                    r.source.clone()
+                }),
+                Span::raw(r.coupon_code.clone().unwrap_or_default()),
+                flag,
+            ])
+        })
+        .collect();
+    let table = ListTable {
+        title,
+        header: Row::new(vec![
+            "When",
+            "Member",
+            if member { "Deal" } else { "Source" },
+            "Code",
+            "Flag",
+        ]),
+        widths: vec![
             Constraint::Length(16),
             Constraint::Fill(2),
             Constraint::Fill(2),
             Constraint::Length(12),
             Constraint::Length(10),
         ],
-    )
-    .header(Row::new(vec!["When", "Member", third, "Code", "Flag"]).style(t.header))
-    .row_highlight_style(t.selected)
-    .block(block);
-    let mut state = TableState::default().with_selected(if p.list.rows.is_empty() {
-        None
-    } else {
-        Some(p.list.selected)
-    });
-    pane.list.visible_rows = area.height.saturating_sub(3) as usize;
-    f.render_stateful_widget(table, area, &mut state);
+        empty: if member {
+            "no redemptions by this member"
+        } else {
+            "no redemptions in this time range (/ changes it)"
+        },
+    };
+    draw_list(f, area, sh, &mut pane.list, table, rows);
 }
 
 fn monitor(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell) {
@@ -121,58 +121,41 @@ fn monitor(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell) {
         if p.at_end { "" } else { "+" },
         sh.keymap.keys_text(Action::Signals),
     );
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border_focus)
-        .title(Span::styled(title, t.title));
     let spark_w: u16 = if area.width >= 110 { 60 } else { 20 };
-    let widths = [
-        Constraint::Fill(3),
-        Constraint::Fill(2),
-        Constraint::Length(12),
-        Constraint::Length(spark_w),
-    ];
-    let rows = p.rows.iter().map(|r| {
-        let used = match r.redemption_cap {
-            Some(1) => format!("{} (1/mbr)", r.redemption_count),
-            Some(c) => format!("{}/{c}", r.redemption_count),
-            None => r.redemption_count.to_string(),
-        };
-        Row::new(vec![
-            Span::raw(r.title.clone()),
-            Span::raw(r.partner_name.clone()),
-            Span::raw(used),
-            Span::styled(sparkline(&r.per_minute, spark_w as usize), t.ok),
-        ])
-    });
-    let header = Row::new(vec![
-        "Deal".to_owned(),
-        "Partner".to_owned(),
-        "Redemptions".to_owned(),
-        format!("last hour ({} min/bar)", 60 / spark_w.max(1) as usize),
-    ])
-    .style(t.header);
-    let table = Table::new(rows, widths)
-        .header(header)
-        .row_highlight_style(t.selected)
-        .block(block);
-    let mut state = TableState::default().with_selected(if p.rows.is_empty() {
-        None
-    } else {
-        Some(p.selected)
-    });
-    let empty = p.rows.is_empty() && p.loaded_once;
-    pane.monitor.visible_rows = area.height.saturating_sub(3) as usize;
-    f.render_stateful_widget(table, area, &mut state);
-    if empty {
-        let r = Rect {
-            x: area.x + 2,
-            y: area.y + 2,
-            width: area.width.saturating_sub(4),
-            height: 1,
-        };
-        f.render_widget(Paragraph::new(Span::styled("no active deals", t.muted)), r);
-    }
+    let rows = p
+        .rows
+        .iter()
+        .map(|r| {
+            let used = match r.redemption_cap {
+                Some(1) => format!("{} (1/mbr)", r.redemption_count),
+                Some(c) => format!("{}/{c}", r.redemption_count),
+                None => r.redemption_count.to_string(),
+            };
+            Row::new(vec![
+                Span::raw(r.title.clone()),
+                Span::raw(r.partner_name.clone()),
+                Span::raw(used),
+                Span::styled(sparkline(&r.per_minute, spark_w as usize), t.ok),
+            ])
+        })
+        .collect();
+    let table = ListTable {
+        title,
+        header: Row::new(vec![
+            "Deal".to_owned(),
+            "Partner".to_owned(),
+            "Redemptions".to_owned(),
+            format!("last hour ({} min/bar)", 60 / spark_w.max(1) as usize),
+        ]),
+        widths: vec![
+            Constraint::Fill(3),
+            Constraint::Fill(2),
+            Constraint::Length(12),
+            Constraint::Length(spark_w),
+        ],
+        empty: "no active deals",
+    };
+    draw_list(f, area, sh, &mut pane.monitor, table, rows);
 }
 
 fn signals(f: &mut Frame, area: Rect, p: &RedemptionsPane, sh: &Shell) {
