@@ -1,8 +1,9 @@
 //! `partnerdesk deals …`: member search and bulk import.
 
 use super::Context;
+use super::output::{errln, out, outln};
 use crate::domain::AudienceScope;
-use crate::error::Result;
+use crate::error::{Result, exit};
 use crate::service::import::ImportReport;
 use crate::service::search::{DealHit, SEARCH_LIMIT_MAX};
 use clap::Subcommand;
@@ -52,7 +53,7 @@ or YYYY-MM-DD HH:MM, taken as UTC. redemption_cap is empty for no cap. state is 
 given (draft, active or paused; active needs a verified partner). Blank rows are skipped.\n\n\
 Each row is checked with the same rules as a deal entered in the console. If any row breaks \
 one, each problem is printed as 'line N: field: rule' (the header is line 1), nothing is \
-written and the exit code is 1. Otherwise every deal is written in one transaction, each \
+written and the exit code is 3 (refused). Otherwise every deal is written in one transaction, each \
 audited as 'import FILE'.";
 
 pub async fn run(ctx: &Context, cmd: DealsCommand) -> Result<ExitCode> {
@@ -70,9 +71,9 @@ async fn search(ctx: &Context, text: &str, member: i64, limit: i64) -> Result<Ex
     let desk = ctx.desk(2).await?;
     let hits = desk.search_deals(member, text, limit).await?;
     if hits.is_empty() {
-        println!("no active deal matches");
+        outln!("no active deal matches");
     } else {
-        print!("{}", hits_table(&hits));
+        out!("{}", hits_table(&hits));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -153,21 +154,21 @@ async fn import(ctx: &Context, file: &std::path::Path, dry_run: bool) -> Result<
     let name = file.display().to_string();
     let reader = match std::fs::File::open(file) {
         Ok(_) if file.is_dir() => {
-            eprintln!("partnerdesk: cannot read {name}: it is a directory");
-            return Ok(ExitCode::FAILURE);
+            errln!("partnerdesk: cannot read {name}: it is a directory");
+            return Ok(ExitCode::from(exit::FAILURE));
         }
         Ok(f) => std::io::BufReader::new(f),
         Err(e) => {
-            eprintln!("partnerdesk: cannot read {name}: {}", io_reason(&e));
-            return Ok(ExitCode::FAILURE);
+            errln!("partnerdesk: cannot read {name}: {}", super::io_reason(&e));
+            return Ok(ExitCode::from(exit::FAILURE));
         }
     };
     let desk = ctx.desk(2).await?;
     let report = match desk.import_deals(&name, reader, dry_run).await {
         Ok(r) => r,
-        Err(crate::Error::Validation(e)) => {
-            eprintln!("partnerdesk: {name}: {e}");
-            return Ok(ExitCode::FAILURE);
+        Err(e @ crate::Error::Validation(_)) => {
+            errln!("partnerdesk: {name}: {e}");
+            return Ok(ExitCode::from(e.exit_code()));
         }
         Err(e) => return Err(e),
     };
@@ -179,49 +180,33 @@ fn print_report(r: &ImportReport) -> ExitCode {
     let rows = |n: usize| format!("{n} row{}", if n == 1 { "" } else { "s" });
     if !r.is_valid() {
         for p in &r.problems {
-            println!("{p}");
+            outln!("{p}");
         }
-        eprintln!(
+        errln!(
             "partnerdesk: {}: {} of {} {} a problem; nothing imported",
             r.source,
             r.bad_rows(),
             rows(r.rows),
             if r.bad_rows() == 1 { "has" } else { "have" }
         );
-        return ExitCode::FAILURE;
+        return ExitCode::from(exit::REFUSED);
     }
     let valid = format!("{} valid", rows(r.rows));
     if r.dry_run {
-        println!("{valid}; dry run: nothing imported");
+        outln!("{valid}; dry run: nothing imported");
     } else {
         match (r.imported.first(), r.imported.last()) {
             (Some(a), Some(b)) if r.imported.len() == 1 && a == b => {
-                println!("{valid}; imported 1 deal (id {a})")
+                outln!("{valid}; imported 1 deal (id {a})")
             }
-            (Some(a), Some(b)) => println!(
+            (Some(a), Some(b)) => outln!(
                 "{valid}; imported {} deals (ids {}–{})",
                 r.imported.len(),
                 a.min(b),
                 a.max(b)
             ),
-            _ => println!("{valid}; imported 0 deals"),
+            _ => outln!("{valid}; imported 0 deals"),
         }
     }
     ExitCode::SUCCESS
-}
-
-/// An I/O error without the "(os error 2)" suffix.
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
-        _ => {
-            let s = e.to_string();
-            match s.find(" (os error") {
-                Some(i) => s[..i].to_owned(),
-                None => s,
-            }
-        }
-    }
 }
