@@ -2,12 +2,15 @@
 //! Output goes through [`output`], which never panics on a closed stream.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod args;
 mod commands;
 mod deals;
 mod doctor;
 mod export;
 pub mod output;
+mod partners;
 pub mod simulate;
+mod table;
 
 pub use crate::context::{Context, GlobalArgs};
 use crate::domain::Role;
@@ -49,7 +52,10 @@ pub enum Command {
     Jobs(JobsCommand),
     /// Record one redemption, as the platform would.
     Redeem(RedeemArgs),
-    /// Search deals as a member sees them, and import deals from CSV.
+    /// Create, vet, disable, re-vet, delete, off-board, list and show partners.
+    #[command(subcommand)]
+    Partners(partners::PartnersCommand),
+    /// Author, edit, publish, pause, expire, list and show deals; search as a member; import CSV.
     #[command(subcommand)]
     Deals(deals::DealsCommand),
     /// Export data as CSV (redemptions of a deal), streamed from the database.
@@ -173,6 +179,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Seed(a)) => commands::seed(&ctx, a).await,
         Some(Command::Jobs(JobsCommand::Expire)) => commands::expire(&ctx).await,
         Some(Command::Redeem(a)) => commands::redeem(&ctx, a).await,
+        Some(Command::Partners(c)) => partners::run(&ctx, c).await,
         Some(Command::Deals(c)) => deals::run(&ctx, c).await,
         Some(Command::Export(c)) => export::run(&ctx, c).await,
         Some(Command::Simulate(a)) => simulate::run(&ctx, a).await,

@@ -43,9 +43,9 @@ fn write_to(w: &mut impl Write, gone: &AtomicBool, args: fmt::Arguments<'_>, new
     if gone.load(Ordering::Relaxed) {
         return;
     }
-    let written =
-        w.write_fmt(args)
-            .and_then(|()| if newline { w.write_all(b"\n") } else { Ok(()) });
+    let written = w
+        .write_fmt(args)
+        .and_then(|()| if newline { w.write_all(b"\n") } else { Ok(()) });
     if let Err(e) = written {
         gone.store(true, Ordering::Relaxed);
         tracing::debug!(error = %e, "output stream closed; the rest of the output is dropped");
