@@ -3,7 +3,7 @@
 //! other for it.
 
 use crate::config::{Config, Dirs};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::service::Desk;
 use crate::store::{self, ConnectRequest, DbSettings};
 use clap::Args;
@@ -13,22 +13,44 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Args, Default)]
 pub struct GlobalArgs {
     /// PostgreSQL URL (postgres://user@host:port/db); wins over every other setting.
-    #[arg(long, global = true, value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// A named connection profile from the config file.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "NAME"
+    )]
     pub profile: Option<String>,
     /// Act as this operator (default: the config file's operator, then $USER).
-    #[arg(long, global = true, value_name = "LOGIN")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "LOGIN"
+    )]
     pub operator: Option<String>,
     /// Use another config file instead of the one in the config directory.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
-    /// Open the console read-only: no mutating action is available.
-    #[arg(long, global = true)]
+    /// Open the console read-only: no mutating action is available (given before a
+    /// subcommand, that command may change nothing either).
+    #[arg(long)]
     pub read_only: bool,
     /// Theme name for the console (default, mono, or a file in the config directory's themes/).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
 }
 
@@ -41,16 +63,39 @@ pub struct Context {
 }
 
 impl Context {
+    /// Reads the config file. The default one may be missing (every key is optional); a file
+    /// named by `--config` must exist. A missing or bad file is an error naming it.
     pub fn load(global: GlobalArgs) -> Result<Self> {
+        match Self::load_lenient(global) {
+            (ctx, None) => Ok(ctx),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// Like [`Context::load`], but a missing or bad config file is handed back beside a
+    /// context with the default config, for `doctor` to report as one failed step.
+    pub fn load_lenient(global: GlobalArgs) -> (Self, Option<Error>) {
         let dirs = Dirs::discover();
         let config_path = global.config.clone().unwrap_or_else(|| dirs.config_file());
-        let config = Config::load(&config_path)?;
-        Ok(Self {
+        let loaded = if global.config.is_some() && !config_path.exists() {
+            Err(Error::Config(format!(
+                "--config {}: no such file",
+                config_path.display()
+            )))
+        } else {
+            Config::load(&config_path)
+        };
+        let (config, error) = match loaded {
+            Ok(c) => (c, None),
+            Err(e) => (Config::default(), Some(e)),
+        };
+        let ctx = Self {
             global,
             dirs,
             config_path,
             config,
-        })
+        };
+        (ctx, error)
     }
 
     pub fn settings(&self) -> Result<DbSettings> {

@@ -117,6 +117,27 @@ pub enum Error {
     /// Bad configuration (config file, keymap, profile), said plainly.
     #[error("{0}")]
     Config(String),
+
+    /// The command line asked for something that cannot be done as asked (no flag given
+    /// where one is needed, flags that contradict each other), said plainly.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// The exit codes of every command, one scheme (see [`Error::exit_code`]).
+pub mod exit {
+    /// Done.
+    pub const SUCCESS: u8 = 0;
+    /// Failed: the database unreachable, a file unreadable, anything unexpected.
+    pub const FAILURE: u8 = 1;
+    /// Bad usage: unknown or malformed flags and arguments, a bad config file or profile.
+    pub const USAGE: u8 = 2;
+    /// Refused by the rules: validation, permission, state transition, conflict, cap reached.
+    pub const REFUSED: u8 = 3;
+    /// What the command names does not exist (a deal, a partner, a member, an operator…).
+    pub const NOT_FOUND: u8 = 4;
+    /// Cancelled by Ctrl-C (128 + SIGINT, as a shell reports it).
+    pub const CANCELLED: u8 = 130;
 }
 
 /// Why a redemption was refused.
@@ -399,6 +420,32 @@ pub fn describe_migrate(m: &sqlx::migrate::MigrateError) -> String {
 }
 
 impl Error {
+    /// The exit code of a command that ends with this error: the one scheme of [`exit`].
+    /// 1 failure, 2 usage, 3 refused by the rules, 4 not found, 130 cancelled.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Validation(_)
+            | Error::Conflict { .. }
+            | Error::Forbidden { .. }
+            | Error::NotRegistered { .. }
+            | Error::ReadOnly { .. }
+            | Error::HasDeals { .. }
+            | Error::InvalidTransition { .. }
+            | Error::PartnerNotVerified { .. }
+            | Error::DuplicateDomain { .. }
+            | Error::AlreadyExists(_)
+            | Error::Flag(_) => exit::REFUSED,
+            Error::Redemption(RedemptionRefusal::NotFound { .. }) => exit::NOT_FOUND,
+            Error::Redemption(_) => exit::REFUSED,
+            Error::NotFound { .. } => exit::NOT_FOUND,
+            Error::Cancelled { .. } => exit::CANCELLED,
+            Error::Config(_) | Error::Usage(_) => exit::USAGE,
+            // A CHECK or unique constraint is a rule of the schema refusing the change.
+            Error::Database(d) if d.kind == DbErrorKind::Constraint => exit::REFUSED,
+            Error::Database(_) | Error::Io { .. } => exit::FAILURE,
+        }
+    }
+
     pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
         Error::NotFound {
             entity,
@@ -428,6 +475,28 @@ pub fn unique_violation(e: &sqlx::Error) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exit_codes_follow_one_scheme() {
+        let refused: Error = ValidationErrors::default().into();
+        assert_eq!(refused.exit_code(), 3);
+        assert_eq!(Error::not_found("deal", 1).exit_code(), 4);
+        assert_eq!(Error::not_found("member", 1).exit_code(), 4);
+        assert_eq!(
+            Error::Redemption(RedemptionRefusal::NotFound { deal_id: 1 }).exit_code(),
+            4,
+            "a missing deal is not found whichever command names it"
+        );
+        assert_eq!(
+            Error::Redemption(RedemptionRefusal::CapReached { deal_id: 1, cap: 1 }).exit_code(),
+            3
+        );
+        assert_eq!(Error::ReadOnly { action: "x" }.exit_code(), 3);
+        assert_eq!(Error::Config("bad".into()).exit_code(), 2);
+        assert_eq!(Error::Cancelled { what: "export" }.exit_code(), 130);
+        let down = Error::Database(DbError::new(DbErrorKind::Unreachable, "down"));
+        assert_eq!(down.exit_code(), 1);
+    }
 
     #[test]
     fn a_failed_tls_handshake_is_a_tls_error_not_unreachable() {

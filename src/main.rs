@@ -1,4 +1,7 @@
-use partnerdesk::{cli, config::Dirs, logging};
+use partnerdesk::cli::{self, output};
+use partnerdesk::config::Dirs;
+use partnerdesk::error::exit;
+use partnerdesk::logging;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -10,16 +13,18 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("partnerdesk: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            output::stderr(format_args!(
+                "partnerdesk: cannot start the async runtime: {e}"
+            ));
+            return ExitCode::from(exit::FAILURE);
         }
     };
     match runtime.block_on(cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
             tracing::error!(error = %e, "command failed");
-            eprintln!("partnerdesk: {e}");
-            ExitCode::FAILURE
+            output::report(&e);
+            ExitCode::from(e.exit_code())
         }
     }
 }

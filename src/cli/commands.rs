@@ -1,5 +1,6 @@
 //! Subcommands that call services and print their outcome.
 
+use super::output::{errln, outln};
 use super::{Context, OperatorsCommand, RedeemArgs, SeedArgs};
 use crate::error::{Error, Result};
 use crate::seed::{self, Plan};
@@ -14,12 +15,12 @@ pub async fn migrate(ctx: &Context) -> Result<ExitCode> {
     let applied = store::migrate::run(&pool).await?;
     let (total, _, _) = store::migrate::status(&pool).await?;
     if applied == 0 {
-        println!(
+        outln!(
             "{}: schema is current ({total} migrations)",
             settings.target()
         );
     } else {
-        println!(
+        outln!(
             "{}: applied {applied} migration(s); {total} in all",
             settings.target()
         );
@@ -34,7 +35,7 @@ pub async fn operators(ctx: &Context, cmd: OperatorsCommand) -> Result<ExitCode>
             let op = desk
                 .add_operator(&login, name.as_deref().unwrap_or(&login), &roles)
                 .await?;
-            println!(
+            outln!(
                 "registered {} ({}) as {}",
                 op.login,
                 op.display_name,
@@ -43,12 +44,12 @@ pub async fn operators(ctx: &Context, cmd: OperatorsCommand) -> Result<ExitCode>
         }
         OperatorsCommand::SetRoles { login, roles } => {
             let op = desk.set_operator_roles(&login, &roles, None).await?;
-            println!("{} is now {}", op.login, op.roles.join(", "));
+            outln!("{} is now {}", op.login, op.roles.join(", "));
         }
         OperatorsCommand::List => {
             let ops = desk.list_operators().await?;
             if ops.is_empty() {
-                println!(
+                outln!(
                     "no operators registered; the first one may be added by anyone: partnerdesk operators add LOGIN --role admin"
                 );
             } else {
@@ -59,9 +60,9 @@ pub async fn operators(ctx: &Context, cmd: OperatorsCommand) -> Result<ExitCode>
                     .max()
                     .unwrap_or(4)
                     .max(4);
-                println!("{:<w$}  {:<n$}  ROLES", "LOGIN", "NAME");
+                outln!("{:<w$}  {:<n$}  ROLES", "LOGIN", "NAME");
                 for o in ops {
-                    println!(
+                    outln!(
                         "{:<w$}  {:<n$}  {}",
                         o.login,
                         o.display_name,
@@ -80,7 +81,7 @@ pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
     let (partners, deals) = seed::existing_rows(&pool).await?;
     if partners + deals > 0 {
         if !args.reset {
-            println!(
+            outln!(
                 "{}: already holds data ({partners} partners, {deals} deals); nothing seeded (use --reset to wipe and seed again)",
                 settings.target()
             );
@@ -110,7 +111,7 @@ pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
             }
             b.set_position(done);
         } else if phase != last_phase {
-            eprintln!("seeding {phase} ({total})");
+            errln!("seeding {phase} ({total})");
         }
         if phase != last_phase {
             last_phase = phase.to_owned();
@@ -120,7 +121,7 @@ pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    println!(
+    outln!(
         "{}: seeded {} partners, {} members, {} deals, {} redemptions, {} operators in {:.1}s",
         settings.target(),
         report.partners,
@@ -145,7 +146,7 @@ fn whoami_login(ctx: &Context) -> String {
 pub async fn expire(ctx: &Context) -> Result<ExitCode> {
     let desk = ctx.desk(2).await?;
     let n = desk.expire_due_deals(chrono::Utc::now()).await?;
-    println!("expired {n} deal{}", if n == 1 { "" } else { "s" });
+    outln!("expired {n} deal{}", if n == 1 { "" } else { "s" });
     Ok(ExitCode::SUCCESS)
 }
 
@@ -153,7 +154,7 @@ pub async fn redeem(ctx: &Context, args: RedeemArgs) -> Result<ExitCode> {
     let desk = ctx.desk(2).await?;
     match desk.record_redemption(args.deal, args.member).await {
         Ok(r) => {
-            println!(
+            outln!(
                 "redeemed: redemption {} of deal {} by member {} at {}{}",
                 r.id,
                 r.deal_id,
@@ -165,9 +166,11 @@ pub async fn redeem(ctx: &Context, args: RedeemArgs) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(Error::Redemption(refusal)) => {
-            println!("refused: {refusal}");
-            Ok(ExitCode::from(3))
+        // What the platform would answer, on standard output; exit 3 (4 for a deal the
+        // member cannot find).
+        Err(e @ Error::Redemption(_)) => {
+            outln!("refused: {e}");
+            Ok(ExitCode::from(e.exit_code()))
         }
         Err(e) => Err(e),
     }

@@ -1,7 +1,8 @@
 //! `partnerdesk doctor`: each step, its outcome, and what to do about a failure.
 
 use super::Context;
-use crate::error::Result;
+use super::output::outln;
+use crate::error::{Error, Result, exit};
 use crate::service::Desk;
 use crate::store;
 use std::io::IsTerminal;
@@ -13,28 +14,30 @@ struct Report {
 
 impl Report {
     fn ok(&self, step: &str, detail: impl AsRef<str>) {
-        println!("  ok    {step:<12} {}", detail.as_ref());
+        outln!("  ok    {step:<12} {}", detail.as_ref());
     }
     fn warn(&self, step: &str, detail: impl AsRef<str>) {
-        println!("  warn  {step:<12} {}", detail.as_ref());
+        outln!("  warn  {step:<12} {}", detail.as_ref());
     }
     fn fail(&mut self, step: &str, detail: impl AsRef<str>) {
         self.failed = true;
-        println!("  FAIL  {step:<12} {}", detail.as_ref());
+        outln!("  FAIL  {step:<12} {}", detail.as_ref());
     }
 }
 
-pub async fn run(ctx: &Context) -> Result<ExitCode> {
+/// Runs every step; `config_error` is why the config file could not be used (the other steps
+/// then run with the defaults).
+pub async fn run(ctx: &Context, config_error: Option<Error>) -> Result<ExitCode> {
     let mut r = Report { failed: false };
-    println!("partnerdesk {} doctor", env!("CARGO_PKG_VERSION"));
-    r.ok(
-        "config",
-        if ctx.config_path.exists() {
-            format!("{}", ctx.config_path.display())
-        } else {
-            format!("{} (none; defaults in use)", ctx.config_path.display())
-        },
-    );
+    outln!("partnerdesk {} doctor", env!("CARGO_PKG_VERSION"));
+    match config_error {
+        Some(e) => r.fail("config", format!("{e} (the other steps use the defaults)")),
+        None if ctx.config_path.exists() => r.ok("config", ctx.config_path.display().to_string()),
+        None => r.ok(
+            "config",
+            format!("{} (none; defaults in use)", ctx.config_path.display()),
+        ),
+    }
     r.ok("logs", ctx.dirs.log_dir().display().to_string());
 
     let pool = match ctx.settings() {
@@ -137,10 +140,10 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
     }
 
     if r.failed {
-        println!("some checks failed");
-        Ok(ExitCode::FAILURE)
+        outln!("some checks failed");
+        Ok(ExitCode::from(exit::FAILURE))
     } else {
-        println!("all checks passed");
+        outln!("all checks passed");
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -1,7 +1,8 @@
 //! `partnerdesk export …`: streaming CSV exports.
 
 use super::Context;
-use crate::error::{Error, Result};
+use super::output::{errln, outln};
+use crate::error::{Error, Result, exit};
 use crate::service::export::{ExportFilter, ExportReport};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
@@ -11,9 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 use tokio::sync::watch;
-
-/// The exit code of a cancelled export (as after SIGINT).
-const CANCELLED: u8 = 130;
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
@@ -116,28 +114,29 @@ async fn redemptions(ctx: &Context, args: RedemptionsArgs) -> Result<ExitCode> {
         Ok(report) => {
             let line = summary(&report, args.out.as_deref(), started);
             if args.out.is_some() {
-                println!("{line}");
+                outln!("{line}");
             } else if std::io::stderr().is_terminal() {
-                eprintln!("{line}");
+                errln!("{line}");
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(Error::Cancelled { .. }) => {
-            eprintln!("export cancelled");
-            Ok(ExitCode::from(CANCELLED))
+        Err(e @ Error::Cancelled { .. }) => {
+            errln!("{e}");
+            Ok(ExitCode::from(e.exit_code()))
         }
         // The reader went away (`… | head`): nothing more to say.
         Err(Error::Io { source, .. })
             if args.out.is_none() && source.kind() == std::io::ErrorKind::BrokenPipe =>
         {
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitCode::from(exit::SUCCESS))
         }
         Err(e) => Err(e),
     }
 }
 
 /// Writes into a temporary file beside `path` and renames it into place when complete; on
-/// cancel or failure the temporary file is removed.
+/// cancel or failure the temporary file is removed. A failure names `path`, the file the user
+/// asked for, never the temporary one.
 async fn export_to_file(
     desk: &crate::service::Desk,
     filter: &ExportFilter,
@@ -146,13 +145,20 @@ async fn export_to_file(
     cancel: watch::Receiver<bool>,
 ) -> Result<ExportReport> {
     let partial = partial_path(path);
-    let io = |what: &str, p: &Path, e: std::io::Error| Error::Io {
-        context: format!("{what} {}", p.display()),
-        source: e,
+    let cannot_write = |e: std::io::Error| {
+        let reason = match e.kind() {
+            // Creating a file fails this way when its folder does not exist.
+            std::io::ErrorKind::NotFound => "no such directory".to_owned(),
+            _ => super::io_reason(&e),
+        };
+        Error::Io {
+            context: format!("cannot write {}", path.display()),
+            source: std::io::Error::new(e.kind(), reason),
+        }
     };
     let file = tokio::fs::File::create(&partial)
         .await
-        .map_err(|e| io("cannot create", &partial, e))?;
+        .map_err(cannot_write)?;
     let result = desk
         .export_redemptions(filter, file, on_progress, cancel)
         .await;
@@ -161,12 +167,15 @@ async fn export_to_file(
             Ok(()) => Ok(report),
             Err(e) => {
                 let _ = tokio::fs::remove_file(&partial).await;
-                Err(io("cannot write", path, e))
+                Err(cannot_write(e))
             }
         },
         Err(e) => {
             let _ = tokio::fs::remove_file(&partial).await;
-            Err(e)
+            Err(match e {
+                Error::Io { source, .. } => cannot_write(source),
+                e => e,
+            })
         }
     }
 }

@@ -1,15 +1,22 @@
 //! The command line (SPEC §3). Every subcommand calls services; errors print one line.
+//! Output goes through [`output`], which never panics on a closed stream.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod args;
 mod commands;
 mod deals;
 mod doctor;
 mod export;
+pub mod output;
+mod partners;
 pub mod simulate;
+mod table;
 
 pub use crate::context::{Context, GlobalArgs};
 use crate::domain::Role;
-use crate::error::Result;
+use crate::error::{Result, exit};
 use clap::{Args, Parser, Subcommand};
+use output::errln;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -45,13 +52,18 @@ pub enum Command {
     Jobs(JobsCommand),
     /// Record one redemption, as the platform would.
     Redeem(RedeemArgs),
-    /// Search deals as a member sees them, and import deals from CSV.
+    /// Create, vet, disable, re-vet, delete, off-board, list and show partners.
+    #[command(subcommand)]
+    Partners(partners::PartnersCommand),
+    /// Author, edit, publish, pause, expire, list and show deals; search as a member; import CSV.
     #[command(subcommand)]
     Deals(deals::DealsCommand),
     /// Export data as CSV (redemptions of a deal), streamed from the database.
     #[command(subcommand)]
     Export(export::ExportCommand),
-    /// Fire concurrent redemption attempts at a deal and report outcomes, throughput and latency.
+    /// Fire concurrent redemption attempts at a deal (creating a partner, a deal and members)
+    /// and report outcomes, throughput and latency.
+    #[command(long_about = simulate::LONG_ABOUT)]
     Simulate(simulate::SimulateArgs),
 }
 
@@ -123,12 +135,15 @@ pub fn parse() -> std::result::Result<Cli, ExitCode> {
                 K::DisplayHelp
                 | K::DisplayVersion
                 | K::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    // A closed standard output (`--help | head`) is no error: print ignores it.
                     let _ = e.print();
-                    Err(if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
-                        ExitCode::from(2)
-                    } else {
-                        ExitCode::SUCCESS
-                    })
+                    Err(ExitCode::from(
+                        if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
+                            exit::USAGE
+                        } else {
+                            exit::SUCCESS
+                        },
+                    ))
                 }
                 _ => {
                     // The message up to the usage block, folded onto one line.
@@ -140,8 +155,8 @@ pub fn parse() -> std::result::Result<Cli, ExitCode> {
                         .collect();
                     let line = message.join(" ");
                     let line = line.strip_prefix("error: ").unwrap_or(&line);
-                    eprintln!("partnerdesk: {line} (see partnerdesk --help)");
-                    Err(ExitCode::from(2))
+                    errln!("partnerdesk: {line} (see partnerdesk --help)");
+                    Err(ExitCode::from(exit::USAGE))
                 }
             }
         }
@@ -150,17 +165,39 @@ pub fn parse() -> std::result::Result<Cli, ExitCode> {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
+    if let Some(Command::Doctor) = cli.command {
+        // A missing or bad config file is one failed step of the health check, not its end.
+        let (ctx, config_error) = Context::load_lenient(cli.global);
+        return doctor::run(&ctx, config_error).await;
+    }
     let ctx = Context::load(cli.global)?;
     match cli.command {
         None => crate::console::runtime::run(&ctx).await,
         Some(Command::Migrate) => commands::migrate(&ctx).await,
-        Some(Command::Doctor) => doctor::run(&ctx).await,
+        Some(Command::Doctor) => doctor::run(&ctx, None).await,
         Some(Command::Operators(c)) => commands::operators(&ctx, c).await,
         Some(Command::Seed(a)) => commands::seed(&ctx, a).await,
         Some(Command::Jobs(JobsCommand::Expire)) => commands::expire(&ctx).await,
         Some(Command::Redeem(a)) => commands::redeem(&ctx, a).await,
+        Some(Command::Partners(c)) => partners::run(&ctx, c).await,
         Some(Command::Deals(c)) => deals::run(&ctx, c).await,
         Some(Command::Export(c)) => export::run(&ctx, c).await,
         Some(Command::Simulate(a)) => simulate::run(&ctx, a).await,
+    }
+}
+
+/// An I/O error without the "(os error 2)" suffix.
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_owned(),
+                None => s,
+            }
+        }
     }
 }

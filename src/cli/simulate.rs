@@ -11,6 +11,7 @@
 //! redemption benchmarks drive exactly the same code.
 
 use super::Context;
+use super::output::{errln, out, outln};
 use crate::domain::deal::{CAP_MAX, parse_batch_year};
 use crate::domain::{AudienceScope, DealDraft, MemberRole, PartnerDraft};
 use crate::error::{DbError, DbErrorKind, Error, RedemptionRefusal, Result};
@@ -30,20 +31,31 @@ pub const ATTEMPTS_MAX: u64 = 10_000_000;
 /// The most attempts in flight at once (each holds a database connection).
 pub const CONCURRENCY_MAX: u64 = 1000;
 
-const LONG_ABOUT: &str = "Fire concurrent redemption attempts at a deal and report outcomes, throughput and latency.\n\n\
-Without --deal, a fresh verified partner and a fresh active public coupon deal are created \
-(audited, as the operator, who needs the curator or admin role), with the cap given by --cap \
-(1: one per member; N > 1: the first N in total; no --cap: no cap); its id is printed first. \
-With --deal, that deal is used as it is.\n\n\
-K fresh members are created (default: one per attempt), able to see the deal; attempt i is \
-made by member i mod K. M attempts run, C at a time, on C database connections, each a real \
-redemption as `partnerdesk redeem` records it. Printed: the count of each outcome (redeemed, \
-cap_reached, already_redeemed, not_found, not_active, outside_window, error), the throughput \
-in attempts per second, the p50/p95/p99 latency of one attempt and, last, the redemption \
-rows the database holds for the deal. Exit code 1 if any attempt failed with an error.";
+/// `simulate --help`: what the command creates in the database, exactly.
+pub const LONG_ABOUT: &str = "Fire concurrent redemption attempts at a deal and report outcomes, throughput and latency.\n\n\
+It writes to the database and removes nothing afterwards: run it against a test or staging \
+database, not production. What it creates:\n\n\
+Without --deal, a partner and a deal, through the services as the operator (who needs the \
+curator or admin role), each with its audit rows and outbox events: a partner 'Simulation \
+TAG' (legal name 'Simulation TAG Ltd', website https://sim-TAG.example/, category \
+simulation), marked vetted (verified), and an active public coupon deal 'Simulation TAG' of \
+that partner (code SIM-TAG, category simulation, valid from a minute before the run for 30 \
+days) with the cap given by --cap (1: one per member; N > 1: the first N in total; no \
+--cap: no cap). TAG is ten random hexadecimal digits; the deal's id is printed first. With \
+--deal, that deal is used as it is and nothing but its redemptions changes.\n\n\
+K members (--members, default: one per attempt), handles sim-XXXXXXXXXXXX-1 to -K, who can \
+all see the deal (its audience's role, verification, batch year or chapter), inserted in one \
+statement and not audited: members belong to the platform.\n\n\
+One redemption row per successful attempt, with its audit row ('redemption.record', as the \
+operator); the deal's redemption_count grows with them.\n\n\
+M attempts run, C at a time, on C database connections, each a real redemption as \
+`partnerdesk redeem` records it; attempt i is made by member i mod K. Printed: the count of \
+each outcome (redeemed, cap_reached, already_redeemed, not_found, not_active, \
+outside_window, error), the throughput in attempts per second, the p50/p95/p99 latency of \
+one attempt and, last, the redemption rows the database holds for the deal. Exit code 1 if \
+any attempt failed with an error.";
 
 #[derive(Debug, Args)]
-#[command(long_about = LONG_ABOUT)]
 pub struct SimulateArgs {
     /// Redeem this existing deal (default: create a fresh active deal).
     #[arg(long, value_name = "ID", conflicts_with = "cap")]
@@ -388,7 +400,7 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
     let deal = match args.deal {
         Some(id) => {
             let deal = desk.get_deal(id).await?;
-            println!(
+            outln!(
                 "deal: {} (existing: {}, audience {}{}, cap {}, {} redeemed so far)",
                 deal.id,
                 deal.state,
@@ -404,7 +416,7 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
         }
         None => {
             let (partner, deal) = create_deal(&desk, args.cap).await?;
-            println!(
+            outln!(
                 "deal: {} (created: active public coupon deal \"{}\" of verified partner {}, cap {})",
                 deal.id,
                 deal.title,
@@ -419,7 +431,7 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
     let k = args.members.unwrap_or(args.attempts);
     let t = Instant::now();
     let members = create_members(&pool, &deal, k).await?;
-    println!(
+    outln!(
         "members: {} created in {:.2} s (ids {}..={})",
         members.len(),
         t.elapsed().as_secs_f64(),
@@ -427,7 +439,7 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
         members.last().copied().unwrap_or_default()
     );
 
-    println!(
+    outln!(
         "attempts: {} at concurrency {} over {} member{}",
         args.attempts,
         concurrency,
@@ -442,27 +454,27 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
         concurrency as usize,
     )
     .await;
-    print!("{}", outcome_table(&report));
-    println!(
+    out!("{}", outcome_table(&report));
+    outln!(
         "throughput: {:.1} attempts/s ({} attempts in {:.3} s)",
         report.throughput(),
         report.attempts(),
         report.elapsed.as_secs_f64()
     );
     for (name, q) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
-        println!("latency {name}: {:.2} ms", report.latency_ms(q));
+        outln!("latency {name}: {:.2} ms", report.latency_ms(q));
     }
 
     let (rows, count) = tally(&pool, deal.id).await?;
     let added = rows - rows_before;
-    println!(
+    outln!(
         "database: deal {} has {rows} redemption row{} (+{added} in this run), redemption_count {count}",
         deal.id,
         if rows == 1 { "" } else { "s" }
     );
     let redeemed = report.count(Outcome::Redeemed);
     if let Some(e) = &report.first_error {
-        eprintln!(
+        errln!(
             "partnerdesk: {} attempt{} failed with an error; the first: {e}",
             report.count(Outcome::Error),
             if report.count(Outcome::Error) == 1 {
@@ -471,7 +483,7 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
                 "s"
             }
         );
-        return Ok(ExitCode::FAILURE);
+        return Ok(ExitCode::from(crate::error::exit::FAILURE));
     }
     if args.deal.is_none() && (added != redeemed as i64 || i64::from(count) != rows) {
         return Err(Error::Database(DbError::new(

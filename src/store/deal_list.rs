@@ -97,6 +97,8 @@ pub struct DealListRow {
     #[sqlx(try_from = "String")]
     pub state: DealState,
     pub version: i32,
+    /// The sort key as text, for the next page's cursor (not part of the row's JSON).
+    #[serde(skip_serializing)]
     pub sort_key: String,
 }
 

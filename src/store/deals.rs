@@ -1,6 +1,6 @@
 //! Deals, their coupon-code history and their member-search documents.
 
-use crate::domain::{AudienceScope, DealKind, DealState, ValidDeal};
+use crate::domain::{AudienceScope, DealDraft, DealKind, DealState, ValidDeal};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -31,6 +31,28 @@ pub struct Deal {
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
     pub version: i32,
+}
+
+impl Deal {
+    /// The deal as an operator would type it again: the draft an edit starts from (the state
+    /// is left out: it changes only through activate, pause and expire).
+    pub fn draft(&self) -> DealDraft {
+        DealDraft {
+            partner_id: Some(self.partner_id),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            kind: self.kind.as_str().to_owned(),
+            coupon_code: self.coupon_code.clone(),
+            redemption_url: self.redemption_url.clone(),
+            categories: self.categories.clone(),
+            audience_scope: self.audience_scope.as_str().to_owned(),
+            audience_scope_value: self.audience_scope_value.clone(),
+            valid_from: Some(self.valid_from),
+            valid_until: Some(self.valid_until),
+            redemption_cap: self.redemption_cap.map(i64::from),
+            state: None,
+        }
+    }
 }
 
 macro_rules! cols {

@@ -1,6 +1,6 @@
 //! Partners.
 
-use crate::domain::{ValidPartner, VerificationState};
+use crate::domain::{PartnerDraft, ValidPartner, VerificationState};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -26,6 +26,22 @@ pub struct Partner {
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
     pub version: i32,
+}
+
+impl Partner {
+    /// The partner as an operator would type it again: the draft an edit starts from.
+    pub fn draft(&self) -> PartnerDraft {
+        PartnerDraft {
+            legal_name: self.legal_name.clone(),
+            display_name: self.display_name.clone(),
+            logo_url: self.logo_url.clone(),
+            website_url: self.website_url.clone(),
+            contact_email: self.contact_email.clone(),
+            categories: self.categories.clone(),
+            region: self.region.clone(),
+            notes: self.notes.clone(),
+        }
+    }
 }
 
 macro_rules! cols {
@@ -255,7 +271,8 @@ pub struct PartnerListRow {
     pub vetted_by: Option<String>,
     pub vetted_at: Option<DateTime<Utc>>,
     pub version: i32,
-    /// The sort key as text, for the next page's cursor.
+    /// The sort key as text, for the next page's cursor (not part of the row's JSON).
+    #[serde(skip_serializing)]
     pub sort_key: String,
 }
 

@@ -602,7 +602,7 @@ async fn operators_first_add_bootstraps_then_only_an_admin_may_add() {
     let line = pd("bob", &["operators", "add", "carol", "--role", "curator"])
         .on(&env)
         .run()
-        .error_line(1);
+        .error_line(3);
     assert_eq!(
         line,
         "bob may not register operators and change roles: it needs the admin role"
@@ -614,7 +614,7 @@ async fn operators_first_add_bootstraps_then_only_an_admin_may_add() {
     )
     .on(&env)
     .run();
-    let line = out.error_line(1);
+    let line = out.error_line(3);
     assert_eq!(
         line,
         "mallory is not a registered operator, so may not register operators and change roles: \
@@ -626,7 +626,7 @@ async fn operators_first_add_bootstraps_then_only_an_admin_may_add() {
     let line = pd("alice", &["operators", "add", "bob", "--role", "curator"])
         .on(&env)
         .run()
-        .error_line(1);
+        .error_line(3);
     assert_eq!(line, "operator bob is already registered");
 
     let logins = strings(&db, "SELECT login FROM operators ORDER BY login").await;
@@ -660,7 +660,7 @@ async fn operators_first_add_bootstraps_then_only_an_admin_may_add() {
     )
     .on(&env)
     .run()
-    .error_line(1);
+    .error_line(3);
     assert!(line.ends_with("it needs the admin role"), "{line}");
     let out = pd(
         "alice",
@@ -947,9 +947,10 @@ fn usage_errors_are_one_line_with_exit_code_2() {
 
 #[test]
 fn bad_database_urls_are_one_line_and_never_show_the_password() {
+    // A bad flag value: usage, exit code 2.
     let out = pd("u", &["--database-url", "mysql://x", "migrate"]).run();
     assert_eq!(
-        out.error_line(1),
+        out.error_line(2),
         "--database-url must be a postgres:// URL, like postgres://user@host:5432/partnerdesk"
     );
 
@@ -978,7 +979,7 @@ fn bad_database_urls_are_one_line_and_never_show_the_password() {
         ],
     )
     .run();
-    let line = out.error_line(1);
+    let line = out.error_line(2);
     out.assert_never_shows("secretpw");
     assert!(
         line.starts_with("--database-url is not a valid PostgreSQL URL"),
@@ -1241,14 +1242,15 @@ async fn redeem_records_on_an_active_deal_and_refuses_a_paused_one_with_exit_3()
     assert_eq!(count(paused).await, paused_count);
     assert_eq!(db.count("SELECT count(*) FROM redemptions").await, rows + 1);
 
-    // A deal that does not exist is a refusal too; a member that does not exist is an error.
+    // A deal that does not exist is refused, and a member that does not exist is an error,
+    // both with the one exit code for "not found".
     let out = pd(
         "platform",
         &["redeem", "--deal", "99999999", "--member", &m],
     )
     .on(&env)
     .run();
-    assert_eq!(out.code, 3, "{out}");
+    assert_eq!(out.code, 4, "{out}");
     assert_eq!(out.stdout, "refused: not found: deal 99999999\n");
     let line = pd(
         "platform",
@@ -1256,7 +1258,7 @@ async fn redeem_records_on_an_active_deal_and_refuses_a_paused_one_with_exit_3()
     )
     .on(&env)
     .run()
-    .error_line(1);
+    .error_line(4);
     assert_eq!(line, "member 99999999 not found");
 }
 

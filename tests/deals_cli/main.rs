@@ -169,7 +169,7 @@ async fn search_errors_are_one_line() {
         "u",
         &["deals", "search", "x", "--member", "99999999"],
     )
-    .error_line(1);
+    .error_line(4);
     assert_eq!(line, "member 99999999 not found");
 
     let line = pd(None, "u", &["deals", "search", "x"]).error_line(2);
@@ -252,7 +252,7 @@ async fn import_of_a_good_file_prints_the_ids_and_writes_every_row() {
 }
 
 #[tokio::test]
-async fn import_of_a_bad_or_mixed_file_prints_each_problem_exits_1_and_writes_nothing() {
+async fn import_of_a_bad_or_mixed_file_prints_each_problem_exits_3_and_writes_nothing() {
     let db = TestDb::new().await;
     let desk = db.curator().await;
     let shop = verified_partner(&desk, "Shop Co", "shop.example").await;
@@ -275,7 +275,7 @@ async fn import_of_a_bad_or_mixed_file_prints_each_problem_exits_1_and_writes_no
         ),
     );
     let out = pd(Some(&db), "cara", &["deals", "import", &file]);
-    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(out.code, 3, "refused: {out}");
     out.assert_clean();
     assert_eq!(
         out.stdout_lines(),
@@ -298,7 +298,7 @@ async fn import_of_a_bad_or_mixed_file_prints_each_problem_exits_1_and_writes_no
 
     // The same report on a dry run.
     let dry = pd(Some(&db), "cara", &["deals", "import", &file, "--dry-run"]);
-    assert_eq!(dry.code, 1, "{dry}");
+    assert_eq!(dry.code, 3, "refused: {dry}");
     assert_eq!(dry.stdout, out.stdout, "{dry}");
     assert_eq!(written(&db).await, before);
 }
@@ -340,7 +340,7 @@ async fn import_dry_run_validates_and_writes_nothing() {
         "cara",
         &["deals", "import", "--dry-run", &missing],
     );
-    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(out.code, 3, "refused: {out}");
     assert_eq!(
         out.stdout_text(),
         "line 2: partner: must be an existing partner (no partner #424242)\n",
@@ -367,7 +367,7 @@ async fn import_file_and_header_problems_are_one_line() {
             shop.id
         ),
     );
-    let line = pd(Some(&db), "cara", &["deals", "import", &unknown]).error_line(1);
+    let line = pd(Some(&db), "cara", &["deals", "import", &unknown]).error_line(3);
     assert!(
         line.starts_with(&format!(
             "{unknown}: header: unknown columns colour, size (the columns are partner, title,"
@@ -376,7 +376,7 @@ async fn import_file_and_header_problems_are_one_line() {
     );
 
     let missing_column = dir.file("nocol.csv", "partner,title\n1,A\n");
-    let line = pd(Some(&db), "cara", &["deals", "import", &missing_column]).error_line(1);
+    let line = pd(Some(&db), "cara", &["deals", "import", &missing_column]).error_line(3);
     assert!(
         line.starts_with(&format!(
             "{missing_column}: header: missing columns kind, audience_scope, valid_from, valid_until"
@@ -385,7 +385,7 @@ async fn import_file_and_header_problems_are_one_line() {
     );
 
     let empty = dir.file("empty.csv", "");
-    let line = pd(Some(&db), "cara", &["deals", "import", &empty]).error_line(1);
+    let line = pd(Some(&db), "cara", &["deals", "import", &empty]).error_line(3);
     assert!(
         line.starts_with(&format!(
             "{empty}: header: the file is empty or has no header row"
@@ -410,12 +410,12 @@ async fn import_needs_a_curator_or_admin() {
     db.desk("sam", &[Role::Support]).await;
     let dir = TempDir::new("pd-import");
     let file = dir.file("deals.csv", &format!("{HEADER}\n"));
-    let line = pd(Some(&db), "sam", &["deals", "import", &file]).error_line(1);
+    let line = pd(Some(&db), "sam", &["deals", "import", &file]).error_line(3);
     assert_eq!(
         line,
         "sam may not author and change deals: it needs the curator or admin role"
     );
-    let line = pd(Some(&db), "stranger", &["deals", "import", &file]).error_line(1);
+    let line = pd(Some(&db), "stranger", &["deals", "import", &file]).error_line(3);
     assert!(
         line.starts_with("stranger is not a registered operator"),
         "{line}"

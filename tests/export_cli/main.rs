@@ -289,7 +289,7 @@ async fn refusals_are_one_line_and_leave_no_file() {
             out_arg,
         ],
     );
-    assert_eq!(out.error_line(1), format!("deal {missing} not found"));
+    assert_eq!(out.error_line(4), format!("deal {missing} not found"));
 
     let out = pd(
         Some(&db),
@@ -307,7 +307,7 @@ async fn refusals_are_one_line_and_leave_no_file() {
             out_arg,
         ],
     );
-    assert_eq!(out.error_line(1), "to: must be after from");
+    assert_eq!(out.error_line(3), "to: must be after from");
 
     let out = pd(
         Some(&db),
@@ -331,7 +331,7 @@ async fn refusals_are_one_line_and_leave_no_file() {
         "stranger",
         &["export", "redemptions", "--deal", &id, "--out", out_arg],
     );
-    let line = out.error_line(1);
+    let line = out.error_line(3);
     assert!(
         line.starts_with(
             "stranger is not a registered operator, so may not view and export redemptions"

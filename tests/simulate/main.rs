@@ -396,7 +396,7 @@ async fn refusals_before_any_attempt_are_one_line() {
             "2",
         ],
     );
-    let line = out.error_line(1);
+    let line = out.error_line(4);
     assert!(line.contains("deal 987654 not found"), "{out}");
     // Creating a deal needs a registered operator who may author deals.
     let out = pd(
@@ -404,7 +404,7 @@ async fn refusals_before_any_attempt_are_one_line() {
         "stranger",
         &["simulate", "--attempts", "5", "--concurrency", "2"],
     );
-    let line = out.error_line(1);
+    let line = out.error_line(3);
     assert!(
         line.contains("stranger is not a registered operator"),
         "{out}"
