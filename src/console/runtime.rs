@@ -89,7 +89,10 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
         read_only,
     } = setup(ctx)?;
     let mut term = terminal::enter(recovery.clone())
-        .map_err(|e| Error::Config(format!("cannot open the terminal: {e}")))?;
+        .map_err(|source| Error::Io {
+            context: "cannot open the terminal".into(),
+            source,
+        })?;
     let (tx, mut rx) = unbounded_channel::<Msg>();
     spawn_connect(settings, login, read_only, tx.clone());
 
@@ -103,7 +106,10 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
     };
     let mut events = EventStream::new();
     let mut signals = terminal::Signals::new()
-        .map_err(|e| Error::Config(format!("cannot watch signals: {e}")))?;
+        .map_err(|source| Error::Io {
+            context: "cannot watch signals".into(),
+            source,
+        })?;
     let mut expiry =
         tokio::time::interval_at(tokio::time::Instant::now() + EXPIRY_EVERY, EXPIRY_EVERY);
     let mut dirty = true;
