@@ -25,6 +25,24 @@ impl FormKeys {
     }
 }
 
+/// A field's text as it fits its box when it is not being edited.
+fn shown(field: &crate::console::form::Field, area: Rect) -> Vec<ratatui::text::Line<'static>> {
+    let w = area.width as usize;
+    field
+        .area
+        .lines()
+        .iter()
+        .map(|l| {
+            if l.chars().count() > w && w > 0 {
+                let cut: String = l.chars().take(w - 1).collect();
+                ratatui::text::Line::from(format!("{cut}…"))
+            } else {
+                ratatui::text::Line::from(l.clone())
+            }
+        })
+        .collect()
+}
+
 pub fn draw(f: &mut Frame, area: Rect, t: &Theme, keys: &FormKeys, form: &mut Form) {
     let (save_keys, cancel_keys) = (&keys.save, &keys.cancel);
     let title = format!(
@@ -84,16 +102,18 @@ pub fn draw(f: &mut Frame, area: Rect, t: &Theme, keys: &FormKeys, form: &mut Fo
             )),
             l,
         );
-        field
-            .area
-            .set_style(if focused { t.input_focus } else { t.input });
-        field.area.set_cursor_line_style(Style::default());
-        field.area.set_cursor_style(if focused {
-            Style::default().add_modifier(ratatui::style::Modifier::REVERSED)
+        if focused {
+            field.area.set_style(t.input_focus);
+            field.area.set_cursor_line_style(Style::default());
+            field
+                .area
+                .set_cursor_style(Style::default().add_modifier(ratatui::style::Modifier::REVERSED));
+            f.render_widget(&field.area, input);
         } else {
-            Style::default()
-        });
-        f.render_widget(&field.area, input);
+            // Only the field being typed in scrolls to its cursor; the others show their text
+            // from the first letter, cut with … when it is wider than the box.
+            f.render_widget(Paragraph::new(shown(field, input)).style(t.input), input);
+        }
         let msg = match form.errors.for_field(field.name) {
             Some(rule) => Span::styled(format!("✕ {rule}"), t.error),
             None if focused => Span::styled(field.hint.to_owned(), t.muted),
