@@ -177,11 +177,8 @@ impl App {
                 tracing::warn!(error = %e, "expiry job failed");
                 Vec::new()
             }
-            Msg::Copied(Ok(n)) => {
-                self.toast(format!(
-                    "copied {n} byte{} to the clipboard",
-                    if n == 1 { "" } else { "s" }
-                ));
+            Msg::Copied(Ok(what)) => {
+                self.toast(format!("copied {what}"));
                 Vec::new()
             }
             Msg::Copied(Err(e)) => {

@@ -1,7 +1,12 @@
-//! Copy by OSC 52: the terminal sets its clipboard, which works over SSH and inside tmux.
+//! Copy by OSC 52: the terminal sets its clipboard, which works over SSH. Inside tmux the text
+//! goes through tmux's own clipboard handling (`tmux load-buffer -w -`: a tmux buffer, and the
+//! outer terminal's clipboard as tmux's `set-clipboard` allows), which works with tmux's
+//! default settings; the passthrough-wrapped sequence is used only when that is not possible
+//! (a tmux older than 3.2).
 
 use base64::Engine;
 use std::io::Write;
+use std::process::{Command, Stdio};
 
 /// The escape sequence that asks the terminal to copy `text`; wrapped for tmux when inside it.
 pub fn osc52(text: &str, in_tmux: bool) -> String {
@@ -15,16 +20,47 @@ pub fn osc52(text: &str, in_tmux: bool) -> String {
     }
 }
 
-/// Writes the copy request to the terminal. Returns the number of bytes copied.
-pub fn copy(out: &mut impl Write, text: &str) -> Result<usize, String> {
+/// Hands `text` to tmux's clipboard handling through `tmux` (the command, with any `-L`/`-S`
+/// arguments already on it).
+pub fn tmux_load(mut tmux: Command, text: &str) -> Result<(), String> {
+    let mut child = tmux
+        .args(["load-buffer", "-w", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run tmux: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("tmux load-buffer: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("tmux load-buffer: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+/// Copies `text` (described to the operator as `what`, "partner id 25"); returns `what`.
+pub fn copy(out: &mut impl Write, text: &str, what: &str) -> Result<String, String> {
     if text.is_empty() {
         return Err("nothing to copy".into());
     }
     let in_tmux = std::env::var_os("TMUX").is_some();
+    if in_tmux {
+        match tmux_load(Command::new("tmux"), text) {
+            Ok(()) => return Ok(what.to_owned()),
+            Err(e) => tracing::debug!(error = %e, "tmux load-buffer failed; using passthrough"),
+        }
+    }
     out.write_all(osc52(text, in_tmux).as_bytes())
         .and_then(|_| out.flush())
         .map_err(|e| format!("copy failed: {e}"))?;
-    Ok(text.len())
+    Ok(what.to_owned())
 }
 
 #[cfg(test)]
@@ -48,7 +84,14 @@ mod tests {
                 Ok(())
             }
         }
-        assert_eq!(copy(&mut Broken, "x"), Err("copy failed: closed".into()));
-        assert_eq!(copy(&mut Vec::new(), ""), Err("nothing to copy".into()));
+        if std::env::var_os("TMUX").is_none() {
+            assert_eq!(copy(&mut Broken, "x", "x"), Err("copy failed: closed".into()));
+        }
+        assert_eq!(copy(&mut Vec::new(), "", "id"), Err("nothing to copy".into()));
+        let mut out = Vec::new();
+        if std::env::var_os("TMUX").is_none() {
+            assert_eq!(copy(&mut out, "25", "partner id 25"), Ok("partner id 25".into()));
+            assert_eq!(out, osc52("25", false).into_bytes());
+        }
     }
 }

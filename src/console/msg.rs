@@ -34,8 +34,9 @@ pub enum LoadMode {
 pub enum Effect {
     /// Work of one pane: run on a task of its own, answered with that pane's message.
     Pane(PaneEffect),
-    /// Copy text to the clipboard (OSC 52).
-    Copy(String),
+    /// Copy text to the clipboard (OSC 52, or tmux's clipboard inside tmux); `what` names it
+    /// for the operator ("partner id 25").
+    Copy { text: String, what: String },
     /// Track the unsaved form (written to disk on crash, signal or lost connection);
     /// `None` forgets it, on disk too.
     TrackForm(Option<FormSnapshot>),
@@ -61,7 +62,8 @@ pub enum Msg {
     Reconnected,
     Notice(Notice),
     ExpiryDone(Result<u64, Error>),
-    Copied(Result<usize, String>),
+    /// What was copied ("partner id 25"), or why nothing was.
+    Copied(Result<String, String>),
     Tick,
     /// The answer to one pane's effect.
     Pane(PaneMsg),
@@ -102,6 +104,16 @@ pub struct TaskCtx {
     pub tx: UnboundedSender<Msg>,
     pub vetting: Arc<VettingConfig>,
     pub thresholds: Thresholds,
+}
+
+impl Effect {
+    /// Copies a record's id, named for the toast: `copy_id("partner", 25)`.
+    pub fn copy_id(entity: &str, id: i64) -> Effect {
+        Effect::Copy {
+            text: id.to_string(),
+            what: format!("{entity} id {id}"),
+        }
+    }
 }
 
 impl TaskCtx {

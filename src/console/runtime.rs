@@ -294,8 +294,8 @@ impl Runner {
         match effect {
             Effect::TrackForm(None) => self.recovery.clear(),
             Effect::TrackForm(snap) => self.recovery.track(snap),
-            Effect::Copy(text) => {
-                let r = clipboard::copy(&mut std::io::stdout(), &text);
+            Effect::Copy { text, what } => {
+                let r = clipboard::copy(&mut std::io::stdout(), &text, &what);
                 let _ = self.tx.send(Msg::Copied(r));
             }
             other => {
@@ -324,7 +324,7 @@ pub async fn execute(desk: Desk, effect: Effect, ctx: TaskCtx) -> Option<Msg> {
     let msg = match effect {
         Effect::Pane(fx) => panes::execute(desk, fx, ctx.clone()).await,
         Effect::ExpiryJob => Msg::ExpiryDone(desk.expire_due_deals(chrono::Utc::now()).await),
-        Effect::Copy(_) | Effect::TrackForm(_) => return None,
+        Effect::Copy { .. } | Effect::TrackForm(_) => return None,
     };
     if msg.failure().is_some_and(lost) {
         ctx.send(Msg::ConnectionLost);

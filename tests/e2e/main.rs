@@ -9,6 +9,7 @@
 #[path = "../db/common.rs"]
 #[allow(dead_code)]
 mod common;
+mod daily;
 mod proxy;
 mod pty;
 

@@ -354,7 +354,7 @@ impl Pane for DealsPane {
                 self.load(sh, LoadMode::Replace)
             }
             Action::Copy => match self.target() {
-                Some((id, ..)) => vec![AppEffect::Copy(id.to_string())],
+                Some((id, ..)) => vec![AppEffect::copy_id("deal", id)],
                 None => Vec::new(),
             },
             Action::New if manage(sh) => self.new_form(),

@@ -365,7 +365,7 @@ impl Pane for PartnersPane {
                 self.load(sh, LoadMode::Replace)
             }
             Action::Copy => match self.target() {
-                Some((id, _, _)) => vec![AppEffect::Copy(id.to_string())],
+                Some((id, _, _)) => vec![AppEffect::copy_id("partner", id)],
                 None => Vec::new(),
             },
             Action::Export => {

@@ -253,7 +253,7 @@ impl RedemptionsPane {
                 Vec::new()
             }
             Action::Copy => match self.selected_row() {
-                Some(r) => vec![AppEffect::Copy(r.id.to_string())],
+                Some(r) => vec![AppEffect::copy_id("deal", r.id)],
                 None => Vec::new(),
             },
             _ => Vec::new(),
@@ -293,7 +293,7 @@ impl RedemptionsPane {
                 self.open(sh, scope)
             }
             Action::Copy => match self.selected_redemption() {
-                Some(r) => vec![AppEffect::Copy(r.id.to_string())],
+                Some(r) => vec![AppEffect::copy_id("redemption", r.id)],
                 None => Vec::new(),
             },
             Action::Flag | Action::Unflag => {
