@@ -16,6 +16,8 @@ pub struct Config {
     pub profile: Option<String>,
     /// Theme name (a file in `themes/` or the config dir's `themes/`).
     pub theme: Option<String>,
+    /// Show the console's footer line of the current pane's main keys (default true).
+    pub footer: Option<bool>,
     /// Named database connections.
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,

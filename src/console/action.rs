@@ -85,6 +85,7 @@ actions! {
     PaneNegotiations => ("pane_negotiations", Global, false, "go to Negotiations"),
     PaneSettlements => ("pane_settlements", Global, false, "go to Settlements"),
     PaneAudit => ("pane_audit", Global, false, "go to Audit"),
+    Messages => ("messages", Global, false, "show the recent messages whole"),
 
     Down => ("down", List, false, "move down"),
     Up => ("up", List, false, "move up"),

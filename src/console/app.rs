@@ -119,6 +119,7 @@ impl App {
             .copied()
             .filter(|a| !(a.is_mutating() && self.session.read_only))
             .filter(|a| a.context() == Context::Global || (a.context() == ctx && pane.offers(*a)))
+            .filter(|a| pane.needs(*a).is_none_or(|p| self.may(p)))
             .filter(|a| *a != Action::Palette)
             .collect()
     }
@@ -466,6 +467,10 @@ impl App {
             Action::PaneNegotiations => self.switch(PaneId::Negotiations),
             Action::PaneSettlements => self.switch(PaneId::Settlements),
             Action::PaneAudit => self.switch(PaneId::Audit),
+            Action::Messages => {
+                self.shell.show_messages();
+                Vec::new()
+            }
             Action::Confirm => {
                 let yes = matches!(&self.overlay, Overlay::Confirm(c) if c.selected == 1);
                 self.answer(yes)

@@ -85,12 +85,21 @@ mod tests {
             }
         }
         if std::env::var_os("TMUX").is_none() {
-            assert_eq!(copy(&mut Broken, "x", "x"), Err("copy failed: closed".into()));
+            assert_eq!(
+                copy(&mut Broken, "x", "x"),
+                Err("copy failed: closed".into())
+            );
         }
-        assert_eq!(copy(&mut Vec::new(), "", "id"), Err("nothing to copy".into()));
+        assert_eq!(
+            copy(&mut Vec::new(), "", "id"),
+            Err("nothing to copy".into())
+        );
         let mut out = Vec::new();
         if std::env::var_os("TMUX").is_none() {
-            assert_eq!(copy(&mut out, "25", "partner id 25"), Ok("partner id 25".into()));
+            assert_eq!(
+                copy(&mut out, "25", "partner id 25"),
+                Ok("partner id 25".into())
+            );
             assert_eq!(out, osc52("25", false).into_bytes());
         }
     }

@@ -36,7 +36,10 @@ pub enum Effect {
     Pane(PaneEffect),
     /// Copy text to the clipboard (OSC 52, or tmux's clipboard inside tmux); `what` names it
     /// for the operator ("partner id 25").
-    Copy { text: String, what: String },
+    Copy {
+        text: String,
+        what: String,
+    },
     /// Track the unsaved form (written to disk on crash, signal or lost connection);
     /// `None` forgets it, on disk too.
     TrackForm(Option<FormSnapshot>),

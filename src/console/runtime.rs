@@ -61,6 +61,7 @@ pub fn setup(ctx: &Context) -> Result<Setup> {
         database: settings.target(),
     };
     let mut app = App::new(keymap, theme, session);
+    app.footer = ctx.config.footer.unwrap_or(true);
     app.recovered = recovery.pending();
     if let Some(e) = km_err {
         tracing::warn!(error = %e, "keymap");
@@ -88,11 +89,10 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
         login,
         read_only,
     } = setup(ctx)?;
-    let mut term = terminal::enter(recovery.clone())
-        .map_err(|source| Error::Io {
-            context: "cannot open the terminal".into(),
-            source,
-        })?;
+    let mut term = terminal::enter(recovery.clone()).map_err(|source| Error::Io {
+        context: "cannot open the terminal".into(),
+        source,
+    })?;
     let (tx, mut rx) = unbounded_channel::<Msg>();
     spawn_connect(settings, login, read_only, tx.clone());
 
@@ -105,11 +105,10 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
         thresholds: ctx.config.signals,
     };
     let mut events = EventStream::new();
-    let mut signals = terminal::Signals::new()
-        .map_err(|source| Error::Io {
-            context: "cannot watch signals".into(),
-            source,
-        })?;
+    let mut signals = terminal::Signals::new().map_err(|source| Error::Io {
+        context: "cannot watch signals".into(),
+        source,
+    })?;
     let mut expiry =
         tokio::time::interval_at(tokio::time::Instant::now() + EXPIRY_EVERY, EXPIRY_EVERY);
     let mut dirty = true;

@@ -12,6 +12,9 @@ use crate::domain::Permission;
 use crate::service::Actor;
 use std::time::{Duration, Instant};
 
+/// How many past messages are kept to be read whole.
+pub const KEEP_MESSAGES: usize = 50;
+
 /// The database connection as the status bar shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnState {
@@ -122,12 +125,16 @@ pub struct Shell {
     pub conn: ConnState,
     pub overlay: Overlay,
     pub toasts: Vec<Toast>,
+    /// Every message toasted, newest last (at most `KEEP_MESSAGES`), to be read whole.
+    pub messages: Vec<(chrono::DateTime<chrono::Utc>, bool, String)>,
     /// Background work in progress, for the status bar.
     pub busy: Vec<(BusyId, String)>,
     /// Text being typed into the `/` filter, when filtering.
     pub filter_input: Option<String>,
     /// The filter before `/` started editing (Esc restores it).
     pub filter_before: Option<String>,
+    /// The footer line of the pane's main keys is shown (config `footer = false` hides it).
+    pub footer: bool,
     next_gen: u64,
 }
 
@@ -148,9 +155,11 @@ impl Shell {
             conn: ConnState::Connecting,
             overlay: Overlay::None,
             toasts: Vec::new(),
+            messages: Vec::new(),
             busy: Vec::new(),
             filter_input: None,
             filter_before: None,
+            footer: true,
             next_gen: 1,
         }
     }
@@ -169,6 +178,11 @@ impl Shell {
     }
 
     fn push_toast(&mut self, text: String, error: bool, ttl: Duration) {
+        self.messages
+            .push((chrono::Utc::now(), error, text.clone()));
+        if self.messages.len() > KEEP_MESSAGES {
+            self.messages.remove(0);
+        }
         self.toasts.push(Toast {
             text,
             error,
@@ -260,6 +274,26 @@ impl Shell {
             title: title.into(),
             lines,
         };
+    }
+
+    /// Shows the recent messages whole, newest first.
+    pub fn show_messages(&mut self) {
+        let lines = if self.messages.is_empty() {
+            vec!["No messages yet.".to_owned()]
+        } else {
+            self.messages
+                .iter()
+                .rev()
+                .map(|(at, error, text)| {
+                    format!(
+                        "{} {}{text}",
+                        super::view::local(*at),
+                        if *error { "✕ " } else { "" }
+                    )
+                })
+                .collect()
+        };
+        self.inform("Messages", lines);
     }
 
     /// Asks before throwing away a form's unsaved changes.

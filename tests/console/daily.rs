@@ -21,3 +21,95 @@ fn a_field_opened_for_edit_shows_its_text_from_the_first_letter() {
     let line = screen.lines().find(|l| l.contains("Title")).unwrap();
     assert!(line.contains("Launch week: 20% off all kit…"), "{line}");
 }
+
+#[test]
+fn help_and_palette_follow_the_operators_roles_and_the_pane() {
+    use partnerdesk::console::action::Action;
+    use partnerdesk::console::app::Overlay;
+    use partnerdesk::domain::Role;
+    let mut a = super::app(false, &[Role::Support]);
+    // Support may not vet partners: the palette does not offer it, the help says who may.
+    let palette = a.palette_actions();
+    assert!(!palette.contains(&Action::MarkVetted), "{palette:?}");
+    assert!(!palette.contains(&Action::New));
+    // Partners have nothing to export: `x` is not offered here.
+    assert!(!palette.contains(&Action::Export));
+    a.perform(Action::Help);
+    let screen = render(&mut a, 120, 40);
+    let vet = screen
+        .lines()
+        .find(|l| l.contains("mark the partner vetted"))
+        .unwrap();
+    assert!(vet.contains("(needs curator or admin)"), "{vet}");
+    assert!(!screen.contains("export the list as CSV"), "{screen}");
+    // The palette speaks as people do, with every key of an action whole.
+    let mut a = super::curator();
+    a.perform(Action::Palette);
+    if let Overlay::Palette(p) = &mut a.shell.overlay {
+        p.query = "page down".into();
+        p.refilter();
+    }
+    let screen = render(&mut a, 80, 24);
+    let line = screen.lines().find(|l| l.contains("Page down")).unwrap();
+    assert!(line.contains("Ctrl-d/PgDn │"), "{line}");
+    assert!(!screen.contains("page_down"), "{screen}");
+}
+
+#[test]
+fn a_long_message_wraps_above_the_rows_and_can_be_read_whole() {
+    use partnerdesk::console::action::Action;
+    let mut a = super::curator();
+    let long = "cannot delete partner #3 Cobalt Cycles: it has 12 deals that are not expired \
+                (7 active, 3 paused, 2 draft); expire them first, or off-board the partner to \
+                pause them all in one step";
+    a.toast_error(long);
+    let screen = render(&mut a, 80, 24);
+    let lines: Vec<&str> = screen.lines().collect();
+    // Every word is on screen, the wrapped lines indented, and the table's rows uncovered.
+    let start = lines
+        .iter()
+        .position(|l| l.contains("cannot delete"))
+        .unwrap();
+    assert!(lines[start + 1].starts_with("   "), "{screen}");
+    let shown: String = lines[start..].join(" ");
+    for word in long.split_whitespace() {
+        assert!(shown.contains(word), "{word} missing:\n{screen}");
+    }
+    assert!(
+        lines[start - 1].starts_with('└'),
+        "toasts sit below the table:\n{screen}"
+    );
+    assert!(screen.contains("Driftwood"), "{screen}");
+    // `M` opens the messages whole.
+    a.perform(Action::Messages);
+    let screen = render(&mut a, 120, 40);
+    assert!(screen.contains("Messages"), "{screen}");
+    assert!(screen.contains("off-board the partner"), "{screen}");
+}
+
+#[test]
+fn columns_take_the_width_there_is() {
+    let mut a = super::curator();
+    let screen = render(&mut a, 120, 40);
+    // The longest domain and name are whole at 120 columns; ids are shown.
+    assert!(
+        screen.contains("driftwood-coffee-roasters.shop"),
+        "{screen}"
+    );
+    assert!(screen.contains("Driftwood Coffee Roasters"), "{screen}");
+    assert!(screen.contains("│ID"), "{screen}");
+}
+
+#[test]
+fn the_footer_shows_the_panes_main_keys_and_can_be_hidden() {
+    let mut a = super::curator();
+    let screen = render(&mut a, 80, 24);
+    let footer = screen.lines().rev().nth(1).unwrap();
+    assert!(
+        footer.contains("Enter open") && footer.contains("/ filter"),
+        "{footer}"
+    );
+    a.shell.footer = false;
+    let screen = render(&mut a, 80, 24);
+    assert!(!screen.contains("Enter open"), "{screen}");
+}

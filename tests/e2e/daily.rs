@@ -13,7 +13,16 @@ impl Tmux {
         let ok = std::process::Command::new("tmux")
             .arg("-S")
             .arg(&socket)
-            .args(["-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "24"])
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "80",
+                "-y",
+                "24",
+            ])
             .status()
             .expect("tmux is installed (scripts/test.sh installs it)");
         assert!(ok.success(), "tmux new-session failed");

@@ -15,6 +15,7 @@ use super::form::Form;
 use super::msg::{Effect, Msg, Notice, Reply, TaskCtx};
 use super::recovery::FormSnapshot;
 use super::shell::{Pending, Shell};
+use crate::domain::Permission;
 use crate::error::Error;
 use crate::service::Desk;
 use ratatui::Frame;
@@ -54,6 +55,17 @@ pub trait Pane: Default {
     /// Does this pane do something with a list, form or popup action? (The palette and the
     /// help offer only those; global actions are the app's.)
     fn offers(&self, a: Action) -> bool;
+
+    /// The actions the footer line shows the keys of, in the list or detail.
+    fn main_actions(&self) -> &'static [Action] {
+        &[]
+    }
+
+    /// The permission an action needs on this pane, if any (help marks it, the palette hides
+    /// it, from operators whose roles lack it).
+    fn needs(&self, _a: Action) -> Option<Permission> {
+        None
+    }
 
     /// Nothing loaded yet (switching to the pane loads it).
     fn needs_load(&self) -> bool;
@@ -122,6 +134,8 @@ pub trait AnyPane {
     fn title(&self) -> &'static str;
     fn key(&self) -> &'static str;
     fn offers(&self, a: Action) -> bool;
+    fn needs(&self, a: Action) -> Option<Permission>;
+    fn main_actions(&self) -> &'static [Action];
     fn needs_load(&self) -> bool;
     fn reload(&mut self, sh: &mut Shell) -> Vec<Effect>;
     fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<Effect>;
@@ -146,6 +160,12 @@ impl<P: Pane> AnyPane for P {
     }
     fn offers(&self, a: Action) -> bool {
         Pane::offers(self, a)
+    }
+    fn needs(&self, a: Action) -> Option<Permission> {
+        Pane::needs(self, a)
+    }
+    fn main_actions(&self) -> &'static [Action] {
+        Pane::main_actions(self)
     }
     fn needs_load(&self) -> bool {
         Pane::needs_load(self)

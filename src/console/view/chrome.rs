@@ -97,28 +97,92 @@ pub fn filter(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(line), area);
 }
 
-pub fn toasts(f: &mut Frame, main: Rect, app: &App) {
+/// The current pane's main keys, as k9s and lazygit show them: `Enter open  / filter …`.
+pub fn footer(f: &mut Frame, area: Rect, app: &App) {
+    use crate::console::action::Action;
     let t = &app.theme;
-    let n = app.toasts.len() as u16;
-    for (i, toast) in app.toasts.iter().enumerate() {
-        let text = format!(" {} ", toast.text);
-        let w = (text.chars().count() as u16).min(main.width.saturating_sub(2));
-        let y = main.y + main.height.saturating_sub(n - i as u16).saturating_sub(1);
-        let r = Rect {
-            x: main.x + main.width - w - 1,
-            y,
-            width: w,
-            height: 1,
+    let pane = app.current();
+    let form = [Action::Save, Action::NextField, Action::Cancel];
+    let main: &[Action] = if app.form_open() {
+        &form
+    } else {
+        pane.main_actions()
+    };
+    let mut spans = Vec::new();
+    let mut used = 0;
+    let shown = main
+        .iter()
+        .copied()
+        .filter(|a| app.available(*a))
+        .filter(|a| pane.needs(*a).is_none_or(|p| app.may(p)))
+        .chain([Action::Palette, Action::Help]);
+    for a in shown {
+        let Some(key) = app
+            .keymap
+            .keys_in(a, app.pane.key())
+            .first()
+            .map(|k| k.to_string())
+        else {
+            continue;
         };
-        f.render_widget(Clear, r);
-        f.render_widget(
-            Paragraph::new(Span::styled(
-                text,
-                if toast.error { t.toast_error } else { t.toast },
-            )),
-            r,
-        );
+        let name = a.name().replace('_', " ");
+        let width = key.chars().count() + name.chars().count() + 3;
+        if used + width > area.width as usize {
+            break;
+        }
+        used += width;
+        spans.push(Span::styled(format!(" {key}"), t.key));
+        spans.push(Span::styled(format!(" {name} "), t.muted));
     }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The toasts as lines of `width`, newest last: each wrapped, its following lines indented,
+/// with its style; `M` shows the messages whole.
+pub fn toast_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let w = (width as usize).saturating_sub(2).max(10);
+    let mut out = Vec::new();
+    for toast in &app.toasts {
+        let style = if toast.error { t.toast_error } else { t.toast };
+        for (i, piece) in wrap(&toast.text, w).into_iter().enumerate() {
+            let indent = if i == 0 { " " } else { "   " };
+            out.push(Line::from(Span::styled(format!("{indent}{piece} "), style)));
+        }
+    }
+    out
+}
+
+/// Words of `text` in lines of at most `width` characters (the first line full width, the
+/// others two narrower for their indent); a word longer than a line is cut.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let room = if lines.is_empty() { width } else { width - 2 };
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > room {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+pub fn toasts(f: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
+    if area.height == 0 {
+        return;
+    }
+    let skip = lines.len().saturating_sub(area.height as usize);
+    let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
+    f.render_widget(Clear, area);
+    f.render_widget(Paragraph::new(lines), area);
 }
 
 /// A pane still to be built: its title and a line saying so.

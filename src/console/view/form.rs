@@ -105,9 +105,9 @@ pub fn draw(f: &mut Frame, area: Rect, t: &Theme, keys: &FormKeys, form: &mut Fo
         if focused {
             field.area.set_style(t.input_focus);
             field.area.set_cursor_line_style(Style::default());
-            field
-                .area
-                .set_cursor_style(Style::default().add_modifier(ratatui::style::Modifier::REVERSED));
+            field.area.set_cursor_style(
+                Style::default().add_modifier(ratatui::style::Modifier::REVERSED),
+            );
             f.render_widget(&field.area, input);
         } else {
             // Only the field being typed in scrolls to its cursor; the others show their text

@@ -8,7 +8,7 @@ mod table;
 pub use chrome::not_yet;
 pub use form::{FormKeys, draw as draw_form};
 pub use overlays::help_lines;
-pub use table::{ListTable, draw_list, list_title};
+pub use table::{ListTable, column_widths, draw_list, list_title, need};
 
 use super::app::App;
 use super::shell::Overlay;
@@ -28,11 +28,25 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
     let banner = !app.session.registered || app.session.read_only;
     let filter_line = app.filter_input.is_some() as u16;
-    let [tabs, banner_area, main, filter_area, status] = Layout::vertical([
+    let footer_line = (app.footer && app.filter_input.is_none()) as u16;
+    // Toasts take lines of their own above the footer: they never cover the rows.
+    let toast_lines = chrome::toast_lines(app, area.width);
+    let toast_h = (toast_lines.len() as u16).min(area.height.saturating_sub(12));
+    let [
+        tabs,
+        banner_area,
+        main,
+        toast_area,
+        filter_area,
+        footer_area,
+        status,
+    ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner as u16),
         Constraint::Min(5),
+        Constraint::Length(toast_h),
         Constraint::Length(filter_line),
+        Constraint::Length(footer_line),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -45,8 +59,11 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     if app.filter_input.is_some() {
         chrome::filter(f, filter_area, app);
     }
+    if footer_line > 0 {
+        chrome::footer(f, footer_area, app);
+    }
     chrome::status(f, status, app);
-    chrome::toasts(f, main, app);
+    chrome::toasts(f, toast_area, toast_lines);
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help { scroll } => overlays::help(f, area, app, *scroll),

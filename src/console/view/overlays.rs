@@ -9,10 +9,37 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+/// A description as a sentence: its first letter capitalised.
+fn human(desc: &str) -> String {
+    let mut c = desc.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// `text` in at most `width` characters, cut with … when longer.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 /// Help lines generated from the active keymap, so they cannot drift from the keys: the
 /// current pane's keys first (with its own `[pane.NAME]` bindings), then the global ones, then
 /// its form's and the popups'. Actions the pane does not offer are not listed.
 pub fn help_lines(app: &App) -> Vec<(Context, String, &'static str)> {
+    help_entries(app)
+        .into_iter()
+        .map(|(ctx, keys, a)| (ctx, keys, a.description()))
+        .collect()
+}
+
+/// The help's entries: context, keys, action.
+fn help_entries(app: &App) -> Vec<(Context, String, Action)> {
     let pane = app.current();
     let order = [
         Context::List,
@@ -30,7 +57,7 @@ pub fn help_lines(app: &App) -> Vec<(Context, String, &'static str)> {
             if keys.is_empty() {
                 continue;
             }
-            out.push((ctx, keys, a.description()));
+            out.push((ctx, keys, a));
         }
     }
     out
@@ -41,7 +68,8 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
     let r = centered(area, 76, area.height.saturating_sub(2));
     let mut lines: Vec<Line> = Vec::new();
     let mut last = None;
-    for (ctx, keys, desc) in help_lines(app) {
+    let pane = app.current();
+    for (ctx, keys, a) in help_entries(app) {
         if last != Some(ctx) {
             if last.is_some() {
                 lines.push(Line::from(""));
@@ -53,10 +81,18 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
             lines.push(Line::from(Span::styled(heading, t.header)));
             last = Some(ctx);
         }
-        lines.push(Line::from(vec![
+        let mut line = vec![
             Span::styled(format!("  {keys:<22}"), t.key),
-            Span::raw(desc),
-        ]));
+            Span::raw(a.description()),
+        ];
+        // What the operator's roles cannot do here is marked, with the role that may.
+        if let Some(p) = pane.needs(a).filter(|p| !app.may(*p)) {
+            line.push(Span::styled(
+                format!(" (needs {})", p.needed_roles_text()),
+                t.muted,
+            ));
+        }
+        lines.push(Line::from(line));
     }
     let title = if app.session.read_only {
         " Help · read-only: changes are not available "
@@ -97,11 +133,13 @@ pub fn palette(f: &mut Frame, area: Rect, app: &App, p: &Palette) {
         } else {
             ratatui::style::Style::default()
         };
-        let keys = app.keymap.keys_text(*a);
+        // The action as a person says it, and its keys whole at the right.
+        let keys = app.keymap.keys_text_in(*a, app.pane.key());
+        let room = (r.width as usize).saturating_sub(5 + keys.chars().count());
+        let name = fit(&human(a.description()), room);
         lines.push(Line::from(vec![
-            Span::styled(format!(" {:<18}", a.name()), style.patch(t.key)),
-            Span::styled(format!("{:<38}", a.description()), style),
-            Span::styled(format!("{keys:>10} "), style.patch(t.muted)),
+            Span::styled(format!(" {name:<room$} "), style),
+            Span::styled(format!("{keys} "), style.patch(t.key)),
         ]));
     }
     let block = Block::default()

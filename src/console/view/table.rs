@@ -37,6 +37,52 @@ pub fn list_title<R>(
     title
 }
 
+/// Widths for a table whose text columns (`needs`: the longest cell of each, header
+/// included) share what the fixed columns (`fixed`) leave of `width` (borders and spacing
+/// counted): each text column gets what it needs when all fit, the last one taking what is
+/// left over; otherwise the room is shared in proportion to the needs, at least 6 each.
+/// `order` says where each column goes: `Ok(i)` the i-th text column, `Err(w)` a fixed one.
+pub fn column_widths(width: u16, order: &[Result<usize, u16>], needs: &[usize]) -> Vec<Constraint> {
+    let fixed: u16 = order.iter().filter_map(|c| c.err()).sum();
+    let spacing = order.len().saturating_sub(1) as u16;
+    let room = width.saturating_sub(2 + fixed + spacing) as usize;
+    let total: usize = needs.iter().sum();
+    let text: Vec<Constraint> = if total <= room {
+        needs
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                if i + 1 == needs.len() {
+                    Constraint::Fill(1)
+                } else {
+                    Constraint::Length(*n as u16)
+                }
+            })
+            .collect()
+    } else {
+        needs
+            .iter()
+            .map(|n| Constraint::Length(((room * n / total.max(1)) as u16).max(6)))
+            .collect()
+    };
+    order
+        .iter()
+        .map(|c| match c {
+            Ok(i) => text[*i],
+            Err(w) => Constraint::Length(*w),
+        })
+        .collect()
+}
+
+/// The longest of `cells` and `header`, in characters.
+pub fn need<'a>(header: &str, cells: impl Iterator<Item = &'a str>) -> usize {
+    cells
+        .map(|c| c.chars().count())
+        .chain([header.chars().count()])
+        .max()
+        .unwrap_or(0)
+}
+
 /// What a list table shows besides its rows.
 pub struct ListTable<'a> {
     pub title: String,

@@ -154,6 +154,11 @@ impl Pane for AuditPane {
         )
     }
 
+    fn main_actions(&self) -> &'static [Action] {
+        use Action::*;
+        &[Open, Filter, Refresh]
+    }
+
     fn needs_load(&self) -> bool {
         self.list.rows.is_empty()
     }

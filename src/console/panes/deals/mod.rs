@@ -291,7 +291,6 @@ impl Pane for DealsPane {
                 | Sort
                 | SortReverse
                 | Copy
-                | Export
                 | New
                 | Edit
                 | Activate
@@ -304,6 +303,20 @@ impl Pane for DealsPane {
                 | PrevField
                 | Cancel
         )
+    }
+
+    fn needs(&self, a: Action) -> Option<Permission> {
+        use Action::*;
+        matches!(
+            a,
+            New | Edit | Activate | Pause | Expire | Duplicate | Import | Save
+        )
+        .then_some(Permission::ManageDeals)
+    }
+
+    fn main_actions(&self) -> &'static [Action] {
+        use Action::*;
+        &[Open, Filter, New, Edit, Activate, Pause, Duplicate, Import]
     }
 
     fn needs_load(&self) -> bool {
@@ -371,10 +384,6 @@ impl Pane for DealsPane {
                     "",
                     Question::ImportPath,
                 );
-                Vec::new()
-            }
-            Action::Export => {
-                sh.toast("export: deals have no CSV export; redemptions do");
                 Vec::new()
             }
             _ => Vec::new(),

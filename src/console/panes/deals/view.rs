@@ -2,7 +2,9 @@
 
 use super::{DealsPane, show_local};
 use crate::console::shell::Shell;
-use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
+use crate::console::view::{
+    FormKeys, ListTable, column_widths, draw_form, draw_list, list_title, local, need,
+};
 use crate::domain::DealState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -47,26 +49,34 @@ fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
         &d.list,
     );
     let wide = area.width >= 110;
-    let mut header = vec!["Title", "Partner", "State", "Used", "Ends"];
-    let mut widths = vec![
-        Constraint::Fill(4),
-        Constraint::Fill(2),
-        Constraint::Length(8),
-        Constraint::Length(13),
-        Constraint::Length(10),
-    ];
+    let ids: Vec<String> = d.list.rows.iter().map(|r| r.id.to_string()).collect();
+    let id_w = need("ID", ids.iter().map(|s| s.as_str())) as u16 + 1;
+    let mut header = vec!["ID", "Title", "Partner", "State", "Used", "Ends"];
+    let mut order = vec![Err(id_w), Ok(0), Ok(1), Err(8), Err(13), Err(10)];
     if wide {
-        header.splice(2..2, ["Kind", "Audience"]);
-        widths.splice(2..2, [Constraint::Length(6), Constraint::Length(14)]);
-        header[6] = "Window";
-        widths[6] = Constraint::Length(23);
+        header.splice(3..3, ["Kind", "Audience"]);
+        order.splice(3..3, [Err(6), Err(14)]);
+        header[7] = "Window";
+        order[7] = Err(23);
     }
+    let needs = [
+        need("Title", d.list.rows.iter().map(|r| r.title.as_str())),
+        need(
+            "Partner",
+            d.list.rows.iter().map(|r| r.partner_name.as_str()),
+        ),
+    ];
+    let widths = column_widths(area.width, &order, &needs);
     let rows: Vec<Row> = d
         .list
         .rows
         .iter()
         .map(|r| {
             let mut cells = vec![
+                Span::styled(
+                    format!("{:>w$}", r.id, w = id_w as usize - 1),
+                    sh.theme.muted,
+                ),
                 Span::raw(r.title.clone()),
                 Span::raw(r.partner_name.clone()),
                 Span::styled(r.state.to_string(), state_style(sh, r.state)),
@@ -78,8 +88,8 @@ fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
                     Some(v) => format!("{} {v}", r.audience_scope),
                     None => r.audience_scope.to_string(),
                 };
-                cells.splice(2..2, [Span::raw(r.kind.to_string()), Span::raw(scope)]);
-                cells[6] = Span::raw(format!(
+                cells.splice(3..3, [Span::raw(r.kind.to_string()), Span::raw(scope)]);
+                cells[7] = Span::raw(format!(
                     "{} – {}",
                     &show_local(r.valid_from)[..10],
                     &show_local(r.valid_until)[..10]

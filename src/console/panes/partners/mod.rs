@@ -304,7 +304,6 @@ impl Pane for PartnersPane {
                 | Sort
                 | SortReverse
                 | Copy
-                | Export
                 | New
                 | Edit
                 | RunChecks
@@ -318,6 +317,20 @@ impl Pane for PartnersPane {
                 | PrevField
                 | Cancel
         )
+    }
+
+    fn needs(&self, a: Action) -> Option<Permission> {
+        use Action::*;
+        matches!(
+            a,
+            New | Edit | RunChecks | MarkVetted | Disable | Revet | Delete | Offboard | Save
+        )
+        .then_some(Permission::ManagePartners)
+    }
+
+    fn main_actions(&self) -> &'static [Action] {
+        use Action::*;
+        &[Open, Filter, Sort, New, Edit, RunChecks, MarkVetted]
     }
 
     fn needs_load(&self) -> bool {
@@ -368,10 +381,6 @@ impl Pane for PartnersPane {
                 Some((id, _, _)) => vec![AppEffect::copy_id("partner", id)],
                 None => Vec::new(),
             },
-            Action::Export => {
-                sh.toast("export: partners have no CSV export; redemptions do");
-                Vec::new()
-            }
             Action::New if manage(sh) => self.open_form(None, None, &PartnerDraft::default()),
             Action::Edit if manage(sh) => self.edit(sh),
             Action::RunChecks if manage(sh) => match self.target() {

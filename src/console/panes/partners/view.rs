@@ -2,7 +2,9 @@
 
 use super::PartnersPane;
 use crate::console::shell::Shell;
-use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
+use crate::console::view::{
+    FormKeys, ListTable, column_widths, draw_form, draw_list, list_title, local, need,
+};
 use crate::domain::VerificationState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -38,26 +40,41 @@ fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
         &p.list,
     );
     let wide = area.width >= 110;
-    let mut header = vec!["Name", "Domain", "State", "Deals", "Vetted by"];
-    let mut widths = vec![
-        Constraint::Fill(3),
-        Constraint::Fill(3),
-        Constraint::Length(9),
-        Constraint::Length(6),
-        Constraint::Length(10),
+    let ids: Vec<String> = p.list.rows.iter().map(|r| r.id.to_string()).collect();
+    let id_w = need("ID", ids.iter().map(|s| s.as_str())) as u16 + 1;
+    let mut header = vec!["ID", "Name", "Domain", "State", "Deals", "Vetted by"];
+    let mut order = vec![Err(id_w), Ok(0), Ok(1), Err(9), Err(6), Err(10)];
+    let cats: Vec<String> = p
+        .list
+        .rows
+        .iter()
+        .map(|r| r.categories.join(", "))
+        .collect();
+    let mut needs = vec![
+        need("Name", p.list.rows.iter().map(|r| r.display_name.as_str())),
+        need(
+            "Domain",
+            p.list.rows.iter().filter_map(|r| r.domain.as_deref()),
+        ),
     ];
     if wide {
-        header.insert(3, "Categories");
-        widths.insert(3, Constraint::Fill(2));
+        header.insert(4, "Categories");
+        order.insert(4, Ok(2));
+        needs.push(need("Categories", cats.iter().map(|s| s.as_str())));
         header.push("Vetted at");
-        widths.push(Constraint::Length(16));
+        order.push(Err(16));
     }
+    let widths = column_widths(area.width, &order, &needs);
     let rows = p
         .list
         .rows
         .iter()
         .map(|r| {
             let mut cells = vec![
+                Span::styled(
+                    format!("{:>w$}", r.id, w = id_w as usize - 1),
+                    sh.theme.muted,
+                ),
                 Span::raw(r.display_name.clone()),
                 Span::raw(r.domain.clone().unwrap_or_default()),
                 Span::styled(r.verification.to_string(), state_style(sh, r.verification)),
@@ -65,7 +82,7 @@ fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
                 Span::raw(r.vetted_by.clone().unwrap_or_default()),
             ];
             if wide {
-                cells.insert(3, Span::raw(r.categories.join(", ")));
+                cells.insert(4, Span::raw(r.categories.join(", ")));
                 cells.push(Span::raw(r.vetted_at.map(local).unwrap_or_default()));
             }
             Row::new(cells)

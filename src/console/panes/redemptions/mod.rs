@@ -401,6 +401,16 @@ impl Pane for RedemptionsPane {
         )
     }
 
+    fn needs(&self, a: Action) -> Option<Permission> {
+        use Action::*;
+        matches!(a, Flag | Unflag).then_some(Permission::FlagRedemptions)
+    }
+
+    fn main_actions(&self) -> &'static [Action] {
+        use Action::*;
+        &[Open, Filter, Signals, MemberHistory, Flag, Export]
+    }
+
     fn needs_load(&self) -> bool {
         self.monitor.rows.is_empty()
     }
