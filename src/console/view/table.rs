@@ -39,25 +39,21 @@ pub fn list_title<R>(
 
 /// Widths for a table whose text columns (`needs`: the longest cell of each, header
 /// included) share what the fixed columns (`fixed`) leave of `width` (borders and spacing
-/// counted): each text column gets what it needs when all fit, the last one taking what is
-/// left over; otherwise the room is shared in proportion to the needs, at least 6 each.
+/// counted): each text column gets what it needs (and a space) when all fit (what is left over stays at
+/// the right); otherwise the room is shared in proportion to the needs, at least 6 each.
 /// `order` says where each column goes: `Ok(i)` the i-th text column, `Err(w)` a fixed one.
 pub fn column_widths(width: u16, order: &[Result<usize, u16>], needs: &[usize]) -> Vec<Constraint> {
     let fixed: u16 = order.iter().filter_map(|c| c.err()).sum();
     let spacing = order.len().saturating_sub(1) as u16;
     let room = width.saturating_sub(2 + fixed + spacing) as usize;
+    // Each cell its own width and one more so that columns stand apart, or exactly its
+    // width, or a share of the room in proportion to the needs.
     let total: usize = needs.iter().sum();
+    let pad = usize::from(total + needs.len() <= room);
     let text: Vec<Constraint> = if total <= room {
         needs
             .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                if i + 1 == needs.len() {
-                    Constraint::Fill(1)
-                } else {
-                    Constraint::Length(*n as u16)
-                }
-            })
+            .map(|n| Constraint::Length((n + pad) as u16))
             .collect()
     } else {
         needs

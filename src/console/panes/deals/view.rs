@@ -51,13 +51,13 @@ fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
     let wide = area.width >= 110;
     let ids: Vec<String> = d.list.rows.iter().map(|r| r.id.to_string()).collect();
     let id_w = need("ID", ids.iter().map(|s| s.as_str())) as u16 + 1;
-    let mut header = vec!["ID", "Title", "Partner", "State", "Used", "Ends"];
-    let mut order = vec![Err(id_w), Ok(0), Ok(1), Err(8), Err(13), Err(10)];
+    let mut header = vec!["Title", "Partner", "State", "Used", "Ends", "ID"];
+    let mut order = vec![Ok(0), Ok(1), Err(8), Err(13), Err(10), Err(id_w)];
     if wide {
-        header.splice(3..3, ["Kind", "Audience"]);
-        order.splice(3..3, [Err(6), Err(14)]);
-        header[7] = "Window";
-        order[7] = Err(23);
+        header.splice(2..2, ["Kind", "Audience"]);
+        order.splice(2..2, [Err(6), Err(14)]);
+        header[6] = "Window";
+        order[6] = Err(23);
     }
     let needs = [
         need("Title", d.list.rows.iter().map(|r| r.title.as_str())),
@@ -73,10 +73,6 @@ fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
         .iter()
         .map(|r| {
             let mut cells = vec![
-                Span::styled(
-                    format!("{:>w$}", r.id, w = id_w as usize - 1),
-                    sh.theme.muted,
-                ),
                 Span::raw(r.title.clone()),
                 Span::raw(r.partner_name.clone()),
                 Span::styled(r.state.to_string(), state_style(sh, r.state)),
@@ -88,13 +84,17 @@ fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
                     Some(v) => format!("{} {v}", r.audience_scope),
                     None => r.audience_scope.to_string(),
                 };
-                cells.splice(3..3, [Span::raw(r.kind.to_string()), Span::raw(scope)]);
-                cells[7] = Span::raw(format!(
+                cells.splice(2..2, [Span::raw(r.kind.to_string()), Span::raw(scope)]);
+                cells[6] = Span::raw(format!(
                     "{} – {}",
                     &show_local(r.valid_from)[..10],
                     &show_local(r.valid_until)[..10]
                 ));
             }
+            cells.push(Span::styled(
+                format!("{:>w$}", r.id, w = id_w as usize - 1),
+                sh.theme.muted,
+            ));
             Row::new(cells)
         })
         .collect();

@@ -45,6 +45,8 @@ pub struct PartnersPane {
     pub detail: Detail<PartnerDetail>,
     /// Open the form once the detail has loaded.
     pub edit_after_load: bool,
+    /// Ask for this change once the detail (its checks, its deals) has loaded.
+    ask_after_load: Option<PartnerOp>,
     pub form: Option<Editing>,
     pub save: Latest,
 }
@@ -117,26 +119,63 @@ impl PartnersPane {
             sh.toast_error("select a partner first");
             return Vec::new();
         };
-        let active = self
+        // The question says what the checks found and how many deals there are: load them
+        // first when the detail is not this partner's.
+        let Some(detail) = self
             .detail
             .data
             .as_ref()
-            .filter(|d| d.partner.id == id)
-            .map(|d| {
-                d.deals_by_state
-                    .iter()
-                    .filter(|(s, _)| s == "active")
-                    .map(|(_, n)| *n)
-                    .sum::<i64>()
-            });
-        let active_text = match active {
-            Some(n) => format!("{n} active deal{}", if n == 1 { "" } else { "s" }),
-            None => "every active deal".into(),
+            .filter(|d| d.partner.id == id && !self.detail.loading())
+        else {
+            self.ask_after_load = Some(op);
+            return self.load_detail(sh, id);
         };
+        let failed: Vec<String> = detail
+            .checks
+            .iter()
+            .filter(|c| c.outcome == "fail")
+            .map(|c| format!("  ✕ {}: {}", c.check_name, c.detail))
+            .collect();
+        let never_checked = detail.checks.is_empty();
+        let total_deals: i64 = detail.deals_by_state.iter().map(|(_, n)| n).sum();
+        let blocking: i64 = detail
+            .deals_by_state
+            .iter()
+            .filter(|(s, _)| s != "expired")
+            .map(|(_, n)| n)
+            .sum();
+        let active: i64 = detail
+            .deals_by_state
+            .iter()
+            .filter(|(s, _)| s == "active")
+            .map(|(_, n)| *n)
+            .sum();
+        let active_text = format!("{active} active deal{}", if active == 1 { "" } else { "s" });
         let (title, body, yes): (String, Vec<String>, &'static str) = match op {
+            PartnerOp::MarkVetted if !failed.is_empty() => (
+                format!("Mark {name} vetted although checks failed?"),
+                [
+                    vec![format!(
+                        "{} of its vetting checks failed when last run:",
+                        failed.len()
+                    )],
+                    failed,
+                    vec![
+                        "You are recorded as the vetter, now; its deals can then be activated."
+                            .into(),
+                    ],
+                ]
+                .concat(),
+                "Vet anyway",
+            ),
             PartnerOp::MarkVetted => (
                 format!("Mark {name} vetted?"),
                 vec![
+                    if never_checked {
+                        "Its vetting checks were never run (c runs them).".into()
+                    } else {
+                        "Its vetting checks passed when last run.".into()
+                    },
                     "You are recorded as the vetter, now.".into(),
                     "Its deals can then be activated.".into(),
                 ],
@@ -158,7 +197,17 @@ impl PartnersPane {
             PartnerOp::Delete => (
                 format!("Delete {name}?"),
                 vec![
-                    "Refused while the partner has deals that are not expired.".into(),
+                    if blocking > 0 {
+                        format!(
+                            "It has {total_deals} deal{}, {blocking} not expired: refused until they are.",
+                            if total_deals == 1 { "" } else { "s" }
+                        )
+                    } else {
+                        format!(
+                            "It has {total_deals} deal{}, all expired: nothing blocks it.",
+                            if total_deals == 1 { "" } else { "s" }
+                        )
+                    },
                     "The partner disappears from lists; its history stays in the audit log.".into(),
                 ],
                 "Delete",
@@ -416,7 +465,9 @@ impl Pane for PartnersPane {
                         let (id, v, draft) =
                             (d.partner.id, d.partner.version, draft_from(&d.partner));
                         self.detail.data = Some(d);
-                        if edit {
+                        if let Some(op) = self.ask_after_load.take() {
+                            self.ask_op(sh, op)
+                        } else if edit {
                             self.open_form(Some(id), Some(v), &draft)
                         } else {
                             Vec::new()
@@ -424,6 +475,7 @@ impl Pane for PartnersPane {
                     }
                     Err(e) => {
                         self.edit_after_load = false;
+                        self.ask_after_load = None;
                         if matches!(e, Error::NotFound { .. }) {
                             self.detail.open = false;
                         }

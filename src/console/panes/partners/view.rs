@@ -22,6 +22,14 @@ pub fn draw(p: &mut PartnersPane, f: &mut Frame, area: Rect, sh: &Shell) {
     }
 }
 
+/// What the list says of a vetting: nothing while the partner is pending again.
+fn vetted(state: VerificationState, what: Option<String>) -> String {
+    match state {
+        VerificationState::Pending => String::new(),
+        _ => what.unwrap_or_default(),
+    }
+}
+
 fn state_style(sh: &Shell, s: VerificationState) -> Style {
     match s {
         VerificationState::Verified => sh.theme.ok,
@@ -42,8 +50,8 @@ fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
     let wide = area.width >= 110;
     let ids: Vec<String> = p.list.rows.iter().map(|r| r.id.to_string()).collect();
     let id_w = need("ID", ids.iter().map(|s| s.as_str())) as u16 + 1;
-    let mut header = vec!["ID", "Name", "Domain", "State", "Deals", "Vetted by"];
-    let mut order = vec![Err(id_w), Ok(0), Ok(1), Err(9), Err(6), Err(10)];
+    let mut header = vec!["Name", "Domain", "State", "Deals", "Vetted by"];
+    let mut order = vec![Ok(0), Ok(1), Err(9), Err(6), Err(10)];
     let cats: Vec<String> = p
         .list
         .rows
@@ -58,12 +66,14 @@ fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
         ),
     ];
     if wide {
-        header.insert(4, "Categories");
-        order.insert(4, Ok(2));
+        header.insert(3, "Categories");
+        order.insert(3, Ok(2));
         needs.push(need("Categories", cats.iter().map(|s| s.as_str())));
         header.push("Vetted at");
         order.push(Err(16));
     }
+    header.push("ID");
+    order.push(Err(id_w));
     let widths = column_widths(area.width, &order, &needs);
     let rows = p
         .list
@@ -71,20 +81,20 @@ fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
         .iter()
         .map(|r| {
             let mut cells = vec![
-                Span::styled(
-                    format!("{:>w$}", r.id, w = id_w as usize - 1),
-                    sh.theme.muted,
-                ),
                 Span::raw(r.display_name.clone()),
                 Span::raw(r.domain.clone().unwrap_or_default()),
                 Span::styled(r.verification.to_string(), state_style(sh, r.verification)),
                 Span::raw(format!("{:>5}", r.deal_count)),
-                Span::raw(r.vetted_by.clone().unwrap_or_default()),
+                Span::raw(vetted(r.verification, r.vetted_by.clone())),
             ];
             if wide {
-                cells.insert(4, Span::raw(r.categories.join(", ")));
-                cells.push(Span::raw(r.vetted_at.map(local).unwrap_or_default()));
+                cells.insert(3, Span::raw(r.categories.join(", ")));
+                cells.push(Span::raw(vetted(r.verification, r.vetted_at.map(local))));
             }
+            cells.push(Span::styled(
+                format!("{:>w$}", r.id, w = id_w as usize - 1),
+                sh.theme.muted,
+            ));
             Row::new(cells)
         })
         .collect();
@@ -152,8 +162,14 @@ fn detail(f: &mut Frame, area: Rect, pane: &PartnersPane, sh: &Shell) {
         kv(
             t,
             "Vetted",
-            match (&p.vetted_by, p.vetted_at) {
-                (Some(b), Some(a)) => format!("by {b} at {}", local(a)),
+            match (&p.vetted_by, p.vetted_at, p.verification) {
+                (Some(b), Some(a), VerificationState::Pending) => {
+                    format!(
+                        "not now: back to pending (last vetted by {b} at {})",
+                        local(a)
+                    )
+                }
+                (Some(b), Some(a), _) => format!("by {b} at {}", local(a)),
                 _ => "not yet".into(),
             },
         ),
