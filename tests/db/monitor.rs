@@ -35,7 +35,10 @@ async fn the_monitor_counts_each_minute_of_the_last_hour() {
         redeem_at(&db, deal.id, m, ago).await;
     }
     let support = db.desk("sam", &[Role::Support]).await;
-    let rows = support.monitor_deals(None, 50, Utc::now()).await.unwrap();
+    let rows = support
+        .monitor_deals(&Default::default(), None, 50, Utc::now())
+        .await
+        .unwrap();
     let row = rows.iter().find(|r| r.id == deal.id).unwrap();
     assert_eq!(row.redemption_count, 7);
     assert_eq!(row.per_minute.len(), 60);
@@ -218,7 +221,10 @@ async fn the_monitor_redraws_when_another_connection_records_a_redemption() {
     app.conn = ConnState::Connected;
     app.perform(partnerdesk::console::action::Action::PaneRedemptions);
     let tag = app.panes.redemptions.monitor.tag;
-    let rows = support.monitor_deals(None, 50, Utc::now()).await.unwrap();
+    let rows = support
+        .monitor_deals(&Default::default(), None, 50, Utc::now())
+        .await
+        .unwrap();
     app.update(Msg::from(redemptions::Msg::Monitor {
         tag,
         mode: LoadMode::Replace,
