@@ -17,6 +17,7 @@ use partnerdesk::store::partners::{Partner, PartnerListRow};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+mod redemptions;
 mod shape;
 
 fn at(day: u32) -> chrono::DateTime<Utc> {

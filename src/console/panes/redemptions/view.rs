@@ -50,24 +50,24 @@ pub fn draw(p: &mut RedemptionsPane, f: &mut Frame, area: Rect, sh: &Shell) {
 fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope: &Scope) {
     let t = &sh.theme;
     let p = &*pane;
-    let mut title = match scope {
-        Scope::Deal { id, title, .. } => format!(" Redemptions of deal #{id} {title}"),
-        Scope::Member { id, handle, .. } => {
-            format!(" History of member #{id} {handle}, every deal")
-        }
+    // What changes comes first, the deal's title last (cut first when the line is short).
+    let (mut title, tail) = match scope {
+        Scope::Deal { id, title, .. } => (format!(" Redemptions of deal #{id}"), title.clone()),
+        Scope::Member { id, handle, .. } => (
+            format!(" History of member #{id} {handle}"),
+            "every deal".to_owned(),
+        ),
     };
     // The title names the range the rows are in (not the text being typed).
     if let Some(range) = range_label(&scope.range()) {
         title.push_str(&format!(" · {range}"));
     }
-    if let Some(e) = &p.filter_error {
-        title.push_str(&format!(
-            " · filter “{}” not read: {e}",
-            p.filter_text.trim()
-        ));
+    // What did not read is said in full beside the filter and inside the table.
+    if p.filter_error.is_some() {
+        title.push_str(&format!(" · filter “{}” not read", p.filter_text.trim()));
     }
     title.push_str(&format!(
-        " · {}{} · newest first ",
+        " · {}{} · newest first · {tail} ",
         p.list.rows.len(),
         if p.list.at_end { "" } else { "+" }
     ));
@@ -96,9 +96,7 @@ fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope
         })
         .collect();
     let empty = match (&p.filter_error, member, scope.range()) {
-        (Some(e), _, _) => format!(
-            "nothing shown: the time filter does not read ({e}); / fixes it, Esc restores the last one"
-        ),
+        (Some(e), _, _) => format!("nothing shown: {e} (/ fixes it)"),
         (None, true, (None, None)) => "no redemptions by this member".into(),
         (None, true, _) => "no redemptions by this member in this time range (/ changes it)".into(),
         (None, false, (None, None)) => "no redemptions of this deal yet".into(),
