@@ -199,7 +199,7 @@ async fn deals_activated_and_paused_elsewhere_come_and_go() {
     // `/` finds it by its title.
     let words = "zephyr lantern";
     p.send("/");
-    p.type_each(&words);
+    p.type_each(words);
     p.send(keys::ENTER);
     p.wait_until(&format!("{title:?} found"), TIMEOUT, |s| {
         let rows = table_rows(&lines_of(s), "Deal");
