@@ -145,12 +145,12 @@ impl Pane for RedemptionsPane {
         use Action::*;
         let everywhere = matches!(
             a,
-            Down | Up | Top | Bottom | PageDown | PageUp | Open | Refresh | Copy | Signals
+            Down | Up | Top | Bottom | PageDown | PageUp | Open | Refresh | Copy
         );
         everywhere
             || match self.view {
-                View::Monitor => matches!(a, Filter | Sort | Export),
-                View::Signals => matches!(a, Back),
+                View::Monitor => matches!(a, Filter | Sort | Export | Signals),
+                View::Signals => matches!(a, Back | Signals),
                 View::List(_) => {
                     matches!(a, Back | Filter | Export | Flag | Unflag | MemberHistory)
                 }
