@@ -316,8 +316,17 @@ impl App {
                     KeyCode::Enter => {
                         let text = p.input.trim().to_owned();
                         let purpose = p.purpose.clone();
-                        self.shell.overlay = Overlay::None;
-                        return Some(self.answer_pane(purpose, Answer::Text(text)));
+                        let asked = std::mem::replace(&mut self.shell.overlay, Overlay::None);
+                        self.shell.reask = None;
+                        let fx = self.answer_pane(purpose, Answer::Text(text));
+                        // The pane did not take the text: ask again, the error beside it.
+                        if let (Some(error), Overlay::Prompt(mut p)) =
+                            (self.shell.reask.take(), asked)
+                        {
+                            p.error = Some(error);
+                            self.shell.overlay = Overlay::Prompt(p);
+                        }
+                        return Some(fx);
                     }
                     KeyCode::Backspace => {
                         p.input.pop();

@@ -46,11 +46,16 @@ pub enum Effect {
     ExpiryJob,
 }
 
-/// Something announced by the database that any pane may show (LISTEN/NOTIFY).
+/// Something announced by the database that any pane may show (LISTEN/NOTIFY), or the clock
+/// reaching a new minute (time-based views move on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
     /// Another session or the platform changed a deal's redemption count.
     DealCount { deal_id: i64, count: i32 },
+    /// A deal entered the active set (`active`), left it, or, being active, changed its title.
+    DealState { deal_id: i64, active: bool },
+    /// A new clock minute began (sent by the runtime once a minute).
+    Minute { now: chrono::DateTime<chrono::Utc> },
 }
 
 /// Everything that can wake the UI. (A pane's answer, a detail with its timeline, is the

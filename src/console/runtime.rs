@@ -111,6 +111,7 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
     })?;
     let mut expiry =
         tokio::time::interval_at(tokio::time::Instant::now() + EXPIRY_EVERY, EXPIRY_EVERY);
+    let mut minutes = minute_timer();
     let mut dirty = true;
     let exit = loop {
         if dirty {
@@ -146,6 +147,7 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
                 runner.run(Effect::ExpiryJob);
                 continue;
             }
+            _ = minutes.tick() => Msg::Notice(Notice::Minute { now: chrono::Utc::now() }),
             _ = sleep_until(deadline) => Msg::Tick,
         };
         match &msg {
@@ -170,6 +172,19 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
     };
     drop(term);
     Ok(exit)
+}
+
+/// Ticks just after each clock minute begins (the monitor's minute bars move with it).
+fn minute_timer() -> tokio::time::Interval {
+    let now = chrono::Utc::now();
+    let into_minute = Duration::from_millis(
+        u64::from(chrono::Timelike::second(&now)) * 1000 + u64::from(now.timestamp_subsec_millis()),
+    );
+    let first = Duration::from_millis(60_050).saturating_sub(into_minute);
+    let mut t =
+        tokio::time::interval_at(tokio::time::Instant::now() + first, Duration::from_secs(60));
+    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    t
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
@@ -205,8 +220,30 @@ fn spawn_connect(settings: DbSettings, login: String, read_only: bool, tx: Unbou
     });
 }
 
-/// Listens for redemption counts announced by any session or the platform (LISTEN/NOTIFY),
-/// and passes them on; after a lost connection the listener reconnects and the pane reloads.
+/// The channels the console listens to (LISTEN/NOTIFY): redemption counts (`ID:COUNT`) and
+/// deals entering or leaving the active set (`ID:STATE`).
+const CHANNELS: [&str; 2] = ["partnerdesk_redemptions", "partnerdesk_deal_states"];
+
+/// What a notification on one of [`CHANNELS`] says.
+fn notice_of(channel: &str, payload: &str) -> Option<Notice> {
+    let (id, value) = payload.split_once(':')?;
+    let deal_id = id.parse().ok()?;
+    match channel {
+        "partnerdesk_redemptions" => Some(Notice::DealCount {
+            deal_id,
+            count: value.parse().ok()?,
+        }),
+        "partnerdesk_deal_states" => Some(Notice::DealState {
+            deal_id,
+            active: value == "active",
+        }),
+        _ => None,
+    }
+}
+
+/// Listens for redemption counts and deal states announced by any session or the platform
+/// (LISTEN/NOTIFY), and passes them on; after a lost connection the listener reconnects and
+/// the pane reloads.
 pub fn spawn_listener(desk: Desk, tx: UnboundedSender<Msg>) {
     tokio::spawn(async move {
         let mut listener = match sqlx::postgres::PgListener::connect_with(desk.pool()).await {
@@ -216,21 +253,15 @@ pub fn spawn_listener(desk: Desk, tx: UnboundedSender<Msg>) {
                 return;
             }
         };
-        if let Err(e) = listener.listen("partnerdesk_redemptions").await {
+        if let Err(e) = listener.listen_all(CHANNELS).await {
             tracing::warn!(error = %e, "LISTEN failed");
             return;
         }
         loop {
             match listener.try_recv().await {
                 Ok(Some(n)) => {
-                    let parsed = n
-                        .payload()
-                        .split_once(':')
-                        .and_then(|(id, c)| Some((id.parse().ok()?, c.parse().ok()?)));
-                    if let Some((deal_id, count)) = parsed
-                        && tx
-                            .send(Msg::Notice(Notice::DealCount { deal_id, count }))
-                            .is_err()
+                    if let Some(notice) = notice_of(n.channel(), n.payload())
+                        && tx.send(Msg::Notice(notice)).is_err()
                     {
                         return;
                     }

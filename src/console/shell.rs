@@ -58,6 +58,8 @@ pub struct Prompt {
     pub title: String,
     pub hint: String,
     pub input: String,
+    /// Why the last answer was not taken (the prompt was asked again).
+    pub error: Option<String>,
     /// The pane question the text answers.
     pub purpose: PaneQuestion,
 }
@@ -135,6 +137,8 @@ pub struct Shell {
     pub filter_before: Option<String>,
     /// The footer line of the pane's main keys is shown (config `footer = false` hides it).
     pub footer: bool,
+    /// Set while a prompt's answer is handled: ask again, with this error beside the text.
+    pub reask: Option<String>,
     next_gen: u64,
 }
 
@@ -160,6 +164,7 @@ impl Shell {
             filter_input: None,
             filter_before: None,
             footer: true,
+            reask: None,
             next_gen: 1,
         }
     }
@@ -264,8 +269,15 @@ impl Shell {
             title: title.into(),
             hint: hint.into(),
             input: input.into(),
+            error: None,
             purpose: purpose.into(),
         });
+    }
+
+    /// Answering a prompt: the text was not taken; the prompt stays open with the text as
+    /// typed and `error` beside it.
+    pub fn ask_again(&mut self, error: impl Into<String>) {
+        self.reask = Some(error.into());
     }
 
     /// Shows something to read until a key is pressed.

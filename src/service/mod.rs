@@ -17,7 +17,7 @@ pub mod rows {
     pub use crate::store::audit::{AuditEntry, AuditFilter};
     pub use crate::store::deal_list::{DealFilter, DealListRow, DealSort};
     pub use crate::store::deals::{CouponCodeChange, Deal};
-    pub use crate::store::monitor::{MonitorRow, Thresholds};
+    pub use crate::store::monitor::{MonitorFilter, MonitorRow, Thresholds};
     pub use crate::store::partners::{Partner, PartnerFilter, PartnerListRow, PartnerSort};
     pub use crate::store::redemptions::{ExportFilter, Redemption, RedemptionRow};
 }

@@ -5,7 +5,7 @@ use crate::domain::{DealKind, Permission, ValidationErrors};
 use crate::error::{Error, Result};
 use crate::store::{
     self,
-    monitor::{Burst, LowConversion, MonitorRow, QuickCap, Thresholds},
+    monitor::{Burst, LowConversion, MonitorFilter, MonitorRow, QuickCap, Thresholds},
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -19,16 +19,18 @@ pub struct Signals {
 }
 
 impl Desk {
-    /// Active deals with their counts and the last hour per minute, newest first.
+    /// Active deals matching `filter` (text in the title or the partner's name), with their
+    /// counts and the last hour per clock minute up to `now`, newest first, after `before_id`.
     pub async fn monitor_deals(
         &self,
+        filter: &MonitorFilter,
         before_id: Option<i64>,
         limit: i64,
         now: DateTime<Utc>,
     ) -> Result<Vec<MonitorRow>> {
         self.actor().require(Permission::ViewRedemptions)?;
         let mut conn = self.pool().acquire().await?;
-        let mut rows = store::monitor::deals(&mut conn, before_id, limit).await?;
+        let mut rows = store::monitor::deals(&mut conn, filter, before_id, limit).await?;
         store::monitor::last_hour(&mut conn, &mut rows, now).await?;
         Ok(rows)
     }

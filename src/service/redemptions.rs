@@ -203,10 +203,13 @@ impl Desk {
         .await?)
     }
 
-    /// One page of a member's redemptions across every deal, newest first.
+    /// One page of a member's redemptions across every deal, newest first; `from`/`to` bound
+    /// `redeemed_at` to `[from, to)` as for a deal's.
     pub async fn redemptions_of_member(
         &self,
         member_id: i64,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
         before: Option<(DateTime<Utc>, i64)>,
         limit: i64,
     ) -> Result<Vec<RedemptionRow>> {
@@ -215,6 +218,8 @@ impl Desk {
         Ok(store::redemptions::page_of_member(
             &mut conn,
             member_id,
+            from,
+            to,
             before,
             limit.clamp(1, PAGE_LIMIT_MAX),
         )

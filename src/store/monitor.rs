@@ -18,32 +18,63 @@ pub struct MonitorRow {
     pub redemption_cap: Option<i32>,
     pub redemption_count: i32,
     pub published_at: Option<DateTime<Utc>>,
-    /// Redemptions per minute over the last hour, oldest first (filled by `last_hour`).
+    /// Redemptions per minute over the last hour, oldest first (filled by `last_hour`): one
+    /// count per clock minute, the last one being the minute `minute`.
     #[sqlx(skip)]
     pub per_minute: Vec<u64>,
+    /// The clock minute (UTC, seconds cut) of the last count of `per_minute`.
+    #[sqlx(skip)]
+    pub minute: Option<DateTime<Utc>>,
 }
 
-/// Published deals (active first, then paused), newest first, after `before_id`.
+/// Which active deals the monitor lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MonitorFilter {
+    /// Found (case-insensitively) in the deal's title or its partner's display name; empty
+    /// for every deal.
+    pub text: String,
+    /// Only this deal (a deal that has just become active).
+    pub deal_id: Option<i64>,
+}
+
+/// `text` as an ILIKE pattern that finds it anywhere (`%` and `_` taken literally).
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Active deals matching `filter`, newest first, after `before_id`.
 pub async fn deals(
     conn: &mut PgConnection,
+    filter: &MonitorFilter,
     before_id: Option<i64>,
     limit: i64,
 ) -> sqlx::Result<Vec<MonitorRow>> {
+    let text = filter.text.trim();
     sqlx::query_as(
         "SELECT d.id, d.title, p.display_name AS partner_name, d.state, d.kind, d.redemption_cap,
                 d.redemption_count, d.published_at
            FROM deals d JOIN partners p ON p.id = d.partner_id
           WHERE d.state = 'active' AND ($1::bigint IS NULL OR d.id < $1)
+            AND ($3::text IS NULL OR d.title ILIKE $3 OR p.display_name ILIKE $3)
+            AND ($4::bigint IS NULL OR d.id = $4)
           ORDER BY d.id DESC
           LIMIT $2",
     )
     .bind(before_id)
     .bind(limit)
+    .bind((!text.is_empty()).then(|| contains_pattern(text)))
+    .bind(filter.deal_id)
     .fetch_all(conn)
     .await
 }
 
-/// Fills each row's per-minute counts for the hour before `now`.
+/// Fills each row's per-minute counts for the hour up to `now`: one count per clock minute,
+/// the last for the minute `now` is in (so far), the first for the minute 59 minutes before.
 pub async fn last_hour(
     conn: &mut PgConnection,
     rows: &mut [MonitorRow],
@@ -52,18 +83,22 @@ pub async fn last_hour(
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let counts: Vec<(i64, i32, i64)> = sqlx::query_as(
         "SELECT deal_id,
-                (59 - floor(extract(epoch FROM ($2 - redeemed_at)) / 60))::int AS bucket,
+                (59 - extract(epoch FROM date_trunc('minute', $2) - date_trunc('minute', redeemed_at))::int / 60)
+                    AS bucket,
                 count(*)
            FROM redemptions
-          WHERE deal_id = ANY($1) AND redeemed_at > $2 - interval '60 minutes' AND redeemed_at <= $2
+          WHERE deal_id = ANY($1) AND redeemed_at >= date_trunc('minute', $2) - interval '59 minutes'
+            AND redeemed_at <= $2
           GROUP BY 1, 2",
     )
     .bind(&ids)
     .bind(now)
     .fetch_all(conn)
     .await?;
+    let minute = minute_of(now);
     for r in rows.iter_mut() {
         r.per_minute = vec![0; SPARK_MINUTES];
+        r.minute = Some(minute);
     }
     for (deal_id, bucket, n) in counts {
         if let Some(r) = rows.iter_mut().find(|r| r.id == deal_id)
@@ -75,6 +110,12 @@ pub async fn last_hour(
         }
     }
     Ok(())
+}
+
+/// The clock minute `t` is in (seconds cut).
+pub fn minute_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    t.duration_trunc(TimeDelta::minutes(1)).unwrap_or(t)
 }
 
 /// Thresholds of the signals (config file `[signals]`).

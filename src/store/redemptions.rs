@@ -234,6 +234,16 @@ const ROW_SELECT: &str = "SELECT r.id, r.deal_id, d.title AS deal_title, r.membe
     FROM redemptions r JOIN deals d ON d.id = r.deal_id JOIN members m ON m.id = r.member_id \
     WHERE ";
 
+/// `redeemed_at` in `[from, to)`, either end open when `None`.
+fn range(q: &mut QueryBuilder<Postgres>, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) {
+    if let Some(from) = from {
+        q.push(" AND r.redeemed_at >= ").push_bind(from);
+    }
+    if let Some(to) = to {
+        q.push(" AND r.redeemed_at < ").push_bind(to);
+    }
+}
+
 /// Newest first, strictly older than `before` (the last row of the previous page).
 fn page_tail(q: &mut QueryBuilder<Postgres>, before: Option<(DateTime<Utc>, i64)>, limit: i64) {
     if let Some((at, id)) = before {
@@ -260,25 +270,23 @@ pub async fn page_of_deal(
 ) -> sqlx::Result<Vec<RedemptionRow>> {
     let mut q = QueryBuilder::<Postgres>::new(ROW_SELECT);
     q.push("r.deal_id = ").push_bind(deal_id);
-    if let Some(from) = from {
-        q.push(" AND r.redeemed_at >= ").push_bind(from);
-    }
-    if let Some(to) = to {
-        q.push(" AND r.redeemed_at < ").push_bind(to);
-    }
+    range(&mut q, from, to);
     page_tail(&mut q, before, limit);
     q.build_query_as().fetch_all(conn).await
 }
 
-/// One page of a member's redemptions across every deal, newest first.
+/// One page of a member's redemptions across every deal in `[from, to)`, newest first.
 pub async fn page_of_member(
     conn: &mut PgConnection,
     member_id: i64,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
     before: Option<(DateTime<Utc>, i64)>,
     limit: i64,
 ) -> sqlx::Result<Vec<RedemptionRow>> {
     let mut q = QueryBuilder::<Postgres>::new(ROW_SELECT);
     q.push("r.member_id = ").push_bind(member_id);
+    range(&mut q, from, to);
     page_tail(&mut q, before, limit);
     q.build_query_as().fetch_all(conn).await
 }

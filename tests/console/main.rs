@@ -18,6 +18,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 mod daily;
+mod redemptions;
 mod shape;
 
 fn at(day: u32) -> chrono::DateTime<Utc> {

@@ -488,9 +488,12 @@ async fn lists_page_newest_first_with_titles_handles_and_flags() {
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    let first = sam.redemptions_of_member(m, None, 3).await.unwrap();
+    let first = sam
+        .redemptions_of_member(m, None, None, None, 3)
+        .await
+        .unwrap();
     let rest = sam
-        .redemptions_of_member(m, Some(first.last().unwrap().cursor()), 100)
+        .redemptions_of_member(m, None, None, Some(first.last().unwrap().cursor()), 100)
         .await
         .unwrap();
     let got: Vec<_> = first.iter().chain(&rest).map(|r| r.cursor()).collect();

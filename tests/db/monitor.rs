@@ -35,7 +35,10 @@ async fn the_monitor_counts_each_minute_of_the_last_hour() {
         redeem_at(&db, deal.id, m, ago).await;
     }
     let support = db.desk("sam", &[Role::Support]).await;
-    let rows = support.monitor_deals(None, 50, Utc::now()).await.unwrap();
+    let rows = support
+        .monitor_deals(&Default::default(), None, 50, Utc::now())
+        .await
+        .unwrap();
     let row = rows.iter().find(|r| r.id == deal.id).unwrap();
     assert_eq!(row.redemption_count, 7);
     assert_eq!(row.per_minute.len(), 60);
@@ -218,7 +221,10 @@ async fn the_monitor_redraws_when_another_connection_records_a_redemption() {
     app.conn = ConnState::Connected;
     app.perform(partnerdesk::console::action::Action::PaneRedemptions);
     let tag = app.panes.redemptions.monitor.tag;
-    let rows = support.monitor_deals(None, 50, Utc::now()).await.unwrap();
+    let rows = support
+        .monitor_deals(&Default::default(), None, 50, Utc::now())
+        .await
+        .unwrap();
     app.update(Msg::from(redemptions::Msg::Monitor {
         tag,
         mode: LoadMode::Replace,
@@ -261,4 +267,275 @@ async fn the_monitor_redraws_when_another_connection_records_a_redemption() {
     let after = screen(&mut app);
     assert_ne!(before, after);
     assert!(after.contains(" 1 ") && after.contains('█'), "{after}");
+}
+
+/// A redemption of `deal` by `member` at `at` (straight into the table, as an import would).
+async fn redeem_on(db: &TestDb, deal: i64, member: i64, at: chrono::DateTime<Utc>) {
+    sqlx::query(
+        "INSERT INTO redemptions (deal_id, member_id, source, coupon_code, redeemed_at)
+         SELECT id, $2, 'copy_code', coupon_code, $3 FROM deals WHERE id = $1",
+    )
+    .bind(deal)
+    .bind(member)
+    .bind(at)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+}
+
+/// Issue 10 item 1: a member's history in the deal's time range holds only that range's rows.
+#[tokio::test]
+async fn a_members_history_keeps_the_time_range() {
+    use chrono::TimeZone;
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let a = active_deal(&desk, "RANGEA").await;
+    let b = active_deal(&desk, "RANGEB").await;
+    let m = member(&db, "pat", "public", false, None, &[]).await;
+    let t = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
+    for (deal, at) in [
+        (a.id, t(27, 12)),
+        (b.id, t(28, 23)),
+        (a.id, t(29, 0)),
+        (b.id, t(30, 23)),
+        (a.id, t(30, 12)),
+    ] {
+        redeem_on(&db, deal, m, at).await;
+    }
+    redeem_on(
+        &db,
+        a.id,
+        m,
+        Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
+    )
+    .await;
+    let sam = db.desk("sam", &[Role::Support]).await;
+    // from:2026-11-29 to:2026-11-30, whole days: [29th 00:00, 1st 00:00).
+    let (from, to) = (
+        Some(t(29, 0)),
+        Some(Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap()),
+    );
+    let rows = sam
+        .redemptions_of_member(m, from, to, None, 100)
+        .await
+        .unwrap();
+    let got: Vec<_> = rows.iter().map(|r| r.redeemed_at).collect();
+    assert_eq!(got, vec![t(30, 23), t(30, 12), t(29, 0)]);
+    // Paged inside the range.
+    let first = sam
+        .redemptions_of_member(m, from, to, None, 2)
+        .await
+        .unwrap();
+    let rest = sam
+        .redemptions_of_member(m, from, to, Some(first[1].cursor()), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|r| r.redeemed_at).collect::<Vec<_>>(),
+        vec![t(29, 0)]
+    );
+    // Open ends.
+    assert_eq!(
+        sam.redemptions_of_member(m, None, None, None, 100)
+            .await
+            .unwrap()
+            .len(),
+        6
+    );
+}
+
+/// Issue 10 item 13: the monitor finds active deals by title or partner name on the server,
+/// taking `%` and `_` literally.
+#[tokio::test]
+async fn the_monitor_finds_deals_by_title_or_partner() {
+    use partnerdesk::service::rows::MonitorFilter;
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let coffee = active_deal(&desk, "COFFEE").await;
+    let tea = active_deal(&desk, "TEA").await;
+    sqlx::query("UPDATE deals SET title = '50% off tea' WHERE id = $1")
+        .bind(tea.id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let sam = db.desk("sam", &[Role::Support]).await;
+    let find = |text: &str| {
+        let filter = MonitorFilter {
+            text: text.into(),
+            deal_id: None,
+        };
+        let sam = sam.clone();
+        async move {
+            sam.monitor_deals(&filter, None, 50, Utc::now())
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(find("").await, vec![tea.id, coffee.id]);
+    assert_eq!(find("coffee").await, vec![coffee.id], "the title, any case");
+    assert_eq!(
+        find("partner tea").await,
+        vec![tea.id],
+        "the partner's name"
+    );
+    assert_eq!(find("50%").await, vec![tea.id]);
+    assert_eq!(find("5_%").await, Vec::<i64>::new(), "_ is not a wildcard");
+    assert_eq!(find("nothing like it").await, Vec::<i64>::new());
+    // One deal, as a deal that has just become active is fetched.
+    let one = MonitorFilter {
+        text: String::new(),
+        deal_id: Some(coffee.id),
+    };
+    let rows = sam.monitor_deals(&one, None, 1, Utc::now()).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].per_minute.len(), 60);
+}
+
+/// Issue 10 item 2: the minute bars are clock minutes, the last one being the current minute.
+#[tokio::test]
+async fn the_monitor_bars_are_clock_minutes() {
+    use chrono::TimeZone;
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let deal = active_deal(&desk, "CLOCK").await;
+    let m = member(&db, "pat", "public", false, None, &[]).await;
+    let now = Utc.with_ymd_and_hms(2026, 11, 29, 10, 30, 40).unwrap();
+    let at = |h: u32, mi: u32, s: u32| Utc.with_ymd_and_hms(2026, 11, 29, h, mi, s).unwrap();
+    // This minute (10:30), the one before (10:29:59), the oldest shown (09:31:00), too old.
+    for t in [at(10, 30, 1), at(10, 29, 59), at(9, 31, 0), at(9, 30, 59)] {
+        redeem_on(&db, deal.id, m, t).await;
+    }
+    let sam = db.desk("sam", &[Role::Support]).await;
+    let rows = sam
+        .monitor_deals(&Default::default(), None, 50, now)
+        .await
+        .unwrap();
+    let r = rows.iter().find(|r| r.id == deal.id).unwrap();
+    assert_eq!(r.minute, Some(at(10, 30, 0)));
+    assert_eq!(
+        (r.per_minute[59], r.per_minute[58], r.per_minute[0]),
+        (1, 1, 1)
+    );
+    assert_eq!(r.per_minute.iter().sum::<u64>(), 3);
+}
+
+/// Issue 10 item 2: a deal activated, paused or expired by anyone is announced, and the
+/// monitor on screen gains or loses it with no key pressed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deals_entering_and_leaving_the_active_set_reach_the_monitor() {
+    use partnerdesk::console::app::{App, ConnState, Session};
+    use partnerdesk::console::msg::{Effect, LoadMode, Msg, Notice, TaskCtx};
+    use partnerdesk::console::panes::{PaneEffect, redemptions};
+    use partnerdesk::domain::DealState;
+
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let shown = active_deal(&desk, "SHOWN").await;
+    let p = verified_partner(&desk, "Later", "later.example").await;
+    let draft = desk
+        .create_deal(&coupon_draft(p.id, "LATER"))
+        .await
+        .unwrap();
+
+    let support = db.desk("sam", &[Role::Support]).await;
+    let mut app = App::new(
+        partnerdesk::console::keymap::Keymap::builtin(),
+        partnerdesk::console::theme::Theme::builtin("default").unwrap(),
+        Session {
+            operator: "sam".into(),
+            roles: "support".into(),
+            registered: true,
+            read_only: false,
+            database: "test".into(),
+        },
+    );
+    app.actor = Some(support.actor().clone());
+    app.conn = ConnState::Connected;
+    app.perform(partnerdesk::console::action::Action::PaneRedemptions);
+    let tag = app.panes.redemptions.monitor.tag;
+    let rows = support
+        .monitor_deals(&Default::default(), None, 50, Utc::now())
+        .await
+        .unwrap();
+    app.update(Msg::from(redemptions::Msg::Monitor {
+        tag,
+        mode: LoadMode::Replace,
+        result: Ok(rows),
+    }));
+    let ids = |app: &App| {
+        app.panes
+            .redemptions
+            .monitor
+            .rows
+            .iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&app), vec![shown.id]);
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    partnerdesk::console::runtime::spawn_listener(support.clone(), tx.clone());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // LISTEN is in place
+    let next = async |rx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>| {
+        tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a NOTIFY arrives")
+            .unwrap()
+    };
+    let ctx = TaskCtx {
+        tx,
+        vetting: Default::default(),
+        thresholds: Default::default(),
+    };
+
+    // Another session activates the draft: announced, fetched, shown.
+    let other = db.curator().await;
+    other
+        .change_deal_state(draft.id, None, DealState::Active, None)
+        .await
+        .unwrap();
+    let msg = next(&mut rx).await;
+    assert!(
+        matches!(msg, Msg::Notice(Notice::DealState { deal_id, active: true }) if deal_id == draft.id),
+        "{msg:?}"
+    );
+    let fx = app.update(msg);
+    let [Effect::Pane(PaneEffect::Redemptions(e))] = &fx[..] else {
+        panic!("the pane fetches the deal: {fx:?}");
+    };
+    assert!(matches!(e, redemptions::Effect::MonitorDeal { deal_id, .. } if *deal_id == draft.id));
+    for fx in fx {
+        let answer = partnerdesk::console::runtime::execute(support.clone(), fx, ctx.clone())
+            .await
+            .unwrap();
+        app.update(answer);
+    }
+    assert_eq!(ids(&app), vec![draft.id, shown.id]);
+
+    // It is paused elsewhere: it leaves the monitor.
+    other
+        .change_deal_state(draft.id, None, DealState::Paused, None)
+        .await
+        .unwrap();
+    let msg = next(&mut rx).await;
+    assert!(
+        matches!(msg, Msg::Notice(Notice::DealState { deal_id, active: false }) if deal_id == draft.id),
+        "{msg:?}"
+    );
+    assert!(app.update(msg).is_empty());
+    assert_eq!(ids(&app), vec![shown.id]);
+
+    // The expiry job ends the other one.
+    sqlx::query("UPDATE deals SET valid_until = now() - interval '1 second', valid_from = now() - interval '2 days' WHERE id = $1")
+        .bind(shown.id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(desk.expire_due_deals(Utc::now()).await.unwrap(), 1);
+    let msg = next(&mut rx).await;
+    app.update(msg);
+    assert_eq!(ids(&app), Vec::<i64>::new());
 }

@@ -10,6 +10,7 @@
 #[allow(dead_code)]
 mod common;
 mod daily;
+mod monitor;
 mod proxy;
 mod pty;
 
@@ -1430,131 +1431,5 @@ async fn import_with_preview() {
         )
         .await,
         0
-    );
-}
-
-/// The number in the Redemptions column of the monitor row `index` (top to bottom), with the
-/// row's text.
-fn monitor_count(screen: &str, index: usize) -> Option<(i64, String)> {
-    let lines = lines_of(screen);
-    let header = lines.iter().find(|l| l.starts_with("│Deal"))?;
-    let col = header
-        .chars()
-        .collect::<Vec<_>>()
-        .windows(11)
-        .position(|w| w.iter().collect::<String>() == "Redemptions")?;
-    let row = table_rows(&lines, "Deal").into_iter().nth(index)?;
-    let count = row
-        .chars()
-        .skip(col)
-        .collect::<String>()
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some((count, row))
-}
-
-#[tokio::test]
-async fn live_count_in_the_redemption_monitor() {
-    let db = seeded(OPERATOR).await;
-    // The newest active public deal without a cap, open now: near the top of the monitor
-    // (newest first), and any member may redeem it as often as they like.
-    let (deal, title, count): (i64, String, i32) = sqlx::query_as(
-        "SELECT id, title, redemption_count FROM deals
-         WHERE state = 'active' AND audience_scope = 'public' AND redemption_cap IS NULL
-           AND valid_from <= now() AND valid_until > now() + interval '1 hour'
-         ORDER BY id DESC LIMIT 1",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .expect("an active public deal without a cap in the demo data");
-    let index = scalar_i64(
-        &db,
-        "SELECT count(*) FROM deals WHERE state = 'active' AND id > $1",
-        deal,
-    )
-    .await as usize;
-    assert!(index < 30, "the deal is on the first screen (row {index})");
-    let member: i64 = sqlx::query_scalar(
-        "SELECT id FROM members m
-         WHERE NOT EXISTS (SELECT 1 FROM redemptions r WHERE r.deal_id = $1 AND r.member_id = m.id)
-         ORDER BY id LIMIT 1",
-    )
-    .bind(deal)
-    .fetch_one(&db.pool)
-    .await
-    .expect("a member who has not redeemed it");
-
-    let home = Home::new();
-    let mut p = console(&db, &home, OPERATOR, &[], 120, 40);
-    wait_ready(&p);
-    p.send("3");
-    p.wait_for("Redemption monitor", TIMEOUT);
-    let prefix: String = title.chars().take(15).collect();
-    let shown = |s: &str, n: i64| {
-        monitor_count(s, index)
-            .is_some_and(|(c, row)| c == n && row.starts_with(&format!("│{prefix}")))
-    };
-    p.wait_until(
-        &format!("{title:?} with {count} redemptions"),
-        TIMEOUT,
-        |s| shown(s, count as i64),
-    );
-
-    // The console listens for counts: wait until it does, so that the announcement is heard.
-    let deadline = std::time::Instant::now() + TIMEOUT;
-    loop {
-        let listening = db
-            .count(&format!(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}'
-                 AND query ILIKE 'LISTEN%partnerdesk_redemptions%'",
-                db.name
-            ))
-            .await;
-        if listening > 0 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the console never listened for redemption counts"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
-    // Another process records a redemption; the count on screen moves with no key pressed.
-    let out = std::process::Command::new(BIN)
-        .args([
-            "redeem",
-            "--deal",
-            &deal.to_string(),
-            "--member",
-            &member.to_string(),
-        ])
-        .env_clear()
-        .envs(env_for(&db, &home, OPERATOR))
-        .output()
-        .expect("run partnerdesk redeem");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.starts_with("redeemed:"),
-        "redeem failed: {}\n{stdout}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    p.wait_until(
-        &format!("{title:?} with {} redemptions", count + 1),
-        TIMEOUT,
-        |s| shown(s, count as i64 + 1),
-    );
-    quit(&mut p);
-    assert_eq!(
-        scalar_i64(
-            &db,
-            "SELECT redemption_count::bigint FROM deals WHERE id = $1",
-            deal
-        )
-        .await,
-        count as i64 + 1
     );
 }

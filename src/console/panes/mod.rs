@@ -99,6 +99,11 @@ pub trait Pane: Default {
         ""
     }
 
+    /// What in the `/` text did not read (shown beside it while it is typed).
+    fn filter_error(&self) -> Option<String> {
+        None
+    }
+
     fn form(&self) -> Option<&Form> {
         None
     }
@@ -143,6 +148,7 @@ pub trait AnyPane {
     fn filter_text(&self) -> Option<String>;
     fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<Effect>;
     fn filter_hint(&self) -> &'static str;
+    fn filter_error(&self) -> Option<String>;
     fn form(&self) -> Option<&Form>;
     fn form_mut(&mut self) -> Option<&mut Form>;
     fn form_changed(&mut self, sh: &mut Shell) -> Vec<Effect>;
@@ -187,6 +193,9 @@ impl<P: Pane> AnyPane for P {
     }
     fn filter_hint(&self) -> &'static str {
         Pane::filter_hint(self)
+    }
+    fn filter_error(&self) -> Option<String> {
+        Pane::filter_error(self)
     }
     fn form(&self) -> Option<&Form> {
         Pane::form(self)

@@ -88,11 +88,16 @@ pub fn status(f: &mut Frame, area: Rect, app: &App) {
 
 pub fn filter(f: &mut Frame, area: Rect, app: &App) {
     let text = app.filter_input.as_deref().unwrap_or("");
+    // What did not read takes the hint's place, beside the text.
+    let after = match app.current().filter_error() {
+        Some(e) => Span::styled(format!("   {e}"), app.theme.error),
+        None => Span::styled(app.current().filter_hint(), app.theme.muted),
+    };
     let line = Line::from(vec![
         Span::styled(" / ", app.theme.key),
         Span::styled(text.to_owned(), app.theme.input_focus),
         Span::styled("█", app.theme.input_focus),
-        Span::styled(app.current().filter_hint(), app.theme.muted),
+        after,
     ]);
     f.render_widget(Paragraph::new(line), area);
 }
@@ -113,7 +118,7 @@ pub fn footer(f: &mut Frame, area: Rect, app: &App) {
     let shown = main
         .iter()
         .copied()
-        .filter(|a| app.available(*a))
+        .filter(|a| app.available(*a) && (app.form_open() || pane.offers(*a)))
         .filter(|a| pane.needs(*a).is_none_or(|p| app.may(p)))
         .chain([Action::Palette, Action::Help]);
     for a in shown {

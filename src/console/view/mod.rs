@@ -70,7 +70,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Overlay::Palette(p) => overlays::palette(f, area, app, p),
         Overlay::Confirm(c) => overlays::confirm(f, area, app, c),
         Overlay::Info { title, lines } => overlays::info(f, area, app, title, lines),
-        Overlay::Prompt(p) => overlays::prompt(f, area, app, &p.title, &p.hint, &p.input),
+        Overlay::Prompt(p) => overlays::prompt(f, area, app, p),
     }
 }
 
@@ -121,11 +121,35 @@ pub fn pinned_zone() -> Option<chrono::FixedOffset> {
 
 /// A time in the operator's local zone, for display.
 pub fn local(t: chrono::DateTime<chrono::Utc>) -> String {
+    local_fmt(t, "%Y-%m-%d %H:%M")
+}
+
+/// A time in the operator's local zone, to the second.
+pub fn local_secs(t: chrono::DateTime<chrono::Utc>) -> String {
+    local_fmt(t, "%Y-%m-%d %H:%M:%S")
+}
+
+/// A time in the operator's local zone, in a `chrono` format.
+pub fn local_fmt(t: chrono::DateTime<chrono::Utc>, fmt: &str) -> String {
     match DISPLAY_ZONE.with(|z| z.get()) {
-        Some(zone) => t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string(),
-        None => t
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M")
-            .to_string(),
+        Some(zone) => t.with_timezone(&zone).format(fmt).to_string(),
+        None => t.with_timezone(&chrono::Local).format(fmt).to_string(),
     }
+}
+
+/// When a day begins in the operator's local zone (the zone times are shown in).
+pub fn local_day_start(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    let start = match DISPLAY_ZONE.with(|z| z.get()) {
+        Some(zone) => zone
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map(|t| t.to_utc()),
+        None => chrono::Local
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map(|t| t.to_utc()),
+    };
+    start.unwrap_or_else(|| chrono::Utc.from_utc_datetime(&midnight))
 }

@@ -3,6 +3,7 @@
 use super::super::action::{Action, Context};
 use super::super::app::{App, Confirm};
 use super::super::palette::Palette;
+use super::super::shell::Prompt;
 use super::centered;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -204,22 +205,34 @@ fn wrapped_height(lines: &[String], width: u16) -> u16 {
         .sum()
 }
 
-pub fn prompt(f: &mut Frame, area: Rect, app: &App, title: &str, hint: &str, input: &str) {
+pub fn prompt(f: &mut Frame, area: Rect, app: &App, p: &Prompt) {
     let t = &app.theme;
-    let r = centered(area, 70, 6);
-    let lines = vec![
+    let error = p.error.as_deref().map(|e| format!(" {e}"));
+    let error_rows = error
+        .as_ref()
+        .map_or(0, |e| wrapped_height(std::slice::from_ref(e), 70));
+    let r = centered(area, 70, 6 + error_rows);
+    let mut lines = vec![
         Line::from(""),
         Line::from(vec![
             Span::raw(" "),
-            Span::styled(format!("{input}█"), t.input_focus),
+            Span::styled(format!("{}█", p.input), t.input_focus),
         ]),
-        Line::from(Span::styled(format!(" {hint}"), t.muted)),
     ];
+    if let Some(e) = error {
+        lines.push(Line::from(Span::styled(e, t.error)));
+    }
+    lines.push(Line::from(Span::styled(format!(" {}", p.hint), t.muted)));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focus)
-        .title(Span::styled(format!(" {title} "), t.title))
+        .title(Span::styled(format!(" {} ", p.title), t.title))
         .title_bottom(" Enter continues · Esc cancels ");
     f.render_widget(Clear, r);
-    f.render_widget(Paragraph::new(lines).block(block), r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        r,
+    );
 }

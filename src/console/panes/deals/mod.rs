@@ -551,7 +551,9 @@ impl Pane for DealsPane {
 
     /// A redemption count announced by another session moves the row and the detail.
     fn notice(&mut self, _sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
-        let Notice::DealCount { deal_id, count } = n;
+        let Notice::DealCount { deal_id, count } = n else {
+            return Vec::new();
+        };
         if let Some(r) = self.list.rows.iter_mut().find(|r| r.id == deal_id) {
             r.redemption_count = count;
         }

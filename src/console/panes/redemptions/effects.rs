@@ -8,17 +8,25 @@ use crate::error::Error;
 use crate::service::Desk;
 use crate::service::export::ExportReport;
 use crate::service::monitor::Signals;
-use crate::service::rows::{AuditEntry, ExportFilter, MonitorRow, Redemption, RedemptionRow};
+use crate::service::rows::{
+    AuditEntry, ExportFilter, MonitorFilter, MonitorRow, Redemption, RedemptionRow,
+};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug)]
 pub enum Effect {
-    /// A page of the monitor's active deals, after the deal id `before`.
+    /// A page of the monitor's active deals matching `filter`, after the deal id `before`.
     Monitor {
         tag: Gen,
+        filter: MonitorFilter,
         before: Option<i64>,
         limit: i64,
         mode: LoadMode,
+    },
+    /// One deal's monitor row (it has just become active), if it matches `filter`.
+    MonitorDeal {
+        deal_id: i64,
+        filter: MonitorFilter,
     },
     Signals {
         tag: Gen,
@@ -58,6 +66,10 @@ pub enum Msg {
         mode: LoadMode,
         result: Result<Vec<MonitorRow>, Error>,
     },
+    MonitorDeal {
+        deal_id: i64,
+        result: Result<Vec<MonitorRow>, Error>,
+    },
     Signals {
         tag: Gen,
         result: Result<Signals, Error>,
@@ -88,6 +100,7 @@ impl Reply for Msg {
     fn failure(&self) -> Option<&Error> {
         match self {
             Msg::Monitor { result, .. } => failure_of(result),
+            Msg::MonitorDeal { result, .. } => failure_of(result),
             Msg::Signals { result, .. } => failure_of(result),
             Msg::Redemptions { result, .. } => failure_of(result),
             Msg::Timeline { result, .. } => failure_of(result),
@@ -105,13 +118,18 @@ impl Task for Effect {
         match self {
             Effect::Monitor {
                 tag,
+                filter,
                 before,
                 limit,
                 mode,
             } => Msg::Monitor {
                 tag,
                 mode,
-                result: desk.monitor_deals(before, limit, Utc::now()).await,
+                result: desk.monitor_deals(&filter, before, limit, Utc::now()).await,
+            },
+            Effect::MonitorDeal { deal_id, filter } => Msg::MonitorDeal {
+                deal_id,
+                result: desk.monitor_deals(&filter, None, 1, Utc::now()).await,
             },
             Effect::Signals { tag } => Msg::Signals {
                 tag,
@@ -128,7 +146,10 @@ impl Task for Effect {
                     Scope::Deal { id, from, to, .. } => {
                         desk.redemptions_of_deal(id, from, to, before, limit).await
                     }
-                    Scope::Member { id, .. } => desk.redemptions_of_member(id, before, limit).await,
+                    Scope::Member { id, from, to, .. } => {
+                        desk.redemptions_of_member(id, from, to, before, limit)
+                            .await
+                    }
                 };
                 Msg::Redemptions { tag, mode, result }
             }

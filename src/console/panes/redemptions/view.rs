@@ -1,14 +1,16 @@
-//! The Redemptions pane: the live monitor and the signals.
+//! The Redemptions pane: the live monitor and a deal's or a member's redemptions (the
+//! signals draw in `signals.rs`).
 
+use super::list::range_label;
 use super::{RedemptionsPane, Scope, View};
 use crate::console::action::Action;
 use crate::console::shell::Shell;
-use crate::console::view::{ListTable, draw_list, local};
+use crate::console::view::{ListTable, draw_list, local_secs};
 use ratatui::Frame;
 use ratatui::layout::Layout;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Row, Wrap};
+use ratatui::text::Span;
+use ratatui::widgets::{Gauge, Row};
 
 pub fn draw(p: &mut RedemptionsPane, f: &mut Frame, area: Rect, sh: &Shell) {
     let area = match &p.exporting {
@@ -21,7 +23,7 @@ pub fn draw(p: &mut RedemptionsPane, f: &mut Frame, area: Rect, sh: &Shell) {
                 (e.rows as f64 / e.total as f64).min(1.0)
             };
             let label = format!(
-                "exporting to {} · {} of {} rows · {} cancels",
+                "exporting to {} (oldest first) · {} of {} rows · {} cancels",
                 e.path,
                 e.rows,
                 e.total,
@@ -40,7 +42,7 @@ pub fn draw(p: &mut RedemptionsPane, f: &mut Frame, area: Rect, sh: &Shell) {
     };
     match p.view.clone() {
         View::Monitor => monitor(f, area, p, sh),
-        View::Signals => signals(f, area, p, sh),
+        View::Signals => super::signals::draw(f, area, p, sh),
         View::List(scope) => list(f, area, p, sh, &scope),
     }
 }
@@ -48,18 +50,24 @@ pub fn draw(p: &mut RedemptionsPane, f: &mut Frame, area: Rect, sh: &Shell) {
 fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope: &Scope) {
     let t = &sh.theme;
     let p = &*pane;
-    let mut title = match scope {
-        Scope::Deal { id, title, .. } => format!(" Redemptions of deal #{id} {title}"),
-        Scope::Member { id, handle } => format!(" History of member #{id} {handle}, every deal"),
+    // What changes comes first, the deal's title last (cut first when the line is short).
+    let (mut title, tail) = match scope {
+        Scope::Deal { id, title, .. } => (format!(" Redemptions of deal #{id}"), title.clone()),
+        Scope::Member { id, handle, .. } => (
+            format!(" History of member #{id} {handle}"),
+            "every deal".to_owned(),
+        ),
     };
-    if !p.filter_text.trim().is_empty() {
-        title.push_str(&format!(" · {}", p.filter_text.trim()));
+    // The title names the range the rows are in (not the text being typed).
+    if let Some(range) = range_label(&scope.range()) {
+        title.push_str(&format!(" · {range}"));
     }
-    if let Some(e) = &p.filter_error {
-        title.push_str(&format!(" · {e}"));
+    // What did not read is said in full beside the filter and inside the table.
+    if p.filter_error.is_some() {
+        title.push_str(&format!(" · filter “{}” not read", p.filter_text.trim()));
     }
     title.push_str(&format!(
-        " · {}{} · newest first ",
+        " · {}{} · newest first · {tail} ",
         p.list.rows.len(),
         if p.list.at_end { "" } else { "+" }
     ));
@@ -74,10 +82,11 @@ fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope
                 None => Span::raw(""),
             };
             Row::new(vec![
-                Span::raw(local(r.redeemed_at)),
+                Span::raw(format!("#{}", r.id)),
+                Span::raw(local_secs(r.redeemed_at)),
                 Span::raw(format!("#{} {}", r.member_id, r.member_handle)),
                 Span::raw(if member {
-                    r.deal_title.clone()
+                    format!("#{} {}", r.deal_id, r.deal_title)
                 } else {
                     r.source.clone()
                 }),
@@ -86,9 +95,17 @@ fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope
             ])
         })
         .collect();
+    let empty = match (&p.filter_error, member, scope.range()) {
+        (Some(e), _, _) => format!("nothing shown: {e} (/ fixes it)"),
+        (None, true, (None, None)) => "no redemptions by this member".into(),
+        (None, true, _) => "no redemptions by this member in this time range (/ changes it)".into(),
+        (None, false, (None, None)) => "no redemptions of this deal yet".into(),
+        (None, false, _) => "no redemptions in this time range (/ changes it)".into(),
+    };
     let table = ListTable {
         title,
         header: Row::new(vec![
+            "Id",
             "When",
             "Member",
             if member { "Deal" } else { "Source" },
@@ -96,17 +113,14 @@ fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope
             "Flag",
         ]),
         widths: vec![
-            Constraint::Length(16),
+            Constraint::Length(8),
+            Constraint::Length(19),
             Constraint::Fill(2),
             Constraint::Fill(2),
             Constraint::Length(12),
-            Constraint::Length(10),
+            Constraint::Length(9),
         ],
-        empty: if member {
-            "no redemptions by this member"
-        } else {
-            "no redemptions in this time range (/ changes it)"
-        },
+        empty: &empty,
     };
     draw_list(f, area, sh, &mut pane.list, table, rows);
 }
@@ -114,11 +128,18 @@ fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope
 fn monitor(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell) {
     let t = &sh.theme;
     let p = &pane.monitor;
+    let find = pane.find.trim();
     let title = format!(
-        " Redemption monitor · {} active deal{}{} · live · {} signals ",
+        " Redemption monitor · {} active deal{}{}{} · sort {} · live · {} signals ",
         p.rows.len(),
         if p.rows.len() == 1 { "" } else { "s" },
         if p.at_end { "" } else { "+" },
+        if find.is_empty() {
+            String::new()
+        } else {
+            format!(" matching “{find}”")
+        },
+        pane.sort.label(),
         sh.keymap.keys_text(Action::Signals),
     );
     let spark_w: u16 = if area.width >= 110 { 60 } else { 20 };
@@ -139,6 +160,11 @@ fn monitor(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell) {
             ])
         })
         .collect();
+    let empty = if find.is_empty() {
+        "no active deals".to_owned()
+    } else {
+        format!("no active deal has “{find}” in its title or partner (/ changes it)")
+    };
     let table = ListTable {
         title,
         header: Row::new(vec![
@@ -153,89 +179,9 @@ fn monitor(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell) {
             Constraint::Length(12),
             Constraint::Length(spark_w),
         ],
-        empty: "no active deals",
+        empty: &empty,
     };
     draw_list(f, area, sh, &mut pane.monitor, table, rows);
-}
-
-fn signals(f: &mut Frame, area: Rect, p: &RedemptionsPane, sh: &Shell) {
-    let t = &sh.theme;
-    let mut lines: Vec<Line> = Vec::new();
-    match &p.signals {
-        None => lines.push(Line::from(Span::styled("looking…", t.muted))),
-        Some(s) => {
-            lines.push(Line::from(Span::styled(
-                format!(
-                    "One member redeeming in a burst (possible coupon sharing): {}",
-                    s.bursts.len()
-                ),
-                t.header,
-            )));
-            for b in s.bursts.iter().take(8) {
-                lines.push(Line::from(format!(
-                    "  member #{} {:<20} {} redemptions between {} and {} · deals {:?}",
-                    b.member_id,
-                    b.handle,
-                    b.redemptions,
-                    local(b.first_at),
-                    local(b.last_at),
-                    b.deals
-                )));
-            }
-            lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(
-                format!(
-                    "Cap exhausted soon after publishing (cap too low?): {}",
-                    s.quick_caps.len()
-                ),
-                t.header,
-            )));
-            for q in s.quick_caps.iter().take(8) {
-                let mins = (q.exhausted_at - q.published_at).num_minutes();
-                lines.push(Line::from(format!(
-                    "  deal #{} {} · cap {} reached {mins} min after publishing",
-                    q.deal_id, q.title, q.redemption_cap
-                )));
-            }
-            lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(
-                format!(
-                    "Many outbound clicks, few confirmed conversions: {}",
-                    s.low_conversions.len()
-                ),
-                t.header,
-            )));
-            for c in s.low_conversions.iter().take(8) {
-                let confirmed = c
-                    .confirmed
-                    .map(|n| n.to_string())
-                    .unwrap_or_else(|| "none entered".into());
-                lines.push(Line::from(format!(
-                    "  deal #{} {} · {} clicks · confirmed {confirmed}",
-                    c.deal_id, c.title, c.clicks
-                )));
-            }
-        }
-    }
-    let title = format!(
-        " Signals{} · {} back to the monitor ",
-        if p.signals_req.pending {
-            " · refreshing…"
-        } else {
-            ""
-        },
-        sh.keymap.keys_text(Action::Signals)
-    );
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border_focus)
-        .title(Span::styled(title, t.title));
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
 }
 
 /// Bars for a sparkline of `width` characters (each the sum of its share of minutes).
