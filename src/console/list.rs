@@ -95,6 +95,8 @@ pub struct KeysetList<R> {
     /// The query reads forwards only: rows are kept as they load, `G` goes to the last row
     /// loaded, and nothing is ever asked backwards.
     pub forward_only: bool,
+    /// Rows of this list changed elsewhere while it was scrolled away from the top.
+    pub stale: bool,
 }
 
 impl<R> Default for KeysetList<R> {
@@ -109,6 +111,7 @@ impl<R> Default for KeysetList<R> {
             loaded_once: false,
             visible_rows: 0,
             forward_only: false,
+            stale: false,
         }
     }
 }
@@ -153,6 +156,21 @@ impl<R: ListRow> KeysetList<R> {
         self.rows.get(self.selected)
     }
 
+    /// Its rows changed in the database: reload the first page when the window is at the top
+    /// (the selection stays where it was), else mark the list as changed (`r` reloads).
+    /// Returns whether to reload now.
+    pub fn changed(&mut self) -> bool {
+        if !self.loaded_once {
+            return false;
+        }
+        if self.at_start && self.selected < PAGE as usize {
+            true
+        } else {
+            self.stale = true;
+            false
+        }
+    }
+
     /// Starts a page request under a new tag: the tag and the cursor to continue after.
     pub fn request(&mut self, sh: &mut Shell, mode: LoadMode) -> (Gen, PageRequest<R::Cursor>) {
         let tag = sh.next_tag();
@@ -181,6 +199,9 @@ impl<R: ListRow> KeysetList<R> {
         self.tag = tag;
         self.loading = true;
         let cursor = |r: &R| r.cursor();
+        if matches!(mode, LoadMode::Replace | LoadMode::Last) {
+            self.stale = false;
+        }
         match mode {
             LoadMode::Replace => PageRequest {
                 after: None,

@@ -56,6 +56,29 @@ pub enum Notice {
     DealState { deal_id: i64, active: bool },
     /// A new clock minute began (sent by the runtime once a minute).
     Minute { now: chrono::DateTime<chrono::Utc> },
+    /// Somebody (this console or another session) changed records of this kind.
+    Changed(Changed),
+}
+
+/// The kind of record a change touched (the audit log's entity type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    Partner,
+    Deal,
+    Redemption,
+    /// Operators, seeds, anything no pane lists but the audit log.
+    Other,
+}
+
+impl Changed {
+    pub fn of(entity_type: &str) -> Changed {
+        match entity_type {
+            "partner" => Changed::Partner,
+            "deal" => Changed::Deal,
+            "redemption" => Changed::Redemption,
+            _ => Changed::Other,
+        }
+    }
 }
 
 /// Everything that can wake the UI. (A pane's answer, a detail with its timeline, is the

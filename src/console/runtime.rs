@@ -222,10 +222,17 @@ fn spawn_connect(settings: DbSettings, login: String, read_only: bool, tx: Unbou
 
 /// The channels the console listens to (LISTEN/NOTIFY): redemption counts (`ID:COUNT`) and
 /// deals entering or leaving the active set (`ID:STATE`).
-const CHANNELS: [&str; 2] = ["partnerdesk_redemptions", "partnerdesk_deal_states"];
+const CHANNELS: [&str; 3] = [
+    "partnerdesk_redemptions",
+    "partnerdesk_deal_states",
+    "partnerdesk_changes",
+];
 
 /// What a notification on one of [`CHANNELS`] says.
-fn notice_of(channel: &str, payload: &str) -> Option<Notice> {
+pub fn notice_of(channel: &str, payload: &str) -> Option<Notice> {
+    if channel == "partnerdesk_changes" {
+        return Some(Notice::Changed(crate::console::msg::Changed::of(payload)));
+    }
     let (id, value) = payload.split_once(':')?;
     let deal_id = id.parse().ok()?;
     match channel {

@@ -1,6 +1,7 @@
 //! Integration tests against real PostgreSQL: one fresh database per test.
 
 mod audit;
+mod changes;
 #[allow(dead_code)]
 mod common;
 mod deal_list;

@@ -25,12 +25,16 @@ pub fn list_title<R>(
     if let Some(e) = problem {
         title.push_str(&format!(" · {e}"));
     }
-    let whole = list.at_end && list.at_start;
-    title.push_str(&format!(
-        " · {}{} ",
-        list.rows.len(),
-        if whole { "" } else { "+" }
-    ));
+    // `100+`: more below; `last 100`: the end was reached from elsewhere than the top.
+    let n = list.rows.len();
+    title.push_str(&match (list.at_start, list.at_end) {
+        (_, false) => format!(" · {n}+ "),
+        (false, true) => format!(" · last {n} "),
+        (true, true) => format!(" · {n} "),
+    });
+    if list.stale {
+        title.push_str("· changed elsewhere: r reloads ");
+    }
     if list.loading {
         title.push_str("· loading… ");
     }

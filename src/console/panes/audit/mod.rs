@@ -7,7 +7,7 @@ use super::{Answer, Pane, Task, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::list::{KeysetList, PAGE};
-use crate::console::msg::{Effect as AppEffect, Gen, LoadMode, Reply, TaskCtx, failure_of};
+use crate::console::msg::{Effect as AppEffect, Gen, LoadMode, Notice, Reply, TaskCtx, failure_of};
 use crate::console::shell::Shell;
 use crate::error::Error;
 use crate::service::Desk;
@@ -229,6 +229,14 @@ impl Pane for AuditPane {
 
     fn filter_hint(&self) -> &'static str {
         "   actor:LOGIN entity:TYPE[:ID] from:DATE to:DATE · Enter keeps · Esc restores"
+    }
+
+    /// Every change writes an audit row: the log grows on screen.
+    fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
+        match n {
+            Notice::Changed(_) if self.list.changed() => self.request(sh, LoadMode::Replace),
+            _ => Vec::new(),
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::form::{Editing, Form, fields_to_fix, refused};
 use crate::console::list::{KeysetList, PAGE};
-use crate::console::msg::{Effect as AppEffect, LoadMode, Notice};
+use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::domain::{DealState, Permission};
@@ -550,7 +550,14 @@ impl Pane for DealsPane {
     }
 
     /// A redemption count announced by another session moves the row and the detail.
-    fn notice(&mut self, _sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
+    fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
+        if let Notice::Changed(Changed::Deal | Changed::Partner) = n {
+            return if self.list.changed() {
+                self.reload(sh)
+            } else {
+                Vec::new()
+            };
+        }
         let Notice::DealCount { deal_id, count } = n else {
             return Vec::new();
         };

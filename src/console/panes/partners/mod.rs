@@ -13,7 +13,7 @@ use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::form::{Editing, Form, fields_to_fix, refused};
 use crate::console::list::{KeysetList, PAGE};
-use crate::console::msg::{Effect as AppEffect, LoadMode};
+use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::domain::{PartnerDraft, Permission};
@@ -622,6 +622,16 @@ impl Pane for PartnersPane {
     fn close_form(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
         self.form = None;
         vec![AppEffect::TrackForm(None)]
+    }
+
+    /// Partners or their deals (the counts) changed: the list and the open detail reload.
+    fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
+        match n {
+            Notice::Changed(Changed::Partner | Changed::Deal) if self.list.changed() => {
+                self.reload(sh)
+            }
+            _ => Vec::new(),
+        }
     }
 
     fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<AppEffect>> {

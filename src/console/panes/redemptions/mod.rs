@@ -297,7 +297,7 @@ impl Pane for RedemptionsPane {
 
     /// What the database or the clock announced: counts, deals entering or leaving the active
     /// set, a new minute.
-    fn notice(&mut self, _sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
+    fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
         match n {
             Notice::DealCount { deal_id, count } => self.count_changed(deal_id, count, Utc::now()),
             Notice::DealState {
@@ -318,6 +318,13 @@ impl Pane for RedemptionsPane {
             }
             Notice::DealState { .. } => {}
             Notice::Minute { now } => self.minute_passed(now),
+            // A flag set or resolved elsewhere: the open list of redemptions reloads.
+            Notice::Changed(crate::console::msg::Changed::Redemption)
+                if matches!(self.view, View::List(_)) && self.list.changed() =>
+            {
+                return self.reload(sh);
+            }
+            Notice::Changed(_) => {}
         }
         Vec::new()
     }
