@@ -1,11 +1,11 @@
 //! Deals: author, edit, change state, and the expiry job (SPEC §1.4).
 
-use super::{Actor, Desk, audit, check_version};
+use super::{Actor, Desk, check_version, record::Change};
 use crate::domain::{
     DealDraft, DealState, Permission, StateTrigger, ValidDeal, ValidationErrors, VerificationState,
 };
 use crate::error::{Error, Result};
-use crate::store::{self, deals::Deal, outbox, partners::Partner};
+use crate::store::{self, deals::Deal, partners::Partner};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -72,26 +72,11 @@ impl Desk {
         if after.state == DealState::Active {
             store::deals::index_for_search(&mut tx, id).await?;
         }
-        audit(
-            &mut tx,
-            self.actor(),
-            "deal.update",
-            "deal",
-            id,
-            Some(&before),
-            Some(&after),
-            None,
-        )
-        .await?;
-        outbox::publish(
-            &mut tx,
-            "deal.updated",
-            "deal",
-            id,
-            json!({ "deal": after }),
-        )
-        .await?;
-        tx.commit().await?;
+        Change::new(self.actor(), "deal.update", "deal", id)
+            .changed(&before, &after)
+            .event("deal.updated", json!({ "deal": after }))
+            .commit(tx)
+            .await?;
         Ok(after)
     }
 
@@ -212,25 +197,12 @@ pub(crate) async fn insert_deal(
     if deal.state == DealState::Active {
         store::deals::index_for_search(conn, deal.id).await?;
     }
-    audit::<(), _>(
-        conn,
-        actor,
-        "deal.create",
-        "deal",
-        deal.id,
-        None,
-        Some(&deal),
-        reason,
-    )
-    .await?;
-    outbox::publish(
-        conn,
-        "deal.created",
-        "deal",
-        deal.id,
-        json!({ "deal": deal }),
-    )
-    .await?;
+    Change::new(actor, "deal.create", "deal", deal.id)
+        .after(&deal)
+        .reason(reason)
+        .event("deal.created", json!({ "deal": deal }))
+        .write(conn)
+        .await?;
     Ok(deal)
 }
 
@@ -250,25 +222,15 @@ pub(crate) async fn apply_state(
         store::deals::remove_from_search(conn, before.id).await?;
     }
     let action = format!("deal.{}", verb(to));
-    audit(
-        conn,
-        actor,
-        &action,
-        "deal",
-        before.id,
-        Some(before),
-        Some(&after),
-        reason,
-    )
-    .await?;
-    outbox::publish(
-        conn,
-        "deal.state_changed",
-        "deal",
-        before.id,
-        json!({ "from": before.state, "to": to, "by": actor.login, "reason": reason }),
-    )
-    .await?;
+    Change::new(actor, &action, "deal", before.id)
+        .changed(before, &after)
+        .reason(reason)
+        .event(
+            "deal.state_changed",
+            json!({ "from": before.state, "to": to, "by": actor.login, "reason": reason }),
+        )
+        .write(conn)
+        .await?;
     Ok(after)
 }
 

@@ -9,6 +9,7 @@ mod flags_export;
 mod monitor;
 mod partner_list;
 mod partners;
+mod record;
 mod redeem_rules;
 mod roles;
 mod schema;
