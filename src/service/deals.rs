@@ -1,6 +1,7 @@
 //! Deals: author, edit, change state, and the expiry job (SPEC §1.4).
 
-use super::{Actor, Desk, check_version, record::Change};
+use super::record::{self, Change};
+use super::{Actor, Desk, check_version};
 use crate::domain::{
     DealDraft, DealState, Permission, StateTrigger, ValidDeal, ValidationErrors, VerificationState,
 };
@@ -23,9 +24,9 @@ impl Desk {
             kyc_gate(&partner)?;
             window_open(&valid, Utc::now())?;
         }
-        let deal = insert_deal(&mut tx, self.actor(), &valid, None).await?;
+        let mut deals = insert_deals(&mut tx, self.actor(), &[&valid], None).await?;
         tx.commit().await?;
-        Ok(deal)
+        deals.pop().ok_or_else(|| Error::not_found("deal", "new"))
     }
 
     /// Saves an edit made on `expected_version`. The state is changed only by
@@ -180,30 +181,41 @@ impl Desk {
     }
 }
 
-/// Writes a new deal that passed every check inside the caller's transaction: the row, its
-/// first coupon code, its search document when active, the `deal.create` audit row (with
-/// `reason`) and the `deal.created` outbox event. Used by [`Desk::create_deal`] and the bulk
-/// import.
-pub(crate) async fn insert_deal(
+/// Writes new deals that passed every check inside the caller's transaction, each with its
+/// first coupon code, its search document when active, its `deal.create` audit row (with
+/// `reason`) and its `deal.created` outbox event; returns them in the order given. A handful
+/// of statements whatever the number of deals (one insert, so the partners' deal counts move
+/// once per partner). Used by [`Desk::create_deal`] (one deal) and the bulk import.
+pub(crate) async fn insert_deals(
     conn: &mut PgConnection,
     actor: &Actor,
-    valid: &ValidDeal,
+    valid: &[&ValidDeal],
     reason: Option<&str>,
-) -> Result<Deal> {
-    let deal = store::deals::insert(conn, valid, &actor.login).await?;
-    if let Some(code) = &deal.coupon_code {
-        store::deals::record_code(conn, deal.id, code, &actor.login).await?;
-    }
-    if deal.state == DealState::Active {
-        store::deals::index_for_search(conn, deal.id).await?;
-    }
-    Change::new(actor, "deal.create", "deal", deal.id)
-        .after(&deal)
-        .reason(reason)
-        .event("deal.created", json!({ "deal": deal }))
-        .write(conn)
-        .await?;
-    Ok(deal)
+) -> Result<Vec<Deal>> {
+    let ids = store::deals::reserve_ids(conn, valid.len()).await?;
+    let deals = store::deals::insert(conn, &ids, valid, &actor.login).await?;
+    let (coded, codes): (Vec<i64>, Vec<&str>) = deals
+        .iter()
+        .filter_map(|d| Some((d.id, d.coupon_code.as_deref()?)))
+        .unzip();
+    store::deals::record_codes(conn, &coded, &codes, &actor.login).await?;
+    let active: Vec<i64> = deals
+        .iter()
+        .filter(|d| d.state == DealState::Active)
+        .map(|d| d.id)
+        .collect();
+    store::deals::index_many_for_search(conn, &active).await?;
+    let records = deals
+        .iter()
+        .map(|deal| {
+            Change::new(actor, "deal.create", "deal", deal.id)
+                .after(deal)
+                .reason(reason)
+                .event("deal.created", json!({ "deal": deal }))
+        })
+        .collect();
+    record::write_all(conn, records).await?;
+    Ok(deals)
 }
 
 /// Applies an allowed state change inside the caller's transaction: the row, the search

@@ -6,6 +6,7 @@ mod common;
 mod deal_list;
 mod deals;
 mod flags_export;
+mod import_bulk;
 mod monitor;
 mod partner_list;
 mod partners;
