@@ -113,24 +113,29 @@ impl<'a> Walk<'a> {
         self.walked.push(label);
     }
 
+    /// (what, entity type, entity id, transaction) of the rows of `table` after `mark`.
+    async fn since(
+        &self,
+        what: &str,
+        table: &str,
+        mark: i64,
+    ) -> Vec<(String, String, String, String)> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {what}, entity_type, entity_id, xmin::text FROM {table}
+              WHERE id > $1 ORDER BY id"
+        )))
+        .bind(mark)
+        .fetch_all(&self.db.pool)
+        .await
+        .unwrap()
+    }
+
     /// The real run wrote exactly these audit rows and events, in one transaction.
     async fn wrote(&self, label: &str, expected: Expected<'_>) {
-        let audits: Vec<(String, String, String, String)> = sqlx::query_as(
-            "SELECT action, entity_type, entity_id, xmin::text FROM audit_log
-              WHERE id > $1 ORDER BY id",
-        )
-        .bind(self.audit_mark)
-        .fetch_all(&self.db.pool)
-        .await
-        .unwrap();
-        let events: Vec<(String, String, String, String)> = sqlx::query_as(
-            "SELECT event_type, entity_type, entity_id, xmin::text FROM outbox_events
-              WHERE id > $1 ORDER BY id",
-        )
-        .bind(self.event_mark)
-        .fetch_all(&self.db.pool)
-        .await
-        .unwrap();
+        let audits = self.since("action", "audit_log", self.audit_mark).await;
+        let events = self
+            .since("event_type", "outbox_events", self.event_mark)
+            .await;
         let actions: Vec<&str> = audits.iter().map(|a| a.0.as_str()).collect();
         let want: Vec<&str> = expected.iter().map(|e| e.0).collect();
         assert_eq!(actions, want, "{label}: audit rows");
