@@ -7,6 +7,7 @@ mod names;
 
 use crate::domain::operator::validate_login;
 use crate::error::{Error, Result};
+use crate::service::record::Change;
 use crate::store;
 use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 use rand::seq::IndexedRandom;
@@ -71,20 +72,11 @@ pub async fn reset(pool: &PgPool, actor: &str) -> Result<()> {
     )
     .execute(&mut *tx)
     .await?;
-    store::audit::insert(
-        &mut tx,
-        store::audit::NewAudit {
-            actor,
-            action: "seed.reset",
-            entity_type: "database",
-            entity_id: "demo".into(),
-            before: None,
-            after: None,
-            reason: Some("seed --demo --reset"),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    Change::by_login(actor, "seed.reset", "database", "demo")
+        .reason(Some("seed --demo --reset"))
+        .no_event()
+        .commit(tx)
+        .await?;
     Ok(())
 }
 
@@ -469,19 +461,12 @@ pub async fn run(
     sqlx::query("ANALYZE partners, members, deals, redemptions, deal_search_documents")
         .execute(&mut *conn)
         .await?;
-    store::audit::insert(
-        conn,
-        store::audit::NewAudit {
-            actor: "seed",
-            action: "seed.demo",
-            entity_type: "database",
-            entity_id: "demo".into(),
-            before: None,
-            after: Some(serde_json::to_value(&report).unwrap_or_default()),
-            reason: Some("seed --demo"),
-        },
-    )
-    .await?;
+    Change::by_login("seed", "seed.demo", "database", "demo")
+        .after(&report)
+        .reason(Some("seed --demo"))
+        .no_event()
+        .write(conn)
+        .await?;
     Ok(report)
 }
 

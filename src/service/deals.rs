@@ -1,11 +1,12 @@
 //! Deals: author, edit, change state, and the expiry job (SPEC §1.4).
 
-use super::{Actor, Desk, audit, check_version};
+use super::record::{self, Change};
+use super::{Actor, Desk, check_version};
 use crate::domain::{
     DealDraft, DealState, Permission, StateTrigger, ValidDeal, ValidationErrors, VerificationState,
 };
 use crate::error::{Error, Result};
-use crate::store::{self, deals::Deal, outbox, partners::Partner};
+use crate::store::{self, deals::Deal, partners::Partner};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -23,9 +24,9 @@ impl Desk {
             kyc_gate(&partner)?;
             window_open(&valid, Utc::now())?;
         }
-        let deal = insert_deal(&mut tx, self.actor(), &valid, None).await?;
+        let mut deals = insert_deals(&mut tx, self.actor(), &[&valid], None).await?;
         tx.commit().await?;
-        Ok(deal)
+        deals.pop().ok_or_else(|| Error::not_found("deal", "new"))
     }
 
     /// Saves an edit made on `expected_version`. The state is changed only by
@@ -72,26 +73,11 @@ impl Desk {
         if after.state == DealState::Active {
             store::deals::index_for_search(&mut tx, id).await?;
         }
-        audit(
-            &mut tx,
-            self.actor(),
-            "deal.update",
-            "deal",
-            id,
-            Some(&before),
-            Some(&after),
-            None,
-        )
-        .await?;
-        outbox::publish(
-            &mut tx,
-            "deal.updated",
-            "deal",
-            id,
-            json!({ "deal": after }),
-        )
-        .await?;
-        tx.commit().await?;
+        Change::new(self.actor(), "deal.update", "deal", id)
+            .changed(&before, &after)
+            .event("deal.updated", json!({ "deal": after }))
+            .commit(tx)
+            .await?;
         Ok(after)
     }
 
@@ -195,43 +181,41 @@ impl Desk {
     }
 }
 
-/// Writes a new deal that passed every check inside the caller's transaction: the row, its
-/// first coupon code, its search document when active, the `deal.create` audit row (with
-/// `reason`) and the `deal.created` outbox event. Used by [`Desk::create_deal`] and the bulk
-/// import.
-pub(crate) async fn insert_deal(
+/// Writes new deals that passed every check inside the caller's transaction, each with its
+/// first coupon code, its search document when active, its `deal.create` audit row (with
+/// `reason`) and its `deal.created` outbox event; returns them in the order given. A handful
+/// of statements whatever the number of deals (one insert, so the partners' deal counts move
+/// once per partner). Used by [`Desk::create_deal`] (one deal) and the bulk import.
+pub(crate) async fn insert_deals(
     conn: &mut PgConnection,
     actor: &Actor,
-    valid: &ValidDeal,
+    valid: &[&ValidDeal],
     reason: Option<&str>,
-) -> Result<Deal> {
-    let deal = store::deals::insert(conn, valid, &actor.login).await?;
-    if let Some(code) = &deal.coupon_code {
-        store::deals::record_code(conn, deal.id, code, &actor.login).await?;
-    }
-    if deal.state == DealState::Active {
-        store::deals::index_for_search(conn, deal.id).await?;
-    }
-    audit::<(), _>(
-        conn,
-        actor,
-        "deal.create",
-        "deal",
-        deal.id,
-        None,
-        Some(&deal),
-        reason,
-    )
-    .await?;
-    outbox::publish(
-        conn,
-        "deal.created",
-        "deal",
-        deal.id,
-        json!({ "deal": deal }),
-    )
-    .await?;
-    Ok(deal)
+) -> Result<Vec<Deal>> {
+    let ids = store::deals::reserve_ids(conn, valid.len()).await?;
+    let deals = store::deals::insert(conn, &ids, valid, &actor.login).await?;
+    let (coded, codes): (Vec<i64>, Vec<&str>) = deals
+        .iter()
+        .filter_map(|d| Some((d.id, d.coupon_code.as_deref()?)))
+        .unzip();
+    store::deals::record_codes(conn, &coded, &codes, &actor.login).await?;
+    let active: Vec<i64> = deals
+        .iter()
+        .filter(|d| d.state == DealState::Active)
+        .map(|d| d.id)
+        .collect();
+    store::deals::index_many_for_search(conn, &active).await?;
+    let records = deals
+        .iter()
+        .map(|deal| {
+            Change::new(actor, "deal.create", "deal", deal.id)
+                .after(deal)
+                .reason(reason)
+                .event("deal.created", json!({ "deal": deal }))
+        })
+        .collect();
+    record::write_all(conn, records).await?;
+    Ok(deals)
 }
 
 /// Applies an allowed state change inside the caller's transaction: the row, the search
@@ -250,25 +234,15 @@ pub(crate) async fn apply_state(
         store::deals::remove_from_search(conn, before.id).await?;
     }
     let action = format!("deal.{}", verb(to));
-    audit(
-        conn,
-        actor,
-        &action,
-        "deal",
-        before.id,
-        Some(before),
-        Some(&after),
-        reason,
-    )
-    .await?;
-    outbox::publish(
-        conn,
-        "deal.state_changed",
-        "deal",
-        before.id,
-        json!({ "from": before.state, "to": to, "by": actor.login, "reason": reason }),
-    )
-    .await?;
+    Change::new(actor, &action, "deal", before.id)
+        .changed(before, &after)
+        .reason(reason)
+        .event(
+            "deal.state_changed",
+            json!({ "from": before.state, "to": to, "by": actor.login, "reason": reason }),
+        )
+        .write(conn)
+        .await?;
     Ok(after)
 }
 

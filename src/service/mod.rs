@@ -1,5 +1,6 @@
 //! Services: each use case in one transaction, with its permission check, its audit row and
-//! its outbox event. The console and the command line call only these.
+//! its outbox event (both written by [`record`]). The console and the command line call only
+//! these.
 
 pub mod deals;
 pub mod export;
@@ -7,6 +8,7 @@ pub mod import;
 pub mod monitor;
 pub mod operators;
 pub mod partners;
+pub(crate) mod record;
 pub mod redemptions;
 pub mod search;
 pub mod vetting;
@@ -24,9 +26,8 @@ pub mod rows {
 
 use crate::domain::{Permission, Role};
 use crate::error::{Error, Result};
-use crate::store::{self, audit::NewAudit};
-use serde::Serialize;
-use sqlx::{PgConnection, PgPool};
+use crate::store;
+use sqlx::PgPool;
 
 /// Who is acting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,39 +192,6 @@ impl Desk {
         let mut conn = self.pool.acquire().await?;
         Ok(store::audit::list(&mut conn, f, limit).await?)
     }
-}
-
-/// JSON of a record for the audit log.
-pub(crate) fn json<T: Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
-}
-
-/// Writes one audit row in the caller's transaction.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn audit<B: Serialize, A: Serialize>(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    action: &str,
-    entity_type: &str,
-    entity_id: impl ToString,
-    before: Option<&B>,
-    after: Option<&A>,
-    reason: Option<&str>,
-) -> Result<()> {
-    store::audit::insert(
-        conn,
-        NewAudit {
-            actor: &actor.login,
-            action,
-            entity_type,
-            entity_id: entity_id.to_string(),
-            before: before.map(json),
-            after: after.map(json),
-            reason,
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 /// Refuses a save over a stale version, naming who changed the record and when.

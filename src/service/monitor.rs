@@ -1,6 +1,6 @@
 //! The support monitor: live counts, signals, and the partner's confirmed conversions.
 
-use super::{Desk, audit};
+use super::{Desk, record::Change};
 use crate::domain::{DealKind, Permission, ValidationErrors};
 use crate::error::{Error, Result};
 use crate::store::{
@@ -67,18 +67,14 @@ impl Desk {
         }
         let before =
             store::monitor::set_confirmed(&mut tx, deal_id, confirmed, &self.actor().login).await?;
-        audit(
-            &mut tx,
-            self.actor(),
-            "deal.conversions",
-            "deal",
-            deal_id,
-            Some(&serde_json::json!({ "confirmed": before })),
-            Some(&serde_json::json!({ "confirmed": confirmed })),
-            None,
-        )
-        .await?;
-        tx.commit().await?;
+        Change::new(self.actor(), "deal.conversions", "deal", deal_id)
+            .changed(
+                &serde_json::json!({ "confirmed": before }),
+                &serde_json::json!({ "confirmed": confirmed }),
+            )
+            .no_event()
+            .commit(tx)
+            .await?;
         Ok(())
     }
 }

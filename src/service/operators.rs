@@ -1,6 +1,6 @@
 //! Operators: register and change roles (admin only; the very first operator bootstraps).
 
-use super::{Desk, audit};
+use super::{Desk, record::Change};
 use crate::domain::operator::validate_login;
 use crate::domain::{Permission, Role, ValidationErrors};
 use crate::error::{Error, Result};
@@ -62,18 +62,11 @@ impl Desk {
         )
         .await?
         .ok_or_else(|| Error::AlreadyExists(format!("operator {login} is already registered")))?;
-        audit::<(), _>(
-            &mut tx,
-            self.actor(),
-            "operator.register",
-            "operator",
-            login,
-            None,
-            Some(&op),
-            None,
-        )
-        .await?;
-        tx.commit().await?;
+        Change::new(self.actor(), "operator.register", "operator", login)
+            .after(&op)
+            .no_event()
+            .commit(tx)
+            .await?;
         Ok(op)
     }
 
@@ -105,18 +98,11 @@ impl Desk {
         let after =
             store::operators::set_roles(&mut tx, login, &role_names(roles), &self.actor().login)
                 .await?;
-        audit(
-            &mut tx,
-            self.actor(),
-            "operator.set_roles",
-            "operator",
-            login,
-            Some(&before),
-            Some(&after),
-            None,
-        )
-        .await?;
-        tx.commit().await?;
+        Change::new(self.actor(), "operator.set_roles", "operator", login)
+            .changed(&before, &after)
+            .no_event()
+            .commit(tx)
+            .await?;
         Ok(after)
     }
 

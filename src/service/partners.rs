@@ -1,11 +1,11 @@
 //! Partners: create, edit, vet, disable, re-vet, delete, off-board (SPEC §1.3).
 
-use super::{Desk, audit, check_version};
+use super::{Desk, check_version, record::Change};
 use crate::domain::{
     DealState, PartnerDraft, Permission, StateTrigger, ValidPartner, VerificationState,
 };
 use crate::error::{Error, Result, unique_violation};
-use crate::store::{self, deals::Deal, outbox, partners::Partner};
+use crate::store::{self, deals::Deal, partners::Partner};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -44,26 +44,11 @@ impl Desk {
             }
             Err(e) => return Err(e.into()),
         };
-        audit::<(), _>(
-            &mut tx,
-            self.actor(),
-            "partner.create",
-            "partner",
-            p.id,
-            None,
-            Some(&p),
-            None,
-        )
-        .await?;
-        outbox::publish(
-            &mut tx,
-            "partner.created",
-            "partner",
-            p.id,
-            json!({ "partner": p }),
-        )
-        .await?;
-        tx.commit().await?;
+        Change::new(self.actor(), "partner.create", "partner", p.id)
+            .after(&p)
+            .event("partner.created", json!({ "partner": p }))
+            .commit(tx)
+            .await?;
         Ok(p)
     }
 
@@ -95,18 +80,11 @@ impl Desk {
             }
             Err(e) => return Err(e.into()),
         };
-        audit(
-            &mut tx,
-            self.actor(),
-            "partner.update",
-            "partner",
-            id,
-            Some(&before),
-            Some(&after),
-            None,
-        )
-        .await?;
-        tx.commit().await?;
+        Change::new(self.actor(), "partner.update", "partner", id)
+            .changed(&before, &after)
+            .event("partner.updated", json!({ "partner": after }))
+            .commit(tx)
+            .await?;
         Ok(after)
     }
 
@@ -185,26 +163,16 @@ impl Desk {
             pause_active_deals(&mut tx, self, id, "partner no longer verified").await?;
         }
         let after = store::partners::set_verification(&mut tx, id, to, &self.actor().login).await?;
-        audit(
-            &mut tx,
-            self.actor(),
-            action,
-            "partner",
-            id,
-            Some(&before),
-            Some(&after),
-            reason,
-        )
-        .await?;
-        outbox::publish(
-            &mut tx,
-            "partner.verification_changed",
-            "partner",
-            id,
-            json!({ "from": before.verification, "to": after.verification, "by": self.actor().login }),
-        )
-        .await?;
-        tx.commit().await?;
+        let by = &self.actor().login;
+        Change::new(self.actor(), action, "partner", id)
+            .changed(&before, &after)
+            .reason(reason)
+            .event(
+                "partner.verification_changed",
+                json!({ "from": before.verification, "to": after.verification, "by": by }),
+            )
+            .commit(tx)
+            .await?;
         Ok(after)
     }
 
@@ -244,26 +212,12 @@ impl Desk {
             });
         }
         store::partners::soft_delete(&mut tx, id, &self.actor().login).await?;
-        audit::<_, ()>(
-            &mut tx,
-            self.actor(),
-            "partner.delete",
-            "partner",
-            id,
-            Some(&before),
-            None,
-            reason,
-        )
-        .await?;
-        outbox::publish(
-            &mut tx,
-            "partner.deleted",
-            "partner",
-            id,
-            json!({ "id": id }),
-        )
-        .await?;
-        tx.commit().await?;
+        Change::new(self.actor(), "partner.delete", "partner", id)
+            .before(&before)
+            .reason(reason)
+            .event("partner.deleted", json!({ "id": id }))
+            .commit(tx)
+            .await?;
         Ok(())
     }
 
@@ -277,18 +231,13 @@ impl Desk {
             pause_active_deals(&mut tx, self, id, reason.unwrap_or("partner off-boarded")).await?;
         let remaining = store::partners::deal_counts(&mut tx, id).await?;
         let ids: Vec<i64> = paused.iter().map(|d| d.id).collect();
-        audit::<(), _>(
-            &mut tx,
-            self.actor(),
-            "partner.offboard",
-            "partner",
-            id,
-            None,
-            Some(&json!({ "paused_deals": ids, "remaining": remaining })),
-            reason,
-        )
-        .await?;
-        tx.commit().await?;
+        // The partner itself does not change: the deals it paused published their events.
+        Change::new(self.actor(), "partner.offboard", "partner", id)
+            .after(&json!({ "paused_deals": ids, "remaining": remaining }))
+            .reason(reason)
+            .no_event()
+            .commit(tx)
+            .await?;
         Ok(OffboardReport {
             partner,
             paused,

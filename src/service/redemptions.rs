@@ -1,6 +1,6 @@
 //! Redemptions (SPEC §1.5): recording one as the platform does, flags, and the monitor's lists.
 
-use super::{Actor, Desk, PLATFORM_LOGIN, audit};
+use super::{Actor, Desk, PLATFORM_LOGIN, record::Change};
 use crate::domain::redemption::flag_text;
 use crate::domain::{DealState, FlagKind, Permission};
 use crate::error::{Error, FlagRefusal, RedemptionRefusal, Result, unique_violation};
@@ -97,18 +97,11 @@ impl Desk {
         } else {
             &platform
         };
-        audit::<(), _>(
-            &mut tx,
-            actor,
-            "redemption.record",
-            "redemption",
-            r.id,
-            None,
-            Some(&r),
-            None,
-        )
-        .await?;
-        tx.commit().await?;
+        Change::new(actor, "redemption.record", "redemption", r.id)
+            .after(&r)
+            .no_event()
+            .commit(tx)
+            .await?;
         Ok(r)
     }
 
@@ -136,18 +129,12 @@ impl Desk {
         }
         let after =
             store::redemptions::set_flag(&mut tx, id, kind, &note, &self.actor().login).await?;
-        audit(
-            &mut tx,
-            self.actor(),
-            "redemption.flag",
-            "redemption",
-            id,
-            Some(&before),
-            Some(&after),
-            Some(&note),
-        )
-        .await?;
-        tx.commit().await?;
+        Change::new(self.actor(), "redemption.flag", "redemption", id)
+            .changed(&before, &after)
+            .reason(Some(&note))
+            .no_event()
+            .commit(tx)
+            .await?;
         Ok(after)
     }
 
@@ -164,18 +151,12 @@ impl Desk {
             return Err(Error::Flag(FlagRefusal::NotFlagged { redemption_id: id }));
         }
         let after = store::redemptions::clear_flag(&mut tx, id).await?;
-        audit(
-            &mut tx,
-            self.actor(),
-            "redemption.unflag",
-            "redemption",
-            id,
-            Some(&before),
-            Some(&after),
-            Some(&reason),
-        )
-        .await?;
-        tx.commit().await?;
+        Change::new(self.actor(), "redemption.unflag", "redemption", id)
+            .changed(&before, &after)
+            .reason(Some(&reason))
+            .no_event()
+            .commit(tx)
+            .await?;
         Ok(after)
     }
 

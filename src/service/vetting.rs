@@ -14,7 +14,7 @@
 //! `max_redirects` redirects, and only to http or https. No transaction is held while the
 //! checks run; the results are stored afterwards in one transaction, with an audit row.
 
-use super::{Desk, audit};
+use super::{Desk, record::Change};
 use crate::domain::Permission;
 use crate::domain::partner::{domain_of, email_domain, email_matches_domain};
 use crate::error::{Error, Result};
@@ -172,18 +172,12 @@ impl Desk {
                 .map(|r| json!({ "check_name": r.check_name, "outcome": r.outcome, "detail": r.detail }))
                 .collect::<Vec<_>>(),
         });
-        audit::<(), _>(
-            &mut tx,
-            self.actor(),
-            "partner.checks",
-            "partner",
-            partner_id,
-            None,
-            Some(&summary),
-            None,
-        )
-        .await?;
-        tx.commit().await?;
+        // Results of checks, not a state change of the partner: no event.
+        Change::new(self.actor(), "partner.checks", "partner", partner_id)
+            .after(&summary)
+            .no_event()
+            .commit(tx)
+            .await?;
         tracing::info!(
             partner_id,
             outcomes = ?results.iter().map(|r| (r.check_name.as_str(), r.outcome.as_str())).collect::<Vec<_>>(),

@@ -5,9 +5,9 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
 
-/// One audit row to write.
+/// One audit row to write. Written only through `service::record`, with its outbox event.
 #[derive(Debug, Clone)]
-pub struct NewAudit<'a> {
+pub(crate) struct NewAudit<'a> {
     pub actor: &'a str,
     pub action: &'a str,
     pub entity_type: &'a str,
@@ -30,20 +30,51 @@ pub struct AuditEntry {
     pub reason: Option<String>,
 }
 
-pub async fn insert(conn: &mut PgConnection, a: NewAudit<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+/// Appends audit rows in one statement, their ids in the order given. Called only by
+/// `service::record`, the one place that writes a mutation's audit row and its event.
+pub(crate) async fn insert(conn: &mut PgConnection, rows: Vec<NewAudit<'_>>) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let n = rows.len();
+    let (mut actor, mut action, mut entity_type, mut entity_id) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut before, mut after, mut reason) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for a in rows {
+        actor.push(a.actor);
+        action.push(a.action);
+        entity_type.push(a.entity_type);
+        entity_id.push(a.entity_id);
+        before.push(a.before);
+        after.push(a.after);
+        reason.push(a.reason);
+    }
+    sqlx::query(
         "INSERT INTO audit_log (actor, action, entity_type, entity_id, before, after, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+         SELECT r.actor, r.action, r.entity_type, r.entity_id, r.before, r.after, r.reason
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[],
+                       $7::text[])
+                WITH ORDINALITY AS r(actor, action, entity_type, entity_id, before, after, reason, n)
+          ORDER BY r.n",
     )
-    .bind(a.actor)
-    .bind(a.action)
-    .bind(a.entity_type)
-    .bind(a.entity_id)
-    .bind(a.before)
-    .bind(a.after)
-    .bind(a.reason)
-    .fetch_one(conn)
-    .await
+    .bind(actor)
+    .bind(action)
+    .bind(entity_type)
+    .bind(entity_id)
+    .bind(before)
+    .bind(after)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Filter for the audit view; `before_id` pages backwards (newest first).

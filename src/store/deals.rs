@@ -81,29 +81,72 @@ pub async fn get_for_update(conn: &mut PgConnection, id: i64) -> sqlx::Result<Op
     .await
 }
 
-pub async fn insert(conn: &mut PgConnection, d: &ValidDeal, by: &str) -> sqlx::Result<Deal> {
-    sqlx::query_as(concat!("INSERT INTO deals (partner_id, title, description, kind, coupon_code, redemption_url,
+/// Takes `n` ids from the deals' sequence, in ascending order, for [`insert`].
+pub async fn reserve_ids(conn: &mut PgConnection, n: usize) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence('deals', 'id')) AS id
+           FROM generate_series(1, $1) ORDER BY id",
+    )
+    .bind(i64::try_from(n).unwrap_or(i64::MAX))
+    .fetch_all(conn)
+    .await
+}
+
+/// Writes new deals with the given ids (from [`reserve_ids`]) in one statement, so that the
+/// partners' deal counts (a statement trigger) move once per partner, not once per deal.
+/// Returns the deals in the order given.
+pub async fn insert(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    deals: &[&ValidDeal],
+    by: &str,
+) -> sqlx::Result<Vec<Deal>> {
+    let text = |f: fn(&ValidDeal) -> &str| deals.iter().map(|d| f(d)).collect::<Vec<_>>();
+    let maybe = |f: fn(&ValidDeal) -> Option<&str>| deals.iter().map(|d| f(d)).collect::<Vec<_>>();
+    // An array of arrays must be rectangular: each deal's categories go as one JSON array.
+    let categories: Vec<serde_json::Value> = deals
+        .iter()
+        .map(|d| serde_json::Value::from(d.categories.as_slice()))
+        .collect();
+    let mut written: Vec<Deal> = sqlx::query_as(concat!(
+        "INSERT INTO deals (id, partner_id, title, description, kind, coupon_code, redemption_url,
                             categories, audience_scope, audience_scope_value, valid_from,
                             valid_until, redemption_cap, state, published_at, created_by, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-                 CASE WHEN $13 = 'active' THEN now() END, $14, $14)
-         RETURNING ", cols!(), ""))
-    .bind(d.partner_id)
-    .bind(&d.title)
-    .bind(&d.description)
-    .bind(d.kind.as_str())
-    .bind(&d.coupon_code)
-    .bind(&d.redemption_url)
-    .bind(&d.categories)
-    .bind(d.audience_scope.as_str())
-    .bind(&d.audience_scope_value)
-    .bind(d.valid_from)
-    .bind(d.valid_until)
-    .bind(d.redemption_cap)
-    .bind(d.state.as_str())
+         SELECT r.id, r.partner_id, r.title, r.description, r.kind, r.coupon_code,
+                r.redemption_url, ARRAY(SELECT jsonb_array_elements_text(r.categories)),
+                r.audience_scope, r.audience_scope_value, r.valid_from, r.valid_until,
+                r.redemption_cap, r.state, CASE WHEN r.state = 'active' THEN now() END, $15, $15
+           FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                       $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::text[],
+                       $11::timestamptz[], $12::timestamptz[], $13::integer[], $14::text[])
+                AS r(id, partner_id, title, description, kind, coupon_code, redemption_url,
+                     categories, audience_scope, audience_scope_value, valid_from, valid_until,
+                     redemption_cap, state)
+          ORDER BY r.id
+         RETURNING ",
+        cols!(),
+        ""
+    ))
+    .bind(ids)
+    .bind(deals.iter().map(|d| d.partner_id).collect::<Vec<_>>())
+    .bind(text(|d| &d.title))
+    .bind(text(|d| &d.description))
+    .bind(text(|d| d.kind.as_str()))
+    .bind(maybe(|d| d.coupon_code.as_deref()))
+    .bind(maybe(|d| d.redemption_url.as_deref()))
+    .bind(categories)
+    .bind(text(|d| d.audience_scope.as_str()))
+    .bind(maybe(|d| d.audience_scope_value.as_deref()))
+    .bind(deals.iter().map(|d| d.valid_from).collect::<Vec<_>>())
+    .bind(deals.iter().map(|d| d.valid_until).collect::<Vec<_>>())
+    .bind(deals.iter().map(|d| d.redemption_cap).collect::<Vec<_>>())
+    .bind(text(|d| d.state.as_str()))
     .bind(by)
-    .fetch_one(conn)
-    .await
+    .fetch_all(conn)
+    .await?;
+    // RETURNING follows the insert; sorting by id restores the order given whatever it is.
+    written.sort_by_key(|d| d.id);
+    Ok(written)
 }
 
 /// Writes every editable field (not the state).
@@ -201,12 +244,30 @@ pub async fn record_code(
     code: &str,
     by: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO deal_coupon_codes (deal_id, code, set_by) VALUES ($1, $2, $3)")
-        .bind(deal_id)
-        .bind(code)
-        .bind(by)
-        .execute(conn)
-        .await?;
+    record_codes(conn, &[deal_id], &[code], by).await
+}
+
+/// Records a code for each deal, in one statement, in the order given.
+pub async fn record_codes(
+    conn: &mut PgConnection,
+    deal_ids: &[i64],
+    codes: &[&str],
+    by: &str,
+) -> sqlx::Result<()> {
+    if deal_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO deal_coupon_codes (deal_id, code, set_by)
+         SELECT r.deal_id, r.code, $3
+           FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS r(deal_id, code, n)
+          ORDER BY r.n",
+    )
+    .bind(deal_ids)
+    .bind(codes)
+    .bind(by)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -226,6 +287,14 @@ pub async fn code_history(
 
 /// Adds or refreshes the search document of a deal (called only while it is active).
 pub async fn index_for_search(conn: &mut PgConnection, deal_id: i64) -> sqlx::Result<()> {
+    index_many_for_search(conn, &[deal_id]).await
+}
+
+/// [`index_for_search`] for many deals in one statement.
+pub async fn index_many_for_search(conn: &mut PgConnection, deal_ids: &[i64]) -> sqlx::Result<()> {
+    if deal_ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO deal_search_documents (deal_id, audience_scope, audience_scope_value, document)
          SELECT d.id, d.audience_scope, d.audience_scope_value,
@@ -234,14 +303,15 @@ pub async fn index_for_search(conn: &mut PgConnection, deal_id: i64) -> sqlx::Re
                 || setweight(to_tsvector('english', array_to_string(d.categories, ' ')), 'B')
                 || setweight(to_tsvector('english', d.description), 'C')
            FROM deals d JOIN partners p ON p.id = d.partner_id
-          WHERE d.id = $1
+          WHERE d.id = ANY($1)
+          ORDER BY d.id
          ON CONFLICT (deal_id) DO UPDATE
             SET audience_scope = EXCLUDED.audience_scope,
                 audience_scope_value = EXCLUDED.audience_scope_value,
                 document = EXCLUDED.document,
                 indexed_at = now()",
     )
-    .bind(deal_id)
+    .bind(deal_ids)
     .execute(conn)
     .await?;
     Ok(())
