@@ -493,6 +493,12 @@ impl App {
             }
             // A form moves between its fields and closes the same way on every pane.
             Action::NextField | Action::PrevField => {
+                if a == Action::NextField {
+                    let (pane, sh) = self.split();
+                    if let Some(fx) = pane.complete(sh) {
+                        return fx;
+                    }
+                }
                 if let Some(form) = self.form_mut() {
                     form.step(a == Action::NextField);
                 }

@@ -56,6 +56,9 @@ pub struct Form {
     pub fields: Vec<Field>,
     pub focus: usize,
     pub errors: ValidationErrors,
+    /// What a field's text names, shown beside it when it has no error ("Aster Books,
+    /// verified").
+    pub info: BTreeMap<&'static str, String>,
     /// A message from the last save attempt that is not about one field.
     pub notice: Option<String>,
     pub dirty: bool,
@@ -69,6 +72,7 @@ impl Form {
             fields,
             focus: 0,
             errors: ValidationErrors::new(),
+            info: BTreeMap::new(),
             notice: None,
             dirty: false,
             saving: false,
@@ -99,6 +103,19 @@ impl Form {
             }
         }
         self.dirty = true;
+    }
+
+    /// Replaces a field's text (a completion), the cursor at its end.
+    pub fn set_value(&mut self, name: &str, value: &str) {
+        if let Some(f) = self.fields.iter_mut().find(|f| f.name == name) {
+            *f = Field::new(f.name, f.label, f.hint, f.multiline, value);
+            self.dirty = true;
+        }
+    }
+
+    /// The name of the focused field.
+    pub fn focused(&self) -> Option<&'static str> {
+        self.fields.get(self.focus).map(|f| f.name)
     }
 
     pub fn set_hidden(&mut self, name: &str, hidden: bool) {

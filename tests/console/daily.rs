@@ -195,3 +195,57 @@ fn a_partner_back_to_pending_does_not_show_its_old_vetting() {
     let line = screen.lines().find(|l| l.contains("Vetted")).unwrap();
     assert!(line.contains("not now: back to pending"), "{line}");
 }
+
+#[test]
+fn a_deals_partner_is_picked_by_name_and_shown_beside_the_field() {
+    use partnerdesk::console::action::Action;
+    use partnerdesk::console::msg::{Effect, Msg};
+    use partnerdesk::console::panes::{PaneEffect, deals};
+    use partnerdesk::domain::VerificationState;
+    let mut a = super::deals_app();
+    a.perform(Action::New);
+    assert_eq!(a.form_mut().unwrap().focused(), Some("partner"));
+    let mut fx = Vec::new();
+    for c in "aster".chars() {
+        fx = super::key(&mut a, c);
+    }
+    let tag = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Pane(PaneEffect::Deals(deals::Effect::FindPartners { tag, text })) => {
+                assert_eq!(text, "aster");
+                Some(*tag)
+            }
+            _ => None,
+        })
+        .expect("typing a name looks the partner up");
+    let choice = |id: i64, name: &str| deals::PartnerChoice {
+        id,
+        name: name.into(),
+        state: VerificationState::Verified,
+    };
+    a.update(Msg::from(deals::Msg::PartnersFound {
+        tag,
+        result: Ok(vec![choice(7, "Aster Books"), choice(25, "Aster Cinema")]),
+    }));
+    let screen = render(&mut a, 120, 40);
+    let line = screen.lines().find(|l| l.contains("Partner ")).unwrap();
+    assert!(
+        line.contains("Tab picks Aster Books #7 (verified); 1 more"),
+        "{line}"
+    );
+    // A bare name is not a partner: saving is refused until it is picked.
+    assert!(a.form_mut().unwrap().errors.for_field("partner").is_some());
+    // Tab completes it; the field then names the partner and says its state.
+    a.perform(Action::NextField);
+    let form = a.form_mut().unwrap();
+    assert_eq!(form.value("partner"), "Aster Books #7");
+    assert_eq!(form.focused(), Some("partner"));
+    assert_eq!(form.errors.for_field("partner"), None);
+    let screen = render(&mut a, 120, 40);
+    let line = screen.lines().find(|l| l.contains("Partner ")).unwrap();
+    assert!(line.contains("✓ Aster Books (verified)"), "{line}");
+    // Tab again moves on.
+    a.perform(Action::NextField);
+    assert_eq!(a.form_mut().unwrap().focused(), Some("title"));
+}

@@ -122,6 +122,11 @@ pub trait Pane: Default {
         Vec::new()
     }
 
+    /// Tab in the form: completes the focused field when it can (`Some`), else the focus moves.
+    fn complete(&mut self, _sh: &mut Shell) -> Option<Vec<Effect>> {
+        None
+    }
+
     /// Opens a form saved by an earlier session, when it is this pane's (`None` otherwise).
     fn restore(&mut self, _sh: &mut Shell, _snap: &FormSnapshot) -> Option<Vec<Effect>> {
         None
@@ -153,6 +158,7 @@ pub trait AnyPane {
     fn form_mut(&mut self) -> Option<&mut Form>;
     fn form_changed(&mut self, sh: &mut Shell) -> Vec<Effect>;
     fn close_form(&mut self, sh: &mut Shell) -> Vec<Effect>;
+    fn complete(&mut self, sh: &mut Shell) -> Option<Vec<Effect>>;
     fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<Effect>>;
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<Effect>;
 }
@@ -208,6 +214,9 @@ impl<P: Pane> AnyPane for P {
     }
     fn close_form(&mut self, sh: &mut Shell) -> Vec<Effect> {
         Pane::close_form(self, sh)
+    }
+    fn complete(&mut self, sh: &mut Shell) -> Option<Vec<Effect>> {
+        Pane::complete(self, sh)
     }
     fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<Effect>> {
         Pane::restore(self, sh, snap)

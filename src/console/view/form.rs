@@ -116,8 +116,11 @@ pub fn draw(f: &mut Frame, area: Rect, t: &Theme, keys: &FormKeys, form: &mut Fo
         }
         let msg = match form.errors.for_field(field.name) {
             Some(rule) => Span::styled(format!("✕ {rule}"), t.error),
-            None if focused => Span::styled(field.hint.to_owned(), t.muted),
-            None => Span::raw(""),
+            None => match form.info.get(field.name) {
+                Some(info) => Span::styled(format!("✓ {info}"), t.ok),
+                None if focused => Span::styled(field.hint.to_owned(), t.muted),
+                None => Span::raw(""),
+            },
         };
         f.render_widget(Paragraph::new(msg), e);
     }

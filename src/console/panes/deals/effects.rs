@@ -4,11 +4,13 @@ use crate::console::list::in_display_order;
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
 use crate::console::panes::Task;
 use crate::console::shell::BusyId;
-use crate::domain::{DealDraft, DealState};
+use crate::domain::{DealDraft, DealState, VerificationState};
 use crate::error::Error;
 use crate::service::Desk;
 use crate::service::import::ImportReport;
-use crate::service::rows::{AuditEntry, CouponCodeChange, Deal, DealFilter, DealListRow};
+use crate::service::rows::{
+    AuditEntry, CouponCodeChange, Deal, DealFilter, DealListRow, PartnerFilter,
+};
 
 /// Everything the deal detail view shows.
 #[derive(Debug, Clone)]
@@ -65,6 +67,12 @@ pub enum Effect {
         version: i32,
         to: DealState,
     },
+    /// The partners a deal form's partner field may mean: the one with that id, or the
+    /// first few whose name matches.
+    FindPartners {
+        tag: Gen,
+        text: String,
+    },
     /// Read a CSV file and import it (`dry_run`: only check it, for the preview).
     Import {
         busy: BusyId,
@@ -98,6 +106,18 @@ pub enum Msg {
         path: String,
         result: Result<ImportReport, Error>,
     },
+    PartnersFound {
+        tag: Gen,
+        result: Result<Vec<PartnerChoice>, Error>,
+    },
+}
+
+/// A partner a deal may belong to, as the form's completion shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerChoice {
+    pub id: i64,
+    pub name: String,
+    pub state: VerificationState,
 }
 
 impl Reply for Msg {
@@ -108,6 +128,7 @@ impl Reply for Msg {
             Msg::Saved { result, .. } => failure_of(result),
             Msg::StateChanged { result, .. } => failure_of(result),
             Msg::Imported { result, .. } => failure_of(result),
+            Msg::PartnersFound { result, .. } => failure_of(result),
         }
     }
 }
@@ -152,6 +173,10 @@ impl Task for Effect {
                 to,
                 result: desk.change_deal_state(id, Some(version), to, None).await,
             },
+            Effect::FindPartners { tag, text } => Msg::PartnersFound {
+                tag,
+                result: find_partners(&desk, &text).await,
+            },
             Effect::Import {
                 busy,
                 path,
@@ -170,4 +195,33 @@ impl Task for Effect {
             }
         }
     }
+}
+
+/// The partner of an id, or the first five whose name matches (forgiving a typo).
+async fn find_partners(desk: &Desk, text: &str) -> Result<Vec<PartnerChoice>, Error> {
+    if let Some(id) = super::form::partner_id_of(text) {
+        return match desk.get_partner(id).await {
+            Ok(p) => Ok(vec![PartnerChoice {
+                id: p.id,
+                name: p.display_name,
+                state: p.verification,
+            }]),
+            Err(Error::NotFound { .. }) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        };
+    }
+    let filter = PartnerFilter {
+        text: Some(text.trim().to_owned()),
+        ..Default::default()
+    };
+    Ok(desk
+        .list_partners(&filter, 5)
+        .await?
+        .into_iter()
+        .map(|r| PartnerChoice {
+            id: r.id,
+            name: r.display_name,
+            state: r.verification,
+        })
+        .collect())
 }

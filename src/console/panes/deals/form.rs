@@ -37,6 +37,22 @@ pub fn show_local(t: DateTime<Utc>) -> String {
     crate::console::view::local(t)
 }
 
+/// The partner a `partner` field names: `Aster Books #7` (as completion writes it), `#7` or
+/// `7`. A bare name names no one until it is completed, so a typo cannot pick another partner.
+pub fn partner_id_of(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let id = match t.rsplit_once('#') {
+        Some((_, id)) => id,
+        None => t,
+    };
+    id.trim().parse().ok().filter(|id: &i64| *id > 0)
+}
+
+/// How the partner field shows a partner.
+pub fn partner_text(name: &str, id: i64) -> String {
+    format!("{name} #{id}")
+}
+
 /// The form's text as a draft, plus the fields whose text could not even be read.
 pub fn draft_of(form: &Form) -> (DealDraft, ValidationErrors) {
     let mut errs = ValidationErrors::new();
@@ -50,10 +66,10 @@ pub fn draft_of(form: &Form) -> (DealDraft, ValidationErrors) {
         }
     };
     let partner_id = opt("partner").map(|p| {
-        p.parse::<i64>().map_err(|_| {
+        partner_id_of(&p).ok_or_else(|| {
             errs.push(
                 "partner",
-                "a partner id (a number; y on the Partners pane copies one)",
+                "pick a partner: type a name and press Tab, or type its id",
             )
         })
     });
@@ -156,8 +172,8 @@ pub fn form_for(title: String, values: &[(&'static str, String)]) -> Form {
         vec![
             Field::new(
                 "partner",
-                "Partner id",
-                "the partner's id (Partners pane: y copies it)",
+                "Partner",
+                "a name, then Tab to complete; or an id",
                 false,
                 &v("partner"),
             ),
@@ -256,6 +272,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_partner_field_names_a_partner_by_its_id_only() {
+        assert_eq!(partner_id_of("Aster Books #7"), Some(7));
+        assert_eq!(partner_id_of("#7"), Some(7));
+        assert_eq!(partner_id_of(" 7 "), Some(7));
+        assert_eq!(partner_id_of("Aster Books"), None);
+        assert_eq!(partner_id_of("Aster #Books"), None);
+        assert_eq!(partner_id_of("#0"), None);
+        assert_eq!(partner_text("Aster Books", 7), "Aster Books #7");
+    }
+
+    #[test]
     fn local_times_round_trip() {
         let t = parse_local("2026-12-01 09:30").unwrap();
         assert_eq!(show_local(t), "2026-12-01 09:30");
@@ -303,7 +330,7 @@ mod tests {
         let e = check(&f);
         assert_eq!(
             e.for_field("partner"),
-            Some("a partner id (a number; y on the Partners pane copies one)")
+            Some("pick a partner: type a name and press Tab, or type its id")
         );
         assert_eq!(
             e.for_field("valid_from"),

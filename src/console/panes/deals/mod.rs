@@ -5,9 +5,10 @@
 mod effects;
 pub mod form;
 mod import;
+mod picker;
 mod view;
 
-pub use effects::{DealDetail, Effect, Msg};
+pub use effects::{DealDetail, Effect, Msg, PartnerChoice};
 pub use form::{DATE_FORMAT, draft_of, form_for, parse_local, show_local};
 
 use super::{Answer, Pane, fx};
@@ -62,6 +63,8 @@ pub struct DealsPane {
     pub form: Option<Editing>,
     pub save: Latest,
     then: Option<Then>,
+    /// The partner field's lookups.
+    pub picker: picker::Picker,
 }
 
 /// Parses the Deals filter: `state:S`, `partner:ID`, `scope:S`, `cat:NAME`; other words are
@@ -150,19 +153,39 @@ impl DealsPane {
                 format!("New draft from deal #{}", deal.id),
                 &values,
             );
+            out.extend(self.name_partner(sh, deal));
             out.extend(self.form_changed(sh));
             if let Some(df) = self.form.as_mut() {
                 df.form.dirty = true;
             }
             out
         } else {
-            self.open_form(
+            let mut out = self.open_form(
                 Some(deal.id),
                 Some(deal.version),
                 format!("Edit deal #{}", deal.id),
                 &values,
-            )
+            );
+            out.extend(self.name_partner(sh, deal));
+            out
         }
+    }
+
+    /// The partner field of a deal's form names its partner (`Aster Books #7`).
+    fn name_partner(&mut self, sh: &mut Shell, deal: &Deal) -> Vec<AppEffect> {
+        let name = self
+            .detail
+            .data
+            .as_ref()
+            .filter(|d| d.deal.id == deal.id)
+            .map(|d| d.partner_name.clone());
+        if let (Some(name), Some(df)) = (name, self.form.as_mut()) {
+            let dirty = df.form.dirty;
+            df.form
+                .set_value("partner", &form::partner_text(&name, deal.partner_id));
+            df.form.dirty = dirty;
+        }
+        self.find_partner(sh)
     }
 
     fn new_form(&mut self) -> Vec<AppEffect> {
@@ -455,6 +478,10 @@ impl Pane for DealsPane {
                 sh.end_busy(busy);
                 self.imported(sh, path, result)
             }
+            Msg::PartnersFound { tag, result } => {
+                self.partners_found(sh, tag, result);
+                Vec::new()
+            }
         }
     }
 
@@ -522,14 +549,20 @@ impl Pane for DealsPane {
         self.form.as_mut().map(|f| &mut f.form)
     }
 
-    fn form_changed(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
+    fn form_changed(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
         let Some(df) = self.form.as_mut() else {
             return Vec::new();
         };
         show_applicable(&mut df.form);
         df.form.errors = check(&df.form);
         df.form.notice = None;
-        vec![AppEffect::TrackForm(self.snapshot())]
+        let mut out = vec![AppEffect::TrackForm(self.snapshot())];
+        out.extend(self.find_partner(sh));
+        out
+    }
+
+    fn complete(&mut self, sh: &mut Shell) -> Option<Vec<AppEffect>> {
+        self.complete_partner().then(|| self.form_changed(sh))
     }
 
     fn close_form(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
