@@ -479,11 +479,15 @@ async fn deals_entering_and_leaving_the_active_set_reach_the_monitor() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     partnerdesk::console::runtime::spawn_listener(support.clone(), tx.clone());
     tokio::time::sleep(std::time::Duration::from_millis(300)).await; // LISTEN is in place
-    let next = async |rx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>| {
-        tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+    // The deal-state notices (the audit log's change notices are another test's).
+    let next = async |rx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>| loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
             .await
             .expect("a NOTIFY arrives")
-            .unwrap()
+            .unwrap();
+        if !matches!(msg, Msg::Notice(Notice::Changed(_))) {
+            return msg;
+        }
     };
     let ctx = TaskCtx {
         tx,
