@@ -2,6 +2,7 @@
 
 use super::output::{errln, outln};
 use super::{Context, OperatorsCommand, RedeemArgs, SeedArgs};
+use crate::domain::Role;
 use crate::error::{Error, Result};
 use crate::seed::{self, Plan};
 use crate::store;
@@ -31,19 +32,35 @@ pub async fn migrate(ctx: &Context) -> Result<ExitCode> {
 pub async fn operators(ctx: &Context, cmd: OperatorsCommand) -> Result<ExitCode> {
     let desk = ctx.desk(2).await?;
     match cmd {
-        OperatorsCommand::Add { login, roles, name } => {
+        OperatorsCommand::Add {
+            login,
+            roles,
+            name,
+            db_login,
+        } => {
             let op = desk
-                .add_operator(&login, name.as_deref().unwrap_or(&login), &roles)
+                .add_operator_with(&login, name.as_deref().unwrap_or(&login), &roles, db_login)
                 .await?;
             outln!(
-                "registered {} ({}) as {}",
+                "registered {} ({}) as {}{}",
                 op.login,
                 op.display_name,
-                op.roles.join(", ")
+                op.roles.join(", "),
+                if db_login {
+                    format!("; database login {} may connect as itself", op.login)
+                } else {
+                    String::new()
+                }
             );
         }
-        OperatorsCommand::SetRoles { login, roles } => {
-            let op = desk.set_operator_roles(&login, &roles, None).await?;
+        OperatorsCommand::SetRoles {
+            login,
+            roles,
+            db_login,
+        } => {
+            let op = desk
+                .set_operator_roles_with(&login, &roles, None, db_login)
+                .await?;
             outln!("{} is now {}", op.login, op.roles.join(", "));
         }
         OperatorsCommand::List => {
@@ -77,7 +94,14 @@ pub async fn operators(ctx: &Context, cmd: OperatorsCommand) -> Result<ExitCode>
 
 pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
     let settings = ctx.settings()?;
-    let pool = ctx.pool(4).await?;
+    let desk = ctx.desk(4).await?;
+    let pool = desk.pool().clone();
+    if !store::migrate::may_migrate(&pool).await? {
+        return Err(Error::Refused(format!(
+            "seed loads tables directly: run it as the schema owner, not as {}",
+            desk.db_identity().await?.user
+        )));
+    }
     let (partners, deals) = seed::existing_rows(&pool).await?;
     if partners + deals > 0 {
         if !args.reset {
@@ -87,7 +111,33 @@ pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
-        seed::reset(&pool, &ctx.operator_login()).await?;
+        let actor = desk.actor();
+        if !(actor.registered && !actor.read_only && actor.roles.contains(&Role::Admin)) {
+            return Err(Error::Refused(format!(
+                "seed --reset wipes every partner, deal, member and redemption: it needs an admin, and {} is {}",
+                actor.login,
+                if !actor.registered {
+                    "not a registered operator".to_owned()
+                } else if actor.read_only {
+                    "in a read-only session".to_owned()
+                } else {
+                    format!("{} only", actor.roles_text())
+                }
+            )));
+        }
+        if !args.force && !seed::only_demo_data(&pool).await? {
+            return Err(Error::Refused(format!(
+                "{}: holds data not made by seed --demo (or changed since); --reset would wipe it: add --force to wipe it anyway",
+                settings.target()
+            )));
+        }
+        if !args.yes {
+            confirm(&format!(
+                "{}: wipe {partners} partners, {deals} deals and every member and redemption, then seed again? [y/N] ",
+                settings.target()
+            ))?;
+        }
+        seed::reset(&pool, &actor.login).await?;
     }
     let plan = Plan::for_deals(args.scale.unwrap_or(Plan::DEMO_DEALS));
     let started = std::time::Instant::now();
@@ -117,7 +167,9 @@ pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
             last_phase = phase.to_owned();
         }
     };
-    let report = seed::run(&pool, plan, &whoami_login(ctx), &mut progress).await?;
+    // The OS user becomes the admin only of a database with no operators yet.
+    let admin = (seed::operator_count(&pool).await? == 0).then(|| whoami_login(ctx));
+    let report = seed::run(&pool, plan, admin.as_deref(), &mut progress).await?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -132,6 +184,27 @@ pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Asks on the terminal; no terminal on standard input is a refusal (pass --yes).
+fn confirm(question: &str) -> Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::Refused(
+            "seed --reset asks for confirmation and standard input is not a terminal: add --yes to wipe without asking".into(),
+        ));
+    }
+    super::output::err_flush(question);
+    let mut answer = String::new();
+    stdin.read_line(&mut answer).map_err(|source| Error::Io {
+        context: "cannot read the answer".into(),
+        source,
+    })?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::Cancelled { what: "seed --reset" })
+    }
 }
 
 /// The OS user, registered as admin by the demo seed.

@@ -332,6 +332,7 @@ impl Drop for EmptyDb {
             self.admin.clone(),
             format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
         );
+        run_detached(self.admin.clone(), common::drop_group_roles_sql(&self.name));
     }
 }
 

@@ -139,12 +139,28 @@ impl Drop for TestDb {
                         )))
                         .execute(&mut c)
                         .await;
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(drop_group_roles_sql(&name)))
+                            .execute(&mut c)
+                            .await;
                     }
                 });
             }
         })
         .join();
     }
+}
+
+/// Drops the group roles `migrate` made for database `name` (roles are cluster-wide and
+/// outlive the database); run after the database is dropped.
+pub fn drop_group_roles_sql(name: &str) -> String {
+    format!(
+        "DO $$ DECLARE r text; BEGIN
+           FOREACH r IN ARRAY ARRAY['admin', 'curator', 'support', 'finance', 'readonly'] LOOP
+             EXECUTE format('DROP ROLE IF EXISTS %I', '{}' || '_' || r);
+           END LOOP;
+         END $$",
+        name.replace('\'', "''")
+    )
 }
 
 pub fn partner_draft(name: &str, domain: &str) -> PartnerDraft {
