@@ -203,7 +203,9 @@ fn confirm(question: &str) -> Result<()> {
     if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {
-        Err(Error::Cancelled { what: "seed --reset" })
+        Err(Error::Cancelled {
+            what: "seed --reset",
+        })
     }
 }
 

@@ -89,11 +89,10 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
         claim,
         read_only,
     } = setup(ctx)?;
-    let mut term = terminal::enter(recovery.clone())
-        .map_err(|source| Error::Io {
-            context: "cannot open the terminal".into(),
-            source,
-        })?;
+    let mut term = terminal::enter(recovery.clone()).map_err(|source| Error::Io {
+        context: "cannot open the terminal".into(),
+        source,
+    })?;
     let (tx, mut rx) = unbounded_channel::<Msg>();
     spawn_connect(settings, claim, read_only, tx.clone());
 
@@ -106,11 +105,10 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
         thresholds: ctx.config.signals,
     };
     let mut events = EventStream::new();
-    let mut signals = terminal::Signals::new()
-        .map_err(|source| Error::Io {
-            context: "cannot watch signals".into(),
-            source,
-        })?;
+    let mut signals = terminal::Signals::new().map_err(|source| Error::Io {
+        context: "cannot watch signals".into(),
+        source,
+    })?;
     let mut expiry =
         tokio::time::interval_at(tokio::time::Instant::now() + EXPIRY_EVERY, EXPIRY_EVERY);
     let mut dirty = true;

@@ -98,7 +98,9 @@ impl Desk {
             let roles: Vec<Role> = id.roles.iter().filter_map(|r| r.parse().ok()).collect();
             let any = !roles.is_empty();
             Actor {
-                display_name: op.map(|o| o.display_name).unwrap_or_else(|| id.user.clone()),
+                display_name: op
+                    .map(|o| o.display_name)
+                    .unwrap_or_else(|| id.user.clone()),
                 login: id.user,
                 roles,
                 registered: any,
@@ -154,6 +156,11 @@ impl Desk {
         db_login: bool,
     ) -> Result<Operator> {
         check(login, display_name, roles)?;
+        if self.actor().registered {
+            // Only an empty table lets an unregistered session bootstrap; a registered one is
+            // refused before it locks anything (the database would refuse the lock, too).
+            self.actor().require(Permission::ManageOperators)?;
+        }
         let mut tx = self.pool().begin().await?;
         // Serialize bootstrap checks so two first operators cannot both skip the admin check.
         sqlx::query("LOCK TABLE operators IN SHARE ROW EXCLUSIVE MODE")
