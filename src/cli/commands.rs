@@ -13,6 +13,16 @@ use std::process::ExitCode;
 pub async fn migrate(ctx: &Context) -> Result<ExitCode> {
     let settings = ctx.settings()?;
     let pool = settings.connect(2).await?;
+    if !store::migrate::may_migrate(&pool).await? {
+        // Not the schema owner (or a read-only connection): say where the schema stands.
+        store::migrate::check_current(&pool).await?;
+        let (total, _, _) = store::migrate::status(&pool).await?;
+        outln!(
+            "{}: schema is current ({total} migrations); only the schema owner applies migrations",
+            settings.target()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let applied = store::migrate::run(&pool).await?;
     let (total, _, _) = store::migrate::status(&pool).await?;
     if applied == 0 {

@@ -107,10 +107,18 @@ pub async fn run(ctx: &Context, config_error: Option<Error>) -> Result<ExitCode>
                     r.ok("operator", format!("{} ({}) as {}{}", a.login, a.display_name, a.roles_text(),
                         if a.read_only { ", read-only" } else { "" }));
                 }
-                Ok(desk) => r.warn(
-                    "operator",
-                    format!("{} is not registered: the console opens read-only; an admin can run: partnerdesk operators add {} --role curator", desk.actor().login, desk.actor().login),
-                ),
+                Ok(desk) => {
+                    let login = &desk.actor().login;
+                    let first = desk.list_operators().await.map(|o| o.is_empty()).unwrap_or(false);
+                    r.warn(
+                        "operator",
+                        if first {
+                            format!("{login} is not registered and there are no operators yet: the console opens read-only; the first operator must be an admin: partnerdesk operators add {login} --role admin")
+                        } else {
+                            format!("{login} is not registered: the console opens read-only; an admin can run: partnerdesk operators add {login} --role curator")
+                        },
+                    )
+                }
                 Err(e) => r.fail("operator", e.to_string()),
             }
             match Desk::new(pool.clone(), crate::service::Actor::operator(&login, &[])).db_identity().await {

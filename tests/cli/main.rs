@@ -507,6 +507,7 @@ async fn doctor_reports_every_step_ok_for_a_registered_operator_and_never_a_pass
 #[tokio::test]
 async fn doctor_warns_an_unregistered_operator_with_the_command_to_run() {
     let db = TestDb::new().await;
+    db.admin().await;
     let env = db.pg_env();
     let out = pd("stranger", &["doctor"]).on(&env).run();
     out.success();
@@ -869,7 +870,7 @@ async fn seed_demo_is_deterministic_and_reset_seeds_the_same_again() {
 
     // --reset wipes and seeds the same data again; the audit log is kept.
     let audits = one.audit_count().await;
-    let out = pd("pd_seeder", &["seed", "--demo", "--reset"])
+    let out = pd("pd_seeder", &["seed", "--demo", "--reset", "--yes"])
         .on(&one.pg_env())
         .run();
     out.success();
@@ -1130,6 +1131,14 @@ async fn jobs_expire_expires_due_deals_once() {
     .await
     .unwrap();
 
+    // The job runs as a registered operator who may change deals (never an unregistered one).
+    let out = pd("cron", &["jobs", "expire"]).on(&env).run();
+    assert!(
+        out.error_line(3)
+            .starts_with("cron is not a registered operator, so may not author and change deals"),
+        "{out}"
+    );
+    db.desk("cron", &[partnerdesk::domain::Role::Curator]).await;
     let out = pd("cron", &["jobs", "expire"]).on(&env).run();
     out.success();
     assert_eq!(out.stdout, "expired 1 deal\n", "{out}");
