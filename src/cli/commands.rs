@@ -15,8 +15,23 @@ pub async fn migrate(ctx: &Context) -> Result<ExitCode> {
     let pool = settings.connect(2).await?;
     if !store::migrate::may_migrate(&pool).await? {
         // Not the schema owner (or a read-only connection): say where the schema stands.
+        let (total, pending, _) = store::migrate::status(&pool).await?;
+        if !pending.is_empty() {
+            let user: String = sqlx::query_scalar("SELECT current_user::text")
+                .fetch_one(&pool)
+                .await
+                .map_err(crate::error::DbError::from)?;
+            return Err(Error::Database(crate::error::DbError::new(
+                crate::error::DbErrorKind::Migration,
+                format!(
+                    "{}: {} migration{} pending, and {user} does not own the schema: run partnerdesk migrate as the schema owner",
+                    settings.target(),
+                    pending.len(),
+                    if pending.len() == 1 { "" } else { "s" }
+                ),
+            )));
+        }
         store::migrate::check_current(&pool).await?;
-        let (total, _, _) = store::migrate::status(&pool).await?;
         outln!(
             "{}: schema is current ({total} migrations); only the schema owner applies migrations",
             settings.target()

@@ -104,12 +104,24 @@ pub async fn run(ctx: &Context, config_error: Option<Error>) -> Result<ExitCode>
             match Desk::identify(pool.clone(), &claim, ctx.global.read_only).await {
                 Ok(desk) if desk.actor().registered => {
                     let a = desk.actor();
-                    r.ok("operator", format!("{} ({}) as {}{}", a.login, a.display_name, a.roles_text(),
-                        if a.read_only { ", read-only" } else { "" }));
+                    r.ok(
+                        "operator",
+                        format!(
+                            "{} ({}) as {}{}",
+                            a.login,
+                            a.display_name,
+                            a.roles_text(),
+                            if a.read_only { ", read-only" } else { "" }
+                        ),
+                    );
                 }
                 Ok(desk) => {
                     let login = &desk.actor().login;
-                    let first = desk.list_operators().await.map(|o| o.is_empty()).unwrap_or(false);
+                    let first = desk
+                        .list_operators()
+                        .await
+                        .map(|o| o.is_empty())
+                        .unwrap_or(false);
                     r.warn(
                         "operator",
                         if first {
