@@ -211,6 +211,16 @@ pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--read-only` records nothing, not even as the platform.
+pub(super) fn refuse_read_only(ctx: &Context) -> Result<()> {
+    if ctx.global.read_only {
+        return Err(Error::ReadOnly {
+            action: "recording redemptions",
+        });
+    }
+    Ok(())
+}
+
 /// Asks on the terminal; no terminal on standard input is a refusal (pass --yes).
 fn confirm(question: &str) -> Result<()> {
     let stdin = std::io::stdin();
@@ -251,6 +261,7 @@ pub async fn expire(ctx: &Context) -> Result<ExitCode> {
 }
 
 pub async fn redeem(ctx: &Context, args: RedeemArgs) -> Result<ExitCode> {
+    refuse_read_only(ctx)?;
     let desk = ctx.desk(2).await?;
     match desk.record_redemption(args.deal, args.member).await {
         Ok(r) => {

@@ -3,6 +3,7 @@
 mod audit;
 #[allow(dead_code)]
 mod common;
+mod db_logins;
 mod db_roles;
 mod deal_list;
 mod deals;

@@ -390,3 +390,48 @@ async fn plain_seed_never_makes_the_os_user_an_admin_of_a_database_with_operator
         1
     );
 }
+
+#[tokio::test]
+async fn a_read_only_session_records_nothing_and_runs_no_job() {
+    let db = TestDb::new().await;
+    let ada = db.admin().await;
+    let deal = common::active_deal(&ada, "RO1").await;
+    let m = common::member(&db, "mia", "public", false, None, &[]).await;
+    sqlx::query("UPDATE deals SET valid_from = now() - interval '3 days', valid_until = now() - interval '1 day' WHERE id = $1")
+        .bind(deal.id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let footprint =
+        "SELECT (SELECT count(*) FROM audit_log) * 1000 + (SELECT count(*) FROM redemptions)
+                     + (SELECT count(*) FROM deals WHERE state = 'expired') * 100";
+    let before = db.count(footprint).await;
+    let (d, ms) = (deal.id.to_string(), m.to_string());
+    for user in ["ada", "platform"] {
+        let line = run_as(
+            &db,
+            user,
+            None,
+            &["--read-only", "redeem", "--deal", &d, "--member", &ms],
+        )
+        .error_line(REFUSED);
+        assert_eq!(
+            line,
+            "read-only: recording redemptions is not available in a read-only session"
+        );
+    }
+    let line = run_as(&db, "ada", None, &["--read-only", "jobs", "expire"]).error_line(REFUSED);
+    assert_eq!(
+        line,
+        "read-only: author and change deals is not available in a read-only session"
+    );
+    let line = run_as(&db, "nobody", None, &["jobs", "expire"]).error_line(REFUSED);
+    assert!(
+        line.starts_with("nobody is not a registered operator"),
+        "{line}"
+    );
+    assert_eq!(db.count(footprint).await, before, "nothing written");
+    let out = run_as(&db, "ada", None, &["jobs", "expire"]);
+    out.success();
+    assert_eq!(out.stdout_text(), "expired 1 deal\n");
+}
