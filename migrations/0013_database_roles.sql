@@ -147,4 +147,7 @@ BEGIN
 END
 $fn$;
 
+-- Only the owner runs the grants (functions are executable by PUBLIC unless revoked).
+REVOKE ALL ON FUNCTION app_roles_grant() FROM PUBLIC;
+
 SELECT app_roles_grant();

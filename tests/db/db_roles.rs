@@ -188,6 +188,7 @@ async fn each_group_may_do_exactly_what_spec_1_1_allows_and_the_database_refuses
         ("add a member", "INSERT INTO members (handle, display_name, role) VALUES ('h', 'H', 'public')".into(), [false; 5]),
         ("register an operator", "INSERT INTO operators (login, display_name, roles, updated_by) VALUES ('zed', 'Zed', '{curator}', 'x')".into(), [false, false, false, true, false]),
         ("change an operator's roles", "UPDATE operators SET roles = '{curator}' WHERE login = 'ada'".into(), [false, false, false, true, false]),
+        ("re-run the grants", "SELECT app_roles_grant()".into(), [false; 5]),
         ("give a person a database login", format!("SELECT db_login_set_roles('{new_login}', ARRAY['admin'])"), [false, false, false, true, false]),
         ("write an audit row", "INSERT INTO audit_log (actor, action, entity_type, entity_id) VALUES ('x', 'a', 't', '1')".into(), [true, true, true, true, false]),
         ("write an outbox event", "INSERT INTO outbox_events (event_type, entity_type, entity_id, payload) VALUES ('e', 't', '1', '{}')".into(), [true, true, true, true, false]),
