@@ -40,7 +40,7 @@ impl Login {
     pub async fn connect(db: &TestDb, name: String) -> Self {
         let pool = PgPoolOptions::new()
             .max_connections(4)
-            .connect_with(db.options.clone().username(&name))
+            .connect_with(db.login_options(&name).await)
             .await
             .expect("connect as the login");
         Self {

@@ -17,12 +17,13 @@ use common::TestDb;
 
 const REFUSED: i32 = 3;
 
-/// `partnerdesk ARGS…` as OS user `user`, connected to `db` as database user `pg_user`.
-fn run_as(db: &TestDb, user: &str, pg_user: Option<&str>, args: &[&str]) -> Out {
+/// `partnerdesk ARGS…` as OS user `user`, connected to `db` as the owner or, given
+/// `pg_user`, as that database login.
+async fn run_as(db: &TestDb, user: &str, pg_user: Option<&str>, args: &[&str]) -> Out {
     let home = TempDir::new("pd-roles-home");
     let mut cmd = command(Some(db), user, args, &home);
     if let Some(u) = pg_user {
-        cmd.env("PGUSER", u);
+        cmd.envs(db.login_env(u).await);
     }
     output(&mut cmd, args)
 }
@@ -89,6 +90,7 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
         None,
         &["operators", "add", &cara, "--role", "curator"],
     )
+    .await
     .error_line(REFUSED);
     assert_eq!(
         line,
@@ -110,7 +112,8 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
             "Ada",
             "--db-login",
         ],
-    );
+    )
+    .await;
     out.success();
     assert_eq!(
         out.stdout_text(),
@@ -118,7 +121,7 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
     );
 
     // The shared login: doctor says plainly that identity is self-declared.
-    let out = run_as(&db, "root", None, &["doctor"]);
+    let out = run_as(&db, "root", None, &["doctor"]).await;
     let text = out.stdout_text();
     let identity = text
         .lines()
@@ -130,7 +133,7 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
     );
 
     // Connected as ada, with $USER mallory: the operator is ada.
-    let out = run_as(&db, "mallory", Some(&ada), &["doctor"]);
+    let out = run_as(&db, "mallory", Some(&ada), &["doctor"]).await;
     let text = out.stdout_text();
     let identity = text.lines().find(|l| l.contains("identity")).unwrap();
     assert!(
@@ -150,6 +153,7 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
         Some(&ada),
         &["--operator", "root", "operators", "list"],
     )
+    .await
     .error_line(REFUSED);
     assert_eq!(
         line,
@@ -164,6 +168,7 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
         Some(&ada),
         &["--operator", &ada, "operators", "list"],
     )
+    .await
     .success();
 
     // Ada registers a curator with a login; the curator works as itself and the database
@@ -174,6 +179,7 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
         Some(&ada),
         &["operators", "add", &cara, "--role", "curator", "--db-login"],
     )
+    .await
     .success();
     let audit: (String, String) = sqlx::query_as(
         "SELECT actor, action FROM audit_log WHERE entity_id = $1 ORDER BY id DESC LIMIT 1",
@@ -197,7 +203,8 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
             "--website",
             "https://www.beanthere.example/",
         ],
-    );
+    )
+    .await;
     out.success();
     let created_by: String = sqlx::query_scalar("SELECT created_by FROM partners")
         .fetch_one(&db.pool)
@@ -210,6 +217,7 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
         Some(&cara),
         &["operators", "set-roles", &cara, "--role", "admin"],
     )
+    .await
     .error_line(REFUSED);
     assert_eq!(
         line,
@@ -217,7 +225,7 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
     );
 
     // A non-owner neither migrates nor seeds; a current schema is no error.
-    let out = run_as(&db, "mallory", Some(&cara), &["migrate"]);
+    let out = run_as(&db, "mallory", Some(&cara), &["migrate"]).await;
     out.success();
     assert!(
         out.stdout_text().contains("schema is current (")
@@ -226,7 +234,9 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
                 .contains("only the schema owner applies migrations"),
         "{out}"
     );
-    let line = run_as(&db, "mallory", Some(&cara), &["seed", "--demo"]).error_line(REFUSED);
+    let line = run_as(&db, "mallory", Some(&cara), &["seed", "--demo"])
+        .await
+        .error_line(REFUSED);
     assert_eq!(
         line,
         format!("seed loads tables directly: run it as the schema owner, not as {cara}")
@@ -239,12 +249,14 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
     .execute(&db.pool)
     .await
     .unwrap();
-    let out = run_as(&db, "mallory", Some(&cara), &["partners", "list"]);
+    let out = run_as(&db, "mallory", Some(&cara), &["partners", "list"]).await;
     assert_eq!(
         out.error_line(1),
         "the database schema is behind this partnerdesk (1 migration pending): the schema owner runs partnerdesk migrate"
     );
-    let line = run_as(&db, "mallory", Some(&cara), &["migrate"]).error_line(1);
+    let line = run_as(&db, "mallory", Some(&cara), &["migrate"])
+        .await
+        .error_line(1);
     assert!(
         line.ends_with(&format!(
             ": 1 migration pending, and {cara} does not own the schema: run partnerdesk migrate as the schema owner"
@@ -256,25 +268,22 @@ async fn a_database_login_is_its_operator_and_the_shared_login_is_self_declared(
 #[tokio::test]
 async fn seed_reset_needs_an_admin_a_confirmation_and_demo_only_data() {
     let db = TestDb::new().await;
-    seeded(run_as(
-        &db,
-        "pd_seeder",
-        None,
-        &["seed", "--demo", "--scale", "40"],
-    ));
+    seeded(run_as(&db, "pd_seeder", None, &["seed", "--demo", "--scale", "40"]).await);
     let partners = "SELECT count(*) FROM partners";
     let seeded_partners = db.count(partners).await;
     let resets = "SELECT count(*) FROM audit_log WHERE action = 'seed.reset'";
 
     // Not registered; registered but not an admin; read-only.
-    let line =
-        run_as(&db, "zed", None, &["seed", "--demo", "--reset", "--yes"]).error_line(REFUSED);
+    let line = run_as(&db, "zed", None, &["seed", "--demo", "--reset", "--yes"])
+        .await
+        .error_line(REFUSED);
     assert_eq!(
         line,
         "seed --reset wipes every partner, deal, member and redemption: it needs an admin, and zed is not a registered operator"
     );
-    let line =
-        run_as(&db, "cara", None, &["seed", "--demo", "--reset", "--yes"]).error_line(REFUSED);
+    let line = run_as(&db, "cara", None, &["seed", "--demo", "--reset", "--yes"])
+        .await
+        .error_line(REFUSED);
     assert!(line.ends_with("and cara is curator only"), "{line}");
     let line = run_as(
         &db,
@@ -282,6 +291,7 @@ async fn seed_reset_needs_an_admin_a_confirmation_and_demo_only_data() {
         None,
         &["--read-only", "seed", "--demo", "--reset", "--yes"],
     )
+    .await
     .error_line(REFUSED);
     assert!(
         line.ends_with("and pd_seeder is in a read-only session"),
@@ -289,7 +299,9 @@ async fn seed_reset_needs_an_admin_a_confirmation_and_demo_only_data() {
     );
 
     // No terminal and no --yes: refused, not wiped.
-    let line = run_as(&db, "pd_seeder", None, &["seed", "--demo", "--reset"]).error_line(REFUSED);
+    let line = run_as(&db, "pd_seeder", None, &["seed", "--demo", "--reset"])
+        .await
+        .error_line(REFUSED);
     assert_eq!(
         line,
         "seed --reset asks for confirmation and standard input is not a terminal: add --yes to wipe without asking"
@@ -310,6 +322,7 @@ async fn seed_reset_needs_an_admin_a_confirmation_and_demo_only_data() {
             "Real",
         ],
     )
+    .await
     .success();
     let line = run_as(
         &db,
@@ -317,6 +330,7 @@ async fn seed_reset_needs_an_admin_a_confirmation_and_demo_only_data() {
         None,
         &["seed", "--demo", "--reset", "--yes"],
     )
+    .await
     .error_line(REFUSED);
     assert!(
         line.contains("holds data not made by seed --demo"),
@@ -324,27 +338,33 @@ async fn seed_reset_needs_an_admin_a_confirmation_and_demo_only_data() {
     );
     assert!(line.ends_with("add --force to wipe it anyway"), "{line}");
     assert_eq!(db.count(partners).await, seeded_partners + 1);
-    seeded(run_as(
-        &db,
-        "pd_seeder",
-        None,
-        &[
-            "seed", "--demo", "--reset", "--yes", "--force", "--scale", "40",
-        ],
-    ));
+    seeded(
+        run_as(
+            &db,
+            "pd_seeder",
+            None,
+            &[
+                "seed", "--demo", "--reset", "--yes", "--force", "--scale", "40",
+            ],
+        )
+        .await,
+    );
     assert_eq!(db.count(partners).await, seeded_partners);
     assert_eq!(db.count(resets).await, 1);
     // Freshly seeded again: a reset needs no --force now.
-    seeded(run_as(
-        &db,
-        "pd_seeder",
-        None,
-        &["seed", "--demo", "--reset", "--yes", "--scale", "40"],
-    ));
+    seeded(
+        run_as(
+            &db,
+            "pd_seeder",
+            None,
+            &["seed", "--demo", "--reset", "--yes", "--scale", "40"],
+        )
+        .await,
+    );
     assert_eq!(db.count(resets).await, 2);
 
     // --yes and --force only go with --reset.
-    let out = run_as(&db, "pd_seeder", None, &["seed", "--demo", "--yes"]);
+    let out = run_as(&db, "pd_seeder", None, &["seed", "--demo", "--yes"]).await;
     assert_eq!(out.code, 2, "{out}");
 }
 
@@ -357,13 +377,9 @@ async fn plain_seed_never_makes_the_os_user_an_admin_of_a_database_with_operator
         None,
         &["operators", "add", "ada", "--role", "admin"],
     )
+    .await
     .success();
-    seeded(run_as(
-        &db,
-        "zed",
-        None,
-        &["seed", "--demo", "--scale", "20"],
-    ));
+    seeded(run_as(&db, "zed", None, &["seed", "--demo", "--scale", "20"]).await);
     let zed = db
         .count("SELECT count(*) FROM operators WHERE login = 'zed'")
         .await;
@@ -377,12 +393,7 @@ async fn plain_seed_never_makes_the_os_user_an_admin_of_a_database_with_operator
 
     // On an empty database the OS user is the admin, as before.
     let fresh = TestDb::new().await;
-    seeded(run_as(
-        &fresh,
-        "zed",
-        None,
-        &["seed", "--demo", "--scale", "20"],
-    ));
+    seeded(run_as(&fresh, "zed", None, &["seed", "--demo", "--scale", "20"]).await);
     assert_eq!(
         fresh
             .count("SELECT count(*) FROM operators WHERE login = 'zed' AND 'admin' = ANY (roles)")
@@ -414,24 +425,29 @@ async fn a_read_only_session_records_nothing_and_runs_no_job() {
             None,
             &["--read-only", "redeem", "--deal", &d, "--member", &ms],
         )
+        .await
         .error_line(REFUSED);
         assert_eq!(
             line,
             "read-only: recording redemptions is not available in a read-only session"
         );
     }
-    let line = run_as(&db, "ada", None, &["--read-only", "jobs", "expire"]).error_line(REFUSED);
+    let line = run_as(&db, "ada", None, &["--read-only", "jobs", "expire"])
+        .await
+        .error_line(REFUSED);
     assert_eq!(
         line,
         "read-only: author and change deals is not available in a read-only session"
     );
-    let line = run_as(&db, "nobody", None, &["jobs", "expire"]).error_line(REFUSED);
+    let line = run_as(&db, "nobody", None, &["jobs", "expire"])
+        .await
+        .error_line(REFUSED);
     assert!(
         line.starts_with("nobody is not a registered operator"),
         "{line}"
     );
     assert_eq!(db.count(footprint).await, before, "nothing written");
-    let out = run_as(&db, "ada", None, &["jobs", "expire"]);
+    let out = run_as(&db, "ada", None, &["jobs", "expire"]).await;
     out.success();
     assert_eq!(out.stdout_text(), "expired 1 deal\n");
 }
