@@ -82,20 +82,25 @@ impl Drop for Login {
     }
 }
 
-/// Runs `sql` as `group` (SET ROLE) inside a transaction that is rolled back: Ok, or the
-/// SQLSTATE of the refusal.
-async fn try_as(db: &TestDb, group: &str, sql: &str) -> Result<(), String> {
-    let mut c = db.pool.acquire().await.unwrap();
+/// Runs `sql` as `group` (SET ROLE on the owner's connection, or on `login`'s own connection)
+/// inside a transaction that is rolled back: Ok, or the SQLSTATE and message of the refusal.
+async fn try_as(db: &TestDb, group: &str, login: Option<&Login>, sql: &str) -> Result<(), String> {
+    let mut c = match login {
+        Some(l) => l.pool.acquire().await.unwrap(),
+        None => db.pool.acquire().await.unwrap(),
+    };
     let mut tx = c.begin().await.unwrap();
-    let pg_role: String = sqlx::query_scalar("SELECT pg_role FROM app_roles WHERE role = $1")
-        .bind(group)
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("SET LOCAL ROLE \"{pg_role}\"")))
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    if login.is_none() {
+        let pg_role: String = sqlx::query_scalar("SELECT pg_role FROM app_roles WHERE role = $1")
+            .bind(group)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("SET LOCAL ROLE \"{pg_role}\"")))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
     let r = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
         .execute(&mut *tx)
         .await;
@@ -201,17 +206,24 @@ async fn each_group_may_do_exactly_what_spec_1_1_allows_and_the_database_refuses
         ("change the schema", "CREATE TABLE public.evil (x int)".into(), [false; 5]),
         ("grant itself another role", format!("GRANT \"{}_admin\" TO CURRENT_USER", db.name), [false; 5]),
     ];
+    // The grant matrix through SET ROLE, then again on a real login of each group.
+    let mut logins = Vec::new();
+    for group in GROUPS {
+        logins.push(Login::new(&db, &[group]).await);
+    }
     let mut wrong = Vec::new();
     for (what, sql, allowed) in &cases {
-        for (group, want) in GROUPS.iter().zip(allowed) {
-            let got = try_as(&db, group, sql).await;
-            match (&got, want) {
-                (Ok(()), true) => {}
-                (Err(e), false) if e.starts_with("42501 ") => {}
-                _ => wrong.push(format!(
-                    "{group} / {what}: expected {}, got {got:?}",
-                    if *want { "ok" } else { "refused (42501)" }
-                )),
+        for ((group, want), login) in GROUPS.iter().zip(allowed).zip(&logins) {
+            for (how, on) in [("SET ROLE", None), ("login", Some(login))] {
+                let got = try_as(&db, group, on, sql).await;
+                match (&got, want) {
+                    (Ok(()), true) => {}
+                    (Err(e), false) if e.starts_with("42501 ") => {}
+                    _ => wrong.push(format!(
+                        "{group} ({how}) / {what}: expected {}, got {got:?}",
+                        if *want { "ok" } else { "refused (42501)" }
+                    )),
+                }
             }
         }
     }
