@@ -5,6 +5,7 @@
 use crate::config::{Config, Dirs};
 use crate::error::{Error, Result};
 use crate::service::Desk;
+use crate::service::operators::{Claim, ClaimSource};
 use crate::store::{self, ConnectRequest, DbSettings};
 use clap::Args;
 use sqlx::PgPool;
@@ -111,26 +112,39 @@ impl Context {
 
     /// The operator login: `--operator`, the config file, then the OS user.
     pub fn operator_login(&self) -> String {
-        self.global
-            .operator
-            .clone()
-            .or_else(|| self.config.operator.clone())
-            .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-            .or_else(|| whoami::username().ok())
-            .unwrap_or_else(|| "unknown".into())
+        self.operator_claim().login
     }
 
-    /// Connects and applies pending migrations.
+    /// The operator login and where it came from (a session on a person's own database
+    /// login refuses an explicit other name; see [`Desk::identify`]).
+    pub fn operator_claim(&self) -> Claim {
+        let (login, source) = if let Some(l) = self.global.operator.clone() {
+            (l, ClaimSource::Flag)
+        } else if let Some(l) = self.config.operator.clone() {
+            (l, ClaimSource::Config)
+        } else {
+            let os = std::env::var("USER")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .or_else(|| whoami::username().ok())
+                .unwrap_or_else(|| "unknown".into());
+            (os, ClaimSource::OsUser)
+        };
+        Claim { login, source }
+    }
+
+    /// Connects; migrates where the connected user owns the schema, else checks that the
+    /// schema is current, read-only.
     pub async fn pool(&self, max_connections: u32) -> Result<PgPool> {
         let settings = self.settings()?;
         let pool = settings.connect(max_connections).await?;
-        store::migrate::run(&pool).await?;
+        store::migrate::ensure_current(&pool).await?;
         tracing::info!(target = %settings.target(), source = %settings.source, "connected");
         Ok(pool)
     }
 
     pub async fn desk(&self, max_connections: u32) -> Result<Desk> {
         let pool = self.pool(max_connections).await?;
-        Desk::for_operator(pool, &self.operator_login(), self.global.read_only).await
+        Desk::identify(pool, &self.operator_claim(), self.global.read_only).await
     }
 }

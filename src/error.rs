@@ -99,6 +99,21 @@ pub enum Error {
     #[error("{0}")]
     Flag(FlagRefusal),
 
+    /// A session connected as a person's own database login named somebody else.
+    #[error(
+        "{source_name} {claimed}: this session's database login is {db_user}, so it acts as {db_user} and no one else (drop {source_name}, or connect as {claimed})"
+    )]
+    Impersonation {
+        claimed: String,
+        db_user: String,
+        /// Where the other name came from: `--operator` or the config file's `operator`.
+        source_name: &'static str,
+    },
+
+    /// A rule refused the request (the last admin, a reset over real data), said plainly.
+    #[error("{0}")]
+    Refused(String),
+
     /// The operator cancelled a long-running operation (an export).
     #[error("{what} cancelled")]
     Cancelled { what: &'static str },
@@ -434,6 +449,8 @@ impl Error {
             | Error::PartnerNotVerified { .. }
             | Error::DuplicateDomain { .. }
             | Error::AlreadyExists(_)
+            | Error::Impersonation { .. }
+            | Error::Refused(_)
             | Error::Flag(_) => exit::REFUSED,
             Error::Redemption(RedemptionRefusal::NotFound { .. }) => exit::NOT_FOUND,
             Error::Redemption(_) => exit::REFUSED,

@@ -2,6 +2,7 @@
 
 use super::output::{errln, outln};
 use super::{Context, OperatorsCommand, RedeemArgs, SeedArgs};
+use crate::domain::Role;
 use crate::error::{Error, Result};
 use crate::seed::{self, Plan};
 use crate::store;
@@ -12,6 +13,31 @@ use std::process::ExitCode;
 pub async fn migrate(ctx: &Context) -> Result<ExitCode> {
     let settings = ctx.settings()?;
     let pool = settings.connect(2).await?;
+    if !store::migrate::may_migrate(&pool).await? {
+        // Not the schema owner (or a read-only connection): say where the schema stands.
+        let (total, pending, _) = store::migrate::status(&pool).await?;
+        if !pending.is_empty() {
+            let user: String = sqlx::query_scalar("SELECT current_user::text")
+                .fetch_one(&pool)
+                .await
+                .map_err(crate::error::DbError::from)?;
+            return Err(Error::Database(crate::error::DbError::new(
+                crate::error::DbErrorKind::Migration,
+                format!(
+                    "{}: {} migration{} pending, and {user} does not own the schema: run partnerdesk migrate as the schema owner",
+                    settings.target(),
+                    pending.len(),
+                    if pending.len() == 1 { "" } else { "s" }
+                ),
+            )));
+        }
+        store::migrate::check_current(&pool).await?;
+        outln!(
+            "{}: schema is current ({total} migrations); only the schema owner applies migrations",
+            settings.target()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let applied = store::migrate::run(&pool).await?;
     let (total, _, _) = store::migrate::status(&pool).await?;
     if applied == 0 {
@@ -31,19 +57,35 @@ pub async fn migrate(ctx: &Context) -> Result<ExitCode> {
 pub async fn operators(ctx: &Context, cmd: OperatorsCommand) -> Result<ExitCode> {
     let desk = ctx.desk(2).await?;
     match cmd {
-        OperatorsCommand::Add { login, roles, name } => {
+        OperatorsCommand::Add {
+            login,
+            roles,
+            name,
+            db_login,
+        } => {
             let op = desk
-                .add_operator(&login, name.as_deref().unwrap_or(&login), &roles)
+                .add_operator_with(&login, name.as_deref().unwrap_or(&login), &roles, db_login)
                 .await?;
             outln!(
-                "registered {} ({}) as {}",
+                "registered {} ({}) as {}{}",
                 op.login,
                 op.display_name,
-                op.roles.join(", ")
+                op.roles.join(", "),
+                if db_login {
+                    format!("; database login {} may connect as itself", op.login)
+                } else {
+                    String::new()
+                }
             );
         }
-        OperatorsCommand::SetRoles { login, roles } => {
-            let op = desk.set_operator_roles(&login, &roles, None).await?;
+        OperatorsCommand::SetRoles {
+            login,
+            roles,
+            db_login,
+        } => {
+            let op = desk
+                .set_operator_roles_with(&login, &roles, None, db_login)
+                .await?;
             outln!("{} is now {}", op.login, op.roles.join(", "));
         }
         OperatorsCommand::List => {
@@ -77,7 +119,14 @@ pub async fn operators(ctx: &Context, cmd: OperatorsCommand) -> Result<ExitCode>
 
 pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
     let settings = ctx.settings()?;
-    let pool = ctx.pool(4).await?;
+    let desk = ctx.desk(4).await?;
+    let pool = desk.pool().clone();
+    if !store::migrate::may_migrate(&pool).await? {
+        return Err(Error::Refused(format!(
+            "seed loads tables directly: run it as the schema owner, not as {}",
+            desk.db_identity().await?.user
+        )));
+    }
     let (partners, deals) = seed::existing_rows(&pool).await?;
     if partners + deals > 0 {
         if !args.reset {
@@ -87,7 +136,33 @@ pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
-        seed::reset(&pool, &ctx.operator_login()).await?;
+        let actor = desk.actor();
+        if !(actor.registered && !actor.read_only && actor.roles.contains(&Role::Admin)) {
+            return Err(Error::Refused(format!(
+                "seed --reset wipes every partner, deal, member and redemption: it needs an admin, and {} is {}",
+                actor.login,
+                if !actor.registered {
+                    "not a registered operator".to_owned()
+                } else if actor.read_only {
+                    "in a read-only session".to_owned()
+                } else {
+                    format!("{} only", actor.roles_text())
+                }
+            )));
+        }
+        if !args.force && !seed::only_demo_data(&pool).await? {
+            return Err(Error::Refused(format!(
+                "{}: holds data not made by seed --demo (or changed since); --reset would wipe it: add --force to wipe it anyway",
+                settings.target()
+            )));
+        }
+        if !args.yes {
+            confirm(&format!(
+                "{}: wipe {partners} partners, {deals} deals and every member and redemption, then seed again? [y/N] ",
+                settings.target()
+            ))?;
+        }
+        seed::reset(&pool, &actor.login).await?;
     }
     let plan = Plan::for_deals(args.scale.unwrap_or(Plan::DEMO_DEALS));
     let started = std::time::Instant::now();
@@ -117,7 +192,9 @@ pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
             last_phase = phase.to_owned();
         }
     };
-    let report = seed::run(&pool, plan, &whoami_login(ctx), &mut progress).await?;
+    // The OS user becomes the admin only of a database with no operators yet.
+    let admin = (seed::operator_count(&pool).await? == 0).then(|| whoami_login(ctx));
+    let report = seed::run(&pool, plan, admin.as_deref(), &mut progress).await?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -132,6 +209,39 @@ pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--read-only` records nothing, not even as the platform.
+pub(super) fn refuse_read_only(ctx: &Context) -> Result<()> {
+    if ctx.global.read_only {
+        return Err(Error::ReadOnly {
+            action: "recording redemptions",
+        });
+    }
+    Ok(())
+}
+
+/// Asks on the terminal; no terminal on standard input is a refusal (pass --yes).
+fn confirm(question: &str) -> Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::Refused(
+            "seed --reset asks for confirmation and standard input is not a terminal: add --yes to wipe without asking".into(),
+        ));
+    }
+    super::output::err_flush(question);
+    let mut answer = String::new();
+    stdin.read_line(&mut answer).map_err(|source| Error::Io {
+        context: "cannot read the answer".into(),
+        source,
+    })?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::Cancelled {
+            what: "seed --reset",
+        })
+    }
 }
 
 /// The OS user, registered as admin by the demo seed.
@@ -151,6 +261,7 @@ pub async fn expire(ctx: &Context) -> Result<ExitCode> {
 }
 
 pub async fn redeem(ctx: &Context, args: RedeemArgs) -> Result<ExitCode> {
+    refuse_read_only(ctx)?;
     let desk = ctx.desk(2).await?;
     match desk.record_redemption(args.deal, args.member).await {
         Ok(r) => {

@@ -98,19 +98,57 @@ pub async fn run(ctx: &Context, config_error: Option<Error>) -> Result<ExitCode>
             ),
             Err(e) => r.fail("migrations", e.to_string()),
         }
-        let login = ctx.operator_login();
+        let claim = ctx.operator_claim();
+        let login = claim.login.clone();
         if schema_ok {
-            match Desk::for_operator(pool.clone(), &login, ctx.global.read_only).await {
+            match Desk::identify(pool.clone(), &claim, ctx.global.read_only).await {
                 Ok(desk) if desk.actor().registered => {
                     let a = desk.actor();
-                    r.ok("operator", format!("{} ({}) as {}{}", a.login, a.display_name, a.roles_text(),
-                        if a.read_only { ", read-only" } else { "" }));
+                    r.ok(
+                        "operator",
+                        format!(
+                            "{} ({}) as {}{}",
+                            a.login,
+                            a.display_name,
+                            a.roles_text(),
+                            if a.read_only { ", read-only" } else { "" }
+                        ),
+                    );
                 }
-                Ok(_) => r.warn(
-                    "operator",
-                    format!("{login} is not registered: the console opens read-only; an admin can run: partnerdesk operators add {login} --role curator"),
-                ),
+                Ok(desk) => {
+                    let login = &desk.actor().login;
+                    let first = desk
+                        .list_operators()
+                        .await
+                        .map(|o| o.is_empty())
+                        .unwrap_or(false);
+                    r.warn(
+                        "operator",
+                        if first {
+                            format!("{login} is not registered and there are no operators yet: the console opens read-only; the first operator must be an admin: partnerdesk operators add {login} --role admin")
+                        } else {
+                            format!("{login} is not registered: the console opens read-only; an admin can run: partnerdesk operators add {login} --role curator")
+                        },
+                    )
+                }
                 Err(e) => r.fail("operator", e.to_string()),
+            }
+            match Desk::new(pool.clone(), crate::service::Actor::operator(&login, &[])).db_identity().await {
+                Ok(id) if id.is_person_login() => r.ok(
+                    "identity",
+                    format!("database login {}: the operator is that user, with the roles the database grants it ({})", id.user, id.roles.join(", ")),
+                ),
+                Ok(id) => r.warn(
+                    "identity",
+                    format!(
+                        "self-declared: every operator shares the database user {}{}, so --operator, the config file or $USER can name anyone; \
+                         for enforced roles give each person a login (partnerdesk operators add LOGIN --role ROLE --db-login){}",
+                        id.user,
+                        if id.superuser { " (a superuser)" } else { "" },
+                        if id.roles_set_up { "" } else { "; this database has no roles yet: the schema owner needs CREATEROLE and runs partnerdesk migrate" },
+                    ),
+                ),
+                Err(e) => r.fail("identity", e.to_string()),
             }
         } else {
             r.warn(

@@ -79,6 +79,11 @@ pub enum OperatorsCommand {
         /// Display name (default: the login).
         #[arg(long, value_name = "NAME")]
         name: Option<String>,
+        /// Also give the person a PostgreSQL LOGIN role of that name (created if missing), a
+        /// member of this database's groups for the roles: connected as it, the operator is
+        /// that user and the database enforces the roles.
+        #[arg(long)]
+        db_login: bool,
     },
     /// List operators and their roles.
     List,
@@ -89,6 +94,9 @@ pub enum OperatorsCommand {
         /// The new roles, replacing the old: curator, support, finance, admin.
         #[arg(long = "role", value_name = "ROLE", required = true, num_args = 1.., value_parser = parse_role)]
         roles: Vec<Role>,
+        /// Give the operator a PostgreSQL LOGIN role too (one that has it is always updated).
+        #[arg(long)]
+        db_login: bool,
     },
 }
 
@@ -100,9 +108,16 @@ pub struct SeedArgs {
     /// Number of deals (partners, members and redemptions scale with it).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub scale: Option<u64>,
-    /// Wipe the seeded tables first (the audit log is kept: it is append-only).
+    /// Wipe the seeded tables first (the audit log is kept: it is append-only). Needs an
+    /// admin; asks first (or --yes); refuses data not made by the demo seed (or --force).
     #[arg(long)]
     pub reset: bool,
+    /// With --reset: wipe without asking.
+    #[arg(long, requires = "reset")]
+    pub yes: bool,
+    /// With --reset: wipe even data not made by the demo seed.
+    #[arg(long, requires = "reset")]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

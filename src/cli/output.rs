@@ -39,6 +39,13 @@ pub fn stderr(args: fmt::Arguments<'_>) {
     write_to(&mut std::io::stderr().lock(), &STDERR_GONE, args, true);
 }
 
+/// Writes a prompt to standard error, without a newline, and flushes it.
+pub fn err_flush(prompt: &str) {
+    let mut e = std::io::stderr().lock();
+    write_to(&mut e, &STDERR_GONE, format_args!("{prompt}"), false);
+    let _ = e.flush();
+}
+
 fn write_to(w: &mut impl Write, gone: &AtomicBool, args: fmt::Arguments<'_>, newline: bool) {
     if gone.load(Ordering::Relaxed) {
         return;

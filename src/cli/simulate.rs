@@ -391,6 +391,7 @@ async fn tally(pool: &PgPool, deal_id: i64) -> Result<(i64, i32)> {
 }
 
 pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
+    super::commands::refuse_read_only(ctx)?;
     let concurrency = u32::try_from(args.concurrency).unwrap_or(u32::MAX);
     let desk = ctx.desk(concurrency).await?;
     let pool = desk.pool().clone();

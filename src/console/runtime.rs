@@ -14,6 +14,7 @@ use super::view;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::service::Desk;
+use crate::service::operators::Claim;
 use crate::service::rows::Thresholds;
 use crate::service::vetting::VettingConfig;
 use crate::store::{self, DbSettings};
@@ -34,7 +35,7 @@ pub struct Setup {
     pub app: App,
     pub settings: DbSettings,
     pub recovery: Recovery,
-    pub login: String,
+    pub claim: Claim,
     pub read_only: bool,
 }
 
@@ -52,9 +53,9 @@ pub fn setup(ctx: &Context) -> Result<Setup> {
     let (theme, theme_err) =
         Theme::load(&theme_name, &ctx.dirs.config_dir.join("themes"), no_color);
     let recovery = Recovery::new(&ctx.dirs.state_dir);
-    let login = ctx.operator_login();
+    let claim = ctx.operator_claim();
     let session = Session {
-        operator: login.clone(),
+        operator: claim.login.clone(),
         roles: String::new(),
         registered: true,
         read_only: ctx.global.read_only,
@@ -75,7 +76,7 @@ pub fn setup(ctx: &Context) -> Result<Setup> {
         app,
         settings,
         recovery,
-        login,
+        claim,
         read_only: ctx.global.read_only,
     })
 }
@@ -86,7 +87,7 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
         mut app,
         settings,
         recovery,
-        login,
+        claim,
         read_only,
     } = setup(ctx)?;
     let mut term = terminal::enter(recovery.clone()).map_err(|source| Error::Io {
@@ -94,7 +95,7 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
         source,
     })?;
     let (tx, mut rx) = unbounded_channel::<Msg>();
-    spawn_connect(settings, login, read_only, tx.clone());
+    spawn_connect(settings, claim, read_only, tx.clone());
 
     let mut runner = Runner {
         desk: None,
@@ -195,13 +196,14 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 }
 
 /// Connects in the background (the first frame never waits for it), retrying until it works.
-fn spawn_connect(settings: DbSettings, login: String, read_only: bool, tx: UnboundedSender<Msg>) {
+/// Migrates only where the connected user owns the schema; otherwise checks it read-only.
+fn spawn_connect(settings: DbSettings, claim: Claim, read_only: bool, tx: UnboundedSender<Msg>) {
     tokio::spawn(async move {
         loop {
             let attempt = async {
                 let pool = settings.connect(8).await?;
-                store::migrate::run(&pool).await?;
-                Desk::for_operator(pool, &login, read_only).await
+                store::migrate::ensure_current(&pool).await?;
+                Desk::identify(pool, &claim, read_only).await
             };
             match attempt.await {
                 Ok(desk) => {
@@ -360,6 +362,8 @@ impl Runner {
 pub async fn execute(desk: Desk, effect: Effect, ctx: TaskCtx) -> Option<Msg> {
     let msg = match effect {
         Effect::Pane(fx) => panes::execute(desk, fx, ctx.clone()).await,
+        // Only a session that may change deals runs it: never a read-only or unregistered one.
+        Effect::ExpiryJob if !desk.actor().may_run_jobs() => return None,
         Effect::ExpiryJob => Msg::ExpiryDone(desk.expire_due_deals(chrono::Utc::now()).await),
         Effect::Copy { .. } | Effect::TrackForm(_) => return None,
     };

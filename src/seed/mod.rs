@@ -63,6 +63,28 @@ pub async fn existing_rows(pool: &PgPool) -> Result<(i64, i64)> {
     Ok(r)
 }
 
+/// Registered operators.
+pub async fn operator_count(pool: &PgPool) -> Result<i64> {
+    let mut conn = pool.acquire().await?;
+    Ok(store::operators::count(&mut conn).await?)
+}
+
+/// Is everything in the seeded tables the demo seed's own? The last `seed.demo` must exist and
+/// nothing but operators and the expiry job may have changed since (every change through
+/// partnerdesk leaves an audit row); no demo seed at all means the data came from elsewhere.
+pub async fn only_demo_data(pool: &PgPool) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT FROM audit_log WHERE action = 'seed.demo')
+            AND NOT EXISTS (
+                SELECT FROM audit_log
+                 WHERE id > (SELECT max(id) FROM audit_log WHERE action = 'seed.demo')
+                   AND entity_type NOT IN ('operator', 'database')
+                   AND actor <> 'system')",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
 /// Empties every table the seed fills. The audit log is append-only and stays.
 pub async fn reset(pool: &PgPool, actor: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
@@ -80,11 +102,12 @@ pub async fn reset(pool: &PgPool, actor: &str) -> Result<()> {
     Ok(())
 }
 
-/// Seeds demo data. `admin_login` (the OS user) is registered as an admin operator.
+/// Seeds demo data. `admin_login` (the OS user, given only while the database has no
+/// operators) is registered as an admin operator.
 pub async fn run(
     pool: &PgPool,
     plan: Plan,
-    admin_login: &str,
+    admin_login: Option<&str>,
     progress: Progress<'_>,
 ) -> Result<SeedReport> {
     let now = Utc::now()
@@ -101,10 +124,10 @@ pub async fn run(
         ("sam".into(), "Sam Support".into(), vec!["support"]),
         ("fin".into(), "Fin Finance".into(), vec!["finance"]),
     ];
-    let admin = admin_login.to_ascii_lowercase();
-    if validate_login(&admin).is_ok() {
-        ops.insert(0, (admin.clone(), admin.clone(), vec!["admin"]));
-    } else {
+    let admin = admin_login.map(str::to_ascii_lowercase);
+    if let Some(admin) = admin.filter(|a| validate_login(a).is_ok()) {
+        ops.insert(0, (admin.clone(), admin, vec!["admin"]));
+    } else if let Some(admin_login) = admin_login {
         tracing::warn!(
             login = admin_login,
             "OS user is not a valid login; not registered"

@@ -132,6 +132,8 @@ impl Desk {
     /// the system actor. Idempotent; two jobs at once never expire a deal twice. Returns the
     /// number of deals expired by this run.
     pub async fn expire_due_deals(&self, now: DateTime<Utc>) -> Result<u64> {
+        // A read-only or unregistered session never runs it (SPEC §1.1, issue 11).
+        self.actor().require(Permission::ManageDeals)?;
         let system = Actor::system();
         let mut total = 0u64;
         loop {

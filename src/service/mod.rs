@@ -69,6 +69,12 @@ impl Actor {
         }
     }
 
+    /// May this session run the background jobs (the expiry job)? Not read-only, registered,
+    /// and allowed to change deals.
+    pub fn may_run_jobs(&self) -> bool {
+        self.registered && !self.read_only && self.may(Permission::ManageDeals)
+    }
+
     pub fn may(&self, p: Permission) -> bool {
         p.is_granted_to(&self.roles)
     }
@@ -128,27 +134,10 @@ impl Desk {
         Self { pool, actor }
     }
 
-    /// Looks the operator up; an unknown login gets a read-only actor with no roles.
+    /// Looks the operator up; an unknown login gets a read-only actor with no roles. On a
+    /// person's own database login, the operator is that user (see [`Desk::identify`]).
     pub async fn for_operator(pool: PgPool, login: &str, read_only: bool) -> Result<Self> {
-        let mut conn = pool.acquire().await?;
-        let actor = match store::operators::get(&mut conn, login).await? {
-            Some(op) => Actor {
-                login: op.login,
-                display_name: op.display_name,
-                roles: op.roles.iter().filter_map(|r| r.parse().ok()).collect(),
-                registered: true,
-                read_only,
-            },
-            None => Actor {
-                login: login.into(),
-                display_name: login.into(),
-                roles: Vec::new(),
-                registered: false,
-                read_only: true,
-            },
-        };
-        drop(conn);
-        Ok(Self { pool, actor })
+        Self::identify(pool, &operators::Claim::named(login), read_only).await
     }
 
     pub fn pool(&self) -> &PgPool {

@@ -57,7 +57,8 @@ impl Desk {
                 Error::Validation(e)
             })?;
         let mut tx = self.pool().begin().await?;
-        let deal = store::deals::get_for_update(&mut tx, deal_id)
+        // No lock on the deal (support may not change deals); the tally's own row is locked.
+        let deal = store::deals::get(&mut tx, deal_id)
             .await?
             .ok_or_else(|| Error::not_found("deal", deal_id))?;
         if deal.kind != DealKind::Link {

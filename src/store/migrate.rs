@@ -1,4 +1,5 @@
-//! Embedded migrations (`migrations/`), applied by `partnerdesk migrate` and at start-up.
+//! Embedded migrations (`migrations/`), applied by `partnerdesk migrate`, and at start-up only
+//! where the connected user owns the schema; everyone else checks the version read-only.
 
 use crate::error::{DbError, DbErrorKind, Error, Result, describe_migrate};
 use sqlx::PgPool;
@@ -56,4 +57,49 @@ pub async fn status(pool: &PgPool) -> Result<(usize, Vec<i64>, Vec<i64>)> {
         .filter(|v| !known.contains(v))
         .collect();
     Ok((applied.len() - unknown.len(), pending, unknown))
+}
+
+/// May the connected user apply migrations? A superuser, or a member of the role that owns
+/// `_sqlx_migrations` (or, before the first migration, of the owner of schema `public`), on a
+/// connection that may write (not a hot standby, not `default_transaction_read_only`).
+pub async fn may_migrate(pool: &PgPool) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT current_setting('transaction_read_only') = 'off' AND (r.rolsuper OR pg_has_role(current_user, coalesce(
+                    (SELECT relowner FROM pg_class WHERE oid = to_regclass('_sqlx_migrations')),
+                    (SELECT nspowner FROM pg_namespace WHERE nspname = 'public')), 'USAGE'))
+           FROM pg_roles r WHERE r.rolname = current_user",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Refuses a schema that differs from this binary's migrations, read-only: one line saying
+/// what to run.
+pub async fn check_current(pool: &PgPool) -> Result<()> {
+    let (_, pending, unknown) = status(pool).await?;
+    let fail = |m: String| Err(Error::Database(DbError::new(DbErrorKind::Migration, m)));
+    if !unknown.is_empty() {
+        return fail(format!(
+            "the database has migration {} which this partnerdesk does not know; upgrade partnerdesk",
+            unknown[0]
+        ));
+    }
+    if !pending.is_empty() {
+        return fail(format!(
+            "the database schema is behind this partnerdesk ({} migration{} pending): the schema owner runs partnerdesk migrate",
+            pending.len(),
+            if pending.len() == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(())
+}
+
+/// At start-up: migrates where the connected user owns the schema, else checks read-only.
+pub async fn ensure_current(pool: &PgPool) -> Result<()> {
+    if may_migrate(pool).await? {
+        run(pool).await?;
+        Ok(())
+    } else {
+        check_current(pool).await
+    }
 }

@@ -332,6 +332,7 @@ impl Drop for EmptyDb {
             self.admin.clone(),
             format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
         );
+        run_detached(self.admin.clone(), common::drop_group_roles_sql(&self.name));
     }
 }
 
@@ -447,7 +448,8 @@ async fn doctor_reports_every_step_ok_for_a_registered_operator_and_never_a_pass
     let db = TestDb::new().await;
     let env = db.pg_env();
     let target = target_of(&env);
-    pd("doc", &["operators", "add", "doc", "--role", "curator"])
+    db.admin().await;
+    pd("ada", &["operators", "add", "doc", "--role", "curator"])
         .on(&env)
         .run()
         .success();
@@ -507,6 +509,19 @@ async fn doctor_reports_every_step_ok_for_a_registered_operator_and_never_a_pass
 async fn doctor_warns_an_unregistered_operator_with_the_command_to_run() {
     let db = TestDb::new().await;
     let env = db.pg_env();
+    // No operators yet: the command that would work registers an admin.
+    let out = pd("stranger", &["doctor"]).on(&env).run();
+    out.success();
+    assert_eq!(
+        line_starting(&out, "  warn  operator"),
+        "  warn  operator     stranger is not registered and there are no operators yet: the \
+         console opens read-only; the first operator must be an admin: partnerdesk operators add \
+         stranger --role admin"
+    );
+    pd("stranger", &["operators", "add", "ops", "--role", "admin"])
+        .on(&env)
+        .run()
+        .success();
     let out = pd("stranger", &["doctor"]).on(&env).run();
     out.success();
     assert_eq!(
@@ -518,10 +533,6 @@ async fn doctor_warns_an_unregistered_operator_with_the_command_to_run() {
     assert_eq!(out.stdout_lines().last(), Some(&"all checks passed"));
 
     // --operator wins over USER.
-    pd("stranger", &["operators", "add", "ops", "--role", "admin"])
-        .on(&env)
-        .run()
-        .success();
     let out = pd("stranger", &["--operator", "ops", "doctor"])
         .on(&env)
         .run();
@@ -868,7 +879,7 @@ async fn seed_demo_is_deterministic_and_reset_seeds_the_same_again() {
 
     // --reset wipes and seeds the same data again; the audit log is kept.
     let audits = one.audit_count().await;
-    let out = pd("pd_seeder", &["seed", "--demo", "--reset"])
+    let out = pd("pd_seeder", &["seed", "--demo", "--reset", "--yes"])
         .on(&one.pg_env())
         .run();
     out.success();
@@ -1075,9 +1086,15 @@ async fn a_role_without_privileges_gets_one_line_from_migrate() {
     let u = url(&env, &role.name, None, &db.name);
     let out = pd("u", &["--database-url", &u, "migrate"]).run();
     let line = out.error_line(1);
-    assert!(
-        line.contains("permission denied for schema public"),
-        "{line}"
+    // Not the schema's owner: told so, and what to run, before anything is tried.
+    assert_eq!(
+        line,
+        format!(
+            "{}: {} migrations pending, and {} does not own the schema: run partnerdesk migrate as the schema owner",
+            url_target(&env, &role.name, &db.name),
+            partnerdesk::store::migrate::known_versions().len(),
+            role.name
+        )
     );
     assert!(!db.table_exists("deals").await);
 }
@@ -1129,6 +1146,14 @@ async fn jobs_expire_expires_due_deals_once() {
     .await
     .unwrap();
 
+    // The job runs as a registered operator who may change deals (never an unregistered one).
+    let out = pd("cron", &["jobs", "expire"]).on(&env).run();
+    assert!(
+        out.error_line(3)
+            .starts_with("cron is not a registered operator, so may not author and change deals"),
+        "{out}"
+    );
+    db.desk("cron", &[partnerdesk::domain::Role::Curator]).await;
     let out = pd("cron", &["jobs", "expire"]).on(&env).run();
     out.success();
     assert_eq!(out.stdout, "expired 1 deal\n", "{out}");

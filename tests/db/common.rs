@@ -21,6 +21,9 @@ pub struct TestDb {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// The password the tests give the database logins they make.
+pub const LOGIN_PASSWORD: &str = "pd-test-login-pw";
+
 fn base_settings() -> DbSettings {
     DbSettings::resolve(
         &ConnectRequest::default(),
@@ -105,6 +108,40 @@ impl TestDb {
         self.count("SELECT count(*) FROM audit_log").await
     }
 
+    /// Gives database login `name` a password and returns how to connect as it: over TCP
+    /// (127.0.0.1 when the tests use the local socket, whose default `peer` rule would refuse
+    /// another name than the OS user's), so that trust and password rules both let it in.
+    pub async fn login_options(&self, name: &str) -> PgConnectOptions {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER ROLE \"{name}\" PASSWORD '{LOGIN_PASSWORD}'"
+        )))
+        .execute(&self.pool)
+        .await
+        .expect("set the login's password");
+        let host = match self.options.get_socket() {
+            Some(_) => "127.0.0.1".to_owned(),
+            None => self.options.get_host().to_owned(),
+        };
+        PgConnectOptions::new_without_pgpass()
+            .host(&host)
+            .port(self.options.get_port())
+            .database(&self.name)
+            .username(name)
+            .password(LOGIN_PASSWORD)
+    }
+
+    /// The PG* environment for running the binary as login `name` (see [`TestDb::login_options`]).
+    pub async fn login_env(&self, name: &str) -> Vec<(String, String)> {
+        let o = self.login_options(name).await;
+        vec![
+            ("PGHOST".into(), o.get_host().to_owned()),
+            ("PGPORT".into(), o.get_port().to_string()),
+            ("PGUSER".into(), name.to_owned()),
+            ("PGPASSWORD".into(), LOGIN_PASSWORD.to_owned()),
+            ("PGDATABASE".into(), self.name.clone()),
+        ]
+    }
+
     /// Environment for running the real binary against this database via the PG* rules.
     pub fn pg_env(&self) -> Vec<(String, String)> {
         let host = match self.options.get_socket() {
@@ -139,12 +176,28 @@ impl Drop for TestDb {
                         )))
                         .execute(&mut c)
                         .await;
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(drop_group_roles_sql(&name)))
+                            .execute(&mut c)
+                            .await;
                     }
                 });
             }
         })
         .join();
     }
+}
+
+/// Drops the group roles `migrate` made for database `name` (roles are cluster-wide and
+/// outlive the database); run after the database is dropped.
+pub fn drop_group_roles_sql(name: &str) -> String {
+    format!(
+        "DO $$ DECLARE r text; BEGIN
+           FOREACH r IN ARRAY ARRAY['admin', 'curator', 'support', 'finance', 'readonly'] LOOP
+             EXECUTE format('DROP ROLE IF EXISTS %I', '{}' || '_' || r);
+           END LOOP;
+         END $$",
+        name.replace('\'', "''")
+    )
 }
 
 pub fn partner_draft(name: &str, domain: &str) -> PartnerDraft {

@@ -4,6 +4,8 @@ mod audit;
 mod changes;
 #[allow(dead_code)]
 mod common;
+mod db_logins;
+mod db_roles;
 mod deal_list;
 mod deals;
 mod flags_export;
