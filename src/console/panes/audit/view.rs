@@ -48,13 +48,22 @@ pub fn draw(pane: &mut AuditPane, f: &mut Frame, area: Rect, sh: &Shell) {
                 Span::raw(e.reason.clone().unwrap_or_default()),
             ]),
         ];
-        for (label, v) in [("before", &e.before), ("after", &e.after)] {
-            lines.push(Line::from(Span::styled(label, t.header)));
-            let text = v
-                .as_ref()
-                .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
-                .unwrap_or_else(|| "—".into());
-            lines.extend(text.lines().map(|l| Line::from(l.to_owned())));
+        let changes = diff(e.before.as_ref(), e.after.as_ref());
+        lines.push(Line::from(Span::styled(
+            match (&e.before, &e.after) {
+                (None, Some(_)) => "created with",
+                (Some(_), None) => "removed; it was",
+                (None, None) => "no record kept",
+                _ if changes.is_empty() => "nothing changed",
+                _ => "what changed",
+            },
+            t.header,
+        )));
+        for c in changes {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<18}", c.field), t.label),
+                Span::raw(c.text),
+            ]));
         }
         f.render_widget(
             Paragraph::new(lines)
@@ -95,4 +104,105 @@ pub fn draw(pane: &mut AuditPane, f: &mut Frame, area: Rect, sh: &Shell) {
         },
     };
     draw_list(f, area, sh, &mut pane.list, table, rows);
+}
+
+/// One field of a record in the audit detail: what it was and what it became.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FieldChange {
+    pub field: String,
+    pub text: String,
+}
+
+/// A field's value as one short line.
+fn shown(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "—".into(),
+        serde_json::Value::String(s) if s.is_empty() => "“”".into(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) if a.is_empty() => "none".into(),
+        serde_json::Value::Array(a) => a.iter().map(shown).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// The fields that differ between `before` and `after` (`old → new`), or every field of a record
+/// created or removed. Bookkeeping (`version`, `updated_at`, `updated_by`) is left out of a change.
+pub fn diff(
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> Vec<FieldChange> {
+    use serde_json::Value;
+    let empty = serde_json::Map::new();
+    let fields = |v: Option<&Value>| match v {
+        Some(Value::Object(m)) => m.clone(),
+        Some(other) => {
+            let mut m = serde_json::Map::new();
+            m.insert("value".into(), other.clone());
+            m
+        }
+        None => empty.clone(),
+    };
+    let (b, a) = (fields(before), fields(after));
+    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let both = before.is_some() && after.is_some();
+    keys.into_iter()
+        .filter(|k| !(both && matches!(k.as_str(), "version" | "updated_at" | "updated_by")))
+        .filter_map(|k| {
+            let (old, new) = (b.get(k), a.get(k));
+            let text = match (old, new) {
+                (Some(o), Some(n)) if o == n => return None,
+                (Some(o), Some(n)) => format!("{} → {}", shown(o), shown(n)),
+                (None, Some(n)) if both => format!("— → {}", shown(n)),
+                (Some(o), None) if both => format!("{} → —", shown(o)),
+                (None, Some(v)) | (Some(v), None) => shown(v),
+                (None, None) => return None,
+            };
+            Some(FieldChange {
+                field: k.clone(),
+                text,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_change_lists_the_fields_that_differ() {
+        let before = json!({"title": "Spring sale", "cap": 50, "version": 1, "tags": ["a"]});
+        let after = json!({"title": "Spring sale!", "cap": 50, "version": 2, "tags": []});
+        assert_eq!(
+            diff(Some(&before), Some(&after)),
+            vec![
+                FieldChange {
+                    field: "tags".into(),
+                    text: "a → none".into()
+                },
+                FieldChange {
+                    field: "title".into(),
+                    text: "Spring sale → Spring sale!".into()
+                },
+            ]
+        );
+        let created = diff(None, Some(&json!({"title": "New", "cap": null})));
+        assert_eq!(
+            created,
+            vec![
+                FieldChange {
+                    field: "cap".into(),
+                    text: "—".into()
+                },
+                FieldChange {
+                    field: "title".into(),
+                    text: "New".into()
+                },
+            ]
+        );
+        assert!(diff(Some(&before), Some(&before)).is_empty());
+    }
 }

@@ -75,6 +75,15 @@ impl DealsPane {
             if n > 8 {
                 body.push(format!("  … and {} more", n - 8));
             }
+            // The form takes local times; the file's times without a zone are UTC.
+            body.push(format!(
+                "Times in the file without a zone are UTC (now {} UTC is {} here).",
+                chrono::Utc::now().format("%H:%M"),
+                crate::console::view::local(chrono::Utc::now())
+                    .split(' ')
+                    .nth(1)
+                    .unwrap_or("")
+            ));
             sh.confirm(
                 format!("Import {path}?"),
                 body,

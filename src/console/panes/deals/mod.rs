@@ -403,7 +403,7 @@ impl Pane for DealsPane {
             Action::Import if manage(sh) => {
                 sh.prompt(
                     "Import deals from CSV",
-                    "a file path; every row is checked first and shown before anything is written",
+                    "a CSV file path (times without a zone are UTC); every row is checked and shown first",
                     "",
                     Question::ImportPath,
                 );

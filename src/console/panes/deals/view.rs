@@ -231,6 +231,9 @@ fn detail(f: &mut Frame, area: Rect, pane: &DealsPane, sh: &Shell) {
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled("Timeline", t.header)));
+    if d.timeline.is_empty() {
+        lines.push(Line::from(Span::styled("  nothing recorded yet", t.muted)));
+    }
     for e in &d.timeline {
         lines.push(Line::from(vec![
             Span::styled(format!("  {} ", local(e.at)), t.muted),

@@ -313,6 +313,9 @@ impl RedemptionsPane {
             }
             lines.push(String::new());
         }
+        if entries.is_empty() {
+            lines.push("Nothing was done to it since it was recorded.".into());
+        }
         lines.extend(entries.iter().map(|e| {
             format!(
                 "{} {:<10} {}{}",

@@ -5,7 +5,7 @@ use super::list::range_label;
 use super::{RedemptionsPane, Scope, View};
 use crate::console::action::Action;
 use crate::console::shell::Shell;
-use crate::console::view::{ListTable, draw_list, local_secs};
+use crate::console::view::{ListTable, column_widths, draw_list, local_secs, need};
 use ratatui::Frame;
 use ratatui::layout::Layout;
 use ratatui::layout::{Constraint, Rect};
@@ -142,13 +142,28 @@ fn monitor(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell) {
         pane.sort.label(),
         sh.keymap.keys_text(Action::Signals),
     );
-    let spark_w: u16 = if area.width >= 110 { 60 } else { 20 };
+    // The titles and partners get the width they need first; the last hour gets the rest, at
+    // the widest bar count that divides the hour evenly.
+    let needs = [
+        need("Deal", p.rows.iter().map(|r| r.title.as_str())),
+        need("Partner", p.rows.iter().map(|r| r.partner_name.as_str())),
+    ];
+    let text_room = |spark: u16| area.width.saturating_sub(2 + 14 + spark + 3) as usize;
+    let spark_w: u16 = [60, 30, 20, 15, 12]
+        .into_iter()
+        .find(|w| needs.iter().map(|n| n + 1).sum::<usize>() <= text_room(*w))
+        .unwrap_or(12);
+    let mut widths = column_widths(area.width, &[Ok(0), Ok(1), Err(14), Err(spark_w)], &needs);
+    if needs.iter().map(|n| n + 1).sum::<usize>() <= text_room(spark_w) {
+        // What is left over widens the titles, so the last hour ends at the right edge.
+        widths[0] = Constraint::Fill(1);
+    }
     let rows = p
         .rows
         .iter()
         .map(|r| {
             let used = match r.redemption_cap {
-                Some(1) => format!("{} (1/mbr)", r.redemption_count),
+                Some(1) => format!("{} (1/member)", r.redemption_count),
                 Some(c) => format!("{}/{c}", r.redemption_count),
                 None => r.redemption_count.to_string(),
             };
@@ -171,14 +186,13 @@ fn monitor(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell) {
             "Deal".to_owned(),
             "Partner".to_owned(),
             "Redemptions".to_owned(),
-            format!("last hour ({} min/bar)", 60 / spark_w.max(1) as usize),
+            if spark_w >= 21 {
+                format!("last hour ({} min/bar)", 60 / spark_w.max(1) as usize)
+            } else {
+                format!("{} min/bar", 60 / spark_w.max(1) as usize)
+            },
         ]),
-        widths: vec![
-            Constraint::Fill(3),
-            Constraint::Fill(2),
-            Constraint::Length(12),
-            Constraint::Length(spark_w),
-        ],
+        widths,
         empty: &empty,
     };
     draw_list(f, area, sh, &mut pane.monitor, table, rows);
