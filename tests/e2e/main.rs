@@ -926,8 +926,8 @@ async fn deal_audit(db: &TestDb, id: i64) -> Vec<String> {
 #[tokio::test]
 async fn author_activate_list_and_pause_a_coupon_deal() {
     let db = seeded(OPERATOR).await;
-    let partner: i64 = sqlx::query_scalar(
-        "SELECT id FROM partners WHERE verification = 'verified' AND deleted_at IS NULL
+    let (partner, partner_name): (i64, String) = sqlx::query_as(
+        "SELECT id, display_name FROM partners WHERE verification = 'verified' AND deleted_at IS NULL
          ORDER BY id LIMIT 1",
     )
     .fetch_one(&db.pool)
@@ -949,10 +949,16 @@ async fn author_activate_list_and_pause_a_coupon_deal() {
     // The form: the partner first, then every field in turn.
     p.send("n");
     p.wait_for("New deal", TIMEOUT);
-    p.wait_for("▸ Partner id", TIMEOUT);
-    p.type_each(&partner.to_string());
-    p.wait_until("the partner id typed", TIMEOUT, |_| {
-        field_row(&p, "Partner id").contains(&partner.to_string())
+    // The partner is picked by name: Tab completes what was typed to `Name #id`.
+    p.wait_for("▸ Partner", TIMEOUT);
+    p.type_each(&partner_name);
+    p.wait_until("the partner offered", TIMEOUT, |_| {
+        field_row(&p, "Partner").contains(&format!("Tab picks {partner_name} #{partner}"))
+    });
+    p.send(keys::TAB);
+    p.wait_until("the partner picked", TIMEOUT, |_| {
+        let row = field_row(&p, "Partner");
+        row.contains(&format!("{partner_name} #{partner}")) && row.contains("✓ ")
     });
     tab_to(&p, "Title");
     p.type_each(NEW_DEAL);

@@ -53,7 +53,12 @@ impl DealsPane {
             return;
         }
         match result {
-            Ok(found) => self.picker.found = Some(found),
+            Ok(mut found) => {
+                // The partner whose name is exactly what was typed comes first.
+                let typed = self.picker.query.to_lowercase();
+                found.sort_by_key(|p| p.name.to_lowercase() != typed);
+                self.picker.found = Some(found);
+            }
             Err(e) => sh.toast_error(format!("looking up the partner: {e}")),
         }
         self.show_partner();
