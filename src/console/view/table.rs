@@ -102,10 +102,20 @@ pub fn draw_list<'a, R>(
     rows: Vec<Row<'a>>,
 ) {
     let t = &sh.theme;
+    // A title wider than the box ends in … (the whole of what it says is in the footer's and
+    // the help's keys, the filter line, or `M`'s messages).
+    let room = area.width.saturating_sub(2) as usize;
+    let title = if table.title.trim_end().chars().count() > room && room > 1 {
+        let mut cut: String = table.title.chars().take(room - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        table.title
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focus)
-        .title(Span::styled(table.title, t.title));
+        .title(Span::styled(title, t.title));
     let widget = Table::new(rows, table.widths)
         .header(table.header.style(t.header))
         .row_highlight_style(t.selected)
