@@ -11,13 +11,12 @@ use super::recovery::Recovery;
 use super::terminal;
 use super::theme::Theme;
 use super::view;
-use crate::context::Context;
+use crate::context::{Context, DbSettings};
 use crate::error::{Error, Result};
 use crate::service::Desk;
 use crate::service::operators::Claim;
 use crate::service::rows::Thresholds;
 use crate::service::vetting::VettingConfig;
-use crate::store::{self, DbSettings};
 use crossterm::event::EventStream;
 use futures::StreamExt;
 use std::process::ExitCode;
@@ -200,11 +199,7 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 fn spawn_connect(settings: DbSettings, claim: Claim, read_only: bool, tx: UnboundedSender<Msg>) {
     tokio::spawn(async move {
         loop {
-            let attempt = async {
-                let pool = settings.connect(8).await?;
-                store::migrate::ensure_current(&pool).await?;
-                Desk::identify(pool, &claim, read_only).await
-            };
+            let attempt = Desk::open(&settings, 8, &claim, read_only);
             match attempt.await {
                 Ok(desk) => {
                     let _ = tx.send(Msg::Connected(desk));

@@ -3,6 +3,7 @@
 use super::{Desk, record::Change};
 use crate::domain::{DealKind, Permission, ValidationErrors};
 use crate::error::{Error, Result};
+pub use crate::store::monitor::minute_of;
 use crate::store::{
     self,
     monitor::{Burst, LowConversion, MonitorFilter, MonitorRow, QuickCap, Thresholds},

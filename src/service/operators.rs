@@ -81,6 +81,20 @@ impl Desk {
     /// Who this session is. On a person's database login the operator is that user (another
     /// name given explicitly is refused) with the roles the database grants it; otherwise the
     /// claimed operator is looked up, and an unknown one gets a read-only actor with no roles.
+    /// Connects with `settings`, makes sure the schema is current (migrating only where the
+    /// connected user owns it) and identifies the operator: what the console and every command
+    /// start with.
+    pub async fn open(
+        settings: &crate::store::DbSettings,
+        max_connections: u32,
+        claim: &Claim,
+        read_only: bool,
+    ) -> Result<Self> {
+        let pool = settings.connect(max_connections).await?;
+        store::migrate::ensure_current(&pool).await?;
+        Self::identify(pool, claim, read_only).await
+    }
+
     pub async fn identify(pool: PgPool, claim: &Claim, read_only: bool) -> Result<Self> {
         let mut conn = pool.acquire().await?;
         let id = store::operators::db_identity(&mut conn).await?;

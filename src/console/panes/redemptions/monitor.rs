@@ -11,8 +11,8 @@ use crate::console::list::PAGE;
 use crate::console::msg::{Effect as AppEffect, LoadMode};
 use crate::console::panes::fx;
 use crate::console::shell::Shell;
+use crate::service::monitor::minute_of;
 use crate::service::rows::{MonitorFilter, MonitorRow};
-use crate::store::monitor::minute_of;
 use chrono::{DateTime, Utc};
 use std::cmp::Ordering;
 
