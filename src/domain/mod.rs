@@ -3,8 +3,11 @@
 //! Plain Rust: no terminal, no database, no network. Everything here is pure and
 //! unit-testable; the store and the services build on it.
 
+pub mod contract;
 pub mod deal;
 pub mod member;
+pub mod money;
+pub mod negotiation;
 pub mod operator;
 pub mod partner;
 pub mod redemption;

@@ -2,10 +2,12 @@
 //! its outbox event (both written by [`record`]). The console and the command line call only
 //! these.
 
+pub mod contracts;
 pub mod deals;
 pub mod export;
 pub mod import;
 pub mod monitor;
+pub mod negotiations;
 pub mod operators;
 pub mod partners;
 pub(crate) mod record;
@@ -17,9 +19,11 @@ pub mod vetting;
 /// reach them through the service layer, never the store.
 pub mod rows {
     pub use crate::store::audit::{AuditEntry, AuditFilter};
+    pub use crate::store::contracts::{Agreement, Contract, ContractBenefit, Signature};
     pub use crate::store::deal_list::{DealFilter, DealListRow, DealSort};
     pub use crate::store::deals::{CouponCodeChange, Deal};
     pub use crate::store::monitor::{MonitorFilter, MonitorRow, Thresholds};
+    pub use crate::store::negotiations::{Message, Offer, Thread, ThreadFilter, ThreadRow};
     pub use crate::store::partners::{Partner, PartnerFilter, PartnerListRow, PartnerSort};
     pub use crate::store::redemptions::{ExportFilter, Redemption, RedemptionRow};
 }

@@ -4,11 +4,13 @@
 pub mod audit;
 pub mod checks;
 pub mod connect;
+pub mod contracts;
 pub mod deal_list;
 pub mod deals;
 pub mod members;
 pub mod migrate;
 pub mod monitor;
+pub mod negotiations;
 pub mod operators;
 pub mod outbox;
 pub mod partners;

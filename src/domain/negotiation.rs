@@ -1,0 +1,612 @@
+//! Negotiations (SPEC §1.6, issue 12): the thread's status machine, the sides, and the terms
+//! of an offer revision with their rules and the field-by-field difference between revisions.
+
+use super::deal::{DealDraft, text_enum};
+use super::money::{
+    DEFAULT_TAKE_RATE_BPS, Frequency, check_bps, currency_exponent, format_amount, format_bps,
+    parse_amount,
+};
+use super::validation::{ValidationErrors, char_len, required_text};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const SUBJECT_MAX: usize = 255;
+pub const MESSAGE_MAX: usize = 10_000;
+pub const REASON_MAX: usize = 2_000;
+pub const BENEFIT_NAME_MAX: usize = 255;
+pub const BENEFITS_MAX: usize = 50;
+
+text_enum!(
+    /// Who speaks: the marketplace, or the partner (recorded by an operator on its behalf).
+    Side { Marketplace => "marketplace", Partner => "partner" }
+);
+
+impl Side {
+    pub fn other(self) -> Side {
+        match self {
+            Side::Marketplace => Side::Partner,
+            Side::Partner => Side::Marketplace,
+        }
+    }
+}
+
+text_enum!(
+    /// A thread's status: `pending → negotiating → accepted | rejected | withdrawn | expired`.
+    ThreadStatus {
+        Pending => "pending",
+        Negotiating => "negotiating",
+        Accepted => "accepted",
+        Rejected => "rejected",
+        Withdrawn => "withdrawn",
+        Expired => "expired",
+    }
+);
+
+/// Who moves a thread: an operator (on either side), or the expiry job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadTrigger {
+    Operator,
+    ExpiryJob,
+}
+
+impl ThreadStatus {
+    pub fn is_final(self) -> bool {
+        !matches!(self, ThreadStatus::Pending | ThreadStatus::Negotiating)
+    }
+
+    /// `pending → negotiating` (the other side's first reply or counter-offer), `pending |
+    /// negotiating → accepted | rejected | withdrawn` (operator), `→ expired` (the job only).
+    pub fn check_transition(self, to: ThreadStatus, by: ThreadTrigger) -> Result<(), String> {
+        use ThreadStatus::*;
+        match (self, to, by) {
+            (a, _, _) if a.is_final() => Err(format!("the thread is {a}, which is final")),
+            (Pending, Negotiating, ThreadTrigger::Operator)
+            | (Pending | Negotiating, Accepted | Rejected | Withdrawn, ThreadTrigger::Operator)
+            | (Pending | Negotiating, Expired, ThreadTrigger::ExpiryJob) => Ok(()),
+            (a, b, _) if a == b => Err(format!("the thread is already {a}")),
+            (_, Expired, ThreadTrigger::Operator) => {
+                Err("a thread expires by itself when its deadline passes".into())
+            }
+            (_, Pending, _) => Err("a thread never goes back to pending".into()),
+            (a, b, ThreadTrigger::ExpiryJob) => Err(format!(
+                "the expiry job only moves open threads to expired, not {a} → {b}"
+            )),
+            (a, b, _) => Err(format!("{a} → {b} is not allowed")),
+        }
+    }
+}
+
+text_enum!(
+    /// The commission model of an offer (SPEC §1.7).
+    ModelKind {
+        Percentage => "percentage",
+        FixedFee => "fixed_fee",
+        Hybrid => "hybrid",
+        FlatFee => "flat_fee",
+    }
+);
+
+/// A commission model with its parameters; amounts in the currency's minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum Commission {
+    Percentage {
+        rate_bps: i32,
+    },
+    FixedFee {
+        amount_minor: i64,
+    },
+    Hybrid {
+        base_bps: i32,
+        bonus_bps: i32,
+        bonus_threshold: i32,
+    },
+    FlatFee {
+        amount_minor: i64,
+    },
+}
+
+impl Commission {
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            Commission::Percentage { .. } => ModelKind::Percentage,
+            Commission::FixedFee { .. } => ModelKind::FixedFee,
+            Commission::Hybrid { .. } => ModelKind::Hybrid,
+            Commission::FlatFee { .. } => ModelKind::FlatFee,
+        }
+    }
+}
+
+/// A named benefit of an offer, with an optional due date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Benefit {
+    pub name: String,
+    #[serde(default)]
+    pub due: Option<NaiveDate>,
+}
+
+/// The deal an accepted offer turns into (the fields of SPEC §1.4, checked by the deal rules).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DealTerms {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub kind: super::DealKind,
+    pub coupon_code: Option<String>,
+    pub redemption_url: Option<String>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    pub audience_scope: super::AudienceScope,
+    pub audience_scope_value: Option<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub redemption_cap: Option<i32>,
+}
+
+impl DealTerms {
+    /// The draft deal of this partner, as the deal service takes it.
+    pub fn draft(&self, partner_id: i64) -> DealDraft {
+        DealDraft {
+            partner_id: Some(partner_id),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            kind: self.kind.as_str().into(),
+            coupon_code: self.coupon_code.clone(),
+            redemption_url: self.redemption_url.clone(),
+            categories: self.categories.clone(),
+            audience_scope: self.audience_scope.as_str().into(),
+            audience_scope_value: self.audience_scope_value.clone(),
+            valid_from: Some(self.valid_from),
+            valid_until: Some(self.valid_until),
+            redemption_cap: self.redemption_cap.map(i64::from),
+            state: Some("draft".into()),
+        }
+    }
+}
+
+/// The validated terms of one offer revision (stored as JSON, never changed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferTerms {
+    pub commission: Commission,
+    pub currency: String,
+    pub frequency: Frequency,
+    pub take_rate_bps: i32,
+    #[serde(default)]
+    pub benefits: Vec<Benefit>,
+    pub deal: DealTerms,
+}
+
+/// What an operator types for an offer (flags, a TOML/JSON file or the form). Numbers are
+/// raw so that a bad value is a field error; amounts are in the currency's units ("12.50").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OfferDraft {
+    pub model: String,
+    pub rate_bps: Option<i64>,
+    pub amount: Option<String>,
+    pub base_bps: Option<i64>,
+    pub bonus_bps: Option<i64>,
+    pub bonus_threshold: Option<i64>,
+    pub currency: String,
+    pub frequency: String,
+    pub take_rate_bps: Option<i64>,
+    pub benefits: Vec<Benefit>,
+    pub title: String,
+    pub description: String,
+    pub kind: String,
+    pub coupon_code: Option<String>,
+    pub redemption_url: Option<String>,
+    pub categories: Vec<String>,
+    pub audience_scope: String,
+    pub audience_scope_value: Option<String>,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub redemption_cap: Option<i64>,
+}
+
+impl OfferTerms {
+    /// The terms as an operator would type them again (the counter-offer form starts here).
+    pub fn draft(&self) -> OfferDraft {
+        let mut d = OfferDraft {
+            model: self.commission.kind().as_str().into(),
+            currency: self.currency.clone(),
+            frequency: self.frequency.as_str().into(),
+            take_rate_bps: Some(self.take_rate_bps.into()),
+            benefits: self.benefits.clone(),
+            title: self.deal.title.clone(),
+            description: self.deal.description.clone(),
+            kind: self.deal.kind.as_str().into(),
+            coupon_code: self.deal.coupon_code.clone(),
+            redemption_url: self.deal.redemption_url.clone(),
+            categories: self.deal.categories.clone(),
+            audience_scope: self.deal.audience_scope.as_str().into(),
+            audience_scope_value: self.deal.audience_scope_value.clone(),
+            valid_from: Some(self.deal.valid_from),
+            valid_until: Some(self.deal.valid_until),
+            redemption_cap: self.deal.redemption_cap.map(i64::from),
+            ..OfferDraft::default()
+        };
+        let exp = currency_exponent(&self.currency).unwrap_or(2);
+        let units = |m: i64| rust_decimal::Decimal::new(m, exp).to_string();
+        match self.commission {
+            Commission::Percentage { rate_bps } => d.rate_bps = Some(rate_bps.into()),
+            Commission::FixedFee { amount_minor } | Commission::FlatFee { amount_minor } => {
+                d.amount = Some(units(amount_minor))
+            }
+            Commission::Hybrid {
+                base_bps,
+                bonus_bps,
+                bonus_threshold,
+            } => {
+                d.base_bps = Some(base_bps.into());
+                d.bonus_bps = Some(bonus_bps.into());
+                d.bonus_threshold = Some(bonus_threshold.into());
+            }
+        }
+        d
+    }
+}
+
+impl OfferDraft {
+    /// Every rule of an offer: the money rules and the deal rules of SPEC §1.4 (for this
+    /// partner), so that an accepted offer always yields a valid draft deal.
+    pub fn validate(&self, partner_id: i64) -> Result<OfferTerms, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let currency = self.currency.trim().to_owned();
+        let currency_ok = match currency_exponent(&currency) {
+            Ok(_) => true,
+            Err(r) => {
+                e.push("currency", r);
+                false
+            }
+        };
+        let bps = |e: &mut ValidationErrors, field: &'static str, v: Option<i64>| match v {
+            None => {
+                e.push(field, "required");
+                0
+            }
+            Some(v) => check_bps(v).map_err(|r| e.push(field, r)).unwrap_or(0),
+        };
+        let amount = |e: &mut ValidationErrors| match self.amount.as_deref() {
+            None | Some("") => {
+                e.push("amount", "required");
+                0
+            }
+            Some(_) if !currency_ok => 0,
+            Some(a) => parse_amount(a, &currency)
+                .map_err(|r| e.push("amount", r))
+                .unwrap_or(0),
+        };
+        let kind = if self.model.trim().is_empty() {
+            e.push("model", format!("required: {}", ModelKind::choices()));
+            None
+        } else {
+            self.model
+                .parse::<ModelKind>()
+                .map_err(|r| e.push("model", r))
+                .ok()
+        };
+        let commission = match kind {
+            Some(ModelKind::Percentage) => Some(Commission::Percentage {
+                rate_bps: bps(&mut e, "rate_bps", self.rate_bps),
+            }),
+            Some(ModelKind::FixedFee) => Some(Commission::FixedFee {
+                amount_minor: amount(&mut e),
+            }),
+            Some(ModelKind::FlatFee) => Some(Commission::FlatFee {
+                amount_minor: amount(&mut e),
+            }),
+            Some(ModelKind::Hybrid) => {
+                let base_bps = bps(&mut e, "base_bps", self.base_bps);
+                let bonus_bps = bps(&mut e, "bonus_bps", self.bonus_bps);
+                let bonus_threshold = match self.bonus_threshold {
+                    None => {
+                        e.push("bonus_threshold", "required");
+                        0
+                    }
+                    Some(t) if (1..=i32::MAX as i64).contains(&t) => t as i32,
+                    Some(t) => {
+                        e.push(
+                            "bonus_threshold",
+                            format!("must be a count of 1 or more (got {t})"),
+                        );
+                        0
+                    }
+                };
+                if base_bps as i64 + bonus_bps as i64 > super::money::BPS_MAX {
+                    e.push("bonus_bps", "base and bonus together must be at most 10000");
+                }
+                Some(Commission::Hybrid {
+                    base_bps,
+                    bonus_bps,
+                    bonus_threshold,
+                })
+            }
+            None => None,
+        };
+        let frequency = if self.frequency.trim().is_empty() {
+            e.push("frequency", format!("required: {}", Frequency::choices()));
+            None
+        } else {
+            self.frequency
+                .parse::<Frequency>()
+                .map_err(|r| e.push("frequency", r))
+                .ok()
+        };
+        let take_rate_bps = match self.take_rate_bps {
+            None => DEFAULT_TAKE_RATE_BPS,
+            Some(v) => check_bps(v)
+                .map_err(|r| e.push("take_rate_bps", r))
+                .unwrap_or(0),
+        };
+        let mut benefits = Vec::new();
+        if self.benefits.len() > BENEFITS_MAX {
+            e.push("benefits", format!("at most {BENEFITS_MAX}"));
+        }
+        for b in &self.benefits {
+            let name = required_text(&mut e, "benefits", &b.name, BENEFIT_NAME_MAX);
+            if benefits.iter().any(|x: &Benefit| x.name == name) {
+                e.push("benefits", format!("'{name}' is listed twice"));
+            }
+            benefits.push(Benefit { name, due: b.due });
+        }
+        let deal = DealDraft {
+            partner_id: Some(partner_id),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            kind: self.kind.clone(),
+            coupon_code: self.coupon_code.clone(),
+            redemption_url: self.redemption_url.clone(),
+            categories: self.categories.clone(),
+            audience_scope: self.audience_scope.clone(),
+            audience_scope_value: self.audience_scope_value.clone(),
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            redemption_cap: self.redemption_cap,
+            state: Some("draft".into()),
+        }
+        .validate();
+        let deal = match deal {
+            Ok(v) => Some(DealTerms {
+                title: v.title,
+                description: v.description,
+                kind: v.kind,
+                coupon_code: v.coupon_code,
+                redemption_url: v.redemption_url,
+                categories: v.categories,
+                audience_scope: v.audience_scope,
+                audience_scope_value: v.audience_scope_value,
+                valid_from: v.valid_from,
+                valid_until: v.valid_until,
+                redemption_cap: v.redemption_cap,
+            }),
+            Err(de) => {
+                e.0.extend(de.0);
+                None
+            }
+        };
+        match (commission, frequency, deal) {
+            (Some(commission), Some(frequency), Some(deal)) if e.is_empty() => Ok(OfferTerms {
+                commission,
+                currency,
+                frequency,
+                take_rate_bps,
+                benefits,
+                deal,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// A message body: not blank, at most 10,000 characters.
+pub fn check_body(body: &str) -> Result<String, ValidationErrors> {
+    let mut e = ValidationErrors::new();
+    let b = required_text(&mut e, "body", body, MESSAGE_MAX);
+    e.into_result(b)
+}
+
+/// A reason for rejecting or withdrawing: required, at most 2,000 characters.
+pub fn check_reason(reason: &str) -> Result<String, ValidationErrors> {
+    let mut e = ValidationErrors::new();
+    let r = required_text(&mut e, "reason", reason, REASON_MAX);
+    e.into_result(r)
+}
+
+/// A thread subject and deadline.
+pub fn check_thread(
+    subject: &str,
+    deadline: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(String, DateTime<Utc>), ValidationErrors> {
+    let mut e = ValidationErrors::new();
+    let s = required_text(&mut e, "subject", subject, SUBJECT_MAX);
+    let d = match deadline {
+        None => {
+            e.push("deadline", "required");
+            now
+        }
+        Some(d) if d <= now => {
+            e.push("deadline", "must be in the future");
+            d
+        }
+        Some(d) => d,
+    };
+    e.into_result((s, d))
+}
+
+/// One difference between two revisions' terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum TermChange {
+    /// A field whose value changed, shown in its units (money in the currency, rates as %).
+    Changed {
+        field: String,
+        old: String,
+        new: String,
+    },
+    BenefitAdded {
+        name: String,
+        due: Option<NaiveDate>,
+    },
+    BenefitRemoved {
+        name: String,
+        due: Option<NaiveDate>,
+    },
+}
+
+impl std::fmt::Display for TermChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let due = |d: &Option<NaiveDate>| d.map(|d| format!(" (due {d})")).unwrap_or_default();
+        match self {
+            TermChange::Changed { field, old, new } => write!(f, "{field}: {old} → {new}"),
+            TermChange::BenefitAdded { name, due: d } => {
+                write!(f, "benefit added: {name}{}", due(d))
+            }
+            TermChange::BenefitRemoved { name, due: d } => {
+                write!(f, "benefit removed: {name}{}", due(d))
+            }
+        }
+    }
+}
+
+/// The terms as named, displayable fields (for the diff and for `show`).
+pub fn term_fields(t: &OfferTerms) -> Vec<(&'static str, String)> {
+    let money = |m: i64| format_amount(m, &t.currency);
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    let mut f = vec![("model", t.commission.kind().to_string())];
+    match t.commission {
+        Commission::Percentage { rate_bps } => f.push(("rate", format_bps(rate_bps.into()))),
+        Commission::FixedFee { amount_minor } => {
+            f.push(("fee per redemption", money(amount_minor)))
+        }
+        Commission::FlatFee { amount_minor } => f.push(("fee per period", money(amount_minor))),
+        Commission::Hybrid {
+            base_bps,
+            bonus_bps,
+            bonus_threshold,
+        } => {
+            f.push(("base rate", format_bps(base_bps.into())));
+            f.push(("bonus rate", format_bps(bonus_bps.into())));
+            f.push(("bonus threshold", format!("{bonus_threshold} redemptions")));
+        }
+    }
+    f.extend([
+        ("currency", t.currency.clone()),
+        ("frequency", t.frequency.to_string()),
+        ("take rate", format_bps(t.take_rate_bps.into())),
+        ("title", t.deal.title.clone()),
+        ("description", t.deal.description.clone()),
+        ("kind", t.deal.kind.to_string()),
+        ("coupon code", opt(&t.deal.coupon_code)),
+        ("redemption url", opt(&t.deal.redemption_url)),
+        ("categories", t.deal.categories.join(", ")),
+        ("audience", t.deal.audience_scope.to_string()),
+        ("audience value", opt(&t.deal.audience_scope_value)),
+        (
+            "valid from",
+            t.deal.valid_from.format("%Y-%m-%d %H:%M UTC").to_string(),
+        ),
+        (
+            "valid until",
+            t.deal.valid_until.format("%Y-%m-%d %H:%M UTC").to_string(),
+        ),
+        (
+            "cap",
+            t.deal
+                .redemption_cap
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "none".into()),
+        ),
+    ]);
+    f
+}
+
+/// The field-by-field difference from `old` to `new`: changed fields (a model change shows the
+/// parameters that went and came), then benefits added and removed (a changed due date is a
+/// removal and an addition).
+pub fn diff(old: &OfferTerms, new: &OfferTerms) -> Vec<TermChange> {
+    let a = term_fields(old);
+    let b = term_fields(new);
+    let mut out = Vec::new();
+    let mut names: Vec<&str> = a.iter().map(|(k, _)| *k).collect();
+    for (k, _) in &b {
+        if !names.contains(k) {
+            names.push(k);
+        }
+    }
+    let get = |f: &[(&'static str, String)], k: &str| {
+        f.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| "—".into())
+    };
+    for k in names {
+        let (o, n) = (get(&a, k), get(&b, k));
+        if o != n {
+            out.push(TermChange::Changed {
+                field: k.into(),
+                old: o,
+                new: n,
+            });
+        }
+    }
+    for x in &new.benefits {
+        if !old.benefits.contains(x) {
+            out.push(TermChange::BenefitAdded {
+                name: x.name.clone(),
+                due: x.due,
+            });
+        }
+    }
+    for x in &old.benefits {
+        if !new.benefits.contains(x) {
+            out.push(TermChange::BenefitRemoved {
+                name: x.name.clone(),
+                due: x.due,
+            });
+        }
+    }
+    out
+}
+
+/// Characters in a body (for the form's counter).
+pub fn body_len(s: &str) -> usize {
+    char_len(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_move() {
+        use ThreadStatus::*;
+        let op = ThreadTrigger::Operator;
+        let job = ThreadTrigger::ExpiryJob;
+        for &from in ThreadStatus::ALL {
+            for &to in ThreadStatus::ALL {
+                for by in [op, job] {
+                    let ok = from.check_transition(to, by).is_ok();
+                    let want = matches!(
+                        (from, to, by),
+                        (Pending, Negotiating, ThreadTrigger::Operator)
+                            | (
+                                Pending | Negotiating,
+                                Accepted | Rejected | Withdrawn,
+                                ThreadTrigger::Operator
+                            )
+                            | (Pending | Negotiating, Expired, ThreadTrigger::ExpiryJob)
+                    );
+                    assert_eq!(ok, want, "{from} → {to} by {by:?}");
+                }
+            }
+        }
+        assert!(
+            Accepted
+                .check_transition(Rejected, op)
+                .unwrap_err()
+                .contains("final")
+        );
+    }
+}
