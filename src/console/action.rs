@@ -118,6 +118,10 @@ actions! {
     Flag => ("flag", List, true, "flag the redemption (fraud or dispute) with a note"),
     Unflag => ("unflag", List, true, "resolve the redemption's flag with a reason"),
     MemberHistory => ("member_history", List, false, "the member's redemptions across every deal"),
+    Reply => ("reply", List, true, "post a message on the negotiation (partner: for the partner)"),
+    Accept => ("accept", List, true, "accept the latest offer for the side that did not make it"),
+    Reject => ("reject", List, true, "reject the negotiation, with a reason"),
+    Withdraw => ("withdraw", List, true, "withdraw from the negotiation, with a reason"),
 
     Save => ("save", Form, true, "save the form"),
     NextField => ("next_field", Form, false, "next field"),

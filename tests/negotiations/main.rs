@@ -7,6 +7,7 @@ mod common;
 mod accept;
 mod diff;
 mod moves;
+mod pane;
 mod records;
 
 use chrono::{Duration, Utc};

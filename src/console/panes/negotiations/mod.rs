@@ -1,5 +1,460 @@
-//! The Negotiations pane: threads with partners, offer revisions, agreements and contracts.
-//! Not built yet (it says so); its issue replaces this with the pane's state and `Pane` here,
-//! `effects.rs`, `view.rs` and its form, as the other panes have.
+//! The Negotiations pane: threads with partners, newest activity first, with `/` filters; a
+//! thread's timeline interleaving messages and offer revisions, each revision after the first
+//! shown as its difference from the previous one; replying, accepting (into an agreement
+//! version, a contract and a draft deal), rejecting and withdrawing, each confirmed with what
+//! it will do. Partner-side entries are recorded by an operator on the partner's behalf and
+//! marked so.
 
-super::later::not_built_yet!(NegotiationsPane, "Negotiations", "negotiations");
+mod effects;
+mod view;
+
+pub use effects::{Effect, Msg};
+
+use super::{Answer, Pane, fx};
+use crate::console::action::Action;
+use crate::console::detail::Detail;
+use crate::console::list::{KeysetList, ListRow, PAGE};
+use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
+use crate::console::shell::Shell;
+use crate::domain::Permission;
+use crate::domain::negotiation::{Side, ThreadStatus};
+use crate::service::negotiations::NegotiationView;
+use crate::service::rows::{ThreadFilter, ThreadRow};
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+impl ListRow for ThreadRow {
+    type Cursor = (DateTime<Utc>, i64);
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn cursor(&self) -> Self::Cursor {
+        (self.updated_at, self.id)
+    }
+}
+
+/// What the Negotiations pane asks.
+#[derive(Debug, Clone)]
+pub enum Question {
+    /// A message for the thread (a prompt; `partner: …` records it on the partner's behalf).
+    Reply {
+        id: i64,
+    },
+    Accept {
+        id: i64,
+        revision: i32,
+        side: Side,
+    },
+    /// The reason of a rejection (by `side`) or a withdrawal (a prompt).
+    Close {
+        id: i64,
+        side: Side,
+        reject: bool,
+    },
+}
+
+pub struct NegotiationsPane {
+    pub list: KeysetList<ThreadRow>,
+    pub filter: ThreadFilter,
+    pub filter_text: String,
+    pub filter_error: Option<String>,
+    pub detail: Detail<NegotiationView>,
+}
+
+impl Default for NegotiationsPane {
+    fn default() -> Self {
+        Self {
+            list: KeysetList::forward_only(),
+            filter: ThreadFilter::default(),
+            filter_text: String::new(),
+            filter_error: None,
+            detail: Detail::default(),
+        }
+    }
+}
+
+/// Parses the filter: `status:S`, `partner:ID`; other words are matched in subjects and
+/// partner names.
+pub fn parse_filter(text: &str) -> Result<ThreadFilter, String> {
+    let mut f = ThreadFilter::default();
+    let mut words = Vec::new();
+    for word in text.split_whitespace() {
+        match word.split_once(':') {
+            Some(("status", v)) => f.status = Some(v.parse().map_err(|e| format!("status: {e}"))?),
+            Some(("partner", v)) => {
+                f.partner_id = Some(v.parse().map_err(|_| "partner: a partner id".to_owned())?)
+            }
+            _ => words.push(word),
+        }
+    }
+    if !words.is_empty() {
+        f.text = Some(words.join(" "));
+    }
+    Ok(f)
+}
+
+/// Reads `partner: TEXT` (recorded on the partner's behalf) or `TEXT` (the marketplace's).
+fn side_and_text(text: &str) -> (Side, String) {
+    match text.split_once(':') {
+        Some((s, rest)) if s.trim().eq_ignore_ascii_case("partner") => {
+            (Side::Partner, rest.trim().to_owned())
+        }
+        Some((s, rest)) if s.trim().eq_ignore_ascii_case("marketplace") => {
+            (Side::Marketplace, rest.trim().to_owned())
+        }
+        _ => (Side::Marketplace, text.trim().to_owned()),
+    }
+}
+
+impl NegotiationsPane {
+    fn load(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
+        let (tag, req) = self.list.request(sh, mode);
+        let filter = ThreadFilter {
+            after: req.after,
+            ..self.filter.clone()
+        };
+        fx(Effect::Load {
+            tag,
+            filter,
+            limit: PAGE,
+            mode,
+        })
+    }
+
+    fn load_detail(&mut self, sh: &mut Shell, id: i64) -> Vec<AppEffect> {
+        let tag = self.detail.begin(sh);
+        fx(Effect::LoadDetail { tag, id })
+    }
+
+    /// The open thread, loaded.
+    fn open_thread(&self) -> Option<&NegotiationView> {
+        self.detail.shown()
+    }
+
+    /// The thread the actions apply to: the open one (an action on a list row opens it first).
+    fn thread_or_open(&mut self, sh: &mut Shell) -> Result<&NegotiationView, Vec<AppEffect>> {
+        if self.detail.shown().is_some() {
+            return Ok(self.detail.data.as_ref().expect("shown"));
+        }
+        match self.list.selected_row().map(|r| r.id) {
+            Some(id) => {
+                self.detail.open = true;
+                sh.toast("open: the thread's timeline first, then act on it");
+                Err(self.load_detail(sh, id))
+            }
+            None => Err(Vec::new()),
+        }
+    }
+
+    fn ask(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
+        if !sh.require(Permission::ManageNegotiations) {
+            return Vec::new();
+        }
+        let v = match self.thread_or_open(sh) {
+            Ok(v) => v.clone(),
+            Err(fx) => return fx,
+        };
+        let t = &v.thread;
+        if t.status.is_final() {
+            sh.toast_error(format!(
+                "negotiation #{} is {}: nothing more can be done",
+                t.id, t.status
+            ));
+            return Vec::new();
+        }
+        let latest = v.offers.last().map(|o| (o.offer.revision, o.offer.side));
+        match a {
+            Action::Reply => sh.prompt(
+                format!("Message on “{}”", t.subject),
+                "the message (marketplace's); start with partner: to record the partner's words on its behalf",
+                "",
+                Question::Reply { id: t.id },
+            ),
+            Action::Accept => {
+                let Some((revision, made_by)) = latest else {
+                    sh.toast_error("there is no offer to accept yet");
+                    return Vec::new();
+                };
+                let side = made_by.other();
+                let mut body = vec![format!(
+                    "Accept revision {revision} (made by the {made_by}) for the {side}{}.",
+                    if side == Side::Partner {
+                        ", recorded on its behalf"
+                    } else {
+                        ""
+                    }
+                )];
+                body.extend([
+                    "It creates, in one step:".to_owned(),
+                    format!("  · a new agreement version for {} from the accepted terms,", v.partner_name),
+                    "  · a contract (a snapshot of the terms, hashed) awaiting signatures,".to_owned(),
+                    "  · a draft deal pre-filled from the deal terms.".to_owned(),
+                    "The negotiation is then closed as accepted.".to_owned(),
+                ]);
+                sh.confirm(
+                    format!("Accept “{}”?", t.subject),
+                    body,
+                    ["Cancel", "Accept"],
+                    Question::Accept {
+                        id: t.id,
+                        revision,
+                        side,
+                    },
+                );
+            }
+            Action::Reject | Action::Withdraw => {
+                let reject = a == Action::Reject;
+                // The side whose turn it is rejects; the marketplace withdraws its own thread.
+                let side = if reject {
+                    v.turn.unwrap_or(Side::Marketplace)
+                } else {
+                    Side::Marketplace
+                };
+                sh.prompt(
+                    format!(
+                        "{} “{}” for the {side}",
+                        if reject { "Reject" } else { "Withdraw" },
+                        t.subject
+                    ),
+                    "the reason (required); the negotiation closes for good",
+                    "",
+                    Question::Close {
+                        id: t.id,
+                        side,
+                        reject,
+                    },
+                );
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}
+
+impl Pane for NegotiationsPane {
+    type Effect = Effect;
+    type Question = Question;
+    const TITLE: &'static str = "Negotiations";
+    const KEY: &'static str = "negotiations";
+
+    fn offers(&self, a: Action) -> bool {
+        use Action::*;
+        matches!(
+            a,
+            Down | Up
+                | Top
+                | Bottom
+                | PageDown
+                | PageUp
+                | Open
+                | Back
+                | Filter
+                | Refresh
+                | Copy
+                | Reply
+                | Accept
+                | Reject
+                | Withdraw
+        )
+    }
+
+    fn needs(&self, a: Action) -> Option<Permission> {
+        use Action::*;
+        matches!(a, Reply | Accept | Reject | Withdraw).then_some(Permission::ManageNegotiations)
+    }
+
+    fn main_actions(&self) -> &'static [Action] {
+        use Action::*;
+        &[Open, Filter, Reply, Accept, Reject, Withdraw]
+    }
+
+    fn needs_load(&self) -> bool {
+        self.list.rows.is_empty()
+    }
+
+    fn reload(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
+        let mut out = self.load(sh, LoadMode::Replace);
+        if self.detail.open
+            && let Some(id) = self.detail.data.as_ref().map(|d| d.thread.id)
+        {
+            out.extend(self.load_detail(sh, id));
+        }
+        out
+    }
+
+    fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
+        if !self.detail.open
+            && let Some(mode) = self.list.navigate(a)
+        {
+            return self.load(sh, mode);
+        }
+        match a {
+            Action::Open if !self.detail.open => match self.list.selected_row().map(|r| r.id) {
+                Some(id) => {
+                    self.detail.open = true;
+                    self.load_detail(sh, id)
+                }
+                None => Vec::new(),
+            },
+            Action::Back if self.detail.open => {
+                self.detail.open = false;
+                Vec::new()
+            }
+            Action::Back if !self.filter_text.is_empty() => self.filter_changed(sh, ""),
+            Action::Refresh => self.reload(sh),
+            Action::Copy => {
+                let id = match self.open_thread() {
+                    Some(v) => Some(v.thread.id),
+                    None => self.list.selected_row().map(|r| r.id),
+                };
+                id.map(|id| vec![AppEffect::copy_id("negotiation", id)])
+                    .unwrap_or_default()
+            }
+            Action::Reply | Action::Accept | Action::Reject | Action::Withdraw => self.ask(sh, a),
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_msg(&mut self, sh: &mut Shell, msg: Msg) -> Vec<AppEffect> {
+        match msg {
+            Msg::Page { tag, mode, result } => {
+                self.list.receive(sh, tag, mode, result);
+                Vec::new()
+            }
+            Msg::Detail { tag, result } => {
+                if self.detail.accept(tag) {
+                    match result {
+                        Ok(v) => self.detail.data = Some(v),
+                        Err(e) => {
+                            self.detail.open = false;
+                            sh.toast_error(e.to_string());
+                        }
+                    }
+                }
+                Vec::new()
+            }
+            Msg::Done { busy, id, result } => {
+                sh.end_busy(busy);
+                match result {
+                    Ok(text) => sh.toast(text),
+                    Err(e) => sh.toast_error(e.to_string()),
+                }
+                let mut out = self.load(sh, LoadMode::Replace);
+                if self.detail.open {
+                    out.extend(self.load_detail(sh, id));
+                }
+                out
+            }
+        }
+    }
+
+    fn answered(&mut self, sh: &mut Shell, q: Question, a: Answer) -> Vec<AppEffect> {
+        match (q, a) {
+            (Question::Reply { id }, Answer::Text(text)) => {
+                let (side, body) = side_and_text(&text);
+                if body.is_empty() {
+                    sh.ask_again("a message is required");
+                    return Vec::new();
+                }
+                let busy = sh.start_busy(format!("posting on negotiation #{id}"));
+                fx(Effect::Message {
+                    busy,
+                    id,
+                    side,
+                    body,
+                })
+            }
+            (Question::Accept { id, revision, side }, _) => {
+                let busy = sh.start_busy(format!("accepting negotiation #{id}"));
+                fx(Effect::Accept {
+                    busy,
+                    id,
+                    revision,
+                    side,
+                })
+            }
+            (Question::Close { id, side, reject }, Answer::Text(reason)) => {
+                if reason.trim().is_empty() {
+                    sh.ask_again("a reason is required");
+                    return Vec::new();
+                }
+                let busy = sh.start_busy(format!("closing negotiation #{id}"));
+                fx(Effect::Close {
+                    busy,
+                    id,
+                    side,
+                    reason,
+                    reject,
+                })
+            }
+            (_, Answer::Yes) => Vec::new(),
+        }
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {
+        view::draw(self, f, area, sh)
+    }
+
+    fn filter_text(&self) -> Option<String> {
+        (!self.detail.open).then(|| self.filter_text.clone())
+    }
+
+    fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<AppEffect> {
+        self.filter_text = text.to_owned();
+        match parse_filter(text) {
+            Ok(f) => {
+                self.filter = f;
+                self.filter_error = None;
+                self.list.selected = 0;
+                self.load(sh, LoadMode::Replace)
+            }
+            Err(e) => {
+                self.filter_error = Some(e);
+                Vec::new()
+            }
+        }
+    }
+
+    fn filter_hint(&self) -> &'static str {
+        "   status:S partner:ID and words · Enter keeps · Esc restores"
+    }
+
+    fn filter_error(&self) -> Option<String> {
+        self.filter_error.clone()
+    }
+
+    fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
+        match n {
+            Notice::Changed(Changed::Other) if self.list.changed() => self.reload(sh),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Whether a thread's deadline has passed while it is still open.
+pub fn overdue(status: ThreadStatus, deadline: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    !status.is_final() && deadline < now
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_words_and_sides() {
+        let f = parse_filter("status:negotiating partner:7 spring launch").unwrap();
+        assert_eq!(f.status, Some(ThreadStatus::Negotiating));
+        assert_eq!(f.partner_id, Some(7));
+        assert_eq!(f.text.as_deref(), Some("spring launch"));
+        assert!(parse_filter("status:open").is_err());
+        assert_eq!(
+            side_and_text("Partner: we need 12%"),
+            (Side::Partner, "we need 12%".into())
+        );
+        assert_eq!(
+            side_and_text("see the new terms"),
+            (Side::Marketplace, "see the new terms".into())
+        );
+    }
+}

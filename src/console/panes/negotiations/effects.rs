@@ -1,0 +1,155 @@
+//! The Negotiations pane's background work: what it asks of the services and what comes back.
+
+use crate::console::list::in_display_order;
+use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
+use crate::console::panes::Task;
+use crate::console::shell::BusyId;
+use crate::domain::negotiation::Side;
+use crate::error::Error;
+use crate::service::Desk;
+use crate::service::negotiations::{Acceptance, NegotiationView};
+use crate::service::rows::{Thread, ThreadFilter, ThreadRow};
+
+#[derive(Debug)]
+pub enum Effect {
+    /// A page of threads, newest activity first, after the filter's cursor.
+    Load {
+        tag: Gen,
+        filter: ThreadFilter,
+        limit: i64,
+        mode: LoadMode,
+    },
+    LoadDetail {
+        tag: Gen,
+        id: i64,
+    },
+    /// A message on the thread, from `side` (the partner's recorded on its behalf).
+    Message {
+        busy: BusyId,
+        id: i64,
+        side: Side,
+        body: String,
+    },
+    /// Accept revision `revision` for `side` (the side that did not make it).
+    Accept {
+        busy: BusyId,
+        id: i64,
+        revision: i32,
+        side: Side,
+    },
+    /// Reject (`reject`) or withdraw, by `side`, with a reason.
+    Close {
+        busy: BusyId,
+        id: i64,
+        side: Side,
+        reason: String,
+        reject: bool,
+    },
+}
+
+#[derive(Debug)]
+pub enum Msg {
+    Page {
+        tag: Gen,
+        mode: LoadMode,
+        result: Result<Vec<ThreadRow>, Error>,
+    },
+    Detail {
+        tag: Gen,
+        result: Result<NegotiationView, Error>,
+    },
+    /// A message, an acceptance or a close is done: what to say, and the thread to show.
+    Done {
+        busy: BusyId,
+        id: i64,
+        result: Result<String, Error>,
+    },
+}
+
+impl Reply for Msg {
+    fn failure(&self) -> Option<&Error> {
+        match self {
+            Msg::Page { result, .. } => failure_of(result),
+            Msg::Detail { result, .. } => failure_of(result),
+            Msg::Done { result, .. } => failure_of(result),
+        }
+    }
+}
+
+fn accepted(a: &Acceptance) -> String {
+    format!(
+        "revision {} accepted for the {}: agreement v{}, contract #{}, draft deal #{} “{}”",
+        a.revision, a.side, a.agreement.version, a.contract.id, a.deal.id, a.deal.title
+    )
+}
+
+fn closed(t: &Thread) -> String {
+    format!("negotiation #{} is now {}", t.id, t.status)
+}
+
+impl Task for Effect {
+    type Msg = Msg;
+
+    async fn run(self, desk: Desk, _ctx: TaskCtx) -> Msg {
+        match self {
+            Effect::Load {
+                tag,
+                filter,
+                limit,
+                mode,
+            } => Msg::Page {
+                tag,
+                mode,
+                result: in_display_order(mode, desk.list_negotiations(&filter, limit).await),
+            },
+            Effect::LoadDetail { tag, id } => Msg::Detail {
+                tag,
+                result: desk.get_negotiation(id).await,
+            },
+            Effect::Message {
+                busy,
+                id,
+                side,
+                body,
+            } => Msg::Done {
+                busy,
+                id,
+                result: desk
+                    .post_negotiation_message(id, side, &body)
+                    .await
+                    .map(|_| format!("message posted for the {side}")),
+            },
+            Effect::Accept {
+                busy,
+                id,
+                revision,
+                side,
+            } => Msg::Done {
+                busy,
+                id,
+                result: desk
+                    .accept_offer(id, Some(revision), Some(side))
+                    .await
+                    .map(|a| accepted(&a)),
+            },
+            Effect::Close {
+                busy,
+                id,
+                side,
+                reason,
+                reject,
+            } => {
+                let result = if reject {
+                    desk.reject_negotiation(id, side, &reason).await
+                } else {
+                    desk.withdraw_negotiation(id, side, &reason).await
+                };
+                Msg::Done {
+                    busy,
+                    id,
+                    result: result.map(|t| closed(&t)),
+                }
+            }
+        }
+    }
+}

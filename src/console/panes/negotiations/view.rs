@@ -1,0 +1,264 @@
+//! The Negotiations pane: the thread list, and one thread's timeline with each revision's
+//! difference from the previous one.
+
+use super::{NegotiationsPane, overdue};
+use crate::console::shell::Shell;
+use crate::console::view::{ListTable, column_widths, draw_list, list_title, local, need};
+use crate::domain::money::{format_amount, format_bps};
+use crate::domain::negotiation::{Commission, Side};
+use crate::service::negotiations::NegotiationView;
+use chrono::Utc;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
+
+pub fn draw(p: &mut NegotiationsPane, f: &mut Frame, area: Rect, sh: &Shell) {
+    if p.detail.open {
+        detail(f, area, p, sh);
+    } else {
+        list(f, area, p, sh);
+    }
+}
+
+fn list(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
+    let t = &sh.theme;
+    let p = &*pane;
+    let title = list_title(
+        "Negotiations",
+        ("last activity", true),
+        Some(&p.filter_text),
+        p.filter_error.as_deref(),
+        &p.list,
+    );
+    let now = Utc::now();
+    let needs = [
+        need("Subject", p.list.rows.iter().map(|r| r.subject.as_str())),
+        need(
+            "Partner",
+            p.list.rows.iter().map(|r| r.partner_name.as_str()),
+        ),
+    ];
+    let widths = column_widths(
+        area.width,
+        &[Ok(0), Ok(1), Err(11), Err(16), Err(12), Err(16), Err(16)],
+        &needs,
+    );
+    let rows = p
+        .list
+        .rows
+        .iter()
+        .map(|r| {
+            let latest = match (r.latest_revision, &r.latest_side) {
+                (Some(n), Some(side)) => format!("r{n} by {side}"),
+                _ => "no offer".into(),
+            };
+            // Whose turn: the side that did not make the latest revision.
+            let turn = if r.status.is_final() {
+                "—".to_owned()
+            } else {
+                match r.latest_side.as_deref() {
+                    Some("marketplace") => "partner".into(),
+                    Some(_) => "marketplace".into(),
+                    None => "—".into(),
+                }
+            };
+            let late = overdue(r.status, r.deadline, now);
+            Row::new(vec![
+                Span::raw(r.subject.clone()),
+                Span::raw(r.partner_name.clone()),
+                Span::raw(r.status.to_string()),
+                Span::raw(latest),
+                Span::raw(turn),
+                Span::styled(
+                    format!("{}{}", local(r.deadline), if late { " !" } else { "" }),
+                    if late { t.error } else { Style::default() },
+                ),
+                Span::raw(local(r.updated_at)),
+            ])
+        })
+        .collect();
+    let table = ListTable {
+        title,
+        header: Row::new(vec![
+            "Subject", "Partner", "Status", "Latest", "Turn", "Deadline", "Updated",
+        ]),
+        widths,
+        empty: if p.filter_text.trim().is_empty() {
+            "no negotiations yet"
+        } else {
+            "no negotiation matches the filter (Esc clears it)"
+        },
+    };
+    draw_list(f, area, sh, &mut pane.list, table, rows);
+}
+
+/// The timeline: messages and revisions in time order, each revision after the first as what
+/// changed (old → new).
+pub fn timeline(v: &NegotiationView) -> Vec<(chrono::DateTime<Utc>, Side, String, Vec<String>)> {
+    let mut items: Vec<(chrono::DateTime<Utc>, Side, String, Vec<String>)> = Vec::new();
+    for m in &v.messages {
+        items.push((
+            m.created_at,
+            m.side,
+            format!("{} wrote{}", m.author, on_behalf(m.side)),
+            m.body.lines().map(str::to_owned).collect(),
+        ));
+    }
+    for (i, o) in v.offers.iter().enumerate() {
+        let head = format!(
+            "{} made revision {}{}",
+            o.offer.author,
+            o.offer.revision,
+            on_behalf(o.offer.side)
+        );
+        let mut lines: Vec<String> = if i == 0 {
+            let terms = &o.offer.terms;
+            vec![
+                format!(
+                    "{} · settled {} · take rate {}",
+                    commission(&terms.commission, &terms.currency),
+                    terms.frequency,
+                    format_bps(terms.take_rate_bps as i64)
+                ),
+                format!("deal “{}”", terms.deal.title),
+            ]
+        } else if o.changes.is_empty() {
+            vec!["the same terms".into()]
+        } else {
+            o.changes.iter().map(|c| c.to_string()).collect()
+        };
+        if let Some(note) = &o.offer.note {
+            lines.push(format!("note: {note}"));
+        }
+        items.push((o.offer.created_at, o.offer.side, head, lines));
+    }
+    items.sort_by_key(|(at, ..)| *at);
+    items
+}
+
+/// A commission model as a person reads it: `percentage 5%`, `fixed fee 2.50 EUR`, …
+fn commission(c: &Commission, currency: &str) -> String {
+    match c {
+        Commission::Percentage { rate_bps } => {
+            format!("percentage {}", format_bps(*rate_bps as i64))
+        }
+        Commission::FixedFee { amount_minor } => {
+            format!(
+                "fixed fee {} per redemption",
+                format_amount(*amount_minor, currency)
+            )
+        }
+        Commission::Hybrid {
+            base_bps,
+            bonus_bps,
+            bonus_threshold,
+        } => format!(
+            "hybrid {} + {} after {bonus_threshold} redemptions",
+            format_bps(*base_bps as i64),
+            format_bps(*bonus_bps as i64)
+        ),
+        Commission::FlatFee { amount_minor } => {
+            format!(
+                "flat fee {} per period",
+                format_amount(*amount_minor, currency)
+            )
+        }
+    }
+}
+
+fn on_behalf(side: Side) -> &'static str {
+    match side {
+        Side::Partner => " for the partner (on its behalf)",
+        Side::Marketplace => "",
+    }
+}
+
+fn detail(f: &mut Frame, area: Rect, pane: &NegotiationsPane, sh: &Shell) {
+    let t = &sh.theme;
+    let Some(v) = &pane.detail.data else {
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border)
+            .title(" Negotiation ");
+        f.render_widget(Paragraph::new("loading…").block(block), area);
+        return;
+    };
+    let th = &v.thread;
+    let now = Utc::now();
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{:<10}", "Partner"), t.label),
+            Span::raw(format!("{} (#{})", v.partner_name, th.partner_id)),
+        ]),
+        Line::from(vec![
+            Span::styled(format!("{:<10}", "Status"), t.label),
+            Span::raw(th.status.to_string()),
+            Span::styled(
+                match (v.turn, th.status.is_final()) {
+                    (Some(side), false) => format!(" · the {side}'s turn"),
+                    _ => String::new(),
+                },
+                t.muted,
+            ),
+            Span::styled(
+                th.closed_reason
+                    .as_ref()
+                    .map(|r| format!(" · {r}"))
+                    .unwrap_or_default(),
+                t.muted,
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled(format!("{:<10}", "Deadline"), t.label),
+            Span::styled(
+                local(th.deadline),
+                if overdue(th.status, th.deadline, now) {
+                    t.error
+                } else {
+                    Style::default()
+                },
+            ),
+        ]),
+    ];
+    if let Some(c) = v.contract_id {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<10}", "Contract"), t.label),
+            Span::raw(format!("#{c} (partnerdesk contracts show {c})")),
+        ]));
+    }
+    lines.push(Line::from(""));
+    let items = timeline(v);
+    if items.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "nothing said or offered yet",
+            t.muted,
+        )));
+    }
+    for (at, side, head, body) in items {
+        let style = match side {
+            Side::Partner => t.warn,
+            Side::Marketplace => t.ok,
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", local(at)), t.muted),
+            Span::styled(format!("{side:<11} "), style),
+            Span::styled(head, t.header),
+        ]));
+        lines.extend(body.into_iter().map(|l| Line::from(format!("      {l}"))));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(
+            format!(" Negotiation #{} · {} ", th.id, th.subject),
+            t.title,
+        ));
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}

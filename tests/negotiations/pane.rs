@@ -1,0 +1,138 @@
+//! The Negotiations pane over real services: the list, a thread's timeline with the
+//! difference between revisions, and accepting from the console.
+
+use crate::common::TestDb;
+use crate::{offer, thread_with_offer};
+use partnerdesk::console::action::Action;
+use partnerdesk::console::app::{App, ConnState, Overlay, Session};
+use partnerdesk::console::msg::{Effect, Msg, TaskCtx};
+use partnerdesk::console::runtime;
+use partnerdesk::domain::negotiation::Side;
+use partnerdesk::service::Desk;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn screen(app: &mut App) -> String {
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    term.draw(|f| partnerdesk::console::view::draw(f, app))
+        .unwrap();
+    let buf = term.backend().buffer().clone();
+    (0..40u16)
+        .map(|y| {
+            (0..120u16)
+                .map(|x| buf[(x, y)].symbol().to_owned())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs the effects as the console's runtime would, feeding the answers back.
+async fn drive(app: &mut App, desk: &Desk, fx: Vec<Effect>) {
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = TaskCtx {
+        tx,
+        vetting: Default::default(),
+        thresholds: Default::default(),
+    };
+    let mut queue: std::collections::VecDeque<Effect> = fx.into();
+    while let Some(e) = queue.pop_front() {
+        if matches!(
+            e,
+            Effect::ExpiryJob | Effect::TrackForm(_) | Effect::Copy { .. }
+        ) {
+            continue;
+        }
+        if let Some(msg) = runtime::execute(desk.clone(), e, ctx.clone()).await {
+            queue.extend(app.update(msg));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_pane_lists_shows_the_difference_and_accepts() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let thread = thread_with_offer(&db, &desk, "Aster Books").await;
+    // The partner counters (recorded on its behalf) with a lower rate and a message.
+    desk.make_offer(thread.id, Side::Partner, &offer(1000), None, Some(1))
+        .await
+        .unwrap();
+    desk.post_negotiation_message(thread.id, Side::Partner, "Ten percent works for us.")
+        .await
+        .unwrap();
+
+    let session = Session {
+        operator: "cara".into(),
+        roles: "curator".into(),
+        registered: true,
+        read_only: false,
+        database: "test".into(),
+    };
+    let mut app = App::new(
+        partnerdesk::console::keymap::Keymap::builtin(),
+        partnerdesk::console::theme::Theme::builtin("default").unwrap(),
+        session,
+    );
+    app.actor = Some(desk.actor().clone());
+    app.conn = ConnState::Connected;
+    let fx = app.perform(Action::PaneNegotiations);
+    drive(&mut app, &desk, fx).await;
+    let s = screen(&mut app);
+    let row = s
+        .lines()
+        .find(|l| l.contains("Terms for Aster Books"))
+        .unwrap();
+    assert!(row.contains("negotiating"), "{row}");
+    assert!(row.contains("r2 by partner"), "{row}");
+    assert!(row.contains("marketplace"), "the marketplace's turn: {row}");
+
+    // The thread's timeline: revision 2 as its difference from revision 1.
+    let fx = app.perform(Action::Open);
+    drive(&mut app, &desk, fx).await;
+    let s = screen(&mut app);
+    assert!(s.contains("made revision 1"), "{s}");
+    assert!(
+        s.contains("made revision 2 for the partner (on its behalf)"),
+        "{s}"
+    );
+    assert!(s.contains("12% → 10%"), "the rate's change: {s}");
+    assert!(s.contains("Ten percent works for us."), "{s}");
+
+    // `a` accepts for the side that did not make the latest revision, after saying what it
+    // creates.
+    let key = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('a'),
+        crossterm::event::KeyModifiers::NONE,
+    );
+    app.update(Msg::Terminal(crossterm::event::Event::Key(key)));
+    let Overlay::Confirm(c) = &app.shell.overlay else {
+        panic!("a confirmation: {}", screen(&mut app));
+    };
+    assert_eq!(
+        c.body[0],
+        "Accept revision 2 (made by the partner) for the marketplace."
+    );
+    assert!(c.body.iter().any(|l| l.contains("a draft deal")));
+    let fx = app.perform(Action::ToggleChoice);
+    assert!(fx.is_empty());
+    let fx = app.perform(Action::Confirm);
+    drive(&mut app, &desk, fx).await;
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM negotiation_threads WHERE id = {} AND status = 'accepted'",
+            thread.id
+        ))
+        .await,
+        1
+    );
+    assert_eq!(db.count("SELECT count(*) FROM agreements").await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM contracts").await, 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM deals WHERE state = 'draft'")
+            .await,
+        1
+    );
+    let s = screen(&mut app);
+    assert!(s.contains("accepted"), "{s}");
+}
