@@ -119,6 +119,7 @@ actions! {
     Unflag => ("unflag", List, true, "resolve the redemption's flag with a reason"),
     MemberHistory => ("member_history", List, false, "the member's redemptions across every deal"),
     Reply => ("reply", List, true, "post a message on the negotiation (partner: for the partner)"),
+    CounterOffer => ("counter_offer", List, true, "make a counter-offer (the form starts from the latest revision)"),
     Accept => ("accept", List, true, "accept the latest offer for the side that did not make it"),
     Reject => ("reject", List, true, "reject the negotiation, with a reason"),
     Withdraw => ("withdraw", List, true, "withdraw from the negotiation, with a reason"),

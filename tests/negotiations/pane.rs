@@ -136,3 +136,74 @@ async fn the_pane_lists_shows_the_difference_and_accepts() {
     let s = screen(&mut app);
     assert!(s.contains("accepted"), "{s}");
 }
+
+#[tokio::test]
+async fn a_counter_offer_starts_from_the_latest_revision_and_checks_as_you_type() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let thread = thread_with_offer(&db, &desk, "Bluebird Travel").await;
+    desk.make_offer(thread.id, Side::Partner, &offer(1000), None, Some(1))
+        .await
+        .unwrap();
+    let session = Session {
+        operator: "cara".into(),
+        roles: "curator".into(),
+        registered: true,
+        read_only: false,
+        database: "test".into(),
+    };
+    let mut app = App::new(
+        partnerdesk::console::keymap::Keymap::builtin(),
+        partnerdesk::console::theme::Theme::builtin("default").unwrap(),
+        session,
+    );
+    app.actor = Some(desk.actor().clone());
+    app.conn = ConnState::Connected;
+    let fx = app.perform(Action::PaneNegotiations);
+    drive(&mut app, &desk, fx).await;
+    let fx = app.perform(Action::Open);
+    drive(&mut app, &desk, fx).await;
+    let fx = app.perform(Action::CounterOffer);
+    drive(&mut app, &desk, fx).await;
+    {
+        let form = app.form_mut().expect("the counter-offer form");
+        // From revision 2 (the partner's 10%), answered by the marketplace.
+        assert_eq!(form.value("rate_bps"), "1000");
+        assert_eq!(form.value("side"), "marketplace");
+        assert_eq!(form.value("coupon_code"), "SPRING10");
+        form.set_value("rate_bps", "20000");
+        form.set_value("currency", "XYZ");
+        // Fixed dates, so that the snapshot does not depend on today.
+        form.set_value("benefits", "logo placement 2026-03-20");
+        form.set_value("valid_from", "2026-03-01 09:00");
+        form.set_value("valid_until", "2026-04-30 18:00");
+    }
+    app.form_changed();
+    let s = screen(&mut app);
+    let rate = s.lines().find(|l| l.contains("Rate (bps)")).unwrap();
+    assert!(rate.contains('✕'), "{rate}");
+    let cur = s.lines().find(|l| l.contains("Currency")).unwrap();
+    assert!(cur.contains('✕'), "{cur}");
+    insta::assert_snapshot!("counter_offer_form_with_errors", s);
+    // Nothing is sent while fields are wrong.
+    assert!(app.perform(Action::Save).is_empty());
+    {
+        let form = app.form_mut().unwrap();
+        form.set_value("rate_bps", "1100");
+        form.set_value("currency", "EUR");
+    }
+    app.form_changed();
+    let fx = app.perform(Action::Save);
+    drive(&mut app, &desk, fx).await;
+    let rate: serde_json::Value = sqlx::query_scalar(
+        "SELECT terms FROM negotiation_offers WHERE thread_id = $1 AND revision = 3 AND side = 'marketplace'",
+    )
+    .bind(thread.id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(rate.to_string().contains("1100"), "{rate}");
+    let s = screen(&mut app);
+    assert!(s.contains("made revision 3"), "{s}");
+    assert!(s.contains("10% → 11%"), "{s}");
+}

@@ -4,11 +4,11 @@ use crate::console::list::in_display_order;
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
 use crate::console::panes::Task;
 use crate::console::shell::BusyId;
-use crate::domain::negotiation::Side;
+use crate::domain::negotiation::{OfferDraft, Side};
 use crate::error::Error;
 use crate::service::Desk;
 use crate::service::negotiations::{Acceptance, NegotiationView};
-use crate::service::rows::{Thread, ThreadFilter, ThreadRow};
+use crate::service::rows::{Offer, Thread, ThreadFilter, ThreadRow};
 
 #[derive(Debug)]
 pub enum Effect {
@@ -29,6 +29,15 @@ pub enum Effect {
         id: i64,
         side: Side,
         body: String,
+    },
+    /// A new revision from `side`, while `expected` is still the latest.
+    Offer {
+        tag: Gen,
+        id: i64,
+        side: Side,
+        draft: OfferDraft,
+        note: Option<String>,
+        expected: Option<i32>,
     },
     /// Accept revision `revision` for `side` (the side that did not make it).
     Accept {
@@ -58,6 +67,11 @@ pub enum Msg {
         tag: Gen,
         result: Result<NegotiationView, Error>,
     },
+    Offered {
+        tag: Gen,
+        id: i64,
+        result: Result<Offer, Error>,
+    },
     /// A message, an acceptance or a close is done: what to say, and the thread to show.
     Done {
         busy: BusyId,
@@ -72,6 +86,7 @@ impl Reply for Msg {
             Msg::Page { result, .. } => failure_of(result),
             Msg::Detail { result, .. } => failure_of(result),
             Msg::Done { result, .. } => failure_of(result),
+            Msg::Offered { result, .. } => failure_of(result),
         }
     }
 }
@@ -118,6 +133,20 @@ impl Task for Effect {
                     .post_negotiation_message(id, side, &body)
                     .await
                     .map(|_| format!("message posted for the {side}")),
+            },
+            Effect::Offer {
+                tag,
+                id,
+                side,
+                draft,
+                note,
+                expected,
+            } => Msg::Offered {
+                tag,
+                id,
+                result: desk
+                    .make_offer(id, side, &draft, note.as_deref(), expected)
+                    .await,
             },
             Effect::Accept {
                 busy,

@@ -6,6 +6,7 @@
 //! marked so.
 
 mod effects;
+pub mod offer_form;
 mod view;
 
 pub use effects::{Effect, Msg};
@@ -13,11 +14,13 @@ pub use effects::{Effect, Msg};
 use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
+use crate::console::form::{Absorbed, Editing, Form, fields_to_fix};
 use crate::console::list::{KeysetList, ListRow, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
-use crate::console::shell::Shell;
+use crate::console::recovery::FormSnapshot;
+use crate::console::shell::{Latest, Shell};
 use crate::domain::Permission;
-use crate::domain::negotiation::{Side, ThreadStatus};
+use crate::domain::negotiation::{OfferDraft, Side, ThreadStatus};
 use crate::service::negotiations::NegotiationView;
 use crate::service::rows::{ThreadFilter, ThreadRow};
 use chrono::{DateTime, Utc};
@@ -60,6 +63,11 @@ pub struct NegotiationsPane {
     pub filter_text: String,
     pub filter_error: Option<String>,
     pub detail: Detail<NegotiationView>,
+    /// The counter-offer form: `id` is the thread, `version` the revision it answers.
+    pub form: Option<Editing>,
+    /// The partner of the thread the form is for (the deal rules need it).
+    partner_id: i64,
+    pub save: Latest,
 }
 
 impl Default for NegotiationsPane {
@@ -70,9 +78,15 @@ impl Default for NegotiationsPane {
             filter_text: String::new(),
             filter_error: None,
             detail: Detail::default(),
+            form: None,
+            partner_id: 0,
+            save: Latest::default(),
         }
     }
 }
+
+/// What the recovery file calls this pane's form.
+const ENTITY: &str = "offer";
 
 /// Parses the filter: `status:S`, `partner:ID`; other words are matched in subjects and
 /// partner names.
@@ -147,6 +161,73 @@ impl NegotiationsPane {
         }
     }
 
+    pub fn snapshot(&self) -> Option<FormSnapshot> {
+        Some(self.form.as_ref()?.snapshot(ENTITY, "title"))
+    }
+
+    /// The counter-offer form, from the latest revision's terms, for the side whose turn it is.
+    fn counter(&mut self, v: &NegotiationView) -> Vec<AppEffect> {
+        let latest = v.offers.last();
+        let side = v.turn.unwrap_or(Side::Marketplace);
+        let draft = match latest {
+            Some(o) => o.offer.terms.draft(),
+            None => OfferDraft {
+                model: "percentage".into(),
+                currency: "EUR".into(),
+                frequency: "monthly".into(),
+                kind: "coupon".into(),
+                audience_scope: "public".into(),
+                ..OfferDraft::default()
+            },
+        };
+        let title = match latest {
+            Some(o) => format!(
+                "Counter-offer to revision {} on “{}”",
+                o.offer.revision, v.thread.subject
+            ),
+            None => format!("First offer on “{}”", v.thread.subject),
+        };
+        let form = offer_form::form_for(title, &draft, side);
+        self.partner_id = v.thread.partner_id;
+        self.form = Some(Editing {
+            form,
+            id: Some(v.thread.id),
+            version: latest.map(|o| o.offer.revision),
+        });
+        if let Some(f) = self.form.as_mut() {
+            f.form.errors = offer_form::check(&f.form, self.partner_id);
+        }
+        vec![AppEffect::TrackForm(self.snapshot())]
+    }
+
+    fn save_offer(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
+        if !sh.require(Permission::ManageNegotiations) {
+            return Vec::new();
+        }
+        let Some(ed) = self.form.as_mut() else {
+            return Vec::new();
+        };
+        ed.form.errors = offer_form::check(&ed.form, self.partner_id);
+        if !ed.form.errors.is_empty() {
+            fields_to_fix(sh, &ed.form.errors);
+            return Vec::new();
+        }
+        let (side, draft, note, _) = offer_form::read(&ed.form);
+        let (Some(id), expected) = (ed.id, ed.version) else {
+            return Vec::new();
+        };
+        ed.form.saving = true;
+        let tag = self.save.begin(sh);
+        fx(Effect::Offer {
+            tag,
+            id,
+            side,
+            draft,
+            note,
+            expected,
+        })
+    }
+
     fn ask(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
         if !sh.require(Permission::ManageNegotiations) {
             return Vec::new();
@@ -165,6 +246,7 @@ impl NegotiationsPane {
         }
         let latest = v.offers.last().map(|o| (o.offer.revision, o.offer.side));
         match a {
+            Action::CounterOffer => return self.counter(&v),
             Action::Reply => sh.prompt(
                 format!("Message on “{}”", t.subject),
                 "the message (marketplace's); start with partner: to record the partner's words on its behalf",
@@ -253,6 +335,11 @@ impl Pane for NegotiationsPane {
                 | Refresh
                 | Copy
                 | Reply
+                | CounterOffer
+                | Save
+                | NextField
+                | PrevField
+                | Cancel
                 | Accept
                 | Reject
                 | Withdraw
@@ -261,12 +348,13 @@ impl Pane for NegotiationsPane {
 
     fn needs(&self, a: Action) -> Option<Permission> {
         use Action::*;
-        matches!(a, Reply | Accept | Reject | Withdraw).then_some(Permission::ManageNegotiations)
+        matches!(a, Reply | CounterOffer | Save | Accept | Reject | Withdraw)
+            .then_some(Permission::ManageNegotiations)
     }
 
     fn main_actions(&self) -> &'static [Action] {
         use Action::*;
-        &[Open, Filter, Reply, Accept, Reject, Withdraw]
+        &[Open, Filter, Reply, CounterOffer, Accept, Reject, Withdraw]
     }
 
     fn needs_load(&self) -> bool {
@@ -311,7 +399,12 @@ impl Pane for NegotiationsPane {
                 id.map(|id| vec![AppEffect::copy_id("negotiation", id)])
                     .unwrap_or_default()
             }
-            Action::Reply | Action::Accept | Action::Reject | Action::Withdraw => self.ask(sh, a),
+            Action::Save => self.save_offer(sh),
+            Action::Reply
+            | Action::CounterOffer
+            | Action::Accept
+            | Action::Reject
+            | Action::Withdraw => self.ask(sh, a),
             _ => Vec::new(),
         }
     }
@@ -325,7 +418,16 @@ impl Pane for NegotiationsPane {
             Msg::Detail { tag, result } => {
                 if self.detail.accept(tag) {
                     match result {
-                        Ok(v) => self.detail.data = Some(v),
+                        Ok(v) => {
+                            if self
+                                .form
+                                .as_ref()
+                                .is_some_and(|f| f.id == Some(v.thread.id))
+                            {
+                                self.partner_id = v.thread.partner_id;
+                            }
+                            self.detail.data = Some(v)
+                        }
                         Err(e) => {
                             self.detail.open = false;
                             sh.toast_error(e.to_string());
@@ -333,6 +435,39 @@ impl Pane for NegotiationsPane {
                     }
                 }
                 Vec::new()
+            }
+            Msg::Offered { tag, id, result } => {
+                if !self.save.accept(tag) {
+                    return Vec::new();
+                }
+                match result {
+                    Ok(o) => {
+                        sh.toast(format!(
+                            "revision {} made for the {} on negotiation #{id}",
+                            o.revision, o.side
+                        ));
+                        let mut out = self.close_form(sh);
+                        self.detail.open = true;
+                        out.extend(self.load_detail(sh, id));
+                        out.extend(self.load(sh, LoadMode::Replace));
+                        out
+                    }
+                    Err(e) => {
+                        if let Some(ed) = self.form.as_mut() {
+                            ed.form.saving = false;
+                            match ed.form.absorb(e) {
+                                Absorbed::Fields => {
+                                    sh.toast_error("the server refused some fields; see the form")
+                                }
+                                Absorbed::Conflict { changed_by, when } => sh.toast_error(format!(
+                                    "{changed_by} changed the negotiation at {when}; Esc, then o again"
+                                )),
+                                Absorbed::Other(text) => sh.toast_error(text),
+                            }
+                        }
+                        Vec::new()
+                    }
+                }
             }
             Msg::Done { busy, id, result } => {
                 sh.end_busy(busy);
@@ -394,6 +529,54 @@ impl Pane for NegotiationsPane {
 
     fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {
         view::draw(self, f, area, sh)
+    }
+
+    fn form(&self) -> Option<&Form> {
+        self.form.as_ref().map(|f| &f.form)
+    }
+
+    fn form_mut(&mut self) -> Option<&mut Form> {
+        self.form.as_mut().map(|f| &mut f.form)
+    }
+
+    fn form_changed(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
+        let Some(ed) = self.form.as_mut() else {
+            return Vec::new();
+        };
+        offer_form::show_terms(&mut ed.form);
+        ed.form.errors = offer_form::check(&ed.form, self.partner_id);
+        ed.form.notice = None;
+        vec![AppEffect::TrackForm(self.snapshot())]
+    }
+
+    fn close_form(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
+        self.form = None;
+        vec![AppEffect::TrackForm(None)]
+    }
+
+    /// An unsaved counter-offer from an earlier session opens again on its thread.
+    fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<AppEffect>> {
+        if snap.entity != ENTITY {
+            return None;
+        }
+        let id = snap.record_id?;
+        let mut form = offer_form::form_for(
+            format!("Restored counter-offer on negotiation #{id}"),
+            &OfferDraft::default(),
+            Side::Marketplace,
+        );
+        form.fill(&snap.fields);
+        offer_form::show_terms(&mut form);
+        self.form = Some(Editing {
+            form,
+            id: Some(id),
+            version: snap.version,
+        });
+        // The thread's partner (for the deal rules) comes with its detail.
+        self.detail.open = true;
+        let mut out = self.load_detail(sh, id);
+        out.push(AppEffect::TrackForm(self.snapshot()));
+        Some(out)
     }
 
     fn filter_text(&self) -> Option<String> {

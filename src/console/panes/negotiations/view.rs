@@ -3,7 +3,9 @@
 
 use super::{NegotiationsPane, overdue};
 use crate::console::shell::Shell;
-use crate::console::view::{ListTable, column_widths, draw_list, list_title, local, need};
+use crate::console::view::{
+    FormKeys, ListTable, column_widths, draw_form, draw_list, list_title, local, need,
+};
 use crate::domain::money::{format_amount, format_bps};
 use crate::domain::negotiation::{Commission, Side};
 use crate::service::negotiations::NegotiationView;
@@ -15,7 +17,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 
 pub fn draw(p: &mut NegotiationsPane, f: &mut Frame, area: Rect, sh: &Shell) {
-    if p.detail.open {
+    if let Some(ed) = p.form.as_mut() {
+        draw_form(f, area, &sh.theme, &FormKeys::of(sh), &mut ed.form);
+    } else if p.detail.open {
         detail(f, area, p, sh);
     } else {
         list(f, area, p, sh);
