@@ -35,7 +35,7 @@ pub enum Effect {
         tag: Gen,
         id: i64,
         side: Side,
-        draft: OfferDraft,
+        draft: Box<OfferDraft>,
         note: Option<String>,
         expected: Option<i32>,
     },

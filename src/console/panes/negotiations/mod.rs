@@ -222,7 +222,7 @@ impl NegotiationsPane {
             tag,
             id,
             side,
-            draft,
+            draft: Box::new(draft),
             note,
             expected,
         })
