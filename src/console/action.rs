@@ -123,6 +123,8 @@ actions! {
     Accept => ("accept", List, true, "accept the latest offer for the side that did not make it"),
     Reject => ("reject", List, true, "reject the negotiation, with a reason"),
     Withdraw => ("withdraw", List, true, "withdraw from the negotiation, with a reason"),
+    Sign => ("sign", List, true, "sign the contract for a side"),
+    Benefit => ("benefit", List, true, "mark a contracted benefit delivered or missed"),
 
     Save => ("save", Form, true, "save the form"),
     NextField => ("next_field", Form, false, "next field"),

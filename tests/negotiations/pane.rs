@@ -135,6 +135,25 @@ async fn the_pane_lists_shows_the_difference_and_accepts() {
     );
     let s = screen(&mut app);
     assert!(s.contains("accepted"), "{s}");
+    // The contract: its hash, no signature yet, its benefit pending.
+    assert!(s.contains("SHA-256"), "{s}");
+    assert!(s.contains("marketplace: not yet"), "{s}");
+    assert!(s.contains("1. logo placement pending"), "{s}");
+    // `s` signs for a side (the prompt starts at the marketplace).
+    app.perform(Action::Sign);
+    let enter = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Enter,
+        crossterm::event::KeyModifiers::NONE,
+    );
+    let fx = app.update(Msg::Terminal(crossterm::event::Event::Key(enter)));
+    drive(&mut app, &desk, fx).await;
+    assert_eq!(
+        db.count("SELECT count(*) FROM contract_signatures WHERE side = 'marketplace'")
+            .await,
+        1
+    );
+    let s = screen(&mut app);
+    assert!(s.contains("marketplace by cara"), "{s}");
 }
 
 #[tokio::test]

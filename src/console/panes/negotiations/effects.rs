@@ -4,9 +4,11 @@ use crate::console::list::in_display_order;
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
 use crate::console::panes::Task;
 use crate::console::shell::BusyId;
+use crate::domain::contract::BenefitStatus;
 use crate::domain::negotiation::{OfferDraft, Side};
 use crate::error::Error;
 use crate::service::Desk;
+use crate::service::contracts::ContractView;
 use crate::service::negotiations::{Acceptance, NegotiationView};
 use crate::service::rows::{Offer, Thread, ThreadFilter, ThreadRow};
 
@@ -22,6 +24,26 @@ pub enum Effect {
     LoadDetail {
         tag: Gen,
         id: i64,
+    },
+    LoadContract {
+        tag: Gen,
+        id: i64,
+    },
+    /// Sign contract `contract` for `side`.
+    Sign {
+        busy: BusyId,
+        id: i64,
+        contract: i64,
+        side: Side,
+    },
+    /// Mark benefit `position` of contract `contract` delivered or missed, with a note.
+    Benefit {
+        busy: BusyId,
+        id: i64,
+        contract: i64,
+        position: i32,
+        to: BenefitStatus,
+        note: String,
     },
     /// A message on the thread, from `side` (the partner's recorded on its behalf).
     Message {
@@ -67,6 +89,10 @@ pub enum Msg {
         tag: Gen,
         result: Result<NegotiationView, Error>,
     },
+    Contract {
+        tag: Gen,
+        result: Result<ContractView, Error>,
+    },
     Offered {
         tag: Gen,
         id: i64,
@@ -85,6 +111,7 @@ impl Reply for Msg {
         match self {
             Msg::Page { result, .. } => failure_of(result),
             Msg::Detail { result, .. } => failure_of(result),
+            Msg::Contract { result, .. } => failure_of(result),
             Msg::Done { result, .. } => failure_of(result),
             Msg::Offered { result, .. } => failure_of(result),
         }
@@ -133,6 +160,38 @@ impl Task for Effect {
                     .post_negotiation_message(id, side, &body)
                     .await
                     .map(|_| format!("message posted for the {side}")),
+            },
+            Effect::LoadContract { tag, id } => Msg::Contract {
+                tag,
+                result: desk.get_contract(id).await,
+            },
+            Effect::Sign {
+                busy,
+                id,
+                contract,
+                side,
+            } => Msg::Done {
+                busy,
+                id,
+                result: desk
+                    .sign_contract(contract, side)
+                    .await
+                    .map(|c| format!("contract #{} signed for the {side}: {}", c.id, c.status)),
+            },
+            Effect::Benefit {
+                busy,
+                id,
+                contract,
+                position,
+                to,
+                note,
+            } => Msg::Done {
+                busy,
+                id,
+                result: desk
+                    .mark_benefit(contract, position, to, &note)
+                    .await
+                    .map(|b| format!("benefit “{}” is {}", b.name, b.status)),
             },
             Effect::Offer {
                 tag,

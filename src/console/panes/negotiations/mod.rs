@@ -20,7 +20,9 @@ use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::domain::Permission;
+use crate::domain::contract::BenefitStatus;
 use crate::domain::negotiation::{OfferDraft, Side, ThreadStatus};
+use crate::service::contracts::ContractView;
 use crate::service::negotiations::NegotiationView;
 use crate::service::rows::{ThreadFilter, ThreadRow};
 use chrono::{DateTime, Utc};
@@ -55,6 +57,38 @@ pub enum Question {
         side: Side,
         reject: bool,
     },
+    /// The side to sign the contract for (a prompt).
+    Sign {
+        id: i64,
+        contract: i64,
+    },
+    /// `N delivered: EVIDENCE` or `N missed: REASON` (a prompt).
+    Benefit {
+        id: i64,
+        contract: i64,
+    },
+}
+
+/// Reads `2 delivered: posted on the homepage` (position, status, note).
+fn parse_benefit(text: &str) -> Result<(i32, BenefitStatus, String), String> {
+    let (head, note) = text
+        .split_once(':')
+        .ok_or("write N delivered: EVIDENCE or N missed: REASON")?;
+    let mut words = head.split_whitespace();
+    let position = words
+        .next()
+        .and_then(|n| n.parse::<i32>().ok())
+        .ok_or("start with the benefit's number")?;
+    let to = match words.next().map(str::to_ascii_lowercase).as_deref() {
+        Some("delivered") => BenefitStatus::Delivered,
+        Some("missed") => BenefitStatus::Missed,
+        _ => return Err("delivered or missed after the number".into()),
+    };
+    let note = note.trim();
+    if note.is_empty() {
+        return Err("say what shows it (delivered) or why (missed) after the colon".into());
+    }
+    Ok((position, to, note.to_owned()))
 }
 
 pub struct NegotiationsPane {
@@ -68,6 +102,9 @@ pub struct NegotiationsPane {
     /// The partner of the thread the form is for (the deal rules need it).
     partner_id: i64,
     pub save: Latest,
+    /// The accepted thread's contract.
+    pub contract: Option<ContractView>,
+    pub contract_req: Latest,
 }
 
 impl Default for NegotiationsPane {
@@ -81,6 +118,8 @@ impl Default for NegotiationsPane {
             form: None,
             partner_id: 0,
             save: Latest::default(),
+            contract: None,
+            contract_req: Latest::default(),
         }
     }
 }
@@ -237,6 +276,28 @@ impl NegotiationsPane {
             Err(fx) => return fx,
         };
         let t = &v.thread;
+        if let (Action::Sign | Action::Benefit, Some(contract)) = (a, v.contract_id) {
+            if a == Action::Sign {
+                sh.prompt(
+                    format!("Sign contract #{contract}"),
+                    "the side to sign for: marketplace or partner (recorded on its behalf)",
+                    "marketplace",
+                    Question::Sign { id: t.id, contract },
+                );
+            } else {
+                sh.prompt(
+                    format!("A benefit of contract #{contract}"),
+                    "N delivered: EVIDENCE, or N missed: REASON (N as listed)",
+                    "1 delivered: ",
+                    Question::Benefit { id: t.id, contract },
+                );
+            }
+            return Vec::new();
+        }
+        if matches!(a, Action::Sign | Action::Benefit) {
+            sh.toast_error("there is no contract yet: it comes with the acceptance");
+            return Vec::new();
+        }
         if t.status.is_final() {
             sh.toast_error(format!(
                 "negotiation #{} is {}: nothing more can be done",
@@ -343,13 +404,18 @@ impl Pane for NegotiationsPane {
                 | Accept
                 | Reject
                 | Withdraw
+                | Sign
+                | Benefit
         )
     }
 
     fn needs(&self, a: Action) -> Option<Permission> {
         use Action::*;
-        matches!(a, Reply | CounterOffer | Save | Accept | Reject | Withdraw)
-            .then_some(Permission::ManageNegotiations)
+        matches!(
+            a,
+            Reply | CounterOffer | Save | Accept | Reject | Withdraw | Sign | Benefit
+        )
+        .then_some(Permission::ManageNegotiations)
     }
 
     fn main_actions(&self) -> &'static [Action] {
@@ -404,7 +470,9 @@ impl Pane for NegotiationsPane {
             | Action::CounterOffer
             | Action::Accept
             | Action::Reject
-            | Action::Withdraw => self.ask(sh, a),
+            | Action::Withdraw
+            | Action::Sign
+            | Action::Benefit => self.ask(sh, a),
             _ => Vec::new(),
         }
     }
@@ -426,12 +494,29 @@ impl Pane for NegotiationsPane {
                             {
                                 self.partner_id = v.thread.partner_id;
                             }
-                            self.detail.data = Some(v)
+                            let contract = v.contract_id;
+                            self.detail.data = Some(v);
+                            if self.contract.as_ref().map(|c| c.contract.id) != contract {
+                                self.contract = None;
+                            }
+                            if let Some(id) = contract {
+                                let tag = self.contract_req.begin(sh);
+                                return fx(Effect::LoadContract { tag, id });
+                            }
                         }
                         Err(e) => {
                             self.detail.open = false;
                             sh.toast_error(e.to_string());
                         }
+                    }
+                }
+                Vec::new()
+            }
+            Msg::Contract { tag, result } => {
+                if self.contract_req.accept(tag) {
+                    match result {
+                        Ok(c) => self.contract = Some(c),
+                        Err(e) => sh.toast_error(e.to_string()),
                     }
                 }
                 Vec::new()
@@ -522,6 +607,43 @@ impl Pane for NegotiationsPane {
                     reason,
                     reject,
                 })
+            }
+            (Question::Sign { id, contract }, Answer::Text(text)) => {
+                match text.trim().parse::<Side>() {
+                    Ok(side) => {
+                        let busy = sh.start_busy(format!("signing contract #{contract}"));
+                        fx(Effect::Sign {
+                            busy,
+                            id,
+                            contract,
+                            side,
+                        })
+                    }
+                    Err(_) => {
+                        sh.ask_again("marketplace or partner");
+                        Vec::new()
+                    }
+                }
+            }
+            (Question::Benefit { id, contract }, Answer::Text(text)) => {
+                match parse_benefit(&text) {
+                    Ok((position, to, note)) => {
+                        let busy =
+                            sh.start_busy(format!("contract #{contract}: benefit {position}"));
+                        fx(Effect::Benefit {
+                            busy,
+                            id,
+                            contract,
+                            position,
+                            to,
+                            note,
+                        })
+                    }
+                    Err(e) => {
+                        sh.ask_again(e);
+                        Vec::new()
+                    }
+                }
             }
             (_, Answer::Yes) => Vec::new(),
         }
@@ -639,5 +761,12 @@ mod tests {
             side_and_text("see the new terms"),
             (Side::Marketplace, "see the new terms".into())
         );
+        assert_eq!(
+            parse_benefit("2 delivered: on the homepage"),
+            Ok((2, BenefitStatus::Delivered, "on the homepage".into()))
+        );
+        assert!(parse_benefit("2 delivered:").is_err());
+        assert!(parse_benefit("two missed: x").is_err());
+        assert!(parse_benefit("2 late: x").is_err());
     }
 }

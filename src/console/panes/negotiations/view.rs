@@ -8,6 +8,7 @@ use crate::console::view::{
 };
 use crate::domain::money::{format_amount, format_bps};
 use crate::domain::negotiation::{Commission, Side};
+use crate::service::contracts::ContractView;
 use crate::service::negotiations::NegotiationView;
 use chrono::Utc;
 use ratatui::Frame;
@@ -172,6 +173,79 @@ fn commission(c: &Commission, currency: &str) -> String {
     }
 }
 
+/// The contract: status, hash, signatures, the draft deal and the benefits with their state.
+fn contract(cv: &ContractView, sh: &Shell) -> Vec<Line<'static>> {
+    let t = &sh.theme;
+    let c = &cv.contract;
+    let label = |k: &str| Span::styled(format!("{k:<10}"), t.label);
+    let mut lines = vec![
+        Line::from(vec![
+            label("Contract"),
+            Span::raw(format!("#{} · {}", c.id, c.status)),
+            Span::styled(
+                c.status_reason
+                    .as_ref()
+                    .map(|r| format!(" · {r}"))
+                    .unwrap_or_default(),
+                t.muted,
+            ),
+        ]),
+        Line::from(vec![
+            label("SHA-256"),
+            Span::styled(c.snapshot_hash.clone(), t.muted),
+        ]),
+    ];
+    let signed = |side: Side| {
+        cv.signatures
+            .iter()
+            .find(|s| s.side == side)
+            .map(|s| format!("{side} by {} at {}", s.operator, local(s.signed_at)))
+            .unwrap_or_else(|| format!("{side}: not yet"))
+    };
+    lines.push(Line::from(vec![
+        label("Signed"),
+        Span::raw(format!(
+            "{} · {}",
+            signed(Side::Marketplace),
+            signed(Side::Partner)
+        )),
+    ]));
+    lines.push(Line::from(vec![
+        label("Deal"),
+        Span::raw(format!(
+            "draft #{} (2 Deals: Enter on it to edit, a to activate)",
+            c.deal_id
+        )),
+    ]));
+    if cv.benefits.is_empty() {
+        lines.push(Line::from(vec![
+            label("Benefits"),
+            Span::styled("none", t.muted),
+        ]));
+    }
+    for b in &cv.benefits {
+        let overdue = cv.overdue.contains(&b.position);
+        lines.push(Line::from(vec![
+            label(if b.position == 1 { "Benefits" } else { "" }),
+            Span::raw(format!("{}. {} ", b.position, b.name)),
+            Span::styled(
+                format!(
+                    "{}{}{}",
+                    b.status,
+                    b.due_date.map(|d| format!(", due {d}")).unwrap_or_default(),
+                    b.note
+                        .as_ref()
+                        .map(|n| format!(" · {n}"))
+                        .unwrap_or_default()
+                ),
+                if overdue { t.error } else { t.muted },
+            ),
+            Span::styled(if overdue { " · overdue" } else { "" }, t.error),
+        ]));
+    }
+    lines
+}
+
 fn on_behalf(side: Side) -> &'static str {
     match side {
         Side::Partner => " for the partner (on its behalf)",
@@ -226,11 +300,13 @@ fn detail(f: &mut Frame, area: Rect, pane: &NegotiationsPane, sh: &Shell) {
             ),
         ]),
     ];
-    if let Some(c) = v.contract_id {
-        lines.push(Line::from(vec![
+    match (&pane.contract, v.contract_id) {
+        (Some(cv), Some(id)) if cv.contract.id == id => lines.extend(contract(cv, sh)),
+        (_, Some(id)) => lines.push(Line::from(vec![
             Span::styled(format!("{:<10}", "Contract"), t.label),
-            Span::raw(format!("#{c} (partnerdesk contracts show {c})")),
-        ]));
+            Span::raw(format!("#{id} · loading…")),
+        ])),
+        _ => {}
     }
     lines.push(Line::from(""));
     let items = timeline(v);
