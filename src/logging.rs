@@ -5,7 +5,16 @@ use tracing_subscriber::EnvFilter;
 
 /// Starts file logging; returns the guard that flushes on drop. Failure to log is not fatal.
 pub fn init(log_dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    std::fs::create_dir_all(log_dir).ok()?;
+    // The folder is 0700 and the log files 0600: they name operators and records. The
+    // appender creates each day's file itself, so the day's file is made first, 0600, and
+    // older files are narrowed.
+    crate::files::private_dir(log_dir).ok()?;
+    let today = log_dir.join(format!(
+        "partnerdesk.log.{}",
+        chrono::Utc::now().format("%Y-%m-%d")
+    ));
+    let _ = crate::files::create_new_private(&today);
+    narrow_log_files(log_dir);
     let appender = tracing_appender::rolling::daily(log_dir, "partnerdesk.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter =
@@ -17,4 +26,26 @@ pub fn init(log_dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuar
         .try_init()
         .ok()?;
     Some(guard)
+}
+
+/// Makes every `partnerdesk.log*` file in `log_dir` 0600.
+fn narrow_log_files(log_dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(entries) = std::fs::read_dir(log_dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let is_log = e
+            .file_name()
+            .to_string_lossy()
+            .starts_with("partnerdesk.log");
+        if let Ok(meta) = e.path().symlink_metadata()
+            && is_log
+            && meta.file_type().is_file()
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            let perms = std::fs::Permissions::from_mode(crate::files::FILE_MODE);
+            let _ = std::fs::set_permissions(e.path(), perms);
+        }
+    }
 }

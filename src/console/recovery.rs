@@ -52,15 +52,10 @@ impl Recovery {
         let snap = self.current.lock().ok().and_then(|c| c.clone());
         match snap {
             Some(s) => {
-                if let Some(dir) = self.path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                let tmp = self.path.with_extension("json.tmp");
-                std::fs::write(
-                    &tmp,
-                    serde_json::to_vec_pretty(&s).map_err(std::io::Error::other)?,
-                )?;
-                std::fs::rename(&tmp, &self.path)?;
+                // 0600 in a 0700 folder, written to a temporary file and renamed: a crash
+                // mid-write leaves the previous draft whole.
+                let bytes = serde_json::to_vec_pretty(&s).map_err(std::io::Error::other)?;
+                crate::files::write_atomic(&self.path, &bytes)?;
                 Ok(true)
             }
             None => Ok(false),

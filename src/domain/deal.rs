@@ -1,7 +1,7 @@
 //! Deals (SPEC §1.4): the field rules, kinds, audience scopes and the state machine.
 
 use super::validation::{
-    ValidationErrors, clean_list, http_url, max_len, non_empty, required_text,
+    Lines, ValidationErrors, clean_list, http_url, max_len, no_control_in, non_empty, required_text,
 };
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -169,8 +169,33 @@ pub struct ValidDeal {
 }
 
 impl DealDraft {
+    fn refuse_control_characters(&self, e: &mut ValidationErrors) {
+        let one = Lines::One;
+        let mut fields = vec![
+            ("title", Some(self.title.as_str()), one),
+            ("description", Some(self.description.as_str()), Lines::Many),
+            ("kind", Some(self.kind.as_str()), one),
+            ("coupon_code", self.coupon_code.as_deref(), one),
+            ("redemption_url", self.redemption_url.as_deref(), one),
+            ("audience_scope", Some(self.audience_scope.as_str()), one),
+            (
+                "audience_scope_value",
+                self.audience_scope_value.as_deref(),
+                one,
+            ),
+            ("state", self.state.as_deref(), one),
+        ];
+        fields.extend(
+            self.categories
+                .iter()
+                .map(|c| ("categories", Some(c.as_str()), one)),
+        );
+        no_control_in(e, &fields);
+    }
+
     pub fn validate(&self) -> Result<ValidDeal, ValidationErrors> {
         let mut e = ValidationErrors::new();
+        self.refuse_control_characters(&mut e);
         let partner_id = match self.partner_id {
             Some(id) if id > 0 => id,
             Some(_) => {
@@ -375,6 +400,24 @@ mod tests {
             .for_field(field)
             .unwrap_or_else(|| panic!("no error on {field}"))
             .to_owned()
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_descriptions_may_span_lines() {
+        let mut d = coupon();
+        d.description = "line one\r\nline two\twith a tab".into();
+        assert!(d.validate().is_ok());
+        d.title = "20%\0 off".into();
+        assert_eq!(
+            err(&d, "title"),
+            "must not contain control characters (found U+0000 at character 4)"
+        );
+        d.title = "20% off".into();
+        d.coupon_code = Some("SAVE\u{1b}20".into());
+        assert!(err(&d, "coupon_code").contains("U+001B"));
+        d.coupon_code = Some("SAVE20".into());
+        d.description = "bell\u{7}".into();
+        assert!(err(&d, "description").contains("other than line breaks and tabs"));
     }
 
     #[test]

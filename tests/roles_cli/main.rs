@@ -451,3 +451,28 @@ async fn a_read_only_session_records_nothing_and_runs_no_job() {
     out.success();
     assert_eq!(out.stdout_text(), "expired 1 deal\n");
 }
+
+#[tokio::test]
+async fn an_operator_name_with_control_characters_is_refused() {
+    let db = TestDb::new().await;
+    let out = run_as(
+        &db,
+        "root",
+        None,
+        &[
+            "operators",
+            "add",
+            "ada",
+            "--role",
+            "admin",
+            "--name",
+            "Ada\u{1b}[2J\u{7}",
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.error_line(3),
+        "display_name: must not contain control characters (found U+001B at character 4)"
+    );
+    assert_eq!(db.count("SELECT count(*) FROM operators").await, 0);
+}
