@@ -476,3 +476,80 @@ async fn an_operator_name_with_control_characters_is_refused() {
     );
     assert_eq!(db.count("SELECT count(*) FROM operators").await, 0);
 }
+
+#[tokio::test]
+async fn doctor_suggests_only_commands_this_session_may_run() {
+    let db = TestDb::new().await;
+    let cara = unique("pdc_cara");
+    let _cleanup = Logins(&db, vec![cara.clone()]);
+    let line_of = |out: &Out, step: &str| -> String {
+        out.stdout_text()
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(step))
+            .unwrap_or_else(|| panic!("a {step} line:{out}"))
+            .to_owned()
+    };
+    run_as(
+        &db,
+        "root",
+        None,
+        &["operators", "add", "root", "--role", "admin"],
+    )
+    .await
+    .success();
+    run_as(
+        &db,
+        "root",
+        None,
+        &["operators", "add", "sam", "--role", "curator"],
+    )
+    .await
+    .success();
+    run_as(
+        &db,
+        "root",
+        None,
+        &["operators", "add", &cara, "--role", "curator", "--db-login"],
+    )
+    .await
+    .success();
+
+    // On the shared login an admin is given the command; a curator is told who may.
+    let admin = run_as(&db, "root", None, &["doctor"]).await;
+    let identity = line_of(&admin, "identity");
+    assert!(
+        identity.contains("partnerdesk operators add LOGIN --role ROLE --db-login"),
+        "{identity}"
+    );
+    let curator = run_as(&db, "sam", None, &["doctor"]).await;
+    let identity = line_of(&curator, "identity");
+    assert!(
+        identity.contains("an admin gives each person a login"),
+        "{identity}"
+    );
+    assert!(
+        !identity.contains("partnerdesk operators add"),
+        "{identity}"
+    );
+
+    // A schema behind the binary: the owner is told to migrate, a person's login whom to ask.
+    sqlx::query(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let owner = run_as(&db, "root", None, &["doctor"]).await;
+    assert!(
+        line_of(&owner, "migrations").ends_with("1 pending; run: partnerdesk migrate"),
+        "{owner}"
+    );
+    let person = run_as(&db, "mallory", Some(&cara), &["doctor"]).await;
+    let migrations = line_of(&person, "migrations");
+    assert!(
+        migrations.ends_with(
+            "1 pending; this connection may not migrate: ask the schema owner to run partnerdesk migrate"
+        ),
+        "{migrations}"
+    );
+}
