@@ -41,7 +41,7 @@ digits), printed after the deal and part of the name of everything it creates; \
 `partnerdesk simulate --cleanup RUN` removes it all again (audited). What a run creates:\n\n\
 Without --deal, a partner and a deal, through the services as the operator, each with its \
 audit rows and outbox events: a partner 'Simulation RUN' (legal name 'Simulation RUN Ltd', \
-website https://sim-RUN.example/, category simulation), marked vetted (verified), and an \
+website https://sim-RUN.example/, category simulation), marked vetted, and an \
 active public coupon deal 'Simulation RUN' of that partner (code SIM-RUN, category \
 simulation, valid from a minute before the run for 30 days) with the cap given by --cap (1: \
 one per member; N > 1: the first N in total; no --cap: no cap); the deal's id is printed. \
