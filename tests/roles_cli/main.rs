@@ -475,6 +475,22 @@ async fn an_operator_name_with_control_characters_is_refused() {
         "display_name: must not contain control characters (found U+001B at character 4)"
     );
     assert_eq!(db.count("SELECT count(*) FROM operators").await, 0);
+
+    // A name stored before the rule (straight into the table) is listed without its escapes.
+    sqlx::query(
+        "INSERT INTO operators (login, display_name, roles, updated_by) VALUES ('root', E'Root\\x1b[2J\\x07', '{admin}', 'root')",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let out = run_as(&db, "root", None, &["operators", "list"]).await;
+    out.success();
+    let text = out.stdout_text();
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "{text:?}"
+    );
+    assert!(text.contains("Root [2J"), "{text:?}");
 }
 
 #[tokio::test]
