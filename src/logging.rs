@@ -49,3 +49,30 @@ fn narrow_log_files(log_dir: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_log_folder_and_files_are_private() {
+        let dir = std::env::temp_dir().join(format!("pd-logs-{}", std::process::id()));
+        let logs = dir.join("state").join("logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let old = logs.join("partnerdesk.log.2020-01-01");
+        std::fs::write(&old, "old\n").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let guard = super::init(&logs);
+        tracing::info!("hello");
+        drop(guard);
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&logs), 0o700);
+        for e in std::fs::read_dir(&logs).unwrap() {
+            let p = e.unwrap().path();
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+        assert!(std::fs::read_dir(&logs).unwrap().count() >= 2);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
