@@ -88,9 +88,61 @@ impl Config {
         }
     }
 
+    /// Parses and checks the values: a threshold out of its range is `file:line: reason`.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::Config(describe_toml_error(path, text, &e)))
+        let config: Self =
+            toml::from_str(text).map_err(|e| Error::Config(describe_toml_error(path, text, &e)))?;
+        if let Some((key, rule)) = config.signals_out_of_range().into_iter().next() {
+            return Err(Error::Config(format!(
+                "{}:{}: signals.{key} {rule}",
+                path.display(),
+                line_of_key(text, "signals", key)
+            )));
+        }
+        Ok(config)
     }
+
+    /// Each `[signals]` threshold outside its range, with the rule.
+    fn signals_out_of_range(&self) -> Vec<(&'static str, String)> {
+        let s = &self.signals;
+        let checks: [(&'static str, i64, i64, i64); 6] = [
+            // A "burst" of one redemption would flag every member.
+            ("burst_count", s.burst_count, 2, 1_000),
+            ("burst_minutes", s.burst_minutes, 1, 1_440),
+            ("cap_exhausted_minutes", s.cap_exhausted_minutes, 1, 10_080),
+            ("clicks_min", s.clicks_min, 1, 1_000_000),
+            ("min_conversion_percent", s.min_conversion_percent, 0, 100),
+            ("lookback_days", s.lookback_days, 1, 366),
+        ];
+        checks
+            .into_iter()
+            .filter(|&(_, v, lo, hi)| v < lo || v > hi)
+            .map(|(key, v, lo, hi)| (key, format!("must be between {lo} and {hi} (got {v})")))
+            .collect()
+    }
+}
+
+/// The line where `key` is set in `[section]` (or as `section.key`), for `file:line` messages;
+/// 1 if it cannot be found.
+fn line_of_key(text: &str, section: &str, key: &str) -> usize {
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if let Some(h) = l.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            current = h.trim().to_owned();
+            continue;
+        }
+        let Some((k, _)) = l.split_once('=') else {
+            continue;
+        };
+        let k = k.trim();
+        if (current == section && k == key)
+            || (current.is_empty() && k == format!("{section}.{key}"))
+        {
+            return i + 1;
+        }
+    }
+    1
 }
 
 /// `file:line: reason` for a TOML error.
@@ -116,6 +168,35 @@ mod tests {
         .unwrap();
         assert_eq!(c.operator.as_deref(), Some("alice"));
         assert_eq!(c.profiles["stage"].url, "postgres://a@h/db");
+    }
+
+    #[test]
+    fn thresholds_out_of_range_are_file_line_reason() {
+        let p = Path::new("/x/config.toml");
+        for (text, expected) in [
+            (
+                "operator = \"a\"\n[signals]\nburst_count = -5\n",
+                "/x/config.toml:3: signals.burst_count must be between 2 and 1000 (got -5)",
+            ),
+            (
+                "[signals]\nburst_count = 5\n\nlookback_days = 0\n",
+                "/x/config.toml:4: signals.lookback_days must be between 1 and 366 (got 0)",
+            ),
+            (
+                "signals.min_conversion_percent = 500\n",
+                "/x/config.toml:1: signals.min_conversion_percent must be between 0 and 100 (got 500)",
+            ),
+        ] {
+            let e = Config::parse(text, p).unwrap_err();
+            assert_eq!(e.to_string(), expected);
+            assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+        }
+        let ok = Config::parse(
+            "[signals]\nburst_count = 2\nmin_conversion_percent = 0\nlookback_days = 366\n",
+            p,
+        )
+        .unwrap();
+        assert_eq!(ok.signals.lookback_days, 366);
     }
 
     #[test]

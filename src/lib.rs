@@ -13,6 +13,7 @@ pub mod console;
 pub mod context;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod logging;
 pub mod seed;
 pub mod service;

@@ -95,21 +95,19 @@ pub async fn operators(ctx: &Context, cmd: OperatorsCommand) -> Result<ExitCode>
                     "no operators registered; the first one may be added by anyone: partnerdesk operators add LOGIN --role admin"
                 );
             } else {
+                // A name stored before control characters were refused prints without them.
+                let name =
+                    |o: &crate::store::operators::Operator| super::table::one_line(&o.display_name);
                 let w = ops.iter().map(|o| o.login.len()).max().unwrap_or(5).max(5);
                 let n = ops
                     .iter()
-                    .map(|o| o.display_name.chars().count())
+                    .map(|o| name(o).chars().count())
                     .max()
                     .unwrap_or(4)
                     .max(4);
                 outln!("{:<w$}  {:<n$}  ROLES", "LOGIN", "NAME");
                 for o in ops {
-                    outln!(
-                        "{:<w$}  {:<n$}  {}",
-                        o.login,
-                        o.display_name,
-                        o.roles.join(",")
-                    );
+                    outln!("{:<w$}  {:<n$}  {}", o.login, name(&o), o.roles.join(","));
                 }
             }
         }

@@ -83,6 +83,13 @@ pub async fn run(ctx: &Context, config_error: Option<Error>) -> Result<ExitCode>
             Err(e) => r.fail("server", crate::error::DbError::from(e).to_string()),
         }
         let mut schema_ok = false;
+        // Suggestions name only commands this session may run; else who may.
+        let may_migrate = store::migrate::may_migrate(pool).await.unwrap_or(false);
+        let migrate_hint = if may_migrate {
+            "run: partnerdesk migrate"
+        } else {
+            "this connection may not migrate: ask the schema owner to run partnerdesk migrate"
+        };
         match store::migrate::status(pool).await {
             Ok((n, _, unknown)) if !unknown.is_empty() => r.fail(
                 "migrations",
@@ -94,16 +101,18 @@ pub async fn run(ctx: &Context, config_error: Option<Error>) -> Result<ExitCode>
             }
             Ok((n, pending, _)) => r.fail(
                 "migrations",
-                format!("{n} applied, {} pending; run: partnerdesk migrate", pending.len()),
+                format!("{n} applied, {} pending; {migrate_hint}", pending.len()),
             ),
             Err(e) => r.fail("migrations", e.to_string()),
         }
         let claim = ctx.operator_claim();
         let login = claim.login.clone();
         if schema_ok {
+            let mut admin = false;
             match Desk::identify(pool.clone(), &claim, ctx.global.read_only).await {
                 Ok(desk) if desk.actor().registered => {
                     let a = desk.actor();
+                    admin = !a.read_only && a.may(crate::domain::Permission::ManageOperators);
                     r.ok(
                         "operator",
                         format!(
@@ -142,10 +151,10 @@ pub async fn run(ctx: &Context, config_error: Option<Error>) -> Result<ExitCode>
                     "identity",
                     format!(
                         "self-declared: every operator shares the database user {}{}, so --operator, the config file or $USER can name anyone; \
-                         for enforced roles give each person a login (partnerdesk operators add LOGIN --role ROLE --db-login){}",
+                         for enforced roles {}",
                         id.user,
                         if id.superuser { " (a superuser)" } else { "" },
-                        if id.roles_set_up { "" } else { "; this database has no roles yet: the schema owner needs CREATEROLE and runs partnerdesk migrate" },
+                        people_hint(admin, id.roles_set_up, may_migrate),
                     ),
                 ),
                 Err(e) => r.fail("identity", e.to_string()),
@@ -184,6 +193,26 @@ pub async fn run(ctx: &Context, config_error: Option<Error>) -> Result<ExitCode>
         outln!("all checks passed");
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// How to move from self-declared identity to a login per person, in words this session can
+/// act on: the command for an admin, who to ask for anyone else.
+fn people_hint(admin: bool, roles_set_up: bool, may_migrate: bool) -> String {
+    let add = if admin {
+        "give each person a login (partnerdesk operators add LOGIN --role ROLE --db-login)"
+    } else {
+        "an admin gives each person a login (operators add … --db-login)"
+    };
+    let roles = match (roles_set_up, may_migrate) {
+        (true, _) => "",
+        (false, true) => {
+            "; this database has no roles yet: run partnerdesk migrate (with CREATEROLE) first"
+        }
+        (false, false) => {
+            "; this database has no roles yet: the schema owner needs CREATEROLE and runs partnerdesk migrate"
+        }
+    };
+    format!("{add}{roles}")
 }
 
 /// What colours the terminal offers, as far as the environment says.

@@ -3,6 +3,7 @@
 use super::Context;
 use super::output::{errln, outln};
 use crate::error::{Error, Result, exit};
+use crate::files::{self, PartialFile};
 use crate::service::export::{ExportFilter, ExportReport};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
@@ -10,7 +11,10 @@ use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 #[derive(Debug, Subcommand)]
@@ -28,9 +32,12 @@ as they arrive and never held in memory, so any number of them can be exported.\
 (2026-03-01, meaning 00:00 UTC that day); --from is inclusive and --to exclusive, so \
 --from 2026-03-01 --to 2026-04-01 is the whole of March.\n\n\
 With --out the file appears only when the export is complete (it is written beside it under \
-a temporary name first). When standard error is a terminal a progress bar shows rows and \
-bytes. Ctrl-C cancels: a partial file is removed and 'export cancelled' is printed (exit \
-code 130).";
+a temporary name first, readable only by you: mode 0600). An existing file is replaced only \
+with --force, and never a symbolic link, a FIFO or a device. When standard error is a \
+terminal a progress bar shows rows and bytes. Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT) cancels: \
+the partial file is removed and 'export cancelled' is printed (exit code 128 + the signal's \
+number: 130 for Ctrl-C). Partial files that a killed export left beside the same file are \
+removed when the next export to it starts.";
 
 #[derive(Debug, Args)]
 pub struct RedemptionsArgs {
@@ -46,6 +53,9 @@ pub struct RedemptionsArgs {
     /// Write to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists (a regular file only; the new one is mode 0600).
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// RFC 3339 (any offset, converted to UTC) or `YYYY-MM-DD` (midnight UTC).
@@ -74,15 +84,26 @@ async fn redemptions(ctx: &Context, args: RedemptionsArgs) -> Result<ExitCode> {
         from: args.from,
         to: args.to,
     };
+    // A file that may not be written is refused before anything else happens.
+    if let Some(out) = &args.out
+        && let Some(why) = files::refusal(out, args.force)
+    {
+        let hint = if why == files::EXISTS {
+            " (add --force to replace it)"
+        } else {
+            ""
+        };
+        return Err(Error::Refused(format!(
+            "cannot write {}: {why}{hint}",
+            out.display()
+        )));
+    }
     let desk = ctx.desk(2).await?;
 
-    // Ctrl-C from here on cancels the export instead of killing the process.
+    // Ctrl-C, SIGTERM, SIGHUP and SIGQUIT from here on cancel the export (the partial file is
+    // removed) instead of killing the process.
     let (cancel_tx, cancel) = watch::channel(false);
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = cancel_tx.send(true);
-        }
-    });
+    let stopped_by = cancel_on_signals(cancel_tx)?;
 
     let to_terminal = args.out.is_none() && std::io::stdout().is_terminal();
     let bar = if std::io::stderr().is_terminal() && !to_terminal {
@@ -100,13 +121,13 @@ async fn redemptions(ctx: &Context, args: RedemptionsArgs) -> Result<ExitCode> {
 
     let started = Instant::now();
     let outcome = match &args.out {
-        Some(path) => export_to_file(&desk, &filter, path, on_progress, cancel).await,
+        Some(path) => export_to_file(&desk, &filter, path, args.force, on_progress, cancel).await,
         None => {
             desk.export_redemptions(&filter, tokio::io::stdout(), on_progress, cancel)
                 .await
         }
     };
-    ctrl_c.abort();
+    stopped_by.abort();
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -122,7 +143,11 @@ async fn redemptions(ctx: &Context, args: RedemptionsArgs) -> Result<ExitCode> {
         }
         Err(e @ Error::Cancelled { .. }) => {
             errln!("{e}");
-            Ok(ExitCode::from(e.exit_code()))
+            let code = match stopped_by.signal() {
+                0 => e.exit_code(),
+                n => 128 + n,
+            };
+            Ok(ExitCode::from(code))
         }
         // The reader went away (`… | head`): nothing more to say.
         Err(Error::Io { source, .. })
@@ -134,59 +159,78 @@ async fn redemptions(ctx: &Context, args: RedemptionsArgs) -> Result<ExitCode> {
     }
 }
 
-/// Writes into a temporary file beside `path` and renames it into place when complete; on
-/// cancel or failure the temporary file is removed. A failure names `path`, the file the user
-/// asked for, never the temporary one.
+/// Writes into a temporary file beside `path` (see [`PartialFile`]) and moves it into place
+/// when complete; on cancel or failure the temporary file is removed. A failure names `path`,
+/// the file the user asked for, never the temporary one.
 async fn export_to_file(
     desk: &crate::service::Desk,
     filter: &ExportFilter,
     path: &Path,
+    force: bool,
     on_progress: impl FnMut(u64, u64),
     cancel: watch::Receiver<bool>,
 ) -> Result<ExportReport> {
-    let partial = partial_path(path);
-    let cannot_write = |e: std::io::Error| {
-        let reason = match e.kind() {
-            // Creating a file fails this way when its folder does not exist.
-            std::io::ErrorKind::NotFound => "no such directory".to_owned(),
-            _ => super::io_reason(&e),
-        };
-        Error::Io {
-            context: format!("cannot write {}", path.display()),
-            source: std::io::Error::new(e.kind(), reason),
-        }
-    };
-    let file = tokio::fs::File::create(&partial)
-        .await
-        .map_err(cannot_write)?;
+    let (partial, file) = PartialFile::create(path, force)?;
     let result = desk
-        .export_redemptions(filter, file, on_progress, cancel)
+        .export_redemptions(filter, tokio::fs::File::from_std(file), on_progress, cancel)
         .await;
     match result {
-        Ok(report) => match tokio::fs::rename(&partial, path).await {
-            Ok(()) => Ok(report),
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&partial).await;
-                Err(cannot_write(e))
-            }
-        },
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&partial).await;
-            Err(match e {
-                Error::Io { source, .. } => cannot_write(source),
-                e => e,
-            })
-        }
+        Ok(report) => partial.commit().map(|()| report),
+        Err(Error::Io { source, .. }) => Err(files::cannot_write(path, source)),
+        Err(e) => Err(e),
     }
 }
 
-/// `dir/.name.partial-PID`: beside the target, so that the rename stays on one file system.
-fn partial_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "export.csv".into());
-    path.with_file_name(format!(".{name}.partial-{}", std::process::id()))
+/// The signals that cancel an export, watched on a task of their own.
+struct SignalWatch {
+    task: tokio::task::JoinHandle<()>,
+    received: Arc<AtomicU8>,
+}
+
+impl SignalWatch {
+    /// The number of the signal that cancelled the export; 0 if none did.
+    fn signal(&self) -> u8 {
+        self.received.load(Ordering::SeqCst)
+    }
+
+    fn abort(&self) {
+        self.task.abort();
+    }
+}
+
+/// SIGINT (2), SIGTERM (15), SIGHUP (1) and SIGQUIT (3) set `cancel`.
+fn cancel_on_signals(cancel_tx: watch::Sender<bool>) -> Result<SignalWatch> {
+    let kinds = [
+        (SignalKind::interrupt(), 2u8),
+        (SignalKind::terminate(), 15),
+        (SignalKind::hangup(), 1),
+        (SignalKind::quit(), 3),
+    ];
+    let mut streams = Vec::with_capacity(kinds.len());
+    for (kind, n) in kinds {
+        let s = signal(kind).map_err(|source| Error::Io {
+            context: "cannot watch signals".into(),
+            source,
+        })?;
+        streams.push((s, n));
+    }
+    let received = Arc::new(AtomicU8::new(0));
+    let task = {
+        let received = received.clone();
+        tokio::spawn(async move {
+            let waits = streams.iter_mut().map(|(s, n)| {
+                let n = *n;
+                Box::pin(async move {
+                    s.recv().await;
+                    n
+                })
+            });
+            let (n, _, _) = futures::future::select_all(waits).await;
+            received.store(n, Ordering::SeqCst);
+            let _ = cancel_tx.send(true);
+        })
+    };
+    Ok(SignalWatch { task, received })
 }
 
 fn progress_bar(total: u64) -> ProgressBar {
@@ -236,13 +280,5 @@ mod tests {
         let e = parse_time("yesterday").unwrap_err();
         assert!(e.contains("'yesterday' is not a time"), "{e}");
         assert!(parse_time("2026-02-30").is_err());
-    }
-
-    #[test]
-    fn the_partial_file_sits_beside_the_target() {
-        let p = partial_path(Path::new("/tmp/out/x.csv"));
-        assert_eq!(p.parent(), Some(Path::new("/tmp/out")));
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.starts_with(".x.csv.partial-"), "{name}");
     }
 }

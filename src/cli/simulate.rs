@@ -1,9 +1,10 @@
 //! `partnerdesk simulate`: concurrent redemption traffic against one deal (issue 5).
 //!
-//! Without `--deal`, a fresh verified partner and a fresh active public coupon deal with the
-//! given cap are created through the services (audited, as the operator); its id is printed
-//! first. The members the traffic needs are inserted in one statement (members belong to the
-//! platform). Then M attempts run, C at a time, each a real [`Desk::record_redemption`] on a
+//! Each run has a run id, in the names of everything it creates. Without `--deal`, a fresh
+//! verified partner and a fresh active public coupon deal with the given cap are created
+//! through the services (audited, as the operator); its id is printed first. The members the
+//! traffic needs are inserted in one statement, with one audit row. `--cleanup RUN` removes
+//! what a run created. Then M attempts run, C at a time, each a real [`Desk::record_redemption`] on a
 //! pool of C connections; the outcome counts, the throughput, the latency percentiles and,
 //! last, the redemption rows in the database for the deal are printed.
 //!
@@ -12,10 +13,11 @@
 
 use super::Context;
 use super::output::{errln, out, outln};
-use crate::domain::deal::{CAP_MAX, parse_batch_year};
-use crate::domain::{AudienceScope, DealDraft, MemberRole, PartnerDraft};
+use crate::domain::deal::CAP_MAX;
+use crate::domain::{DealDraft, DealState, PartnerDraft};
 use crate::error::{DbError, DbErrorKind, Error, RedemptionRefusal, Result};
 use crate::service::Desk;
+use crate::service::simulation::{member_attributes, new_run_id};
 use crate::store::{self, deals::Deal, partners::Partner, redemptions::Redemption};
 use clap::Args;
 use hdrhistogram::Histogram;
@@ -33,19 +35,21 @@ pub const CONCURRENCY_MAX: u64 = 1000;
 
 /// `simulate --help`: what the command creates in the database, exactly.
 pub const LONG_ABOUT: &str = "Fire concurrent redemption attempts at a deal and report outcomes, throughput and latency.\n\n\
-It writes to the database and removes nothing afterwards: run it against a test or staging \
-database, not production. What it creates:\n\n\
-Without --deal, a partner and a deal, through the services as the operator (who needs the \
-curator or admin role), each with its audit rows and outbox events: a partner 'Simulation \
-TAG' (legal name 'Simulation TAG Ltd', website https://sim-TAG.example/, category \
-simulation), marked vetted (verified), and an active public coupon deal 'Simulation TAG' of \
-that partner (code SIM-TAG, category simulation, valid from a minute before the run for 30 \
-days) with the cap given by --cap (1: one per member; N > 1: the first N in total; no \
---cap: no cap). TAG is ten random hexadecimal digits; the deal's id is printed first. With \
---deal, that deal is used as it is and nothing but its redemptions changes.\n\n\
-K members (--members, default: one per attempt), handles sim-XXXXXXXXXXXX-1 to -K, who can \
-all see the deal (its audience's role, verification, batch year or chapter), inserted in one \
-statement and not audited: members belong to the platform.\n\n\
+It writes to the database: run it against a test or staging database, not production. The \
+operator needs the curator or admin role. Each run has a run id, RUN (ten random hexadecimal \
+digits), printed after the deal and part of the name of everything it creates; \
+`partnerdesk simulate --cleanup RUN` removes it all again (audited). What a run creates:\n\n\
+Without --deal, a partner and a deal, through the services as the operator, each with its \
+audit rows and outbox events: a partner 'Simulation RUN' (legal name 'Simulation RUN Ltd', \
+website https://sim-RUN.example/, category simulation), marked vetted, and an \
+active public coupon deal 'Simulation RUN' of that partner (code SIM-RUN, category \
+simulation, valid from a minute before the run for 30 days) with the cap given by --cap (1: \
+one per member; N > 1: the first N in total; no --cap: no cap); the deal's id is printed. \
+With --deal, that deal is used as it is and nothing but its redemptions changes; a deal that \
+is not active is refused before anything is created.\n\n\
+K members (--members, default: one per attempt), handles sim-RUN-1 to sim-RUN-K, who can all \
+see the deal (its audience's role, verification, batch year or chapter), inserted in one \
+statement with one audit row ('simulation.members').\n\n\
 One redemption row per successful attempt, with its audit row ('redemption.record', as the \
 operator); the deal's redemption_count grows with them.\n\n\
 M attempts run, C at a time, on C database connections, each a real redemption as \
@@ -57,9 +61,17 @@ any attempt failed with an error.";
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// Redeem this existing deal (default: create a fresh active deal).
+    /// Redeem this existing deal, which must be active (default: create a fresh active deal).
     #[arg(long, value_name = "ID", conflicts_with = "cap")]
     pub deal: Option<i64>,
+    /// Remove what simulate run RUN created (its members and their redemptions, its deal and
+    /// partner), audited; nothing else is done.
+    #[arg(
+        long,
+        value_name = "RUN",
+        conflicts_with_all = ["deal", "cap", "attempts", "concurrency", "members"]
+    )]
+    pub cleanup: Option<String>,
     /// The fresh deal's cap: 1 is one per member, N > 1 the first N in total (default: no cap).
     #[arg(
         long,
@@ -72,20 +84,20 @@ pub struct SimulateArgs {
     #[arg(
         long,
         value_name = "M",
-        required = true,
+        required_unless_present = "cleanup",
         allow_negative_numbers = true,
         value_parser = clap::value_parser!(u64).range(1..=ATTEMPTS_MAX)
     )]
-    pub attempts: u64,
+    pub attempts: Option<u64>,
     /// How many attempts run at once (and how many database connections are opened).
     #[arg(
         long,
         value_name = "C",
-        required = true,
+        required_unless_present = "cleanup",
         allow_negative_numbers = true,
         value_parser = clap::value_parser!(u64).range(1..=CONCURRENCY_MAX)
     )]
-    pub concurrency: u64,
+    pub concurrency: Option<u64>,
     /// How many distinct members make the attempts, in turn (default: one per attempt).
     #[arg(
         long,
@@ -268,14 +280,22 @@ type Attempt = (Outcome, Duration, Option<String>);
 /// A fresh verified partner and a fresh active public coupon deal of it with this cap, both
 /// through the services (audited, as the desk's operator).
 pub async fn create_deal(desk: &Desk, cap: Option<i64>) -> Result<(Partner, Deal)> {
-    let partner = create_partner(desk).await?;
-    let deal = create_deal_of(desk, &partner, cap).await?;
+    create_run_deal(desk, &new_run_id(), cap).await
+}
+
+/// [`create_deal`] named after run `run`.
+async fn create_run_deal(desk: &Desk, run: &str, cap: Option<i64>) -> Result<(Partner, Deal)> {
+    let partner = create_run_partner(desk, run).await?;
+    let deal = create_run_deal_of(desk, &partner, run, cap).await?;
     Ok((partner, deal))
 }
 
 /// A fresh partner, vetted (verified), through the services.
 pub async fn create_partner(desk: &Desk) -> Result<Partner> {
-    let tag = tag();
+    create_run_partner(desk, &new_run_id()).await
+}
+
+async fn create_run_partner(desk: &Desk, tag: &str) -> Result<Partner> {
     let partner = desk
         .create_partner(&PartnerDraft {
             legal_name: format!("Simulation {tag} Ltd"),
@@ -294,7 +314,15 @@ pub async fn create_partner(desk: &Desk) -> Result<Partner> {
 /// A fresh active public coupon deal of `partner` (verified) with this cap, through the
 /// services; valid from a minute ago for thirty days.
 pub async fn create_deal_of(desk: &Desk, partner: &Partner, cap: Option<i64>) -> Result<Deal> {
-    let tag = tag();
+    create_run_deal_of(desk, partner, &new_run_id(), cap).await
+}
+
+async fn create_run_deal_of(
+    desk: &Desk,
+    partner: &Partner,
+    tag: &str,
+    cap: Option<i64>,
+) -> Result<Deal> {
     let now = chrono::Utc::now();
     desk.create_deal(&DealDraft {
         partner_id: Some(partner.id),
@@ -314,32 +342,11 @@ pub async fn create_deal_of(desk: &Desk, partner: &Partner, cap: Option<i64>) ->
     .await
 }
 
-/// Ten random hex digits, to keep names, domains and codes fresh.
-fn tag() -> String {
-    uuid::Uuid::new_v4().simple().to_string()[..10].to_owned()
-}
-
-/// Inserts `count` fresh members who can all see `deal`, in one statement; their ids.
+/// Inserts `count` fresh members who can all see `deal`, in one statement, not audited: for
+/// the benchmarks (the command itself uses [`Desk::create_simulation_members`]); their ids.
 pub async fn create_members(pool: &PgPool, deal: &Deal, count: u64) -> Result<Vec<i64>> {
-    let value = deal.audience_scope_value.as_deref();
-    let (role, verified, batch, chapters) = match deal.audience_scope {
-        AudienceScope::Public => (MemberRole::Public, false, None, vec![]),
-        AudienceScope::Institute => (MemberRole::Institute, true, None, vec![]),
-        AudienceScope::Alumni => (MemberRole::Alumni, true, None, vec![]),
-        AudienceScope::Batch => (
-            MemberRole::Alumni,
-            true,
-            value.and_then(parse_batch_year),
-            vec![],
-        ),
-        AudienceScope::Chapter => (
-            MemberRole::Public,
-            false,
-            None,
-            value.map(|v| vec![v.to_owned()]).unwrap_or_default(),
-        ),
-    };
-    let prefix = format!("sim-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let (role, verified, batch, chapters) = member_attributes(deal);
+    let prefix = store::simulation::member_prefix(&new_run_id());
     let mut conn = pool.acquire().await?;
     let count = i64::try_from(count).unwrap_or(i64::MAX);
     Ok(
@@ -392,15 +399,30 @@ async fn tally(pool: &PgPool, deal_id: i64) -> Result<(i64, i32)> {
 
 pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
     super::commands::refuse_read_only(ctx)?;
-    let concurrency = u32::try_from(args.concurrency).unwrap_or(u32::MAX);
+    if let Some(run) = &args.cleanup {
+        return cleanup(ctx, run).await;
+    }
+    let (Some(attempts), Some(concurrency)) = (args.attempts, args.concurrency) else {
+        return Err(Error::Usage(
+            "--attempts and --concurrency are required (or --cleanup RUN)".into(),
+        ));
+    };
+    let concurrency = u32::try_from(concurrency).unwrap_or(u32::MAX);
     let desk = ctx.desk(concurrency).await?;
     let pool = desk.pool().clone();
     // All C connections first: a server that allows fewer is told before anything is created.
     warm(&pool, concurrency).await?;
 
+    let run = new_run_id();
     let deal = match args.deal {
         Some(id) => {
             let deal = desk.get_deal(id).await?;
+            if deal.state != DealState::Active {
+                return Err(Error::Refused(format!(
+                    "deal {id} is {}, not active: simulate redeems only an active deal; nothing was created",
+                    deal.state
+                )));
+            }
             outln!(
                 "deal: {} (existing: {}, audience {}{}, cap {}, {} redeemed so far)",
                 deal.id,
@@ -416,7 +438,7 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
             deal
         }
         None => {
-            let (partner, deal) = create_deal(&desk, args.cap).await?;
+            let (partner, deal) = create_run_deal(&desk, &run, args.cap).await?;
             outln!(
                 "deal: {} (created: active public coupon deal \"{}\" of verified partner {}, cap {})",
                 deal.id,
@@ -427,11 +449,12 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
             deal
         }
     };
+    outln!("run: {run} (partnerdesk simulate --cleanup {run} removes what it creates)");
     let (rows_before, _) = tally(&pool, deal.id).await?;
 
-    let k = args.members.unwrap_or(args.attempts);
+    let k = args.members.unwrap_or(attempts);
     let t = Instant::now();
-    let members = create_members(&pool, &deal, k).await?;
+    let members = desk.create_simulation_members(&run, &deal, k).await?;
     outln!(
         "members: {} created in {:.2} s (ids {}..={})",
         members.len(),
@@ -442,19 +465,12 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
 
     outln!(
         "attempts: {} at concurrency {} over {} member{}",
-        args.attempts,
+        attempts,
         concurrency,
         members.len(),
         if members.len() == 1 { "" } else { "s" }
     );
-    let report = fire(
-        &desk,
-        deal.id,
-        &members,
-        args.attempts,
-        concurrency as usize,
-    )
-    .await;
+    let report = fire(&desk, deal.id, &members, attempts, concurrency as usize).await;
     out!("{}", outcome_table(&report));
     outln!(
         "throughput: {:.1} attempts/s ({} attempts in {:.3} s)",
@@ -498,6 +514,30 @@ pub async fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `simulate --cleanup RUN`: removes what run RUN created and says what.
+async fn cleanup(ctx: &Context, run: &str) -> Result<ExitCode> {
+    let desk = ctx.desk(2).await?;
+    let removed = desk.cleanup_simulation(run.trim()).await?;
+    let ids = |v: &[i64]| {
+        if v.is_empty() {
+            "none".to_owned()
+        } else {
+            v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+        }
+    };
+    outln!(
+        "run {}: removed {} member{}, {} redemption{}, deal {}, partner {}",
+        run.trim(),
+        removed.members,
+        if removed.members == 1 { "" } else { "s" },
+        removed.redemptions,
+        if removed.redemptions == 1 { "" } else { "s" },
+        ids(&removed.deals),
+        ids(&removed.partners)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn cap_text(cap: Option<i32>) -> String {
     match cap {
         None => "none".into(),
@@ -526,37 +566,5 @@ pub fn outcome_table(report: &Report) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn report_counts_and_percentiles() {
-        let mut r = Report::new();
-        for ms in 1..=100u64 {
-            let o = if ms <= 50 {
-                Outcome::Redeemed
-            } else {
-                Outcome::CapReached
-            };
-            r.record(o, Duration::from_millis(ms), None);
-        }
-        r.elapsed = Duration::from_secs(2);
-        assert_eq!(r.count(Outcome::Redeemed), 50);
-        assert_eq!(r.count(Outcome::CapReached), 50);
-        assert_eq!(r.attempts(), 100);
-        assert!((r.throughput() - 50.0).abs() < 1e-9);
-        assert!((r.latency_ms(0.5) - 50.0).abs() < 0.1);
-        assert!((r.latency_ms(0.99) - 99.0).abs() < 0.1);
-        let table = outcome_table(&r);
-        assert!(table.contains("  redeemed          50\n"), "{table}");
-        assert!(table.contains("  error              0\n"), "{table}");
-    }
-
-    #[test]
-    fn the_first_error_is_kept() {
-        let mut r = Report::new();
-        r.record(Outcome::Error, Duration::from_millis(1), Some("one".into()));
-        r.record(Outcome::Error, Duration::from_millis(1), Some("two".into()));
-        assert_eq!(r.first_error.as_deref(), Some("one"));
-    }
-}
+#[path = "simulate_tests.rs"]
+mod tests;

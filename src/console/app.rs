@@ -129,7 +129,12 @@ impl App {
         self.toasts.retain(|t| t.until > now);
         match msg {
             Msg::Terminal(Event::Key(k)) if k.kind != KeyEventKind::Release => self.on_key(k),
+            Msg::Terminal(Event::Paste(_)) if self.too_small() => Vec::new(),
             Msg::Terminal(Event::Paste(text)) => self.on_paste(&text),
+            Msg::Terminal(Event::Resize(w, h)) => {
+                self.shell.size = Some((w, h));
+                Vec::new()
+            }
             Msg::Terminal(_) | Msg::Tick => Vec::new(),
             Msg::Connected(desk) => {
                 let actor = desk.actor().clone();
@@ -150,7 +155,12 @@ impl App {
                 fx
             }
             Msg::ConnectFailed(e) => {
-                self.conn = ConnState::Failed(e.to_string());
+                // The status bar says why; a new reason is also kept among the messages, whole.
+                let failed = ConnState::Failed(e.to_string());
+                if self.conn != failed {
+                    self.toast_error(format!("cannot connect: {e}"));
+                }
+                self.conn = failed;
                 Vec::new()
             }
             Msg::ConnectionLost => {
@@ -379,6 +389,24 @@ impl App {
         let Some(key) = Key::from_event(&ev) else {
             return Vec::new();
         };
+        // Only "terminal too small" shows: a key must not edit or act on what is hidden.
+        // Quitting and help still work.
+        if self.too_small() {
+            // In a form a letter is text, so only a non-text key (Ctrl-c, F1) quits or helps.
+            let action = if self.form_open() {
+                self.keymap.resolve_global_non_text(key)
+            } else {
+                self.resolve(Context::List, key)
+            };
+            return match action {
+                Some(a @ (Action::Quit | Action::Help))
+                    if matches!(self.overlay, Overlay::None) =>
+                {
+                    self.perform(a)
+                }
+                _ => Vec::new(),
+            };
+        }
         if let Some(fx) = self.overlay_key(ev, key) {
             return fx;
         }

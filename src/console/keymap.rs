@@ -313,6 +313,18 @@ impl Keymap {
             let parsed = parse_section(table, ctx, &format!("[{section}]"), path, &line_of)?;
             self.bindings.extend(parsed);
         }
+        // Without a key for quit the console could only be left by killing it.
+        if self
+            .bindings
+            .get(&Action::Quit)
+            .is_none_or(|keys| keys.is_empty())
+        {
+            return Err(KeymapError(format!(
+                "{}:{}: no key is left for quit (keep at least one, like quit = [\"q\", \"ctrl-c\"])",
+                path.display(),
+                line_of("quit")
+            )));
+        }
         self.check_duplicates(path, &line_of)
     }
 
@@ -473,6 +485,28 @@ mod tests {
         assert_eq!(Key::parse("-").unwrap().code, KeyCodeOrd::Char('-'));
         assert_eq!(Key::parse("f5").unwrap().code, KeyCodeOrd::F(5));
         assert!(Key::parse("hyper-x").is_err());
+    }
+
+    #[test]
+    fn a_keymap_without_a_key_for_quit_is_reported_and_the_defaults_kept() {
+        let dir = std::env::temp_dir().join(format!("pd-keymap-quit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("keys.toml");
+        std::fs::write(&file, "[global]\nhelp = [\"f1\"]\nquit = []\n").unwrap();
+        let (k, err) = Keymap::load(Some(&file));
+        let err = err.expect("reported").to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}:3: no key is left for quit (keep at least one, like quit = [\"q\", \"ctrl-c\"])",
+                file.display()
+            )
+        );
+        assert_eq!(
+            k.keys_text(Action::Quit),
+            Keymap::builtin().keys_text(Action::Quit)
+        );
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

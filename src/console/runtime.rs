@@ -149,6 +149,13 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
             }
             _ = minutes.tick() => Msg::Notice(Notice::Minute { now: chrono::Utc::now() }),
             _ = sleep_until(deadline) => Msg::Tick,
+            // A changed form goes to disk shortly after the last change: it survives kill -9.
+            _ = sleep_until(recovery.due().map(tokio::time::Instant::from_std)) => {
+                if let Err(e) = recovery.save_if_due() {
+                    tracing::warn!(error = %e, "cannot save the unsaved form");
+                }
+                continue;
+            }
         };
         match &msg {
             Msg::Connected(desk) => {

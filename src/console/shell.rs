@@ -139,6 +139,8 @@ pub struct Shell {
     pub footer: bool,
     /// Set while a prompt's answer is handled: ask again, with this error beside the text.
     pub reask: Option<String>,
+    /// The terminal's size as last drawn or resized (columns, rows); `None` before either.
+    pub size: Option<(u16, u16)>,
     next_gen: u64,
 }
 
@@ -165,8 +167,16 @@ impl Shell {
             filter_before: None,
             footer: true,
             reask: None,
+            size: None,
             next_gen: 1,
         }
+    }
+
+    /// The terminal is smaller than the console can draw: only "terminal too small" shows, so
+    /// keys must not act on what is hidden.
+    pub fn too_small(&self) -> bool {
+        self.size
+            .is_some_and(|(w, h)| w < super::view::MIN_WIDTH || h < super::view::MIN_HEIGHT)
     }
 
     pub fn next_tag(&mut self) -> Gen {

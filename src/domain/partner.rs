@@ -1,7 +1,7 @@
 //! Partners (SPEC §1.3): fields, limits, normalized domain, verification states.
 
 use super::validation::{
-    ValidationErrors, clean_list, http_url, max_len, non_empty, required_text,
+    Lines, ValidationErrors, clean_list, http_url, max_len, no_control_in, non_empty, required_text,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -45,6 +45,7 @@ pub struct ValidPartner {
 impl PartnerDraft {
     pub fn validate(&self) -> Result<ValidPartner, ValidationErrors> {
         let mut e = ValidationErrors::new();
+        self.refuse_control_characters(&mut e);
         let legal_name = required_text(&mut e, "legal_name", &self.legal_name, NAME_MAX);
         let display_name = required_text(&mut e, "display_name", &self.display_name, NAME_MAX);
 
@@ -94,6 +95,27 @@ impl PartnerDraft {
             region,
             notes,
         })
+    }
+}
+
+impl PartnerDraft {
+    fn refuse_control_characters(&self, e: &mut ValidationErrors) {
+        let one = Lines::One;
+        let mut fields = vec![
+            ("legal_name", Some(self.legal_name.as_str()), one),
+            ("display_name", Some(self.display_name.as_str()), one),
+            ("logo_url", self.logo_url.as_deref(), one),
+            ("website_url", self.website_url.as_deref(), one),
+            ("contact_email", self.contact_email.as_deref(), one),
+            ("region", self.region.as_deref(), one),
+            ("notes", self.notes.as_deref(), Lines::Many),
+        ];
+        fields.extend(
+            self.categories
+                .iter()
+                .map(|c| ("categories", Some(c.as_str()), one)),
+        );
+        no_control_in(e, &fields);
     }
 }
 
@@ -220,6 +242,31 @@ mod tests {
             contact_email: Some("deals@northwind.example".into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_notes_may_span_lines() {
+        let mut d = draft();
+        d.display_name = "North\u{1b}[2Jwind".into();
+        d.categories = vec!["ok".into(), "b\u{7}ell".into()];
+        d.notes = Some("first line\nsecond line".into());
+        let e = d.validate().unwrap_err();
+        assert_eq!(
+            e.for_field("display_name"),
+            Some("must not contain control characters (found U+001B at character 6)")
+        );
+        assert!(e.for_field("categories").unwrap().contains("U+0007"));
+        assert!(e.for_field("notes").is_none());
+        d.display_name = "Northwind".into();
+        d.categories.clear();
+        d.notes = Some("nul\0".into());
+        assert!(
+            d.validate()
+                .unwrap_err()
+                .for_field("notes")
+                .unwrap()
+                .contains("U+0000")
+        );
     }
 
     #[test]

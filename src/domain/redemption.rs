@@ -2,7 +2,7 @@
 //! with a note; a flagged redemption is left out of settlement until the flag is resolved
 //! (unflagged, with a reason).
 
-use super::validation::{ValidationErrors, required_text};
+use super::validation::{Lines, ValidationErrors, no_control, required_text};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -54,6 +54,7 @@ impl FromStr for FlagKind {
 /// at most 1,000 characters. Returns it trimmed.
 pub fn flag_text(field: &'static str, text: &str) -> Result<String, ValidationErrors> {
     let mut errs = ValidationErrors::new();
+    no_control(&mut errs, field, text, Lines::Many);
     let v = required_text(&mut errs, field, text, FLAG_TEXT_MAX);
     errs.into_result(v)
 }
@@ -73,6 +74,17 @@ mod tests {
         for k in FlagKind::ALL {
             assert_eq!(k.as_str().parse::<FlagKind>(), Ok(k));
         }
+    }
+
+    #[test]
+    fn notes_may_span_lines_but_hold_no_other_control_characters() {
+        assert!(flag_text("note", "seen on a forum\ntoday").is_ok());
+        assert!(
+            flag_text("note", "\u{1b}]0;pwned\u{7}")
+                .unwrap_err()
+                .to_string()
+                .starts_with("note: must not contain control characters")
+        );
     }
 
     #[test]

@@ -63,6 +63,55 @@ pub fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
+/// Whether a text field may span lines (a description, notes): then line breaks and tabs are
+/// allowed; every other control character is refused in every field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    One,
+    Many,
+}
+
+/// Refuses control characters (NUL, ESC, BEL, DEL, the C1 range…): PostgreSQL cannot store a
+/// NUL, and the others would drive the terminal of whoever reads the value. A multi-line field
+/// may hold line breaks (`\n`, `\r`) and tabs. Returns whether the value passed.
+pub fn no_control(
+    errs: &mut ValidationErrors,
+    field: &'static str,
+    value: &str,
+    lines: Lines,
+) -> bool {
+    let allowed = |c: char| lines == Lines::Many && matches!(c, '\n' | '\r' | '\t');
+    match value
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| c.is_control() && !allowed(c))
+    {
+        None => true,
+        Some((i, c)) => {
+            let what = match lines {
+                Lines::One => "must not contain control characters",
+                Lines::Many => {
+                    "must not contain control characters other than line breaks and tabs"
+                }
+            };
+            errs.push(
+                field,
+                format!("{what} (found U+{:04X} at character {})", c as u32, i + 1),
+            );
+            false
+        }
+    }
+}
+
+/// [`no_control`] over several fields at once; `None` values are skipped.
+pub fn no_control_in(errs: &mut ValidationErrors, fields: &[(&'static str, Option<&str>, Lines)]) {
+    for &(field, value, lines) in fields {
+        if let Some(v) = value {
+            no_control(errs, field, v, lines);
+        }
+    }
+}
+
 /// Trims and turns an empty string into `None`.
 pub fn non_empty(s: Option<&str>) -> Option<String> {
     s.map(str::trim)
@@ -181,6 +230,32 @@ mod tests {
             "title: required; kind: must be coupon or link"
         );
         assert_eq!(e.for_field("kind"), Some("must be coupon or link"));
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_the_field_and_where() {
+        let mut e = ValidationErrors::new();
+        assert!(no_control(&mut e, "title", "plain – ünïcode", Lines::One));
+        assert!(no_control(
+            &mut e,
+            "notes",
+            "two\r\nlines\tand a tab",
+            Lines::Many
+        ));
+        assert!(e.is_empty());
+        assert!(!no_control(&mut e, "title", "a\nb", Lines::One));
+        assert!(!no_control(&mut e, "notes", "bell\u{7}", Lines::Many));
+        assert!(!no_control(&mut e, "name", "\u{1b}[31mred", Lines::One));
+        assert!(!no_control(&mut e, "x", "nul\0", Lines::One));
+        assert!(!no_control(&mut e, "y", "del\u{7f} c1\u{9b}", Lines::One));
+        assert_eq!(
+            e.to_string(),
+            "title: must not contain control characters (found U+000A at character 2); \
+             notes: must not contain control characters other than line breaks and tabs (found U+0007 at character 5); \
+             name: must not contain control characters (found U+001B at character 1); \
+             x: must not contain control characters (found U+0000 at character 4); \
+             y: must not contain control characters (found U+007F at character 4)"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod partners;
 pub(crate) mod record;
 pub mod redemptions;
 pub mod search;
+pub mod simulation;
 pub mod vetting;
 
 /// The records the services hand out, named here so that the console and the command line

@@ -66,6 +66,8 @@ fn check(login: &str, display_name: &str, roles: &[Role]) -> Result<()> {
         e.push("login", rule);
     }
     let n = display_name.trim().chars().count();
+    use crate::domain::validation::{Lines, no_control};
+    no_control(&mut e, "display_name", display_name, Lines::One);
     if n == 0 {
         e.push("display_name", "required");
     } else if n > 255 {

@@ -16,5 +16,6 @@ pub mod outbox;
 pub mod partners;
 pub mod redemptions;
 pub mod search;
+pub mod simulation;
 
 pub use connect::{ConnectRequest, DbSettings, Source, display_target};

@@ -249,3 +249,83 @@ fn a_deals_partner_is_picked_by_name_and_shown_beside_the_field() {
     a.perform(Action::NextField);
     assert_eq!(a.form_mut().unwrap().focused(), Some("title"));
 }
+
+#[test]
+fn keys_typed_while_the_terminal_is_too_small_leave_the_hidden_form_alone() {
+    use partnerdesk::console::app::Overlay;
+    let mut a = super::curator();
+    super::key(&mut a, 'n');
+    assert!(a.form_mut().is_some(), "the new partner form is open");
+    let before = render(&mut a, 80, 24);
+    let small = render(&mut a, 79, 24);
+    assert!(small.contains("terminal too small"), "{small}");
+    for c in "Northwind".chars() {
+        super::key(&mut a, c);
+    }
+    let paste = crossterm::event::Event::Paste("pasted".into());
+    a.update(partnerdesk::console::msg::Msg::Terminal(paste));
+    assert_eq!(render(&mut a, 80, 24), before, "the form is unchanged");
+    // A resize event alone (no draw yet) is enough to know; help still opens.
+    a.update(partnerdesk::console::msg::Msg::Terminal(
+        crossterm::event::Event::Resize(80, 23),
+    ));
+    super::key(&mut a, 'x');
+    let f1 = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::F(1),
+        crossterm::event::KeyModifiers::NONE,
+    );
+    a.update(partnerdesk::console::msg::Msg::Terminal(
+        crossterm::event::Event::Key(f1),
+    ));
+    assert!(matches!(a.overlay, Overlay::Help { .. }));
+    a.update(partnerdesk::console::msg::Msg::Terminal(
+        crossterm::event::Event::Resize(80, 24),
+    ));
+    a.overlay = Overlay::None;
+    assert_eq!(render(&mut a, 80, 24), before, "the form is unchanged");
+    // At full size typing edits the form again.
+    super::key(&mut a, 'N');
+    assert_ne!(render(&mut a, 80, 24), before);
+}
+
+#[test]
+fn the_status_line_says_why_the_connection_failed() {
+    use partnerdesk::console::msg::Msg;
+    use partnerdesk::error::{DbError, DbErrorKind, Error};
+    let target = "cara@db.example:5432/partnerdesk";
+    let refused = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+    let tls = sqlx::Error::Tls("invalid peer certificate: UnknownIssuer".into());
+    let auth = DbError::new(
+        DbErrorKind::Authentication,
+        format!("{target}: password authentication failed for user \"cara\""),
+    );
+    for (err, (w, h), shown) in [
+        (
+            DbError::at(&refused, target),
+            (120, 40),
+            "✕ connection refused (is the server running?)",
+        ),
+        (
+            DbError::at(&refused, target),
+            (80, 24),
+            "✕ connection refused (is the serve…",
+        ),
+        (
+            DbError::at(&tls, target),
+            (120, 40),
+            "✕ TLS failed: invalid peer certificate: UnknownIssuer",
+        ),
+        (
+            auth,
+            (120, 40),
+            "✕ password authentication failed for user \"cara\"",
+        ),
+    ] {
+        let mut a = super::curator();
+        a.update(Msg::ConnectFailed(Error::Database(err)));
+        let screen = render(&mut a, w, h);
+        let status = screen.lines().last().unwrap();
+        assert!(status.contains(shown), "{w}×{h}: {status}");
+        assert!(status.ends_with("?/F1 help"), "the hint stays: {status}");
+    }
+}

@@ -397,6 +397,9 @@ async fn a_bad_file_reports_every_problem_by_line_and_writes_nothing() {
             "line 5: audience_scope_value: required when scope is batch: a batch year".to_owned(),
             format!("line 5: valid_from: not a date and time (01/02/2030): {when}"),
             format!("line 5: redemption_cap: {cap}"),
+            // A title is one line: the quoted line break is refused (and still counted).
+            "line 6: title: must not contain control characters (found U+000A at character 4)"
+                .to_owned(),
             "line 6: redemption_url: must be an http(s) URL (scheme is ftp)".to_owned(),
             "line 6: audience_scope_value: required when scope is chapter: a chapter name".to_owned(),
             "line 6: valid_until: must be strictly after valid_from".to_owned(),

@@ -353,6 +353,42 @@ async fn import_dry_run_validates_and_writes_nothing() {
 }
 
 #[tokio::test]
+async fn a_nul_byte_or_an_escape_in_a_cell_is_refused_by_the_dry_run_and_the_import() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let shop = verified_partner(&desk, "Shop Co", "shop.example").await;
+    let before = written(&db).await;
+    let audits = db.audit_count().await;
+    let dir = TempDir::new("pd-import");
+    let file = dir.file(
+        "nul.csv",
+        &format!(
+            "{HEADER}\n\
+             {s},Fine,coupon,FINE,,,public,,2030-01-01 00:00,2030-02-01 00:00,,\n\
+             {s},Half\0off,coupon,NUL,,,public,,2030-01-01 00:00,2030-02-01 00:00,,\n\
+             {s},Red,coupon,ESC\x1b[31m,,,public,,2030-01-01 00:00,2030-02-01 00:00,,\n",
+            s = shop.id
+        ),
+    );
+    let expected = "line 3: title: must not contain control characters (found U+0000 at character 5)\n\
+                    line 4: coupon_code: must not contain control characters (found U+001B at character 4)\n";
+    for args in [
+        &["deals", "import", "--dry-run", &file][..],
+        &["deals", "import", &file][..],
+    ] {
+        let out = pd(Some(&db), "cara", args);
+        assert_eq!(out.code, 3, "refused: {out}");
+        assert_eq!(out.stdout_text(), expected, "{out}");
+        assert_eq!(
+            out.stderr,
+            format!("partnerdesk: {file}: 2 of 3 rows have a problem; nothing imported\n")
+        );
+        assert_eq!(written(&db).await, before);
+        assert_eq!(db.audit_count().await, audits);
+    }
+}
+
+#[tokio::test]
 async fn import_file_and_header_problems_are_one_line() {
     let db = TestDb::new().await;
     let desk = db.curator().await;

@@ -13,6 +13,7 @@ mod daily;
 mod monitor;
 mod proxy;
 mod pty;
+mod safety;
 
 use common::TestDb;
 use proxy::{Proxy, Upstream};

@@ -11,15 +11,14 @@ mod cli;
 #[allow(dead_code)]
 mod common;
 
-use cli::{BIN, CONNECTION_VARS, TempDir, command, pd};
+mod safety;
+
+use cli::{BIN, CONNECTION_VARS, TempDir, pd};
 use common::{TestDb, active_deal};
 use partnerdesk::domain::{FlagKind, Role};
 use partnerdesk::service::export::EXPORT_COLUMNS;
 use partnerdesk::store::deals::Deal;
-use sqlx::{Connection, PgConnection};
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 /// A deal with an awkward title and `n` redemptions from 2026-03-01 00:00 UTC, a minute apart,
 /// by members with awkward handles; one flagged with a note that needs quoting. `sam` is
@@ -340,109 +339,6 @@ async fn refusals_are_one_line_and_leave_no_file() {
     );
 
     assert!(dir.names().is_empty(), "{:?}", dir.names());
-}
-
-#[tokio::test]
-async fn ctrl_c_cancels_removes_the_partial_file_and_stops_the_server() {
-    let db = TestDb::new().await;
-    let deal = fixture(&db, 100).await;
-    let dir = TempDir::new("pd-export-cancel");
-    let out_file = dir.path("x.csv");
-    let id = deal.id.to_string();
-
-    // Hold the table so that the export's COPY waits: it is then certainly under way.
-    let mut locker = PgConnection::connect_with(&db.options).await.unwrap();
-    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
-    sqlx::query("LOCK TABLE redemptions IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut locker)
-        .await
-        .unwrap();
-
-    let home = TempDir::new("pd-export-home");
-    let mut child = command(
-        Some(&db),
-        "sam",
-        &[
-            "export",
-            "redemptions",
-            "--deal",
-            &id,
-            "--out",
-            out_file.to_str().unwrap(),
-        ],
-        &home,
-    )
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("start partnerdesk");
-
-    let waiting = format!(
-        "SELECT count(*) FROM pg_stat_activity
-          WHERE datname = '{}' AND wait_event_type = 'Lock' AND query LIKE 'COPY (SELECT%'",
-        db.name
-    );
-    let started = Instant::now();
-    while db.count(&waiting).await == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the export's COPY never started"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the export ended early"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // The partial file exists while the export runs.
-    assert_eq!(dir.names().len(), 1, "{:?}", dir.names());
-    assert!(
-        dir.names()[0].starts_with(".x.csv.partial-"),
-        "{:?}",
-        dir.names()
-    );
-
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(sent.success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the export did not stop after Ctrl-C"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    let o = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(status.code(), Some(130), "stderr: {stderr}");
-    assert_eq!(stderr, "export cancelled\n");
-    assert!(
-        o.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    // No file, partial or whole.
-    assert!(dir.names().is_empty(), "{:?}", dir.names());
-    // The server stopped the COPY although the table is still locked.
-    let started = Instant::now();
-    while db.count(&waiting).await != 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "the COPY still waits on the server"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
-    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
-    locker.close().await.unwrap();
-    assert!(!Path::new(&out_file).exists());
 }
 
 #[test]

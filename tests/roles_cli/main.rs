@@ -451,3 +451,121 @@ async fn a_read_only_session_records_nothing_and_runs_no_job() {
     out.success();
     assert_eq!(out.stdout_text(), "expired 1 deal\n");
 }
+
+#[tokio::test]
+async fn an_operator_name_with_control_characters_is_refused() {
+    let db = TestDb::new().await;
+    let out = run_as(
+        &db,
+        "root",
+        None,
+        &[
+            "operators",
+            "add",
+            "ada",
+            "--role",
+            "admin",
+            "--name",
+            "Ada\u{1b}[2J\u{7}",
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.error_line(3),
+        "display_name: must not contain control characters (found U+001B at character 4)"
+    );
+    assert_eq!(db.count("SELECT count(*) FROM operators").await, 0);
+
+    // A name stored before the rule (straight into the table) is listed without its escapes.
+    sqlx::query(
+        "INSERT INTO operators (login, display_name, roles, updated_by) VALUES ('root', E'Root\\x1b[2J\\x07', '{admin}', 'root')",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let out = run_as(&db, "root", None, &["operators", "list"]).await;
+    out.success();
+    let text = out.stdout_text();
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "{text:?}"
+    );
+    assert!(text.contains("Root [2J"), "{text:?}");
+}
+
+#[tokio::test]
+async fn doctor_suggests_only_commands_this_session_may_run() {
+    let db = TestDb::new().await;
+    let cara = unique("pdc_cara");
+    let _cleanup = Logins(&db, vec![cara.clone()]);
+    let line_of = |out: &Out, step: &str| -> String {
+        out.stdout_text()
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(step))
+            .unwrap_or_else(|| panic!("a {step} line:{out}"))
+            .to_owned()
+    };
+    run_as(
+        &db,
+        "root",
+        None,
+        &["operators", "add", "root", "--role", "admin"],
+    )
+    .await
+    .success();
+    run_as(
+        &db,
+        "root",
+        None,
+        &["operators", "add", "sam", "--role", "curator"],
+    )
+    .await
+    .success();
+    run_as(
+        &db,
+        "root",
+        None,
+        &["operators", "add", &cara, "--role", "curator", "--db-login"],
+    )
+    .await
+    .success();
+
+    // On the shared login an admin is given the command; a curator is told who may.
+    let admin = run_as(&db, "root", None, &["doctor"]).await;
+    let identity = line_of(&admin, "identity");
+    assert!(
+        identity.contains("partnerdesk operators add LOGIN --role ROLE --db-login"),
+        "{identity}"
+    );
+    let curator = run_as(&db, "sam", None, &["doctor"]).await;
+    let identity = line_of(&curator, "identity");
+    assert!(
+        identity.contains("an admin gives each person a login"),
+        "{identity}"
+    );
+    assert!(
+        !identity.contains("partnerdesk operators add"),
+        "{identity}"
+    );
+
+    // A schema behind the binary: the owner is told to migrate, a person's login whom to ask.
+    sqlx::query(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let owner = run_as(&db, "root", None, &["doctor"]).await;
+    assert!(
+        line_of(&owner, "migrations").ends_with("1 pending; run: partnerdesk migrate"),
+        "{owner}"
+    );
+    let person = run_as(&db, "mallory", Some(&cara), &["doctor"]).await;
+    let migrations = line_of(&person, "migrations");
+    assert!(
+        migrations.ends_with(
+            "1 pending; this connection may not migrate: ask the schema owner to run partnerdesk migrate"
+        ),
+        "{migrations}"
+    );
+}

@@ -200,8 +200,9 @@ fn the_new_subcommands_document_their_flags_and_formats() {
         (
             &["simulate"],
             &[
-                "removes nothing",
-                "Simulation TAG",
+                "simulate --cleanup RUN",
+                "Simulation RUN",
+                "refused",
                 "marked vetted",
                 "active public coupon deal",
                 "members",

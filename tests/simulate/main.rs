@@ -40,6 +40,8 @@ fn pd(db: &TestDb, user: &str, args: &[&str]) -> Out {
 /// What a successful run printed.
 struct Sim {
     deal: i64,
+    /// The run id, from the `run: RUN (…)` line.
+    run: String,
     counts: HashMap<String, u64>,
     /// (rows, +this run, redemption_count) from the last line.
     database: (i64, i64, i64),
@@ -81,6 +83,19 @@ fn simulate(db: &TestDb, args: &[&str]) -> Sim {
         .and_then(|l| l.split_whitespace().next())
         .and_then(|id| id.parse().ok())
         .unwrap_or_else(|| panic!("the first line names the deal:{out}"));
+    let run = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("run: "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("a run line:{out}"))
+        .to_owned();
+    assert!(
+        lines[1].starts_with("run: ")
+            && lines[1].ends_with(&format!(
+                "(partnerdesk simulate --cleanup {run} removes what it creates)"
+            )),
+        "the run is named second:{out}"
+    );
     let mut counts = HashMap::new();
     for line in &lines {
         let mut words = line.split_whitespace();
@@ -116,6 +131,7 @@ fn simulate(db: &TestDb, args: &[&str]) -> Sim {
     let database = (numbers[1], numbers[2], numbers[3]);
     Sim {
         deal,
+        run,
         counts,
         database,
         out,
@@ -308,14 +324,18 @@ async fn an_existing_deal_is_used_as_it_is() {
     assert_eq!(sim.count("redeemed"), 30, "{}", sim.out);
     assert_eq!(sim.database, (30, 30, 30), "{}", sim.out);
 
-    // A paused deal refuses every attempt as not active, and nothing is written.
+    // A paused deal is refused before anything is created.
     admin
         .change_deal_state(active.id, None, DealState::Paused, None)
         .await
         .expect("pause");
-    let sim = simulate(
+    let members = db.count("SELECT count(*) FROM members").await;
+    let audits = db.audit_count().await;
+    let out = pd(
         &db,
+        OPERATOR,
         &[
+            "simulate",
             "--deal",
             &active.id.to_string(),
             "--attempts",
@@ -324,8 +344,132 @@ async fn an_existing_deal_is_used_as_it_is() {
             "4",
         ],
     );
-    assert_eq!(sim.count("not_active"), 10, "{}", sim.out);
-    assert_eq!(sim.database, (30, 0, 30), "{}", sim.out);
+    assert_eq!(
+        out.error_line(3),
+        format!(
+            "deal {} is paused, not active: simulate redeems only an active deal; nothing was created",
+            active.id
+        )
+    );
+    assert_eq!(db.count("SELECT count(*) FROM members").await, members);
+    assert_eq!(db.audit_count().await, audits);
+    assert_eq!(in_database(&db, active.id).await, (30, 30));
+}
+
+#[tokio::test]
+async fn a_run_is_audited_and_cleanup_removes_what_it_created() {
+    let db = fresh_db().await;
+    let admin = db.admin().await;
+    let existing = common::active_deal(&admin, "SIMKEEP").await;
+
+    // A run with its own partner and deal, and a run against the existing deal.
+    let own = simulate(
+        &db,
+        &["--attempts", "20", "--concurrency", "4", "--members", "5"],
+    );
+    assert_eq!(own.database, (20, 20, 20), "{}", own.out);
+    let other = simulate(
+        &db,
+        &[
+            "--deal",
+            &existing.id.to_string(),
+            "--attempts",
+            "10",
+            "--concurrency",
+            "4",
+        ],
+    );
+    assert_eq!(other.database, (10, 10, 10), "{}", other.out);
+    assert_ne!(own.run, other.run);
+
+    // Every creation is audited: the members with one row per run.
+    let audited = |action: &'static str, id: String| {
+        let db = &db;
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM audit_log WHERE action = $1 AND entity_id = $2",
+            )
+            .bind(action)
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(audited("simulation.members", own.run.clone()).await, 1);
+    assert_eq!(audited("simulation.members", other.run.clone()).await, 1);
+    assert_eq!(audited("deal.create", own.deal.to_string()).await, 1);
+    let handles =
+        |run: &str| format!("SELECT count(*) FROM members WHERE handle LIKE 'sim-{run}-%'");
+    assert_eq!(db.count(&handles(&own.run)).await, 5);
+    assert_eq!(db.count(&handles(&other.run)).await, 10);
+    let partner: i64 = sqlx::query_scalar("SELECT partner_id FROM deals WHERE id = $1")
+        .bind(own.deal)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+
+    // Cleaning up the first run removes its members, redemptions, deal and partner.
+    let out = pd(&db, OPERATOR, &["simulate", "--cleanup", &own.run]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        out.stdout_text(),
+        format!(
+            "run {}: removed 5 members, 20 redemptions, deal {}, partner {partner}\n",
+            own.run, own.deal
+        )
+    );
+    assert_eq!(db.count(&handles(&own.run)).await, 0);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM deals WHERE id = {}",
+            own.deal
+        ))
+        .await,
+        0
+    );
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM partners WHERE id = {partner}"
+        ))
+        .await,
+        0
+    );
+    assert_eq!(audited("simulation.cleanup", own.run.clone()).await, 1);
+    assert_eq!(audited("deal.delete", own.deal.to_string()).await, 1);
+    assert_eq!(audited("partner.delete", partner.to_string()).await, 1);
+
+    // Cleaning up the second leaves the existing deal, its count back where it was.
+    let out = pd(&db, OPERATOR, &["simulate", "--cleanup", &other.run]);
+    assert_eq!(
+        out.stdout_text(),
+        format!(
+            "run {}: removed 10 members, 10 redemptions, deal none, partner none\n",
+            other.run
+        ),
+        "{out}"
+    );
+    assert_eq!(in_database(&db, existing.id).await, (0, 0));
+    assert_eq!(db.count("SELECT count(*) FROM members").await, 0);
+
+    // A second cleanup finds nothing; a bad run id is one line; --cleanup stands alone.
+    let out = pd(&db, OPERATOR, &["simulate", "--cleanup", &other.run]);
+    assert!(
+        out.stdout_text()
+            .contains("removed 0 members, 0 redemptions"),
+        "{out}"
+    );
+    let out = pd(&db, OPERATOR, &["simulate", "--cleanup", "'; DROP TABLE x"]);
+    assert_eq!(
+        out.error_line(3),
+        "run: a simulate run id: ten hexadecimal digits, as simulate printed it"
+    );
+    let out = pd(
+        &db,
+        OPERATOR,
+        &["simulate", "--cleanup", &own.run, "--attempts", "5"],
+    );
+    assert_eq!(out.code, 2, "{out}");
 }
 
 #[tokio::test]

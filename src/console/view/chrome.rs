@@ -44,7 +44,10 @@ pub fn status(f: &mut Frame, area: Rect, app: &App) {
         ConnState::Connecting => ("○ connecting".to_owned(), t.status_warn),
         ConnState::Connected => ("● connected".to_owned(), t.status_ok),
         ConnState::Reconnecting => ("◌ reconnecting".to_owned(), t.status_warn),
-        ConnState::Failed(_) => ("✕ no connection".to_owned(), t.status_error),
+        ConnState::Failed(reason) => (
+            format!("✕ {}", failure_text(reason, &app.session.database)),
+            t.status_error,
+        ),
     };
     let roles = if app.session.roles.is_empty() {
         "…".to_owned()
@@ -77,12 +80,44 @@ pub fn status(f: &mut Frame, area: Rect, app: &App) {
         spans[2] = Span::styled(format!("…{tail}"), t.status);
         used -= over;
     }
+    // Why the connection failed is worth more than the target's start, then it is cut at the
+    // bar's end (the whole text is in the messages and the log).
+    if matches!(app.conn, ConnState::Failed(_)) {
+        let over = (used + hint.chars().count()).saturating_sub(area.width as usize);
+        let db_len = spans[2].content.chars().count();
+        if over > 0 && db_len > 13 {
+            let cut = over.min(db_len - 13);
+            let tail: String = spans[2].content.chars().skip(cut + 1).collect();
+            spans[2] = Span::styled(format!("…{tail}"), t.status);
+            used -= cut;
+        }
+        let over = (used + hint.chars().count()).saturating_sub(area.width as usize);
+        if over > 0 {
+            let text: String = spans[4].content.chars().collect();
+            let keep = text.chars().count().saturating_sub(over + 2);
+            let short: String = text.chars().take(keep).collect();
+            spans[4] = Span::styled(format!("{short}… "), spans[4].style);
+            used = spans.iter().map(|s| s.content.chars().count()).sum();
+        }
+    }
     let pad = (area.width as usize).saturating_sub(used + hint.chars().count());
     spans.push(Span::styled(" ".repeat(pad), t.status));
     spans.push(Span::styled(hint, t.status.patch(t.key)));
     f.render_widget(Paragraph::new(Line::from(spans)).style(t.status), area);
-    if let ConnState::Failed(reason) = &app.conn {
-        tracing::debug!(%reason, "connection failed");
+}
+
+/// A connection failure for the status bar: without the target (shown beside it already).
+fn failure_text(reason: &str, target: &str) -> String {
+    let r = reason
+        .replace(&format!(" at {target}"), "")
+        .replace(&format!(" with {target}"), "")
+        .replace(&format!("{target}: "), "");
+    // The reason first: "✕ connection refused", not "✕ cannot reach PostgreSQL: conn…".
+    let r = r.trim().trim_start_matches("cannot reach PostgreSQL: ");
+    if r.is_empty() {
+        "no connection".to_owned()
+    } else {
+        r.to_owned()
     }
 }
 

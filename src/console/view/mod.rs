@@ -22,6 +22,7 @@ pub const MIN_HEIGHT: u16 = 24;
 
 pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
+    app.shell.size = Some((area.width, area.height));
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         too_small(f, area);
         return;

@@ -170,20 +170,22 @@ impl Task for Effect {
             } => {
                 let result = async {
                     let total = desk.export_redemptions_count(&filter).await?;
-                    let file = tokio::fs::File::create(&path)
-                        .await
-                        .map_err(|e| Error::Config(format!("cannot write {path}: {e}")))?;
+                    // Written beside the file, 0600, and moved into place when complete; an
+                    // existing file, a link, a FIFO or a device is refused.
+                    let (partial, file) =
+                        crate::files::PartialFile::create(std::path::Path::new(&path), false)?;
                     let progress = {
                         let ctx = ctx.clone();
                         move |rows: u64, _bytes: u64| ctx.send(Msg::ExportProgress { rows, total })
                     };
-                    desk.export_redemptions(&filter, file, progress, cancel)
-                        .await
+                    let file = tokio::fs::File::from_std(file);
+                    let report = desk
+                        .export_redemptions(&filter, file, progress, cancel)
+                        .await?;
+                    partial.commit()?;
+                    Ok(report)
                 }
                 .await;
-                if result.is_err() {
-                    let _ = tokio::fs::remove_file(&path).await;
-                }
                 Msg::ExportDone { path, result }
             }
         }
