@@ -255,8 +255,14 @@ fn whoami_login(ctx: &Context) -> String {
 
 pub async fn expire(ctx: &Context) -> Result<ExitCode> {
     let desk = ctx.desk(2).await?;
-    let n = desk.expire_due_deals(chrono::Utc::now()).await?;
+    let now = chrono::Utc::now();
+    let n = desk.expire_due_deals(now).await?;
+    let t = desk.expire_due_negotiations(now).await?;
     outln!("expired {n} deal{}", if n == 1 { "" } else { "s" });
+    // Threads past their deadline: a line only when there were some (scripts read the first).
+    if t > 0 {
+        outln!("expired {t} negotiation{}", if t == 1 { "" } else { "s" });
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -474,6 +474,13 @@ impl std::fmt::Display for TermChange {
 pub fn term_fields(t: &OfferTerms) -> Vec<(&'static str, String)> {
     let money = |m: i64| format_amount(m, &t.currency);
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    let dash = |v: &str| {
+        if v.is_empty() {
+            "—".to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
     let mut f = vec![("model", t.commission.kind().to_string())];
     match t.commission {
         Commission::Percentage { rate_bps } => f.push(("rate", format_bps(rate_bps.into()))),
@@ -496,11 +503,11 @@ pub fn term_fields(t: &OfferTerms) -> Vec<(&'static str, String)> {
         ("frequency", t.frequency.to_string()),
         ("take rate", format_bps(t.take_rate_bps.into())),
         ("title", t.deal.title.clone()),
-        ("description", t.deal.description.clone()),
-        ("kind", t.deal.kind.to_string()),
+        ("description", dash(&t.deal.description)),
+        ("deal type", t.deal.kind.to_string()),
         ("coupon code", opt(&t.deal.coupon_code)),
         ("redemption url", opt(&t.deal.redemption_url)),
-        ("categories", t.deal.categories.join(", ")),
+        ("categories", dash(&t.deal.categories.join(", "))),
         ("audience", t.deal.audience_scope.to_string()),
         ("audience value", opt(&t.deal.audience_scope_value)),
         (
