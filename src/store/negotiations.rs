@@ -315,3 +315,17 @@ pub async fn latest_offer(conn: &mut PgConnection, thread_id: i64) -> sqlx::Resu
     .fetch_optional(conn)
     .await
 }
+
+/// Moves a thread's deadline (the demo seed's overdue thread; never an operator's path).
+pub async fn set_deadline(
+    conn: &mut PgConnection,
+    id: i64,
+    deadline: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE negotiation_threads SET deadline = $2 WHERE id = $1")
+        .bind(id)
+        .bind(deadline)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -303,3 +303,48 @@ async fn the_expiry_job_expires_overdue_threads_too() {
     let line = out.error_line(2);
     assert!(line.contains("--deadline"), "{line}");
 }
+
+#[tokio::test]
+async fn the_demo_seed_has_a_thread_in_every_status_with_several_revisions() {
+    let db = TestDb::new().await;
+    let out = pd(Some(&db), "zed", &["seed", "--demo", "--scale", "20"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout_text().contains(" 6 negotiations, "), "{out}");
+    for status in [
+        "pending",
+        "negotiating",
+        "accepted",
+        "rejected",
+        "withdrawn",
+        "expired",
+    ] {
+        let n = db
+            .count(&format!(
+                "SELECT count(*) FROM negotiation_threads WHERE status = '{status}'"
+            ))
+            .await;
+        assert_eq!(n, 1, "{status}");
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM negotiation_threads t WHERE (SELECT count(*) FROM negotiation_offers o WHERE o.thread_id = t.id) >= 3").await,
+        5
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM deals").await,
+        20,
+        "the plan's deal count"
+    );
+    assert_eq!(db.count("SELECT count(*) FROM contracts").await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM agreements").await, 1);
+    // A reset wipes them and seeds the same again.
+    let out = pd(
+        Some(&db),
+        "zed",
+        &["seed", "--demo", "--scale", "20", "--reset", "--yes"],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM negotiation_threads").await,
+        6
+    );
+}
