@@ -15,7 +15,12 @@ fn offer(now: DateTime<Utc>, n: usize, model: &str) -> OfferDraft {
     let mut d = OfferDraft {
         model: model.into(),
         currency: "EUR".into(),
-        frequency: if n.is_multiple_of(2) { "monthly" } else { "quarterly" }.into(),
+        frequency: if n.is_multiple_of(2) {
+            "monthly"
+        } else {
+            "quarterly"
+        }
+        .into(),
         benefits: vec![Benefit {
             name: "logo placement".into(),
             due: Some(now.date_naive() + Duration::days(30)),

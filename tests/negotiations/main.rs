@@ -8,6 +8,7 @@ mod accept;
 mod diff;
 mod moves;
 mod records;
+mod roles;
 
 use chrono::{Duration, Utc};
 use common::TestDb;
