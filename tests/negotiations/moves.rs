@@ -35,6 +35,23 @@ async fn a_partner_reply_moves_pending_to_negotiating_and_own_side_does_not() {
     assert_eq!(v.offers.len(), 2);
     assert_eq!(v.turn, Some(Side::Marketplace));
     assert_eq!(v.messages.len(), 2);
+    let rows = desk
+        .list_negotiations(&Default::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(rows[0].turn.as_deref(), Some("marketplace"));
+    assert_eq!(rows[0].latest_revision, Some(2));
+    let none = desk
+        .list_negotiations(
+            &partnerdesk::service::rows::ThreadFilter {
+                text: Some("no such".into()),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty());
 }
 
 #[tokio::test]

@@ -224,6 +224,7 @@ redemption_cap = 500
     let v = json(pd(Some(&db), "cara", &["negotiations", "list", "--json"]).success());
     assert_eq!(v[0]["status"], "accepted");
     assert_eq!(v[0]["latest_revision"], 2);
+    assert_eq!(v[0]["turn"], Value::Null, "nobody's turn on a final thread");
     let out = pd(
         Some(&db),
         "cara",

@@ -41,7 +41,7 @@ pub async fn list(
     }
     let now = chrono::Utc::now();
     let mut t = Table::new(&[
-        "ID", "SUBJECT", "PARTNER", "STATUS", "LATEST", "DEADLINE", "UPDATED",
+        "ID", "SUBJECT", "PARTNER", "STATUS", "LATEST", "TURN", "DEADLINE", "UPDATED",
     ])
     .right(&[0]);
     for r in &rows {
@@ -55,6 +55,7 @@ pub async fn list(
                 (Some(n), Some(s)) => format!("r{n} by {s}"),
                 _ => "—".into(),
             },
+            r.turn.clone().unwrap_or_else(|| "—".into()),
             format!(
                 "{}{}",
                 time(r.deadline),
