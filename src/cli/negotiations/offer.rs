@@ -251,4 +251,39 @@ mod tests {
         assert!(OfferFields::default().draft(OfferDraft::default()).is_ok());
         assert!(!OfferFields::default().any());
     }
+
+    #[test]
+    fn a_json_file_and_a_bad_key_in_it() {
+        let dir = std::env::temp_dir().join(format!("pd-offer-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("o.json");
+        std::fs::write(
+            &good,
+            r#"{"model": "flat_fee", "amount": "400", "currency": "EUR",
+                "benefits": [{"name": "logo", "due": "2027-01-31"}],
+                "valid_from": "2027-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        let f = OfferFields {
+            file: Some(good),
+            amount: Some("350".into()),
+            ..OfferFields::default()
+        };
+        let d = f.draft(OfferDraft::default()).unwrap();
+        assert_eq!(d.model, "flat_fee");
+        assert_eq!(d.amount.as_deref(), Some("350"), "flags go over the file");
+        assert_eq!(d.benefits[0].due.unwrap().to_string(), "2027-01-31");
+        let bad = dir.join("b.toml");
+        std::fs::write(&bad, "rate = 5\n").unwrap();
+        let e = OfferFields {
+            file: Some(bad),
+            ..OfferFields::default()
+        }
+        .draft(OfferDraft::default())
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unknown field `rate`"), "{e}");
+        assert!(!e.contains('\n'), "one line: {e}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
