@@ -56,9 +56,6 @@ $$;
 CREATE TRIGGER negotiation_offers_append_only
     BEFORE UPDATE OR DELETE ON negotiation_offers
     FOR EACH ROW EXECUTE FUNCTION append_only_row();
-CREATE TRIGGER negotiation_offers_no_truncate
-    BEFORE TRUNCATE ON negotiation_offers
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_row();
 CREATE TRIGGER negotiation_messages_append_only
     BEFORE UPDATE OR DELETE ON negotiation_messages
     FOR EACH ROW EXECUTE FUNCTION append_only_row();

@@ -197,12 +197,13 @@ pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
         b.finish_and_clear();
     }
     outln!(
-        "{}: seeded {} partners, {} members, {} deals, {} redemptions, {} operators in {:.1}s",
+        "{}: seeded {} partners, {} members, {} deals, {} redemptions, {} negotiations, {} operators in {:.1}s",
         settings.target(),
         report.partners,
         report.members,
         report.deals,
         report.redemptions,
+        report.negotiations,
         report.operators,
         started.elapsed().as_secs_f64()
     );
@@ -253,8 +254,14 @@ fn whoami_login(ctx: &Context) -> String {
 
 pub async fn expire(ctx: &Context) -> Result<ExitCode> {
     let desk = ctx.desk(2).await?;
-    let n = desk.expire_due_deals(chrono::Utc::now()).await?;
+    let now = chrono::Utc::now();
+    let n = desk.expire_due_deals(now).await?;
+    let t = desk.expire_due_negotiations(now).await?;
     outln!("expired {n} deal{}", if n == 1 { "" } else { "s" });
+    // Threads past their deadline: a line only when there were some (scripts read the first).
+    if t > 0 {
+        outln!("expired {t} negotiation{}", if t == 1 { "" } else { "s" });
+    }
     Ok(ExitCode::SUCCESS)
 }
 

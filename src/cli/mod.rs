@@ -7,6 +7,7 @@ mod commands;
 mod deals;
 mod doctor;
 mod export;
+mod negotiations;
 pub mod output;
 mod partners;
 pub mod simulate;
@@ -58,6 +59,12 @@ pub enum Command {
     /// Author, edit, publish, pause, expire, list and show deals; search as a member; import CSV.
     #[command(subcommand)]
     Deals(deals::DealsCommand),
+    /// Negotiate terms with partners: open, list, show, message, offer, accept, reject, withdraw.
+    #[command(subcommand)]
+    Negotiations(Box<negotiations::NegotiationsCommand>),
+    /// Contracts from accepted negotiations: show, sign, mark benefits, change status.
+    #[command(subcommand)]
+    Contracts(negotiations::ContractsCommand),
     /// Export data as CSV (redemptions of a deal), streamed from the database.
     #[command(subcommand)]
     Export(export::ExportCommand),
@@ -122,7 +129,8 @@ pub struct SeedArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum JobsCommand {
-    /// Expire every active deal whose valid_until has passed.
+    /// Expire every active deal whose valid_until has passed, and every open negotiation
+    /// past its deadline.
     Expire,
 }
 
@@ -196,6 +204,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Redeem(a)) => commands::redeem(&ctx, a).await,
         Some(Command::Partners(c)) => partners::run(&ctx, c).await,
         Some(Command::Deals(c)) => deals::run(&ctx, c).await,
+        Some(Command::Negotiations(c)) => negotiations::run(&ctx, *c).await,
+        Some(Command::Contracts(c)) => negotiations::run_contracts(&ctx, c).await,
         Some(Command::Export(c)) => export::run(&ctx, c).await,
         Some(Command::Simulate(a)) => simulate::run(&ctx, a).await,
     }

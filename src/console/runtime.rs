@@ -366,7 +366,13 @@ pub async fn execute(desk: Desk, effect: Effect, ctx: TaskCtx) -> Option<Msg> {
         Effect::Pane(fx) => panes::execute(desk, fx, ctx.clone()).await,
         // Only a session that may change deals runs it: never a read-only or unregistered one.
         Effect::ExpiryJob if !desk.actor().may_run_jobs() => return None,
-        Effect::ExpiryJob => Msg::ExpiryDone(desk.expire_due_deals(chrono::Utc::now()).await),
+        Effect::ExpiryJob => {
+            // Deals, then negotiation threads past their deadline (issue 12); the toast counts deals.
+            let now = chrono::Utc::now();
+            let deals = desk.expire_due_deals(now).await;
+            let threads = desk.expire_due_negotiations(now).await;
+            Msg::ExpiryDone(deals.and_then(|n| threads.map(|_| n)))
+        }
         Effect::Copy { .. } | Effect::TrackForm(_) => return None,
     };
     if msg.failure().is_some_and(lost) {

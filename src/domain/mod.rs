@@ -8,6 +8,7 @@ pub mod deal;
 pub mod member;
 pub mod money;
 pub mod negotiation;
+pub mod offer_diff;
 pub mod operator;
 pub mod partner;
 pub mod redemption;

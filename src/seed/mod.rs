@@ -4,6 +4,7 @@
 //! `COPY … FROM STDIN` in CSV, so a million deals load in minutes.
 
 mod names;
+mod negotiations;
 
 use crate::domain::operator::validate_login;
 use crate::error::{Error, Result};
@@ -49,6 +50,7 @@ pub struct SeedReport {
     pub members: u64,
     pub deals: u64,
     pub redemptions: u64,
+    pub negotiations: u64,
 }
 
 /// Progress callback: (phase, done, total).
@@ -211,7 +213,10 @@ pub async fn run(
     let audience = Audience::index(&members);
 
     // Deals and their redemptions are generated together so that counts agree.
-    let deals = gen_deals(&mut rng, plan.deals, &partners, now);
+    // The accepted demo negotiation makes one more (draft) deal: the total stays at the plan.
+    let with_accepted = plan.deals >= 2;
+    let generated = plan.deals - u64::from(with_accepted);
+    let deals = gen_deals(&mut rng, generated, &partners, now);
     let mut redemptions: Vec<RedemptionRow> = Vec::new();
     let mut counts = vec![0i32; deals.len()];
     // Signals worth a look, planted so that the monitor shows each kind (SPEC §1.5): a cap
@@ -481,6 +486,10 @@ pub async fn run(
             .execute(&mut *conn)
             .await?;
     }
+    progress("negotiations", 0, 1);
+    report.negotiations = negotiations::seed(pool, conn, now, with_accepted).await?;
+    report.deals += u64::from(with_accepted);
+    progress("negotiations", 1, 1);
     sqlx::query("ANALYZE partners, members, deals, redemptions, deal_search_documents")
         .execute(&mut *conn)
         .await?;

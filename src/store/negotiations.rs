@@ -68,6 +68,9 @@ pub struct ThreadRow {
     pub status: ThreadStatus,
     pub latest_revision: Option<i32>,
     pub latest_side: Option<String>,
+    /// Whose turn it is to answer (the side that did not make the latest revision, or did not
+    /// open the thread); none once the thread is final.
+    pub turn: Option<String>,
     pub deadline: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -212,7 +215,11 @@ pub async fn list(
         });
     sqlx::query_as(
         "SELECT t.id, t.subject, t.partner_id, p.display_name AS partner_name, t.status,
-                o.revision AS latest_revision, o.side AS latest_side, t.deadline, t.updated_at
+                o.revision AS latest_revision, o.side AS latest_side,
+                CASE WHEN t.status IN ('pending', 'negotiating') THEN
+                     CASE coalesce(o.side, t.opened_side) WHEN 'marketplace' THEN 'partner'
+                          ELSE 'marketplace' END END AS turn,
+                t.deadline, t.updated_at
            FROM negotiation_threads t
            JOIN partners p ON p.id = t.partner_id
            LEFT JOIN LATERAL (SELECT revision, side FROM negotiation_offers
@@ -314,4 +321,18 @@ pub async fn latest_offer(conn: &mut PgConnection, thread_id: i64) -> sqlx::Resu
     .bind(thread_id)
     .fetch_optional(conn)
     .await
+}
+
+/// Moves a thread's deadline (the demo seed's overdue thread; never an operator's path).
+pub async fn set_deadline(
+    conn: &mut PgConnection,
+    id: i64,
+    deadline: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE negotiation_threads SET deadline = $2 WHERE id = $1")
+        .bind(id)
+        .bind(deadline)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -97,7 +97,7 @@ fn every_term_kind_shows_old_and_new_in_its_units() {
     assert_eq!(
         lines(&base, &link),
         [
-            "kind: coupon → link",
+            "deal type: coupon → link",
             "coupon code: SPRING10 → —",
             "redemption url: — → https://acme.example/spring"
         ]

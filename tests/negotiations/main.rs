@@ -9,6 +9,7 @@ mod diff;
 mod moves;
 mod pane;
 mod records;
+mod roles;
 
 use chrono::{Duration, Utc};
 use common::TestDb;

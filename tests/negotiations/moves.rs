@@ -35,6 +35,23 @@ async fn a_partner_reply_moves_pending_to_negotiating_and_own_side_does_not() {
     assert_eq!(v.offers.len(), 2);
     assert_eq!(v.turn, Some(Side::Marketplace));
     assert_eq!(v.messages.len(), 2);
+    let rows = desk
+        .list_negotiations(&Default::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(rows[0].turn.as_deref(), Some("marketplace"));
+    assert_eq!(rows[0].latest_revision, Some(2));
+    let none = desk
+        .list_negotiations(
+            &partnerdesk::service::rows::ThreadFilter {
+                text: Some("no such".into()),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty());
 }
 
 #[tokio::test]
@@ -171,4 +188,55 @@ async fn opening_is_checked_and_needs_the_curator_or_admin_role() {
     assert!(s.contains("currency: must be an ISO 4217"), "{s}");
     assert!(s.contains("rate_bps: must be 0–10000"), "{s}");
     assert!(s.contains("title: required"), "{s}");
+}
+
+#[tokio::test]
+async fn the_list_filters_by_status_partner_and_text_and_pages_by_keyset() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let mut ids = Vec::new();
+    for name in ["Alpha", "Beta", "Gamma"] {
+        ids.push(thread_with_offer(&db, &desk, name).await);
+    }
+    desk.reject_negotiation(ids[0].id, Side::Partner, "no")
+        .await
+        .unwrap();
+    let f = |status, partner, text: Option<&str>| partnerdesk::service::rows::ThreadFilter {
+        status,
+        partner_id: partner,
+        text: text.map(str::to_owned),
+        after: None,
+    };
+    let rows = desk
+        .list_negotiations(&f(None, None, None), 10)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0].id, ids[0].id, "the most recently updated first");
+    let rejected = desk
+        .list_negotiations(&f(Some(ThreadStatus::Rejected), None, None), 10)
+        .await
+        .unwrap();
+    assert_eq!(rejected.len(), 1);
+    let beta = desk
+        .list_negotiations(&f(None, Some(ids[1].partner_id), None), 10)
+        .await
+        .unwrap();
+    assert_eq!(beta[0].partner_name, "Beta");
+    let gamma = desk
+        .list_negotiations(&f(None, None, Some("gAMMa")), 10)
+        .await
+        .unwrap();
+    assert_eq!(gamma.len(), 1);
+    // Keyset pages: two, then the one after the last row.
+    let page1 = desk
+        .list_negotiations(&f(None, None, None), 2)
+        .await
+        .unwrap();
+    let last = page1.last().unwrap();
+    let mut next = f(None, None, None);
+    next.after = Some((last.updated_at, last.id));
+    let page2 = desk.list_negotiations(&next, 2).await.unwrap();
+    assert_eq!(page2.len(), 1);
+    assert!(page1.iter().all(|r| r.id != page2[0].id));
 }

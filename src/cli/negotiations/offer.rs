@@ -1,0 +1,289 @@
+//! The terms of an offer from the command line: a TOML or JSON file, then flags over it (a
+//! counter-offer starts from the latest revision's terms, so only what changes is given).
+
+use crate::cli::io_reason;
+use crate::domain::negotiation::{Benefit, OfferDraft};
+use crate::error::{Error, Result};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+pub const OFFER_HELP: &str = "Make an offer revision on a thread, for the marketplace or (with --as partner) \
+recorded on the partner's behalf.\n\n\
+The terms come from --file (TOML, or JSON when the name ends in .json; the keys are the flag \
+names with '_' for '-': model, rate_bps, amount, base_bps, bonus_bps, bonus_threshold, currency, \
+frequency, take_rate_bps, benefits = [{ name, due }], title, description, kind, coupon_code, \
+redemption_url, categories, audience_scope, audience_scope_value, valid_from, valid_until, \
+redemption_cap; dates and times as quoted strings), then the flags over them. A counter-offer starts from the latest revision's \
+terms. Amounts are in the currency's units (12.50 EUR, 500 JPY); rates in basis points \
+(1250 = 12.5%). Models: percentage (--rate-bps), fixed_fee (--amount per redemption), hybrid \
+(--base-bps, --bonus-bps, --bonus-threshold), flat_fee (--amount per period).";
+
+#[derive(Debug, Args, Default)]
+pub struct OfferFields {
+    /// Read the terms from this TOML or JSON file first.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// percentage, fixed_fee, hybrid or flat_fee.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// percentage: the rate in basis points (0–10000).
+    #[arg(long, value_name = "BPS")]
+    pub rate_bps: Option<i64>,
+    /// fixed_fee / flat_fee: the amount in the currency's units (12.50).
+    #[arg(long, value_name = "AMOUNT")]
+    pub amount: Option<String>,
+    /// hybrid: the base rate in basis points.
+    #[arg(long, value_name = "BPS")]
+    pub base_bps: Option<i64>,
+    /// hybrid: the bonus rate in basis points above the threshold.
+    #[arg(long, value_name = "BPS")]
+    pub bonus_bps: Option<i64>,
+    /// hybrid: the redemption count in a period above which the bonus applies.
+    #[arg(long, value_name = "N")]
+    pub bonus_threshold: Option<i64>,
+    /// ISO 4217 currency code (EUR, JPY, KWD…).
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
+    /// Settlement frequency: monthly, quarterly or annual.
+    #[arg(long, value_name = "FREQ")]
+    pub frequency: Option<String>,
+    /// Platform take rate in basis points (default 1500).
+    #[arg(long, value_name = "BPS")]
+    pub take_rate_bps: Option<i64>,
+    /// A benefit, `NAME` or `NAME@YYYY-MM-DD` with its due date; repeat for several. Replaces
+    /// the benefits of the file or the previous revision.
+    #[arg(long = "benefit", value_name = "NAME[@DATE]", value_parser = parse_benefit)]
+    pub benefits: Vec<Benefit>,
+    /// Drop every benefit.
+    #[arg(long, conflicts_with = "benefits")]
+    pub no_benefits: bool,
+    /// The deal's title.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// The deal's description.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// The deal's kind: coupon or link.
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// coupon: the code.
+    #[arg(long, value_name = "CODE")]
+    pub coupon_code: Option<String>,
+    /// link: the redemption URL.
+    #[arg(long = "url", value_name = "URL")]
+    pub redemption_url: Option<String>,
+    /// A category; repeat for several.
+    #[arg(long = "category", value_name = "NAME")]
+    pub categories: Vec<String>,
+    /// Audience: public, institute, alumni, batch or chapter.
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+    /// batch: the year; chapter: its name.
+    #[arg(long, value_name = "VALUE")]
+    pub scope_value: Option<String>,
+    /// Start (RFC 3339, or YYYY-MM-DD HH:MM in UTC).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub valid_from: Option<DateTime<Utc>>,
+    /// End (RFC 3339, or YYYY-MM-DD HH:MM in UTC).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub valid_until: Option<DateTime<Utc>>,
+    /// The redemption cap, or `none`.
+    #[arg(long, value_name = "N|none")]
+    pub cap: Option<String>,
+}
+
+impl OfferFields {
+    /// Anything given at all?
+    pub fn any(&self) -> bool {
+        let mut d = OfferDraft::default();
+        self.file.is_some() || self.overlay(&mut d).unwrap_or(true)
+    }
+
+    /// The draft: `base` (the latest revision, or empty), the file over it, the flags over that.
+    pub fn draft(&self, base: OfferDraft) -> Result<OfferDraft> {
+        let mut d = match &self.file {
+            Some(p) => read_file(p)?,
+            None => base,
+        };
+        self.overlay(&mut d)?;
+        Ok(d)
+    }
+
+    fn overlay(&self, d: &mut OfferDraft) -> Result<bool> {
+        let mut given = false;
+        let mut set = |slot: &mut String, v: &Option<String>| {
+            if let Some(v) = v {
+                *slot = v.clone();
+                given = true;
+            }
+        };
+        set(&mut d.model, &self.model);
+        set(&mut d.currency, &self.currency);
+        set(&mut d.frequency, &self.frequency);
+        set(&mut d.title, &self.title);
+        set(&mut d.description, &self.description);
+        set(&mut d.kind, &self.kind);
+        set(&mut d.audience_scope, &self.scope);
+        let mut opt = |slot: &mut Option<i64>, v: Option<i64>| {
+            if v.is_some() {
+                *slot = v;
+                given = true;
+            }
+        };
+        opt(&mut d.rate_bps, self.rate_bps);
+        opt(&mut d.base_bps, self.base_bps);
+        opt(&mut d.bonus_bps, self.bonus_bps);
+        opt(&mut d.bonus_threshold, self.bonus_threshold);
+        opt(&mut d.take_rate_bps, self.take_rate_bps);
+        let mut text = |slot: &mut Option<String>, v: &Option<String>| {
+            if let Some(v) = v {
+                *slot = Some(v.clone()).filter(|s| !s.trim().is_empty());
+                given = true;
+            }
+        };
+        text(&mut d.amount, &self.amount);
+        text(&mut d.coupon_code, &self.coupon_code);
+        text(&mut d.redemption_url, &self.redemption_url);
+        text(&mut d.audience_scope_value, &self.scope_value);
+        if !self.benefits.is_empty() || self.no_benefits {
+            d.benefits = self.benefits.clone();
+            given = true;
+        }
+        if !self.categories.is_empty() {
+            d.categories = self.categories.clone();
+            given = true;
+        }
+        if self.valid_from.is_some() {
+            d.valid_from = self.valid_from;
+            given = true;
+        }
+        if self.valid_until.is_some() {
+            d.valid_until = self.valid_until;
+            given = true;
+        }
+        if let Some(c) = &self.cap {
+            let c = c.trim();
+            d.redemption_cap = if c.is_empty() || c.eq_ignore_ascii_case("none") {
+                None
+            } else {
+                Some(c.parse().map_err(|_| {
+                    Error::Usage(format!("--cap: a whole number or none (got {c})"))
+                })?)
+            };
+            given = true;
+        }
+        Ok(given)
+    }
+}
+
+fn read_file(p: &Path) -> Result<OfferDraft> {
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| Error::Usage(format!("--file {}: {}", p.display(), io_reason(&e))))?;
+    let json = p
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let parsed = if json {
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    } else {
+        toml::from_str(&text).map_err(|e| e.message().to_owned())
+    };
+    parsed.map_err(|e| Error::Usage(format!("--file {}: {}", p.display(), one_line(&e))))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// RFC 3339, or `YYYY-MM-DD HH:MM` in UTC.
+pub fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+        .map(|t| t.and_utc())
+        .map_err(|_| {
+            format!("not a date and time ({s}): use RFC 3339 (2026-03-01T09:00:00Z) or YYYY-MM-DD HH:MM (UTC)")
+        })
+}
+
+fn parse_benefit(s: &str) -> std::result::Result<Benefit, String> {
+    match s.rsplit_once('@') {
+        Some((name, date)) => {
+            let due = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+                .map_err(|_| format!("the due date after '@' must be YYYY-MM-DD (got {date})"))?;
+            Ok(Benefit {
+                name: name.trim().into(),
+                due: Some(due),
+            })
+        }
+        None => Ok(Benefit {
+            name: s.trim().into(),
+            due: None,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_go_over_the_file_and_the_previous_terms() {
+        let base = OfferDraft {
+            model: "percentage".into(),
+            rate_bps: Some(1200),
+            currency: "EUR".into(),
+            ..OfferDraft::default()
+        };
+        let f = OfferFields {
+            rate_bps: Some(900),
+            benefits: vec![parse_benefit("logo@2026-05-01").unwrap()],
+            cap: Some("none".into()),
+            ..OfferFields::default()
+        };
+        let d = f.draft(base).unwrap();
+        assert_eq!(d.rate_bps, Some(900));
+        assert_eq!(d.currency, "EUR");
+        assert_eq!(d.benefits[0].name, "logo");
+        assert!(parse_benefit("x@May").is_err());
+        assert!(OfferFields::default().draft(OfferDraft::default()).is_ok());
+        assert!(!OfferFields::default().any());
+    }
+
+    #[test]
+    fn a_json_file_and_a_bad_key_in_it() {
+        let dir = std::env::temp_dir().join(format!("pd-offer-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("o.json");
+        std::fs::write(
+            &good,
+            r#"{"model": "flat_fee", "amount": "400", "currency": "EUR",
+                "benefits": [{"name": "logo", "due": "2027-01-31"}],
+                "valid_from": "2027-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        let f = OfferFields {
+            file: Some(good),
+            amount: Some("350".into()),
+            ..OfferFields::default()
+        };
+        let d = f.draft(OfferDraft::default()).unwrap();
+        assert_eq!(d.model, "flat_fee");
+        assert_eq!(d.amount.as_deref(), Some("350"), "flags go over the file");
+        assert_eq!(d.benefits[0].due.unwrap().to_string(), "2027-01-31");
+        let bad = dir.join("b.toml");
+        std::fs::write(&bad, "rate = 5\n").unwrap();
+        let e = OfferFields {
+            file: Some(bad),
+            ..OfferFields::default()
+        }
+        .draft(OfferDraft::default())
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unknown field `rate`"), "{e}");
+        assert!(!e.contains('\n'), "one line: {e}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

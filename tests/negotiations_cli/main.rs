@@ -1,0 +1,351 @@
+//! `partnerdesk negotiations …` and `partnerdesk contracts …`: the real binary against real
+//! PostgreSQL — open, counter as the partner from a TOML file, accept, show the contract.
+
+#[path = "../support/cli.rs"]
+#[allow(dead_code)]
+mod cli;
+#[path = "../db/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+use cli::{TempDir, pd};
+use common::{TestDb, verified_partner};
+use serde_json::Value;
+
+fn json(out: &cli::Out) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("JSON: {e}{out}"))
+}
+
+#[tokio::test]
+async fn open_counter_as_partner_accept_and_show_the_contract() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let p = verified_partner(&desk, "Bean There", "beanthere.example").await;
+    let pid = p.id.to_string();
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+    let from = chrono::Utc::now().to_rfc3339();
+    let until = (chrono::Utc::now() + chrono::Duration::days(60)).to_rfc3339();
+
+    let out = pd(
+        Some(&db),
+        "cara",
+        &[
+            "negotiations",
+            "open",
+            "--partner",
+            &pid,
+            "--subject",
+            "Spring terms",
+            "--deadline",
+            &deadline,
+            "--message",
+            "Our proposal",
+            "--model",
+            "percentage",
+            "--rate-bps",
+            "1200",
+            "--currency",
+            "EUR",
+            "--frequency",
+            "monthly",
+            "--benefit",
+            "logo placement@2030-01-31",
+            "--title",
+            "Spring coupon",
+            "--kind",
+            "coupon",
+            "--coupon-code",
+            "SPRING10",
+            "--scope",
+            "public",
+            "--valid-from",
+            &from,
+            "--valid-until",
+            &until,
+            "--cap",
+            "500",
+        ],
+    );
+    out.success();
+    assert_eq!(
+        out.stdout_text(),
+        format!("opened negotiation 1 with partner #{pid}: Spring terms\n")
+    );
+
+    // A file replaces the terms: one missing the deal's fields is refused, field by field.
+    let dir = TempDir::new("pd-offer");
+    let bad = dir.file("bad.toml", "model = \"hybrid\"\n");
+    let out = pd(
+        Some(&db),
+        "cara",
+        &[
+            "negotiations",
+            "offer",
+            "1",
+            "--as",
+            "partner",
+            "--file",
+            &bad,
+        ],
+    );
+    assert_eq!(out.code, 3, "{out}");
+    assert!(
+        out.stderr
+            .contains("partnerdesk: currency: must be an ISO 4217"),
+        "{out}"
+    );
+    assert!(out.stdout.is_empty());
+
+    // The partner counters from a TOML file: a hybrid model and another benefit.
+    let file = dir.file(
+        "counter.toml",
+        &format!(
+            r#"
+model = "hybrid"
+base_bps = 800
+bonus_bps = 200
+bonus_threshold = 100
+currency = "EUR"
+frequency = "monthly"
+benefits = [{{ name = "newsletter mention" }}]
+title = "Spring coupon"
+kind = "coupon"
+coupon_code = "SPRING10"
+audience_scope = "public"
+valid_from = "{from}"
+valid_until = "{until}"
+redemption_cap = 500
+"#
+        ),
+    );
+    let out = pd(
+        Some(&db),
+        "cara",
+        &[
+            "negotiations",
+            "offer",
+            "1",
+            "--as",
+            "partner",
+            "--file",
+            &file,
+            "--note",
+            "lower base",
+        ],
+    );
+    out.success();
+    assert_eq!(
+        out.stdout_text(),
+        "revision 2 of negotiation 1 made for the partner (recorded on the partner's behalf)\n"
+    );
+
+    let out = pd(Some(&db), "cara", &["negotiations", "show", "1"]);
+    out.success();
+    let text = out.stdout_text();
+    for want in [
+        "model: percentage → hybrid",
+        "rate: 12% → —",
+        "base rate: — → 8%",
+        "benefit added: newsletter mention",
+        "benefit removed: logo placement (due 2030-01-31)",
+        "revision 2 from the partner (recorded on the partner's behalf) by cara: lower base",
+        "the marketplace side",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    let v = json(pd(Some(&db), "cara", &["negotiations", "show", "1", "--json"]).success());
+    assert_eq!(v["thread"]["status"], "negotiating");
+    assert_eq!(v["offers"][1]["revision"], 2);
+    assert_eq!(v["turn"], "marketplace");
+
+    // A stale revision is refused with one line, exit 3.
+    let out = pd(
+        Some(&db),
+        "cara",
+        &["negotiations", "accept", "1", "--revision", "1"],
+    );
+    let line = out.error_line(3);
+    assert!(
+        line.contains("revision 1 of negotiation 1 is no longer the latest"),
+        "{line}"
+    );
+
+    let out = pd(
+        Some(&db),
+        "cara",
+        &["negotiations", "accept", "1", "--revision", "2", "--json"],
+    );
+    let a = json(out.success());
+    assert_eq!(a["side"], "marketplace");
+    assert_eq!(a["agreement"]["version"], 1);
+    assert_eq!(a["agreement"]["model"], "hybrid");
+    assert_eq!(a["deal"]["state"], "draft");
+    let cid = a["contract"]["id"].as_i64().unwrap().to_string();
+    let hash = a["contract"]["snapshot_hash"].as_str().unwrap().to_owned();
+
+    let out = pd(Some(&db), "cara", &["contracts", "show", &cid]);
+    out.success();
+    let text = out.stdout_text();
+    assert!(text.contains(&hash), "{text}");
+    assert!(text.contains("1. newsletter mention — pending"), "{text}");
+    assert!(text.contains("none yet"), "{text}");
+
+    pd(Some(&db), "cara", &["contracts", "sign", &cid]).success();
+    let out = pd(
+        Some(&db),
+        "cara",
+        &["contracts", "sign", &cid, "--as", "partner"],
+    );
+    out.success();
+    assert_eq!(
+        out.stdout_text(),
+        format!(
+            "contract {cid} signed for the partner (recorded on the partner's behalf); it is signed\n"
+        )
+    );
+    pd(
+        Some(&db),
+        "cara",
+        &[
+            "contracts",
+            "benefit",
+            &cid,
+            "1",
+            "--delivered",
+            "issue 42 of the newsletter",
+        ],
+    )
+    .success();
+    let v = json(pd(Some(&db), "cara", &["contracts", "show", &cid, "--json"]).success());
+    assert_eq!(v["contract"]["status"], "signed");
+    assert_eq!(v["benefits"][0]["status"], "delivered");
+    assert_eq!(v["signatures"].as_array().unwrap().len(), 2);
+
+    let v = json(pd(Some(&db), "cara", &["negotiations", "list", "--json"]).success());
+    assert_eq!(v[0]["status"], "accepted");
+    assert_eq!(v[0]["latest_revision"], 2);
+    assert_eq!(v[0]["turn"], Value::Null, "nobody's turn on a final thread");
+    let out = pd(
+        Some(&db),
+        "cara",
+        &["negotiations", "list", "--status", "pending"],
+    );
+    out.success();
+    assert_eq!(out.stdout_text(), "no negotiation matches\n");
+
+    // Final: another accept is refused, naming who accepted.
+    let out = pd(Some(&db), "cara", &["negotiations", "accept", "1"]);
+    let line = out.error_line(3);
+    assert!(
+        line.starts_with("negotiation 1 was already accepted by cara at "),
+        "{line}"
+    );
+    // Reading is for everyone; acting needs curator or admin.
+    let out = pd(
+        Some(&db),
+        "nobody",
+        &["negotiations", "reject", "1", "--reason", "x"],
+    );
+    out.error_line(3);
+    assert_eq!(
+        db.count("SELECT count(*) FROM deals").await,
+        1,
+        "exactly one draft deal"
+    );
+}
+
+#[tokio::test]
+async fn the_expiry_job_expires_overdue_threads_too() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let p = verified_partner(&desk, "Late", "late.example").await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    pd(
+        Some(&db),
+        "cara",
+        &[
+            "negotiations",
+            "open",
+            "--partner",
+            &p.id.to_string(),
+            "--subject",
+            "Late",
+            "--deadline",
+            &deadline,
+        ],
+    )
+    .success();
+    sqlx::query("UPDATE negotiation_threads SET deadline = now() - interval '1 second'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let out = pd(Some(&db), "cara", &["jobs", "expire"]);
+    out.success();
+    assert_eq!(
+        out.stdout_text(),
+        "expired 0 deals\nexpired 1 negotiation\n"
+    );
+    let out = pd(Some(&db), "cara", &["jobs", "expire"]);
+    assert_eq!(out.stdout_text(), "expired 0 deals\n");
+    let out = pd(
+        Some(&db),
+        "cara",
+        &[
+            "negotiations",
+            "open",
+            "--partner",
+            "1",
+            "--subject",
+            "x",
+            "--deadline",
+            "tomorrow",
+        ],
+    );
+    let line = out.error_line(2);
+    assert!(line.contains("--deadline"), "{line}");
+}
+
+#[tokio::test]
+async fn the_demo_seed_has_a_thread_in_every_status_with_several_revisions() {
+    let db = TestDb::new().await;
+    let out = pd(Some(&db), "zed", &["seed", "--demo", "--scale", "20"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout_text().contains(" 6 negotiations, "), "{out}");
+    for status in [
+        "pending",
+        "negotiating",
+        "accepted",
+        "rejected",
+        "withdrawn",
+        "expired",
+    ] {
+        let n = db
+            .count(&format!(
+                "SELECT count(*) FROM negotiation_threads WHERE status = '{status}'"
+            ))
+            .await;
+        assert_eq!(n, 1, "{status}");
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM negotiation_threads t WHERE (SELECT count(*) FROM negotiation_offers o WHERE o.thread_id = t.id) >= 3").await,
+        5
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM deals").await,
+        20,
+        "the plan's deal count"
+    );
+    assert_eq!(db.count("SELECT count(*) FROM contracts").await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM agreements").await, 1);
+    // A reset wipes them and seeds the same again.
+    let out = pd(
+        Some(&db),
+        "zed",
+        &["seed", "--demo", "--scale", "20", "--reset", "--yes"],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM negotiation_threads").await,
+        6
+    );
+}
