@@ -5,6 +5,8 @@
 //! it will do. Partner-side entries are recorded by an operator on the partner's behalf and
 //! marked so.
 
+mod actions;
+use actions::{parse_benefit, side_and_text};
 mod effects;
 pub mod offer_form;
 mod view;
@@ -14,13 +16,12 @@ pub use effects::{Effect, Msg};
 use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
-use crate::console::form::{Absorbed, Editing, Form, fields_to_fix};
+use crate::console::form::{Absorbed, Editing, Form};
 use crate::console::list::{KeysetList, ListRow, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::domain::Permission;
-use crate::domain::contract::BenefitStatus;
 use crate::domain::negotiation::{OfferDraft, Side, ThreadStatus};
 use crate::service::contracts::ContractView;
 use crate::service::negotiations::NegotiationView;
@@ -67,28 +68,6 @@ pub enum Question {
         id: i64,
         contract: i64,
     },
-}
-
-/// Reads `2 delivered: posted on the homepage` (position, status, note).
-fn parse_benefit(text: &str) -> Result<(i32, BenefitStatus, String), String> {
-    let (head, note) = text
-        .split_once(':')
-        .ok_or("write N delivered: EVIDENCE or N missed: REASON")?;
-    let mut words = head.split_whitespace();
-    let position = words
-        .next()
-        .and_then(|n| n.parse::<i32>().ok())
-        .ok_or("start with the benefit's number")?;
-    let to = match words.next().map(str::to_ascii_lowercase).as_deref() {
-        Some("delivered") => BenefitStatus::Delivered,
-        Some("missed") => BenefitStatus::Missed,
-        _ => return Err("delivered or missed after the number".into()),
-    };
-    let note = note.trim();
-    if note.is_empty() {
-        return Err("say what shows it (delivered) or why (missed) after the colon".into());
-    }
-    Ok((position, to, note.to_owned()))
 }
 
 pub struct NegotiationsPane {
@@ -147,21 +126,8 @@ pub fn parse_filter(text: &str) -> Result<ThreadFilter, String> {
     Ok(f)
 }
 
-/// Reads `partner: TEXT` (recorded on the partner's behalf) or `TEXT` (the marketplace's).
-fn side_and_text(text: &str) -> (Side, String) {
-    match text.split_once(':') {
-        Some((s, rest)) if s.trim().eq_ignore_ascii_case("partner") => {
-            (Side::Partner, rest.trim().to_owned())
-        }
-        Some((s, rest)) if s.trim().eq_ignore_ascii_case("marketplace") => {
-            (Side::Marketplace, rest.trim().to_owned())
-        }
-        _ => (Side::Marketplace, text.trim().to_owned()),
-    }
-}
-
 impl NegotiationsPane {
-    fn load(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
+    pub(super) fn load(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
         let (tag, req) = self.list.request(sh, mode);
         let filter = ThreadFilter {
             after: req.after,
@@ -175,203 +141,14 @@ impl NegotiationsPane {
         })
     }
 
-    fn load_detail(&mut self, sh: &mut Shell, id: i64) -> Vec<AppEffect> {
+    pub(super) fn load_detail(&mut self, sh: &mut Shell, id: i64) -> Vec<AppEffect> {
         let tag = self.detail.begin(sh);
         fx(Effect::LoadDetail { tag, id })
     }
 
     /// The open thread, loaded.
-    fn open_thread(&self) -> Option<&NegotiationView> {
+    pub(super) fn open_thread(&self) -> Option<&NegotiationView> {
         self.detail.shown()
-    }
-
-    /// The thread the actions apply to: the open one (an action on a list row opens it first).
-    fn thread_or_open(&mut self, sh: &mut Shell) -> Result<&NegotiationView, Vec<AppEffect>> {
-        if self.detail.shown().is_some() {
-            return Ok(self.detail.data.as_ref().expect("shown"));
-        }
-        match self.list.selected_row().map(|r| r.id) {
-            Some(id) => {
-                self.detail.open = true;
-                sh.toast("open: the thread's timeline first, then act on it");
-                Err(self.load_detail(sh, id))
-            }
-            None => Err(Vec::new()),
-        }
-    }
-
-    pub fn snapshot(&self) -> Option<FormSnapshot> {
-        Some(self.form.as_ref()?.snapshot(ENTITY, "title"))
-    }
-
-    /// The counter-offer form, from the latest revision's terms, for the side whose turn it is.
-    fn counter(&mut self, v: &NegotiationView) -> Vec<AppEffect> {
-        let latest = v.offers.last();
-        let side = v.turn.unwrap_or(Side::Marketplace);
-        let draft = match latest {
-            Some(o) => o.offer.terms.draft(),
-            None => OfferDraft {
-                model: "percentage".into(),
-                currency: "EUR".into(),
-                frequency: "monthly".into(),
-                kind: "coupon".into(),
-                audience_scope: "public".into(),
-                ..OfferDraft::default()
-            },
-        };
-        let title = match latest {
-            Some(o) => format!(
-                "Counter-offer to revision {} on “{}”",
-                o.offer.revision, v.thread.subject
-            ),
-            None => format!("First offer on “{}”", v.thread.subject),
-        };
-        let form = offer_form::form_for(title, &draft, side);
-        self.partner_id = v.thread.partner_id;
-        self.form = Some(Editing {
-            form,
-            id: Some(v.thread.id),
-            version: latest.map(|o| o.offer.revision),
-        });
-        if let Some(f) = self.form.as_mut() {
-            f.form.errors = offer_form::check(&f.form, self.partner_id);
-        }
-        vec![AppEffect::TrackForm(self.snapshot())]
-    }
-
-    fn save_offer(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
-        if !sh.require(Permission::ManageNegotiations) {
-            return Vec::new();
-        }
-        let Some(ed) = self.form.as_mut() else {
-            return Vec::new();
-        };
-        ed.form.errors = offer_form::check(&ed.form, self.partner_id);
-        if !ed.form.errors.is_empty() {
-            fields_to_fix(sh, &ed.form.errors);
-            return Vec::new();
-        }
-        let (side, draft, note, _) = offer_form::read(&ed.form);
-        let (Some(id), expected) = (ed.id, ed.version) else {
-            return Vec::new();
-        };
-        ed.form.saving = true;
-        let tag = self.save.begin(sh);
-        fx(Effect::Offer {
-            tag,
-            id,
-            side,
-            draft: Box::new(draft),
-            note,
-            expected,
-        })
-    }
-
-    fn ask(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
-        if !sh.require(Permission::ManageNegotiations) {
-            return Vec::new();
-        }
-        let v = match self.thread_or_open(sh) {
-            Ok(v) => v.clone(),
-            Err(fx) => return fx,
-        };
-        let t = &v.thread;
-        if let (Action::Sign | Action::Benefit, Some(contract)) = (a, v.contract_id) {
-            if a == Action::Sign {
-                sh.prompt(
-                    format!("Sign contract #{contract}"),
-                    "the side to sign for: marketplace or partner (recorded on its behalf)",
-                    "marketplace",
-                    Question::Sign { id: t.id, contract },
-                );
-            } else {
-                sh.prompt(
-                    format!("A benefit of contract #{contract}"),
-                    "N delivered: EVIDENCE, or N missed: REASON (N as listed)",
-                    "1 delivered: ",
-                    Question::Benefit { id: t.id, contract },
-                );
-            }
-            return Vec::new();
-        }
-        if matches!(a, Action::Sign | Action::Benefit) {
-            sh.toast_error("there is no contract yet: it comes with the acceptance");
-            return Vec::new();
-        }
-        if t.status.is_final() {
-            sh.toast_error(format!(
-                "negotiation #{} is {}: nothing more can be done",
-                t.id, t.status
-            ));
-            return Vec::new();
-        }
-        let latest = v.offers.last().map(|o| (o.offer.revision, o.offer.side));
-        match a {
-            Action::CounterOffer => return self.counter(&v),
-            Action::Reply => sh.prompt(
-                format!("Message on “{}”", t.subject),
-                "the message (marketplace's); start with partner: to record the partner's words on its behalf",
-                "",
-                Question::Reply { id: t.id },
-            ),
-            Action::Accept => {
-                let Some((revision, made_by)) = latest else {
-                    sh.toast_error("there is no offer to accept yet");
-                    return Vec::new();
-                };
-                let side = made_by.other();
-                let mut body = vec![format!(
-                    "Accept revision {revision} (made by the {made_by}) for the {side}{}.",
-                    if side == Side::Partner {
-                        ", recorded on its behalf"
-                    } else {
-                        ""
-                    }
-                )];
-                body.extend([
-                    "It creates, in one step:".to_owned(),
-                    format!("  · a new agreement version for {} from the accepted terms,", v.partner_name),
-                    "  · a contract (a snapshot of the terms, hashed) awaiting signatures,".to_owned(),
-                    "  · a draft deal pre-filled from the deal terms.".to_owned(),
-                    "The negotiation is then closed as accepted.".to_owned(),
-                ]);
-                sh.confirm(
-                    format!("Accept “{}”?", t.subject),
-                    body,
-                    ["Cancel", "Accept"],
-                    Question::Accept {
-                        id: t.id,
-                        revision,
-                        side,
-                    },
-                );
-            }
-            Action::Reject | Action::Withdraw => {
-                let reject = a == Action::Reject;
-                // The side whose turn it is rejects; the marketplace withdraws its own thread.
-                let side = if reject {
-                    v.turn.unwrap_or(Side::Marketplace)
-                } else {
-                    Side::Marketplace
-                };
-                sh.prompt(
-                    format!(
-                        "{} “{}” for the {side}",
-                        if reject { "Reject" } else { "Withdraw" },
-                        t.subject
-                    ),
-                    "the reason (required); the negotiation closes for good",
-                    "",
-                    Question::Close {
-                        id: t.id,
-                        side,
-                        reject,
-                    },
-                );
-            }
-            _ => {}
-        }
-        Vec::new()
     }
 }
 
@@ -745,6 +522,7 @@ pub fn overdue(status: ThreadStatus, deadline: DateTime<Utc>, now: DateTime<Utc>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::contract::BenefitStatus;
 
     #[test]
     fn filter_words_and_sides() {
