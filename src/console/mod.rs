@@ -12,6 +12,7 @@ pub mod list;
 pub mod msg;
 pub mod palette;
 pub mod panes;
+pub mod picker;
 pub mod recovery;
 pub mod runtime;
 pub mod shell;

@@ -11,6 +11,7 @@
 mod common;
 mod daily;
 mod monitor;
+mod negotiations;
 mod proxy;
 mod pty;
 mod safety;

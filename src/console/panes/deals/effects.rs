@@ -3,14 +3,13 @@
 use crate::console::list::in_display_order;
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
 use crate::console::panes::Task;
+use crate::console::picker::PartnerChoice;
 use crate::console::shell::BusyId;
-use crate::domain::{DealDraft, DealState, VerificationState};
+use crate::domain::{DealDraft, DealState};
 use crate::error::Error;
 use crate::service::Desk;
 use crate::service::import::ImportReport;
-use crate::service::rows::{
-    AuditEntry, CouponCodeChange, Deal, DealFilter, DealListRow, PartnerFilter,
-};
+use crate::service::rows::{AuditEntry, CouponCodeChange, Deal, DealFilter, DealListRow};
 
 /// Everything the deal detail view shows.
 #[derive(Debug, Clone)]
@@ -112,14 +111,6 @@ pub enum Msg {
     },
 }
 
-/// A partner a deal may belong to, as the form's completion shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PartnerChoice {
-    pub id: i64,
-    pub name: String,
-    pub state: VerificationState,
-}
-
 impl Reply for Msg {
     fn failure(&self) -> Option<&Error> {
         match self {
@@ -175,7 +166,7 @@ impl Task for Effect {
             },
             Effect::FindPartners { tag, text } => Msg::PartnersFound {
                 tag,
-                result: find_partners(&desk, &text).await,
+                result: crate::console::picker::find_partners(&desk, &text).await,
             },
             Effect::Import {
                 busy,
@@ -195,33 +186,4 @@ impl Task for Effect {
             }
         }
     }
-}
-
-/// The partner of an id, or the first five whose name matches (forgiving a typo).
-async fn find_partners(desk: &Desk, text: &str) -> Result<Vec<PartnerChoice>, Error> {
-    if let Some(id) = super::form::partner_id_of(text) {
-        return match desk.get_partner(id).await {
-            Ok(p) => Ok(vec![PartnerChoice {
-                id: p.id,
-                name: p.display_name,
-                state: p.verification,
-            }]),
-            Err(Error::NotFound { .. }) => Ok(Vec::new()),
-            Err(e) => Err(e),
-        };
-    }
-    let filter = PartnerFilter {
-        text: Some(text.trim().to_owned()),
-        ..Default::default()
-    };
-    Ok(desk
-        .list_partners(&filter, 5)
-        .await?
-        .into_iter()
-        .map(|r| PartnerChoice {
-            id: r.id,
-            name: r.display_name,
-            state: r.verification,
-        })
-        .collect())
 }

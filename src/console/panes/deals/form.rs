@@ -37,21 +37,7 @@ pub fn show_local(t: DateTime<Utc>) -> String {
     crate::console::view::local(t)
 }
 
-/// The partner a `partner` field names: `Aster Books #7` (as completion writes it), `#7` or
-/// `7`. A bare name names no one until it is completed, so a typo cannot pick another partner.
-pub fn partner_id_of(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let id = match t.rsplit_once('#') {
-        Some((_, id)) => id,
-        None => t,
-    };
-    id.trim().parse().ok().filter(|id: &i64| *id > 0)
-}
-
-/// How the partner field shows a partner.
-pub fn partner_text(name: &str, id: i64) -> String {
-    format!("{name} #{id}")
-}
+pub use crate::console::picker::{partner_id_of, partner_text};
 
 /// The form's text as a draft, plus the fields whose text could not even be read.
 pub fn draft_of(form: &Form) -> (DealDraft, ValidationErrors) {
@@ -270,17 +256,6 @@ pub(crate) fn show_applicable(form: &mut Form) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_partner_field_names_a_partner_by_its_id_only() {
-        assert_eq!(partner_id_of("Aster Books #7"), Some(7));
-        assert_eq!(partner_id_of("#7"), Some(7));
-        assert_eq!(partner_id_of(" 7 "), Some(7));
-        assert_eq!(partner_id_of("Aster Books"), None);
-        assert_eq!(partner_id_of("Aster #Books"), None);
-        assert_eq!(partner_id_of("#0"), None);
-        assert_eq!(partner_text("Aster Books", 7), "Aster Books #7");
-    }
 
     #[test]
     fn local_times_round_trip() {

@@ -9,7 +9,8 @@ mod import;
 mod picker;
 mod view;
 
-pub use effects::{DealDetail, Effect, Msg, PartnerChoice};
+pub use crate::console::picker::PartnerChoice;
+pub use effects::{DealDetail, Effect, Msg};
 pub use form::{DATE_FORMAT, draft_of, form_for, parse_local, show_local};
 
 use super::{Answer, Pane, fx};

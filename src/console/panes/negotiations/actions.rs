@@ -94,6 +94,7 @@ impl NegotiationsPane {
             None => format!("First offer on “{}”", v.thread.subject),
         };
         let form = offer_form::form_for(title, &draft, side);
+        self.thread_form = false;
         self.partner_id = v.thread.partner_id;
         self.form = Some(Editing {
             form,

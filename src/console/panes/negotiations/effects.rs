@@ -3,13 +3,14 @@
 use crate::console::list::in_display_order;
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
 use crate::console::panes::Task;
+use crate::console::picker::{PartnerChoice, find_partners};
 use crate::console::shell::BusyId;
 use crate::domain::contract::BenefitStatus;
 use crate::domain::negotiation::{OfferDraft, Side};
 use crate::error::Error;
 use crate::service::Desk;
 use crate::service::contracts::ContractView;
-use crate::service::negotiations::{Acceptance, NegotiationView};
+use crate::service::negotiations::{Acceptance, NegotiationView, NewThread};
 use crate::service::rows::{Offer, Thread, ThreadFilter, ThreadRow};
 
 #[derive(Debug)]
@@ -28,6 +29,16 @@ pub enum Effect {
     LoadContract {
         tag: Gen,
         id: i64,
+    },
+    /// Open a new thread.
+    Open {
+        tag: Gen,
+        new: Box<NewThread>,
+    },
+    /// The partners a new thread's partner field may mean.
+    FindPartners {
+        tag: Gen,
+        text: String,
     },
     /// Sign contract `contract` for `side`.
     Sign {
@@ -93,6 +104,14 @@ pub enum Msg {
         tag: Gen,
         result: Result<ContractView, Error>,
     },
+    Opened {
+        tag: Gen,
+        result: Result<Thread, Error>,
+    },
+    PartnersFound {
+        tag: Gen,
+        result: Result<Vec<PartnerChoice>, Error>,
+    },
     Offered {
         tag: Gen,
         id: i64,
@@ -112,6 +131,8 @@ impl Reply for Msg {
             Msg::Page { result, .. } => failure_of(result),
             Msg::Detail { result, .. } => failure_of(result),
             Msg::Contract { result, .. } => failure_of(result),
+            Msg::Opened { result, .. } => failure_of(result),
+            Msg::PartnersFound { result, .. } => failure_of(result),
             Msg::Done { result, .. } => failure_of(result),
             Msg::Offered { result, .. } => failure_of(result),
         }
@@ -160,6 +181,14 @@ impl Task for Effect {
                     .post_negotiation_message(id, side, &body)
                     .await
                     .map(|_| format!("message posted for the {side}")),
+            },
+            Effect::Open { tag, new } => Msg::Opened {
+                tag,
+                result: desk.open_negotiation(&new).await,
+            },
+            Effect::FindPartners { tag, text } => Msg::PartnersFound {
+                tag,
+                result: find_partners(&desk, &text).await,
             },
             Effect::LoadContract { tag, id } => Msg::Contract {
                 tag,

@@ -9,6 +9,7 @@ mod actions;
 use actions::{parse_benefit, side_and_text};
 mod effects;
 pub mod offer_form;
+mod open;
 mod view;
 
 pub use effects::{Effect, Msg};
@@ -84,6 +85,10 @@ pub struct NegotiationsPane {
     /// The accepted thread's contract.
     pub contract: Option<ContractView>,
     pub contract_req: Latest,
+    /// The form open is the new-thread form (not a counter-offer).
+    pub thread_form: bool,
+    /// The new-thread form's partner field.
+    pub picker: crate::console::picker::Picker,
 }
 
 impl Default for NegotiationsPane {
@@ -99,6 +104,8 @@ impl Default for NegotiationsPane {
             save: Latest::default(),
             contract: None,
             contract_req: Latest::default(),
+            thread_form: false,
+            picker: Default::default(),
         }
     }
 }
@@ -172,6 +179,7 @@ impl Pane for NegotiationsPane {
                 | Filter
                 | Refresh
                 | Copy
+                | New
                 | Reply
                 | CounterOffer
                 | Save
@@ -190,14 +198,23 @@ impl Pane for NegotiationsPane {
         use Action::*;
         matches!(
             a,
-            Reply | CounterOffer | Save | Accept | Reject | Withdraw | Sign | Benefit
+            New | Reply | CounterOffer | Save | Accept | Reject | Withdraw | Sign | Benefit
         )
         .then_some(Permission::ManageNegotiations)
     }
 
     fn main_actions(&self) -> &'static [Action] {
         use Action::*;
-        &[Open, Filter, Reply, CounterOffer, Accept, Reject, Withdraw]
+        &[
+            Open,
+            Filter,
+            New,
+            Reply,
+            CounterOffer,
+            Accept,
+            Reject,
+            Withdraw,
+        ]
     }
 
     fn needs_load(&self) -> bool {
@@ -242,6 +259,8 @@ impl Pane for NegotiationsPane {
                 id.map(|id| vec![AppEffect::copy_id("negotiation", id)])
                     .unwrap_or_default()
             }
+            Action::New if sh.require(Permission::ManageNegotiations) => self.new_thread(),
+            Action::Save if self.thread_form => self.save_thread(sh),
             Action::Save => self.save_offer(sh),
             Action::Reply
             | Action::CounterOffer
@@ -287,6 +306,38 @@ impl Pane for NegotiationsPane {
                         }
                     }
                 }
+                Vec::new()
+            }
+            Msg::Opened { tag, result } => {
+                if !self.save.accept(tag) {
+                    return Vec::new();
+                }
+                match result {
+                    Ok(t) => {
+                        sh.toast(format!(
+                            "negotiation #{} opened: o makes the first offer",
+                            t.id
+                        ));
+                        let mut out = self.close_form(sh);
+                        self.detail.open = true;
+                        out.extend(self.load_detail(sh, t.id));
+                        out.extend(self.load(sh, LoadMode::Replace));
+                        out
+                    }
+                    Err(e) => {
+                        if let Some(ed) = self.form.as_mut() {
+                            ed.form.saving = false;
+                            if let Absorbed::Other(text) = ed.form.absorb(e) {
+                                sh.toast_error(text);
+                            }
+                        }
+                        Vec::new()
+                    }
+                }
+            }
+            Msg::PartnersFound { tag, result } => {
+                let form = self.form.as_mut().map(|ed| &mut ed.form);
+                self.picker.found(sh, tag, result, form);
                 Vec::new()
             }
             Msg::Contract { tag, result } => {
@@ -438,17 +489,33 @@ impl Pane for NegotiationsPane {
         self.form.as_mut().map(|f| &mut f.form)
     }
 
-    fn form_changed(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
+    fn form_changed(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
         let Some(ed) = self.form.as_mut() else {
             return Vec::new();
         };
+        if self.thread_form {
+            ed.form.errors = open::read(&ed.form).err().unwrap_or_default();
+            ed.form.notice = None;
+            return match self.picker.changed(sh, &mut ed.form) {
+                Some((tag, text)) => fx(Effect::FindPartners { tag, text }),
+                None => Vec::new(),
+            };
+        }
         offer_form::show_terms(&mut ed.form);
         ed.form.errors = offer_form::check(&ed.form, self.partner_id);
         ed.form.notice = None;
         vec![AppEffect::TrackForm(self.snapshot())]
     }
 
+    fn complete(&mut self, sh: &mut Shell) -> Option<Vec<AppEffect>> {
+        let ed = self.form.as_mut().filter(|_| self.thread_form)?;
+        self.picker
+            .complete(&mut ed.form)
+            .then(|| self.form_changed(sh))
+    }
+
     fn close_form(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
+        self.thread_form = false;
         self.form = None;
         vec![AppEffect::TrackForm(None)]
     }

@@ -45,11 +45,13 @@ fn list(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
             p.list.rows.iter().map(|r| r.partner_name.as_str()),
         ),
     ];
-    let widths = column_widths(
-        area.width,
-        &[Ok(0), Ok(1), Err(11), Err(16), Err(12), Err(16), Err(16)],
-        &needs,
-    );
+    // The last activity is shown when there is room for it beside whole subjects.
+    let wide = area.width >= 140;
+    let mut order = vec![Ok(0), Ok(1), Err(11), Err(17), Err(11), Err(18)];
+    if wide {
+        order.push(Err(16));
+    }
+    let widths = column_widths(area.width, &order, &needs);
     let rows = p
         .list
         .rows
@@ -70,7 +72,7 @@ fn list(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
                 }
             };
             let late = overdue(r.status, r.deadline, now);
-            Row::new(vec![
+            let mut cells = vec![
                 Span::raw(r.subject.clone()),
                 Span::raw(r.partner_name.clone()),
                 Span::raw(r.status.to_string()),
@@ -80,15 +82,21 @@ fn list(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
                     format!("{}{}", local(r.deadline), if late { " !" } else { "" }),
                     if late { t.error } else { Style::default() },
                 ),
-                Span::raw(local(r.updated_at)),
-            ])
+            ];
+            if wide {
+                cells.push(Span::raw(local(r.updated_at)));
+            }
+            Row::new(cells)
         })
         .collect();
     let table = ListTable {
         title,
-        header: Row::new(vec![
-            "Subject", "Partner", "Status", "Latest", "Turn", "Deadline", "Updated",
-        ]),
+        header: Row::new(
+            [
+                "Subject", "Partner", "Status", "Latest", "Turn", "Deadline", "Updated",
+            ][..if wide { 7 } else { 6 }]
+                .to_vec(),
+        ),
         widths,
         empty: if p.filter_text.trim().is_empty() {
             "no negotiations yet"
