@@ -226,3 +226,96 @@ async fn a_counter_offer_starts_from_the_latest_revision_and_checks_as_you_type(
     assert!(s.contains("made revision 3"), "{s}");
     assert!(s.contains("10% → 11%"), "{s}");
 }
+
+/// Render snapshots of the list, a timeline with a difference, and the contract; the times the
+/// database stamped are set to fixed ones so that the screens do not depend on today.
+#[tokio::test]
+async fn snapshots_of_the_list_the_timeline_and_the_contract() {
+    use chrono::TimeZone;
+    partnerdesk::console::view::pin_display_zone(Some(chrono::FixedOffset::east_opt(0).unwrap()));
+    let at = |h: u32| chrono::Utc.with_ymd_and_hms(2026, 3, 2, h, 0, 0).unwrap();
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let thread = thread_with_offer(&db, &desk, "Aster Books").await;
+    desk.make_offer(
+        thread.id,
+        Side::Partner,
+        &offer(1000),
+        Some("lower, please"),
+        Some(1),
+    )
+    .await
+    .unwrap();
+    desk.post_negotiation_message(thread.id, Side::Partner, "Ten percent works for us.")
+        .await
+        .unwrap();
+    let session = Session {
+        operator: "cara".into(),
+        roles: "curator".into(),
+        registered: true,
+        read_only: false,
+        database: "test".into(),
+    };
+    let mut app = App::new(
+        partnerdesk::console::keymap::Keymap::builtin(),
+        partnerdesk::console::theme::Theme::builtin("default").unwrap(),
+        session,
+    );
+    app.actor = Some(desk.actor().clone());
+    app.conn = ConnState::Connected;
+    let fx = app.perform(Action::PaneNegotiations);
+    drive(&mut app, &desk, fx).await;
+    for r in &mut app.panes.negotiations.list.rows {
+        r.deadline = at(18) + chrono::Duration::days(3650);
+        r.updated_at = at(11);
+    }
+    insta::assert_snapshot!("negotiations_list", screen(&mut app));
+
+    let fx = app.perform(Action::Open);
+    drive(&mut app, &desk, fx).await;
+    let v = app.panes.negotiations.detail.data.as_mut().unwrap();
+    v.thread.deadline = at(18) + chrono::Duration::days(3650);
+    for (i, m) in v.messages.iter_mut().enumerate() {
+        m.created_at = at(9 + 2 * i as u32);
+    }
+    for (i, o) in v.offers.iter_mut().enumerate() {
+        o.offer.created_at = at(10 + 2 * i as u32);
+    }
+    insta::assert_snapshot!("negotiations_timeline_with_a_difference", screen(&mut app));
+
+    // Accepted, one signature: the contract.
+    desk.accept_offer(thread.id, Some(2), None).await.unwrap();
+    let fx = app.perform(Action::Refresh);
+    drive(&mut app, &desk, fx).await;
+    let contract = app
+        .panes
+        .negotiations
+        .contract
+        .as_ref()
+        .unwrap()
+        .contract
+        .id;
+    desk.sign_contract(contract, Side::Marketplace)
+        .await
+        .unwrap();
+    let fx = app.perform(Action::Refresh);
+    drive(&mut app, &desk, fx).await;
+    let v = app.panes.negotiations.detail.data.as_mut().unwrap();
+    v.thread.deadline = at(18) + chrono::Duration::days(3650);
+    for m in v.messages.iter_mut() {
+        m.created_at = at(9);
+    }
+    for o in v.offers.iter_mut() {
+        o.offer.created_at = at(10);
+    }
+    let c = app.panes.negotiations.contract.as_mut().unwrap();
+    c.contract.snapshot_hash = "9f2c…(the snapshot's SHA-256)".into();
+    for s in c.signatures.iter_mut() {
+        s.signed_at = at(12);
+    }
+    for b in c.benefits.iter_mut() {
+        b.due_date = Some(at(0).date_naive() + chrono::Duration::days(3650));
+    }
+    c.overdue.clear();
+    insta::assert_snapshot!("negotiations_contract", screen(&mut app));
+}
