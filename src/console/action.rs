@@ -125,6 +125,7 @@ actions! {
     Withdraw => ("withdraw", List, true, "withdraw from the negotiation, with a reason"),
     Sign => ("sign", List, true, "sign the contract for a side"),
     Benefit => ("benefit", List, true, "mark a contracted benefit delivered or missed"),
+    OpenDeal => ("open_deal", List, false, "open the deal of the accepted negotiation"),
 
     Save => ("save", Form, true, "save the form"),
     NextField => ("next_field", Form, false, "next field"),

@@ -549,7 +549,15 @@ impl App {
             }
             _ => {
                 let (pane, sh) = self.split();
-                pane.perform(sh, a)
+                let mut fx = pane.perform(sh, a);
+                // The pane sent the operator to a record of another pane.
+                if let Some((to, id)) = self.shell.goto.take() {
+                    self.pane = to;
+                    self.filter_input = None;
+                    let (pane, sh) = self.split();
+                    fx.extend(pane.show(sh, id));
+                }
+                fx
             }
         }
     }

@@ -139,6 +139,8 @@ pub struct Shell {
     pub footer: bool,
     /// Set while a prompt's answer is handled: ask again, with this error beside the text.
     pub reask: Option<String>,
+    /// A pane asked to show a record of another pane (`goto`): the app switches there.
+    pub goto: Option<(super::panes::PaneId, i64)>,
     /// The terminal's size as last drawn or resized (columns, rows); `None` before either.
     pub size: Option<(u16, u16)>,
     next_gen: u64,
@@ -167,6 +169,7 @@ impl Shell {
             filter_before: None,
             footer: true,
             reask: None,
+            goto: None,
             size: None,
             next_gen: 1,
         }

@@ -84,16 +84,16 @@ async fn open_a_thread_counter_as_the_partner_accept_and_see_the_draft_deal() {
     .await
     .unwrap();
     assert_eq!(deal.1, "draft");
-    p.wait_for(&format!("draft #{}", deal.0), TIMEOUT);
-    // The draft deal is on the Deals pane.
-    p.send("2");
-    p.wait_until("the new draft deal", TIMEOUT, |s| {
-        s.lines().any(|l| {
-            l.contains("draft")
-                && l.trim_end_matches('│')
-                    .trim_end()
-                    .ends_with(&deal.0.to_string())
-        })
+    p.wait_for(
+        &format!("draft #{} (J opens it on the Deals pane)", deal.0),
+        TIMEOUT,
+    );
+    // J: the draft deal, on the Deals pane.
+    p.send("J");
+    p.wait_for(&format!("Deal #{}", deal.0), TIMEOUT);
+    p.wait_until("the deal is a draft", TIMEOUT, |s| {
+        s.lines()
+            .any(|l| l.contains("State") && l.contains("draft"))
     });
     quit(&mut p);
 }

@@ -27,6 +27,25 @@ fn screen(app: &mut App) -> String {
         .join("\n")
 }
 
+/// A connected console acting as `desk`'s operator.
+fn console(desk: &Desk) -> App {
+    let session = Session {
+        operator: desk.actor().login.clone(),
+        roles: desk.actor().roles_text(),
+        registered: true,
+        read_only: false,
+        database: "test".into(),
+    };
+    let mut app = App::new(
+        partnerdesk::console::keymap::Keymap::builtin(),
+        partnerdesk::console::theme::Theme::builtin("default").unwrap(),
+        session,
+    );
+    app.actor = Some(desk.actor().clone());
+    app.conn = ConnState::Connected;
+    app
+}
+
 /// Runs the effects as the console's runtime would, feeding the answers back.
 async fn drive(app: &mut App, desk: &Desk, fx: Vec<Effect>) {
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
@@ -62,20 +81,7 @@ async fn the_pane_lists_shows_the_difference_and_accepts() {
         .await
         .unwrap();
 
-    let session = Session {
-        operator: "cara".into(),
-        roles: "curator".into(),
-        registered: true,
-        read_only: false,
-        database: "test".into(),
-    };
-    let mut app = App::new(
-        partnerdesk::console::keymap::Keymap::builtin(),
-        partnerdesk::console::theme::Theme::builtin("default").unwrap(),
-        session,
-    );
-    app.actor = Some(desk.actor().clone());
-    app.conn = ConnState::Connected;
+    let mut app = console(&desk);
     let fx = app.perform(Action::PaneNegotiations);
     drive(&mut app, &desk, fx).await;
     let s = screen(&mut app);
@@ -164,20 +170,7 @@ async fn a_counter_offer_starts_from_the_latest_revision_and_checks_as_you_type(
     desk.make_offer(thread.id, Side::Partner, &offer(1000), None, Some(1))
         .await
         .unwrap();
-    let session = Session {
-        operator: "cara".into(),
-        roles: "curator".into(),
-        registered: true,
-        read_only: false,
-        database: "test".into(),
-    };
-    let mut app = App::new(
-        partnerdesk::console::keymap::Keymap::builtin(),
-        partnerdesk::console::theme::Theme::builtin("default").unwrap(),
-        session,
-    );
-    app.actor = Some(desk.actor().clone());
-    app.conn = ConnState::Connected;
+    let mut app = console(&desk);
     let fx = app.perform(Action::PaneNegotiations);
     drive(&mut app, &desk, fx).await;
     let fx = app.perform(Action::Open);
@@ -249,20 +242,7 @@ async fn snapshots_of_the_list_the_timeline_and_the_contract() {
     desk.post_negotiation_message(thread.id, Side::Partner, "Ten percent works for us.")
         .await
         .unwrap();
-    let session = Session {
-        operator: "cara".into(),
-        roles: "curator".into(),
-        registered: true,
-        read_only: false,
-        database: "test".into(),
-    };
-    let mut app = App::new(
-        partnerdesk::console::keymap::Keymap::builtin(),
-        partnerdesk::console::theme::Theme::builtin("default").unwrap(),
-        session,
-    );
-    app.actor = Some(desk.actor().clone());
-    app.conn = ConnState::Connected;
+    let mut app = console(&desk);
     let fx = app.perform(Action::PaneNegotiations);
     drive(&mut app, &desk, fx).await;
     for r in &mut app.panes.negotiations.list.rows {

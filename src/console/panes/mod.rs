@@ -136,6 +136,12 @@ pub trait Pane: Default {
     fn notice(&mut self, _sh: &mut Shell, _n: Notice) -> Vec<Effect> {
         Vec::new()
     }
+
+    /// Another pane sent the operator here to see record `id` (e.g. the draft deal of an
+    /// accepted negotiation).
+    fn show(&mut self, _sh: &mut Shell, _id: i64) -> Vec<Effect> {
+        Vec::new()
+    }
 }
 
 /// The part of [`Pane`] that needs none of its types, so that the app can hold any pane.
@@ -161,6 +167,7 @@ pub trait AnyPane {
     fn complete(&mut self, sh: &mut Shell) -> Option<Vec<Effect>>;
     fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<Effect>>;
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<Effect>;
+    fn show(&mut self, sh: &mut Shell, id: i64) -> Vec<Effect>;
 }
 
 impl<P: Pane> AnyPane for P {
@@ -223,6 +230,9 @@ impl<P: Pane> AnyPane for P {
     }
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<Effect> {
         Pane::notice(self, sh, n)
+    }
+    fn show(&mut self, sh: &mut Shell, id: i64) -> Vec<Effect> {
+        Pane::show(self, sh, id)
     }
 }
 

@@ -478,6 +478,16 @@ impl Pane for DealsPane {
         Some(out)
     }
 
+    /// Opens deal `id`'s detail (sent here from an accepted negotiation's contract).
+    fn show(&mut self, sh: &mut Shell, id: i64) -> Vec<AppEffect> {
+        self.detail.open = true;
+        let mut out = self.load_detail(sh, id);
+        if self.list.rows.is_empty() {
+            out.extend(self.reload(sh));
+        }
+        out
+    }
+
     /// A redemption count announced by another session moves the row and the detail.
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
         if let Notice::Changed(Changed::Deal | Changed::Partner) = n {

@@ -191,6 +191,7 @@ impl Pane for NegotiationsPane {
                 | Withdraw
                 | Sign
                 | Benefit
+                | OpenDeal
         )
     }
 
@@ -260,6 +261,13 @@ impl Pane for NegotiationsPane {
                     .unwrap_or_default()
             }
             Action::New if sh.require(Permission::ManageNegotiations) => self.new_thread(),
+            Action::OpenDeal => {
+                match self.contract.as_ref().filter(|_| self.detail.open) {
+                    Some(c) => sh.goto = Some((super::PaneId::Deals, c.contract.deal_id)),
+                    None => sh.toast_error("open an accepted negotiation to go to its deal"),
+                }
+                Vec::new()
+            }
             Action::Save if self.thread_form => self.save_thread(sh),
             Action::Save => self.save_offer(sh),
             Action::Reply

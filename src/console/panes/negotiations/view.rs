@@ -221,8 +221,10 @@ fn contract(cv: &ContractView, sh: &Shell) -> Vec<Line<'static>> {
     lines.push(Line::from(vec![
         label("Deal"),
         Span::raw(format!(
-            "draft #{} (2 Deals: Enter on it to edit, a to activate)",
-            c.deal_id
+            "draft #{} ({} opens it on the Deals pane)",
+            c.deal_id,
+            sh.keymap
+                .keys_text_in(crate::console::action::Action::OpenDeal, "negotiations")
         )),
     ]));
     if cv.benefits.is_empty() {
