@@ -247,17 +247,17 @@ impl Keymap {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (k, None),
             Err(e) => return (k, Some(KeymapError(format!("{}: {e}", path.display())))),
         };
-        let mut candidate = k.clone();
-        match candidate.merge_text(&text, path) {
-            Ok(()) => (candidate, None),
-            Err(e) => {
-                k = Keymap::builtin();
-                (k, Some(e))
-            }
+        // Sections with a mistake are left out (reported); the others count.
+        match k.merge_text(&text, path) {
+            Ok(()) => (k, None),
+            Err(e) => (k, Some(e)),
         }
     }
 
-    /// Merges a keymap file: every action it names gets exactly the keys it lists.
+    /// Merges a keymap file: every action it names gets exactly the keys it lists. A section
+    /// with a mistake (an unknown action or key, no key left for quit, one key bound twice) is
+    /// reported and left out, so that part of the defaults is kept and the rest of the file
+    /// still counts.
     pub fn merge_text(&mut self, text: &str, path: &Path) -> Result<(), KeymapError> {
         let doc: toml::Table =
             toml::from_str(text).map_err(|e| KeymapError(describe_toml_error(path, text, &e)))?;
@@ -267,57 +267,94 @@ impl Keymap {
                 .map(|i| i + 1)
                 .unwrap_or(1)
         };
+        let mut errors = Vec::new();
         for (section, value) in &doc {
-            if section != "pane" && Context::from_name(section).is_none() {
-                return Err(KeymapError(format!(
-                    "{}:{}: unknown section [{section}] (expected global, list, form, popup or pane.NAME)",
-                    path.display(),
-                    line_of(&format!("[{section}]"))
-                )));
+            let mut trial = self.clone();
+            let had_quit = !self.keys(Action::Quit).is_empty();
+            match trial
+                .merge_section(section, value, path, &line_of)
+                .and_then(|()| trial.check(had_quit, path, &line_of))
+            {
+                Ok(()) => *self = trial,
+                Err(e) => errors.push(e.0),
             }
-            let Some(table) = value.as_table() else {
-                return Err(KeymapError(format!(
-                    "{}:{}: [{section}] must be a table",
-                    path.display(),
-                    line_of(section)
-                )));
-            };
-            if section == "pane" {
-                for (pane, value) in table {
-                    let header = format!("[pane.{pane}]");
-                    if !PaneId::ALL.iter().any(|p| p.key() == pane) {
-                        let names: Vec<&str> = PaneId::ALL.iter().map(|p| p.key()).collect();
-                        return Err(KeymapError(format!(
-                            "{}:{}: unknown pane in {header} (expected one of {})",
-                            path.display(),
-                            line_of(&header),
-                            names.join(", ")
-                        )));
-                    }
-                    let Some(table) = value.as_table() else {
-                        return Err(KeymapError(format!(
-                            "{}:{}: {header} must be a table",
-                            path.display(),
-                            line_of(&header)
-                        )));
-                    };
-                    let parsed = parse_section(table, Context::List, &header, path, &line_of)?;
-                    self.pane_bindings
-                        .entry(pane.clone())
-                        .or_default()
-                        .extend(parsed);
-                }
-                continue;
-            }
-            let ctx = Context::from_name(section).unwrap_or(Context::List);
-            let parsed = parse_section(table, ctx, &format!("[{section}]"), path, &line_of)?;
-            self.bindings.extend(parsed);
         }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(KeymapError(errors.join("; ")))
+        }
+    }
+
+    /// Applies one section of a keymap file.
+    fn merge_section(
+        &mut self,
+        section: &str,
+        value: &toml::Value,
+        path: &Path,
+        line_of: &dyn Fn(&str) -> usize,
+    ) -> Result<(), KeymapError> {
+        if section != "pane" && Context::from_name(section).is_none() {
+            return Err(KeymapError(format!(
+                "{}:{}: unknown section [{section}] (expected global, list, form, popup or pane.NAME)",
+                path.display(),
+                line_of(&format!("[{section}]"))
+            )));
+        }
+        let Some(table) = value.as_table() else {
+            return Err(KeymapError(format!(
+                "{}:{}: [{section}] must be a table",
+                path.display(),
+                line_of(section)
+            )));
+        };
+        if section == "pane" {
+            for (pane, value) in table {
+                let header = format!("[pane.{pane}]");
+                if !PaneId::ALL.iter().any(|p| p.key() == pane) {
+                    let names: Vec<&str> = PaneId::ALL.iter().map(|p| p.key()).collect();
+                    return Err(KeymapError(format!(
+                        "{}:{}: unknown pane in {header} (expected one of {})",
+                        path.display(),
+                        line_of(&header),
+                        names.join(", ")
+                    )));
+                }
+                let Some(table) = value.as_table() else {
+                    return Err(KeymapError(format!(
+                        "{}:{}: {header} must be a table",
+                        path.display(),
+                        line_of(&header)
+                    )));
+                };
+                let parsed = parse_section(table, Context::List, &header, path, line_of)?;
+                self.pane_bindings
+                    .entry(pane.clone())
+                    .or_default()
+                    .extend(parsed);
+            }
+            return Ok(());
+        }
+        let ctx = Context::from_name(section).unwrap_or(Context::List);
+        let parsed = parse_section(table, ctx, &format!("[{section}]"), path, line_of)?;
+        self.bindings.extend(parsed);
+        Ok(())
+    }
+
+    /// What every keymap must keep: a key for quit (once it has one), and one meaning per key
+    /// in a section.
+    fn check(
+        &self,
+        had_quit: bool,
+        path: &Path,
+        line_of: &dyn Fn(&str) -> usize,
+    ) -> Result<(), KeymapError> {
         // Without a key for quit the console could only be left by killing it.
-        if self
-            .bindings
-            .get(&Action::Quit)
-            .is_none_or(|keys| keys.is_empty())
+        if had_quit
+            && self
+                .bindings
+                .get(&Action::Quit)
+                .is_none_or(|keys| keys.is_empty())
         {
             return Err(KeymapError(format!(
                 "{}:{}: no key is left for quit (keep at least one, like quit = [\"q\", \"ctrl-c\"])",
@@ -325,7 +362,7 @@ impl Keymap {
                 line_of("quit")
             )));
         }
-        self.check_duplicates(path, &line_of)
+        self.check_duplicates(path, line_of)
     }
 
     /// One key bound to two actions in one section cannot mean both: refused, with the line

@@ -229,3 +229,29 @@ fn one_key_bound_twice_in_one_section_is_reported() {
     assert!(err.is_none());
     assert_eq!(k, Keymap::builtin());
 }
+
+#[test]
+fn a_section_with_a_mistake_keeps_its_defaults_and_the_rest_of_the_file_counts() {
+    let dir = std::env::temp_dir().join(format!("pd-keymap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("keymap.toml");
+    std::fs::write(
+        &file,
+        "[list]\ndelete = [\"X\"]\n\n[global]\nquit = []\nhelp = [\"h\"]\n",
+    )
+    .unwrap();
+    let (k, err) = Keymap::load(Some(&file));
+    let err = err.expect("the section without quit is reported").0;
+    assert!(err.contains("no key is left for quit"), "{err}");
+    // [list] counted; [global] kept its defaults whole (quit, and help too).
+    assert_eq!(k.keys_text(Action::Delete), "X");
+    assert_eq!(
+        k.keys_text(Action::Quit),
+        Keymap::builtin().keys_text(Action::Quit)
+    );
+    assert_eq!(
+        k.keys_text(Action::Help),
+        Keymap::builtin().keys_text(Action::Help)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
