@@ -335,9 +335,13 @@ impl Runner {
         match effect {
             Effect::TrackForm(None) => self.recovery.clear(),
             Effect::TrackForm(snap) => self.recovery.track(snap),
+            // Inside tmux the copy runs `tmux load-buffer`: off the UI task, like all waiting.
             Effect::Copy { text, what } => {
-                let r = clipboard::copy(&mut std::io::stdout(), &text, &what);
-                let _ = self.tx.send(Msg::Copied(r));
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let r = clipboard::copy(&mut std::io::stdout(), &text, &what);
+                    let _ = tx.send(Msg::Copied(r));
+                });
             }
             other => {
                 let Some(desk) = self.desk.clone() else {
