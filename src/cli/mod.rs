@@ -2,6 +2,7 @@
 //! Output goes through [`output`], which never panics on a closed stream.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod agreements;
 mod args;
 mod commands;
 mod deals;
@@ -10,6 +11,7 @@ mod export;
 mod negotiations;
 pub mod output;
 mod partners;
+mod settle;
 pub mod simulate;
 mod table;
 
@@ -65,6 +67,12 @@ pub enum Command {
     /// Contracts from accepted negotiations: show, sign, mark benefits, change status.
     #[command(subcommand)]
     Contracts(negotiations::ContractsCommand),
+    /// Agreements: a partner's commercial terms by version (add, list, show).
+    #[command(subcommand)]
+    Agreements(agreements::AgreementsCommand),
+    /// Settlements for finance: compute, list, show, review, approve, dispute, pay, tally, export.
+    #[command(subcommand)]
+    Settle(settle::SettleCommand),
     /// Export data as CSV (redemptions of a deal), streamed from the database.
     #[command(subcommand)]
     Export(export::ExportCommand),
@@ -207,6 +215,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Negotiations(c)) => negotiations::run(&ctx, *c).await,
         Some(Command::Contracts(c)) => negotiations::run_contracts(&ctx, c).await,
         Some(Command::Export(c)) => export::run(&ctx, c).await,
+        Some(Command::Agreements(c)) => agreements::run(&ctx, c).await,
+        Some(Command::Settle(c)) => settle::run(&ctx, c).await,
         Some(Command::Simulate(a)) => simulate::run(&ctx, a).await,
     }
 }

@@ -12,6 +12,8 @@ pub mod offer_diff;
 pub mod operator;
 pub mod partner;
 pub mod redemption;
+pub mod settlement;
+pub mod terms;
 pub mod validation;
 
 pub use deal::{AudienceScope, DealDraft, DealKind, DealState, StateTrigger, ValidDeal};

@@ -46,9 +46,14 @@ pub fn parse_amount(text: &str, currency: &str) -> Result<i64, String> {
 
 /// Minor units shown in the currency's units: 1250 EUR → "12.50 EUR".
 pub fn format_amount(minor: i64, currency: &str) -> String {
+    format!("{} {currency}", decimal_string(minor, currency))
+}
+
+/// Minor units as a decimal string with the currency's places: 1250 EUR → "12.50",
+/// 1234 KWD → "1.234", 500 JPY → "500", −5 EUR → "-0.05".
+pub fn decimal_string(minor: i64, currency: &str) -> String {
     let exp = currency_exponent(currency).unwrap_or(2);
-    let d = Decimal::new(minor, exp);
-    format!("{d} {currency}")
+    Decimal::new(minor, exp).to_string()
 }
 
 /// Basis points as a percentage: 1250 → "12.5%".

@@ -2,8 +2,9 @@
 //! of an offer revision with their rules and the field-by-field difference between revisions.
 
 use super::deal::{DealDraft, text_enum};
-use super::money::{DEFAULT_TAKE_RATE_BPS, Frequency, check_bps, currency_exponent, parse_amount};
+use super::money::{Frequency, currency_exponent};
 pub use super::offer_diff::{TermChange, diff, term_fields};
+pub use super::terms::{Commission, ModelKind, Terms, TermsDraft};
 use super::validation::{ValidationErrors, char_len, required_text};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -70,47 +71,6 @@ impl ThreadStatus {
                 "the expiry job only moves open threads to expired, not {a} → {b}"
             )),
             (a, b, _) => Err(format!("{a} → {b} is not allowed")),
-        }
-    }
-}
-
-text_enum!(
-    /// The commission model of an offer (SPEC §1.7).
-    ModelKind {
-        Percentage => "percentage",
-        FixedFee => "fixed_fee",
-        Hybrid => "hybrid",
-        FlatFee => "flat_fee",
-    }
-);
-
-/// A commission model with its parameters; amounts in the currency's minor units.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "model", rename_all = "snake_case")]
-pub enum Commission {
-    Percentage {
-        rate_bps: i32,
-    },
-    FixedFee {
-        amount_minor: i64,
-    },
-    Hybrid {
-        base_bps: i32,
-        bonus_bps: i32,
-        bonus_threshold: i32,
-    },
-    FlatFee {
-        amount_minor: i64,
-    },
-}
-
-impl Commission {
-    pub fn kind(&self) -> ModelKind {
-        match self {
-            Commission::Percentage { .. } => ModelKind::Percentage,
-            Commission::FixedFee { .. } => ModelKind::FixedFee,
-            Commission::Hybrid { .. } => ModelKind::Hybrid,
-            Commission::FlatFee { .. } => ModelKind::FlatFee,
         }
     }
 }
@@ -245,98 +205,35 @@ impl OfferTerms {
     }
 }
 
+impl OfferTerms {
+    /// The commercial part: what an agreement version holds.
+    pub fn terms(&self) -> Terms {
+        Terms {
+            commission: self.commission.clone(),
+            currency: self.currency.clone(),
+            frequency: self.frequency,
+            take_rate_bps: self.take_rate_bps,
+        }
+    }
+}
+
 impl OfferDraft {
     /// Every rule of an offer: the money rules and the deal rules of SPEC §1.4 (for this
     /// partner), so that an accepted offer always yields a valid draft deal.
     pub fn validate(&self, partner_id: i64) -> Result<OfferTerms, ValidationErrors> {
         let mut e = ValidationErrors::new();
-        let currency = self.currency.trim().to_owned();
-        let currency_ok = match currency_exponent(&currency) {
-            Ok(_) => true,
-            Err(r) => {
-                e.push("currency", r);
-                false
-            }
-        };
-        let bps = |e: &mut ValidationErrors, field: &'static str, v: Option<i64>| match v {
-            None => {
-                e.push(field, "required");
-                0
-            }
-            Some(v) => check_bps(v).map_err(|r| e.push(field, r)).unwrap_or(0),
-        };
-        let amount = |e: &mut ValidationErrors| match self.amount.as_deref() {
-            None | Some("") => {
-                e.push("amount", "required");
-                0
-            }
-            Some(_) if !currency_ok => 0,
-            Some(a) => parse_amount(a, &currency)
-                .map_err(|r| e.push("amount", r))
-                .unwrap_or(0),
-        };
-        let kind = if self.model.trim().is_empty() {
-            e.push("model", format!("required: {}", ModelKind::choices()));
-            None
-        } else {
-            self.model
-                .parse::<ModelKind>()
-                .map_err(|r| e.push("model", r))
-                .ok()
-        };
-        let commission = match kind {
-            Some(ModelKind::Percentage) => Some(Commission::Percentage {
-                rate_bps: bps(&mut e, "rate_bps", self.rate_bps),
-            }),
-            Some(ModelKind::FixedFee) => Some(Commission::FixedFee {
-                amount_minor: amount(&mut e),
-            }),
-            Some(ModelKind::FlatFee) => Some(Commission::FlatFee {
-                amount_minor: amount(&mut e),
-            }),
-            Some(ModelKind::Hybrid) => {
-                let base_bps = bps(&mut e, "base_bps", self.base_bps);
-                let bonus_bps = bps(&mut e, "bonus_bps", self.bonus_bps);
-                let bonus_threshold = match self.bonus_threshold {
-                    None => {
-                        e.push("bonus_threshold", "required");
-                        0
-                    }
-                    Some(t) if (1..=i32::MAX as i64).contains(&t) => t as i32,
-                    Some(t) => {
-                        e.push(
-                            "bonus_threshold",
-                            format!("must be a count of 1 or more (got {t})"),
-                        );
-                        0
-                    }
-                };
-                if base_bps as i64 + bonus_bps as i64 > super::money::BPS_MAX {
-                    e.push("bonus_bps", "base and bonus together must be at most 10000");
-                }
-                Some(Commission::Hybrid {
-                    base_bps,
-                    bonus_bps,
-                    bonus_threshold,
-                })
-            }
-            None => None,
-        };
-        let frequency = if self.frequency.trim().is_empty() {
-            e.push("frequency", format!("required: {}", Frequency::choices()));
-            None
-        } else {
-            self.frequency
-                .parse::<Frequency>()
-                .map_err(|r| e.push("frequency", r))
-                .ok()
-        };
-        let take_rate_bps = match self.take_rate_bps {
-            None => DEFAULT_TAKE_RATE_BPS,
-            Some(v) => check_bps(v)
-                .map_err(|r| e.push("take_rate_bps", r))
-                .unwrap_or(0),
-        };
+        let terms = TermsDraft {
+            model: self.model.clone(),
+            rate_bps: self.rate_bps,
+            amount: self.amount.clone(),
+            base_bps: self.base_bps,
+            bonus_bps: self.bonus_bps,
+            bonus_threshold: self.bonus_threshold,
+            currency: self.currency.clone(),
+            frequency: self.frequency.clone(),
+            take_rate_bps: self.take_rate_bps,
+        }
+        .check(&mut e);
         let mut benefits = Vec::new();
         if self.benefits.len() > BENEFITS_MAX {
             e.push("benefits", format!("at most {BENEFITS_MAX}"));
@@ -383,12 +280,12 @@ impl OfferDraft {
                 None
             }
         };
-        match (commission, frequency, deal) {
-            (Some(commission), Some(frequency), Some(deal)) if e.is_empty() => Ok(OfferTerms {
-                commission,
-                currency,
-                frequency,
-                take_rate_bps,
+        match (terms, deal) {
+            (Some(t), Some(deal)) if e.is_empty() => Ok(OfferTerms {
+                commission: t.commission,
+                currency: t.currency,
+                frequency: t.frequency,
+                take_rate_bps: t.take_rate_bps,
                 benefits,
                 deal,
             }),

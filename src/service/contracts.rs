@@ -7,7 +7,8 @@ use crate::domain::Permission;
 use crate::domain::contract::{BenefitStatus, ContractStatus};
 use crate::domain::negotiation::{Side, check_reason};
 use crate::error::{Error, Result};
-use crate::store::contracts::{Agreement, Contract, ContractBenefit, Signature};
+use crate::store::agreements::Agreement;
+use crate::store::contracts::{Contract, ContractBenefit, Signature};
 use crate::store::{self};
 use serde::Serialize;
 use serde_json::json;
@@ -47,7 +48,7 @@ impl Desk {
     /// Every agreement version of a partner, oldest first.
     pub async fn partner_agreements(&self, partner_id: i64) -> Result<Vec<Agreement>> {
         let mut conn = self.pool().acquire().await?;
-        Ok(store::contracts::agreements(&mut conn, partner_id).await?)
+        Ok(store::agreements::of_partner(&mut conn, partner_id).await?)
     }
 
     /// Records `side`'s signature: the first makes a draft `pending_signature`, the second

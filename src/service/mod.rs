@@ -2,6 +2,7 @@
 //! its outbox event (both written by [`record`]). The console and the command line call only
 //! these.
 
+pub mod agreements;
 pub mod contracts;
 pub mod deals;
 pub mod export;
@@ -13,20 +14,26 @@ pub mod partners;
 pub(crate) mod record;
 pub mod redemptions;
 pub mod search;
+pub mod settlements;
 pub mod simulation;
+pub mod statement;
 pub mod vetting;
 
 /// The records the services hand out, named here so that the console and the command line
 /// reach them through the service layer, never the store.
 pub mod rows {
+    pub use crate::store::agreements::{Agreement, AgreementRow};
     pub use crate::store::audit::{AuditEntry, AuditFilter};
-    pub use crate::store::contracts::{Agreement, Contract, ContractBenefit, Signature};
+    pub use crate::store::contracts::{Contract, ContractBenefit, Signature};
     pub use crate::store::deal_list::{DealFilter, DealListRow, DealSort};
     pub use crate::store::deals::{CouponCodeChange, Deal};
     pub use crate::store::monitor::{MonitorFilter, MonitorRow, Thresholds};
     pub use crate::store::negotiations::{Message, Offer, Thread, ThreadFilter, ThreadRow};
     pub use crate::store::partners::{Partner, PartnerFilter, PartnerListRow, PartnerSort};
     pub use crate::store::redemptions::{ExportFilter, Redemption, RedemptionRow};
+    pub use crate::store::settlements::{
+        LedgerEntry, Line, Settlement, SettlementFilter, SettlementRow,
+    };
 }
 
 use crate::domain::{Permission, Role};

@@ -12,7 +12,8 @@ use crate::domain::negotiation::{
 };
 use crate::domain::{Permission, ValidationErrors};
 use crate::error::{Error, Result};
-use crate::store::contracts::{Agreement, Contract, NewContract};
+use crate::store::agreements::Agreement;
+use crate::store::contracts::{Contract, NewContract};
 use crate::store::deals::Deal;
 use crate::store::negotiations::{Message, Offer, Thread, ThreadFilter, ThreadRow};
 use crate::store::{self};
@@ -248,12 +249,12 @@ impl Desk {
 
         let terms = &offer.terms;
         let effective = terms.frequency.effective_from(now, terms.deal.valid_from);
-        let agreement = store::contracts::insert_agreement(
+        let agreement = store::agreements::insert(
             &mut tx,
             thread.partner_id,
             effective,
-            terms,
-            offer.id,
+            &terms.terms(),
+            Some(offer.id),
             &self.actor().login,
         )
         .await?;

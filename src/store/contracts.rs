@@ -1,104 +1,11 @@
-//! Agreements (a partner's commercial terms by version), contracts, their signatures and
-//! their benefits.
+//! Contracts, their signatures and their benefits.
 
 use crate::domain::contract::{BenefitStatus, ContractStatus};
-use crate::domain::money::Frequency;
-use crate::domain::negotiation::{Benefit, Commission, ModelKind, OfferTerms, Side};
+use crate::domain::negotiation::{Benefit, Side};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
-
-#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
-pub struct Agreement {
-    pub id: i64,
-    pub partner_id: i64,
-    pub version: i32,
-    pub effective_from: NaiveDate,
-    pub currency: String,
-    #[sqlx(try_from = "String")]
-    pub frequency: Frequency,
-    pub take_rate_bps: i32,
-    #[sqlx(try_from = "String")]
-    pub model: ModelKind,
-    pub rate_bps: Option<i32>,
-    pub amount_minor: Option<i64>,
-    pub base_bps: Option<i32>,
-    pub bonus_bps: Option<i32>,
-    pub bonus_threshold: Option<i32>,
-    pub source_offer_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
-    pub created_by: String,
-}
-
-const AGREEMENT_COLS: &str = "id, partner_id, version, effective_from, currency, frequency, take_rate_bps, model, \
-     rate_bps, amount_minor, base_bps, bonus_bps, bonus_threshold, source_offer_id, created_at, created_by";
-
-/// The partner's next agreement version from these terms. Locks the partner's row first so
-/// that two acceptances for one partner number their versions one after the other.
-pub async fn insert_agreement(
-    conn: &mut PgConnection,
-    partner_id: i64,
-    effective_from: NaiveDate,
-    terms: &OfferTerms,
-    source_offer_id: i64,
-    by: &str,
-) -> sqlx::Result<Agreement> {
-    sqlx::query("SELECT 1 FROM partners WHERE id = $1 FOR UPDATE")
-        .bind(partner_id)
-        .execute(&mut *conn)
-        .await?;
-    let (mut rate, mut amount, mut base, mut bonus, mut threshold) = (None, None, None, None, None);
-    match terms.commission {
-        Commission::Percentage { rate_bps } => rate = Some(rate_bps),
-        Commission::FixedFee { amount_minor } | Commission::FlatFee { amount_minor } => {
-            amount = Some(amount_minor)
-        }
-        Commission::Hybrid {
-            base_bps,
-            bonus_bps,
-            bonus_threshold,
-        } => {
-            base = Some(base_bps);
-            bonus = Some(bonus_bps);
-            threshold = Some(bonus_threshold);
-        }
-    }
-    let sql = format!(
-        "INSERT INTO agreements (partner_id, version, effective_from, currency, frequency,
-                take_rate_bps, model, rate_bps, amount_minor, base_bps, bonus_bps, bonus_threshold,
-                source_offer_id, created_by)
-         SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
-           FROM agreements WHERE partner_id = $1
-         RETURNING {AGREEMENT_COLS}"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(partner_id)
-        .bind(effective_from)
-        .bind(&terms.currency)
-        .bind(terms.frequency.as_str())
-        .bind(terms.take_rate_bps)
-        .bind(terms.commission.kind().as_str())
-        .bind(rate)
-        .bind(amount)
-        .bind(base)
-        .bind(bonus)
-        .bind(threshold)
-        .bind(source_offer_id)
-        .bind(by)
-        .fetch_one(conn)
-        .await
-}
-
-/// Every agreement version of a partner, oldest first.
-pub async fn agreements(conn: &mut PgConnection, partner_id: i64) -> sqlx::Result<Vec<Agreement>> {
-    let sql =
-        format!("SELECT {AGREEMENT_COLS} FROM agreements WHERE partner_id = $1 ORDER BY version");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(partner_id)
-        .fetch_all(conn)
-        .await
-}
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq)]
 pub struct Contract {

@@ -1,6 +1,7 @@
 //! The store: every SQL statement lives here. Functions take a `&mut PgConnection` so that
 //! services can run several of them in one transaction.
 
+pub mod agreements;
 pub mod audit;
 pub mod checks;
 pub mod connect;
@@ -16,6 +17,7 @@ pub mod outbox;
 pub mod partners;
 pub mod redemptions;
 pub mod search;
+pub mod settlements;
 pub mod simulation;
 
 pub use connect::{ConnectRequest, DbSettings, Source, display_target};

@@ -1,0 +1,622 @@
+//! `partnerdesk settle …`: settlements for finance — compute, list, show, review, approve,
+//! dispute, pay, the partner's tally, and the statement as a CSV file.
+
+use super::Context;
+use super::args::{Print, done};
+use super::output::{self, out, outln};
+use super::table::{Table, or_dash, record, time};
+use crate::domain::money::{decimal_string, format_amount};
+use crate::domain::settlement::{Period, SettlementStatus};
+use crate::error::{Error, Result};
+use crate::files::{self, PartialFile};
+use crate::service::Desk;
+use crate::service::rows::{Settlement, SettlementFilter, SettlementRow};
+use crate::service::settlements::{ComputeReport, SettlementView};
+use crate::service::statement::{StatementFormat, StatementLine};
+use chrono::{NaiveDate, Utc};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use tokio::io::AsyncWriteExt;
+
+#[derive(Debug, Subcommand)]
+pub enum SettleCommand {
+    /// Compute (or recompute, in draft or disputed) the statement of one agreement for one
+    /// period, or of every agreement due at the close of a period with --all.
+    Compute(ComputeArgs),
+    /// List settlements, newest period first (a table, or --json).
+    List {
+        /// Only this status: draft, in_review, approved, paid or disputed.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<SettlementStatus>,
+        /// Only this partner's (its id).
+        #[arg(long, value_name = "ID")]
+        partner: Option<i64>,
+        /// Only this period (2026-10, 2026-Q4 or 2026).
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// At most this many rows.
+        #[arg(long, value_name = "N", default_value_t = 50,
+              value_parser = clap::value_parser!(i64).range(1..=5000))]
+        limit: i64,
+        #[command(flatten)]
+        print: Print,
+    },
+    /// Show a settlement: terms, totals, exceptions, the partner's tally, the ledger and the
+    /// first lines (--json: everything, with every line, amounts as decimal strings).
+    Show {
+        /// The settlement's id.
+        id: i64,
+        /// How many lines to print for people (--json prints them all).
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        lines: i64,
+        #[command(flatten)]
+        print: Print,
+    },
+    /// Send a draft to the partner for review: opens the 7-day review window.
+    Review {
+        id: i64,
+        /// A note; required when the statement has exceptions, to say how they are handled.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        #[command(flatten)]
+        print: Print,
+    },
+    /// Approve a settlement in review, writing its payout-ledger entry.
+    Approve {
+        id: i64,
+        /// A note; required when the partner's tally differs from ours.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        #[command(flatten)]
+        print: Print,
+    },
+    /// Dispute a settlement in review or approved (an approval's ledger entry is reversed).
+    Dispute {
+        id: i64,
+        /// Why (required).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        print: Print,
+    },
+    /// Mark an approved settlement paid, with the payment's reference.
+    Pay {
+        id: i64,
+        /// The payment's reference (bank transfer id, …).
+        #[arg(long, value_name = "TEXT")]
+        reference: String,
+        /// The day it was paid (default today).
+        #[arg(long, value_name = "DATE")]
+        paid_on: Option<NaiveDate>,
+        #[command(flatten)]
+        print: Print,
+    },
+    /// Enter the partner's own tally: their redemption count and amount.
+    Tally {
+        id: i64,
+        /// The partner's count of redemptions.
+        #[arg(long, value_name = "N")]
+        count: i64,
+        /// The partner's amount, in the settlement's currency (12.50).
+        #[arg(long, value_name = "AMOUNT")]
+        amount: String,
+        #[command(flatten)]
+        print: Print,
+    },
+    /// Write the statement as CSV, one row per line, for the partner to check.
+    Export {
+        id: i64,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false, id = "which")]
+pub struct Which {
+    /// The agreement to settle.
+    #[arg(long, value_name = "ID", group = "which")]
+    pub agreement: Option<i64>,
+    /// Every agreement due at the close of the period.
+    #[arg(long, group = "which")]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ComputeArgs {
+    #[command(flatten)]
+    pub which: Which,
+    /// The period: 2026-10 (monthly), 2026-Q4 (quarterly) or 2026 (annual).
+    #[arg(long, value_name = "PERIOD")]
+    pub period: String,
+    #[command(flatten)]
+    pub print: Print,
+}
+
+pub async fn run(ctx: &Context, cmd: SettleCommand) -> Result<ExitCode> {
+    let desk = ctx.desk(4).await?;
+    match cmd {
+        SettleCommand::Compute(a) => compute(&desk, a).await,
+        SettleCommand::List {
+            status,
+            partner,
+            period,
+            limit,
+            print,
+        } => {
+            let period_start = period
+                .map(|p| Period::parse(&p).map(|p| p.start))
+                .transpose()
+                .map_err(|r| Error::Usage(format!("--period {r}")))?;
+            let filter = SettlementFilter {
+                status,
+                partner_id: partner,
+                period_start,
+                ..Default::default()
+            };
+            let rows = desk.settlements_page(&filter, None, limit).await?;
+            if print.json {
+                output::json(&rows)?;
+            } else {
+                list_table(&rows);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        SettleCommand::Show { id, lines, print } => show(&desk, id, lines, &print).await,
+        SettleCommand::Review { id, note, print } => {
+            let s = desk.review_settlement(id, note.as_deref()).await?;
+            moved(&print, &s, "sent to review")
+        }
+        SettleCommand::Approve { id, note, print } => {
+            let s = desk.approve_settlement(id, note.as_deref()).await?;
+            moved(&print, &s, "approved")
+        }
+        SettleCommand::Dispute { id, reason, print } => {
+            let s = desk.dispute_settlement(id, &reason).await?;
+            moved(&print, &s, "disputed")
+        }
+        SettleCommand::Pay {
+            id,
+            reference,
+            paid_on,
+            print,
+        } => {
+            let s = desk.pay_settlement(id, &reference, paid_on).await?;
+            moved(&print, &s, "paid")
+        }
+        SettleCommand::Tally {
+            id,
+            count,
+            amount,
+            print,
+        } => {
+            let s = desk.enter_tally(id, count, &amount).await?;
+            done(&print, &s, || {
+                format!(
+                    "settlement {id}: partner's tally {} redemptions, {}; ours {} redemptions, {}",
+                    count,
+                    format_amount(s.tally_amount_minor.unwrap_or(0), &s.currency),
+                    s.redemption_count,
+                    format_amount(s.commission_minor, &s.currency)
+                )
+            })
+        }
+        SettleCommand::Export { id, out, force } => export(&desk, id, &out, force).await,
+    }
+}
+
+async fn compute(desk: &Desk, a: ComputeArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let report = match a.which.agreement {
+        Some(agreement) => ComputeReport {
+            computed: vec![desk.compute_settlement(agreement, &a.period).await?],
+            skipped: Vec::new(),
+        },
+        None => desk.compute_due(&a.period).await?,
+    };
+    if a.print.json {
+        output::json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if a.which.agreement.is_some()
+        && let Some(s) = report.computed.first()
+    {
+        outln!("computed {}", summary(s));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let lines: i64 = report
+        .computed
+        .iter()
+        .map(|s| i64::from(s.line_count))
+        .sum();
+    outln!(
+        "computed {} settlement{} due at the close of {} ({} lines) in {:.1}s",
+        report.computed.len(),
+        if report.computed.len() == 1 { "" } else { "s" },
+        a.period.trim(),
+        lines,
+        started.elapsed().as_secs_f64()
+    );
+    for s in &report.skipped {
+        outln!(
+            "left alone: settlement {} (agreement {}, {}) is {}",
+            s.settlement_id,
+            s.agreement_id,
+            s.period,
+            s.status
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "settlement 12 (agreement 3, 2026-10-01…2026-11-01): 1234 lines, 3 exceptions, commission …".
+fn summary(s: &Settlement) -> String {
+    format!(
+        "settlement {} (agreement {}, {} to {}): {} line{}, {} exception{}, commission {}, take {}, net {} ({})",
+        s.id,
+        s.agreement_id,
+        s.period_start,
+        s.period_end,
+        s.line_count,
+        if s.line_count == 1 { "" } else { "s" },
+        s.exception_count,
+        if s.exception_count == 1 { "" } else { "s" },
+        format_amount(s.commission_minor, &s.currency),
+        format_amount(s.take_minor, &s.currency),
+        format_amount(s.net_minor, &s.currency),
+        s.status
+    )
+}
+
+fn moved(print: &Print, s: &Settlement, what: &str) -> Result<ExitCode> {
+    done(print, s, || {
+        let extra = match s.status {
+            SettlementStatus::InReview => s
+                .review_deadline
+                .map(|d| format!("; the partner reviews until {}", time(d)))
+                .unwrap_or_default(),
+            SettlementStatus::Approved => format!(
+                "; ledger: {} due from the partner",
+                format_amount(s.net_minor, &s.currency)
+            ),
+            SettlementStatus::Paid => format!(
+                "; reference {} on {}",
+                s.payment_reference.as_deref().unwrap_or("-"),
+                s.paid_on.map(|d| d.to_string()).unwrap_or_default()
+            ),
+            _ => String::new(),
+        };
+        format!("settlement {} {what}{extra}", s.id)
+    })
+}
+
+fn list_table(rows: &[SettlementRow]) {
+    if rows.is_empty() {
+        outln!("no settlement matches");
+        return;
+    }
+    let now = Utc::now();
+    let mut t = Table::new(&[
+        "ID",
+        "PARTNER",
+        "PERIOD",
+        "STATUS",
+        "LINES",
+        "EXC",
+        "COMMISSION",
+        "NET",
+        "REVIEW BY",
+        "DISCREPANCY",
+    ])
+    .right(&[0, 4, 5, 6, 7]);
+    for r in rows {
+        let s = &r.settlement;
+        t.row(vec![
+            s.id.to_string(),
+            format!(
+                "{} (#{}) v{}",
+                r.partner_name, s.partner_id, r.agreement_version
+            ),
+            period_label(r),
+            s.status.to_string(),
+            s.line_count.to_string(),
+            s.exception_count.to_string(),
+            format_amount(s.commission_minor, &s.currency),
+            format_amount(s.net_minor, &s.currency),
+            review_by(s, now),
+            discrepancy_text(s),
+        ]);
+    }
+    out!("{}", t.render());
+}
+
+pub fn period_label(r: &SettlementRow) -> String {
+    r.frequency
+        .parse()
+        .map(|f| Period::of(f, r.settlement.period_start).label())
+        .unwrap_or_else(|_| r.settlement.period_start.to_string())
+}
+
+/// "2026-11-07 (3 days left)" while in review.
+pub fn review_by(s: &Settlement, now: chrono::DateTime<Utc>) -> String {
+    match (s.status, s.review_deadline) {
+        (SettlementStatus::InReview, Some(d)) => {
+            let days = (d - now).num_days();
+            let left = if d <= now {
+                "window closed".to_owned()
+            } else if days == 0 {
+                "closes today".to_owned()
+            } else {
+                format!("{days} day{} left", if days == 1 { "" } else { "s" })
+            };
+            format!("{} ({left})", d.format("%Y-%m-%d"))
+        }
+        _ => "-".into(),
+    }
+}
+
+/// The partner's tally against ours: "-", "matches", or "+2 / +1.50 EUR".
+pub fn discrepancy_text(s: &Settlement) -> String {
+    match (s.tally_count, s.tally_amount_minor) {
+        (Some(c), Some(a)) => {
+            let dc = i64::from(c) - i64::from(s.redemption_count);
+            let da = a - s.commission_minor;
+            if dc == 0 && da == 0 {
+                "matches".into()
+            } else {
+                format!(
+                    "{dc:+} / {}{}",
+                    if da > 0 { "+" } else { "" },
+                    format_amount(da, &s.currency)
+                )
+            }
+        }
+        _ => "-".into(),
+    }
+}
+
+async fn show(desk: &Desk, id: i64, lines: i64, print: &Print) -> Result<ExitCode> {
+    let v = desk.settlement(id).await?;
+    if print.json {
+        return show_json(desk, &v).await;
+    }
+    out!("{}", settlement_record(&v));
+    let s = v.settlement();
+    let page = desk.settlement_lines(id, None, false, lines.max(1)).await?;
+    if page.is_empty() {
+        outln!("\nno lines");
+        return Ok(ExitCode::SUCCESS);
+    }
+    outln!("");
+    let mut t = Table::new(&[
+        "LINE",
+        "KIND",
+        "REDEMPTION",
+        "AT",
+        "VALUE",
+        "RATE",
+        "AMOUNT",
+    ])
+    .right(&[0, 2, 4, 5, 6]);
+    for l in &page {
+        let sl = StatementLine::of(l, &s.currency);
+        t.row(vec![
+            l.line_no.to_string(),
+            match l.exception.0 {
+                Some(e) => format!("exception: {}", e.describe()),
+                None => l.kind.to_string(),
+            },
+            l.redemption_id
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "-".into()),
+            time(l.at),
+            sl.value
+                .map(|v| format!("{v} {}", sl.value_currency.unwrap_or_default()))
+                .unwrap_or_else(|| "-".into()),
+            l.rate_bps
+                .map(|b| format!("{b} bps"))
+                .unwrap_or_else(|| "-".into()),
+            sl.amount.unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    out!("{}", t.render());
+    let total = i64::from(s.line_count + s.exception_count);
+    if total > page.len() as i64 {
+        outln!(
+            "… {} more line(s): settle show {id} --json, or settle export {id} --out FILE.csv",
+            total - page.len() as i64
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn settlement_record(v: &SettlementView) -> String {
+    let s = v.settlement();
+    let money = |m: i64| format_amount(m, &s.currency);
+    let mut f = vec![
+        ("settlement", s.id.to_string()),
+        (
+            "partner",
+            format!("{} (#{})", v.row.partner_name, s.partner_id),
+        ),
+        (
+            "agreement",
+            format!(
+                "{} (version {}): {}",
+                s.agreement_id,
+                v.agreement.version,
+                super::agreements::terms_text(&v.agreement)
+            ),
+        ),
+        (
+            "period",
+            format!("{} ({} to {})", v.period, s.period_start, s.period_end),
+        ),
+        ("status", s.status.to_string()),
+        (
+            "lines",
+            format!("{} ({} redemptions)", s.line_count, s.redemption_count),
+        ),
+        (
+            "exceptions",
+            if s.exception_count == 0 {
+                "none".into()
+            } else {
+                format!("{} (not in the totals)", s.exception_count)
+            },
+        ),
+        ("commission", money(s.commission_minor)),
+        ("payouts", money(s.payouts_minor)),
+        ("platform take", money(s.take_minor)),
+        (
+            "net",
+            format!("{} (positive: the partner pays)", money(s.net_minor)),
+        ),
+        (
+            "computed",
+            format!("{} by {}", time(s.computed_at), s.computed_by),
+        ),
+        ("review by", review_by(s, Utc::now())),
+    ];
+    if let Some(n) = &s.review_note {
+        f.push(("review note", n.clone()));
+    }
+    if let (Some(c), Some(a)) = (s.tally_count, s.tally_amount_minor) {
+        f.push((
+            "partner's tally",
+            format!("{c} redemptions, {} — {}", money(a), discrepancy_text(s)),
+        ));
+    }
+    if let Some(at) = s.approved_at {
+        f.push((
+            "approved",
+            format!("{} by {}", time(at), or_dash(s.approved_by.as_deref())),
+        ));
+    }
+    if let Some(r) = &s.dispute_reason {
+        f.push(("disputed", r.clone()));
+    }
+    if let (Some(d), Some(r)) = (s.paid_on, &s.payment_reference) {
+        f.push(("paid", format!("{d}, reference {r}")));
+    }
+    for e in &v.ledger {
+        f.push((
+            "ledger",
+            format!(
+                "#{} {} {} {}{}",
+                e.id,
+                e.kind,
+                format_amount(e.amount_minor, &e.currency),
+                time(e.at),
+                e.reverses_id
+                    .map(|r| format!(" (reverses #{r})"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    record(&f)
+}
+
+/// Everything about the settlement, then every line, streamed: the lines are never held.
+async fn show_json(desk: &Desk, v: &SettlementView) -> Result<ExitCode> {
+    let s = v.settlement();
+    let m = |x: i64| decimal_string(x, &s.currency);
+    let head = json!({
+        "id": s.id,
+        "status": s.status,
+        "period": v.period,
+        "period_start": s.period_start,
+        "period_end": s.period_end,
+        "partner": { "id": s.partner_id, "name": v.row.partner_name },
+        "terms": v.agreement,
+        "currency": s.currency,
+        "totals": {
+            "commission": m(s.commission_minor),
+            "payouts": m(s.payouts_minor),
+            "take": m(s.take_minor),
+            "net": m(s.net_minor),
+        },
+        "line_count": s.line_count,
+        "redemption_count": s.redemption_count,
+        "exception_count": s.exception_count,
+        "review_deadline": s.review_deadline,
+        "review_note": s.review_note,
+        "approved_at": s.approved_at,
+        "approved_by": s.approved_by,
+        "dispute_reason": s.dispute_reason,
+        "paid_on": s.paid_on,
+        "payment_reference": s.payment_reference,
+        "tally": s.tally_count.zip(s.tally_amount_minor).map(|(c, a)| json!({ "count": c, "amount": m(a) })),
+        "discrepancy": v.discrepancy.map(|d| json!({ "count": d.count, "amount": m(d.amount_minor) })),
+        "ledger": v.ledger.iter().map(|e| json!({
+            "id": e.id, "kind": e.kind, "amount": decimal_string(e.amount_minor, &e.currency),
+            "currency": e.currency, "reverses": e.reverses_id, "reference": e.reference,
+            "at": e.at, "by": e.by_login,
+        })).collect::<Vec<_>>(),
+    });
+    let mut head = serde_json::to_string_pretty(&head).unwrap_or_default();
+    head.pop(); // the closing brace: the lines follow
+    let mut stdout = tokio::io::stdout();
+    let io = |source| Error::Io {
+        context: "cannot write to standard output".into(),
+        source,
+    };
+    stdout
+        .write_all(format!("{}  ,\"lines\": [\n", head.trim_end()).as_bytes())
+        .await
+        .map_err(io)?;
+    desk.write_statement(s.id, StatementFormat::JsonItems, &mut stdout, |_| {})
+        .await?;
+    stdout.write_all(b"\n]}\n").await.map_err(io)?;
+    stdout.flush().await.map_err(io)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export(desk: &Desk, id: i64, out: &std::path::Path, force: bool) -> Result<ExitCode> {
+    let started = Instant::now();
+    let total = desk.statement_len(id).await?;
+    let (partial, file) = PartialFile::create(out, force)?;
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let b = ProgressBar::new(total);
+        b.set_style(
+            ProgressStyle::with_template(
+                "exporting [{bar:30}] {human_pos}/{human_len} lines  {elapsed}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let result = desk
+        .write_statement(
+            id,
+            StatementFormat::Csv,
+            tokio::fs::File::from_std(file),
+            |n| bar.set_position(n),
+        )
+        .await;
+    bar.finish_and_clear();
+    let n = match result {
+        Ok(n) => n,
+        Err(Error::Io { source, .. }) => return Err(files::cannot_write(out, source)),
+        Err(e) => return Err(e),
+    };
+    partial.commit()?;
+    outln!(
+        "exported the statement of settlement {id}: {n} line{} to {} in {:.1}s",
+        if n == 1 { "" } else { "s" },
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,184 @@
+//! Commercial terms (SPEC §1.7): a commission model with its parameters, the currency, the
+//! settlement frequency and the platform take rate — what an offer proposes and what an
+//! agreement version holds — and their rules.
+
+use super::deal::text_enum;
+use super::money::{DEFAULT_TAKE_RATE_BPS, Frequency, check_bps, currency_exponent, parse_amount};
+use super::validation::ValidationErrors;
+use serde::{Deserialize, Serialize};
+
+text_enum!(
+    /// The commission model of an offer (SPEC §1.7).
+    ModelKind {
+        Percentage => "percentage",
+        FixedFee => "fixed_fee",
+        Hybrid => "hybrid",
+        FlatFee => "flat_fee",
+    }
+);
+
+/// A commission model with its parameters; amounts in the currency's minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum Commission {
+    Percentage {
+        rate_bps: i32,
+    },
+    FixedFee {
+        amount_minor: i64,
+    },
+    Hybrid {
+        base_bps: i32,
+        bonus_bps: i32,
+        bonus_threshold: i32,
+    },
+    FlatFee {
+        amount_minor: i64,
+    },
+}
+
+impl Commission {
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            Commission::Percentage { .. } => ModelKind::Percentage,
+            Commission::FixedFee { .. } => ModelKind::FixedFee,
+            Commission::Hybrid { .. } => ModelKind::Hybrid,
+            Commission::FlatFee { .. } => ModelKind::FlatFee,
+        }
+    }
+}
+
+/// Terms that passed every rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Terms {
+    pub commission: Commission,
+    pub currency: String,
+    pub frequency: Frequency,
+    pub take_rate_bps: i32,
+}
+
+/// Terms as an operator types them: numbers raw so that a bad one is a field error, amounts
+/// in the currency's units ("12.50").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TermsDraft {
+    pub model: String,
+    pub rate_bps: Option<i64>,
+    pub amount: Option<String>,
+    pub base_bps: Option<i64>,
+    pub bonus_bps: Option<i64>,
+    pub bonus_threshold: Option<i64>,
+    pub currency: String,
+    pub frequency: String,
+    pub take_rate_bps: Option<i64>,
+}
+
+impl TermsDraft {
+    /// Checks every money rule, adding each broken one to `e` by field.
+    pub fn check(&self, e: &mut ValidationErrors) -> Option<Terms> {
+        let currency = self.currency.trim().to_owned();
+        let currency_ok = match currency_exponent(&currency) {
+            Ok(_) => true,
+            Err(r) => {
+                e.push("currency", r);
+                false
+            }
+        };
+        let bps = |e: &mut ValidationErrors, field: &'static str, v: Option<i64>| match v {
+            None => {
+                e.push(field, "required");
+                0
+            }
+            Some(v) => check_bps(v).map_err(|r| e.push(field, r)).unwrap_or(0),
+        };
+        let amount = |e: &mut ValidationErrors| match self.amount.as_deref() {
+            None | Some("") => {
+                e.push("amount", "required");
+                0
+            }
+            Some(_) if !currency_ok => 0,
+            Some(a) => parse_amount(a, &currency)
+                .map_err(|r| e.push("amount", r))
+                .unwrap_or(0),
+        };
+        let kind = if self.model.trim().is_empty() {
+            e.push("model", format!("required: {}", ModelKind::choices()));
+            None
+        } else {
+            self.model
+                .parse::<ModelKind>()
+                .map_err(|r| e.push("model", r))
+                .ok()
+        };
+        let commission = match kind {
+            Some(ModelKind::Percentage) => Some(Commission::Percentage {
+                rate_bps: bps(e, "rate_bps", self.rate_bps),
+            }),
+            Some(ModelKind::FixedFee) => Some(Commission::FixedFee {
+                amount_minor: amount(e),
+            }),
+            Some(ModelKind::FlatFee) => Some(Commission::FlatFee {
+                amount_minor: amount(e),
+            }),
+            Some(ModelKind::Hybrid) => {
+                let base_bps = bps(e, "base_bps", self.base_bps);
+                let bonus_bps = bps(e, "bonus_bps", self.bonus_bps);
+                let bonus_threshold = match self.bonus_threshold {
+                    None => {
+                        e.push("bonus_threshold", "required");
+                        0
+                    }
+                    Some(t) if (1..=i32::MAX as i64).contains(&t) => t as i32,
+                    Some(t) => {
+                        e.push(
+                            "bonus_threshold",
+                            format!("must be a count of 1 or more (got {t})"),
+                        );
+                        0
+                    }
+                };
+                if base_bps as i64 + bonus_bps as i64 > super::money::BPS_MAX {
+                    e.push("bonus_bps", "base and bonus together must be at most 10000");
+                }
+                Some(Commission::Hybrid {
+                    base_bps,
+                    bonus_bps,
+                    bonus_threshold,
+                })
+            }
+            None => None,
+        };
+        let frequency = if self.frequency.trim().is_empty() {
+            e.push("frequency", format!("required: {}", Frequency::choices()));
+            None
+        } else {
+            self.frequency
+                .parse::<Frequency>()
+                .map_err(|r| e.push("frequency", r))
+                .ok()
+        };
+        let take_rate_bps = match self.take_rate_bps {
+            None => DEFAULT_TAKE_RATE_BPS,
+            Some(v) => check_bps(v)
+                .map_err(|r| e.push("take_rate_bps", r))
+                .unwrap_or(0),
+        };
+        match (commission, frequency) {
+            (Some(commission), Some(frequency)) => Some(Terms {
+                commission,
+                currency,
+                frequency,
+                take_rate_bps,
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn validate(&self) -> Result<Terms, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let t = self.check(&mut e);
+        match t {
+            Some(t) if e.is_empty() => Ok(t),
+            _ => Err(e),
+        }
+    }
+}
