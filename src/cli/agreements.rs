@@ -6,7 +6,7 @@ use super::output::{self, out, outln};
 use super::table::{Table, record, time};
 use crate::domain::money::{format_amount, format_bps};
 use crate::domain::terms::TermsDraft;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::service::rows::{Agreement, AgreementRow};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
@@ -91,7 +91,10 @@ pub async fn run(ctx: &Context, cmd: AgreementsCommand) -> Result<ExitCode> {
                 frequency: a.frequency,
                 take_rate_bps: a.take_bps,
             };
-            let ag = desk.add_agreement(a.partner, &draft, a.from).await?;
+            let ag = desk
+                .add_agreement(a.partner, &draft, a.from)
+                .await
+                .map_err(flag_names)?;
             done(&a.print, &ag, || {
                 format!(
                     "agreement {}: version {} of partner #{} from {}: {}",
@@ -140,6 +143,27 @@ pub async fn run(ctx: &Context, cmd: AgreementsCommand) -> Result<ExitCode> {
             out!("{}", agreement_record(&r));
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Field errors named by the flags that set them (`--fee`, not the terms' `amount`).
+fn flag_names(e: Error) -> Error {
+    match e {
+        Error::Validation(mut v) => {
+            for f in &mut v.0 {
+                f.field = match f.field {
+                    "amount" => "fee",
+                    "rate_bps" => "bps",
+                    "bonus_threshold" => "threshold",
+                    "base_bps" => "base-bps",
+                    "bonus_bps" => "bonus-bps",
+                    "take_rate_bps" => "take-bps",
+                    other => other,
+                };
+            }
+            Error::Validation(v)
+        }
+        other => other,
     }
 }
 

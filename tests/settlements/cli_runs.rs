@@ -1,0 +1,226 @@
+//! `partnerdesk agreements …` and `partnerdesk settle …` through the real binary.
+
+use super::Fixture;
+use super::cli::{TempDir, pd};
+use serde_json::Value;
+
+fn json(out: &super::cli::Out) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("JSON: {e}{out}"))
+}
+
+#[tokio::test]
+async fn finance_works_a_statement_from_agreement_to_payment() {
+    let f = Fixture::new().await;
+    let pid = f.partner_id.to_string();
+    // ¥ fixed fee, then a KWD percentage: each currency's places in every printed amount.
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &[
+            "agreements",
+            "add",
+            "--partner",
+            &pid,
+            "--currency",
+            "KWD",
+            "--frequency",
+            "monthly",
+            "--model",
+            "percentage",
+            "--bps",
+            "1250",
+            "--from",
+            "2026-09-01",
+            "--json",
+        ],
+    );
+    out.success();
+    let agreement = json(&out)["id"].as_i64().unwrap().to_string();
+    f.redemption("2026-09-10T10:00:00Z", Some((1234, "KWD")))
+        .await;
+    f.redemption("2026-09-11T10:00:00Z", Some((1236, "KWD")))
+        .await;
+    f.redemption("2026-09-12T10:00:00Z", None).await;
+
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &[
+            "settle",
+            "compute",
+            "--agreement",
+            &agreement,
+            "--period",
+            "2026-09",
+        ],
+    );
+    out.success();
+    let text = out.stdout_text();
+    // 0.154 + 0.155 = 0.309 KWD; take 15% = 0.04635 → 0.046.
+    assert!(
+        text.contains("2 lines, 1 exception, commission 0.309 KWD, take 0.046 KWD"),
+        "{out}"
+    );
+    let id: String = text.split_whitespace().nth(2).unwrap().to_owned();
+
+    let out = pd(Some(&f.db), "fin", &["settle", "show", &id, "--json"]);
+    out.success();
+    let v = json(&out);
+    assert_eq!(v["status"], "draft");
+    assert_eq!(v["period"], "2026-09");
+    assert_eq!(v["totals"]["commission"], "0.309");
+    assert_eq!(v["totals"]["take"], "0.046");
+    assert_eq!(v["terms"]["model"], "percentage");
+    let lines = v["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["kind"], "redemption");
+    assert_eq!(lines[0]["value"], "1.234");
+    assert_eq!(lines[0]["amount"], "0.154");
+    assert_eq!(lines[1]["amount"], "0.155");
+    assert_eq!(lines[2]["kind"], "exception");
+    assert_eq!(lines[2]["exception"], "no_value");
+    assert_eq!(lines[2]["amount"], Value::Null);
+
+    // Review needs a note for the exception: one line naming the field, exit 3.
+    let out = pd(Some(&f.db), "fin", &["settle", "review", &id]);
+    let line = out.error_line(3);
+    assert!(
+        line.starts_with("note: required: 1 redemption could not be priced"),
+        "{out}"
+    );
+    pd(
+        Some(&f.db),
+        "fin",
+        &[
+            "settle",
+            "review",
+            &id,
+            "--note",
+            "order without value is void",
+        ],
+    )
+    .success();
+    pd(
+        Some(&f.db),
+        "fin",
+        &["settle", "tally", &id, "--count", "2", "--amount", "0.309"],
+    )
+    .success();
+    // A curator reads, but may not approve.
+    let out = pd(Some(&f.db), "cara", &["settle", "approve", &id]);
+    assert_eq!(out.code, 3, "{out}");
+    let out = pd(Some(&f.db), "fin", &["settle", "approve", &id]);
+    out.success();
+    assert!(
+        out.stdout_text()
+            .contains("ledger: 0.309 KWD due from the partner"),
+        "{out}"
+    );
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &[
+            "settle",
+            "pay",
+            &id,
+            "--reference",
+            "KW-TRF-88",
+            "--paid-on",
+            "2099-01-01",
+        ],
+    );
+    assert!(
+        out.error_line(3)
+            .starts_with("paid-on: must not be in the future"),
+        "{out}"
+    );
+    pd(
+        Some(&f.db),
+        "fin",
+        &["settle", "pay", &id, "--reference", "KW-TRF-88"],
+    )
+    .success();
+
+    let out = pd(Some(&f.db), "fin", &["settle", "list", "--status", "paid"]);
+    out.success();
+    let text = out.stdout_text();
+    assert!(text.contains("2026-09"), "{out}");
+    assert!(text.contains("0.309 KWD"), "{out}");
+    assert!(text.contains("matches"), "{out}");
+
+    // The statement a partner checks line by line.
+    let dir = TempDir::new("pd-statement");
+    let file = dir.path("statement.csv");
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &["settle", "export", &id, "--out", file.to_str().unwrap()],
+    );
+    out.success();
+    let csv = std::fs::read_to_string(&file).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        rows[0],
+        "line,kind,redemption_id,at,value,value_currency,rate_bps,amount,currency,exception"
+    );
+    assert_eq!(rows.len(), 4);
+    assert!(rows[1].starts_with("1,redemption,"), "{csv}");
+    assert!(rows[1].ends_with(",1.234,KWD,1250,0.154,KWD,"), "{csv}");
+    assert!(rows[3].ends_with(",,,,,KWD,no_value"), "{csv}");
+}
+
+#[tokio::test]
+async fn bad_input_gets_one_line_naming_the_field() {
+    let f = Fixture::new().await;
+    let pid = f.partner_id.to_string();
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &[
+            "agreements",
+            "add",
+            "--partner",
+            &pid,
+            "--currency",
+            "JPY",
+            "--frequency",
+            "monthly",
+            "--model",
+            "fixed_fee",
+            "--fee",
+            "12.5",
+            "--from",
+            "2026-09-01",
+        ],
+    );
+    assert_eq!(out.error_line(3), "fee: JPY has 0 decimal places; got 12.5");
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &[
+            "settle",
+            "compute",
+            "--agreement",
+            "999",
+            "--period",
+            "2026-09",
+        ],
+    );
+    assert_eq!(out.error_line(4), "agreement 999 not found");
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &["settle", "compute", "--all", "--period", "September"],
+    );
+    assert!(
+        out.error_line(3)
+            .starts_with("period: must be a month like 2026-10"),
+        "{out}"
+    );
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &["settle", "compute", "--period", "2026-09"],
+    );
+    assert_eq!(out.code, 2, "either --agreement or --all:{out}");
+}
