@@ -5,6 +5,9 @@ use super::{Fixture, amounts, percentage};
 use partnerdesk::domain::settlement::{Priceable, Totals, commission_of, price};
 use partnerdesk::domain::terms::TermsDraft;
 
+/// (line, redemption, rate, amount)
+type LineFigures = (i32, Option<i64>, Option<i32>, Option<i64>);
+
 #[tokio::test]
 async fn percentage_lines_round_half_away_from_zero_once_each() {
     let f = Fixture::new().await;
@@ -321,7 +324,7 @@ async fn a_large_statement_matches_the_plain_rule_line_by_line() {
     })
     .collect();
     let expected = price(&a.commission(), "EUR", &input);
-    let got: Vec<(i32, Option<i64>, Option<i32>, Option<i64>)> = sqlx::query_as(
+    let got: Vec<LineFigures> = sqlx::query_as(
         "SELECT line_no, redemption_id, rate_bps, amount_minor FROM settlement_lines
           WHERE settlement_id = $1 ORDER BY line_no",
     )
@@ -329,7 +332,7 @@ async fn a_large_statement_matches_the_plain_rule_line_by_line() {
     .fetch_all(&f.db.pool)
     .await
     .unwrap();
-    let want: Vec<(i32, Option<i64>, Option<i32>, Option<i64>)> = expected
+    let want: Vec<LineFigures> = expected
         .iter()
         .map(|l| (l.line_no, l.redemption_id, l.rate_bps, l.amount_minor))
         .collect();
