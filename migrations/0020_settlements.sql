@@ -97,11 +97,9 @@ CREATE UNIQUE INDEX payout_ledger_reverses_key ON payout_ledger (reverses_id) WH
 CREATE TRIGGER payout_ledger_append_only
     BEFORE UPDATE OR DELETE ON payout_ledger
     FOR EACH ROW EXECUTE FUNCTION append_only_row();
-CREATE TRIGGER payout_ledger_no_truncate
-    BEFORE TRUNCATE ON payout_ledger
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_row();
 
--- The grants: finance (and so admin) settle; curators read; agreements are added by curators
+-- The grants: finance (and so admin) settle (the ledger: INSERT only, never UPDATE, DELETE or
+-- TRUNCATE, as for the audit log); curators read; agreements are added by curators
 -- (negotiations) and by finance.
 CREATE FUNCTION app_roles_grant_settlements() RETURNS void LANGUAGE plpgsql AS $grant$
 DECLARE

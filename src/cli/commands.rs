@@ -197,13 +197,14 @@ pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
         b.finish_and_clear();
     }
     outln!(
-        "{}: seeded {} partners, {} members, {} deals, {} redemptions, {} negotiations, {} operators in {:.1}s",
+        "{}: seeded {} partners, {} members, {} deals, {} redemptions, {} negotiations, {} settlements, {} operators in {:.1}s",
         settings.target(),
         report.partners,
         report.members,
         report.deals,
         report.redemptions,
         report.negotiations,
+        report.settlements,
         report.operators,
         started.elapsed().as_secs_f64()
     );

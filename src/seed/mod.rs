@@ -5,6 +5,7 @@
 
 mod names;
 mod negotiations;
+mod settlements;
 
 use crate::domain::operator::validate_login;
 use crate::error::{Error, Result};
@@ -51,6 +52,7 @@ pub struct SeedReport {
     pub deals: u64,
     pub redemptions: u64,
     pub negotiations: u64,
+    pub settlements: u64,
 }
 
 /// Progress callback: (phase, done, total).
@@ -91,8 +93,9 @@ pub async fn only_demo_data(pool: &PgPool) -> Result<bool> {
 pub async fn reset(pool: &PgPool, actor: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "TRUNCATE redemptions, deal_search_documents, deal_coupon_codes, deals, partner_checks,
-                  partners, members, outbox_events RESTART IDENTITY CASCADE",
+        "TRUNCATE settlement_lines, settlements, payout_ledger, redemptions, deal_search_documents,
+                  deal_coupon_codes, deals, partner_checks, partners, members, outbox_events
+                  RESTART IDENTITY CASCADE",
     )
     .execute(&mut *tx)
     .await?;
@@ -490,6 +493,9 @@ pub async fn run(
     report.negotiations = negotiations::seed(pool, conn, now, with_accepted).await?;
     report.deals += u64::from(with_accepted);
     progress("negotiations", 1, 1);
+    progress("settlements", 0, 1);
+    report.settlements = settlements::seed(pool, conn, now).await?;
+    progress("settlements", 1, 1);
     sqlx::query("ANALYZE partners, members, deals, redemptions, deal_search_documents")
         .execute(&mut *conn)
         .await?;
