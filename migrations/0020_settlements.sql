@@ -54,11 +54,13 @@ CREATE INDEX settlements_partner_idx ON settlements (partner_id, period_start DE
 CREATE INDEX settlements_status_idx ON settlements (status, period_start DESC, id DESC);
 
 -- A settlement's statement: numbered lines, recomputed as a whole while the settlement is a
--- draft or disputed. `redemption` lines carry what the partner owes for one redemption;
+-- draft or disputed. No foreign key to settlements: its per-row check would double the time
+-- of writing a million lines; lines are written only by the computation, in the transaction
+-- that opens (and locks) their settlement, and a settlement is never deleted (trigger below). `redemption` lines carry what the partner owes for one redemption;
 -- `period_fee` is a flat fee's one line; `exception` lines are redemptions that could not be
 -- priced (no value, or another currency): listed, never in the totals.
 CREATE TABLE settlement_lines (
-    settlement_id bigint NOT NULL REFERENCES settlements (id),
+    settlement_id bigint NOT NULL,
     line_no       integer NOT NULL,
     kind          text NOT NULL CHECK (kind IN ('redemption', 'period_fee', 'exception')),
     redemption_id bigint,
@@ -72,6 +74,16 @@ CREATE TABLE settlement_lines (
     CHECK ((kind = 'exception') = (amount_minor IS NULL)),
     CHECK ((kind = 'exception') = (exception IS NOT NULL))
 );
+
+CREATE FUNCTION settlements_never_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'settlements are never deleted (settlement %); dispute it or recompute it', OLD.id
+        USING ERRCODE = 'integrity_constraint_violation';
+END
+$$;
+CREATE TRIGGER settlements_never_deleted
+    BEFORE DELETE ON settlements
+    FOR EACH ROW EXECUTE FUNCTION settlements_never_deleted();
 
 -- Money the marketplace and a partner owe each other, one entry per event, never edited:
 -- `approval` (the settlement's net: positive, the partner owes), `payment` (the opposite

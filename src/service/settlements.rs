@@ -151,6 +151,7 @@ impl Desk {
     async fn compute(&self, agreements: &[i64], p: &Period) -> Result<ComputeReport> {
         let login = &self.actor().login;
         let mut tx = self.pool().begin().await?;
+        store::settlements::sort_memory(&mut tx).await?;
         let before: HashMap<i64, Settlement> =
             store::settlements::lock_existing(&mut tx, agreements, p.start)
                 .await?
