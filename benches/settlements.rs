@@ -438,7 +438,9 @@ async fn plain(pool: &PgPool, sql: &str) -> Res<f64> {
         "CREATE TABLE bench_lines (LIKE settlement_lines INCLUDING ALL)",
         "CHECKPOINT",
     ] {
-        sqlx::query(sqlx::AssertSqlSafe(setup)).execute(&mut *c).await?;
+        sqlx::query(sqlx::AssertSqlSafe(setup))
+            .execute(&mut *c)
+            .await?;
     }
     let t = Instant::now();
     let mut tx = c.begin().await?;

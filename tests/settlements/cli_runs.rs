@@ -224,3 +224,39 @@ async fn bad_input_gets_one_line_naming_the_field() {
     );
     assert_eq!(out.code, 2, "either --agreement or --all:{out}");
 }
+
+#[tokio::test]
+async fn the_demo_has_values_agreements_and_a_settlement_in_every_status() {
+    let db = super::common::TestDb::new().await;
+    let out = pd(Some(&db), "zed", &["seed", "--demo"]);
+    assert_eq!(out.code, 0, "{out}");
+    for status in ["draft", "in_review", "approved", "paid", "disputed"] {
+        let n = db
+            .count(&format!(
+                "SELECT count(*) FROM settlements WHERE status = '{status}'"
+            ))
+            .await;
+        assert!(n >= 1, "a {status} settlement in the demo");
+    }
+    let currencies = db
+        .count("SELECT count(DISTINCT currency) FROM agreements")
+        .await;
+    assert!(currencies >= 3, "EUR, JPY and KWD agreements");
+    let share = db
+        .count("SELECT (count(value_minor) * 100 / count(*))::bigint FROM redemptions")
+        .await;
+    assert!(share >= 90, "most redemptions carry a value ({share}%)");
+    // Each approved or paid one has its ledger entry; each paid one its payment.
+    assert_eq!(
+        db.count("SELECT count(*) FROM settlements WHERE status IN ('approved', 'paid')")
+            .await,
+        db.count("SELECT count(*) FROM payout_ledger WHERE kind = 'approval'")
+            .await
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM settlements WHERE status = 'paid'")
+            .await,
+        db.count("SELECT count(*) FROM payout_ledger WHERE kind = 'payment'")
+            .await
+    );
+}
