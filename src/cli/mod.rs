@@ -11,6 +11,7 @@ mod export;
 mod negotiations;
 pub mod output;
 mod partners;
+mod referrals;
 mod settle;
 pub mod simulate;
 mod table;
@@ -73,6 +74,12 @@ pub enum Command {
     /// Settlements for finance: compute, list, show, review, approve, dispute, pay, tally, export.
     #[command(subcommand)]
     Settle(settle::SettleCommand),
+    /// Subscription plans the platform sells (the referral program's prices).
+    #[command(subcommand)]
+    Plans(referrals::PlansCommand),
+    /// The referral program: codes, claim tokens, attribution, commission rules, conversions.
+    #[command(subcommand)]
+    Referrals(referrals::ReferralsCommand),
     /// Export data as CSV (redemptions of a deal), streamed from the database.
     #[command(subcommand)]
     Export(export::ExportCommand),
@@ -217,6 +224,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Export(c)) => export::run(&ctx, c).await,
         Some(Command::Agreements(c)) => agreements::run(&ctx, c).await,
         Some(Command::Settle(c)) => settle::run(&ctx, c).await,
+        Some(Command::Plans(c)) => referrals::run_plans(&ctx, c).await,
+        Some(Command::Referrals(c)) => referrals::run(&ctx, c).await,
         Some(Command::Simulate(a)) => simulate::run(&ctx, a).await,
     }
 }

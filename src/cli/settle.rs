@@ -396,16 +396,8 @@ async fn show(desk: &Desk, id: i64, lines: i64, print: &Print) -> Result<ExitCod
         return Ok(ExitCode::SUCCESS);
     }
     outln!("");
-    let mut t = Table::new(&[
-        "LINE",
-        "KIND",
-        "REDEMPTION",
-        "AT",
-        "VALUE",
-        "RATE",
-        "AMOUNT",
-    ])
-    .right(&[0, 2, 4, 5, 6]);
+    let mut t = Table::new(&["LINE", "KIND", "SOURCE", "AT", "VALUE", "RATE", "AMOUNT"])
+        .right(&[0, 4, 5, 6]);
     for l in &page {
         let sl = StatementLine::of(l, &s.currency);
         t.row(vec![
@@ -414,9 +406,11 @@ async fn show(desk: &Desk, id: i64, lines: i64, print: &Print) -> Result<ExitCod
                 Some(e) => format!("exception: {}", e.describe()),
                 None => l.kind.to_string(),
             },
-            l.redemption_id
-                .map(|r| r.to_string())
-                .unwrap_or_else(|| "-".into()),
+            match (l.redemption_id, l.payout_id) {
+                (Some(r), _) => format!("redemption {r}"),
+                (None, Some(p)) => format!("payout {p}"),
+                _ => "-".into(),
+            },
             time(l.at),
             sl.value
                 .map(|v| format!("{v} {}", sl.value_currency.unwrap_or_default()))

@@ -12,6 +12,7 @@ pub mod offer_diff;
 pub mod operator;
 pub mod partner;
 pub mod redemption;
+pub mod referral;
 pub mod settlement;
 pub mod terms;
 pub mod validation;

@@ -31,7 +31,12 @@ text_enum!(
 
 text_enum!(
     /// What a statement line is.
-    LineKind { Redemption => "redemption", PeriodFee => "period_fee", Exception => "exception" }
+    LineKind {
+        Redemption => "redemption",
+        PeriodFee => "period_fee",
+        Referral => "referral",
+        Exception => "exception",
+    }
 );
 
 text_enum!(

@@ -13,6 +13,7 @@ pub mod operators;
 pub mod partners;
 pub(crate) mod record;
 pub mod redemptions;
+pub mod referrals;
 pub mod search;
 pub mod settlements;
 pub mod simulation;

@@ -16,7 +16,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 pub const STATEMENT_COLUMNS: &[&str] = &[
     "line",
     "kind",
-    "redemption_id",
+    "source_id",
     "at",
     "value",
     "value_currency",
@@ -31,6 +31,7 @@ pub const STATEMENT_COLUMNS: &[&str] = &[
 pub struct StatementLine {
     pub line: i32,
     pub kind: String,
+    /// The redemption of a redemption line, the payout of a referral line.
     pub source_id: Option<i64>,
     pub at: String,
     pub value: Option<String>,
@@ -46,7 +47,7 @@ impl StatementLine {
         StatementLine {
             line: l.line_no,
             kind: l.kind.to_string(),
-            source_id: l.redemption_id,
+            source_id: l.redemption_id.or(l.payout_id),
             at: l.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             value: l
                 .value_minor

@@ -16,6 +16,7 @@ pub mod operators;
 pub mod outbox;
 pub mod partners;
 pub mod redemptions;
+pub mod referrals;
 pub mod search;
 pub mod settlements;
 pub mod simulation;

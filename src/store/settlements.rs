@@ -150,6 +150,8 @@ pub struct Line {
     #[sqlx(try_from = "String")]
     pub kind: LineKind,
     pub redemption_id: Option<i64>,
+    /// The referral payout of a `referral` line (or of an exception about one).
+    pub payout_id: Option<i64>,
     pub at: DateTime<Utc>,
     pub value_minor: Option<i64>,
     pub currency: Option<String>,
@@ -310,18 +312,45 @@ pub async fn write_lines(
     .bind(from)
     .execute(&mut *conn)
     .await?;
+    // Referral payouts converted in the period: lines the marketplace owes, after the rest
+    // (in another currency than the agreement's: an exception).
+    sqlx::query(
+        "INSERT INTO settlement_lines (settlement_id, line_no, kind, payout_id, at, value_minor,
+                currency, rate_bps, amount_minor, exception)
+         SELECT s.id,
+                base.n + row_number() OVER (PARTITION BY s.id ORDER BY p.converted_at, p.id),
+                CASE WHEN p.currency = s.currency THEN 'referral' ELSE 'exception' END,
+                p.id, p.converted_at, p.price_minor, p.currency, p.bps,
+                CASE WHEN p.currency = s.currency THEN p.amount_minor END,
+                CASE WHEN p.currency = s.currency THEN NULL ELSE 'other_currency' END
+           FROM settlements s
+           JOIN referral_payouts p ON p.partner_id = s.partner_id
+                AND p.converted_at >= $2 AND p.converted_at < $3
+          CROSS JOIN LATERAL (SELECT coalesce(max(l.line_no), 0) AS n FROM settlement_lines l
+                               WHERE l.settlement_id = s.id) base
+          WHERE s.id = ANY($1)",
+    )
+    .bind(settlements)
+    .bind(from)
+    .bind(to)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "UPDATE settlements s
             SET line_count = t.lines, redemption_count = t.redemptions,
                 exception_count = t.exceptions, commission_minor = t.commission,
+                payouts_minor = t.payouts,
                 take_minor = round(t.commission::numeric * a.take_rate_bps / 10000)::bigint,
-                net_minor = t.commission - s.payouts_minor
+                net_minor = t.commission - t.payouts
            FROM agreements a,
                 (SELECT x.id,
                         count(l.line_no) FILTER (WHERE l.kind <> 'exception') AS lines,
                         count(l.line_no) FILTER (WHERE l.kind = 'redemption') AS redemptions,
                         count(l.line_no) FILTER (WHERE l.kind = 'exception') AS exceptions,
-                        coalesce(sum(l.amount_minor), 0)::bigint AS commission
+                        coalesce(sum(l.amount_minor) FILTER (WHERE l.kind IN ('redemption', 'period_fee')), 0)::bigint
+                            AS commission,
+                        coalesce(sum(l.amount_minor) FILTER (WHERE l.kind = 'referral'), 0)::bigint
+                            AS payouts
                    FROM unnest($1::bigint[]) AS x(id)
                    LEFT JOIN settlement_lines l ON l.settlement_id = x.id
                   GROUP BY x.id) t
@@ -332,7 +361,6 @@ pub async fn write_lines(
     .await?;
     Ok(())
 }
-
 // Reading --------------------------------------------------------------------------------------
 
 pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<SettlementRow>> {
@@ -421,8 +449,8 @@ pub async fn lines(
     limit: i64,
 ) -> sqlx::Result<Vec<Line>> {
     sqlx::query_as(
-        "SELECT line_no, kind, redemption_id, at, value_minor, currency, rate_bps, amount_minor,
-                exception
+        "SELECT line_no, kind, redemption_id, payout_id, at, value_minor, currency, rate_bps,
+                amount_minor, exception
            FROM settlement_lines
           WHERE settlement_id = $1 AND line_no > $2 AND ($3 = false OR kind = 'exception')
           ORDER BY line_no LIMIT $4",
@@ -441,8 +469,8 @@ pub fn stream_lines(
     settlement_id: i64,
 ) -> futures::stream::BoxStream<'_, sqlx::Result<Line>> {
     sqlx::query_as(
-        "SELECT line_no, kind, redemption_id, at, value_minor, currency, rate_bps, amount_minor,
-                exception
+        "SELECT line_no, kind, redemption_id, payout_id, at, value_minor, currency, rate_bps,
+                amount_minor, exception
            FROM settlement_lines WHERE settlement_id = $1 ORDER BY line_no",
     )
     .bind(settlement_id)

@@ -161,7 +161,7 @@ async fn finance_works_a_statement_from_agreement_to_payment() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(
         rows[0],
-        "line,kind,redemption_id,at,value,value_currency,rate_bps,amount,currency,exception"
+        "line,kind,source_id,at,value,value_currency,rate_bps,amount,currency,exception"
     );
     assert_eq!(rows.len(), 4);
     assert!(rows[1].starts_with("1,redemption,"), "{csv}");

@@ -12,6 +12,7 @@ mod agreements;
 mod cli_runs;
 mod moves;
 mod pricing;
+mod referrals;
 
 use chrono::{DateTime, Utc};
 use common::{TestDb, active_deal, member};

@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::service::negotiations::NewThread;
 use clap::{Args, Subcommand};
 pub use contracts::ContractsCommand;
-use offer::{OFFER_HELP, OfferFields, parse_time};
+pub(crate) use offer::parse_time;
+use offer::{OFFER_HELP, OfferFields};
 use std::process::ExitCode;
 
 #[derive(Debug, Subcommand)]
