@@ -5,6 +5,7 @@
 
 mod names;
 mod negotiations;
+mod referrals;
 mod settlements;
 
 use crate::domain::operator::validate_login;
@@ -93,7 +94,8 @@ pub async fn only_demo_data(pool: &PgPool) -> Result<bool> {
 pub async fn reset(pool: &PgPool, actor: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "TRUNCATE settlement_lines, settlements, payout_ledger, redemptions, deal_search_documents,
+        "TRUNCATE settlement_lines, settlements, payout_ledger, referral_payouts, referral_accounts,
+                  claim_tokens, commission_rules, referral_codes, plans, redemptions, deal_search_documents,
                   deal_coupon_codes, deals, partner_checks, partners, members, outbox_events
                   RESTART IDENTITY CASCADE",
     )

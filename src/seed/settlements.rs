@@ -74,6 +74,8 @@ pub async fn seed(pool: &PgPool, conn: &mut PgConnection, now: DateTime<Utc>) ->
             .await?;
         currencies.push((partner, currency));
     }
+    // Their referral programs, converted before the statements are computed.
+    super::referrals::seed(pool, &currencies, now).await?;
     // Order values in each partner's currency (EUR 5.00–120.00, ¥500–15,499, KWD
     // 1.000–40.999); one in 33 reported without a value and one in 97 in USD: exceptions.
     let (ids, codes): (Vec<i64>, Vec<&str>) = currencies.iter().copied().unzip();
