@@ -142,6 +142,18 @@ pub struct RedeemArgs {
     /// Member id.
     #[arg(long, value_name = "ID")]
     pub member: i64,
+    /// With --currency: what the member spent, in the currency's units, e.g. 12.50 (0 or
+    /// more, and no more decimals than the currency has: JPY 0, EUR 2, KWD 3).
+    #[arg(
+        long,
+        value_name = "AMOUNT",
+        requires = "currency",
+        allow_hyphen_values = true
+    )]
+    pub value: Option<String>,
+    /// With --value: the value's ISO 4217 currency code (EUR, JPY, KWD…).
+    #[arg(long, value_name = "CODE", requires = "value")]
+    pub currency: Option<String>,
 }
 
 fn parse_role(s: &str) -> std::result::Result<Role, String> {

@@ -1,6 +1,6 @@
 //! Redemptions: recording, flags, the monitor's lists, the settlement query and the export.
 
-use crate::domain::{DealKind, FlagKind};
+use crate::domain::{DealKind, FlagKind, OrderValue};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use sqlx::error::BoxDynError;
@@ -15,6 +15,10 @@ pub struct Redemption {
     pub source: String,
     pub coupon_code: Option<String>,
     pub redeemed_at: DateTime<Utc>,
+    /// What the member spent, in minor units of `currency`, when the platform reported it
+    /// (both or neither).
+    pub value_minor: Option<i64>,
+    pub currency: Option<String>,
     /// Set, with the three fields after it, while the redemption is flagged.
     pub flag_kind: Option<FlagKind>,
     pub flag_note: Option<String>,
@@ -25,6 +29,17 @@ pub struct Redemption {
 impl Redemption {
     pub fn is_flagged(&self) -> bool {
         self.flag_kind.is_some()
+    }
+
+    /// The order value, when the platform reported one.
+    pub fn value(&self) -> Option<OrderValue> {
+        match (self.value_minor, &self.currency) {
+            (Some(minor), Some(currency)) => Some(OrderValue {
+                minor,
+                currency: currency.clone(),
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -46,15 +61,15 @@ impl<'r> Decode<'r, Postgres> for FlagKind {
 
 macro_rules! cols {
     () => {
-        "id, deal_id, member_id, source, coupon_code, redeemed_at, \
+        "id, deal_id, member_id, source, coupon_code, redeemed_at, value_minor, currency, \
          flag_kind, flag_note, flagged_by, flagged_at"
     };
 }
 
 macro_rules! r_cols {
     () => {
-        "r.id, r.deal_id, r.member_id, r.source, r.coupon_code, r.redeemed_at, \
-         r.flag_kind, r.flag_note, r.flagged_by, r.flagged_at"
+        "r.id, r.deal_id, r.member_id, r.source, r.coupon_code, r.redeemed_at, r.value_minor, \
+         r.currency, r.flag_kind, r.flag_note, r.flagged_by, r.flagged_at"
     };
 }
 
@@ -87,10 +102,12 @@ pub async fn insert(
     kind: DealKind,
     coupon_code: Option<&str>,
     one_per_member: bool,
+    value: Option<&OrderValue>,
 ) -> sqlx::Result<Redemption> {
     sqlx::query_as(concat!(
-        "INSERT INTO redemptions (deal_id, member_id, source, coupon_code, one_per_member)
-         VALUES ($1, $2, $3, $4, $5) RETURNING ",
+        "INSERT INTO redemptions (deal_id, member_id, source, coupon_code, one_per_member,
+                                  value_minor, currency)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
         cols!(),
         ""
     ))
@@ -99,6 +116,8 @@ pub async fn insert(
     .bind(source_for(kind))
     .bind(coupon_code)
     .bind(one_per_member)
+    .bind(value.map(|v| v.minor))
+    .bind(value.map(|v| v.currency.as_str()))
     .fetch_one(conn)
     .await
 }

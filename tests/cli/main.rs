@@ -1323,7 +1323,10 @@ fn every_subcommand_has_help_that_documents_its_flags() {
         (&["seed"], &["--demo", "--scale", "--reset"]),
         (&["jobs"], &["expire"]),
         (&["jobs", "expire"], &["--help"]),
-        (&["redeem"], &["--deal", "--member"]),
+        (
+            &["redeem"],
+            &["--deal", "--member", "--value", "--currency"],
+        ),
     ];
     for (sub, flags) in cases {
         let mut args: Vec<&str> = sub.to_vec();
