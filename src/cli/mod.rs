@@ -10,6 +10,7 @@ mod export;
 mod negotiations;
 pub mod output;
 mod partners;
+mod redemptions;
 pub mod simulate;
 mod table;
 
@@ -53,6 +54,9 @@ pub enum Command {
     Jobs(JobsCommand),
     /// Record one redemption, as the platform would.
     Redeem(RedeemArgs),
+    /// Past redemptions the platform reports in a batch: import a CSV file.
+    #[command(subcommand)]
+    Redemptions(redemptions::RedemptionsCommand),
     /// Create, vet, disable, re-vet, delete, off-board, list and show partners.
     #[command(subcommand)]
     Partners(partners::PartnersCommand),
@@ -214,6 +218,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Seed(a)) => commands::seed(&ctx, a).await,
         Some(Command::Jobs(JobsCommand::Expire)) => commands::expire(&ctx).await,
         Some(Command::Redeem(a)) => commands::redeem(&ctx, a).await,
+        Some(Command::Redemptions(c)) => redemptions::run(&ctx, c).await,
         Some(Command::Partners(c)) => partners::run(&ctx, c).await,
         Some(Command::Deals(c)) => deals::run(&ctx, c).await,
         Some(Command::Negotiations(c)) => negotiations::run(&ctx, *c).await,
