@@ -390,13 +390,19 @@ impl SeenDeal {
     }
 }
 
-/// The rows' rules that need the database: the deals (looked up once each), the members of
-/// the chunk at hand, and what the file has staged so far.
+/// The most members kept between chunks (what visibility needs of each, some 100 bytes);
+/// past it the cache starts again.
+const MEMBER_CACHE: usize = 250_000;
+
+/// The rows' rules that need the database: the deals (looked up once each), the members
+/// (looked up once each while they fit in [`MEMBER_CACHE`]), and what the file has staged so
+/// far.
 #[derive(Default)]
 struct Judge {
     /// Every deal the file has named: `None` when there is no such deal.
     deals: HashMap<i64, Option<SeenDeal>>,
-    members: HashMap<i64, Member>,
+    /// Members looked up: `None` when there is no such member.
+    members: HashMap<i64, Option<Member>>,
     /// Rows staged per deal.
     staged: BTreeMap<i64, u64>,
     /// On one-per-member deals: the line that staged each (deal, member).
@@ -404,7 +410,7 @@ struct Judge {
 }
 
 impl Judge {
-    /// Looks up the deals not seen before and the members of `chunk`, a statement each.
+    /// Looks up the deals and the members of `chunk` not seen before, a statement each.
     async fn look_up(&mut self, conn: &mut sqlx::PgConnection, chunk: &[Asked]) -> Result<()> {
         let new_deals: Vec<i64> = chunk
             .iter()
@@ -432,17 +438,29 @@ impl Judge {
                 self.deals.insert(deal.id, Some(SeenDeal { deal, codes }));
             }
         }
-        let members: Vec<i64> = chunk
+        let mut new_members: BTreeSet<i64> = chunk
             .iter()
             .filter_map(|a| a.member_id)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
+            .filter(|id| !self.members.contains_key(id))
             .collect();
-        self.members = store::members::get_many(conn, &members)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect();
+        if self.members.len() + new_members.len() > MEMBER_CACHE {
+            // Start again with this chunk's members only.
+            self.members.clear();
+            new_members = chunk.iter().filter_map(|a| a.member_id).collect();
+        }
+        let ids: Vec<i64> = new_members.into_iter().collect();
+        for id in &ids {
+            self.members.insert(*id, None);
+        }
+        for m in store::members::get_many(conn, &ids).await? {
+            // Only what visibility needs is kept.
+            let kept = Member {
+                handle: String::new(),
+                display_name: String::new(),
+                ..m
+            };
+            self.members.insert(kept.id, Some(kept));
+        }
         Ok(())
     }
 
@@ -467,8 +485,8 @@ impl Judge {
             }
         });
         let member = a.member_id.and_then(|id| match self.members.get(&id) {
-            Some(m) => Some(m),
-            None => {
+            Some(Some(m)) => Some(m),
+            _ => {
                 errs.push((
                     "member_id",
                     format!("must be an existing member (no member #{id})"),
