@@ -712,7 +712,7 @@ async fn service_run(
                 let member = members[i % members.len()];
                 i += 1;
                 let t = Instant::now();
-                let r = desk.record_redemption(deal, member).await;
+                let r = desk.record_redemption(deal, member, None).await;
                 h.saturating_record(t.elapsed().as_micros() as u64);
                 match r {
                     Ok(_) => done += 1,
@@ -764,14 +764,14 @@ async fn latency(b: &Bench, o: &Options, summary: &mut Vec<(String, String, Stri
     // Warm-up on a deal of its own: connection, prepared statements.
     let warm = simulate::create_deal_of(&b.desk, &partner, None).await?;
     for i in 0..50 {
-        desk.record_redemption(warm.id, b.members[i]).await?;
+        desk.record_redemption(warm.id, b.members[i], None).await?;
     }
     let mut h = new_histogram();
     let started = Instant::now();
     for (i, deal) in deals.iter().enumerate() {
         let member = b.members[i % b.members.len()];
         let t = Instant::now();
-        desk.record_redemption(*deal, member).await?;
+        desk.record_redemption(*deal, member, None).await?;
         h.saturating_record(t.elapsed().as_micros() as u64);
     }
     let total = started.elapsed().as_secs_f64();

@@ -2,7 +2,7 @@
 
 use super::output::{errln, outln};
 use super::{Context, OperatorsCommand, RedeemArgs, SeedArgs};
-use crate::domain::Role;
+use crate::domain::{OrderValue, Role};
 use crate::error::{Error, Result};
 use crate::seed::{self, Plan};
 use crate::store;
@@ -268,17 +268,23 @@ pub async fn expire(ctx: &Context) -> Result<ExitCode> {
 
 pub async fn redeem(ctx: &Context, args: RedeemArgs) -> Result<ExitCode> {
     refuse_read_only(ctx)?;
+    // A value that does not read is refused before anything is asked of the database.
+    let value = OrderValue::parse(args.value.as_deref(), args.currency.as_deref())?;
     let desk = ctx.desk(2).await?;
-    match desk.record_redemption(args.deal, args.member).await {
+    match desk.record_redemption(args.deal, args.member, value).await {
         Ok(r) => {
             outln!(
-                "redeemed: redemption {} of deal {} by member {} at {}{}",
+                "redeemed: redemption {} of deal {} by member {} at {}{}{}",
                 r.id,
                 r.deal_id,
                 r.member_id,
                 r.redeemed_at.format("%Y-%m-%d %H:%M:%S%.3f UTC"),
                 r.coupon_code
+                    .as_deref()
                     .map(|c| format!(" with code {c}"))
+                    .unwrap_or_default(),
+                r.value()
+                    .map(|v| format!(", value {v}"))
                     .unwrap_or_default()
             );
             Ok(ExitCode::SUCCESS)

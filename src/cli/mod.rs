@@ -11,6 +11,7 @@ mod export;
 mod negotiations;
 pub mod output;
 mod partners;
+mod redemptions;
 mod referrals;
 mod settle;
 pub mod simulate;
@@ -56,6 +57,9 @@ pub enum Command {
     Jobs(JobsCommand),
     /// Record one redemption, as the platform would.
     Redeem(RedeemArgs),
+    /// Past redemptions the platform reports in a batch: import a CSV file.
+    #[command(subcommand)]
+    Redemptions(redemptions::RedemptionsCommand),
     /// Create, vet, disable, re-vet, delete, off-board, list and show partners.
     #[command(subcommand)]
     Partners(partners::PartnersCommand),
@@ -157,6 +161,18 @@ pub struct RedeemArgs {
     /// Member id.
     #[arg(long, value_name = "ID")]
     pub member: i64,
+    /// With --currency: what the member spent, in the currency's units, e.g. 12.50 (0 or
+    /// more, and no more decimals than the currency has: JPY 0, EUR 2, KWD 3).
+    #[arg(
+        long,
+        value_name = "AMOUNT",
+        requires = "currency",
+        allow_hyphen_values = true
+    )]
+    pub value: Option<String>,
+    /// With --value: the value's ISO 4217 currency code (EUR, JPY, KWD…).
+    #[arg(long, value_name = "CODE", requires = "value")]
+    pub currency: Option<String>,
 }
 
 fn parse_role(s: &str) -> std::result::Result<Role, String> {
@@ -217,6 +233,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Seed(a)) => commands::seed(&ctx, a).await,
         Some(Command::Jobs(JobsCommand::Expire)) => commands::expire(&ctx).await,
         Some(Command::Redeem(a)) => commands::redeem(&ctx, a).await,
+        Some(Command::Redemptions(c)) => redemptions::run(&ctx, c).await,
         Some(Command::Partners(c)) => partners::run(&ctx, c).await,
         Some(Command::Deals(c)) => deals::run(&ctx, c).await,
         Some(Command::Negotiations(c)) => negotiations::run(&ctx, *c).await,

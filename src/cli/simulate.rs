@@ -256,7 +256,7 @@ pub async fn fire(
         let desk = desk.clone();
         tasks.spawn(async move {
             let t = Instant::now();
-            let r = desk.record_redemption(deal_id, member).await;
+            let r = desk.record_redemption(deal_id, member, None).await;
             let took = t.elapsed();
             drop(permit);
             let o = Outcome::of(&r);

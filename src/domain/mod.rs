@@ -19,6 +19,7 @@ pub mod validation;
 
 pub use deal::{AudienceScope, DealDraft, DealKind, DealState, StateTrigger, ValidDeal};
 pub use member::{Member, MemberRole};
+pub use money::OrderValue;
 pub use operator::{Permission, Role};
 pub use partner::{PartnerDraft, ValidPartner, VerificationState, normalize_domain};
 pub use redemption::FlagKind;

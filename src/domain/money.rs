@@ -2,10 +2,12 @@
 //! in integer minor units (never floats), basis points, settlement frequencies and periods.
 
 use super::deal::text_enum;
+use super::validation::ValidationErrors;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use iso_currency::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::str::FromStr;
 
 /// Basis points: 10,000 is 100%.
@@ -54,6 +56,66 @@ pub fn format_amount(minor: i64, currency: &str) -> String {
 pub fn decimal_string(minor: i64, currency: &str) -> String {
     let exp = currency_exponent(currency).unwrap_or(2);
     Decimal::new(minor, exp).to_string()
+}
+
+/// What a member spent at the partner, as the platform reports it with a redemption (SPEC
+/// §1.5): an amount in minor units of an ISO 4217 currency (EUR cents, JPY yen, KWD fils).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderValue {
+    /// 0 or more, in minor units of `currency`.
+    pub minor: i64,
+    /// The ISO 4217 code, upper case.
+    pub currency: String,
+}
+
+impl OrderValue {
+    /// Reads a value typed in the currency's units (`12.50`) and its currency (`EUR`): both or
+    /// neither (`None`, or empty after trimming, is "not given"). The value is 0 or more, with
+    /// no more decimals than the currency has (JPY 0, EUR 2, KWD 3). Each problem names its
+    /// field, `value` or `currency`, and the rule.
+    pub fn parse(
+        value: Option<&str>,
+        currency: Option<&str>,
+    ) -> Result<Option<OrderValue>, ValidationErrors> {
+        fn given(s: Option<&str>) -> Option<&str> {
+            s.map(str::trim).filter(|s| !s.is_empty())
+        }
+        let mut errs = ValidationErrors::new();
+        match (given(value), given(currency)) {
+            (None, None) => Ok(None),
+            (Some(_), None) => {
+                errs.push("currency", "required when a value is given (e.g. EUR)");
+                Err(errs)
+            }
+            (None, Some(_)) => {
+                errs.push("value", "required when a currency is given (e.g. 12.50)");
+                Err(errs)
+            }
+            (Some(v), Some(c)) => {
+                if let Err(rule) = currency_exponent(c) {
+                    errs.push("currency", rule);
+                    return Err(errs);
+                }
+                match parse_amount(v, c) {
+                    Ok(minor) => Ok(Some(OrderValue {
+                        minor,
+                        currency: c.to_owned(),
+                    })),
+                    Err(rule) => {
+                        errs.push("value", rule);
+                        Err(errs)
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for OrderValue {
+    /// In the currency's units: `12.50 EUR`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_amount(self.minor, &self.currency))
+    }
 }
 
 /// Basis points as a percentage: 1250 → "12.5%".
@@ -172,6 +234,46 @@ mod tests {
         assert_eq!(
             Frequency::Monthly.effective_from(at, t("2026-06-01T00:00:00Z")),
             d("2026-06-01")
+        );
+    }
+
+    #[test]
+    fn order_values_are_both_or_neither_and_follow_the_currency() {
+        let p = |v: &str, c: &str| OrderValue::parse(Some(v), Some(c));
+        let rule = |r: Result<Option<OrderValue>, ValidationErrors>| r.unwrap_err().to_string();
+        assert_eq!(OrderValue::parse(None, None), Ok(None));
+        assert_eq!(OrderValue::parse(Some(" "), Some("")), Ok(None));
+        assert_eq!(
+            p("12.50", "EUR").unwrap().unwrap(),
+            OrderValue {
+                minor: 1250,
+                currency: "EUR".into()
+            }
+        );
+        assert_eq!(p("0", "EUR").unwrap().unwrap().minor, 0);
+        assert_eq!(p("1.234", "KWD").unwrap().unwrap().minor, 1234);
+        assert_eq!(p("500", "JPY").unwrap().unwrap().to_string(), "500 JPY");
+        assert_eq!(rule(p("-1", "EUR")), "value: must be 0 or more");
+        assert_eq!(
+            rule(p("5.5", "JPY")),
+            "value: JPY has 0 decimal places; got 5.5"
+        );
+        assert_eq!(
+            rule(p("1.234", "EUR")),
+            "value: EUR has 2 decimal places; got 1.234"
+        );
+        assert_eq!(
+            rule(p("ten", "EUR")),
+            "value: must be an amount such as 12.50 (got 'ten')"
+        );
+        assert!(rule(p("1", "eur")).starts_with("currency: must be an ISO 4217"));
+        assert_eq!(
+            rule(OrderValue::parse(None, Some("EUR"))),
+            "value: required when a currency is given (e.g. 12.50)"
+        );
+        assert_eq!(
+            rule(OrderValue::parse(Some("3"), None)),
+            "currency: required when a value is given (e.g. EUR)"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! Bulk import of deals from CSV (issue 4, "Bulk import"): every row checked with the rules
 //! of [`Desk::create_deal`], a report of each bad row with its line, field and rule, and
-//! nothing written unless every row is valid, then every row in one transaction.
+//! nothing written unless every row is valid, then every row in one transaction. The import
+//! of past redemptions ([`redemptions`]) shares the reader and [`RowProblem`].
 
 use super::Desk;
 use super::deals::{existing_partner, insert_deals, kyc_gate, window_open};
@@ -10,7 +11,7 @@ use crate::domain::{DealDraft, DealState, FieldError, Permission, ValidDeal, Val
 use crate::error::{Error, Result};
 use crate::store::{self, partners::Partner};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use read::{Row, read_rows};
+use read::{Layout, Row, read_rows};
 use serde::Serialize;
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use std::fmt;
 use std::io::Read;
 
 mod read;
+pub mod redemptions;
 
 /// The columns a deal file may have, in the order of the field table (SPEC §1.4). Problems
 /// within a row are reported in this order.
@@ -46,6 +48,12 @@ pub const REQUIRED_COLUMNS: &[&str] = &[
     "valid_from",
     "valid_until",
 ];
+
+/// The deals file's columns, for the reader.
+static LAYOUT: Layout = Layout {
+    columns: COLUMNS,
+    required: REQUIRED_COLUMNS,
+};
 
 /// What a file's date-and-time cells may look like, for messages and help.
 pub const TIME_FORMATS: &str =
@@ -130,7 +138,7 @@ impl Desk {
         dry_run: bool,
     ) -> Result<ImportReport> {
         self.actor().require(Permission::ManageDeals)?;
-        let rows = read_rows(reader)?;
+        let rows = read_rows(reader, &LAYOUT)?;
         let mut report = ImportReport {
             source: source.to_owned(),
             rows: rows.len(),

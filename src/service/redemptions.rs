@@ -2,7 +2,7 @@
 
 use super::{Actor, Desk, PLATFORM_LOGIN, record::Change};
 use crate::domain::redemption::flag_text;
-use crate::domain::{DealState, FlagKind, Permission};
+use crate::domain::{DealState, FlagKind, OrderValue, Permission};
 use crate::error::{Error, FlagRefusal, RedemptionRefusal, Result, unique_violation};
 use crate::store::{
     self,
@@ -14,10 +14,16 @@ use chrono::{DateTime, Utc};
 pub const PAGE_LIMIT_MAX: i64 = 1000;
 
 impl Desk {
-    /// Records one redemption of `deal_id` by `member_id`: the member must see the deal,
+    /// Records one redemption of `deal_id` by `member_id`, with the order value when the
+    /// platform reports one (read with [`OrderValue::parse`]): the member must see the deal,
     /// the deal must be active and inside its window, and the cap must allow it. The deal row
     /// is locked for the check-and-count, so a cap of N admits exactly N.
-    pub async fn record_redemption(&self, deal_id: i64, member_id: i64) -> Result<Redemption> {
+    pub async fn record_redemption(
+        &self,
+        deal_id: i64,
+        member_id: i64,
+        value: Option<OrderValue>,
+    ) -> Result<Redemption> {
         let refuse = |r: RedemptionRefusal| Error::Redemption(r);
         let mut tx = self.pool().begin().await?;
         let Some(deal) = store::deals::get_for_update(&mut tx, deal_id).await? else {
@@ -68,6 +74,7 @@ impl Desk {
             deal.kind,
             deal.coupon_code.as_deref(),
             one_per_member,
+            value.as_ref(),
         )
         .await
         {
@@ -88,21 +95,25 @@ impl Desk {
             Err(e) => return Err(e.into()),
         };
         store::redemptions::bump_count(&mut tx, deal_id).await?;
-        let platform = Actor {
-            login: PLATFORM_LOGIN.into(),
-            ..Actor::system()
-        };
-        let actor = if self.actor().registered {
-            self.actor()
-        } else {
-            &platform
-        };
-        Change::new(actor, "redemption.record", "redemption", r.id)
+        let platform = self.platform_actor();
+        Change::new(&platform, "redemption.record", "redemption", r.id)
             .after(&r)
             .no_event()
             .commit(tx)
             .await?;
         Ok(r)
+    }
+
+    /// Who records redemptions: the operator when registered, else the platform.
+    pub(crate) fn platform_actor(&self) -> Actor {
+        if self.actor().registered {
+            self.actor().clone()
+        } else {
+            Actor {
+                login: PLATFORM_LOGIN.into(),
+                ..Actor::system()
+            }
+        }
     }
 
     /// Flags a redemption as fraud or dispute with a note (support, admin). A flagged

@@ -81,6 +81,39 @@ pub async fn get_for_update(conn: &mut PgConnection, id: i64) -> sqlx::Result<Op
     .await
 }
 
+/// The deals among `ids` that exist, in id order, not locked (a bulk check reads them first,
+/// then locks them with [`get_many_for_update`]).
+pub async fn get_many(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<Vec<Deal>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM deals WHERE id = ANY($1) ORDER BY id"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}
+
+/// Reads and locks the deals among `ids`, in id order: the order in which every statement
+/// that locks several deals takes them, so that two of them never wait for each other. The
+/// lock is the one [`get_for_update`] takes for a single redemption.
+pub async fn get_many_for_update(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<Vec<Deal>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM deals WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}
+
 /// Takes `n` ids from the deals' sequence, in ascending order, for [`insert`].
 pub async fn reserve_ids(conn: &mut PgConnection, n: usize) -> sqlx::Result<Vec<i64>> {
     sqlx::query_scalar(
@@ -279,6 +312,24 @@ pub async fn code_history(
         "SELECT code, set_at, set_by FROM deal_coupon_codes WHERE deal_id = $1 ORDER BY id",
     )
     .bind(deal_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Every coupon code of these deals, as `(deal_id, code, set_at)`, each deal's in the order
+/// they were set.
+pub async fn code_histories(
+    conn: &mut PgConnection,
+    deal_ids: &[i64],
+) -> sqlx::Result<Vec<(i64, String, DateTime<Utc>)>> {
+    if deal_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "SELECT deal_id, code, set_at FROM deal_coupon_codes WHERE deal_id = ANY($1)
+          ORDER BY deal_id, id",
+    )
+    .bind(deal_ids)
     .fetch_all(conn)
     .await
 }

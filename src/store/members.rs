@@ -44,6 +44,22 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Member
     Ok(row.map(Row::into_member))
 }
 
+/// The members among `ids` that exist (one statement, in id order).
+pub async fn get_many(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<Vec<Member>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM members WHERE id = ANY($1) ORDER BY id"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Row::into_member).collect())
+}
+
 /// Inserts a member (used by the demo seed and tests; members belong to the platform).
 pub async fn insert(
     conn: &mut PgConnection,

@@ -9,6 +9,8 @@
 #[allow(dead_code)]
 mod common;
 
+mod redemptions;
+
 use common::TestDb;
 use partnerdesk::config::Config;
 use partnerdesk::store::{ConnectRequest, DbSettings};
@@ -1304,6 +1306,7 @@ fn every_subcommand_has_help_that_documents_its_flags() {
                 "seed",
                 "jobs",
                 "redeem",
+                "redemptions",
                 "--database-url",
                 "--profile",
                 "--operator",
@@ -1323,7 +1326,15 @@ fn every_subcommand_has_help_that_documents_its_flags() {
         (&["seed"], &["--demo", "--scale", "--reset"]),
         (&["jobs"], &["expire"]),
         (&["jobs", "expire"], &["--help"]),
-        (&["redeem"], &["--deal", "--member"]),
+        (
+            &["redeem"],
+            &["--deal", "--member", "--value", "--currency"],
+        ),
+        (&["redemptions"], &["import"]),
+        (
+            &["redemptions", "import"],
+            &["<FILE>", "--dry-run", "--json"],
+        ),
     ];
     for (sub, flags) in cases {
         let mut args: Vec<&str> = sub.to_vec();

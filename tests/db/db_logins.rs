@@ -174,7 +174,7 @@ async fn a_database_login_is_its_operator_with_the_roles_the_database_gives_it()
     // A support login may flag; its own connection cannot change partners.
     let m = member(&db, "mia", "public", false, None, &[]).await;
     let deal = active_deal(&db.admin().await, "SUP1").await;
-    let r = ada.record_redemption(deal.id, m).await.unwrap();
+    let r = ada.record_redemption(deal.id, m, None).await.unwrap();
     cara.flag_redemption(r.id, FlagKind::Fraud, "shared code")
         .await
         .unwrap();
@@ -322,7 +322,7 @@ async fn the_read_only_console_works_on_a_read_only_connection_and_writes_nothin
     let ada = db.admin().await;
     let deal = active_deal(&ada, "RO1").await;
     let m = member(&db, "mia", "public", false, None, &[]).await;
-    ada.record_redemption(deal.id, m).await.unwrap();
+    ada.record_redemption(deal.id, m, None).await.unwrap();
     // A deal past its window: the expiry job would expire it.
     sqlx::query("UPDATE deals SET valid_from = now() - interval '3 days', valid_until = now() - interval '1 day' WHERE id = $1")
         .bind(deal.id)

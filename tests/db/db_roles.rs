@@ -161,7 +161,7 @@ async fn each_group_may_do_exactly_what_spec_1_1_allows_and_the_database_refuses
     let p = deal.partner_id;
     let d = deal.id;
     let m = member(&db, "mia", "public", false, None, &[]).await;
-    let r = ada.record_redemption(d, m).await.unwrap().id;
+    let r = ada.record_redemption(d, m, None).await.unwrap().id;
     let new_login = format!(
         "pdt_never_{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]

@@ -466,7 +466,7 @@ async fn past_redemptions_keep_the_code_they_were_made_with() {
     assert_eq!(deal.redemption_cap, None);
     let pat = member(&db, "pat", "public", false, None, &[]).await;
 
-    let r1 = desk.record_redemption(deal.id, pat).await.unwrap();
+    let r1 = desk.record_redemption(deal.id, pat, None).await.unwrap();
     assert_eq!(r1.coupon_code.as_deref(), Some("SPRING10"));
     assert_eq!(r1.source, "copy_code");
 
@@ -479,7 +479,7 @@ async fn past_redemptions_keep_the_code_they_were_made_with() {
     assert_eq!(edited.coupon_code.as_deref(), Some("SUMMER20"));
     assert_eq!(edited.state, DealState::Active);
 
-    let r2 = desk.record_redemption(deal.id, pat).await.unwrap();
+    let r2 = desk.record_redemption(deal.id, pat, None).await.unwrap();
     assert_eq!(r2.coupon_code.as_deref(), Some("SUMMER20"));
 
     let stored_codes: Vec<(i64, Option<String>)> =
@@ -827,7 +827,7 @@ async fn the_cap_cannot_go_below_the_redemptions_already_made() {
     let deal = active_deal(&desk, "CAPPED").await;
     for h in ["m1", "m2", "m3"] {
         let m = member(&db, h, "public", false, None, &[]).await;
-        desk.record_redemption(deal.id, m).await.unwrap();
+        desk.record_redemption(deal.id, m, None).await.unwrap();
     }
     let deal = stored(&db, deal.id).await;
     assert_eq!(deal.redemption_count, 3);
@@ -1034,9 +1034,12 @@ async fn cap_one_refuses_a_second_redemption_naming_the_first() {
     let deal = desk.create_deal(&d).await.unwrap();
     let pat = member(&db, "pat", "public", false, None, &[]).await;
 
-    let first = desk.record_redemption(deal.id, pat).await.unwrap();
+    let first = desk.record_redemption(deal.id, pat, None).await.unwrap();
     let rows = written_rows(&db).await;
-    let err = desk.record_redemption(deal.id, pat).await.unwrap_err();
+    let err = desk
+        .record_redemption(deal.id, pat, None)
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             &err,
@@ -1067,9 +1070,9 @@ async fn cap_one_refuses_a_second_redemption_naming_the_first() {
     // Cap 1 is one per member, not one in total: other members still redeem.
     let quinn = member(&db, "quinn", "public", false, None, &[]).await;
     let ruth = member(&db, "ruth", "public", false, None, &[]).await;
-    desk.record_redemption(deal.id, quinn).await.unwrap();
-    desk.record_redemption(deal.id, ruth).await.unwrap();
-    assert!(desk.record_redemption(deal.id, ruth).await.is_err());
+    desk.record_redemption(deal.id, quinn, None).await.unwrap();
+    desk.record_redemption(deal.id, ruth, None).await.unwrap();
+    assert!(desk.record_redemption(deal.id, ruth, None).await.is_err());
     assert_eq!(stored(&db, deal.id).await.redemption_count, 3);
 }
 
@@ -1087,7 +1090,7 @@ async fn cap_one_holds_when_the_same_member_races_itself() {
     for _ in 0..50 {
         let desk = desk.clone();
         tasks.push(tokio::spawn(async move {
-            desk.record_redemption(deal.id, pat).await
+            desk.record_redemption(deal.id, pat, None).await
         }));
     }
     let mut ok = 0;
@@ -1134,7 +1137,7 @@ async fn cap_n_admits_exactly_n_of_many_concurrent_members() {
         .map(|&m| {
             let desk = platform.clone();
             let id = deal.id;
-            tokio::spawn(async move { desk.record_redemption(id, m).await })
+            tokio::spawn(async move { desk.record_redemption(id, m, None).await })
         })
         .collect();
     let mut admitted = 0;
@@ -1176,7 +1179,7 @@ async fn cap_n_admits_exactly_n_of_many_concurrent_members() {
     );
     let extra = member(&db, "latecomer", "public", false, None, &[]).await;
     let err = platform
-        .record_redemption(deal.id, extra)
+        .record_redemption(deal.id, extra, None)
         .await
         .unwrap_err();
     assert_eq!(
@@ -1219,7 +1222,10 @@ async fn a_member_who_cannot_see_the_deal_gets_not_found() {
         (&batch, public),
         (&chapter, alum19),
     ] {
-        let err = desk.record_redemption(deal.id, who).await.unwrap_err();
+        let err = desk
+            .record_redemption(deal.id, who, None)
+            .await
+            .unwrap_err();
         assert!(
             matches!(&err, Error::Redemption(RedemptionRefusal::NotFound { deal_id }) if *deal_id == deal.id),
             "deal {} member {who}: {err:?}",
@@ -1230,13 +1236,16 @@ async fn a_member_who_cannot_see_the_deal_gets_not_found() {
     assert_eq!(db.count("SELECT count(*) FROM redemptions").await, 0);
 
     for (deal, who) in [(&alumni, alum19), (&batch, alum19), (&chapter, alum20)] {
-        desk.record_redemption(deal.id, who).await.unwrap();
+        desk.record_redemption(deal.id, who, None).await.unwrap();
     }
     assert_eq!(db.count("SELECT count(*) FROM redemptions").await, 3);
     assert_eq!(db.count("SELECT sum(redemption_count) FROM deals").await, 3);
 
     // A deal that does not exist reads the same as one the member cannot see.
-    let err = desk.record_redemption(987_654, public).await.unwrap_err();
+    let err = desk
+        .record_redemption(987_654, public, None)
+        .await
+        .unwrap_err();
     assert_eq!(err.to_string(), "not found: deal 987654");
 }
 
@@ -1251,7 +1260,10 @@ async fn a_paused_deal_is_not_redeemable() {
         .unwrap();
     let pat = member(&db, "pat", "public", false, None, &[]).await;
     let rows = written_rows(&db).await;
-    let err = desk.record_redemption(deal.id, pat).await.unwrap_err();
+    let err = desk
+        .record_redemption(deal.id, pat, None)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, Error::Redemption(RedemptionRefusal::NotActive { deal_id, state })
             if *deal_id == deal.id && state == "paused"),

@@ -97,7 +97,7 @@ async fn one_redemption(db: &TestDb, code: &str) -> (Deal, Redemption) {
     let cara = db.curator().await;
     let deal = active_deal(&cara, code).await;
     let pat = member(db, &format!("pat-{code}"), "public", false, None, &[]).await;
-    let r = cara.record_redemption(deal.id, pat).await.unwrap();
+    let r = cara.record_redemption(deal.id, pat, None).await.unwrap();
     (deal, r)
 }
 

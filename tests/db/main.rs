@@ -15,6 +15,7 @@ mod partner_list;
 mod partners;
 mod record;
 mod redeem_rules;
+mod redemption_values;
 mod roles;
 mod schema;
 mod search_import;

@@ -254,7 +254,7 @@ async fn the_monitor_redraws_when_another_connection_records_a_redemption() {
     let platform = partnerdesk::Desk::for_operator(db.pool.clone(), "storefront", true)
         .await
         .unwrap();
-    platform.record_redemption(deal.id, m).await.unwrap();
+    platform.record_redemption(deal.id, m, None).await.unwrap();
     let msg = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
         .await
         .expect("a NOTIFY arrives")

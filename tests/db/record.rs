@@ -277,7 +277,7 @@ async fn every_mutation_writes_its_audit_row_and_event_in_its_own_transaction_or
     let r = walk!(
         w,
         "record_redemption",
-        sam.record_redemption(d.id, mia),
+        sam.record_redemption(d.id, mia, None),
         &[("redemption.record", None)]
     );
     walk!(

@@ -92,7 +92,7 @@ async fn every_scope_admits_exactly_the_members_who_can_see_the_deal() {
     for (handle, role, verified, batch, chapters, allowed) in members {
         let m = member(&db, handle, role, verified, batch, chapters).await;
         for (i, deal) in deals.iter().enumerate() {
-            let r = desk.record_redemption(*deal, m).await;
+            let r = desk.record_redemption(*deal, m, None).await;
             match (allowed[i], r) {
                 (true, Ok(row)) => assert_eq!(row.member_id, m),
                 (false, Err(Error::Redemption(RedemptionRefusal::NotFound { deal_id }))) => {
@@ -120,14 +120,14 @@ async fn only_inside_the_window() {
         .execute(&db.pool)
         .await
         .unwrap();
-    desk.record_redemption(deal.id, m).await.unwrap();
+    desk.record_redemption(deal.id, m, None).await.unwrap();
     // Not open yet.
     sqlx::query("UPDATE deals SET valid_from = now() + interval '1 minute' WHERE id = $1")
         .bind(deal.id)
         .execute(&db.pool)
         .await
         .unwrap();
-    let e = desk.record_redemption(deal.id, m).await.unwrap_err();
+    let e = desk.record_redemption(deal.id, m, None).await.unwrap_err();
     assert!(
         matches!(
             e,
@@ -146,7 +146,7 @@ async fn only_inside_the_window() {
         .execute(&db.pool)
         .await
         .unwrap();
-    let e = desk.record_redemption(deal.id, m).await.unwrap_err();
+    let e = desk.record_redemption(deal.id, m, None).await.unwrap_err();
     assert!(
         matches!(
             e,

@@ -56,7 +56,7 @@ async fn a_closed_standard_output_ends_no_command_with_a_panic() {
     let admin = db.admin().await;
     let deal = active_deal(&admin, "PIPE1").await;
     let m = member(&db, "piper", "public", false, None, &[]).await;
-    admin.record_redemption(deal.id, m).await.unwrap();
+    admin.record_redemption(deal.id, m, None).await.unwrap();
     let (d, p, ms) = (
         deal.id.to_string(),
         deal.partner_id.to_string(),
