@@ -4,7 +4,7 @@ use super::Context;
 use super::args::{Print, done};
 use super::output::{self, out, outln};
 use super::table::{Table, record, time};
-use crate::domain::money::{format_amount, format_bps};
+use crate::domain::money::format_bps;
 use crate::domain::terms::TermsDraft;
 use crate::error::{Error, Result};
 use crate::service::rows::{Agreement, AgreementRow};
@@ -180,31 +180,7 @@ pub fn terms_text(a: &Agreement) -> String {
 
 /// The model with its parameters: "hybrid 5% + 2.5% after 100".
 pub fn model_text(a: &Agreement) -> String {
-    use crate::domain::terms::Commission::*;
-    match a.commission() {
-        Percentage { rate_bps } => format!("percentage {}", format_bps(rate_bps.into())),
-        FixedFee { amount_minor } => {
-            format!(
-                "fixed fee {} per redemption",
-                format_amount(amount_minor, &a.currency)
-            )
-        }
-        FlatFee { amount_minor } => {
-            format!(
-                "flat fee {} per period",
-                format_amount(amount_minor, &a.currency)
-            )
-        }
-        Hybrid {
-            base_bps,
-            bonus_bps,
-            bonus_threshold,
-        } => format!(
-            "hybrid {} + {} after {bonus_threshold}",
-            format_bps(base_bps.into()),
-            format_bps(bonus_bps.into())
-        ),
-    }
+    a.commission().text(&a.currency)
 }
 
 fn agreement_record(r: &AgreementRow) -> String {

@@ -6,7 +6,7 @@ use super::args::{Print, done};
 use super::output::{self, out, outln};
 use super::table::{Table, or_dash, record, time};
 use crate::domain::money::{decimal_string, format_amount};
-use crate::domain::settlement::{Period, SettlementStatus};
+use crate::domain::settlement::{self, Period, SettlementStatus};
 use crate::error::{Error, Result};
 use crate::files::{self, PartialFile};
 use crate::service::Desk;
@@ -338,49 +338,21 @@ fn list_table(rows: &[SettlementRow]) {
     out!("{}", t.render());
 }
 
-pub fn period_label(r: &SettlementRow) -> String {
-    r.frequency
-        .parse()
-        .map(|f| Period::of(f, r.settlement.period_start).label())
-        .unwrap_or_else(|_| r.settlement.period_start.to_string())
+fn period_label(r: &SettlementRow) -> String {
+    settlement::period_label(&r.frequency, r.settlement.period_start)
 }
 
-/// "2026-11-07 (3 days left)" while in review.
-pub fn review_by(s: &Settlement, now: chrono::DateTime<Utc>) -> String {
-    match (s.status, s.review_deadline) {
-        (SettlementStatus::InReview, Some(d)) => {
-            let days = (d - now).num_days();
-            let left = if d <= now {
-                "window closed".to_owned()
-            } else if days == 0 {
-                "closes today".to_owned()
-            } else {
-                format!("{days} day{} left", if days == 1 { "" } else { "s" })
-            };
-            format!("{} ({left})", d.format("%Y-%m-%d"))
-        }
-        _ => "-".into(),
-    }
+fn review_by(s: &Settlement, now: chrono::DateTime<Utc>) -> String {
+    settlement::review_by(s.status, s.review_deadline, now)
 }
 
-/// The partner's tally against ours: "-", "matches", or "+2 / +1.50 EUR".
-pub fn discrepancy_text(s: &Settlement) -> String {
-    match (s.tally_count, s.tally_amount_minor) {
-        (Some(c), Some(a)) => {
-            let dc = i64::from(c) - i64::from(s.redemption_count);
-            let da = a - s.commission_minor;
-            if dc == 0 && da == 0 {
-                "matches".into()
-            } else {
-                format!(
-                    "{dc:+} / {}{}",
-                    if da > 0 { "+" } else { "" },
-                    format_amount(da, &s.currency)
-                )
-            }
-        }
-        _ => "-".into(),
-    }
+fn discrepancy_text(s: &Settlement) -> String {
+    settlement::discrepancy_text(
+        s.tally_count.zip(s.tally_amount_minor),
+        s.redemption_count,
+        s.commission_minor,
+        &s.currency,
+    )
 }
 
 async fn show(desk: &Desk, id: i64, lines: i64, print: &Print) -> Result<ExitCode> {

@@ -126,6 +126,12 @@ actions! {
     Sign => ("sign", List, true, "sign the contract for a side"),
     Benefit => ("benefit", List, true, "mark a contracted benefit delivered or missed"),
     OpenDeal => ("open_deal", List, false, "open the deal of the accepted negotiation"),
+    Compute => ("compute", List, true, "compute or recompute"),
+    SendToReview => ("send_to_review", List, true, "send to review (a note)"),
+    Approve => ("approve", List, true, "approve the settlement"),
+    Dispute => ("dispute", List, true, "dispute, with a reason"),
+    MarkPaid => ("mark_paid", List, true, "mark paid (its reference)"),
+    Tally => ("tally", List, true, "enter the partner's tally"),
 
     Save => ("save", Form, true, "save the form"),
     NextField => ("next_field", Form, false, "next field"),

@@ -66,6 +66,8 @@ pub enum Changed {
     Partner,
     Deal,
     Redemption,
+    /// Settlements (computed, moved, tallied).
+    Settlement,
     /// Operators, seeds, anything no pane lists but the audit log.
     Other,
 }
@@ -76,6 +78,7 @@ impl Changed {
             "partner" => Changed::Partner,
             "deal" => Changed::Deal,
             "redemption" => Changed::Redemption,
+            "settlement" => Changed::Settlement,
             _ => Changed::Other,
         }
     }

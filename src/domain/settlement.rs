@@ -385,6 +385,71 @@ impl Discrepancy {
     }
 }
 
+/// What a settlement's period is called, from its agreement's frequency (as stored) and its
+/// first day: `2026-10`, `2026-Q4`, `2026`; the first day itself when the frequency does not
+/// read.
+pub fn period_label(frequency: &str, start: NaiveDate) -> String {
+    frequency
+        .parse::<Frequency>()
+        .map(|f| Period::of(f, start).label())
+        .unwrap_or_else(|_| start.to_string())
+}
+
+/// What is left of a review window: "3 days left", "closes today", "window closed".
+pub fn days_left(deadline: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let days = (deadline - now).num_days();
+    if deadline <= now {
+        "window closed".to_owned()
+    } else if days == 0 {
+        "closes today".to_owned()
+    } else {
+        format!("{days} day{} left", if days == 1 { "" } else { "s" })
+    }
+}
+
+/// "2026-11-07 (3 days left)" while in review, "-" otherwise.
+pub fn review_by(
+    status: SettlementStatus,
+    deadline: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> String {
+    match (status, deadline) {
+        (SettlementStatus::InReview, Some(d)) => {
+            format!("{} ({})", d.format("%Y-%m-%d"), days_left(d, now))
+        }
+        _ => "-".into(),
+    }
+}
+
+impl Discrepancy {
+    /// "matches", or "+2 / +1.50 EUR" (theirs − ours: count, then amount).
+    pub fn text(&self, currency: &str) -> String {
+        if self.is_zero() {
+            return "matches".into();
+        }
+        format!(
+            "{:+} / {}{}",
+            self.count,
+            if self.amount_minor > 0 { "+" } else { "" },
+            super::money::format_amount(self.amount_minor, currency)
+        )
+    }
+}
+
+/// The partner's tally (count, amount) against ours: "-" before one is entered, else
+/// [`Discrepancy::text`].
+pub fn discrepancy_text(
+    tally: Option<(i32, i64)>,
+    count: i32,
+    commission_minor: i64,
+    currency: &str,
+) -> String {
+    match tally {
+        Some(t) => Discrepancy::of(t, count, commission_minor).text(currency),
+        None => "-".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,5 +595,36 @@ mod tests {
         assert!(Move::Recompute.check(1, Approved).is_err());
         assert!(Move::Tally.check(1, Paid).is_err());
         assert_eq!(Move::Recompute.to(Disputed), Draft);
+    }
+
+    #[test]
+    fn labels_windows_and_discrepancies_read_as_people_say_them() {
+        let start = d("2026-10-01");
+        assert_eq!(period_label("monthly", start), "2026-10");
+        assert_eq!(period_label("quarterly", start), "2026-Q4");
+        assert_eq!(period_label("annual", d("2026-01-01")), "2026");
+        assert_eq!(period_label("weekly", start), "2026-10-01");
+        let now = DateTime::parse_from_rfc3339("2026-11-04T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let deadline = now + Duration::days(3) + Duration::hours(2);
+        assert_eq!(
+            review_by(SettlementStatus::InReview, Some(deadline), now),
+            "2026-11-07 (3 days left)"
+        );
+        assert_eq!(days_left(now + Duration::hours(5), now), "closes today");
+        assert_eq!(days_left(now + Duration::hours(30), now), "1 day left");
+        assert_eq!(days_left(now - Duration::hours(1), now), "window closed");
+        assert_eq!(review_by(SettlementStatus::Draft, Some(deadline), now), "-");
+        assert_eq!(discrepancy_text(None, 3, 100, "EUR"), "-");
+        assert_eq!(discrepancy_text(Some((3, 100)), 3, 100, "EUR"), "matches");
+        assert_eq!(
+            discrepancy_text(Some((5, 250)), 3, 100, "EUR"),
+            "+2 / +1.50 EUR"
+        );
+        assert_eq!(
+            discrepancy_text(Some((1, 50)), 3, 100, "EUR"),
+            "-2 / -0.50 EUR"
+        );
     }
 }

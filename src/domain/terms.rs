@@ -48,6 +48,36 @@ impl Commission {
     }
 }
 
+impl Commission {
+    /// The model with its parameters, as people read it: "percentage 5%", "fixed fee 2.50 EUR
+    /// per redemption", "hybrid 5% + 2.5% after 100", "flat fee 300.00 EUR per period".
+    pub fn text(&self, currency: &str) -> String {
+        use super::money::{format_amount, format_bps};
+        match *self {
+            Commission::Percentage { rate_bps } => {
+                format!("percentage {}", format_bps(rate_bps.into()))
+            }
+            Commission::FixedFee { amount_minor } => format!(
+                "fixed fee {} per redemption",
+                format_amount(amount_minor, currency)
+            ),
+            Commission::FlatFee { amount_minor } => format!(
+                "flat fee {} per period",
+                format_amount(amount_minor, currency)
+            ),
+            Commission::Hybrid {
+                base_bps,
+                bonus_bps,
+                bonus_threshold,
+            } => format!(
+                "hybrid {} + {} after {bonus_threshold}",
+                format_bps(base_bps.into()),
+                format_bps(bonus_bps.into())
+            ),
+        }
+    }
+}
+
 /// Terms that passed every rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Terms {

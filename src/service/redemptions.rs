@@ -171,6 +171,15 @@ impl Desk {
         Ok(after)
     }
 
+    /// One redemption with its deal's title, its member's handle and its flag.
+    pub async fn redemption(&self, id: i64) -> Result<RedemptionRow> {
+        self.actor().require(Permission::ViewRedemptions)?;
+        let mut conn = self.pool().acquire().await?;
+        store::redemptions::get_row(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("redemption", id))
+    }
+
     /// One page of a deal's redemptions, newest first, with the deal's title, the member's
     /// handle and the flag. `from`/`to` bound `redeemed_at` to `[from, to)`; `before` is the
     /// cursor (`redeemed_at`, `id`) of the previous page's last row.

@@ -468,6 +468,13 @@ fn page_tail(q: &mut QueryBuilder<Postgres>, before: Option<(DateTime<Utc>, i64)
         .push_bind(limit);
 }
 
+/// One redemption as the monitor lists it (a settlement line's redemption, opened).
+pub async fn get_row(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<RedemptionRow>> {
+    let mut q = QueryBuilder::<Postgres>::new(ROW_SELECT);
+    q.push("r.id = ").push_bind(id);
+    q.build_query_as().fetch_optional(conn).await
+}
+
 /// One page of a deal's redemptions in `[from, to)` (either end open when `None`), newest
 /// first. The conditions are only those given, so each shape of the query has its own plan
 /// on the `(deal_id, redeemed_at DESC, id DESC)` index.

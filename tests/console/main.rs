@@ -17,8 +17,13 @@ use partnerdesk::store::partners::{Partner, PartnerListRow};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+#[path = "../db/common.rs"]
+#[allow(dead_code)]
+mod common;
+
 mod daily;
 mod redemptions;
+mod settlements;
 mod shape;
 
 fn at(day: u32) -> chrono::DateTime<Utc> {

@@ -4,7 +4,6 @@
 
 pub mod audit;
 pub mod deals;
-mod later;
 pub mod negotiations;
 pub mod partners;
 pub mod redemptions;

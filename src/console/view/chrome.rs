@@ -1,12 +1,12 @@
-//! Tabs, banner, status bar, filter line, toasts, and the simple panes.
+//! Tabs, banner, status bar, filter line and toasts.
 
 use super::super::app::App;
 use super::super::panes::PaneId;
-use super::super::shell::{ConnState, Shell};
+use super::super::shell::ConnState;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 
 pub fn tabs(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
@@ -223,22 +223,4 @@ pub fn toasts(f: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
     let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
     f.render_widget(Clear, area);
     f.render_widget(Paragraph::new(lines), area);
-}
-
-/// A pane still to be built: its title and a line saying so.
-pub fn not_yet(f: &mut Frame, area: Rect, sh: &Shell, title: &str, what: &str) {
-    let t = &sh.theme;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border)
-        .title(Span::styled(format!(" {title} "), t.title));
-    f.render_widget(
-        Paragraph::new(vec![
-            Line::from(""),
-            Line::from(Span::styled(what, t.muted)),
-        ])
-        .wrap(Wrap { trim: true })
-        .block(block),
-        area,
-    );
 }

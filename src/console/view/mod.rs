@@ -5,7 +5,6 @@ mod form;
 mod overlays;
 mod table;
 
-pub use chrome::not_yet;
 pub use form::{FormKeys, draw as draw_form};
 pub use overlays::help_lines;
 pub use table::{ListTable, column_widths, draw_list, list_title, need};
@@ -118,6 +117,23 @@ pub fn pin_display_zone(zone: Option<chrono::FixedOffset>) {
 /// The zone pinned for display on this thread, if any.
 pub fn pinned_zone() -> Option<chrono::FixedOffset> {
     DISPLAY_ZONE.with(|z| z.get())
+}
+
+thread_local! {
+    /// A fixed "now" for what is shown relative to it (days left), instead of the clock.
+    static PINNED_NOW: std::cell::Cell<Option<chrono::DateTime<chrono::Utc>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Shows what is relative to the present as if it were `now`, on this thread (render tests).
+pub fn pin_now(now: Option<chrono::DateTime<chrono::Utc>>) {
+    PINNED_NOW.with(|n| n.set(now));
+}
+
+/// The present as the views show it: the clock, unless pinned on this thread.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    PINNED_NOW
+        .with(|n| n.get())
+        .unwrap_or_else(chrono::Utc::now)
 }
 
 /// A time in the operator's local zone, for display.

@@ -1,5 +1,404 @@
-//! The Settlements pane: settlement statements, reviews, disputes and payouts, for finance.
-//! Not built yet (it says so); its issue replaces this with the pane's state and `Pane` here,
-//! `effects.rs`, `view.rs` and its form, as the other panes have.
+//! The Settlements pane, for finance (curators read): statements newest period first with `/`
+//! filters; a statement's detail with its totals, the partner's tally beside ours, the payout
+//! ledger, the partner's commission over the last periods as a chart, and its lines paged from
+//! the database (a statement may have a million) with each line's redemption a key away;
+//! computing, sending to review, approving, disputing, marking paid and entering the partner's
+//! tally, each confirmed with what it will do.
 
-super::later::not_built_yet!(SettlementsPane, "Settlements", "settlements");
+mod actions;
+mod effects;
+mod lines;
+mod view;
+
+pub use actions::{Act, parse_compute, parse_payment, parse_tally};
+pub use effects::{Effect, Msg, Opened, Step};
+
+use super::{Answer, Pane, fx};
+use crate::console::action::Action;
+use crate::console::detail::Detail;
+use crate::console::list::{KeysetList, ListRow, PAGE};
+use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
+use crate::console::shell::Shell;
+use crate::domain::Permission;
+use crate::domain::settlement::Period;
+use crate::service::rows::{Line, SettlementFilter, SettlementRow};
+use chrono::NaiveDate;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+impl ListRow for SettlementRow {
+    type Cursor = (NaiveDate, i64);
+    fn id(&self) -> i64 {
+        self.settlement.id
+    }
+    fn cursor(&self) -> Self::Cursor {
+        SettlementRow::cursor(self)
+    }
+}
+
+/// What the Settlements pane asks.
+#[derive(Debug, Clone)]
+pub enum Question {
+    /// What to compute: `PERIOD`, or `#AGREEMENT PERIOD` (a prompt).
+    ComputeWhat,
+    /// The text a move needs: a note, a reason, a payment's reference, a tally (a prompt).
+    Text { act: Act, s: Box<SettlementRow> },
+    /// The step, confirmed (`id`: the settlement it moves; none for a computation).
+    Go { id: Option<i64>, step: Step },
+}
+
+pub struct SettlementsPane {
+    pub list: KeysetList<SettlementRow>,
+    pub filter: SettlementFilter,
+    pub filter_text: String,
+    pub filter_error: Option<String>,
+    pub detail: Detail<Opened>,
+    /// The settlement the detail is open on (known before its detail loads).
+    pub open_id: Option<i64>,
+    /// The open settlement's lines: a window of pages, read by line number.
+    pub lines: KeysetList<Line>,
+}
+
+impl Default for SettlementsPane {
+    fn default() -> Self {
+        Self {
+            list: KeysetList::forward_only(),
+            filter: SettlementFilter::default(),
+            filter_text: String::new(),
+            filter_error: None,
+            detail: Detail::default(),
+            open_id: None,
+            lines: KeysetList::default(),
+        }
+    }
+}
+
+/// Parses the filter: `status:S`, `partner:NAME` or `partner:#ID`, `period:2026-10` (or
+/// `2026-Q4`, `2026`: the period's first day), `agreement:ID`; other words are more of the
+/// partner's name.
+pub fn parse_filter(text: &str) -> Result<SettlementFilter, String> {
+    let mut f = SettlementFilter::default();
+    let mut name = Vec::new();
+    for word in text.split_whitespace() {
+        match word.split_once(':') {
+            Some(("status", v)) => f.status = Some(v.parse().map_err(|e| format!("status: {e}"))?),
+            Some(("partner", v)) => {
+                let id = v.strip_prefix('#').unwrap_or(v);
+                if !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) {
+                    f.partner_id = Some(id.parse().map_err(|_| "partner: #ID too large")?);
+                } else if v.starts_with('#') {
+                    return Err("partner: #ID is a partner's number, like #12".into());
+                } else if !v.is_empty() {
+                    name.push(v);
+                }
+            }
+            Some(("period", v)) => {
+                f.period_start = Some(Period::parse(v).map_err(|e| format!("period: {e}"))?.start)
+            }
+            Some(("agreement", v)) => {
+                let id = v.strip_prefix('#').unwrap_or(v);
+                f.agreement_id = Some(
+                    id.parse()
+                        .map_err(|_| "agreement: an agreement's number, like 7".to_owned())?,
+                );
+            }
+            Some((key, _)) if !key.is_empty() => {
+                return Err(format!(
+                    "unknown filter '{key}:' (status:, partner:, period:, agreement:)"
+                ));
+            }
+            _ => name.push(word),
+        }
+    }
+    if !name.is_empty() {
+        f.partner_name = Some(name.join(" "));
+    }
+    Ok(f)
+}
+
+impl SettlementsPane {
+    pub(super) fn load(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
+        let (tag, req) = self.list.request(sh, mode);
+        fx(Effect::Load {
+            tag,
+            filter: self.filter.clone(),
+            before: req.after,
+            limit: PAGE,
+            mode,
+        })
+    }
+
+    pub(super) fn load_detail(&mut self, sh: &mut Shell, id: i64) -> Vec<AppEffect> {
+        let tag = self.detail.begin(sh);
+        fx(Effect::LoadDetail { tag, id })
+    }
+
+    /// Opens settlement `id`: its detail and the first page of its lines.
+    pub fn open(&mut self, sh: &mut Shell, id: i64) -> Vec<AppEffect> {
+        self.detail.open = true;
+        if self.open_id != Some(id) {
+            self.detail.data = None;
+            self.lines.clear();
+        }
+        self.open_id = Some(id);
+        let mut out = self.load_detail(sh, id);
+        out.extend(self.load_lines(sh, LoadMode::Replace));
+        out
+    }
+
+    fn close(&mut self) {
+        self.detail.open = false;
+        self.detail.data = None;
+        self.open_id = None;
+        self.lines.clear();
+    }
+
+    /// The settlement actions apply to: the open one, else the selected row.
+    pub fn current(&self) -> Option<&SettlementRow> {
+        if self.detail.open {
+            self.detail.shown().map(|o| &o.view.row)
+        } else {
+            self.list.selected_row()
+        }
+    }
+}
+
+impl Pane for SettlementsPane {
+    type Effect = Effect;
+    type Question = Question;
+    const TITLE: &'static str = "Settlements";
+    const KEY: &'static str = "settlements";
+
+    fn offers(&self, a: Action) -> bool {
+        use Action::*;
+        matches!(
+            a,
+            Down | Up
+                | Top
+                | Bottom
+                | PageDown
+                | PageUp
+                | Open
+                | Back
+                | Filter
+                | Refresh
+                | Copy
+                | Compute
+                | SendToReview
+                | Approve
+                | Dispute
+                | MarkPaid
+                | Tally
+        )
+    }
+
+    fn needs(&self, a: Action) -> Option<Permission> {
+        use Action::*;
+        matches!(
+            a,
+            Compute | SendToReview | Approve | Dispute | MarkPaid | Tally
+        )
+        .then_some(Permission::ManageSettlements)
+    }
+
+    fn main_actions(&self) -> &'static [Action] {
+        use Action::*;
+        &[
+            Open,
+            Filter,
+            Compute,
+            SendToReview,
+            Approve,
+            Dispute,
+            MarkPaid,
+            Tally,
+        ]
+    }
+
+    fn needs_load(&self) -> bool {
+        self.list.rows.is_empty()
+    }
+
+    fn reload(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
+        let mut out = self.load(sh, LoadMode::Replace);
+        if let Some(id) = self.open_id.filter(|_| self.detail.open) {
+            out.extend(self.load_detail(sh, id));
+        }
+        out
+    }
+
+    fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
+        if self.detail.open {
+            if let Some(mode) = self.lines.navigate(a) {
+                return self.load_lines(sh, mode);
+            }
+        } else if let Some(mode) = self.list.navigate(a) {
+            return self.load(sh, mode);
+        }
+        match a {
+            Action::Open if self.detail.open => self.open_line(sh),
+            Action::Open => match self.list.selected_row().map(|r| r.settlement.id) {
+                Some(id) => self.open(sh, id),
+                None => Vec::new(),
+            },
+            Action::Back if self.detail.open => {
+                self.close();
+                Vec::new()
+            }
+            Action::Back if !self.filter_text.is_empty() => self.filter_changed(sh, ""),
+            Action::Refresh => {
+                let mut out = self.reload(sh);
+                if self.detail.open {
+                    out.extend(self.load_lines(sh, LoadMode::Replace));
+                }
+                out
+            }
+            Action::Copy => {
+                let id = self
+                    .open_id
+                    .or(self.list.selected_row().map(|r| r.settlement.id));
+                id.map(|id| vec![AppEffect::copy_id("settlement", id)])
+                    .unwrap_or_default()
+            }
+            Action::Compute => self.ask_compute(sh),
+            Action::SendToReview
+            | Action::Approve
+            | Action::Dispute
+            | Action::MarkPaid
+            | Action::Tally => self.ask(sh, a),
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_msg(&mut self, sh: &mut Shell, msg: Msg) -> Vec<AppEffect> {
+        match msg {
+            Msg::Page { tag, mode, result } => {
+                self.list.receive(sh, tag, mode, result);
+                Vec::new()
+            }
+            Msg::Detail { tag, result } => {
+                if !self.detail.accept(tag) {
+                    return Vec::new();
+                }
+                match result {
+                    Ok(o) => {
+                        // Computed again meanwhile: its lines are new too.
+                        let recomputed = self.detail.data.as_ref().is_some_and(|old| {
+                            old.view.row.settlement.id == o.view.row.settlement.id
+                                && old.view.row.settlement.computed_at
+                                    != o.view.row.settlement.computed_at
+                        });
+                        self.detail.data = Some(*o);
+                        if recomputed && self.detail.open {
+                            return self.load_lines(sh, LoadMode::Replace);
+                        }
+                    }
+                    Err(e) => {
+                        self.close();
+                        sh.toast_error(e.to_string());
+                    }
+                }
+                Vec::new()
+            }
+            Msg::Lines {
+                tag,
+                id,
+                mode,
+                result,
+            } => {
+                if self.open_id == Some(id) {
+                    self.lines_loaded(sh, tag, mode, result);
+                }
+                Vec::new()
+            }
+            Msg::Redemption {
+                settlement,
+                line,
+                result,
+            } => {
+                match result {
+                    Ok(r) => {
+                        let (title, text) = lines::redemption_info(settlement, &line, &r);
+                        sh.inform(title, text);
+                    }
+                    Err(e) => sh.toast_error(e.to_string()),
+                }
+                Vec::new()
+            }
+            Msg::Done { busy, result } => {
+                sh.end_busy(busy);
+                match result {
+                    Ok(text) => sh.toast(text),
+                    Err(e) => sh.toast_error(e.to_string()),
+                }
+                self.reload(sh)
+            }
+        }
+    }
+
+    fn answered(&mut self, sh: &mut Shell, q: Question, a: Answer) -> Vec<AppEffect> {
+        self.answer(sh, q, a)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {
+        view::draw(self, f, area, sh)
+    }
+
+    fn filter_text(&self) -> Option<String> {
+        (!self.detail.open).then(|| self.filter_text.clone())
+    }
+
+    fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<AppEffect> {
+        self.filter_text = text.to_owned();
+        match parse_filter(text) {
+            Ok(f) => {
+                self.filter = f;
+                self.filter_error = None;
+                self.list.selected = 0;
+                self.load(sh, LoadMode::Replace)
+            }
+            Err(e) => {
+                self.filter_error = Some(e);
+                Vec::new()
+            }
+        }
+    }
+
+    fn filter_hint(&self) -> &'static str {
+        "   status:S partner:NAME|#ID period:2026-10 · Enter keeps · Esc restores"
+    }
+
+    fn filter_error(&self) -> Option<String> {
+        self.filter_error.clone()
+    }
+
+    /// A settlement changed (here or in another session): the list and the open detail
+    /// reload; the lines too when it was computed again.
+    fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
+        if n != Notice::Changed(Changed::Settlement) {
+            return Vec::new();
+        }
+        let mut out = if self.list.changed() {
+            self.load(sh, LoadMode::Replace)
+        } else {
+            Vec::new()
+        };
+        if let Some(id) = self.open_id.filter(|_| self.detail.open) {
+            out.extend(self.load_detail(sh, id));
+        }
+        out
+    }
+
+    /// Another pane sent the operator to settlement `id`.
+    fn show(&mut self, sh: &mut Shell, id: i64) -> Vec<AppEffect> {
+        let mut out = self.open(sh, id);
+        if self.list.rows.is_empty() {
+            out.extend(self.load(sh, LoadMode::Replace));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

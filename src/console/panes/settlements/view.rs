@@ -1,0 +1,554 @@
+//! The Settlements pane: the list of statements, and one statement's detail — its summary
+//! beside the partner's commission chart, and its lines below.
+
+use super::lines::kind_text;
+use super::{Opened, SettlementsPane};
+use crate::console::shell::Shell;
+use crate::console::view::{
+    ListTable, column_widths, draw_list, list_title, local, local_fmt, need, now,
+};
+use crate::domain::money::{format_amount, format_bps};
+use crate::domain::settlement::{
+    Discrepancy, SettlementStatus, days_left, discrepancy_text, period_label, review_by,
+};
+use crate::service::rows::Settlement;
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row};
+
+/// Below this width the list shows its short columns.
+const WIDE: u16 = 120;
+
+pub fn draw(p: &mut SettlementsPane, f: &mut Frame, area: Rect, sh: &Shell) {
+    if p.detail.open {
+        detail(f, area, p, sh);
+    } else {
+        list(f, area, p, sh);
+    }
+}
+
+fn status_style(s: SettlementStatus, sh: &Shell) -> Style {
+    let t = &sh.theme;
+    match s {
+        SettlementStatus::Draft => t.muted,
+        SettlementStatus::InReview => t.warn,
+        SettlementStatus::Approved => t.ok,
+        SettlementStatus::Paid => Style::default(),
+        SettlementStatus::Disputed => t.error,
+    }
+}
+
+/// "3d left", "today", "closed", or "-" when not in review.
+fn days_short(s: &Settlement, now: DateTime<Utc>) -> String {
+    match (s.status, s.review_deadline) {
+        (SettlementStatus::InReview, Some(d)) if d <= now => "closed".into(),
+        (SettlementStatus::InReview, Some(d)) if (d - now).num_days() == 0 => "today".into(),
+        (SettlementStatus::InReview, Some(d)) => format!("{}d left", (d - now).num_days()),
+        _ => "-".into(),
+    }
+}
+
+fn tally(s: &Settlement) -> Option<(i32, i64)> {
+    s.tally_count.zip(s.tally_amount_minor)
+}
+
+fn right(text: String) -> Line<'static> {
+    Line::from(text).right_aligned()
+}
+
+fn list(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
+    let t = &sh.theme;
+    let p = &*pane;
+    let title = list_title(
+        "Settlements",
+        ("period", true),
+        Some(&p.filter_text),
+        p.filter_error.as_deref(),
+        &p.list,
+    );
+    let now = now();
+    let wide = area.width >= WIDE;
+    let partners: Vec<String> = p
+        .list
+        .rows
+        .iter()
+        .map(|r| format!("{} v{}", r.partner_name, r.agreement_version))
+        .collect();
+    let differences: Vec<String> = p
+        .list
+        .rows
+        .iter()
+        .map(|r| {
+            let s = &r.settlement;
+            match tally(s) {
+                Some(tl) if !wide => {
+                    let d = Discrepancy::of(tl, s.redemption_count, s.commission_minor);
+                    if d.is_zero() { "matches" } else { "differs" }.into()
+                }
+                tl => discrepancy_text(tl, s.redemption_count, s.commission_minor, &s.currency),
+            }
+        })
+        .collect();
+    let needs = [
+        need("Partner", partners.iter().map(String::as_str)),
+        need(
+            if wide { "Discrepancy" } else { "Tally" },
+            differences.iter().map(String::as_str),
+        ),
+    ];
+    let order: Vec<Result<usize, u16>> = if wide {
+        vec![
+            Ok(0),
+            Err(7),
+            Err(9),
+            Err(6),
+            Err(4),
+            Err(12),
+            Err(12),
+            Err(24),
+            Ok(1),
+        ]
+    } else {
+        vec![Ok(0), Err(7), Err(9), Err(9), Err(12), Err(8), Ok(1)]
+    };
+    let widths = column_widths(area.width, &order, &needs);
+    let rows = p
+        .list
+        .rows
+        .iter()
+        .zip(partners)
+        .zip(differences)
+        .map(|((r, partner), difference)| {
+            let s = &r.settlement;
+            let money = |m: i64| format_amount(m, &s.currency);
+            let exc_style = if s.exception_count > 0 {
+                t.warn
+            } else {
+                Style::default()
+            };
+            let closed = s.status == SettlementStatus::InReview
+                && s.review_deadline.is_some_and(|d| d <= now);
+            let review_style = if closed { t.error } else { Style::default() };
+            let diff_style = if tally(s).is_some() && !difference.starts_with("matches") {
+                t.warn
+            } else {
+                Style::default()
+            };
+            let mut cells: Vec<ratatui::widgets::Cell> = vec![
+                partner.into(),
+                period_label(&r.frequency, s.period_start).into(),
+                Span::styled(s.status.to_string(), status_style(s.status, sh)).into(),
+            ];
+            if wide {
+                cells.extend([
+                    right(s.line_count.to_string()).into(),
+                    right(s.exception_count.to_string()).style(exc_style).into(),
+                    right(money(s.commission_minor)).into(),
+                    right(money(s.net_minor)).into(),
+                    Line::styled(review_by(s.status, s.review_deadline, now), review_style).into(),
+                ]);
+            } else {
+                let lines = if s.exception_count > 0 {
+                    format!("{} ({})", s.line_count, s.exception_count)
+                } else {
+                    s.line_count.to_string()
+                };
+                cells.extend([
+                    right(lines).style(exc_style).into(),
+                    right(money(s.net_minor)).into(),
+                    Line::styled(days_short(s, now), review_style).into(),
+                ]);
+            }
+            cells.push(Line::styled(difference, diff_style).into());
+            Row::new(cells)
+        })
+        .collect();
+    let header: Vec<Line> = if wide {
+        vec![
+            "Partner".into(),
+            "Period".into(),
+            "Status".into(),
+            right("Lines".into()),
+            right("Exc".into()),
+            right("Commission".into()),
+            right("Net".into()),
+            "Review by".into(),
+            "Discrepancy".into(),
+        ]
+    } else {
+        vec![
+            "Partner".into(),
+            "Period".into(),
+            "Status".into(),
+            right("Lines".into()),
+            right("Net".into()),
+            "Review".into(),
+            "Tally".into(),
+        ]
+    };
+    let table = ListTable {
+        title,
+        header: Row::new(header),
+        widths,
+        empty: if p.filter_text.trim().is_empty() {
+            "no settlements yet: c computes a period"
+        } else {
+            "no settlement matches the filter (Esc clears it)"
+        },
+    };
+    draw_list(f, area, sh, &mut pane.list, table, rows);
+}
+
+/// The summary's lines: terms, period, status, totals, lines, the partner's tally, the ledger.
+fn summary(o: &Opened, sh: &Shell, now: DateTime<Utc>) -> Vec<Line<'static>> {
+    let t = &sh.theme;
+    let v = &o.view;
+    let s = v.settlement();
+    let a = &v.agreement;
+    let money = |m: i64| format_amount(m, &s.currency);
+    let label = |k: &str| Span::styled(format!("{k:<11}"), t.label);
+    let mut status = vec![
+        label("Status"),
+        Span::styled(s.status.to_string(), status_style(s.status, sh)),
+    ];
+    status.push(Span::raw(match s.status {
+        SettlementStatus::Draft => {
+            format!(" · computed {} by {}", local(s.computed_at), s.computed_by)
+        }
+        SettlementStatus::InReview => s
+            .review_deadline
+            .map(|d| format!(" · by {} ({})", d.format("%Y-%m-%d"), days_left(d, now)))
+            .unwrap_or_default(),
+        SettlementStatus::Approved => s
+            .approved_at
+            .map(|at| {
+                format!(
+                    " · {} by {}",
+                    local(at),
+                    s.approved_by.as_deref().unwrap_or("-")
+                )
+            })
+            .unwrap_or_default(),
+        SettlementStatus::Paid => format!(
+            " {} · ref {}",
+            s.paid_on.map(|d| d.to_string()).unwrap_or_default(),
+            s.payment_reference.as_deref().unwrap_or("-")
+        ),
+        SettlementStatus::Disputed => format!(": {}", s.dispute_reason.as_deref().unwrap_or("")),
+    }));
+    let mut lines = vec![
+        Line::from(vec![
+            label("Terms"),
+            Span::raw(format!(
+                "v{} · {} · {} · take {}",
+                a.version,
+                a.commission().text(&a.currency),
+                a.frequency,
+                format_bps(a.take_rate_bps.into())
+            )),
+        ]),
+        Line::from(vec![
+            label("Period"),
+            Span::raw(format!(
+                "{} · {} to {}",
+                v.period, s.period_start, s.period_end
+            )),
+        ]),
+        Line::from(status),
+    ];
+    if let Some(n) = &s.review_note {
+        lines.push(Line::from(vec![label("Note"), Span::raw(n.clone())]));
+    }
+    let net = if s.net_minor >= 0 {
+        format!("{} due from the partner", money(s.net_minor))
+    } else {
+        format!("{} due to the partner", money(-s.net_minor))
+    };
+    lines.extend([
+        Line::from(vec![
+            label("Commission"),
+            Span::raw(format!(
+                "{} · platform take {}",
+                money(s.commission_minor),
+                money(s.take_minor)
+            )),
+        ]),
+        Line::from(vec![label("Payouts"), Span::raw(money(s.payouts_minor))]),
+        Line::from(vec![label("Net"), Span::raw(net)]),
+        Line::from(vec![
+            label("Lines"),
+            Span::raw(if s.redemption_count == s.line_count {
+                format!("{} · ", s.line_count)
+            } else {
+                format!("{} ({} redemptions) · ", s.line_count, s.redemption_count)
+            }),
+            if s.exception_count > 0 {
+                Span::styled(
+                    format!("{} exceptions, not in the totals", s.exception_count),
+                    t.warn,
+                )
+            } else {
+                Span::styled("no exceptions", t.muted)
+            },
+        ]),
+    ]);
+    match (tally(s), v.discrepancy) {
+        (Some((c, amt)), Some(d)) => lines.extend([
+            Line::from(vec![
+                label("Tally"),
+                Span::raw(format!(
+                    "{c} · {} (ours {} · {})",
+                    money(amt),
+                    s.redemption_count,
+                    money(s.commission_minor)
+                )),
+            ]),
+            Line::from(vec![
+                label("Difference"),
+                Span::styled(d.text(&s.currency), if d.is_zero() { t.ok } else { t.warn }),
+            ]),
+        ]),
+        _ => lines.push(Line::from(vec![
+            label("Tally"),
+            Span::styled("the partner's not entered", t.muted),
+        ])),
+    }
+    if v.ledger.is_empty() {
+        lines.push(Line::from(vec![
+            label("Ledger"),
+            Span::styled("no entries", t.muted),
+        ]));
+    }
+    for (i, e) in v.ledger.iter().enumerate() {
+        lines.push(Line::from(vec![
+            label(if i == 0 { "Ledger" } else { "" }),
+            Span::raw(format!(
+                "#{} {} {} · {} by {}{}",
+                e.id,
+                e.kind,
+                format_amount(e.amount_minor, &e.currency),
+                local_fmt(e.at, "%Y-%m-%d"),
+                e.by_login,
+                e.reverses_id
+                    .map(|r| format!(" · reverses #{r}"))
+                    .unwrap_or_default()
+            )),
+        ]));
+    }
+    lines
+}
+
+/// The partner's commission over its last periods in the settlement's currency, oldest first,
+/// the settlement's own period marked; amounts under the bars.
+fn chart(f: &mut Frame, area: Rect, o: &Opened, sh: &Shell) {
+    let t = &sh.theme;
+    let s = o.view.settlement();
+    let block = Block::default()
+        .borders(Borders::LEFT)
+        .border_style(t.border);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.height < 4 || inner.width < 12 {
+        return;
+    }
+    let mut points: Vec<(String, i64, bool)> = o
+        .history
+        .iter()
+        .filter(|(_, c, _)| *c == s.currency)
+        .map(|(start, _, minor)| {
+            let label = period_label(&o.view.row.frequency, *start);
+            (label, *minor, *start == s.period_start)
+        })
+        .collect();
+    points.reverse();
+    let [head, bars, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(2),
+    ])
+    .areas(inner);
+    f.render_widget(
+        Paragraph::new(Span::styled(
+            format!(" Commission by {}", unit(&o.view.row.frequency)),
+            t.label,
+        )),
+        head,
+    );
+    let n = points.len().max(1) as u16;
+    // Bars as wide as fit with a gap of one; labels under them when two columns fit.
+    let bar_width = ((inner.width.saturating_sub(1) + 1) / n)
+        .saturating_sub(1)
+        .clamp(1, 5);
+    let short = |label: &str| match label.rsplit_once('-') {
+        Some((_, tail)) => tail.to_owned(),
+        None => label.chars().skip(2).collect(),
+    };
+    let data: Vec<Bar> = points
+        .iter()
+        .map(|(label, minor, this)| {
+            let bar = Bar::default()
+                .value((*minor).max(0) as u64)
+                .text_value(String::new())
+                .style(if *this { t.warn } else { t.ok });
+            if bar_width >= 2 {
+                bar.label(Line::from(short(label)))
+            } else {
+                bar
+            }
+        })
+        .collect();
+    let max = points.iter().map(|p| p.1).max().unwrap_or(0);
+    f.render_widget(
+        BarChart::default()
+            .data(BarGroup::default().bars(&data))
+            .bar_width(bar_width)
+            .bar_gap(1)
+            .label_style(t.muted),
+        Rect {
+            x: bars.x + 1,
+            width: bars.width.saturating_sub(1),
+            ..bars
+        },
+    );
+    let range = match (points.first(), points.last()) {
+        (Some(a), Some(b)) if points.len() > 1 => format!(" {} … {}", a.0, b.0),
+        (Some(a), _) => format!(" {}", a.0),
+        _ => " nothing computed yet".to_owned(),
+    };
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::styled(range, t.muted),
+            Line::styled(format!(" max {}", format_amount(max, &s.currency)), t.muted),
+        ]),
+        foot,
+    );
+}
+
+/// "month", "quarter", "year": what one bar is.
+fn unit(frequency: &str) -> &'static str {
+    match frequency {
+        "quarterly" => "quarter",
+        "annual" => "year",
+        _ => "month",
+    }
+}
+
+fn detail(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
+    let t = &sh.theme;
+    let Some(o) = pane.detail.data.as_ref() else {
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border)
+            .title(" Settlement ");
+        f.render_widget(Paragraph::new("loading…").block(block), area);
+        return;
+    };
+    let now = now();
+    let s = o.view.settlement();
+    let text = summary(o, sh, now);
+    // The lines keep room for a few rows whatever the summary's length.
+    let top_h = (text.len() as u16 + 2)
+        .min(area.height.saturating_sub(8))
+        .max(3);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(top_h), Constraint::Min(0)]).areas(area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(
+            format!(
+                " Settlement #{} · {} v{} · {} · {} ",
+                s.id, o.view.row.partner_name, o.view.agreement.version, o.view.period, s.status
+            ),
+            t.title,
+        ));
+    let inner = block.inner(top);
+    f.render_widget(block, top);
+    let chart_w = if area.width >= WIDE { 50 } else { 26 };
+    let [text_area, chart_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(chart_w)]).areas(inner);
+    f.render_widget(Paragraph::new(text), text_area);
+    chart(f, chart_area, o, sh);
+    lines_table(f, bottom, pane, sh);
+}
+
+fn lines_table(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
+    let t = &sh.theme;
+    let total = pane.total_lines().unwrap_or(0);
+    let l = &pane.lines;
+    let mut title = match (l.rows.first(), l.rows.last()) {
+        (Some(a), Some(b)) => format!(" Lines {}–{} of {total}", a.line_no, b.line_no),
+        _ => format!(" Lines · {total}"),
+    };
+    if l.loading {
+        title.push_str(" · loading…");
+    }
+    title.push_str(" · Enter: the line's redemption ");
+    let rows = l
+        .rows
+        .iter()
+        .map(|line| {
+            let currency = line.currency.as_deref().unwrap_or("");
+            let style = if line.exception.0.is_some() {
+                t.warn
+            } else {
+                Style::default()
+            };
+            Row::new(vec![
+                right(line.line_no.to_string()),
+                Line::from(kind_text(line)),
+                right(
+                    line.redemption_id
+                        .map(|r| r.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                ),
+                Line::from(local(line.at)),
+                right(
+                    line.value_minor
+                        .map(|v| format_amount(v, currency))
+                        .unwrap_or_else(|| "-".into()),
+                ),
+                right(
+                    line.rate_bps
+                        .map(|b| format_bps(b.into()))
+                        .unwrap_or_else(|| "-".into()),
+                ),
+                right(
+                    line.amount_minor
+                        .map(|a| {
+                            format_amount(
+                                a,
+                                pane.detail
+                                    .data
+                                    .as_ref()
+                                    .map(|o| o.view.settlement().currency.as_str())
+                                    .unwrap_or(currency),
+                            )
+                        })
+                        .unwrap_or_else(|| "-".into()),
+                ),
+            ])
+            .style(style)
+        })
+        .collect();
+    let header = Row::new(vec![
+        right("Line".into()),
+        "Kind".into(),
+        right("Redemption".into()),
+        "At".into(),
+        right("Value".into()),
+        right("Rate".into()),
+        right("Amount".into()),
+    ]);
+    let widths = [6, 10, 10, 16, 12, 6, 11].map(Constraint::Length).to_vec();
+    let table = ListTable {
+        title,
+        header,
+        widths,
+        empty: "no lines: nothing was redeemed in the period",
+    };
+    draw_list(f, area, sh, &mut pane.lines, table, rows);
+}
