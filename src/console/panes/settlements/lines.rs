@@ -96,10 +96,16 @@ impl SettlementsPane {
             return Vec::new();
         };
         if line.redemption_id.is_none() {
-            sh.toast(format!(
-                "line {} is the period's fee: no redemption behind it",
-                line.line_no
-            ));
+            sh.toast(match line.payout_id {
+                Some(p) => format!(
+                    "line {} is referral payout {p}: partnerdesk referrals show --partner for its account",
+                    line.line_no
+                ),
+                None => format!(
+                    "line {} is the period's fee: no redemption behind it",
+                    line.line_no
+                ),
+            });
             return Vec::new();
         }
         fx(Effect::Redemption {
@@ -109,7 +115,8 @@ impl SettlementsPane {
     }
 }
 
-/// A line's kind as the table shows it: "redemption", "period fee", "no value", "currency".
+/// A line's kind as the table shows it: "redemption", "period fee", "referral", "no value",
+/// "currency".
 pub fn kind_text(l: &Line) -> &'static str {
     match (l.kind, l.exception.0) {
         (_, Some(e)) => match e {
@@ -117,6 +124,7 @@ pub fn kind_text(l: &Line) -> &'static str {
             crate::domain::settlement::ExceptionKind::OtherCurrency => "currency",
         },
         (LineKind::PeriodFee, _) => "period fee",
+        (LineKind::Referral, _) => "referral",
         _ => "redemption",
     }
 }

@@ -503,6 +503,7 @@ fn lines_table(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell
                 right(
                     line.redemption_id
                         .map(|r| r.to_string())
+                        .or_else(|| line.payout_id.map(|p| format!("p{p}")))
                         .unwrap_or_else(|| "-".into()),
                 ),
                 Line::from(local(line.at)),
