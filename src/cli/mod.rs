@@ -14,6 +14,7 @@ mod partners;
 mod settle;
 pub mod simulate;
 mod table;
+mod webhooks;
 
 pub use crate::context::{Context, GlobalArgs};
 use crate::domain::Role;
@@ -80,6 +81,13 @@ pub enum Command {
     /// and report outcomes, throughput and latency.
     #[command(long_about = simulate::LONG_ABOUT)]
     Simulate(simulate::SimulateArgs),
+    /// Webhook endpoints (admin): add, list, disable, enable, rotate a secret, replay,
+    /// list deliveries.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
+    /// Deliver outbox events to the webhook endpoints, signed, with retries (admin); runs
+    /// until SIGINT or SIGTERM, or with --once until nothing is due.
+    Relay(webhooks::RelayArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,6 +226,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Agreements(c)) => agreements::run(&ctx, c).await,
         Some(Command::Settle(c)) => settle::run(&ctx, c).await,
         Some(Command::Simulate(a)) => simulate::run(&ctx, a).await,
+        Some(Command::Webhooks(c)) => webhooks::run(&ctx, c).await,
+        Some(Command::Relay(a)) => webhooks::relay(&ctx, a).await,
     }
 }
 

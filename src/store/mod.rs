@@ -19,5 +19,6 @@ pub mod redemptions;
 pub mod search;
 pub mod settlements;
 pub mod simulation;
+pub mod webhooks;
 
 pub use connect::{ConnectRequest, DbSettings, Source, display_target};
