@@ -112,8 +112,7 @@ impl Desk {
         loop {
             if !stopping {
                 if scan_due || last_scan.elapsed() >= cfg.scan_every {
-                    let mut conn = self.pool().acquire().await?;
-                    match store::enqueue(&mut conn).await {
+                    match self.enqueue().await {
                         Ok(n) => stats.enqueued += n,
                         Err(e) if cfg.once => return Err(e.into()),
                         Err(e) => tracing::warn!(error = %e, "relay: enqueue failed"),
@@ -123,10 +122,7 @@ impl Desk {
                 }
                 let free = concurrency.saturating_sub(tasks.len());
                 if free > 0 {
-                    let claimed = {
-                        let mut conn = self.pool().acquire().await?;
-                        store::claim(&mut conn, free as i64, millis(cfg.lease)).await
-                    };
+                    let claimed = self.claim(free as i64, millis(cfg.lease)).await;
                     match claimed {
                         Ok(claimed) => {
                             for c in claimed {
@@ -173,6 +169,18 @@ impl Desk {
             }
         }
         Ok(stats)
+    }
+
+    /// Enqueues new events (a lost database connection is the caller's to report: the
+    /// relay carries on and tries again).
+    async fn enqueue(&self) -> sqlx::Result<u64> {
+        let mut conn = self.pool().acquire().await?;
+        store::enqueue(&mut conn).await
+    }
+
+    async fn claim(&self, limit: i64, lease_ms: i64) -> sqlx::Result<Vec<Claimed>> {
+        let mut conn = self.pool().acquire().await?;
+        store::claim(&mut conn, limit, lease_ms).await
     }
 
     /// How long until a delivery falls due or the next scan, whichever is first.
