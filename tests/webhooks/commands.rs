@@ -167,3 +167,55 @@ async fn replay_sends_a_delivery_or_an_event_again() {
     );
     assert_eq!(none.error_line(4), "event 999999 not found");
 }
+
+#[test]
+fn help_documents_every_subcommand_and_flag() {
+    for (args, wanted) in [
+        (
+            &["webhooks", "--help"][..],
+            &[
+                "add",
+                "list",
+                "disable",
+                "enable",
+                "rotate",
+                "replay",
+                "deliveries",
+            ][..],
+        ),
+        (
+            &["webhooks", "add", "--help"][..],
+            &["--url", "--event", "--json"][..],
+        ),
+        (
+            &["webhooks", "replay", "--help"][..],
+            &["--delivery", "--event", "--endpoint"][..],
+        ),
+        (
+            &["relay", "--help"][..],
+            &[
+                "--once",
+                "--concurrency",
+                "--timeout",
+                "--lease",
+                "--scan-every",
+            ][..],
+        ),
+    ] {
+        let out = pd(None, "u", args);
+        out.success();
+        for w in wanted {
+            assert!(out.stdout_text().contains(w), "{w} documented:{out}");
+        }
+        assert!(
+            !out.stdout_text().contains("retry-scale"),
+            "a test knob stays hidden"
+        );
+    }
+    let both = pd(
+        None,
+        "u",
+        &["webhooks", "replay", "--delivery", "1", "--event", "2"],
+    );
+    assert_eq!(both.code, 2, "{both}");
+}
