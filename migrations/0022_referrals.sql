@@ -126,7 +126,8 @@ END
 $grant$;
 REVOKE ALL ON FUNCTION app_roles_grant_referrals() FROM PUBLIC;
 
--- 0020's settlement grants, then the referral grants: app_roles_grant() reaches this.
+-- 0020's settlement grants, then 0021's webhook grants and the referral grants:
+-- app_roles_grant() reaches this.
 CREATE OR REPLACE FUNCTION app_roles_grant_settlements() RETURNS void LANGUAGE plpgsql AS $grant$
 DECLARE
     fin text := (SELECT pg_role FROM app_roles WHERE role = 'finance');
@@ -137,6 +138,7 @@ BEGIN
     EXECUTE format('GRANT INSERT, UPDATE ON settlements TO %I', fin);
     EXECUTE format('GRANT INSERT, DELETE ON settlement_lines TO %I', fin);
     EXECUTE format('GRANT INSERT ON payout_ledger, agreements TO %I', fin);
+    PERFORM app_roles_grant_webhooks();
     PERFORM app_roles_grant_referrals();
 END
 $grant$;

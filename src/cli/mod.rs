@@ -16,6 +16,7 @@ mod referrals;
 mod settle;
 pub mod simulate;
 mod table;
+mod webhooks;
 
 pub use crate::context::{Context, GlobalArgs};
 use crate::domain::Role;
@@ -91,6 +92,13 @@ pub enum Command {
     /// and report outcomes, throughput and latency.
     #[command(long_about = simulate::LONG_ABOUT)]
     Simulate(simulate::SimulateArgs),
+    /// Webhook endpoints (admin): add, list, disable, enable, rotate a secret, replay,
+    /// list deliveries.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
+    /// Deliver outbox events to the webhook endpoints, signed, with retries (admin); runs
+    /// until SIGINT or SIGTERM, or with --once until nothing is due.
+    Relay(webhooks::RelayArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,6 +252,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Plans(c)) => referrals::run_plans(&ctx, c).await,
         Some(Command::Referrals(c)) => referrals::run(&ctx, c).await,
         Some(Command::Simulate(a)) => simulate::run(&ctx, a).await,
+        Some(Command::Webhooks(c)) => webhooks::run(&ctx, c).await,
+        Some(Command::Relay(a)) => webhooks::relay(&ctx, a).await,
     }
 }
 

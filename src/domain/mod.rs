@@ -16,6 +16,7 @@ pub mod referral;
 pub mod settlement;
 pub mod terms;
 pub mod validation;
+pub mod webhook;
 
 pub use deal::{AudienceScope, DealDraft, DealKind, DealState, StateTrigger, ValidDeal};
 pub use member::{Member, MemberRole};

@@ -66,6 +66,8 @@ pub enum Permission {
     ManageSettlements,
     /// operators: register, change roles
     ManageOperators,
+    /// webhooks: endpoints, deliveries, replays, and running the relay
+    ManageWebhooks,
 }
 
 impl Permission {
@@ -81,6 +83,7 @@ impl Permission {
             Permission::ViewSettlements => &[Curator, Finance, Admin],
             Permission::ManageSettlements => &[Finance, Admin],
             Permission::ManageOperators => &[Admin],
+            Permission::ManageWebhooks => &[Admin],
         }
     }
 
@@ -95,6 +98,7 @@ impl Permission {
             Permission::ViewSettlements => "view settlements",
             Permission::ManageSettlements => "compute, approve and pay settlements",
             Permission::ManageOperators => "register operators and change roles",
+            Permission::ManageWebhooks => "manage webhooks and run the relay",
         }
     }
 
@@ -150,6 +154,7 @@ mod tests {
             (ViewSettlements, [true, false, true, true]),
             (ManageSettlements, [false, false, true, true]),
             (ManageOperators, [false, false, false, true]),
+            (ManageWebhooks, [false, false, false, true]),
         ];
         for (perm, expect) in table {
             for (role, want) in [Curator, Support, Finance, Admin].iter().zip(expect) {

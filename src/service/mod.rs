@@ -14,11 +14,13 @@ pub mod partners;
 pub(crate) mod record;
 pub mod redemptions;
 pub mod referrals;
+pub mod relay;
 pub mod search;
 pub mod settlements;
 pub mod simulation;
 pub mod statement;
 pub mod vetting;
+pub mod webhooks;
 
 /// The records the services hand out, named here so that the console and the command line
 /// reach them through the service layer, never the store.
@@ -35,6 +37,7 @@ pub mod rows {
     pub use crate::store::settlements::{
         LedgerEntry, Line, Settlement, SettlementFilter, SettlementRow,
     };
+    pub use crate::store::webhooks::{Delivery, Endpoint, EndpointRow};
 }
 
 use crate::domain::{Permission, Role};

@@ -20,5 +20,6 @@ pub mod referrals;
 pub mod search;
 pub mod settlements;
 pub mod simulation;
+pub mod webhooks;
 
 pub use connect::{ConnectRequest, DbSettings, Source, display_target};

@@ -1,0 +1,280 @@
+//! Webhooks (SPEC §1.8): Standard Webhooks secrets and signatures, the retry schedule, and
+//! what an answer means. Plain Rust, no I/O.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chrono::{DateTime, Utc};
+use hmac::{KeyInit, Mac};
+use std::time::Duration;
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// The prefix of a Standard Webhooks secret.
+pub const SECRET_PREFIX: &str = "whsec_";
+/// Random bytes in a new secret (the specification asks for 24 to 64).
+pub const SECRET_BYTES: usize = 32;
+/// How long a rotated-out secret still signs (both signatures are sent meanwhile).
+pub const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
+/// An endpoint whose every attempt failed for this long is disabled.
+pub const FAILING_LIMIT: Duration = Duration::from_secs(3 * 24 * 3600);
+
+/// The wait after each failed attempt: the Standard Webhooks schedule (5 s, 5 min, 30 min,
+/// 2 h, 5 h, 10 h, 10 h) stretched with 10 h steps to about three days. After the last, the
+/// delivery has failed: 12 attempts over 2 days 19 h.
+pub const RETRY_SCHEDULE: [Duration; 11] = [
+    Duration::from_secs(5),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(30 * 60),
+    Duration::from_secs(2 * 3600),
+    Duration::from_secs(5 * 3600),
+    Duration::from_secs(10 * 3600),
+    Duration::from_secs(10 * 3600),
+    Duration::from_secs(10 * 3600),
+    Duration::from_secs(10 * 3600),
+    Duration::from_secs(10 * 3600),
+    Duration::from_secs(10 * 3600),
+];
+
+/// The most attempts one delivery gets.
+pub const MAX_ATTEMPTS: i32 = RETRY_SCHEDULE.len() as i32 + 1;
+
+/// A fresh secret: `whsec_` and the base64 of [`SECRET_BYTES`] random bytes.
+pub fn new_secret() -> String {
+    let mut key = [0u8; SECRET_BYTES];
+    rand::fill(&mut key[..]);
+    format!("{SECRET_PREFIX}{}", B64.encode(key))
+}
+
+/// The signing key of a secret: the base64-decoded part after `whsec_`.
+pub fn secret_key(secret: &str) -> Result<Vec<u8>, String> {
+    let b64 = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
+    B64.decode(b64)
+        .map_err(|_| "a webhook secret is whsec_ followed by base64".to_owned())
+}
+
+/// One Standard Webhooks signature: `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`.
+pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Result<String, String> {
+    let key = secret_key(secret)?;
+    let mut mac = HmacSha256::new_from_slice(&key).map_err(|e| e.to_string())?;
+    mac.update(msg_id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    Ok(format!("v1,{}", B64.encode(mac.finalize().into_bytes())))
+}
+
+/// The `webhook-signature` header: one signature per secret, space-separated.
+pub fn signature_header(
+    secrets: &[&str],
+    msg_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<String, String> {
+    let sigs: Result<Vec<String>, String> = secrets
+        .iter()
+        .map(|s| sign(s, msg_id, timestamp, body))
+        .collect();
+    Ok(sigs?.join(" "))
+}
+
+/// The `webhook-id` of an event: the same on every attempt and replay.
+pub fn message_id(event_id: i64) -> String {
+    format!("evt_{event_id}")
+}
+
+/// What an answer (or its absence) means for a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// 2xx.
+    Delivered,
+    /// 410 Gone: the receiver asks for no more; the endpoint is disabled.
+    Gone,
+    /// Anything else: try again on the schedule (at the earliest after `retry_after`).
+    Retry { retry_after: Option<Duration> },
+}
+
+/// Classifies an HTTP status; `retry_after` is the answer's `Retry-After`, if any.
+pub fn outcome(status: u16, retry_after: Option<Duration>) -> Outcome {
+    match status {
+        200..=299 => Outcome::Delivered,
+        410 => Outcome::Gone,
+        _ => Outcome::Retry { retry_after },
+    }
+}
+
+/// Reads `Retry-After`: delay-seconds or an HTTP date (a date in the past is no wait).
+pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = DateTime::parse_from_rfc2822(v).ok()?.with_timezone(&Utc);
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// The wait before attempt `attempts + 1` after `attempts` failed ones, or `None` when the
+/// schedule is over. `scale` shrinks the schedule (tests); `jitter` in [0, 1) spreads it by
+/// ±10 %; a `Retry-After` (never scaled) is a floor, held to at most a day.
+pub fn next_delay(
+    attempts: i32,
+    scale: f64,
+    jitter: f64,
+    retry_after: Option<Duration>,
+) -> Option<Duration> {
+    let i = usize::try_from(attempts.checked_sub(1)?).ok()?;
+    let base = RETRY_SCHEDULE.get(i)?.as_secs_f64() * scale;
+    let spread = base * (0.9 + 0.2 * jitter.clamp(0.0, 1.0));
+    let wait = Duration::from_secs_f64(spread.max(0.0));
+    let floor = retry_after
+        .unwrap_or(Duration::ZERO)
+        .min(Duration::from_secs(24 * 3600));
+    Some(wait.max(floor))
+}
+
+/// An endpoint URL: http or https, with a host, no credentials.
+pub fn validate_url(url: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(url.trim()).map_err(|e| format!("not a URL: {e}"))?;
+    if u.scheme() != "http" && u.scheme() != "https" {
+        return Err(format!("must be http or https, not {}", u.scheme()));
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err("needs a host".into());
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("must not carry a user name or password".into());
+    }
+    Ok(u)
+}
+
+/// An event type: lowercase words joined by dots and underscores (`deal.activated`).
+pub fn validate_event_type(t: &str) -> Result<(), String> {
+    let ok = !t.is_empty()
+        && t.len() <= 100
+        && t.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{t}' is not an event type (lowercase words joined by dots, such as deal.created)"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example of the Standard Webhooks specification and its reference libraries.
+    #[test]
+    fn the_specification_test_vector() {
+        let sig = sign(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#,
+        )
+        .unwrap();
+        assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn two_secrets_give_two_signatures() {
+        let h = signature_header(
+            &["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &new_secret()],
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#,
+        )
+        .unwrap();
+        let parts: Vec<&str> = h.split(' ').collect();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0], "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        assert!(parts[1].starts_with("v1,") && parts[1] != parts[0]);
+    }
+
+    #[test]
+    fn new_secrets_are_random_and_decode_to_enough_bytes() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_ne!(a, b);
+        assert!(a.starts_with("whsec_"));
+        assert_eq!(secret_key(&a).unwrap().len(), SECRET_BYTES);
+    }
+
+    #[test]
+    fn the_schedule_runs_about_three_days_then_stops() {
+        let total: Duration = (1..MAX_ATTEMPTS)
+            .map(|a| next_delay(a, 1.0, 0.5, None).unwrap())
+            .sum();
+        let hours = total.as_secs_f64() / 3600.0;
+        assert!((60.0..=72.0).contains(&hours), "{hours} h");
+        assert_eq!(next_delay(MAX_ATTEMPTS, 1.0, 0.5, None), None);
+        assert_eq!(
+            next_delay(1, 1.0, 0.5, None),
+            Some(Duration::from_secs(5)),
+            "the middle of the jitter is the schedule itself"
+        );
+        let low = next_delay(2, 1.0, 0.0, None).unwrap().as_secs_f64();
+        let high = next_delay(2, 1.0, 0.999, None).unwrap().as_secs_f64();
+        assert!(low >= 270.0 && high <= 330.0 && low < high);
+    }
+
+    #[test]
+    fn retry_after_is_a_floor_and_never_scaled() {
+        let d = next_delay(1, 0.001, 0.5, Some(Duration::from_secs(2))).unwrap();
+        assert_eq!(d, Duration::from_secs(2));
+        let d = next_delay(3, 1.0, 0.5, Some(Duration::from_secs(2))).unwrap();
+        assert_eq!(d, Duration::from_secs(1800));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = DateTime::parse_from_rfc3339("2015-10-21T07:27:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn answers_are_classified() {
+        assert_eq!(outcome(204, None), Outcome::Delivered);
+        assert_eq!(outcome(410, None), Outcome::Gone);
+        assert_eq!(
+            outcome(429, Some(Duration::from_secs(1))),
+            Outcome::Retry {
+                retry_after: Some(Duration::from_secs(1))
+            }
+        );
+        assert_eq!(outcome(400, None), Outcome::Retry { retry_after: None });
+    }
+
+    #[test]
+    fn urls_and_event_types() {
+        assert!(validate_url("https://hooks.example.com/pd").is_ok());
+        assert!(validate_url("http://127.0.0.1:8080/x").is_ok());
+        assert!(validate_url("ftp://example.com/").is_err());
+        assert!(validate_url("https://u:p@example.com/").is_err());
+        assert!(validate_url("nonsense").is_err());
+        assert!(validate_event_type("deal.created").is_ok());
+        assert!(validate_event_type("negotiation.message_posted").is_ok());
+        assert!(validate_event_type("Deal.Created").is_err());
+        assert!(validate_event_type("deal..x").is_err());
+    }
+}

@@ -1,0 +1,221 @@
+//! `partnerdesk webhooks …`: output, refusals, replays, the audit trail.
+
+use crate::cli::pd;
+use crate::receiver::Receiver;
+use crate::{ADMIN, add_endpoint, db, events};
+use partnerdesk::domain::Role;
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_list_disable_enable_and_their_refusals() {
+    let db = db().await;
+    let out = pd(
+        Some(&db),
+        ADMIN,
+        &[
+            "webhooks",
+            "add",
+            "--url",
+            "https://hooks.example.com/pd",
+            "--event",
+            "deal.created",
+            "--event",
+            "partner.created",
+        ],
+    );
+    out.success();
+    let lines = out.stdout_lines();
+    assert!(
+        lines[0].starts_with(
+            "webhook endpoint 1 added: https://hooks.example.com/pd (deal.created,partner.created)"
+        ),
+        "{out}"
+    );
+    let secret = lines[1].strip_prefix("secret: whsec_").expect("the secret");
+    assert!(secret.len() >= 32);
+
+    let list = pd(Some(&db), ADMIN, &["webhooks", "list"]);
+    list.success();
+    let text = list.stdout_text();
+    assert!(text.contains("https://hooks.example.com/pd"), "{text}");
+    assert!(!text.contains(secret), "the secret is shown once");
+
+    let off = pd(
+        Some(&db),
+        ADMIN,
+        &["webhooks", "disable", "1", "--reason", "maintenance"],
+    );
+    off.success();
+    assert_eq!(
+        off.stdout_text(),
+        "webhook endpoint 1 disabled: maintenance\n"
+    );
+    let again = pd(Some(&db), ADMIN, &["webhooks", "disable", "1"]);
+    assert_eq!(
+        again.error_line(3),
+        "webhook endpoint 1 is disabled already"
+    );
+    pd(Some(&db), ADMIN, &["webhooks", "enable", "1"]).success();
+
+    let missing = pd(Some(&db), ADMIN, &["webhooks", "enable", "99"]);
+    assert_eq!(missing.error_line(4), "webhook endpoint 99 not found");
+    let bad = pd(
+        Some(&db),
+        ADMIN,
+        &[
+            "webhooks",
+            "add",
+            "--url",
+            "ftp://x.example/",
+            "--event",
+            "Bad",
+        ],
+    );
+    let err = bad.code;
+    assert_eq!(err, 3, "{bad}");
+    assert!(bad.stderr.contains("url: must be http or https"), "{bad}");
+
+    db.desk("cara", &[Role::Curator]).await;
+    let no = pd(Some(&db), "cara", &["webhooks", "list"]);
+    assert_eq!(
+        no.error_line(3),
+        "cara may not manage webhooks and run the relay: it needs the admin role"
+    );
+    let relay = pd(Some(&db), "cara", &["relay", "--once"]);
+    relay.error_line(3);
+
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM audit_log WHERE entity_type = 'webhook_endpoint'
+               AND action IN ('webhook.add', 'webhook.disable', 'webhook.enable')"
+        )
+        .await,
+        3
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_sends_a_delivery_or_an_event_again() {
+    let db = db().await;
+    let rx = Receiver::answering(200).await;
+    let (id, _) = add_endpoint(&db, &rx.url(), &[]);
+    let ev = events(&db, 1, "test.ping").await[0];
+    pd(Some(&db), ADMIN, &["relay", "--once"]).success();
+    assert_eq!(rx.count(), 1);
+
+    let list = pd(Some(&db), ADMIN, &["webhooks", "deliveries", "--json"]);
+    list.success();
+    let v: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(v[0]["status"], "delivered");
+    let delivery = v[0]["id"].as_i64().unwrap();
+    let table = pd(
+        Some(&db),
+        ADMIN,
+        &["webhooks", "deliveries", "--endpoint", &id.to_string()],
+    );
+    table.success();
+    assert!(table.stdout_text().contains("delivered"));
+
+    let out = pd(
+        Some(&db),
+        ADMIN,
+        &["webhooks", "replay", "--delivery", &delivery.to_string()],
+    );
+    out.success();
+    pd(Some(&db), ADMIN, &["relay", "--once"]).success();
+    assert_eq!(rx.count(), 2);
+
+    // An event replayed to an endpoint added after it.
+    let late = Receiver::answering(200).await;
+    let (late_id, _) = add_endpoint(&db, &late.url(), &[]);
+    let out = pd(
+        Some(&db),
+        ADMIN,
+        &[
+            "webhooks",
+            "replay",
+            "--event",
+            &ev.to_string(),
+            "--endpoint",
+            &late_id.to_string(),
+        ],
+    );
+    out.success();
+    assert_eq!(
+        out.stdout_text(),
+        format!("event {ev} queued again for endpoint {late_id}\n")
+    );
+    pd(Some(&db), ADMIN, &["relay", "--once"]).success();
+    assert_eq!(late.count(), 1);
+    assert_eq!(rx.count(), 2);
+    let ids: Vec<String> = rx
+        .requests()
+        .iter()
+        .chain(late.requests().iter())
+        .map(|r| r.header("webhook-id").to_owned())
+        .collect();
+    assert!(ids.iter().all(|i| *i == format!("evt_{ev}")), "{ids:?}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM audit_log WHERE action = 'webhook.replay'")
+            .await,
+        2
+    );
+    let none = pd(
+        Some(&db),
+        ADMIN,
+        &["webhooks", "replay", "--event", "999999"],
+    );
+    assert_eq!(none.error_line(4), "event 999999 not found");
+}
+
+#[test]
+fn help_documents_every_subcommand_and_flag() {
+    for (args, wanted) in [
+        (
+            &["webhooks", "--help"][..],
+            &[
+                "add",
+                "list",
+                "disable",
+                "enable",
+                "rotate",
+                "replay",
+                "deliveries",
+            ][..],
+        ),
+        (
+            &["webhooks", "add", "--help"][..],
+            &["--url", "--event", "--json"][..],
+        ),
+        (
+            &["webhooks", "replay", "--help"][..],
+            &["--delivery", "--event", "--endpoint"][..],
+        ),
+        (
+            &["relay", "--help"][..],
+            &[
+                "--once",
+                "--concurrency",
+                "--timeout",
+                "--lease",
+                "--scan-every",
+            ][..],
+        ),
+    ] {
+        let out = pd(None, "u", args);
+        out.success();
+        for w in wanted {
+            assert!(out.stdout_text().contains(w), "{w} documented:{out}");
+        }
+        assert!(
+            !out.stdout_text().contains("retry-scale"),
+            "a test knob stays hidden"
+        );
+    }
+    let both = pd(
+        None,
+        "u",
+        &["webhooks", "replay", "--delivery", "1", "--event", "2"],
+    );
+    assert_eq!(both.code, 2, "{both}");
+}
