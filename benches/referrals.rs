@@ -80,6 +80,12 @@ async fn bench(settings: DbSettings, n: i64, rounds: usize) -> Res<()> {
         .await?;
     migrate::run(&pool).await?;
     sqlx::query(
+        "INSERT INTO operators (login, display_name, roles, updated_by)
+         VALUES ('bench', 'bench', '{admin}', 'bench')",
+    )
+    .execute(&pool)
+    .await?;
+    sqlx::query(
         "INSERT INTO partners (legal_name, display_name, verification, vetted_by, vetted_at, created_by, updated_by)
          VALUES ('Bench Ltd', 'Bench', 'verified', 'bench', now(), 'bench', 'bench')",
     )
