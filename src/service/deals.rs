@@ -240,12 +240,22 @@ pub(crate) async fn apply_state(
         .changed(before, &after)
         .reason(reason)
         .event(
-            "deal.state_changed",
-            json!({ "from": before.state, "to": to, "by": actor.login, "reason": reason }),
+            state_event(to),
+            json!({ "deal": after, "from": before.state, "to": to, "by": actor.login, "reason": reason }),
         )
         .write(conn)
         .await?;
     Ok(after)
+}
+
+/// The event of a move into `to`: `deal.activated`, `deal.paused`, `deal.expired`.
+pub(crate) fn state_event(to: DealState) -> &'static str {
+    match to {
+        DealState::Active => "deal.activated",
+        DealState::Paused => "deal.paused",
+        DealState::Expired => "deal.expired",
+        DealState::Draft => "deal.drafted",
+    }
 }
 
 fn verb(to: DealState) -> &'static str {

@@ -168,8 +168,8 @@ impl Desk {
             .changed(&before, &after)
             .reason(reason)
             .event(
-                "partner.verification_changed",
-                json!({ "from": before.verification, "to": after.verification, "by": by }),
+                verification_event(after.verification),
+                json!({ "partner": after, "from": before.verification, "to": after.verification, "by": by }),
             )
             .commit(tx)
             .await?;
@@ -336,5 +336,16 @@ impl Desk {
     pub async fn partner_deal_counts(&self, id: i64) -> Result<Vec<(String, i64)>> {
         let mut conn = self.pool().acquire().await?;
         Ok(store::partners::deal_counts(&mut conn, id).await?)
+    }
+}
+
+/// The event of a verification move: `partner.verified`, `partner.disabled`, or
+/// `partner.revet_requested` (back to pending for another review).
+fn verification_event(to: crate::domain::VerificationState) -> &'static str {
+    use crate::domain::VerificationState::*;
+    match to {
+        Verified => "partner.verified",
+        Disabled => "partner.disabled",
+        Pending => "partner.revet_requested",
     }
 }

@@ -611,7 +611,7 @@ async fn the_expiry_job_expires_due_deals_once_and_is_idempotent() {
     let paused = deal_in(&desk, p.id, "PAUSEDDUE", DealState::Paused).await;
     make_due(&db, paused.id).await;
     let events = db
-        .count("SELECT count(*) FROM outbox_events WHERE event_type = 'deal.state_changed'")
+        .count("SELECT count(*) FROM outbox_events WHERE event_type = 'deal.expired'")
         .await;
 
     let now = chrono::Utc::now();
@@ -635,7 +635,7 @@ async fn the_expiry_job_expires_due_deals_once_and_is_idempotent() {
         assert!(!indexed(&db, d.id).await);
     }
     assert_eq!(
-        db.count("SELECT count(*) FROM outbox_events WHERE event_type = 'deal.state_changed'")
+        db.count("SELECT count(*) FROM outbox_events WHERE event_type = 'deal.expired'")
             .await,
         events + 5
     );

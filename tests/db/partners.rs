@@ -677,7 +677,7 @@ async fn offboard_pauses_every_active_deal_in_one_transaction_and_reports_what_i
                 SELECT xmin::text AS x FROM deals WHERE id IN ({ids})
                 UNION ALL SELECT xmin::text FROM audit_log WHERE id > {audit_before}
                 UNION ALL SELECT xmin::text FROM outbox_events
-                 WHERE event_type = 'deal.state_changed' AND entity_id IN ({quoted})
+                 WHERE event_type = 'deal.paused' AND entity_id IN ({quoted})
              ) t",
             ids = active_ids
                 .iter()
@@ -693,7 +693,7 @@ async fn offboard_pauses_every_active_deal_in_one_transaction_and_reports_what_i
         .await;
     assert_eq!(xids, 1, "off-boarding wrote in more than one transaction");
     assert_eq!(
-        db.count("SELECT count(*) FROM outbox_events WHERE event_type = 'deal.state_changed'")
+        db.count("SELECT count(*) FROM outbox_events WHERE event_type = 'deal.paused'")
             .await,
         3
     );

@@ -175,7 +175,7 @@ macro_rules! walk {
 }
 
 const DEAL_CREATE: (&str, Option<&str>) = ("deal.create", Some("deal.created"));
-const DEAL_PAUSE: (&str, Option<&str>) = ("deal.pause", Some("deal.state_changed"));
+const DEAL_PAUSE: (&str, Option<&str>) = ("deal.pause", Some("deal.paused"));
 
 #[tokio::test]
 async fn every_mutation_writes_its_audit_row_and_event_in_its_own_transaction_or_nothing() {
@@ -216,12 +216,11 @@ async fn every_mutation_writes_its_audit_row_and_event_in_its_own_transaction_or
         ),
         &[("partner.update", Some("partner.updated"))]
     );
-    let verification = Some("partner.verification_changed");
     walk!(
         w,
         "mark_vetted",
         cara.mark_vetted(p.id, Some(p.version)),
-        &[("partner.vet", verification)]
+        &[("partner.vet", Some("partner.verified"))]
     );
     let mut offline = partner_draft("Offline Co", "offline.example");
     (offline.website_url, offline.logo_url) = (None, None);
@@ -246,18 +245,17 @@ async fn every_mutation_writes_its_audit_row_and_event_in_its_own_transaction_or
         cara.update_deal(d.id, d.version, &edit),
         &[("deal.update", Some("deal.updated"))]
     );
-    let state_changed = Some("deal.state_changed");
     walk!(
         w,
         "change_deal_state",
         cara.change_deal_state(d.id, Some(d.version), DealState::Paused, Some("stock")),
-        &[("deal.pause", state_changed)]
+        &[("deal.pause", Some("deal.paused"))]
     );
     walk!(
         w,
         "change_deal_state",
         cara.change_deal_state(d.id, None, DealState::Active, None),
-        &[("deal.activate", state_changed)]
+        &[("deal.activate", Some("deal.activated"))]
     );
     let csv = format!(
         "partner,title,kind,coupon_code,audience_scope,valid_from,valid_until\n\
@@ -313,13 +311,13 @@ async fn every_mutation_writes_its_audit_row_and_event_in_its_own_transaction_or
         w,
         "disable_partner",
         cara.disable_partner(p.id, None, Some("fraud report")),
-        &[DEAL_PAUSE, ("partner.disable", verification)]
+        &[DEAL_PAUSE, ("partner.disable", Some("partner.disabled"))]
     );
     walk!(
         w,
         "revet_partner",
         cara.revet_partner(p.id, None),
-        &[("partner.revet", verification)]
+        &[("partner.revet", Some("partner.revet_requested"))]
     );
     let q = verified_partner(&cara, "Quartz", "quartz.example").await;
     let mut due = coupon_draft(q.id, "DUE1");
@@ -329,7 +327,7 @@ async fn every_mutation_writes_its_audit_row_and_event_in_its_own_transaction_or
         w,
         "expire_due_deals",
         cara.expire_due_deals(chrono::Utc::now() + chrono::Duration::days(365)),
-        &[("deal.expire", state_changed)]
+        &[("deal.expire", Some("deal.expired"))]
     );
     assert_eq!(expired, 1);
     due.coupon_code = Some("LIVE1".into());

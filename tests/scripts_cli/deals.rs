@@ -148,7 +148,7 @@ async fn a_script_creates_and_vets_a_partner_then_authors_and_publishes_a_deal()
     );
     assert_eq!(
         events_of(&db, "deal", id).await,
-        ["deal.created", "deal.state_changed"]
+        ["deal.created", "deal.activated"]
     );
     let partner_actions: Vec<String> = audit_of(&db, "partner", id_of(&partner))
         .await

@@ -81,7 +81,7 @@ async fn add_vet_list_and_show_go_through_the_services_with_audit_and_events() {
     );
     assert_eq!(
         events_of(&db, "partner", id).await,
-        ["partner.created", "partner.verification_changed"]
+        ["partner.created", "partner.verified"]
     );
 
     // list --json: an array of rows with stable field names.
