@@ -15,6 +15,7 @@ mod negotiations;
 mod proxy;
 mod pty;
 mod safety;
+mod settlements;
 
 use common::TestDb;
 use proxy::{Proxy, Upstream};
