@@ -535,15 +535,24 @@ async fn show_json(desk: &Desk, v: &SettlementView) -> Result<ExitCode> {
         context: "cannot write to standard output".into(),
         source,
     };
-    stdout
-        .write_all(format!("{}  ,\"lines\": [\n", head.trim_end()).as_bytes())
-        .await
-        .map_err(io)?;
-    desk.write_statement(s.id, StatementFormat::JsonItems, &mut stdout, |_| {})
-        .await?;
-    stdout.write_all(b"\n]}\n").await.map_err(io)?;
-    stdout.flush().await.map_err(io)?;
-    Ok(ExitCode::SUCCESS)
+    let written = async {
+        stdout
+            .write_all(format!("{}  ,\"lines\": [\n", head.trim_end()).as_bytes())
+            .await
+            .map_err(io)?;
+        desk.write_statement(s.id, StatementFormat::JsonItems, &mut stdout, |_| {})
+            .await?;
+        stdout.write_all(b"\n]}\n").await.map_err(io)?;
+        stdout.flush().await.map_err(io)
+    };
+    match written.await {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        // The reader went away (`… | head`): nothing more to say.
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn export(desk: &Desk, id: i64, out: &std::path::Path, force: bool) -> Result<ExitCode> {
