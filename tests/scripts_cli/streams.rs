@@ -69,8 +69,40 @@ async fn a_closed_standard_output_ends_no_command_with_a_panic() {
         admin.create_deal(&draft).await.unwrap();
     }
 
+    // A statement of this month with the redemption on it, and a referral code.
+    let this_month = chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-01")
+        .to_string();
+    let terms = partnerdesk::domain::terms::TermsDraft {
+        model: "percentage".into(),
+        rate_bps: Some(500),
+        currency: "EUR".into(),
+        frequency: "monthly".into(),
+        ..Default::default()
+    };
+    let a = admin
+        .add_agreement(deal.partner_id, &terms, this_month.parse().unwrap())
+        .await
+        .unwrap();
+    let s = admin
+        .compute_settlement(a.id, &this_month[..7])
+        .await
+        .unwrap()
+        .id
+        .to_string();
+    admin
+        .add_referral_code(deal.partner_id, None)
+        .await
+        .unwrap();
+
     let cases: &[&[&str]] = &[
         &["doctor"],
+        &["settle", "list"],
+        &["settle", "show", &s],
+        &["settle", "show", &s, "--json"],
+        &["agreements", "list", "--json"],
+        &["referrals", "show", "--partner", &p],
         &["operators", "list"],
         &["partners", "list"],
         &["partners", "list", "--json"],
