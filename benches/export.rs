@@ -31,6 +31,10 @@
 //! Also, once per size, the binary's peak resident memory (`VmHWM`, read from `/proc` while it
 //! runs), to show that it streams.
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{median, thousands};
+
 use partnerdesk::config::Config;
 use partnerdesk::service::export::CsvRecords;
 use partnerdesk::store::redemptions::{ExportFilter, export_select};
@@ -570,26 +574,4 @@ fn measure(
         psql: m_ps,
         peak_kb,
     })
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn thousands(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }

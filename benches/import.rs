@@ -29,6 +29,10 @@
 //! - `psql -X -q -c "\copy deals (…) from 'FILE' with (format csv)"` of the same rows (the
 //!   deals table only: no checks, no audit, no events), wall clock from spawn to exit.
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{Server, drop_database, loadavg, median, thousands};
+
 use partnerdesk::config::Config;
 use partnerdesk::service::{Actor, Desk};
 use partnerdesk::store::{self, ConnectRequest, DbSettings};
@@ -37,7 +41,7 @@ use rand_chacha::ChaCha8Rng;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -133,48 +137,6 @@ fn real_main() -> Res<()> {
     rt.block_on(run(opts, settings))
 }
 
-/// How psql reaches a database of the benchmark's server.
-struct Server {
-    options: PgConnectOptions,
-    url: Option<String>,
-}
-
-impl Server {
-    fn options(&self, database: &str) -> PgConnectOptions {
-        self.options.clone().database(database)
-    }
-
-    fn psql(&self, database: &str) -> Res<Command> {
-        let mut cmd = Command::new("psql");
-        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1"]);
-        for v in ["DATABASE_URL", "PGHOSTADDR", "PGDATABASE", "PGSERVICE"] {
-            cmd.env_remove(v);
-        }
-        match &self.url {
-            Some(u) => {
-                let mut u = url::Url::parse(u).map_err(|e| format!("--database-url: {e}"))?;
-                u.set_path(&format!("/{database}"));
-                cmd.arg(u.as_str());
-            }
-            None => {
-                let o = &self.options;
-                let host = match o.get_socket() {
-                    Some(dir) => dir.display().to_string(),
-                    None => o.get_host().to_owned(),
-                };
-                cmd.env("PGHOST", host)
-                    .env("PGPORT", o.get_port().to_string())
-                    .env("PGUSER", o.get_username())
-                    .env("PGDATABASE", database);
-            }
-        }
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        Ok(cmd)
-    }
-}
-
 async fn run(opts: Options, settings: DbSettings) -> Res<()> {
     let server = Server {
         options: settings.options.clone(),
@@ -265,15 +227,6 @@ async fn run(opts: Options, settings: DbSettings) -> Res<()> {
 }
 
 // Databases ------------------------------------------------------------------------------------
-
-async fn drop_database(admin: &mut PgConnection, name: &str) -> Res<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-    )))
-    .execute(&mut *admin)
-    .await?;
-    Ok(())
-}
 
 /// The template: migrated, with the operator and the partners; returns (id, domain) of each.
 async fn prepare_template(admin: &mut PgConnection, server: &Server) -> Res<Vec<(i64, String)>> {
@@ -566,35 +519,6 @@ fn copy_csv(rows: &[Row]) -> Vec<u8> {
 
 // Figures --------------------------------------------------------------------------------------
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 fn display(o: &PgConnectOptions) -> String {
     store::display_target(o)
-}
-
-fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".into())
 }

@@ -36,16 +36,19 @@
 //! - `psql -X -q -c "\copy redemptions (…) from 'DIRECT' with (format csv)"`: the same rows as
 //!   `redemptions` columns (value in minor units, the coupon code), into the real table.
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{Server, drop_database, loadavg, median, thousands};
+
 use partnerdesk::config::Config;
 use partnerdesk::service::Desk;
 use partnerdesk::store::{self, ConnectRequest, DbSettings};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -146,48 +149,6 @@ fn real_main() -> Res<()> {
         .enable_all()
         .build()?;
     rt.block_on(run(opts, settings))
-}
-
-/// How psql reaches a database of the benchmark's server.
-struct Server {
-    options: PgConnectOptions,
-    url: Option<String>,
-}
-
-impl Server {
-    fn options(&self, database: &str) -> PgConnectOptions {
-        self.options.clone().database(database)
-    }
-
-    fn psql(&self, database: &str) -> Res<Command> {
-        let mut cmd = Command::new("psql");
-        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1"]);
-        for v in ["DATABASE_URL", "PGHOSTADDR", "PGDATABASE", "PGSERVICE"] {
-            cmd.env_remove(v);
-        }
-        match &self.url {
-            Some(u) => {
-                let mut u = url::Url::parse(u).map_err(|e| format!("--database-url: {e}"))?;
-                u.set_path(&format!("/{database}"));
-                cmd.arg(u.as_str());
-            }
-            None => {
-                let o = &self.options;
-                let host = match o.get_socket() {
-                    Some(dir) => dir.display().to_string(),
-                    None => o.get_host().to_owned(),
-                };
-                cmd.env("PGHOST", host)
-                    .env("PGPORT", o.get_port().to_string())
-                    .env("PGUSER", o.get_username())
-                    .env("PGDATABASE", database);
-            }
-        }
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        Ok(cmd)
-    }
 }
 
 async fn run(opts: Options, settings: DbSettings) -> Res<()> {
@@ -300,15 +261,6 @@ async fn run(opts: Options, settings: DbSettings) -> Res<()> {
 }
 
 // Databases ------------------------------------------------------------------------------------
-
-async fn drop_database(admin: &mut PgConnection, name: &str) -> Res<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-    )))
-    .execute(&mut *admin)
-    .await?;
-    Ok(())
-}
 
 /// A deal of the template: its id, kind (`coupon` or `link`) and coupon code.
 type BenchDeal = (i64, String, Option<String>);
@@ -540,32 +492,3 @@ fn generate(
 }
 
 // Figures --------------------------------------------------------------------------------------
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn thousands(n: i64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".into())
-}

@@ -25,6 +25,10 @@
 //! Between timed runs the settlements are removed so that each run computes from scratch, and
 //! a CHECKPOINT runs before each timed step.
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{median, thousands};
+
 use partnerdesk::config::Config;
 use partnerdesk::domain::Role;
 use partnerdesk::domain::terms::TermsDraft;
@@ -470,26 +474,4 @@ fn report(what: &str, ours: &mut [f64], agg: &mut [f64], mat: &mut [f64]) {
         "  plain SQL, the same lines written {m:>8.2} s   (ours {:.2}×)\n",
         o / m
     );
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if !n.is_multiple_of(2) {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn thousands(n: i64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -1,0 +1,104 @@
+//! What the benchmarks share: how psql reaches the benchmark's server, dropping a database,
+//! and how figures are printed (medians, thousands, the load). Each benchmark includes this
+//! with `#[path = "support/mod.rs"] mod support;` and uses what it needs.
+
+#![allow(dead_code)]
+
+use sqlx::PgConnection;
+use sqlx::postgres::PgConnectOptions;
+use std::process::{Command, Stdio};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub type Res<T> = Result<T, BoxError>;
+
+/// How psql reaches a database of the benchmark's server: the URL given with
+/// `--database-url` (its database name replaced), else the connection's host or socket.
+pub struct Server {
+    pub options: PgConnectOptions,
+    pub url: Option<String>,
+}
+
+impl Server {
+    pub fn options(&self, database: &str) -> PgConnectOptions {
+        self.options.clone().database(database)
+    }
+
+    /// `psql -X -q -v ON_ERROR_STOP=1` on `database`, its output discarded, its errors piped.
+    pub fn psql(&self, database: &str) -> Res<Command> {
+        let mut cmd = Command::new("psql");
+        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1"]);
+        for v in ["DATABASE_URL", "PGHOSTADDR", "PGDATABASE", "PGSERVICE"] {
+            cmd.env_remove(v);
+        }
+        match &self.url {
+            Some(u) => {
+                let mut u = url::Url::parse(u).map_err(|e| format!("--database-url: {e}"))?;
+                u.set_path(&format!("/{database}"));
+                cmd.arg(u.as_str());
+            }
+            None => {
+                let o = &self.options;
+                let host = match o.get_socket() {
+                    Some(dir) => dir.display().to_string(),
+                    None => o.get_host().to_owned(),
+                };
+                cmd.env("PGHOST", host)
+                    .env("PGPORT", o.get_port().to_string())
+                    .env("PGUSER", o.get_username())
+                    .env("PGDATABASE", database);
+            }
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        Ok(cmd)
+    }
+}
+
+pub async fn drop_database(admin: &mut PgConnection, name: &str) -> Res<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&mut *admin)
+    .await?;
+    Ok(())
+}
+
+/// The median (the mean of the middle two for an even count); sorts `v`.
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if !n.is_multiple_of(2) {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// 1234567 → "1,234,567".
+pub fn thousands(n: impl ToString) -> String {
+    let s = n.to_string();
+    let (sign, digits) = match s.strip_prefix('-') {
+        Some(d) => ("-", d.to_owned()),
+        None => ("", s),
+    };
+    let mut out = String::from(sign);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The load averages over 1, 5 and 15 minutes, as the kernel says them.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
+}
