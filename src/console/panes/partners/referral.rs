@@ -777,3 +777,75 @@ pub fn draw(f: &mut Frame, area: Rect, tab: &ReferralTab, sh: &Shell) {
         f.render_widget(Paragraph::new(left), inner);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn plans() -> Vec<String> {
+        vec!["basic".into(), "pro".into()]
+    }
+
+    #[test]
+    fn token_prompt_reads_plan_email_and_expiry_and_names_each_error() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let t = parse_token("PRO ana@example.com 2026-12-31", &plans(), now).unwrap();
+        assert_eq!(t.plan, "pro");
+        assert_eq!(t.email.as_deref(), Some("ana@example.com"));
+        assert_eq!(
+            t.expires,
+            Some(Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 59).unwrap())
+        );
+        let t = parse_token("basic", &plans(), now).unwrap();
+        assert_eq!((t.email, t.expires), (None, None));
+        let err = |s: &str| parse_token(s, &plans(), now).unwrap_err();
+        assert!(err("").starts_with("plan: required"));
+        assert!(err("gold").starts_with("plan: 'gold' is not an active plan"));
+        assert!(err("pro a@b@c").starts_with("e-mail:"));
+        assert!(err("pro 2026-10-01").starts_with("expires: 2026-10-01 is past"));
+        assert!(err("pro tomorrow").starts_with("expires: 'tomorrow' is not a day"));
+    }
+
+    #[test]
+    fn rule_prompt_reads_percent_bps_or_flat_and_names_each_error() {
+        let r = parse_rule("default 12.5%", &plans()).unwrap();
+        assert_eq!((r.plan, r.bps), (None, Some(1250)));
+        let r = parse_rule("pro 1500bps", &plans()).unwrap();
+        assert_eq!((r.plan.as_deref(), r.bps), (Some("pro"), Some(1500)));
+        let r = parse_rule("PRO 4.00 eur", &plans()).unwrap();
+        assert_eq!(r.flat.as_deref(), Some("4.00"));
+        assert_eq!(r.currency.as_deref(), Some("EUR"));
+        let err = |s: &str| parse_rule(s, &plans()).unwrap_err();
+        assert!(err("gold 10%").starts_with("plan: 'gold'"));
+        assert!(err("default 12.345%").starts_with("bps:"));
+        assert!(err("default 12").starts_with("pays:"));
+        assert!(err("default 4.00 XYZ").contains("currency"));
+        assert!(err("default").starts_with("pays:"));
+    }
+
+    #[test]
+    fn token_status_says_open_claimed_revoked_or_expired() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let mut t = ClaimToken {
+            id: 1,
+            partner_id: 1,
+            plan_id: 1,
+            email: None,
+            expires_at: Some(now + chrono::Duration::days(1)),
+            last4: "abcd".into(),
+            claimed_at: None,
+            claimed_account: None,
+            revoked_at: None,
+            revoked_by: None,
+            created_at: now,
+            created_by: "cara".into(),
+        };
+        assert_eq!(token_status(&t, now), "open");
+        assert_eq!(token_status(&t, now + chrono::Duration::days(2)), "expired");
+        t.revoked_at = Some(now);
+        assert_eq!(token_status(&t, now), "revoked");
+        t.claimed_account = Some(501);
+        assert_eq!(token_status(&t, now), "claimed (account 501)");
+    }
+}
