@@ -313,3 +313,59 @@ async fn referral_tab_finance_reads_without_moves() {
     assert!(!app.keymap.keys_in(Action::CopyLink, "partners").is_empty());
     view::pin_now(None);
 }
+
+#[tokio::test]
+async fn referral_disable_and_revoke_through_the_tab_and_stale_loads_are_dropped() {
+    let db = TestDb::new().await;
+    let partner = setup(&db).await;
+    let curator = db.curator().await;
+    let mut app = open_tab(&curator, false).await;
+
+    // A load answered after the tab was closed and opened again is dropped.
+    press(&mut app, KeyCode::Char('f'));
+    let stale = press(&mut app, KeyCode::Char('f'));
+    assert!(press(&mut app, KeyCode::Char('f')).is_empty(), "f closes");
+    let fresh = press(&mut app, KeyCode::Char('f'));
+    drive(&mut app, &curator, stale).await;
+    assert!(
+        app.panes.partners.referral.as_ref().unwrap().data.is_none(),
+        "the stale answer is dropped"
+    );
+    drive(&mut app, &curator, fresh).await;
+    assert!(app.panes.partners.referral.as_ref().unwrap().data.is_some());
+
+    // X on BLUE-SPRING (the second code): confirmed, then disabled.
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('X'));
+    let Overlay::Confirm(c) = &app.overlay else {
+        panic!("a confirmation");
+    };
+    assert_eq!(c.title, "Disable referral code BLUE-SPRING?");
+    app.perform(Action::ToggleChoice);
+    let fx = app.perform(Action::Confirm);
+    drive(&mut app, &curator, fx).await;
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM referral_codes WHERE partner_id = {partner}
+                AND code = 'BLUE-SPRING' AND disabled_at IS NOT NULL"
+        ))
+        .await,
+        1
+    );
+    // T on the token (after the two codes): revoked; its status says so.
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('T'));
+    assert!(matches!(app.overlay, Overlay::Confirm(_)), "a confirmation");
+    app.perform(Action::ToggleChoice);
+    let fx = app.perform(Action::Confirm);
+    drive(&mut app, &curator, fx).await;
+    assert_eq!(
+        db.count("SELECT count(*) FROM claim_tokens WHERE revoked_at IS NOT NULL")
+            .await,
+        1
+    );
+    let s = render(&mut app, 120, 40);
+    assert!(s.contains("revoked"), "{s}");
+    assert!(s.contains("disabled"), "{s}");
+    view::pin_now(None);
+}
