@@ -7,7 +7,7 @@ use super::negotiations::parse_time;
 use super::output::{self, out, outln};
 use super::table::{Table, or_dash, time};
 use crate::domain::money::{format_amount, format_bps};
-use crate::domain::referral::{PlanDraft, referral_link};
+use crate::domain::referral::{PlanDraft, referral_link, rule_text};
 use crate::error::Result;
 use crate::service::referrals::ReferralView;
 use chrono::{DateTime, Utc};
@@ -341,14 +341,6 @@ pub async fn run(ctx: &Context, cmd: ReferralsCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-pub fn rule_text(bps: Option<i32>, amount: Option<i64>, currency: Option<&str>) -> String {
-    match (bps, amount, currency) {
-        (Some(b), _, _) => format!("{} of the plan's monthly price", format_bps(b.into())),
-        (None, Some(a), Some(c)) => format!("{} flat", format_amount(a, c)),
-        _ => "-".into(),
     }
 }
 

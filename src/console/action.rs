@@ -132,6 +132,13 @@ actions! {
     Dispute => ("dispute", List, true, "dispute, with a reason"),
     MarkPaid => ("mark_paid", List, true, "mark paid (its reference)"),
     Tally => ("tally", List, true, "enter the partner's tally"),
+    Referrals => ("referrals", List, false, "open or close the partner's referral tab"),
+    NewCode => ("new_code", List, true, "add a referral code (empty: made from the name)"),
+    DisableCode => ("disable_code", List, true, "disable the selected referral code"),
+    CopyLink => ("copy_link", List, false, "copy the selected code's referral link"),
+    NewToken => ("new_token", List, true, "issue a claim token (plan, e-mail, expiry; shown once)"),
+    RevokeToken => ("revoke_token", List, true, "revoke the selected claim token"),
+    SetRule => ("set_rule", List, true, "set a commission rule (default or per plan)"),
 
     Save => ("save", Form, true, "save the form"),
     NextField => ("next_field", Form, false, "next field"),

@@ -208,6 +208,19 @@ pub fn payout(pay: &RulePay, price_minor: i64, currency: &str) -> Result<i64, St
     }
 }
 
+/// What a commission rule pays, in words: "15% of the plan's monthly price", "25.00 EUR
+/// flat".
+pub fn rule_text(bps: Option<i32>, amount: Option<i64>, currency: Option<&str>) -> String {
+    match (bps, amount, currency) {
+        (Some(b), _, _) => format!(
+            "{} of the plan's monthly price",
+            super::money::format_bps(b.into())
+        ),
+        (None, Some(a), Some(c)) => format!("{} flat", super::money::format_amount(a, c)),
+        _ => "-".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,7 @@ mod common;
 
 mod daily;
 mod redemptions;
+mod referral;
 mod settlements;
 mod shape;
 

@@ -24,7 +24,7 @@ const SETTLE: [Action; 6] = [
 ];
 
 /// A connected console acting as `desk`'s operator, times shown in UTC.
-fn console(desk: &Desk, read_only: bool) -> App {
+pub(super) fn console(desk: &Desk, read_only: bool) -> App {
     view::pin_display_zone(Some(chrono::FixedOffset::east_opt(0).unwrap()));
     let session = Session {
         operator: desk.actor().login.clone(),
@@ -46,7 +46,7 @@ fn console(desk: &Desk, read_only: bool) -> App {
 }
 
 /// Runs the effects as the console's runtime would, feeding the answers back.
-async fn drive(app: &mut App, desk: &Desk, fx: Vec<Effect>) {
+pub(super) async fn drive(app: &mut App, desk: &Desk, fx: Vec<Effect>) {
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let ctx = TaskCtx {
         tx,
@@ -67,14 +67,14 @@ async fn drive(app: &mut App, desk: &Desk, fx: Vec<Effect>) {
     }
 }
 
-fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+pub(super) fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
     app.update(Msg::Terminal(Event::Key(KeyEvent::new(
         code,
         KeyModifiers::NONE,
     ))))
 }
 
-fn typed(app: &mut App, text: &str) {
+pub(super) fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
         press(app, KeyCode::Char(c));
     }

@@ -182,8 +182,8 @@ fn a_pane_section_binds_keys_on_that_pane_only() {
     );
     assert_eq!(k.keys_text_in(Action::Activate, "deals"), "A");
     // Elsewhere `a` is still what [list] says.
-    assert_eq!(k.resolve_in(ctx, a, "partners"), Some(Action::Activate));
-    assert_eq!(k.keys_text_in(Action::Activate, "partners"), "a");
+    assert_eq!(k.resolve_in(ctx, a, "redemptions"), Some(Action::Activate));
+    assert_eq!(k.keys_text_in(Action::Activate, "redemptions"), "a");
     // On the pane, the help and the palette show the pane's keys.
     let mut app = curator();
     app.keymap = k;

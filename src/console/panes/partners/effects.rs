@@ -11,6 +11,8 @@ use crate::service::partners::OffboardReport;
 use crate::service::rows::{AuditEntry, Partner, PartnerFilter, PartnerListRow};
 use crate::service::vetting::CheckResult;
 
+use super::referral::{RefOp, RefOutcome, ReferralData};
+
 /// Everything the partner detail view shows.
 #[derive(Debug, Clone)]
 pub struct PartnerDetail {
@@ -93,6 +95,17 @@ pub enum Effect {
         id: i64,
         name: String,
     },
+    /// The referral tab of partner `id`.
+    LoadReferrals {
+        tag: Gen,
+        id: i64,
+    },
+    /// A change in the referral tab.
+    Referral {
+        busy: BusyId,
+        partner_id: i64,
+        op: RefOp,
+    },
 }
 
 #[derive(Debug)]
@@ -128,6 +141,16 @@ pub enum Msg {
         name: String,
         result: Result<Vec<CheckResult>, Error>,
     },
+    Referrals {
+        tag: Gen,
+        id: i64,
+        result: Result<ReferralData, Error>,
+    },
+    ReferralDone {
+        busy: BusyId,
+        partner_id: i64,
+        result: Result<RefOutcome, Error>,
+    },
 }
 
 impl Reply for Msg {
@@ -139,6 +162,8 @@ impl Reply for Msg {
             Msg::OpDone { result, .. } => failure_of(result),
             Msg::ChecksDone { result, .. } => failure_of(result),
             Msg::ChecksProgress { .. } => None,
+            Msg::Referrals { result, .. } => failure_of(result),
+            Msg::ReferralDone { result, .. } => failure_of(result),
         }
     }
 }
@@ -219,6 +244,20 @@ impl Task for Effect {
                     result,
                 }
             }
+            Effect::LoadReferrals { tag, id } => Msg::Referrals {
+                tag,
+                id,
+                result: ReferralData::load(&desk, id).await,
+            },
+            Effect::Referral {
+                busy,
+                partner_id,
+                op,
+            } => Msg::ReferralDone {
+                busy,
+                partner_id,
+                result: op.run(&desk, partner_id).await,
+            },
         }
     }
 }

@@ -1,9 +1,11 @@
 //! The Partners pane: a keyset-paged list, a detail view, the new/edit form and the partner
-//! actions (vetting checks, mark vetted, disable, re-vet, delete, off-board).
+//! actions (vetting checks, mark vetted, disable, re-vet, delete, off-board), and a partner's
+//! referral tab (`referral`).
 
 mod effects;
 pub mod form;
 mod ops;
+pub mod referral;
 mod view;
 
 pub use effects::{Effect, Msg, OpOutcome, PartnerDetail, PartnerOp};
@@ -37,6 +39,31 @@ pub enum Question {
     },
     /// The partner changed under the form: reload it (the edits are lost).
     ReloadForm,
+    /// The referral tab's questions: a new code (a prompt), disabling one, a new claim token
+    /// (plan, e-mail, expiry: a prompt), revoking one, a commission rule (a prompt), and the
+    /// token shown once (the other answer copies it).
+    NewCode {
+        partner_id: i64,
+    },
+    DisableCode {
+        partner_id: i64,
+        code: String,
+    },
+    NewToken {
+        partner_id: i64,
+        plans: Vec<String>,
+    },
+    RevokeToken {
+        partner_id: i64,
+        id: i64,
+    },
+    SetRule {
+        partner_id: i64,
+        plans: Vec<String>,
+    },
+    CopyToken {
+        token: String,
+    },
 }
 
 #[derive(Default)]
@@ -50,6 +77,8 @@ pub struct PartnersPane {
     ask_after_load: Option<PartnerOp>,
     pub form: Option<Editing>,
     pub save: Latest,
+    /// The referral tab, when open (it covers the list and the detail).
+    pub referral: Option<referral::ReferralTab>,
 }
 
 impl PartnersPane {
@@ -190,21 +219,51 @@ impl Pane for PartnersPane {
                 | NextField
                 | PrevField
                 | Cancel
-        )
+                | Referrals
+        ) || (self.referral.is_some()
+            && matches!(
+                a,
+                NewCode | DisableCode | CopyLink | NewToken | RevokeToken | SetRule
+            ))
     }
 
     fn needs(&self, a: Action) -> Option<Permission> {
         use Action::*;
         matches!(
             a,
-            New | Edit | RunChecks | MarkVetted | Disable | Revet | Delete | Offboard | Save
+            New | Edit
+                | RunChecks
+                | MarkVetted
+                | Disable
+                | Revet
+                | Delete
+                | Offboard
+                | Save
+                | NewCode
+                | DisableCode
+                | NewToken
+                | RevokeToken
+                | SetRule
         )
         .then_some(Permission::ManagePartners)
     }
 
     fn main_actions(&self) -> &'static [Action] {
         use Action::*;
-        &[Open, Filter, Sort, New, Edit, RunChecks, MarkVetted]
+        if self.referral.is_some() {
+            return &[
+                Referrals,
+                NewCode,
+                DisableCode,
+                CopyLink,
+                NewToken,
+                RevokeToken,
+                SetRule,
+            ];
+        }
+        &[
+            Open, Filter, Sort, New, Edit, RunChecks, MarkVetted, Referrals,
+        ]
     }
 
     fn needs_load(&self) -> bool {
@@ -219,10 +278,14 @@ impl Pane for PartnersPane {
         {
             out.extend(self.load_detail(sh, id));
         }
+        out.extend(self.load_referrals(sh));
         out
     }
 
     fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
+        if let Some(out) = self.referral_action(sh, a) {
+            return out;
+        }
         if let Some(mode) = self.list.navigate(a) {
             return self.load(sh, mode);
         }
@@ -270,6 +333,7 @@ impl Pane for PartnersPane {
             Action::Delete => self.ask_op(sh, PartnerOp::Delete),
             Action::Offboard => self.ask_op(sh, PartnerOp::Offboard),
             Action::Save => self.save(sh),
+            Action::Referrals => self.toggle_referrals(sh),
             _ => Vec::new(),
         }
     }
@@ -378,10 +442,22 @@ impl Pane for PartnersPane {
                     Vec::new()
                 }
             }
+            Msg::Referrals { tag, id, result } => {
+                self.referrals_loaded(sh, tag, id, result);
+                Vec::new()
+            }
+            Msg::ReferralDone {
+                busy,
+                partner_id,
+                result,
+            } => {
+                sh.end_busy(busy);
+                self.referral_done(sh, partner_id, result)
+            }
         }
     }
 
-    fn answered(&mut self, sh: &mut Shell, q: Question, _a: Answer) -> Vec<AppEffect> {
+    fn answered(&mut self, sh: &mut Shell, q: Question, a: Answer) -> Vec<AppEffect> {
         match q {
             Question::Op { id, version, op } => {
                 let busy = sh.start_busy(format!("{}…", op.verb()));
@@ -400,6 +476,7 @@ impl Pane for PartnersPane {
                 }
                 None => Vec::new(),
             },
+            q => self.referral_answered(sh, q, a),
         }
     }
 
@@ -408,6 +485,9 @@ impl Pane for PartnersPane {
     }
 
     fn filter_text(&self) -> Option<String> {
+        if self.referral.is_some() {
+            return None;
+        }
         Some(self.filter.text.clone().unwrap_or_default())
     }
 
