@@ -14,6 +14,7 @@ mod monitor;
 mod negotiations;
 mod proxy;
 mod pty;
+mod referrals;
 mod safety;
 mod settlements;
 
