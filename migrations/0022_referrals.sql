@@ -109,6 +109,8 @@ ALTER TABLE settlement_lines
     ADD CONSTRAINT settlement_lines_kind_check
         CHECK (kind IN ('redemption', 'period_fee', 'referral', 'exception')),
     ADD COLUMN payout_id bigint;
+-- Which statement a payout is on (the referral tab); few rows, so a partial index.
+CREATE INDEX settlement_lines_payout_idx ON settlement_lines (payout_id) WHERE payout_id IS NOT NULL;
 
 -- The grants: curators (and admins) manage plans, codes, tokens and rules; the platform's
 -- claims, attributions and conversions are recorded by admins; finance reads.

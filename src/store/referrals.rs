@@ -457,10 +457,14 @@ pub struct Payout {
     pub converted_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
+    /// The settlement whose statement has this payout as a line, once computed.
+    pub settlement_id: Option<i64>,
 }
 
 const PAYOUT_COLS: &str = "id, account_id, partner_id, plan_id, rule_id, rule_scope, bps, \
-     price_minor, currency, amount_minor, converted_at, created_at, created_by";
+     price_minor, currency, amount_minor, converted_at, created_at, created_by, \
+     (SELECT max(l.settlement_id) FROM settlement_lines l WHERE l.payout_id = referral_payouts.id) \
+     AS settlement_id";
 
 /// The payout of a conversion; `None` when the account has converted already (idempotent).
 pub struct NewPayout<'a> {

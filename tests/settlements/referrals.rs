@@ -319,6 +319,15 @@ async fn payouts_are_lines_the_marketplace_owes_in_the_settlement() {
         (500, 249, 251, 75)
     );
     assert_eq!(s.exception_count, 1);
+    // Each payout says which statement it is on; October's is on none yet.
+    let on: Vec<(i64, Option<i64>)> = admin
+        .referral_payouts(f.partner_id, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| (p.account_id, p.settlement_id))
+        .collect();
+    assert_eq!(on, [(13, None), (12, Some(s.id)), (11, Some(s.id))]);
     let lines = f.lines(s.id).await;
     let kinds: Vec<(String, Option<i64>)> = super::amounts(&lines);
     assert_eq!(

@@ -764,6 +764,10 @@ pub fn draw(f: &mut Frame, area: Rect, tab: &ReferralTab, sh: &Shell) {
                 },
                 t.muted,
             ),
+            Span::raw(match p.settlement_id {
+                Some(s) => format!(" · settlement #{s}"),
+                None => " · not settled yet".into(),
+            }),
         ]));
     }
 
