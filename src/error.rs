@@ -463,6 +463,13 @@ impl Error {
         }
     }
 
+    /// One field that broke one rule: `period: must be a month like 2026-10`.
+    pub fn field(name: &'static str, rule: impl Into<String>) -> Self {
+        let mut e = ValidationErrors::new();
+        e.push(name, rule);
+        Error::Validation(e)
+    }
+
     pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
         Error::NotFound {
             entity,

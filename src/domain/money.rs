@@ -139,6 +139,15 @@ text_enum!(
 );
 
 impl Frequency {
+    /// What one period is called: month, quarter, year.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Frequency::Monthly => "month",
+            Frequency::Quarterly => "quarter",
+            Frequency::Annual => "year",
+        }
+    }
+
     fn months(self) -> u32 {
         match self {
             Frequency::Monthly => 1,

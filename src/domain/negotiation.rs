@@ -303,9 +303,7 @@ pub fn check_body(body: &str) -> Result<String, ValidationErrors> {
 
 /// A reason for rejecting or withdrawing: required, at most 2,000 characters.
 pub fn check_reason(reason: &str) -> Result<String, ValidationErrors> {
-    let mut e = ValidationErrors::new();
-    let r = required_text(&mut e, "reason", reason, REASON_MAX);
-    e.into_result(r)
+    super::validation::check_text("reason", reason, REASON_MAX)
 }
 
 /// A thread subject and deadline.

@@ -8,7 +8,6 @@
 use super::deal::text_enum;
 use super::money::{BPS_MAX, Frequency};
 use super::terms::Commission;
-use super::validation::{ValidationErrors, required_text};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -354,13 +353,6 @@ pub fn commission_of(lines: &[PricedLine]) -> i64 {
 /// The review deadline of a statement sent at `at`.
 pub fn review_deadline(at: DateTime<Utc>) -> DateTime<Utc> {
     at + Duration::days(REVIEW_DAYS)
-}
-
-/// A note, a reason or a payment reference: not blank, at most `max` characters.
-pub fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, ValidationErrors> {
-    let mut e = ValidationErrors::new();
-    let t = required_text(&mut e, field, text, max);
-    e.into_result(t)
 }
 
 /// The partner's count against ours, and their amount against our commission.

@@ -216,6 +216,14 @@ pub fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// One required text field on its own (a note, a reason, a reference): not blank, at most
+/// `max` characters; trimmed.
+pub fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, ValidationErrors> {
+    let mut e = ValidationErrors::new();
+    let t = required_text(&mut e, field, text, max);
+    e.into_result(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

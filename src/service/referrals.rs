@@ -119,7 +119,7 @@ impl Desk {
         let existing = store::referrals::codes_of(&mut tx, partner_id).await?;
         let is_default = !existing.iter().any(|c| c.is_default);
         let text = match code.map(str::trim).filter(|c| !c.is_empty()) {
-            Some(c) => check_referral_code(c).map_err(|r| field("code", r))?,
+            Some(c) => check_referral_code(c).map_err(|r| Error::field("code", r))?,
             None => default_code(&partner.display_name, partner_id),
         };
         let Some(c) = store::referrals::insert_code(
@@ -134,7 +134,7 @@ impl Desk {
             drop(tx);
             let mut conn = self.pool().acquire().await?;
             let holder = store::referrals::code_by_text(&mut conn, &text).await?;
-            return Err(field(
+            return Err(Error::field(
                 "code",
                 match holder {
                     Some(h) => format!(
@@ -208,7 +208,7 @@ impl Desk {
             .ok_or_else(|| Error::not_found("partner", partner_id))?;
         let plan = plan_named(&mut tx, plan_code).await?;
         if !plan.active {
-            return Err(field("plan", format!("{} is retired", plan.code)));
+            return Err(Error::field("plan", format!("{} is retired", plan.code)));
         }
         let t = new_token();
         let record = store::referrals::insert_token(
@@ -426,7 +426,7 @@ impl Desk {
         check_account(account)?;
         let at = at.unwrap_or_else(Utc::now);
         if at > Utc::now() + chrono::Duration::minutes(5) {
-            return Err(field("at", "must not be in the future"));
+            return Err(Error::field("at", "must not be in the future"));
         }
         let mut tx = self.pool().begin().await?;
         if let Some(p) = store::referrals::payout_of_account(&mut tx, account).await? {
@@ -538,7 +538,7 @@ fn check_account(account: i64) -> Result<()> {
     if account > 0 {
         Ok(())
     } else {
-        Err(field(
+        Err(Error::field(
             "account",
             format!("must be a positive id (got {account})"),
         ))
@@ -588,10 +588,4 @@ fn token_state(t: &ClaimToken) -> String {
     } else {
         format!("claim token {} was revoked already", t.id)
     }
-}
-
-fn field(name: &'static str, rule: impl Into<String>) -> Error {
-    let mut e = ValidationErrors::new();
-    e.push(name, rule);
-    e.into()
 }

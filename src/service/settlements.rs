@@ -8,9 +8,9 @@ use crate::domain::Permission;
 use crate::domain::ValidationErrors;
 use crate::domain::money::parse_amount;
 use crate::domain::settlement::{
-    Discrepancy, Move, NOTE_MAX, Period, REFERENCE_MAX, SettlementStatus, check_text,
-    review_deadline,
+    Discrepancy, Move, NOTE_MAX, Period, REFERENCE_MAX, SettlementStatus, review_deadline,
 };
+use crate::domain::validation::check_text;
 use crate::error::{Error, Result};
 use crate::store::{
     self,
@@ -75,12 +75,12 @@ impl Desk {
             .agreement;
         let p = parse_period(period)?;
         if p.frequency != a.frequency {
-            return Err(field(
+            return Err(Error::field(
                 "period",
                 format!(
                     "agreement {agreement_id} settles {}: give a {} such as {}",
                     a.frequency,
-                    unit_of(a.frequency),
+                    a.frequency.unit(),
                     Period::of(a.frequency, p.start).label()
                 ),
             ));
@@ -286,7 +286,7 @@ impl Desk {
             )));
         }
         if before.exception_count > 0 && note.is_none() {
-            return Err(field(
+            return Err(Error::field(
                 "note",
                 format!(
                     "required: {} redemption{} could not be priced (exceptions); say how they are handled",
@@ -341,7 +341,7 @@ impl Desk {
         if let Some(d) = d.filter(|d| !d.is_zero())
             && note.is_none()
         {
-            return Err(field(
+            return Err(Error::field(
                 "note",
                 format!(
                     "required: the partner's tally differs from ours by {} redemption(s) and {}; say why it is approved anyway",
@@ -451,7 +451,7 @@ impl Desk {
         let today = Utc::now().date_naive();
         let paid_on = paid_on.unwrap_or(today);
         if paid_on > today {
-            return Err(field(
+            return Err(Error::field(
                 "paid-on",
                 format!("must not be in the future (today is {today})"),
             ));
@@ -462,7 +462,7 @@ impl Desk {
         if let Some(at) = before.approved_at
             && paid_on < at.date_naive()
         {
-            return Err(field(
+            return Err(Error::field(
                 "paid-on",
                 format!("must be on or after the approval ({})", at.date_naive()),
             ));
@@ -567,32 +567,18 @@ async fn lock(conn: &mut sqlx::PgConnection, id: i64) -> Result<Settlement> {
 }
 
 fn parse_period(text: &str) -> Result<Period> {
-    Period::parse(text).map_err(|r| field("period", r))
+    Period::parse(text).map_err(|r| Error::field("period", r))
 }
 
 fn refuse_future(p: &Period) -> Result<()> {
     let today = Utc::now().date_naive();
     if p.start > today {
-        return Err(field(
+        return Err(Error::field(
             "period",
             format!("{} has not started yet (today is {today})", p.label()),
         ));
     }
     Ok(())
-}
-
-fn unit_of(f: crate::domain::money::Frequency) -> &'static str {
-    match f {
-        crate::domain::money::Frequency::Monthly => "month",
-        crate::domain::money::Frequency::Quarterly => "quarter",
-        crate::domain::money::Frequency::Annual => "year",
-    }
-}
-
-fn field(name: &'static str, rule: impl Into<String>) -> Error {
-    let mut e = ValidationErrors::new();
-    e.push(name, rule);
-    e.into()
 }
 
 /// What an event says of a settlement: its identity, status and totals.

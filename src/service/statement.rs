@@ -139,8 +139,12 @@ impl Desk {
 
     /// How many lines settlement `id` has (a progress bar's total).
     pub async fn statement_len(&self, id: i64) -> Result<u64> {
-        let v = self.settlement(id).await?;
-        let s = v.settlement();
+        self.actor().require(Permission::ViewSettlements)?;
+        let mut conn = self.pool().acquire().await?;
+        let s = store::settlements::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("settlement", id))?
+            .settlement;
         Ok(u64::try_from(s.line_count + s.exception_count).unwrap_or(0))
     }
 }
