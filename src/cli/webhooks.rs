@@ -1,4 +1,4 @@
-//! `partnerdesk webhooks add|list|disable|enable|rotate|replay|deliveries` and
+//! `partnerdesk webhooks add|list|disable|enable|rotate|replay|deliveries|attempts` and
 //! `partnerdesk relay` (SPEC §1.8).
 
 use super::Context;
@@ -7,7 +7,7 @@ use super::output::{self, errln, out, outln};
 use super::table::{Table, or_dash, time};
 use crate::error::{Error, Result};
 use crate::service::relay::RelayConfig;
-use crate::service::rows::{Delivery, Endpoint};
+use crate::service::rows::{Attempt, Delivery, DeliveryFilter, Endpoint};
 use crate::service::webhooks::WithSecret;
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
@@ -62,10 +62,20 @@ pub enum WebhooksCommand {
         /// Only this endpoint's.
         #[arg(long, value_name = "ID")]
         endpoint: Option<i64>,
+        /// Only this event's.
+        #[arg(long, value_name = "ID")]
+        event: Option<i64>,
         /// At most this many rows.
         #[arg(long, value_name = "N", default_value_t = 50,
               value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
+        #[command(flatten)]
+        print: Print,
+    },
+    /// One delivery: its event and every attempt (time, status, duration, error).
+    Attempts {
+        /// The delivery's id (from `webhooks deliveries`).
+        delivery: i64,
         #[command(flatten)]
         print: Print,
     },
@@ -208,10 +218,16 @@ pub async fn run(ctx: &Context, cmd: WebhooksCommand) -> Result<ExitCode> {
         },
         WebhooksCommand::Deliveries {
             endpoint,
+            event,
             limit,
             print,
         } => {
-            let rows = desk.webhook_deliveries(endpoint, limit).await?;
+            let filter = DeliveryFilter {
+                endpoint_id: endpoint,
+                event_id: event,
+                before_id: None,
+            };
+            let rows = desk.webhook_deliveries(filter, limit).await?;
             if print.json {
                 output::json(&rows)?;
                 return Ok(ExitCode::SUCCESS);
@@ -223,7 +239,35 @@ pub async fn run(ctx: &Context, cmd: WebhooksCommand) -> Result<ExitCode> {
             out!("{}", deliveries_table(&rows));
             Ok(ExitCode::SUCCESS)
         }
+        WebhooksCommand::Attempts { delivery, print } => {
+            let d = desk.webhook_delivery(delivery).await?;
+            if print.json {
+                output::json(&d)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            out!("{}", deliveries_table(std::slice::from_ref(&d.delivery)));
+            if d.attempts.is_empty() {
+                outln!("no attempt yet");
+                return Ok(ExitCode::SUCCESS);
+            }
+            out!("{}", attempts_table(&d.attempts));
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn attempts_table(rows: &[Attempt]) -> String {
+    let mut t = Table::new(&["#", "AT", "STATUS", "MS", "ERROR"]).right(&[0, 2, 3]);
+    for (i, a) in rows.iter().enumerate() {
+        t.row(vec![
+            (i + 1).to_string(),
+            time(a.at),
+            or_dash(a.status.map(|s| s.to_string()).as_deref()),
+            or_dash(a.duration_ms.map(|s| s.to_string()).as_deref()),
+            or_dash(a.error.as_deref()),
+        ]);
+    }
+    t.render()
 }
 
 /// `partnerdesk relay`: runs until SIGINT or SIGTERM (finishing the requests in flight), or

@@ -86,6 +86,7 @@ actions! {
     PaneSettlements => ("pane_settlements", Global, false, "go to Settlements"),
     PaneAudit => ("pane_audit", Global, false, "go to Audit"),
     Messages => ("messages", Global, false, "show the recent messages whole"),
+    Webhooks => ("webhooks", Global, false, "webhook endpoints and deliveries (Audit)"),
 
     Down => ("down", List, false, "move down"),
     Up => ("up", List, false, "move up"),
@@ -139,6 +140,9 @@ actions! {
     NewToken => ("new_token", List, true, "issue a claim token (plan, e-mail, expiry; shown once)"),
     RevokeToken => ("revoke_token", List, true, "revoke the selected claim token"),
     SetRule => ("set_rule", List, true, "set a commission rule (default or per plan)"),
+    ReplayDelivery => ("replay_delivery", List, true, "send the selected webhook delivery again"),
+    ReplayEvent => ("replay_event", List, true, "send the selected delivery's event again to every endpoint that takes it"),
+    ToggleEndpoint => ("toggle_endpoint", List, true, "disable the selected webhook endpoint (a reason), or enable it"),
 
     Save => ("save", Form, true, "save the form"),
     NextField => ("next_field", Form, false, "next field"),

@@ -11,6 +11,7 @@ use super::panes::{Answer, AnyPane, PaneId, Panes};
 use super::recovery::FormSnapshot;
 use super::shell::Shell;
 use super::theme::Theme;
+use crate::domain::Permission;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::ops::{Deref, DerefMut};
 use std::time::Instant;
@@ -110,6 +111,14 @@ impl App {
         self.keymap.resolve_in(ctx, key, self.pane.key())
     }
 
+    /// The permission an action needs here: a global action's own, else the pane's.
+    pub fn needs(&self, a: Action) -> Option<Permission> {
+        match a {
+            Action::Webhooks => Some(Permission::ViewWebhooks),
+            _ => self.current().needs(a),
+        }
+    }
+
     /// Actions for the palette: available here and bound or not.
     pub fn palette_actions(&self) -> Vec<Action> {
         let ctx = self.context();
@@ -119,7 +128,7 @@ impl App {
             .copied()
             .filter(|a| !(a.is_mutating() && self.session.read_only))
             .filter(|a| a.context() == Context::Global || (a.context() == ctx && pane.offers(*a)))
-            .filter(|a| pane.needs(*a).is_none_or(|p| self.may(p)))
+            .filter(|a| self.needs(*a).is_none_or(|p| self.may(p)))
             .filter(|a| *a != Action::Palette)
             .collect()
     }
@@ -507,6 +516,14 @@ impl App {
             Action::Messages => {
                 self.shell.show_messages();
                 Vec::new()
+            }
+            Action::Webhooks => {
+                if !self.shell.require(Permission::ViewWebhooks) {
+                    return Vec::new();
+                }
+                self.pane = PaneId::Audit;
+                self.filter_input = None;
+                self.panes.audit.open_hooks(&mut self.shell)
             }
             Action::Confirm => {
                 let yes = matches!(&self.overlay, Overlay::Confirm(c) if c.selected == 1);

@@ -234,9 +234,10 @@ impl Shell {
         self.busy.retain(|(i, _)| *i != id);
     }
 
-    /// May the current operator do this, in this session?
+    /// May the current operator do this, in this session (a read-only one changes nothing)?
     pub fn may(&self, p: Permission) -> bool {
-        !self.session.read_only && self.actor.as_ref().is_some_and(|a| a.may(p))
+        !(self.session.read_only && p.changes_data())
+            && self.actor.as_ref().is_some_and(|a| a.may(p))
     }
 
     /// May the operator do this? When not, says who may, and returns false.

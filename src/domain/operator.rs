@@ -68,6 +68,8 @@ pub enum Permission {
     ManageOperators,
     /// webhooks: endpoints, deliveries, replays, and running the relay
     ManageWebhooks,
+    /// webhooks: see endpoints (never their secrets), deliveries and attempts
+    ViewWebhooks,
 }
 
 impl Permission {
@@ -84,6 +86,7 @@ impl Permission {
             Permission::ManageSettlements => &[Finance, Admin],
             Permission::ManageOperators => &[Admin],
             Permission::ManageWebhooks => &[Admin],
+            Permission::ViewWebhooks => &[Admin],
         }
     }
 
@@ -99,7 +102,16 @@ impl Permission {
             Permission::ManageSettlements => "compute, approve and pay settlements",
             Permission::ManageOperators => "register operators and change roles",
             Permission::ManageWebhooks => "manage webhooks and run the relay",
+            Permission::ViewWebhooks => "view webhook endpoints and deliveries",
         }
+    }
+
+    /// Does it change data? (A read-only session may do only what does not.)
+    pub fn changes_data(self) -> bool {
+        !matches!(
+            self,
+            Permission::ViewRedemptions | Permission::ViewSettlements | Permission::ViewWebhooks
+        )
     }
 
     pub fn is_granted_to(self, roles: &[Role]) -> bool {
@@ -155,6 +167,7 @@ mod tests {
             (ManageSettlements, [false, false, true, true]),
             (ManageOperators, [false, false, false, true]),
             (ManageWebhooks, [false, false, false, true]),
+            (ViewWebhooks, [false, false, false, true]),
         ];
         for (perm, expect) in table {
             for (role, want) in [Curator, Support, Finance, Admin].iter().zip(expect) {

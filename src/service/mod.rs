@@ -37,7 +37,9 @@ pub mod rows {
     pub use crate::store::settlements::{
         LedgerEntry, Line, Settlement, SettlementFilter, SettlementRow,
     };
-    pub use crate::store::webhooks::{Delivery, Endpoint, EndpointRow};
+    pub use crate::store::webhooks::{
+        Attempt, Delivery, DeliveryFilter, Endpoint, EndpointRow, Event,
+    };
 }
 
 use crate::domain::{Permission, Role};
@@ -105,7 +107,7 @@ impl Actor {
                 needs_first: p.roles().first().map(|r| r.as_str()).unwrap_or("admin"),
             });
         }
-        if self.read_only && is_mutation(p) {
+        if self.read_only && p.changes_data() {
             return Err(Error::ReadOnly {
                 action: p.describe(),
             });
@@ -132,10 +134,6 @@ impl Actor {
                 .join(",")
         }
     }
-}
-
-fn is_mutation(p: Permission) -> bool {
-    !matches!(p, Permission::ViewRedemptions | Permission::ViewSettlements)
 }
 
 /// The service entry point: a pool and the acting operator.

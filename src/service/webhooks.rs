@@ -9,7 +9,7 @@ use crate::domain::{Permission, ValidationErrors};
 use crate::error::{Error, Result};
 use crate::store::{
     self,
-    webhooks::{Delivery, Endpoint, EndpointRow},
+    webhooks::{Attempt, Delivery, DeliveryFilter, Endpoint, EndpointRow, Event},
 };
 use serde::Serialize;
 
@@ -73,7 +73,7 @@ impl Desk {
 
     /// Every endpoint with its deliveries counted.
     pub async fn webhooks(&self) -> Result<Vec<EndpointRow>> {
-        self.actor().require(Permission::ManageWebhooks)?;
+        self.actor().require(Permission::ViewWebhooks)?;
         let mut conn = self.pool().acquire().await?;
         Ok(store::webhooks::list(&mut conn).await?)
     }
@@ -170,7 +170,7 @@ impl Desk {
     pub async fn replay_delivery(&self, delivery_id: i64) -> Result<Delivery> {
         self.actor().require(Permission::ManageWebhooks)?;
         let mut tx = self.pool().begin().await?;
-        let before = store::webhooks::delivery_for_update(&mut tx, delivery_id)
+        let before = store::webhooks::delivery(&mut tx, delivery_id, true)
             .await?
             .ok_or_else(|| Error::not_found("webhook delivery", delivery_id))?;
         if before.status == "delivering" {
@@ -179,7 +179,7 @@ impl Desk {
             )));
         }
         store::webhooks::requeue_delivery(&mut tx, delivery_id).await?;
-        let after = store::webhooks::delivery_for_update(&mut tx, delivery_id)
+        let after = store::webhooks::delivery(&mut tx, delivery_id, true)
             .await?
             .ok_or_else(|| Error::not_found("webhook delivery", delivery_id))?;
         Change::new(
@@ -227,7 +227,11 @@ impl Desk {
                 "event {event_id} is being sent right now; replay it once the attempt is over"
             )));
         }
-        let all = store::webhooks::deliveries(&mut tx, None, Some(event_id), 1000).await?;
+        let of_event = DeliveryFilter {
+            event_id: Some(event_id),
+            ..DeliveryFilter::default()
+        };
+        let all = store::webhooks::deliveries(&mut tx, of_event, 1000).await?;
         let queued: Vec<Delivery> = all.into_iter().filter(|d| ids.contains(&d.id)).collect();
         let mut records = Vec::with_capacity(queued.len());
         for d in &queued {
@@ -242,20 +246,44 @@ impl Desk {
         Ok(queued)
     }
 
-    /// Deliveries newest first, optionally of one endpoint.
+    /// Deliveries newest first, of one endpoint or one event, before a delivery id.
     pub async fn webhook_deliveries(
         &self,
-        endpoint_id: Option<i64>,
+        filter: DeliveryFilter,
         limit: i64,
     ) -> Result<Vec<Delivery>> {
-        self.actor().require(Permission::ManageWebhooks)?;
+        self.actor().require(Permission::ViewWebhooks)?;
         let mut conn = self.pool().acquire().await?;
-        Ok(store::webhooks::deliveries(
-            &mut conn,
-            endpoint_id,
-            None,
-            limit.clamp(1, DELIVERIES_LIMIT_MAX),
+        Ok(
+            store::webhooks::deliveries(&mut conn, filter, limit.clamp(1, DELIVERIES_LIMIT_MAX))
+                .await?,
         )
-        .await?)
     }
+
+    /// One delivery with its event and every attempt.
+    pub async fn webhook_delivery(&self, delivery_id: i64) -> Result<DeliveryDetail> {
+        self.actor().require(Permission::ViewWebhooks)?;
+        let mut tx = self.pool().begin().await?;
+        let delivery = store::webhooks::delivery(&mut tx, delivery_id, false)
+            .await?
+            .ok_or_else(|| Error::not_found("webhook delivery", delivery_id))?;
+        let event = store::webhooks::event(&mut tx, delivery.event_id)
+            .await?
+            .ok_or_else(|| Error::not_found("event", delivery.event_id))?;
+        let attempts = store::webhooks::attempts(&mut tx, delivery_id).await?;
+        tx.commit().await?;
+        Ok(DeliveryDetail {
+            delivery,
+            event,
+            attempts,
+        })
+    }
+}
+
+/// A delivery, the event it sends and its attempts (oldest first).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DeliveryDetail {
+    pub delivery: Delivery,
+    pub event: Event,
+    pub attempts: Vec<Attempt>,
 }

@@ -161,11 +161,19 @@ pub async fn rotate(
         .await
 }
 
-/// Deliveries newest first, optionally of one endpoint or one event.
+/// Which deliveries a listing reads: of one endpoint or one event, before a delivery id
+/// (the page's cursor), newest first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryFilter {
+    pub endpoint_id: Option<i64>,
+    pub event_id: Option<i64>,
+    pub before_id: Option<i64>,
+}
+
+/// Deliveries newest first, as the filter says.
 pub async fn deliveries(
     conn: &mut PgConnection,
-    endpoint_id: Option<i64>,
-    event_id: Option<i64>,
+    filter: DeliveryFilter,
     limit: i64,
 ) -> sqlx::Result<Vec<Delivery>> {
     let sql = format!(
@@ -173,26 +181,74 @@ pub async fn deliveries(
            FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id
           WHERE ($1::bigint IS NULL OR d.endpoint_id = $1)
             AND ($2::bigint IS NULL OR d.event_id = $2)
+            AND ($3::bigint IS NULL OR d.id < $3)
           ORDER BY d.id DESC
-          LIMIT $3"
+          LIMIT $4"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(endpoint_id)
-        .bind(event_id)
+        .bind(filter.endpoint_id)
+        .bind(filter.event_id)
+        .bind(filter.before_id)
         .bind(limit)
         .fetch_all(conn)
         .await
 }
 
-/// One delivery, locked.
-pub async fn delivery_for_update(
+/// One attempt at sending a delivery.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// The HTTP status; none when no answer came.
+    pub status: Option<i32>,
+    pub duration_ms: Option<i32>,
+    pub error: Option<String>,
+}
+
+/// A delivery's attempts, oldest first.
+pub async fn attempts(conn: &mut PgConnection, delivery_id: i64) -> sqlx::Result<Vec<Attempt>> {
+    sqlx::query_as(
+        "SELECT id, at, status, duration_ms, error FROM webhook_attempts
+          WHERE delivery_id = $1 ORDER BY id",
+    )
+    .bind(delivery_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// An event of the outbox, as it is sent.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq)]
+pub struct Event {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub event_type: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub payload: Value,
+}
+
+/// One event of the outbox.
+pub async fn event(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Event>> {
+    sqlx::query_as(
+        "SELECT id, at, event_type, entity_type, entity_id, payload FROM outbox_events
+          WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// One delivery, locked for a change when `lock` says so.
+pub async fn delivery(
     conn: &mut PgConnection,
     id: i64,
+    lock: bool,
 ) -> sqlx::Result<Option<Delivery>> {
     let sql = format!(
         "SELECT {DELIVERY_COLS}
            FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id
-          WHERE d.id = $1 FOR UPDATE OF d"
+          WHERE d.id = $1 {}",
+        if lock { "FOR UPDATE OF d" } else { "" }
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)

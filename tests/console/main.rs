@@ -26,6 +26,7 @@ mod redemptions;
 mod referral;
 mod settlements;
 mod shape;
+mod webhooks;
 
 fn at(day: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, 9, 30, 0).unwrap()
@@ -295,7 +296,8 @@ fn every_bound_action_is_in_the_help_and_the_palette() {
         .filter(|x| matches!(x.context(), Context::Global | Context::List))
     {
         let offered = *action != Action::Palette
-            && (action.context() == Context::Global || a.current().offers(*action));
+            && (action.context() == Context::Global || a.current().offers(*action))
+            && a.needs(*action).is_none_or(|p| a.may(p));
         assert_eq!(palette.contains(action), offered, "{action} in the palette");
     }
     assert!(

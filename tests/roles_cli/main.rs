@@ -569,3 +569,121 @@ async fn doctor_suggests_only_commands_this_session_may_run() {
         "{migrations}"
     );
 }
+
+#[tokio::test]
+async fn webhook_secrets_are_read_by_the_admin_login_alone() {
+    let db = TestDb::new().await;
+    let ada = unique("pdc_ada");
+    let fin = unique("pdc_fin");
+    let _cleanup = Logins(&db, vec![ada.clone(), fin.clone()]);
+    run_as(
+        &db,
+        "root",
+        None,
+        &["operators", "add", &ada, "--role", "admin", "--db-login"],
+    )
+    .await
+    .success();
+    run_as(
+        &db,
+        "mallory",
+        Some(&ada),
+        &["operators", "add", &fin, "--role", "finance", "--db-login"],
+    )
+    .await
+    .success();
+    let out = run_as(
+        &db,
+        "mallory",
+        Some(&ada),
+        &["webhooks", "add", "--url", "https://hooks.example/in"],
+    )
+    .await;
+    out.success();
+    let secret = out
+        .stdout_lines()
+        .into_iter()
+        .find_map(|l| l.strip_prefix("secret: ").map(str::to_owned))
+        .unwrap_or_else(|| panic!("the secret, shown once:{out}"));
+    assert!(secret.starts_with("whsec_"), "{secret}");
+
+    // A read-only session of the admin lists endpoints, never a secret, and neither makes nor
+    // rotates one.
+    let out = run_as(
+        &db,
+        "mallory",
+        Some(&ada),
+        &["--read-only", "webhooks", "list", "--json"],
+    )
+    .await;
+    out.success();
+    let text = out.stdout_text();
+    assert!(text.contains("https://hooks.example/in"), "{out}");
+    assert!(
+        !text.contains("whsec_") && !text.contains("secret"),
+        "{out}"
+    );
+    for args in [
+        &["--read-only", "webhooks", "rotate", "1"][..],
+        &[
+            "--read-only",
+            "webhooks",
+            "add",
+            "--url",
+            "https://other.example/in",
+        ][..],
+    ] {
+        let line = run_as(&db, "mallory", Some(&ada), args)
+            .await
+            .error_line(REFUSED);
+        assert_eq!(
+            line,
+            "read-only: manage webhooks and run the relay is not available in a read-only session"
+        );
+    }
+
+    // Finance's own login: the command says who may; the database itself keeps the secrets
+    // from it (its grants name every column but the secrets).
+    let line = run_as(&db, "mallory", Some(&fin), &["webhooks", "list"])
+        .await
+        .error_line(REFUSED);
+    assert_eq!(
+        line,
+        format!("{fin} may not view webhook endpoints and deliveries: it needs the admin role")
+    );
+    let mut conn = {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect_with(&db.login_options(&fin).await)
+            .await
+            .expect("connect as finance")
+    };
+    for column in ["secret", "previous_secret", "*"] {
+        let err = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {column} FROM webhook_endpoints"
+        )))
+        .fetch_all(&mut conn)
+        .await
+        .expect_err("the secrets are the admin's");
+        assert!(
+            err.to_string().contains("permission denied"),
+            "{column}: {err}"
+        );
+    }
+    let urls: Vec<String> = sqlx::query_scalar("SELECT url FROM webhook_endpoints")
+        .fetch_all(&mut conn)
+        .await
+        .expect("the other columns are readable");
+    assert_eq!(urls, ["https://hooks.example/in"]);
+    // The admin's login reads them (the relay signs with them).
+    let mut conn = {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect_with(&db.login_options(&ada).await)
+            .await
+            .expect("connect as the admin")
+    };
+    let kept: String = sqlx::query_scalar("SELECT secret FROM webhook_endpoints")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(kept, secret);
+}

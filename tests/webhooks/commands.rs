@@ -79,7 +79,7 @@ async fn add_list_disable_enable_and_their_refusals() {
     let no = pd(Some(&db), "cara", &["webhooks", "list"]);
     assert_eq!(
         no.error_line(3),
-        "cara may not manage webhooks and run the relay: it needs the admin role"
+        "cara may not view webhook endpoints and deliveries: it needs the admin role"
     );
     let relay = pd(Some(&db), "cara", &["relay", "--once"]);
     relay.error_line(3);

@@ -154,7 +154,7 @@ pub fn footer(f: &mut Frame, area: Rect, app: &App) {
         .iter()
         .copied()
         .filter(|a| app.available(*a) && (app.form_open() || pane.offers(*a)))
-        .filter(|a| pane.needs(*a).is_none_or(|p| app.may(p)))
+        .filter(|a| app.needs(*a).is_none_or(|p| app.may(p)))
         .chain([Action::Palette, Action::Help]);
     for a in shown {
         let Some(key) = app

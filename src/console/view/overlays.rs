@@ -69,7 +69,6 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
     let r = centered(area, 76, area.height.saturating_sub(2));
     let mut lines: Vec<Line> = Vec::new();
     let mut last = None;
-    let pane = app.current();
     for (ctx, keys, a) in help_entries(app) {
         if last != Some(ctx) {
             if last.is_some() {
@@ -87,7 +86,7 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
             Span::raw(a.description()),
         ];
         // What the operator's roles cannot do here is marked, with the role that may.
-        if let Some(p) = pane.needs(a).filter(|p| !app.may(*p)) {
+        if let Some(p) = app.needs(a).filter(|p| !app.may(*p)) {
             line.push(Span::styled(
                 format!(" (needs {})", p.needed_roles_text()),
                 t.muted,

@@ -101,6 +101,20 @@ pub fn draw_list<'a, R>(
     table: ListTable<'a>,
     rows: Vec<Row<'a>>,
 ) {
+    draw_list_focus(f, area, sh, list, table, rows, true)
+}
+
+/// Draws `rows` of `list` as a table, its frame marked when the keys move in it (`focused`)
+/// among other lists on screen.
+pub fn draw_list_focus<'a, R>(
+    f: &mut Frame,
+    area: Rect,
+    sh: &Shell,
+    list: &mut KeysetList<R>,
+    table: ListTable<'a>,
+    rows: Vec<Row<'a>>,
+    focused: bool,
+) {
     let t = &sh.theme;
     // A title wider than the box ends in … (the whole of what it says is in the footer's and
     // the help's keys, the filter line, or `M`'s messages).
@@ -114,11 +128,11 @@ pub fn draw_list<'a, R>(
     };
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(t.border_focus)
+        .border_style(if focused { t.border_focus } else { t.border })
         .title(Span::styled(title, t.title));
     let widget = Table::new(rows, table.widths)
         .header(table.header.style(t.header))
-        .row_highlight_style(t.selected)
+        .row_highlight_style(if focused { t.selected } else { t.header })
         .block(block);
     let mut state =
         TableState::default().with_selected((!list.rows.is_empty()).then_some(list.selected));

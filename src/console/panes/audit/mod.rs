@@ -1,7 +1,13 @@
 //! The Audit pane: the append-only log, newest first, paged by id, filtered by actor, entity
-//! and time.
+//! and time; and the webhook view (`W`): where the outbox's events went.
 
+mod hooks;
+mod hooks_effects;
+mod hooks_view;
 mod view;
+
+pub use hooks::{Focus, Hooks};
+pub use hooks_effects::Op;
 
 use super::{Answer, Pane, Task, fx};
 use crate::console::action::Action;
@@ -9,6 +15,7 @@ use crate::console::detail::Detail;
 use crate::console::list::{KeysetList, PAGE};
 use crate::console::msg::{Effect as AppEffect, Gen, LoadMode, Notice, Reply, TaskCtx, failure_of};
 use crate::console::shell::Shell;
+use crate::domain::Permission;
 use crate::error::Error;
 use crate::service::Desk;
 use crate::service::rows::{AuditEntry, AuditFilter};
@@ -24,6 +31,8 @@ pub enum Effect {
         limit: i64,
         mode: LoadMode,
     },
+    /// The webhook view's work.
+    Hooks(hooks_effects::Effect),
 }
 
 #[derive(Debug)]
@@ -33,12 +42,14 @@ pub enum Msg {
         mode: LoadMode,
         result: Result<Vec<AuditEntry>, Error>,
     },
+    Hooks(hooks_effects::Msg),
 }
 
 impl Reply for Msg {
     fn failure(&self) -> Option<&Error> {
         match self {
             Msg::Page { result, .. } => failure_of(result),
+            Msg::Hooks(m) => m.failure(),
         }
     }
 }
@@ -47,23 +58,30 @@ impl Task for Effect {
     type Msg = Msg;
 
     async fn run(self, desk: Desk, _ctx: TaskCtx) -> Msg {
-        let Effect::Load {
-            tag,
-            filter,
-            limit,
-            mode,
-        } = self;
-        Msg::Page {
-            tag,
-            mode,
-            result: desk.audit(&filter, limit).await,
+        match self {
+            Effect::Load {
+                tag,
+                filter,
+                limit,
+                mode,
+            } => Msg::Page {
+                tag,
+                mode,
+                result: desk.audit(&filter, limit).await,
+            },
+            Effect::Hooks(e) => Msg::Hooks(e.run(desk).await),
         }
     }
 }
 
-/// The Audit pane asks nothing.
+/// What the webhook view asks.
 #[derive(Debug, Clone)]
-pub enum Question {}
+pub enum Question {
+    /// A change, confirmed.
+    Go(Op),
+    /// Why endpoint `id` is disabled (a prompt).
+    DisableReason { id: i64 },
+}
 
 pub struct AuditPane {
     pub list: KeysetList<AuditEntry>,
@@ -74,6 +92,8 @@ pub struct AuditPane {
     pub filter: AuditFilter,
     /// A word of the filter that was not understood.
     pub filter_error: Option<String>,
+    /// The webhook view.
+    pub hooks: Hooks,
 }
 
 impl Default for AuditPane {
@@ -84,6 +104,7 @@ impl Default for AuditPane {
             filter_text: String::new(),
             filter: AuditFilter::default(),
             filter_error: None,
+            hooks: Hooks::default(),
         }
     }
 }
@@ -148,26 +169,50 @@ impl Pane for AuditPane {
 
     fn offers(&self, a: Action) -> bool {
         use Action::*;
-        matches!(
-            a,
-            Down | Up | Top | Bottom | PageDown | PageUp | Open | Back | Filter | Refresh
-        )
+        let hooks =
+            self.hooks.open && matches!(a, Copy | ReplayDelivery | ReplayEvent | ToggleEndpoint);
+        hooks
+            || matches!(
+                a,
+                Down | Up | Top | Bottom | PageDown | PageUp | Open | Back | Refresh
+            )
+            || (matches!(a, Filter | Webhooks) && !self.hooks.open)
+    }
+
+    fn needs(&self, a: Action) -> Option<Permission> {
+        use Action::*;
+        matches!(a, ReplayDelivery | ReplayEvent | ToggleEndpoint)
+            .then_some(Permission::ManageWebhooks)
     }
 
     fn main_actions(&self) -> &'static [Action] {
         use Action::*;
-        &[Open, Filter, Refresh]
+        if self.hooks.open {
+            &[Open, ReplayDelivery, ReplayEvent, ToggleEndpoint, Back]
+        } else {
+            &[Open, Filter, Refresh, Webhooks]
+        }
     }
 
     fn needs_load(&self) -> bool {
-        self.list.rows.is_empty()
+        if self.hooks.open {
+            !self.hooks.endpoints.loaded_once
+        } else {
+            self.list.rows.is_empty()
+        }
     }
 
     fn reload(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
+        if self.hooks.open {
+            return self.reload_hooks(sh);
+        }
         self.request(sh, LoadMode::Replace)
     }
 
     fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
+        if self.hooks.open {
+            return self.hooks_perform(sh, a);
+        }
         let page = self.list.navigate(a);
         // An open entry follows the selection.
         if self.detail.open {
@@ -193,21 +238,29 @@ impl Pane for AuditPane {
     }
 
     fn on_msg(&mut self, sh: &mut Shell, msg: Msg) -> Vec<AppEffect> {
-        let Msg::Page { tag, mode, result } = msg;
-        self.list.receive(sh, tag, mode, result);
-        Vec::new()
+        match msg {
+            Msg::Page { tag, mode, result } => {
+                self.list.receive(sh, tag, mode, result);
+                Vec::new()
+            }
+            Msg::Hooks(m) => self.hooks_msg(sh, m),
+        }
     }
 
-    fn answered(&mut self, _sh: &mut Shell, q: Question, _a: Answer) -> Vec<AppEffect> {
-        match q {}
+    fn answered(&mut self, sh: &mut Shell, q: Question, a: Answer) -> Vec<AppEffect> {
+        self.hooks_answered(sh, q, a)
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {
-        view::draw(self, f, area, sh)
+        if self.hooks.open {
+            hooks_view::draw(&mut self.hooks, f, area, sh)
+        } else {
+            view::draw(self, f, area, sh)
+        }
     }
 
     fn filter_text(&self) -> Option<String> {
-        Some(self.filter_text.clone())
+        (!self.hooks.open).then(|| self.filter_text.clone())
     }
 
     /// A new `/` filter: reload from the newest row.
@@ -231,9 +284,15 @@ impl Pane for AuditPane {
         "   actor:LOGIN entity:TYPE[:ID] from:DATE to:DATE · Enter keeps · Esc restores"
     }
 
-    /// Every change writes an audit row: the log grows on screen.
+    /// Every change writes an audit row: the log grows on screen. The webhook view reads
+    /// again on every change and each minute (the relay's attempts announce nothing).
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
         match n {
+            Notice::Changed(_) | Notice::Minute { .. }
+                if self.hooks.open && self.hooks.endpoints.loaded_once =>
+            {
+                self.hooks_changed(sh)
+            }
             Notice::Changed(_) if self.list.changed() => self.request(sh, LoadMode::Replace),
             _ => Vec::new(),
         }
