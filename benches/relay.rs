@@ -1,27 +1,35 @@
 //! Relay benchmark (issue 15): events per second delivered to a local endpoint by 1, 2 and 4
-//! relays, and the lag from commit to delivery under a steady stream of events. Not a test:
-//! it prints figures.
+//! relays, and the lag from commit to delivery under a steady stream of redemptions. Not a
+//! test: it prints figures.
 //!
 //! ```text
 //! cargo bench --bench relay
-//! cargo bench --bench relay -- --events 20000 --stream 2000 --rate 200
+//! cargo bench --bench relay -- --events 20000 --stream 2000 --rate 200 --redeem-rate 300
 //! ```
 //!
 //! A fresh database `partnerdesk_bench_relay` (dropped at the end), one endpoint on a minimal
 //! HTTP/1.1 receiver in this process (answers 204 at once), and relays run as real
 //! `partnerdesk relay` processes (16 requests in flight each). For each relay count: a
 //! backlog of `--events` events is written in one transaction, the relays start, and the time
-//! until every delivery is recorded gives events per second; then, with those relays still
-//! running, `--stream` events are written one per transaction at about `--rate` a second, and
-//! each one's lag is its arrival at the receiver minus its commit.
+//! until every delivery is recorded gives events per second. Then, with those relays still
+//! running, redemptions are recorded through `Desk::record_redemption` at about
+//! `--redeem-rate` a second (four workers, on a deal of their own: redemptions write audit
+//! rows and no event), while `--stream` real state changes are made through the services at
+//! about `--rate` a second (a second deal paused and activated in turn: `deal.paused`,
+//! `deal.activated`); each event's lag is its arrival at the receiver minus the moment its
+//! change returned, committed.
 
+use partnerdesk::cli::simulate;
 use partnerdesk::config::Config;
+use partnerdesk::domain::DealState;
+use partnerdesk::service::Desk;
 use partnerdesk::store::{ConnectRequest, DbSettings, migrate};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -31,7 +39,8 @@ type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const DATABASE: &str = "partnerdesk_bench_relay";
 const BIN: &str = env!("CARGO_BIN_EXE_partnerdesk");
-const USAGE: &str = "usage: cargo bench --bench relay -- [--events N] [--stream N] [--rate N]";
+const USAGE: &str =
+    "usage: cargo bench --bench relay -- [--events N] [--stream N] [--rate N] [--redeem-rate N]";
 
 /// Arrival time (Unix seconds) of each webhook-id.
 type Arrivals = Arc<Mutex<HashMap<String, f64>>>;
@@ -40,6 +49,7 @@ fn main() {
     let mut events: i64 = 10_000;
     let mut stream: i64 = 1_000;
     let mut rate: f64 = 100.0;
+    let mut redeem_rate: f64 = 200.0;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
@@ -48,6 +58,7 @@ fn main() {
             "--events" => events = value.parse().expect(USAGE),
             "--stream" => stream = value.parse().expect(USAGE),
             "--rate" => rate = value.parse().expect(USAGE),
+            "--redeem-rate" => redeem_rate = value.parse().expect(USAGE),
             "--bench" => {
                 i += 1;
                 continue;
@@ -57,12 +68,12 @@ fn main() {
         i += 2;
     }
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    if let Err(e) = rt.block_on(bench(events, stream, rate)) {
+    if let Err(e) = rt.block_on(bench(events, stream, rate, redeem_rate)) {
         panic!("relay benchmark failed: {e}");
     }
 }
 
-async fn bench(events: i64, stream: i64, rate: f64) -> Res<()> {
+async fn bench(events: i64, stream: i64, rate: f64, redeem_rate: f64) -> Res<()> {
     let settings = DbSettings::resolve(
         &ConnectRequest::default(),
         &Config::default(),
@@ -80,7 +91,7 @@ async fn bench(events: i64, stream: i64, rate: f64) -> Res<()> {
         .await?;
     let options = settings.options.clone().database(DATABASE);
     let pool = PgPoolOptions::new()
-        .max_connections(4)
+        .max_connections(8)
         .connect_with(options.clone())
         .await?;
     migrate::run(&pool).await?;
@@ -91,6 +102,13 @@ async fn bench(events: i64, stream: i64, rate: f64) -> Res<()> {
     .bind(&login)
     .execute(&pool)
     .await?;
+
+    let desk = Desk::for_operator(pool.clone(), &login, false).await?;
+    // The redemptions' deal and its members; the deal whose state changes make the events.
+    let redeemed = simulate::create_deal(&desk, None).await?.1;
+    let members = Arc::new(simulate::create_members(&pool, &redeemed, 60_000).await?);
+    let toggled = simulate::create_deal(&desk, None).await?.1;
+    let next_member = Arc::new(AtomicU64::new(0));
 
     let arrivals: Arrivals = Arc::default();
     let url = receiver(arrivals.clone()).await?;
@@ -114,9 +132,10 @@ async fn bench(events: i64, stream: i64, rate: f64) -> Res<()> {
         ("USER", login),
     ];
     println!(
-        "relay benchmark: {events} events as a backlog, then {stream} at ~{rate}/s, one endpoint on 127.0.0.1"
+        "relay benchmark: {events} events as a backlog, then {stream} state changes at ~{rate}/s \
+         under ~{redeem_rate} redemptions/s, one endpoint on 127.0.0.1"
     );
-    println!("relays  backlog events/s  lag p50  lag p95  lag max");
+    println!("relays  backlog events/s  redemptions/s  lag p50  lag p95  lag max");
     for relays in [1usize, 2, 4] {
         sqlx::query("TRUNCATE webhook_attempts, webhook_deliveries")
             .execute(&pool)
@@ -143,22 +162,67 @@ async fn bench(events: i64, stream: i64, rate: f64) -> Res<()> {
                     .expect("start a relay")
             })
             .collect();
-        wait_delivered(&pool, events).await?;
+        wait_delivered(&pool).await?;
         let per_s = events as f64 / started.elapsed().as_secs_f64();
+
+        // The redemption stream, paced, on four workers.
+        let stop = Arc::new(AtomicBool::new(false));
+        let recorded = Arc::new(AtomicU64::new(0));
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let (desk, members, next, stop, recorded) = (
+                    desk.clone(),
+                    members.clone(),
+                    next_member.clone(),
+                    stop.clone(),
+                    recorded.clone(),
+                );
+                let deal = redeemed.id;
+                tokio::spawn(async move {
+                    let mut tick =
+                        tokio::time::interval(Duration::from_secs_f64(4.0 / redeem_rate));
+                    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    while !stop.load(Ordering::Relaxed) {
+                        tick.tick().await;
+                        let i = next.fetch_add(1, Ordering::Relaxed) as usize % members.len();
+                        if desk.record_redemption(deal, members[i], None).await.is_ok() {
+                            recorded.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (redeemed_before, stream_started) = (recorded.load(Ordering::Relaxed), Instant::now());
 
         let mut commits: HashMap<String, f64> = HashMap::new();
         let gap = Duration::from_secs_f64(1.0 / rate);
-        for _ in 0..stream {
+        let mut tick = tokio::time::interval(gap);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        for i in 0..stream {
+            tick.tick().await;
+            let to = if i % 2 == 0 {
+                DealState::Paused
+            } else {
+                DealState::Active
+            };
+            desk.change_deal_state(toggled.id, None, to, None).await?;
+            let committed = now();
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO outbox_events (event_type, entity_type, entity_id, payload)
-                 VALUES ('bench.ping', 'bench', '1', '{}') RETURNING id",
+                "SELECT max(id) FROM outbox_events WHERE entity_type = 'deal' AND entity_id = $1",
             )
+            .bind(toggled.id.to_string())
             .fetch_one(&pool)
             .await?;
-            commits.insert(format!("evt_{id}"), now());
-            tokio::time::sleep(gap).await;
+            commits.insert(format!("evt_{id}"), committed);
         }
-        wait_delivered(&pool, events + stream).await?;
+        let redeem_per_s = (recorded.load(Ordering::Relaxed) - redeemed_before) as f64
+            / stream_started.elapsed().as_secs_f64();
+        stop.store(true, Ordering::Relaxed);
+        for w in workers {
+            w.await?;
+        }
+        wait_delivered(&pool).await?;
         for c in &mut children {
             let _ = Command::new("kill")
                 .args(["-TERM", &c.id().to_string()])
@@ -174,8 +238,11 @@ async fn bench(events: i64, stream: i64, rate: f64) -> Res<()> {
             .collect();
         lags.sort_by(f64::total_cmp);
         let p = |q: f64| lags[((lags.len() as f64 * q) as usize).min(lags.len() - 1)];
+        if lags.len() < commits.len() {
+            return Err(format!("{} of {} events arrived", lags.len(), commits.len()).into());
+        }
         println!(
-            "{relays:>6}  {per_s:>16.0}  {:>5.1} ms  {:>5.1} ms  {:>5.1} ms",
+            "{relays:>6}  {per_s:>16.0}  {redeem_per_s:>13.0}  {:>5.1} ms  {:>5.1} ms  {:>5.1} ms",
             p(0.5),
             p(0.95),
             p(1.0)
@@ -218,11 +285,13 @@ async fn write_events(pool: &PgPool, n: i64) -> Res<()> {
     Ok(())
 }
 
-async fn wait_delivered(pool: &PgPool, n: i64) -> Res<()> {
+/// Waits until every event written so far is delivered.
+async fn wait_delivered(pool: &PgPool) -> Res<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let done: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'",
+        let (done, n): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'),
+                    (SELECT count(*) FROM outbox_events)",
         )
         .fetch_one(pool)
         .await?;

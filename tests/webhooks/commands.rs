@@ -166,6 +166,58 @@ async fn replay_sends_a_delivery_or_an_event_again() {
         &["webhooks", "replay", "--event", "999999"],
     );
     assert_eq!(none.error_line(4), "event 999999 not found");
+
+    // One event's deliveries, and one delivery's attempts: two, both answered 200.
+    let of_event = pd(
+        Some(&db),
+        ADMIN,
+        &[
+            "webhooks",
+            "deliveries",
+            "--event",
+            &ev.to_string(),
+            "--json",
+        ],
+    );
+    of_event.success();
+    let v: Value = serde_json::from_slice(&of_event.stdout).unwrap();
+    let endpoints: Vec<i64> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["endpoint_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(endpoints, [late_id, id]);
+    let attempts = pd(
+        Some(&db),
+        ADMIN,
+        &["webhooks", "attempts", &delivery.to_string(), "--json"],
+    );
+    attempts.success();
+    let v: Value = serde_json::from_slice(&attempts.stdout).unwrap();
+    assert_eq!(v["delivery"]["id"], delivery);
+    assert_eq!(v["event"]["id"], ev);
+    assert_eq!(v["event"]["event_type"], "test.ping");
+    let statuses: Vec<i64> = v["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(statuses, [200, 200], "the first send and the replay");
+    let table = pd(
+        Some(&db),
+        ADMIN,
+        &["webhooks", "attempts", &delivery.to_string()],
+    );
+    table.success();
+    let text = table.stdout_text();
+    assert!(
+        text.contains("STATUS") && text.lines().filter(|l| l.contains(" 200 ")).count() >= 2,
+        "{text}"
+    );
+    let missing = pd(Some(&db), ADMIN, &["webhooks", "attempts", "424242"]);
+    assert_eq!(missing.error_line(4), "webhook delivery 424242 not found");
 }
 
 #[test]
