@@ -17,6 +17,7 @@ mod pty;
 mod referrals;
 mod safety;
 mod settlements;
+mod webhooks;
 
 use common::TestDb;
 use proxy::{Proxy, Upstream};

@@ -57,6 +57,9 @@ pub struct Hooks {
     pub deliveries: KeysetList<Delivery>,
     /// The delivery opened with its event and attempts.
     pub delivery: Detail<DeliveryDetail>,
+    /// How far the open delivery is scrolled (its event may be long); the view keeps it
+    /// within the text.
+    pub scroll: u16,
 }
 
 impl Default for Hooks {
@@ -68,6 +71,7 @@ impl Default for Hooks {
             endpoint_id: None,
             deliveries: KeysetList::forward_only(),
             delivery: Detail::default(),
+            scroll: 0,
         }
     }
 }
@@ -178,6 +182,22 @@ impl AuditPane {
                 h.delivery.open = false;
                 return Vec::new();
             }
+            // The open delivery scrolls.
+            (_, Action::Down | Action::Up | Action::PageDown | Action::PageUp)
+            | (_, Action::Top | Action::Bottom)
+                if h.delivery.open =>
+            {
+                let page = 10;
+                h.scroll = match a {
+                    Action::Down => h.scroll.saturating_add(1),
+                    Action::Up => h.scroll.saturating_sub(1),
+                    Action::PageDown => h.scroll.saturating_add(page),
+                    Action::PageUp => h.scroll.saturating_sub(page),
+                    Action::Top => 0,
+                    _ => u16::MAX,
+                };
+                return Vec::new();
+            }
             (Focus::Deliveries, Action::Back) => {
                 h.focus = Focus::Endpoints;
                 return Vec::new();
@@ -208,15 +228,15 @@ impl AuditPane {
                 }
             }
             Focus::Deliveries => {
-                let was = h.deliveries.selected_row().map(|d| d.id);
                 if let Some(mode) = h.deliveries.navigate(a) {
                     return self.load_deliveries(sh, mode);
                 }
-                let now = h.deliveries.selected_row().map(|d| d.id);
                 match a {
-                    Action::Open => match now {
+                    Action::Open => match h.deliveries.selected_row().map(|d| d.id) {
                         Some(id) => {
                             h.delivery.open = true;
+                            h.delivery.data = None;
+                            h.scroll = 0;
                             self.load_delivery(sh, id)
                         }
                         None => Vec::new(),
@@ -226,11 +246,6 @@ impl AuditPane {
                         .map(|d| AppEffect::copy_id("event", d.event_id))
                         .into_iter()
                         .collect(),
-                    // An open delivery follows the selection.
-                    _ if h.delivery.open && was != now => match now {
-                        Some(id) => self.load_delivery(sh, id),
-                        None => Vec::new(),
-                    },
                     _ => Vec::new(),
                 }
             }

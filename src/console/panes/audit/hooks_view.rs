@@ -17,7 +17,7 @@ const ENDPOINT_ROWS: u16 = 6;
 
 pub fn draw(h: &mut Hooks, f: &mut Frame, area: Rect, sh: &Shell) {
     if let Some(d) = h.delivery.shown() {
-        draw_delivery(d, f, area, sh);
+        h.scroll = draw_delivery(d, f, area, sh, h.scroll);
         return;
     }
     let rows = (h.endpoints.rows.len() as u16).clamp(1, ENDPOINT_ROWS);
@@ -169,7 +169,8 @@ fn draw_deliveries(h: &mut Hooks, f: &mut Frame, area: Rect, sh: &Shell) {
     draw_list_focus(f, area, sh, &mut h.deliveries, table, rows, focused);
 }
 
-fn draw_delivery(d: &DeliveryDetail, f: &mut Frame, area: Rect, sh: &Shell) {
+/// Draws the delivery scrolled by `scroll` lines (kept within the text); returns the scroll.
+fn draw_delivery(d: &DeliveryDetail, f: &mut Frame, area: Rect, sh: &Shell, scroll: u16) -> u16 {
     let t = &sh.theme;
     let v = &d.delivery;
     let field = |name: &str, value: String| {
@@ -230,18 +231,23 @@ fn draw_delivery(d: &DeliveryDetail, f: &mut Frame, area: Rect, sh: &Shell) {
         .border_style(t.border_focus)
         .title(Span::styled(
             format!(
-                " Delivery {} · {} sends it again · {} sends the event again · {} back ",
+                " Delivery {} · {} sends it again · {} sends the event again · {} scroll · {} back ",
                 v.id,
                 key(Action::ReplayDelivery),
                 key(Action::ReplayEvent),
+                key(Action::Down),
                 key(Action::Back)
             ),
             t.title,
         ));
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    let text = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false });
+    let room = area.height.saturating_sub(2) as usize;
+    let most = text
+        .line_count(area.width.saturating_sub(2))
+        .saturating_sub(room);
+    let scroll = scroll.min(u16::try_from(most).unwrap_or(u16::MAX));
+    f.render_widget(text.scroll((scroll, 0)), area);
+    scroll
 }
