@@ -234,6 +234,16 @@ impl Shell {
         self.busy.retain(|(i, _)| *i != id);
     }
 
+    /// Background work `id` answered: it leaves the status bar, and what it did (or why it
+    /// could not) is toasted.
+    pub fn finish(&mut self, id: BusyId, result: Result<String, crate::error::Error>) {
+        self.end_busy(id);
+        match result {
+            Ok(text) => self.toast(text),
+            Err(e) => self.toast_error(e.to_string()),
+        }
+    }
+
     /// May the current operator do this, in this session (a read-only one changes nothing)?
     pub fn may(&self, p: Permission) -> bool {
         !(self.session.read_only && p.changes_data())

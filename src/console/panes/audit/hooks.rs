@@ -386,11 +386,7 @@ impl AuditPane {
                 Vec::new()
             }
             Msg::Done { busy, result } => {
-                sh.end_busy(busy);
-                match result {
-                    Ok(text) => sh.toast(text),
-                    Err(e) => sh.toast_error(e.to_string()),
-                }
+                sh.finish(busy, result);
                 self.reload_hooks(sh)
             }
         }

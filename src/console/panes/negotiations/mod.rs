@@ -391,11 +391,7 @@ impl Pane for NegotiationsPane {
                 }
             }
             Msg::Done { busy, id, result } => {
-                sh.end_busy(busy);
-                match result {
-                    Ok(text) => sh.toast(text),
-                    Err(e) => sh.toast_error(e.to_string()),
-                }
+                sh.finish(busy, result);
                 let mut out = self.load(sh, LoadMode::Replace);
                 if self.detail.open {
                     out.extend(self.load_detail(sh, id));
