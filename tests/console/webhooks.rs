@@ -300,3 +300,30 @@ async fn a_read_only_admin_sees_and_others_are_told_who_may() {
     let err = curator.webhooks().await.unwrap_err().to_string();
     assert!(err.contains("admin"), "{err}");
 }
+
+#[tokio::test]
+async fn a_change_made_elsewhere_shows_and_redemptions_do_not_reload() {
+    use partnerdesk::console::msg::{Changed, Msg, Notice};
+    let db = TestDb::new().await;
+    let (admin, _ok, _failing) = setup(&db).await;
+    let mut app = console(&admin, false);
+    open_view(&mut app, &admin).await;
+    assert!(app.panes.audit.hooks.endpoints.rows[0].endpoint.enabled);
+
+    // A redemption stream writes no event: the view does not read again.
+    let fx = app.update(Msg::Notice(Notice::Changed(Changed::Redemption)));
+    assert!(fx.is_empty(), "{fx:?}");
+
+    // Another session disables endpoint 1: its audit row announces it.
+    let other = db.desk("ola", &[Role::Admin]).await;
+    other
+        .disable_webhook(1, Some("rotating the receiver"))
+        .await
+        .unwrap();
+    let fx = app.update(Msg::Notice(Notice::Changed(Changed::Other)));
+    drive(&mut app, &admin, fx).await;
+    let e = &app.panes.audit.hooks.endpoints.rows[0].endpoint;
+    assert!(!e.enabled);
+    let s = render(&mut app, 120, 40);
+    assert!(s.contains("disabled: rotating the receiver"), "{s}");
+}

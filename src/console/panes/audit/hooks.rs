@@ -207,10 +207,8 @@ impl AuditPane {
         }
         match h.focus {
             Focus::Endpoints => {
-                if h.endpoints.navigate(a).is_some() {
-                    // Every endpoint is loaded: nothing to page.
-                    h.endpoints.loading = false;
-                }
+                // Every endpoint is loaded: the list moves and never pages.
+                let _ = h.endpoints.navigate(a);
                 match a {
                     Action::Open if h.selected_endpoint().is_some() => {
                         h.focus = Focus::Deliveries;

@@ -79,7 +79,7 @@ fn draw_endpoints(h: &mut Hooks, f: &mut Frame, area: Rect, sh: &Shell) {
             Constraint::Length(4),
             Constraint::Fill(3),
             Constraint::Fill(2),
-            Constraint::Fill(2),
+            Constraint::Fill(3),
             Constraint::Length(6),
             Constraint::Length(6),
             Constraint::Length(6),

@@ -13,7 +13,9 @@ use super::{Answer, Pane, Task, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::list::{KeysetList, PAGE};
-use crate::console::msg::{Effect as AppEffect, Gen, LoadMode, Notice, Reply, TaskCtx, failure_of};
+use crate::console::msg::{
+    Changed, Effect as AppEffect, Gen, LoadMode, Notice, Reply, TaskCtx, failure_of,
+};
 use crate::console::shell::Shell;
 use crate::domain::Permission;
 use crate::error::Error;
@@ -285,10 +287,12 @@ impl Pane for AuditPane {
     }
 
     /// Every change writes an audit row: the log grows on screen. The webhook view reads
-    /// again on every change and each minute (the relay's attempts announce nothing).
+    /// again when endpoints or deliveries change (their entity types are among `Other`), and
+    /// each minute (the relay's attempts announce nothing); a stream of redemptions, which
+    /// write no event, does not make it read.
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
         match n {
-            Notice::Changed(_) | Notice::Minute { .. }
+            Notice::Changed(Changed::Other) | Notice::Minute { .. }
                 if self.hooks.open && self.hooks.endpoints.loaded_once =>
             {
                 self.hooks_changed(sh)
