@@ -1,5 +1,6 @@
-//! The demo seed's money: order values on the redemptions, an agreement for eight busy
-//! partners (every model; EUR, JPY and KWD; monthly and one quarterly), and their settlements
+//! The demo seed's money: order values on the redemptions, an agreement for nine busy
+//! partners (every model, the last referral-only; EUR, JPY and KWD; monthly and one
+//! quarterly), and their settlements
 //! for the last two months moved through every status — made through the services, so each
 //! has its lines, audit rows, events and ledger entries.
 
@@ -22,6 +23,8 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("percentage", "KWD", "monthly"),
     ("hybrid", "EUR", "quarterly"),
     ("percentage", "EUR", "monthly"),
+    // Paid for its referrals only: its statements hold its payouts, and the net it is owed.
+    ("referral_only", "EUR", "monthly"),
 ];
 
 fn terms(model: &str, currency: &str, frequency: &str, i: usize) -> TermsDraft {
@@ -35,6 +38,7 @@ fn terms(model: &str, currency: &str, frequency: &str, i: usize) -> TermsDraft {
         "percentage" => d.rate_bps = Some(500 + 250 * (i as i64 % 3)),
         "fixed_fee" => d.amount = Some("1.25".into()),
         "flat_fee" => d.amount = Some("300".into()),
+        "referral_only" => {}
         _ => {
             d.base_bps = Some(400);
             d.bonus_bps = Some(200);

@@ -33,6 +33,10 @@ pub struct Conversion {
     pub payout: Payout,
     /// False when the account had converted already (nothing new was written).
     pub created: bool,
+    /// The partner's agreement in effect on the conversion's day, whose statement for that
+    /// period holds the payout; none: the payout reaches a statement once the partner has one
+    /// (a `referral_only` agreement when referrals are all it does).
+    pub agreement_id: Option<i64>,
 }
 
 /// A partner's referral program at a glance (the Partners pane's referral tab).
@@ -430,10 +434,7 @@ impl Desk {
         }
         let mut tx = self.pool().begin().await?;
         if let Some(p) = store::referrals::payout_of_account(&mut tx, account).await? {
-            return Ok(Conversion {
-                payout: p,
-                created: false,
-            });
+            return conversion(&mut tx, p, false).await;
         }
         let a = store::referrals::attribution(&mut tx, account)
             .await?
@@ -489,11 +490,11 @@ impl Desk {
             let p = store::referrals::payout_of_account(&mut conn, account)
                 .await?
                 .ok_or_else(|| Error::not_found("payout of account", account))?;
-            return Ok(Conversion {
-                payout: p,
-                created: false,
-            });
+            return conversion(&mut conn, p, false).await;
         };
+        let agreement = store::agreements::in_effect(&mut tx, p.partner_id, at.date_naive())
+            .await?
+            .map(|a| a.id);
         Change::new(self.actor(), "referral.convert", "referral_payout", p.id)
             .after(&p)
             .reason(Some(&format!(
@@ -508,6 +509,7 @@ impl Desk {
         Ok(Conversion {
             payout: p,
             created: true,
+            agreement_id: agreement,
         })
     }
 
@@ -588,4 +590,21 @@ fn token_state(t: &ClaimToken) -> String {
     } else {
         format!("claim token {} was revoked already", t.id)
     }
+}
+
+/// A conversion with the agreement in effect on its payout's day.
+async fn conversion(
+    conn: &mut sqlx::PgConnection,
+    payout: Payout,
+    created: bool,
+) -> Result<Conversion> {
+    let agreement_id =
+        store::agreements::in_effect(conn, payout.partner_id, payout.converted_at.date_naive())
+            .await?
+            .map(|a| a.id);
+    Ok(Conversion {
+        payout,
+        created,
+        agreement_id,
+    })
 }
