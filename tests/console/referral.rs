@@ -1,7 +1,7 @@
 //! The Partners pane's referral tab (issue 14) over real services and a fresh database: the
 //! tab as a curator sees it, a claim token issued through the pane (shown once, only its hash
 //! kept), the commission rule form (each field's error beside it, saved with its audit row),
-//! and finance reading without moves.
+//! finance reading without moves, and changes made in another session reaching the open tab.
 
 use super::common::TestDb;
 use super::render;
@@ -11,7 +11,8 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use partnerdesk::console::action::Action;
 use partnerdesk::console::app::{App, Overlay};
 use partnerdesk::console::form::Form;
-use partnerdesk::console::msg::{Effect, Msg};
+use partnerdesk::console::msg::{Changed, Effect, Msg, Notice};
+use partnerdesk::console::runtime;
 use partnerdesk::console::view;
 use partnerdesk::domain::Role;
 use partnerdesk::domain::referral::{PlanDraft, token_hash};
@@ -503,5 +504,75 @@ async fn referral_disable_and_revoke_through_the_tab_and_stale_loads_are_dropped
     let s = render(&mut app, 120, 40);
     assert!(s.contains("revoked"), "{s}");
     assert!(s.contains("disabled"), "{s}");
+    view::pin_now(None);
+}
+
+#[tokio::test]
+async fn referral_changes_in_another_session_reload_the_open_tab() {
+    let db = TestDb::new().await;
+    let partner = setup(&db).await;
+    let curator = db.curator().await;
+    let mut app = open_tab(&curator, false).await;
+    let s = render(&mut app, 120, 40);
+    assert!(!s.contains("SUMMER-26"), "{s}");
+
+    // Another session (another Desk, its own connection) adds a code, sets a rule and
+    // converts an account: the database announces each kind, as the console listens.
+    let mut listener = sqlx::postgres::PgListener::connect_with(&db.pool)
+        .await
+        .expect("listen");
+    listener
+        .listen("partnerdesk_changes")
+        .await
+        .expect("listen");
+    let admin = db.admin().await;
+    admin
+        .add_referral_code(partner, Some("SUMMER-26"))
+        .await
+        .expect("code");
+    admin
+        .set_commission_rule(partner, Some("basic"), Some(1750), None, None)
+        .await
+        .expect("rule");
+    admin
+        .convert_account(
+            4102,
+            "basic",
+            Some(Utc.with_ymd_and_hms(2026, 10, 20, 9, 0, 0).unwrap()),
+        )
+        .await
+        .expect("convert");
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv())
+            .await
+            .expect("a notice within 10 s")
+            .expect("notification");
+        let notice = runtime::notice_of(n.channel(), n.payload()).expect("a notice");
+        assert_eq!(
+            notice,
+            Notice::Changed(Changed::Referral),
+            "{}",
+            n.payload()
+        );
+        kinds.push(n.payload().to_owned());
+        let fx = app.update(Msg::Notice(notice));
+        assert!(!fx.is_empty(), "the open tab reloads on {}", n.payload());
+        drive(&mut app, &curator, fx).await;
+    }
+    assert_eq!(
+        kinds,
+        ["referral_code", "commission_rule", "referral_payout"]
+    );
+    let s = render(&mut app, 120, 40);
+    assert!(s.contains("SUMMER-26"), "{s}");
+    assert!(s.contains("17.5% of the plan's monthly price"), "{s}");
+    assert!(s.contains("converted 2026-10-20 basic"), "{s}");
+
+    // With the tab closed, nothing is loaded for it.
+    press(&mut app, KeyCode::Char('f'));
+    assert!(app.panes.partners.referral.is_none());
+    let fx = app.update(Msg::Notice(Notice::Changed(Changed::Referral)));
+    assert!(fx.is_empty(), "{fx:?}");
     view::pin_now(None);
 }

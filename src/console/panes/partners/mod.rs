@@ -541,9 +541,11 @@ impl Pane for PartnersPane {
         self.close_rule_form()
     }
 
-    /// Partners or their deals (the counts) changed: the list and the open detail reload.
+    /// Partners or their deals (the counts) changed: the list and the open detail reload. The
+    /// referral program changed (here or in another session): the open referral tab reloads.
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
         match n {
+            Notice::Changed(Changed::Referral) => self.load_referrals(sh),
             Notice::Changed(Changed::Partner | Changed::Deal) if self.list.changed() => {
                 self.reload(sh)
             }
