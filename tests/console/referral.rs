@@ -124,6 +124,37 @@ async fn referral_tab_shows_codes_tokens_accounts_rules_and_payouts() {
     assert!(s.contains("not converted"), "{s}");
     assert!(s.contains("open"), "{s}");
 
+    // Settled on a referral-only statement, the payout line names its settlement in full at
+    // 120 columns (payouts span the tab's width).
+    let admin = db.admin().await;
+    let partner = app.panes.partners.referral.as_ref().unwrap().partner_id;
+    let terms = partnerdesk::domain::terms::TermsDraft {
+        model: "referral_only".into(),
+        currency: "EUR".into(),
+        frequency: "monthly".into(),
+        ..Default::default()
+    };
+    let a = admin
+        .add_agreement(partner, &terms, "2026-10-01".parse().unwrap())
+        .await
+        .expect("agreement");
+    let st = admin
+        .compute_settlement(a.id, "2026-10")
+        .await
+        .expect("settlement");
+    assert_eq!((st.payouts_minor, st.net_minor), (1250, -1250));
+    let fx = app.perform(Action::Refresh);
+    drive(&mut app, &curator, fx).await;
+    let s = render(&mut app, 120, 40);
+    let line = s
+        .lines()
+        .find(|l| l.contains("12.50 EUR  flat (plan)"))
+        .expect("the payout line");
+    assert!(
+        line.contains(&format!("flat (plan) · settlement #{}   ", st.id)),
+        "{line}"
+    );
+
     // `l` copies the selected code's link (the default code is first).
     press(&mut app, KeyCode::Char('j'));
     let fx = press(&mut app, KeyCode::Char('l'));

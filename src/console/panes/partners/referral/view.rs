@@ -1,5 +1,6 @@
 //! The referral tab's drawing: codes, tokens and rules (the selectable rows), attributed
-//! accounts and payouts; side by side when wide. An open rule form covers the tab.
+//! accounts side by side when wide, and the payouts below them across the full width. An open
+//! rule form covers the tab.
 
 use super::{ReferralTab, scope, token_status};
 use crate::console::action::Action;
@@ -13,7 +14,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 /// The referral tab: codes, tokens and rules (the selectable rows), attributed accounts and
-/// payouts; side by side when wide. The rule form, when open, in its place.
+/// payouts (side by side when wide, payouts below across the full width). The rule form, when
+/// open, in its place.
 pub fn draw(f: &mut Frame, area: Rect, tab: &mut ReferralTab, sh: &Shell) {
     if let Some(ed) = tab.rule.as_mut() {
         draw_form(f, area, &sh.theme, &FormKeys::of(sh), &mut ed.form);
@@ -146,12 +148,13 @@ pub fn draw(f: &mut Frame, area: Rect, tab: &mut ReferralTab, sh: &Shell) {
             conv,
         ]));
     }
-    right.push(head("Payouts"));
+    // Payouts, the widest lines, take the full width below the columns.
+    let mut below = vec![head("Payouts")];
     if d.payouts.is_empty() {
-        right.push(none("none yet".into()));
+        below.push(none("none yet".into()));
     }
     for p in &d.payouts {
-        right.push(Line::from(vec![
+        below.push(Line::from(vec![
             Span::styled(
                 format!("  {} ", local_fmt(p.converted_at, "%Y-%m-%d")),
                 t.muted,
@@ -177,12 +180,21 @@ pub fn draw(f: &mut Frame, area: Rect, tab: &mut ReferralTab, sh: &Shell) {
     }
 
     if inner.width >= 110 {
+        // The columns as tall as the longer one, leaving the payouts at least half the rest
+        // when they need it.
+        let columns = left.len().max(right.len()) as u16 + 1;
+        let payouts = (below.len() as u16).min(inner.height / 2);
+        let top = columns.min(inner.height.saturating_sub(payouts));
+        let [upper, lower] =
+            Layout::vertical([Constraint::Length(top), Constraint::Min(0)]).areas(inner);
         let [l, r] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
-            .areas(inner);
+            .areas(upper);
         f.render_widget(Paragraph::new(left), l);
         f.render_widget(Paragraph::new(right), r);
+        f.render_widget(Paragraph::new(below), lower);
     } else {
         left.extend(right);
+        left.extend(below);
         f.render_widget(Paragraph::new(left), inner);
     }
 }
