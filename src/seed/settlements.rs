@@ -80,6 +80,16 @@ pub async fn seed(pool: &PgPool, conn: &mut PgConnection, now: DateTime<Utc>) ->
     }
     // Their referral programs, converted before the statements are computed.
     super::referrals::seed(pool, &currencies, now).await?;
+    // The referral-only partner (the last) converts two more accounts early in the first
+    // month, so that its settled (paid) statement holds payouts whatever today's date.
+    if let Some(&(partner, _)) = currencies
+        .last()
+        .filter(|_| currencies.len() == TERMS.len())
+    {
+        let day =
+            |d: i64| first.starts_at() + chrono::Duration::days(d) + chrono::Duration::hours(10);
+        super::referrals::convert_at(pool, partner, "pro", 19_001, &[day(4), day(11)]).await?;
+    }
     // Order values in each partner's currency (EUR 5.00–120.00, ¥500–15,499, KWD
     // 1.000–40.999); one in 33 reported without a value and one in 97 in USD: exceptions.
     let (ids, codes): (Vec<i64>, Vec<&str>) = currencies.iter().copied().unzip();

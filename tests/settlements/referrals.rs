@@ -608,7 +608,11 @@ async fn a_referral_only_partner_is_paid_its_payouts_and_owes_nothing() {
     assert!(rows[2].ends_with(",9.90,EUR,,1.50,EUR,"), "{csv}");
     // The text statement names who owes the net.
     let out = pd(Some(&f.db), "fin", &["settle", "show", &s.id.to_string()]);
-    assert!(out.stdout_text().contains("-3.99 EUR"), "{out}");
+    assert!(
+        out.stdout_text()
+            .contains("-3.99 EUR (negative: the marketplace pays)"),
+        "{out}"
+    );
     // Approving writes the net to the ledger.
     f.finance.review_settlement(s.id, None).await.unwrap();
     f.finance.approve_settlement(s.id, None).await.unwrap();
