@@ -1,20 +1,21 @@
-//! The referral program (SPEC §1.7, seed 003, issue 14): plans, referral codes, claim tokens
+//! The referral program (SPEC §1.7, seed 003, issue 14): referral codes, claim tokens
 //! (shown once; the database keeps only their hash), first-touch attribution, commission rules
-//! per plan, and conversions into payouts that join the partner's settlement.
+//! per plan, and conversions into payouts that join the partner's settlement. The plans
+//! they are for: `plans.rs`.
 
 use super::Desk;
+use super::plans::plan_named;
 use super::record::Change;
 use crate::domain::Permission;
 use crate::domain::money::format_amount;
 use crate::domain::referral::{
-    PlanDraft, RulePay, check_referral_code, check_rule, default_code, new_token, payout,
-    token_hash,
+    RulePay, check_referral_code, check_rule, default_code, new_token, payout, token_hash,
 };
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::store::{
     self,
-    referrals::{AccountRow, Attribution, ClaimToken, NewPayout, Payout, Plan, ReferralCode, Rule},
+    referrals::{AccountRow, Attribution, ClaimToken, NewPayout, Payout, ReferralCode, Rule},
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -49,65 +50,6 @@ pub struct ReferralView {
 }
 
 impl Desk {
-    pub async fn add_plan(&self, draft: &PlanDraft) -> Result<Plan> {
-        self.actor().require(Permission::ManagePartners)?;
-        let v = draft.validate()?;
-        let mut tx = self.pool().begin().await?;
-        let plan = store::referrals::insert_plan(
-            &mut tx,
-            &v.code,
-            &v.name,
-            v.price_minor,
-            &v.currency,
-            &self.actor().login,
-        )
-        .await?
-        .ok_or_else(|| Error::AlreadyExists(format!("plan {} exists already", v.code)))?;
-        Change::new(self.actor(), "plan.add", "plan", plan.id)
-            .after(&plan)
-            .event("plan.added", json!({ "plan": plan }))
-            .commit(tx)
-            .await?;
-        Ok(plan)
-    }
-
-    pub async fn plans(&self) -> Result<Vec<Plan>> {
-        let mut conn = self.pool().acquire().await?;
-        Ok(store::referrals::plans(&mut conn).await?)
-    }
-
-    /// Retires a plan (no new tokens for it) or brings it back.
-    pub async fn set_plan_active(&self, code: &str, active: bool) -> Result<Plan> {
-        self.actor().require(Permission::ManagePartners)?;
-        let mut tx = self.pool().begin().await?;
-        let before = plan_named(&mut tx, code).await?;
-        let after =
-            store::referrals::set_plan_active(&mut tx, before.id, active, &self.actor().login)
-                .await?
-                .ok_or_else(|| {
-                    Error::Refused(format!(
-                        "plan {} is {} already",
-                        before.code,
-                        if active { "active" } else { "retired" }
-                    ))
-                })?;
-        Change::new(
-            self.actor(),
-            if active {
-                "plan.activate"
-            } else {
-                "plan.retire"
-            },
-            "plan",
-            after.id,
-        )
-        .changed(&before, &after)
-        .no_event()
-        .commit(tx)
-        .await?;
-        Ok(after)
-    }
-
     /// Adds a code for the partner; the first one (or `default`) becomes its default code, made
     /// from its name when `code` is empty.
     pub async fn add_referral_code(
@@ -528,12 +470,6 @@ impl Desk {
         let mut conn = self.pool().acquire().await?;
         Ok(store::referrals::payouts_of(&mut conn, partner_id, limit.clamp(1, 5000)).await?)
     }
-}
-
-async fn plan_named(conn: &mut sqlx::PgConnection, code: &str) -> Result<Plan> {
-    store::referrals::plan_by_code(conn, code)
-        .await?
-        .ok_or_else(|| Error::not_found("plan", code.trim()))
 }
 
 fn check_account(account: i64) -> Result<()> {
