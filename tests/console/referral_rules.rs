@@ -1,15 +1,17 @@
 //! The referral tab's commission rule form (issue 14): each field's error beside it as it is
 //! typed, Tab completing a plan, the selected rule filling it, a refusal of the service shown
-//! on it, and a save with its audit row.
+//! on it, a save with its audit row, and an unsaved form offered back after a crash.
 
 use super::common::TestDb;
 use super::referral::{open_tab, setup};
 use super::render;
 use super::settlements::{drive, press, typed};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use partnerdesk::console::app::App;
+use partnerdesk::console::action::Action;
+use partnerdesk::console::app::{App, Overlay};
 use partnerdesk::console::form::Form;
 use partnerdesk::console::msg::{Effect, Msg};
+use partnerdesk::console::recovery::FormSnapshot;
 use partnerdesk::console::view;
 use partnerdesk::domain::referral::PlanDraft;
 
@@ -195,4 +197,58 @@ async fn referral_rule_form_opens_on_the_selected_rule_and_shows_a_refusal() {
         1
     );
     view::pin_now(None);
+}
+
+#[tokio::test]
+async fn an_unsaved_rule_form_is_offered_back_on_the_partners_referral_tab() {
+    let db = TestDb::new().await;
+    let partner = setup(&db).await;
+    let curator = db.curator().await;
+    let mut app = super::settlements::console(&curator, false);
+    let fields = [("plan", "pro"), ("pay", "4.001"), ("currency", "EUR")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    app.recovered = Some(FormSnapshot {
+        entity: "commission rule".into(),
+        record_id: Some(partner),
+        version: None,
+        label: "Bluebird Travel".into(),
+        fields,
+        saved_at: chrono::Utc::now(),
+    });
+    let fx = app.update(Msg::Connected(curator.clone()));
+    drive(&mut app, &curator, fx).await;
+    let Overlay::Confirm(c) = &app.overlay else {
+        panic!("restore is offered");
+    };
+    assert!(
+        c.body[0].starts_with("A commission rule form (Bluebird Travel)"),
+        "{:?}",
+        c.body
+    );
+    // The default answer restores it: the partner's tab, the form filled and checked.
+    let fx = app.perform(Action::Confirm);
+    drive(&mut app, &curator, fx).await;
+    let tab = app.panes.partners.referral.as_ref().expect("the tab");
+    assert_eq!(tab.partner_id, partner);
+    assert!(tab.data.is_some(), "the tab loaded");
+    let form = rule_form(&app);
+    assert_eq!(form.value("pay"), "4.001");
+    assert_eq!(
+        form.error_for("pay"),
+        Some("EUR has 2 decimal places; got 4.001")
+    );
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Backspace);
+    let fx = ctrl_s(&mut app);
+    drive(&mut app, &curator, fx).await;
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM commission_rules r JOIN plans p ON p.id = r.plan_id
+              WHERE r.partner_id = {partner} AND p.code = 'pro' AND r.amount_minor = 400"
+        ))
+        .await,
+        1
+    );
 }

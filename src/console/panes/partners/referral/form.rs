@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::store::referrals::Rule;
 
 /// What the recovery file calls this form.
-pub const ENTITY: &str = "commission_rule";
+pub const ENTITY: &str = "commission rule";
 
 const PAY_HINT: &str = "12.5% or 1250bps of the price, or a flat 4.00";
 
