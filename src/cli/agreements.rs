@@ -5,7 +5,7 @@ use super::args::{Print, done};
 use super::output::{self, out, outln};
 use super::table::{Table, record, time};
 use crate::domain::money::format_bps;
-use crate::domain::terms::TermsDraft;
+use crate::domain::terms::{Commission, TermsDraft};
 use crate::error::{Error, Result};
 use crate::service::rows::{Agreement, AgreementRow};
 use chrono::NaiveDate;
@@ -48,7 +48,8 @@ pub struct AddArgs {
     /// How often it is settled: monthly, quarterly or annual.
     #[arg(long, value_name = "FREQUENCY")]
     pub frequency: String,
-    /// percentage, fixed_fee, hybrid or flat_fee.
+    /// percentage, fixed_fee, hybrid, flat_fee or referral_only (no commission: referral
+    /// payouts only).
     #[arg(long, value_name = "MODEL")]
     pub model: String,
     /// percentage: basis points of each redemption's value (500 = 5%).
@@ -167,8 +168,12 @@ fn flag_names(e: Error) -> Error {
     }
 }
 
-/// "percentage 5% · EUR monthly · take 15%".
+/// "percentage 5% · EUR monthly · take 15%"; "referral only (no commission) · EUR monthly"
+/// (no commission, so no take).
 pub fn terms_text(a: &Agreement) -> String {
+    if a.commission() == Commission::ReferralOnly {
+        return format!("{} · {} {}", model_text(a), a.currency, a.frequency);
+    }
     format!(
         "{} · {} {} · take {}",
         model_text(a),

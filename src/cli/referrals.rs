@@ -6,10 +6,11 @@ use super::args::{Print, done};
 use super::negotiations::parse_time;
 use super::output::{self, out, outln};
 use super::table::{Table, or_dash, time};
-use crate::domain::money::{format_amount, format_bps};
+use crate::domain::money::{Frequency, format_amount, format_bps};
 use crate::domain::referral::{PlanDraft, referral_link, rule_text};
+use crate::domain::settlement::Period;
 use crate::error::Result;
-use crate::service::referrals::ReferralView;
+use crate::service::referrals::{Conversion, ReferralView};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use std::process::ExitCode;
@@ -329,7 +330,7 @@ pub async fn run(ctx: &Context, cmd: ReferralsCommand) -> Result<ExitCode> {
                             format_amount(p.price_minor, &p.currency)
                         ))
                         .unwrap_or_default()
-                )
+                ) + &no_agreement_note(&c)
             })
         }
         ReferralsCommand::Show { partner, print } => {
@@ -406,4 +407,24 @@ fn show(v: &ReferralView) {
         ]);
     }
     out!("{}", t.render());
+}
+
+/// When no agreement of the partner is in effect on the conversion's day, a line saying so:
+/// the payout is on no statement until there is one for its period.
+fn no_agreement_note(c: &Conversion) -> String {
+    if c.agreement_id.is_some() {
+        return String::new();
+    }
+    let p = &c.payout;
+    let month = Period::of(Frequency::Monthly, p.converted_at.date_naive());
+    format!(
+        "\npartner {} has no agreement in effect for {}: this payout reaches a statement once it \
+         has one (agreements add --partner {} --model referral_only --currency {} --frequency \
+         monthly --from {})",
+        p.partner_id,
+        month.label(),
+        p.partner_id,
+        p.currency,
+        month.start
+    )
 }

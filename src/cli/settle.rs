@@ -444,7 +444,11 @@ fn settlement_record(v: &SettlementView) -> String {
         ("platform take", money(s.take_minor)),
         (
             "net",
-            format!("{} (positive: the partner pays)", money(s.net_minor)),
+            if s.net_minor < 0 {
+                format!("{} (negative: the marketplace pays)", money(s.net_minor))
+            } else {
+                format!("{} (positive: the partner pays)", money(s.net_minor))
+            },
         ),
         (
             "computed",

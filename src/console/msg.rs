@@ -68,6 +68,9 @@ pub enum Changed {
     Redemption,
     /// Settlements (computed, moved, tallied).
     Settlement,
+    /// The referral program: plans, referral codes, claim tokens, commission rules,
+    /// attributed accounts and their conversions (payouts).
+    Referral,
     /// Operators, seeds, anything no pane lists but the audit log.
     Other,
 }
@@ -79,6 +82,8 @@ impl Changed {
             "deal" => Changed::Deal,
             "redemption" => Changed::Redemption,
             "settlement" => Changed::Settlement,
+            "plan" | "referral_code" | "claim_token" | "commission_rule" | "referral_account"
+            | "referral_payout" => Changed::Referral,
             _ => Changed::Other,
         }
     }
@@ -154,5 +159,25 @@ impl TaskCtx {
     /// Sends a message before the task's answer (progress).
     pub fn send(&self, msg: impl Into<Msg>) {
         let _ = self.tx.send(msg.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Changed;
+
+    #[test]
+    fn the_referral_programs_records_are_one_kind_of_change() {
+        for kind in [
+            "plan",
+            "referral_code",
+            "claim_token",
+            "commission_rule",
+            "referral_account",
+            "referral_payout",
+        ] {
+            assert_eq!(Changed::of(kind), Changed::Referral, "{kind}");
+        }
+        assert_eq!(Changed::of("agreement"), Changed::Other);
     }
 }

@@ -200,6 +200,7 @@ impl OfferTerms {
                 d.bonus_bps = Some(bonus_bps.into());
                 d.bonus_threshold = Some(bonus_threshold.into());
             }
+            Commission::ReferralOnly => {}
         }
         d
     }

@@ -68,6 +68,7 @@ pub fn term_fields(t: &OfferTerms) -> Vec<(&'static str, String)> {
             f.push(("bonus rate", format_bps(bonus_bps.into())));
             f.push(("bonus threshold", format!("{bonus_threshold} redemptions")));
         }
+        Commission::ReferralOnly => f.push(("commission", "none (referral payouts only)".into())),
     }
     f.extend([
         ("currency", t.currency.clone()),

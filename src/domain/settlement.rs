@@ -273,12 +273,16 @@ impl Totals {
 /// (`redeemed_at`, id) order; for `percentage` and `hybrid` a redemption without a value or in
 /// another currency is an exception (listed, not priced); `hybrid` prices the first
 /// `threshold` priced redemptions at base bps and every later one at base + bonus;
-/// `flat_fee` prices each redemption at 0 and adds one line for the period's fee.
+/// `flat_fee` prices each redemption at 0 and adds one line for the period's fee;
+/// `referral_only` has no redemption lines at all (its statement holds referral payouts only).
 pub fn price(
     commission: &Commission,
     currency: &str,
     redemptions: &[Priceable],
 ) -> Vec<PricedLine> {
+    if *commission == Commission::ReferralOnly {
+        return Vec::new();
+    }
     let needs_value = matches!(
         commission,
         Commission::Percentage { .. } | Commission::Hybrid { .. }
@@ -321,7 +325,7 @@ pub fn price(
                 (Some(bps), apply_bps(value, bps))
             }
             Commission::FixedFee { amount_minor } => (None, amount_minor),
-            Commission::FlatFee { .. } => (None, 0),
+            Commission::FlatFee { .. } | Commission::ReferralOnly => (None, 0),
         };
         lines.push(PricedLine {
             line_no,
@@ -561,6 +565,22 @@ mod tests {
             &[r(1, None, None)],
         );
         assert_eq!(fixed[0].amount_minor, Some(150));
+    }
+
+    #[test]
+    fn referral_only_has_no_redemption_lines_and_no_commission() {
+        let lines = price(
+            &Commission::ReferralOnly,
+            "EUR",
+            &[r(1, Some(5000), Some("EUR")), r(2, None, None)],
+        );
+        assert!(lines.is_empty());
+        // Its payouts 2.49 + 1.50: net = commission − payouts = −3.99, take 0.
+        let t = Totals::of(commission_of(&lines), 399, 1500);
+        assert_eq!(
+            (t.commission_minor, t.take_minor, t.net_minor),
+            (0, 0, -399)
+        );
     }
 
     #[test]

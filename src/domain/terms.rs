@@ -14,6 +14,7 @@ text_enum!(
         FixedFee => "fixed_fee",
         Hybrid => "hybrid",
         FlatFee => "flat_fee",
+        ReferralOnly => "referral_only",
     }
 );
 
@@ -35,6 +36,8 @@ pub enum Commission {
     FlatFee {
         amount_minor: i64,
     },
+    /// No commission on redemptions: the partner is only paid its referral payouts.
+    ReferralOnly,
 }
 
 impl Commission {
@@ -44,13 +47,15 @@ impl Commission {
             Commission::FixedFee { .. } => ModelKind::FixedFee,
             Commission::Hybrid { .. } => ModelKind::Hybrid,
             Commission::FlatFee { .. } => ModelKind::FlatFee,
+            Commission::ReferralOnly => ModelKind::ReferralOnly,
         }
     }
 }
 
 impl Commission {
     /// The model with its parameters, as people read it: "percentage 5%", "fixed fee 2.50 EUR
-    /// per redemption", "hybrid 5% + 2.5% after 100", "flat fee 300.00 EUR per period".
+    /// per redemption", "hybrid 5% + 2.5% after 100", "flat fee 300.00 EUR per period",
+    /// "referral only (no commission)".
     pub fn text(&self, currency: &str) -> String {
         use super::money::{format_amount, format_bps};
         match *self {
@@ -74,6 +79,7 @@ impl Commission {
                 format_bps(base_bps.into()),
                 format_bps(bonus_bps.into())
             ),
+            Commission::ReferralOnly => "referral only (no commission)".into(),
         }
     }
 }
@@ -175,6 +181,7 @@ impl TermsDraft {
                     bonus_threshold,
                 })
             }
+            Some(ModelKind::ReferralOnly) => Some(Commission::ReferralOnly),
             None => None,
         };
         let frequency = if self.frequency.trim().is_empty() {

@@ -83,3 +83,33 @@ pub async fn seed(pool: &PgPool, partners: &[(i64, &str)], now: DateTime<Utc>) -
     }
     Ok(payouts)
 }
+
+/// Accounts attributed to `partner` by its default code and converted to `plan` at the given
+/// times (the referral-only partner's payouts in a month that gets settled); numbered from
+/// `first_account`.
+pub async fn convert_at(
+    pool: &PgPool,
+    partner: i64,
+    plan: &str,
+    first_account: i64,
+    times: &[DateTime<Utc>],
+) -> Result<u64> {
+    let platform = Desk::new(
+        pool.clone(),
+        Actor::operator(PLATFORM_LOGIN, &[Role::Admin]),
+    );
+    let code = platform
+        .referral_view(partner)
+        .await?
+        .codes
+        .into_iter()
+        .find(|c| c.is_default)
+        .map(|c| c.code)
+        .unwrap_or_default();
+    for (k, at) in times.iter().enumerate() {
+        let account = first_account + k as i64;
+        platform.attribute_account(&code, account).await?;
+        platform.convert_account(account, plan, Some(*at)).await?;
+    }
+    Ok(times.len() as u64)
+}

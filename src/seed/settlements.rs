@@ -1,5 +1,6 @@
-//! The demo seed's money: order values on the redemptions, an agreement for eight busy
-//! partners (every model; EUR, JPY and KWD; monthly and one quarterly), and their settlements
+//! The demo seed's money: order values on the redemptions, an agreement for nine busy
+//! partners (every model, the last referral-only; EUR, JPY and KWD; monthly and one
+//! quarterly), and their settlements
 //! for the last two months moved through every status — made through the services, so each
 //! has its lines, audit rows, events and ledger entries.
 
@@ -22,6 +23,8 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("percentage", "KWD", "monthly"),
     ("hybrid", "EUR", "quarterly"),
     ("percentage", "EUR", "monthly"),
+    // Paid for its referrals only: its statements hold its payouts, and the net it is owed.
+    ("referral_only", "EUR", "monthly"),
 ];
 
 fn terms(model: &str, currency: &str, frequency: &str, i: usize) -> TermsDraft {
@@ -35,6 +38,7 @@ fn terms(model: &str, currency: &str, frequency: &str, i: usize) -> TermsDraft {
         "percentage" => d.rate_bps = Some(500 + 250 * (i as i64 % 3)),
         "fixed_fee" => d.amount = Some("1.25".into()),
         "flat_fee" => d.amount = Some("300".into()),
+        "referral_only" => {}
         _ => {
             d.base_bps = Some(400);
             d.bonus_bps = Some(200);
@@ -76,6 +80,16 @@ pub async fn seed(pool: &PgPool, conn: &mut PgConnection, now: DateTime<Utc>) ->
     }
     // Their referral programs, converted before the statements are computed.
     super::referrals::seed(pool, &currencies, now).await?;
+    // The referral-only partner (the last) converts two more accounts early in the first
+    // month, so that its settled (paid) statement holds payouts whatever today's date.
+    if let Some(&(partner, _)) = currencies
+        .last()
+        .filter(|_| currencies.len() == TERMS.len())
+    {
+        let day =
+            |d: i64| first.starts_at() + chrono::Duration::days(d) + chrono::Duration::hours(10);
+        super::referrals::convert_at(pool, partner, "pro", 19_001, &[day(4), day(11)]).await?;
+    }
     // Order values in each partner's currency (EUR 5.00–120.00, ¥500–15,499, KWD
     // 1.000–40.999); one in 33 reported without a value and one in 97 in USD: exceptions.
     let (ids, codes): (Vec<i64>, Vec<&str>) = currencies.iter().copied().unzip();

@@ -1,20 +1,21 @@
-//! The referral program (SPEC §1.7, seed 003, issue 14): plans, referral codes, claim tokens
+//! The referral program (SPEC §1.7, seed 003, issue 14): referral codes, claim tokens
 //! (shown once; the database keeps only their hash), first-touch attribution, commission rules
-//! per plan, and conversions into payouts that join the partner's settlement.
+//! per plan, and conversions into payouts that join the partner's settlement. The plans
+//! they are for: `plans.rs`.
 
 use super::Desk;
+use super::plans::plan_named;
 use super::record::Change;
 use crate::domain::Permission;
 use crate::domain::money::format_amount;
 use crate::domain::referral::{
-    PlanDraft, RulePay, check_referral_code, check_rule, default_code, new_token, payout,
-    token_hash,
+    RulePay, check_referral_code, check_rule, default_code, new_token, payout, token_hash,
 };
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::store::{
     self,
-    referrals::{AccountRow, Attribution, ClaimToken, NewPayout, Payout, Plan, ReferralCode, Rule},
+    referrals::{AccountRow, Attribution, ClaimToken, NewPayout, Payout, ReferralCode, Rule},
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -33,6 +34,10 @@ pub struct Conversion {
     pub payout: Payout,
     /// False when the account had converted already (nothing new was written).
     pub created: bool,
+    /// The partner's agreement in effect on the conversion's day, whose statement for that
+    /// period holds the payout; none: the payout reaches a statement once the partner has one
+    /// (a `referral_only` agreement when referrals are all it does).
+    pub agreement_id: Option<i64>,
 }
 
 /// A partner's referral program at a glance (the Partners pane's referral tab).
@@ -45,65 +50,6 @@ pub struct ReferralView {
 }
 
 impl Desk {
-    pub async fn add_plan(&self, draft: &PlanDraft) -> Result<Plan> {
-        self.actor().require(Permission::ManagePartners)?;
-        let v = draft.validate()?;
-        let mut tx = self.pool().begin().await?;
-        let plan = store::referrals::insert_plan(
-            &mut tx,
-            &v.code,
-            &v.name,
-            v.price_minor,
-            &v.currency,
-            &self.actor().login,
-        )
-        .await?
-        .ok_or_else(|| Error::AlreadyExists(format!("plan {} exists already", v.code)))?;
-        Change::new(self.actor(), "plan.add", "plan", plan.id)
-            .after(&plan)
-            .event("plan.added", json!({ "plan": plan }))
-            .commit(tx)
-            .await?;
-        Ok(plan)
-    }
-
-    pub async fn plans(&self) -> Result<Vec<Plan>> {
-        let mut conn = self.pool().acquire().await?;
-        Ok(store::referrals::plans(&mut conn).await?)
-    }
-
-    /// Retires a plan (no new tokens for it) or brings it back.
-    pub async fn set_plan_active(&self, code: &str, active: bool) -> Result<Plan> {
-        self.actor().require(Permission::ManagePartners)?;
-        let mut tx = self.pool().begin().await?;
-        let before = plan_named(&mut tx, code).await?;
-        let after =
-            store::referrals::set_plan_active(&mut tx, before.id, active, &self.actor().login)
-                .await?
-                .ok_or_else(|| {
-                    Error::Refused(format!(
-                        "plan {} is {} already",
-                        before.code,
-                        if active { "active" } else { "retired" }
-                    ))
-                })?;
-        Change::new(
-            self.actor(),
-            if active {
-                "plan.activate"
-            } else {
-                "plan.retire"
-            },
-            "plan",
-            after.id,
-        )
-        .changed(&before, &after)
-        .no_event()
-        .commit(tx)
-        .await?;
-        Ok(after)
-    }
-
     /// Adds a code for the partner; the first one (or `default`) becomes its default code, made
     /// from its name when `code` is empty.
     pub async fn add_referral_code(
@@ -430,10 +376,7 @@ impl Desk {
         }
         let mut tx = self.pool().begin().await?;
         if let Some(p) = store::referrals::payout_of_account(&mut tx, account).await? {
-            return Ok(Conversion {
-                payout: p,
-                created: false,
-            });
+            return conversion(&mut tx, p, false).await;
         }
         let a = store::referrals::attribution(&mut tx, account)
             .await?
@@ -489,11 +432,11 @@ impl Desk {
             let p = store::referrals::payout_of_account(&mut conn, account)
                 .await?
                 .ok_or_else(|| Error::not_found("payout of account", account))?;
-            return Ok(Conversion {
-                payout: p,
-                created: false,
-            });
+            return conversion(&mut conn, p, false).await;
         };
+        let agreement = store::agreements::in_effect(&mut tx, p.partner_id, at.date_naive())
+            .await?
+            .map(|a| a.id);
         Change::new(self.actor(), "referral.convert", "referral_payout", p.id)
             .after(&p)
             .reason(Some(&format!(
@@ -508,6 +451,7 @@ impl Desk {
         Ok(Conversion {
             payout: p,
             created: true,
+            agreement_id: agreement,
         })
     }
 
@@ -526,12 +470,6 @@ impl Desk {
         let mut conn = self.pool().acquire().await?;
         Ok(store::referrals::payouts_of(&mut conn, partner_id, limit.clamp(1, 5000)).await?)
     }
-}
-
-async fn plan_named(conn: &mut sqlx::PgConnection, code: &str) -> Result<Plan> {
-    store::referrals::plan_by_code(conn, code)
-        .await?
-        .ok_or_else(|| Error::not_found("plan", code.trim()))
 }
 
 fn check_account(account: i64) -> Result<()> {
@@ -588,4 +526,21 @@ fn token_state(t: &ClaimToken) -> String {
     } else {
         format!("claim token {} was revoked already", t.id)
     }
+}
+
+/// A conversion with the agreement in effect on its payout's day.
+async fn conversion(
+    conn: &mut sqlx::PgConnection,
+    payout: Payout,
+    created: bool,
+) -> Result<Conversion> {
+    let agreement_id =
+        store::agreements::in_effect(conn, payout.partner_id, payout.converted_at.date_naive())
+            .await?
+            .map(|a| a.id);
+    Ok(Conversion {
+        payout,
+        created,
+        agreement_id,
+    })
 }

@@ -47,6 +47,7 @@ impl Agreement {
                 bonus_bps: self.bonus_bps.unwrap_or(0),
                 bonus_threshold: self.bonus_threshold.unwrap_or(1),
             },
+            ModelKind::ReferralOnly => Commission::ReferralOnly,
         }
     }
 }
@@ -93,6 +94,7 @@ pub async fn insert(
             bonus = Some(bonus_bps);
             threshold = Some(bonus_threshold);
         }
+        Commission::ReferralOnly => {}
     }
     let sql = format!(
         "INSERT INTO agreements AS a (partner_id, version, effective_from, currency, frequency,

@@ -237,7 +237,8 @@ pub async fn open_drafts(
 /// Writes the lines of the given drafts (each covering `[from, to)`), replacing any they had,
 /// then their totals. Lines are numbered in (`redeemed_at`, id) order over the partner's
 /// unflagged redemptions; each amount is rounded once, half away from zero
-/// (PostgreSQL's `round(numeric)`), in minor units.
+/// (PostgreSQL's `round(numeric)`), in minor units. A `referral_only` agreement has no
+/// redemption lines, only its referral payouts.
 pub async fn write_lines(
     conn: &mut PgConnection,
     settlements: &[i64],
@@ -264,6 +265,8 @@ pub async fn write_lines(
               WHERE s.id = ANY($1)
                 AND r.redeemed_at >= $2 AND r.redeemed_at < $3
                 AND r.flag_kind IS NULL
+                -- a referral-only partner owes nothing on its redemptions: no lines
+                AND a.model <> 'referral_only'
          ), numbered AS (
              SELECT src.*,
                     row_number() OVER w AS line_no,

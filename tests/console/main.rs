@@ -24,6 +24,7 @@ mod common;
 mod daily;
 mod redemptions;
 mod referral;
+mod referral_rules;
 mod settlements;
 mod shape;
 mod webhooks;

@@ -1,6 +1,7 @@
 //! The Partners pane's referral tab (issue 14) over real services and a fresh database: the
 //! tab as a curator sees it, a claim token issued through the pane (shown once, only its hash
-//! kept), a commission rule's errors in its prompt, and finance reading without moves.
+//! kept), finance reading without moves, and changes made in another session reaching the
+//! open tab. The commission rule form: `referral_rules.rs`.
 
 use super::common::TestDb;
 use super::render;
@@ -9,7 +10,8 @@ use chrono::{TimeZone, Utc};
 use crossterm::event::KeyCode;
 use partnerdesk::console::action::Action;
 use partnerdesk::console::app::{App, Overlay};
-use partnerdesk::console::msg::Effect;
+use partnerdesk::console::msg::{Changed, Effect, Msg, Notice};
+use partnerdesk::console::runtime;
 use partnerdesk::console::view;
 use partnerdesk::domain::Role;
 use partnerdesk::domain::referral::{PlanDraft, token_hash};
@@ -25,7 +27,7 @@ const MOVES: [Action; 5] = [
 
 /// Bluebird Travel in the referral program: two plans, its default code and another, a
 /// default rule and one for `pro`, two attributed accounts of which one converted, a token.
-async fn setup(db: &TestDb) -> i64 {
+pub(super) async fn setup(db: &TestDb) -> i64 {
     let admin = db.admin().await;
     let p =
         super::common::verified_partner(&admin, "Bluebird Travel", "bluebird-travel.example").await;
@@ -79,7 +81,7 @@ async fn setup(db: &TestDb) -> i64 {
 }
 
 /// The Partners pane with Bluebird selected and its referral tab open.
-async fn open_tab(desk: &Desk, read_only: bool) -> App {
+pub(super) async fn open_tab(desk: &Desk, read_only: bool) -> App {
     let mut app = console(desk, read_only);
     view::pin_now(Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()));
     let fx = app.perform(Action::Refresh);
@@ -120,6 +122,37 @@ async fn referral_tab_shows_codes_tokens_accounts_rules_and_payouts() {
     assert!(s.contains("12.50 EUR flat"), "{s}");
     assert!(s.contains("not converted"), "{s}");
     assert!(s.contains("open"), "{s}");
+
+    // Settled on a referral-only statement, the payout line names its settlement in full at
+    // 120 columns (payouts span the tab's width).
+    let admin = db.admin().await;
+    let partner = app.panes.partners.referral.as_ref().unwrap().partner_id;
+    let terms = partnerdesk::domain::terms::TermsDraft {
+        model: "referral_only".into(),
+        currency: "EUR".into(),
+        frequency: "monthly".into(),
+        ..Default::default()
+    };
+    let a = admin
+        .add_agreement(partner, &terms, "2026-10-01".parse().unwrap())
+        .await
+        .expect("agreement");
+    let st = admin
+        .compute_settlement(a.id, "2026-10")
+        .await
+        .expect("settlement");
+    assert_eq!((st.payouts_minor, st.net_minor), (1250, -1250));
+    let fx = app.perform(Action::Refresh);
+    drive(&mut app, &curator, fx).await;
+    let s = render(&mut app, 120, 40);
+    let line = s
+        .lines()
+        .find(|l| l.contains("12.50 EUR  flat (plan)"))
+        .expect("the payout line");
+    assert!(
+        line.contains(&format!("flat (plan) · settlement #{}   ", st.id)),
+        "{line}"
+    );
 
     // `l` copies the selected code's link (the default code is first).
     press(&mut app, KeyCode::Char('j'));
@@ -232,56 +265,6 @@ async fn referral_token_is_shown_once_and_only_its_hash_is_stored() {
 }
 
 #[tokio::test]
-async fn referral_rule_prompt_names_the_field_then_sets_the_rule() {
-    let db = TestDb::new().await;
-    let partner = setup(&db).await;
-    let curator = db.curator().await;
-    let mut app = open_tab(&curator, false).await;
-    press(&mut app, KeyCode::Char('b'));
-    // The prompt starts with "default ".
-    typed(&mut app, "12.345%");
-    press(&mut app, KeyCode::Enter);
-    let Overlay::Prompt(p) = &app.overlay else {
-        panic!("the prompt stays open");
-    };
-    assert!(
-        p.error.as_deref().unwrap_or("").starts_with("bps:"),
-        "{:?}",
-        p.error
-    );
-    for _ in 0.."12.345%".len() {
-        press(&mut app, KeyCode::Backspace);
-    }
-    typed(&mut app, "5.00 XYZ");
-    press(&mut app, KeyCode::Enter);
-    let Overlay::Prompt(p) = &app.overlay else {
-        panic!("the prompt stays open");
-    };
-    assert!(
-        p.error.as_deref().unwrap_or("").contains("currency"),
-        "{:?}",
-        p.error
-    );
-    for _ in 0.."5.00 XYZ".len() {
-        press(&mut app, KeyCode::Backspace);
-    }
-    typed(&mut app, "15%");
-    let fx = press(&mut app, KeyCode::Enter);
-    drive(&mut app, &curator, fx).await;
-    assert_eq!(
-        db.count(&format!(
-            "SELECT count(*) FROM commission_rules WHERE partner_id = {partner}
-                AND plan_id IS NULL AND bps = 1500"
-        ))
-        .await,
-        1
-    );
-    let s = render(&mut app, 120, 40);
-    assert!(s.contains("15% of the plan's monthly price"), "{s}");
-    view::pin_now(None);
-}
-
-#[tokio::test]
 async fn referral_tab_finance_reads_without_moves() {
     let db = TestDb::new().await;
     setup(&db).await;
@@ -367,5 +350,75 @@ async fn referral_disable_and_revoke_through_the_tab_and_stale_loads_are_dropped
     let s = render(&mut app, 120, 40);
     assert!(s.contains("revoked"), "{s}");
     assert!(s.contains("disabled"), "{s}");
+    view::pin_now(None);
+}
+
+#[tokio::test]
+async fn referral_changes_in_another_session_reload_the_open_tab() {
+    let db = TestDb::new().await;
+    let partner = setup(&db).await;
+    let curator = db.curator().await;
+    let mut app = open_tab(&curator, false).await;
+    let s = render(&mut app, 120, 40);
+    assert!(!s.contains("SUMMER-26"), "{s}");
+
+    // Another session (another Desk, its own connection) adds a code, sets a rule and
+    // converts an account: the database announces each kind, as the console listens.
+    let mut listener = sqlx::postgres::PgListener::connect_with(&db.pool)
+        .await
+        .expect("listen");
+    listener
+        .listen("partnerdesk_changes")
+        .await
+        .expect("listen");
+    let admin = db.admin().await;
+    admin
+        .add_referral_code(partner, Some("SUMMER-26"))
+        .await
+        .expect("code");
+    admin
+        .set_commission_rule(partner, Some("basic"), Some(1750), None, None)
+        .await
+        .expect("rule");
+    admin
+        .convert_account(
+            4102,
+            "basic",
+            Some(Utc.with_ymd_and_hms(2026, 10, 20, 9, 0, 0).unwrap()),
+        )
+        .await
+        .expect("convert");
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv())
+            .await
+            .expect("a notice within 10 s")
+            .expect("notification");
+        let notice = runtime::notice_of(n.channel(), n.payload()).expect("a notice");
+        assert_eq!(
+            notice,
+            Notice::Changed(Changed::Referral),
+            "{}",
+            n.payload()
+        );
+        kinds.push(n.payload().to_owned());
+        let fx = app.update(Msg::Notice(notice));
+        assert!(!fx.is_empty(), "the open tab reloads on {}", n.payload());
+        drive(&mut app, &curator, fx).await;
+    }
+    assert_eq!(
+        kinds,
+        ["referral_code", "commission_rule", "referral_payout"]
+    );
+    let s = render(&mut app, 120, 40);
+    assert!(s.contains("SUMMER-26"), "{s}");
+    assert!(s.contains("17.5% of the plan's monthly price"), "{s}");
+    assert!(s.contains("converted 2026-10-20 basic"), "{s}");
+
+    // With the tab closed, nothing is loaded for it.
+    press(&mut app, KeyCode::Char('f'));
+    assert!(app.panes.partners.referral.is_none());
+    let fx = app.update(Msg::Notice(Notice::Changed(Changed::Referral)));
+    assert!(fx.is_empty(), "{fx:?}");
     view::pin_now(None);
 }

@@ -242,6 +242,25 @@ async fn the_demo_has_values_agreements_and_a_settlement_in_every_status() {
         .count("SELECT count(DISTINCT currency) FROM agreements")
         .await;
     assert!(currencies >= 3, "EUR, JPY and KWD agreements");
+    // The referral-only partner's statements: its payouts, no commission, a net it is owed.
+    let referral_only = db
+        .count(
+            "SELECT count(*) FROM settlements s JOIN agreements a ON a.id = s.agreement_id
+              WHERE a.model = 'referral_only' AND s.commission_minor = 0 AND s.redemption_count = 0
+                AND s.payouts_minor > 0 AND s.net_minor = -s.payouts_minor",
+        )
+        .await;
+    assert!(referral_only >= 1, "a referral-only statement with payouts");
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM settlement_lines l JOIN settlements s ON s.id = l.settlement_id
+               JOIN agreements a ON a.id = s.agreement_id
+              WHERE a.model = 'referral_only' AND l.kind <> 'referral'"
+        )
+        .await,
+        0,
+        "a referral-only statement has referral lines only"
+    );
     let share = db
         .count("SELECT (count(value_minor) * 100 / count(*))::bigint FROM redemptions")
         .await;

@@ -12,6 +12,7 @@ mod agreements;
 mod cli_runs;
 mod moves;
 mod pricing;
+mod referral_only;
 mod referrals;
 
 use chrono::{DateTime, Utc};

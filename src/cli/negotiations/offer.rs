@@ -17,14 +17,15 @@ redemption_url, categories, audience_scope, audience_scope_value, valid_from, va
 redemption_cap; dates and times as quoted strings), then the flags over them. A counter-offer starts from the latest revision's \
 terms. Amounts are in the currency's units (12.50 EUR, 500 JPY); rates in basis points \
 (1250 = 12.5%). Models: percentage (--rate-bps), fixed_fee (--amount per redemption), hybrid \
-(--base-bps, --bonus-bps, --bonus-threshold), flat_fee (--amount per period).";
+(--base-bps, --bonus-bps, --bonus-threshold), flat_fee (--amount per period), referral_only \
+(no commission: referral payouts only).";
 
 #[derive(Debug, Args, Default)]
 pub struct OfferFields {
     /// Read the terms from this TOML or JSON file first.
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
-    /// percentage, fixed_fee, hybrid or flat_fee.
+    /// percentage, fixed_fee, hybrid, flat_fee or referral_only.
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
     /// percentage: the rate in basis points (0–10000).

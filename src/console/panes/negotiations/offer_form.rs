@@ -24,7 +24,7 @@ fn commission_fields(d: &OfferDraft, side: Side) -> Vec<Field> {
         Field::new(
             "model",
             "Commission",
-            "percentage, fixed_fee, hybrid or flat_fee",
+            "percentage, fixed_fee, hybrid, flat_fee or referral_only",
             false,
             &d.model,
         ),

@@ -178,6 +178,7 @@ fn commission(c: &Commission, currency: &str) -> String {
                 format_amount(*amount_minor, currency)
             )
         }
+        Commission::ReferralOnly => c.text(currency),
     }
 }
 

@@ -40,8 +40,8 @@ pub enum Question {
     /// The partner changed under the form: reload it (the edits are lost).
     ReloadForm,
     /// The referral tab's questions: a new code (a prompt), disabling one, a new claim token
-    /// (plan, e-mail, expiry: a prompt), revoking one, a commission rule (a prompt), and the
-    /// token shown once (the other answer copies it).
+    /// (plan, e-mail, expiry: a prompt), revoking one, and the token shown once (the other
+    /// answer copies it). Commission rules have their form (`referral::RuleEditing`).
     NewCode {
         partner_id: i64,
     },
@@ -56,10 +56,6 @@ pub enum Question {
     RevokeToken {
         partner_id: i64,
         id: i64,
-    },
-    SetRule {
-        partner_id: i64,
-        plans: Vec<String>,
     },
     CopyToken {
         token: String,
@@ -101,7 +97,10 @@ impl PartnersPane {
     }
 
     pub fn snapshot(&self) -> Option<FormSnapshot> {
-        Some(self.form.as_ref()?.snapshot(ENTITY, "display_name"))
+        match &self.form {
+            Some(f) => Some(f.snapshot(ENTITY, "display_name")),
+            None => self.rule_snapshot(),
+        }
     }
 
     fn load(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
@@ -505,18 +504,29 @@ impl Pane for PartnersPane {
         "   name, domain or category · Enter keeps · Esc restores"
     }
 
+    /// The partner form, else the referral tab's rule form.
     fn form(&self) -> Option<&Form> {
-        self.form.as_ref().map(|f| &f.form)
+        match &self.form {
+            Some(f) => Some(&f.form),
+            None => Some(&self.referral.as_ref()?.rule.as_ref()?.form),
+        }
     }
 
     fn form_mut(&mut self) -> Option<&mut Form> {
-        self.form.as_mut().map(|f| &mut f.form)
+        if self.form.is_some() {
+            return self.form.as_mut().map(|f| &mut f.form);
+        }
+        Some(&mut self.rule_form()?.form)
+    }
+
+    fn complete(&mut self, _sh: &mut Shell) -> Option<Vec<AppEffect>> {
+        self.complete_rule()
     }
 
     /// A field changed: validate as you type, and keep the form safe for recovery.
     fn form_changed(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
         let Some(pf) = self.form.as_mut() else {
-            return Vec::new();
+            return self.rule_form_changed();
         };
         let draft = draft_of(&pf.form);
         pf.form.errors = draft.validate().err().unwrap_or_default();
@@ -525,13 +535,17 @@ impl Pane for PartnersPane {
     }
 
     fn close_form(&mut self, _sh: &mut Shell) -> Vec<AppEffect> {
-        self.form = None;
-        vec![AppEffect::TrackForm(None)]
+        if self.form.take().is_some() {
+            return vec![AppEffect::TrackForm(None)];
+        }
+        self.close_rule_form()
     }
 
-    /// Partners or their deals (the counts) changed: the list and the open detail reload.
+    /// Partners or their deals (the counts) changed: the list and the open detail reload. The
+    /// referral program changed (here or in another session): the open referral tab reloads.
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
         match n {
+            Notice::Changed(Changed::Referral) => self.load_referrals(sh),
             Notice::Changed(Changed::Partner | Changed::Deal) if self.list.changed() => {
                 self.reload(sh)
             }
@@ -540,6 +554,9 @@ impl Pane for PartnersPane {
     }
 
     fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<AppEffect>> {
+        if snap.entity == referral::RULE_ENTITY {
+            return Some(self.restore_rule(sh, snap));
+        }
         if snap.entity != ENTITY {
             return None;
         }

@@ -15,7 +15,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 pub fn draw(p: &mut PartnersPane, f: &mut Frame, area: Rect, sh: &Shell) {
     if let Some(pf) = p.form.as_mut() {
         draw_form(f, area, &sh.theme, &FormKeys::of(sh), &mut pf.form);
-    } else if let Some(tab) = &p.referral {
+    } else if let Some(tab) = p.referral.as_mut() {
         super::referral::draw(f, area, tab, sh);
     } else if p.detail.open {
         detail(f, area, p, sh);
