@@ -181,8 +181,8 @@ async fn bench(settings: DbSettings, n: i64, rounds: usize) -> Res<()> {
 }
 
 /// What the service sends for one conversion, sent directly: the idempotency read, the
-/// attribution, the plan, the rule, the payout, the audit row and the event, in one
-/// transaction.
+/// attribution, the plan, the rule, the payout, the agreement in effect (whose statement
+/// holds it), the audit row and the event, in one transaction.
 async fn plain_conversion(c: &mut PgConnection, account: i64) -> Res<()> {
     let mut tx = c.begin().await?;
     let _: Option<i64> =
@@ -224,6 +224,14 @@ async fn plain_conversion(c: &mut PgConnection, account: i64) -> Res<()> {
     .bind(price)
     .bind(&currency)
     .fetch_one(&mut *tx)
+    .await?;
+    let _: Option<i64> = sqlx::query_scalar(
+        "SELECT a.id FROM agreements a
+          WHERE a.partner_id = $1 AND a.effective_from <= current_date
+          ORDER BY a.effective_from DESC, a.version DESC LIMIT 1",
+    )
+    .bind(partner)
+    .fetch_optional(&mut *tx)
     .await?;
     let payload = serde_json::json!({ "payout": { "id": id, "account_id": account } });
     sqlx::query(

@@ -198,7 +198,14 @@ fn agreement_record(r: &AgreementRow) -> String {
         ("model", model_text(a)),
         ("currency", a.currency.clone()),
         ("frequency", a.frequency.to_string()),
-        ("take rate", format_bps(a.take_rate_bps.into())),
+        (
+            "take rate",
+            if matches!(a.commission(), Commission::ReferralOnly) {
+                "none: a referral-only agreement has no commission to take from".into()
+            } else {
+                format_bps(a.take_rate_bps.into())
+            },
+        ),
         (
             "from offer",
             a.source_offer_id

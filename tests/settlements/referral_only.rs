@@ -119,6 +119,11 @@ async fn a_referral_only_partner_is_paid_its_payouts_and_owes_nothing() {
         out.stdout_text().contains("referral only (no commission)"),
         "{out}"
     );
+    assert!(
+        out.stdout_text()
+            .contains("none: a referral-only agreement has no commission to take from"),
+        "the stored take rate does not apply: {out}"
+    );
 
     // September's payouts, now with an agreement in effect: no note.
     let out = pd(
