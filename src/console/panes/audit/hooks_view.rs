@@ -27,20 +27,26 @@ pub fn draw(h: &mut Hooks, f: &mut Frame, area: Rect, sh: &Shell) {
     draw_deliveries(h, f, bottom, sh);
 }
 
-/// "enabled", "failing since 11-28 09:10", or "disabled: why".
-pub fn endpoint_state(e: &EndpointRow) -> String {
+/// "enabled", "failing since 11-28 09:10" ("failing 11-28 09:10" when `narrow`), or
+/// "disabled: why".
+pub fn endpoint_state(e: &EndpointRow, narrow: bool) -> String {
     let e = &e.endpoint;
     match (&e.enabled, &e.failing_since) {
         (false, _) => format!(
             "disabled: {}",
             e.disabled_reason.as_deref().unwrap_or("no reason kept")
         ),
-        (true, Some(t)) => format!("failing since {}", local_fmt(*t, "%m-%d %H:%M")),
+        (true, Some(t)) => format!(
+            "failing {}{}",
+            if narrow { "" } else { "since " },
+            local_fmt(*t, "%m-%d %H:%M")
+        ),
         (true, None) => "enabled".into(),
     }
 }
 
 fn draw_endpoints(h: &mut Hooks, f: &mut Frame, area: Rect, sh: &Shell) {
+    let narrow = area.width < 100;
     let rows = h
         .endpoints
         .rows
@@ -54,7 +60,7 @@ fn draw_endpoints(h: &mut Hooks, f: &mut Frame, area: Rect, sh: &Shell) {
                     .as_ref()
                     .map(|t| t.join(","))
                     .unwrap_or_else(|| "every event".into()),
-                endpoint_state(r),
+                endpoint_state(r, narrow),
                 r.pending.to_string(),
                 r.delivered.to_string(),
                 r.failed.to_string(),
