@@ -92,7 +92,7 @@ async fn three_relays_deliver_every_event_once_to_each_of_three_endpoints() {
     for rx in &receivers {
         add_endpoint(&db, &rx.url(), &[]);
     }
-    const N: i64 = 3000;
+    const N: i64 = 10_000;
     // Half before the relays start, half while they run, in batches of different sizes.
     let mut ids = events(&db, N / 2, "test.ping").await;
     let args = ["--concurrency", "8", "--scan-every", "0.5"];
@@ -110,7 +110,7 @@ async fn three_relays_deliver_every_event_once_to_each_of_three_endpoints() {
         &db,
         "SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'",
         3 * N,
-        50,
+        240,
     )
     .await;
     let took = started.elapsed();
