@@ -4,21 +4,8 @@
 
 use super::Fixture;
 use super::cli::pd;
-use partnerdesk::domain::referral::PlanDraft;
-use partnerdesk::service::Desk;
+use super::referrals::plan;
 use serde_json::Value;
-
-async fn plan(admin: &Desk, code: &str, price: &str, currency: &str) {
-    admin
-        .add_plan(&PlanDraft {
-            code: code.into(),
-            name: format!("Plan {code}"),
-            price: price.into(),
-            currency: currency.into(),
-        })
-        .await
-        .unwrap();
-}
 
 /// A referral-only partner, worked by hand: payouts 19.90 EUR × 12.5% = 2.4875 → 2.49 (the
 /// default rule) and a flat 1.50 (the basic plan's rule) in September; two redemptions in

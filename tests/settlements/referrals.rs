@@ -9,7 +9,8 @@ use partnerdesk::domain::referral::{PlanDraft, token_hash};
 use partnerdesk::service::Desk;
 use serde_json::Value;
 
-async fn plan(admin: &Desk, code: &str, price: &str, currency: &str) {
+/// Adds plan `code` ("Plan CODE") at `price` a month.
+pub(super) async fn plan(admin: &Desk, code: &str, price: &str, currency: &str) {
     admin
         .add_plan(&PlanDraft {
             code: code.into(),
