@@ -879,6 +879,24 @@ async fn seed_demo_is_deterministic_and_reset_seeds_the_same_again() {
     assert_eq!(first_titles, strings(&two, titles).await);
     assert_eq!(strings(&one, states).await, strings(&two, states).await);
 
+    // An endpoint that has had deliveries: the reset empties the outbox and its deliveries
+    // and the endpoint takes the events written from then on (ids start again from 1).
+    sqlx::query(
+        "INSERT INTO webhook_endpoints (url, secret, after_event_id, created_by, updated_by)
+         SELECT 'https://hooks.example/in', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+                max(id) - 5, 'ops', 'ops' FROM outbox_events",
+    )
+    .execute(&one.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (event_id, endpoint_id)
+         SELECT e.id, w.id FROM outbox_events e, webhook_endpoints w WHERE e.id > w.after_event_id",
+    )
+    .execute(&one.pool)
+    .await
+    .unwrap();
+
     // --reset wipes and seeds the same data again; the audit log is kept.
     let audits = one.audit_count().await;
     let out = pd("pd_seeder", &["seed", "--demo", "--reset", "--yes"])
@@ -893,6 +911,16 @@ async fn seed_demo_is_deterministic_and_reset_seeds_the_same_again() {
         one.count("SELECT count(*) FROM audit_log WHERE action = 'seed.reset'")
             .await,
         1
+    );
+    assert_eq!(
+        one.count("SELECT count(*) FROM webhook_endpoints WHERE after_event_id = 0")
+            .await,
+        1,
+        "the endpoint stays and takes the new events"
+    );
+    assert_eq!(
+        one.count("SELECT count(*) FROM webhook_deliveries").await,
+        0
     );
 }
 
