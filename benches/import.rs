@@ -33,9 +33,8 @@
 mod support;
 use support::{Server, drop_database, loadavg, median, thousands};
 
-use partnerdesk::config::Config;
 use partnerdesk::service::{Actor, Desk};
-use partnerdesk::store::{self, ConnectRequest, DbSettings};
+use partnerdesk::store::{self, DbSettings};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sqlx::postgres::PgConnectOptions;
@@ -109,32 +108,11 @@ fn parse_args() -> Res<Options> {
 }
 
 fn main() {
-    if let Err(e) = real_main() {
-        eprintln!("import bench: {e}");
-        std::process::exit(1);
-    }
-}
-
-fn real_main() -> Res<()> {
-    let opts = parse_args()?;
-    // SAFETY: nothing else runs yet (no runtime, no thread).
-    unsafe {
-        std::env::remove_var("DATABASE_URL");
-        std::env::remove_var("PGDATABASE");
-    }
-    let settings = DbSettings::resolve(
-        &ConnectRequest {
-            database_url: opts.database_url.clone(),
-            profile: None,
-        },
-        &Config::default(),
-        Path::new("(bench)"),
-    )?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(run(opts, settings))
+    support::main("import", || {
+        let opts = parse_args()?;
+        let settings = support::settings(opts.database_url.clone())?;
+        support::runtime()?.block_on(run(opts, settings))
+    })
 }
 
 async fn run(opts: Options, settings: DbSettings) -> Res<()> {
@@ -143,9 +121,7 @@ async fn run(opts: Options, settings: DbSettings) -> Res<()> {
         url: opts.database_url.clone(),
     };
     let mut admin = PgConnection::connect_with(&server.options("postgres")).await?;
-    let (version,): (String,) = sqlx::query_as("SHOW server_version")
-        .fetch_one(&mut admin)
-        .await?;
+    let version = support::server_version(&mut admin).await?;
     let psql = Command::new("psql").arg("--version").output()?;
     println!("partnerdesk deal import benchmark");
     println!("  server    {}", display(&server.options("postgres")));
@@ -153,13 +129,7 @@ async fn run(opts: Options, settings: DbSettings) -> Res<()> {
         "  versions  PostgreSQL {version}; {}",
         String::from_utf8_lossy(&psql.stdout).trim()
     );
-    println!(
-        "  machine   {} CPU(s), load {} (1, 5, 15 min) at start",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-        loadavg()
-    );
+    println!("{}", support::machine());
     let partners = prepare_template(&mut admin, &server).await?;
     let dir = std::env::temp_dir().join(format!("partnerdesk-bench-import-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;

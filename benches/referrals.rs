@@ -14,22 +14,22 @@
 //! in one transaction, on one connection with prepared statements), alternating in blocks of
 //! 100 so that both see the same server state.
 
-use partnerdesk::config::Config;
 use partnerdesk::domain::Role;
 use partnerdesk::domain::referral::PlanDraft;
 use partnerdesk::service::{Actor, Desk};
-use partnerdesk::store::{ConnectRequest, DbSettings, migrate};
+use partnerdesk::store::{DbSettings, migrate};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection};
-use std::path::Path;
 use std::time::Instant;
 
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+#[path = "support/mod.rs"]
+mod support;
+use support::Res;
 
 const DATABASE: &str = "partnerdesk_bench_referrals";
 
 fn main() {
-    let run = || -> Res<()> {
+    support::main("referrals", || {
         let mut n = 2000i64;
         let mut rounds = 3usize;
         let mut args = std::env::args().skip(1);
@@ -41,26 +41,9 @@ fn main() {
                 other => return Err(format!("unknown argument {other:?}").into()),
             }
         }
-        // SAFETY: nothing else runs yet.
-        unsafe {
-            std::env::remove_var("DATABASE_URL");
-            std::env::remove_var("PGDATABASE");
-        }
-        let settings = DbSettings::resolve(
-            &ConnectRequest::default(),
-            &Config::default(),
-            Path::new("(bench)"),
-        )?;
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?
-            .block_on(bench(settings, n.max(100), rounds.max(1)))
-    };
-    if let Err(e) = run() {
-        eprintln!("referrals bench: {e}");
-        std::process::exit(1);
-    }
+        let settings = support::settings(None)?;
+        support::runtime()?.block_on(bench(settings, n.max(100), rounds.max(1)))
+    })
 }
 
 async fn bench(settings: DbSettings, n: i64, rounds: usize) -> Res<()> {

@@ -20,14 +20,12 @@
 //! change returned, committed.
 
 use partnerdesk::cli::simulate;
-use partnerdesk::config::Config;
 use partnerdesk::domain::DealState;
 use partnerdesk::service::Desk;
-use partnerdesk::store::{ConnectRequest, DbSettings, migrate};
+use partnerdesk::store::{DbSettings, migrate};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::collections::HashMap;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -35,7 +33,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+#[path = "support/mod.rs"]
+mod support;
+use support::{Res, drop_database};
 
 const DATABASE: &str = "partnerdesk_bench_relay";
 const BIN: &str = env!("CARGO_BIN_EXE_partnerdesk");
@@ -46,46 +46,38 @@ const USAGE: &str =
 type Arrivals = Arc<Mutex<HashMap<String, f64>>>;
 
 fn main() {
-    let mut events: i64 = 10_000;
-    let mut stream: i64 = 1_000;
-    let mut rate: f64 = 100.0;
-    let mut redeem_rate: f64 = 200.0;
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
-            "--events" => events = value.parse().expect(USAGE),
-            "--stream" => stream = value.parse().expect(USAGE),
-            "--rate" => rate = value.parse().expect(USAGE),
-            "--redeem-rate" => redeem_rate = value.parse().expect(USAGE),
-            "--bench" => {
-                i += 1;
-                continue;
+    support::main("relay", || {
+        let mut events: i64 = 10_000;
+        let mut stream: i64 = 1_000;
+        let mut rate: f64 = 100.0;
+        let mut redeem_rate: f64 = 200.0;
+        let mut args = std::env::args().skip(1);
+        while let Some(a) = args.next() {
+            let mut value = || args.next().ok_or(USAGE);
+            match a.as_str() {
+                "--bench" => {}
+                "--events" => events = value()?.parse()?,
+                "--stream" => stream = value()?.parse()?,
+                "--rate" => rate = value()?.parse()?,
+                "--redeem-rate" => redeem_rate = value()?.parse()?,
+                _ => return Err(USAGE.into()),
             }
-            _ => panic!("{USAGE}"),
         }
-        i += 2;
-    }
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    if let Err(e) = rt.block_on(bench(events, stream, rate, redeem_rate)) {
-        panic!("relay benchmark failed: {e}");
-    }
+        let settings = support::settings(None)?;
+        support::runtime()?.block_on(bench(settings, events, stream, rate, redeem_rate))
+    })
 }
 
-async fn bench(events: i64, stream: i64, rate: f64, redeem_rate: f64) -> Res<()> {
-    let settings = DbSettings::resolve(
-        &ConnectRequest::default(),
-        &Config::default(),
-        Path::new("(bench)"),
-    )?;
+async fn bench(
+    settings: DbSettings,
+    events: i64,
+    stream: i64,
+    rate: f64,
+    redeem_rate: f64,
+) -> Res<()> {
     let admin = settings.options.clone().database("postgres");
     let mut c = PgConnection::connect_with(&admin).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"
-    )))
-    .execute(&mut c)
-    .await?;
+    drop_database(&mut c, DATABASE).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {DATABASE}")))
         .execute(&mut c)
         .await?;
@@ -249,11 +241,7 @@ async fn bench(events: i64, stream: i64, rate: f64, redeem_rate: f64) -> Res<()>
         );
     }
     pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE {DATABASE} WITH (FORCE)"
-    )))
-    .execute(&mut c)
-    .await?;
+    drop_database(&mut c, DATABASE).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "DO $$ DECLARE r text; BEGIN
            FOREACH r IN ARRAY ARRAY['admin', 'curator', 'support', 'finance', 'readonly'] LOOP

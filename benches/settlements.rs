@@ -29,14 +29,12 @@
 mod support;
 use support::{median, thousands};
 
-use partnerdesk::config::Config;
 use partnerdesk::domain::Role;
 use partnerdesk::domain::terms::TermsDraft;
 use partnerdesk::service::{Actor, Desk};
-use partnerdesk::store::{ConnectRequest, DbSettings, migrate};
+use partnerdesk::store::{DbSettings, migrate};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
-use std::path::Path;
 use std::time::Instant;
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -92,28 +90,11 @@ fn parse_args() -> Res<Options> {
 }
 
 fn main() {
-    let run = || -> Res<()> {
+    support::main("settlements", || {
         let opts = parse_args()?;
-        // SAFETY: nothing else runs yet.
-        unsafe {
-            std::env::remove_var("DATABASE_URL");
-            std::env::remove_var("PGDATABASE");
-        }
-        let settings = DbSettings::resolve(
-            &ConnectRequest::default(),
-            &Config::default(),
-            Path::new("(bench)"),
-        )?;
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?
-            .block_on(bench(opts, settings))
-    };
-    if let Err(e) = run() {
-        eprintln!("settlements bench: {e}");
-        std::process::exit(1);
-    }
+        let settings = support::settings(None)?;
+        support::runtime()?.block_on(bench(opts, settings))
+    })
 }
 
 async fn bench(o: Options, settings: DbSettings) -> Res<()> {

@@ -30,7 +30,6 @@
 //!
 //! The first run of each is reported apart (cold caches and pool) and left out of the medians.
 
-use partnerdesk::config::Config;
 use partnerdesk::console::action::Action;
 use partnerdesk::console::app::{App, ConnState, Session};
 use partnerdesk::console::keymap::Keymap;
@@ -40,16 +39,16 @@ use partnerdesk::console::{runtime, view};
 use partnerdesk::domain::Role;
 use partnerdesk::service::rows::SettlementFilter;
 use partnerdesk::service::{Actor, Desk};
-use partnerdesk::store::{self, ConnectRequest, DbSettings};
+use partnerdesk::store;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection};
-use std::path::Path;
 use std::time::Instant;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Res<T> = Result<T, BoxError>;
+#[path = "support/mod.rs"]
+mod support;
+use support::{Res, drop_database, loadavg, median, thousands};
 
 const DATABASE: &str = "partnerdesk_bench_settlements";
 const OPERATOR: &str = "fay";
@@ -110,69 +109,31 @@ fn parse_args() -> Res<Options> {
 }
 
 fn main() {
-    if let Err(e) = real_main() {
-        eprintln!("settlements pane bench: {e}");
-        std::process::exit(1);
-    }
-}
-
-fn real_main() -> Res<()> {
-    let opts = parse_args()?;
-    // SAFETY: nothing else runs yet (no runtime, no thread).
-    unsafe {
-        std::env::remove_var("DATABASE_URL");
-        std::env::remove_var("PGDATABASE");
-    }
-    let settings = DbSettings::resolve(
-        &ConnectRequest {
-            database_url: opts.database_url.clone(),
-            profile: None,
-        },
-        &Config::default(),
-        Path::new("(bench)"),
-    )?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(run(opts, settings.options))
+    support::main("settlements pane", || {
+        let opts = parse_args()?;
+        let settings = support::settings(opts.database_url.clone())?;
+        support::runtime()?.block_on(run(opts, settings.options))
+    })
 }
 
 async fn run(opts: Options, server: PgConnectOptions) -> Res<()> {
     let mut admin = PgConnection::connect_with(&server.clone().database("postgres")).await?;
-    let (version,): (String,) = sqlx::query_as("SHOW server_version")
-        .fetch_one(&mut admin)
-        .await?;
+    let version = support::server_version(&mut admin).await?;
     println!("partnerdesk Settlements pane benchmark");
     println!(
         "  server    {} (PostgreSQL {version})",
         store::display_target(&server.clone().database(DATABASE))
     );
-    println!(
-        "  machine   {} CPU(s), load {} (1, 5, 15 min) at start",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-        loadavg()
-    );
-    drop_database(&mut admin).await?;
+    println!("{}", support::machine());
+    drop_database(&mut admin, DATABASE).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "CREATE DATABASE \"{DATABASE}\""
     )))
     .execute(&mut admin)
     .await?;
     let result = measure(&opts, server.clone().database(DATABASE)).await;
-    drop_database(&mut admin).await?;
+    drop_database(&mut admin, DATABASE).await?;
     result
-}
-
-async fn drop_database(admin: &mut PgConnection) -> Res<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS \"{DATABASE}\" WITH (FORCE)"
-    )))
-    .execute(&mut *admin)
-    .await?;
-    Ok(())
 }
 
 /// Fills the database: partners, one agreement each, `n` settlements over 200-month runs.
@@ -425,36 +386,4 @@ fn explain_sql() -> String {
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn thousands(n: i64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".into())
 }

@@ -1,15 +1,72 @@
-//! What the benchmarks share: how psql reaches the benchmark's server, dropping a database,
-//! and how figures are printed (medians, thousands, the load). Each benchmark includes this
+//! What the benchmarks share: their start (the server, the runtime, an error's one line), how
+//! psql reaches the benchmark's server, dropping a database, and how figures are printed
+//! (medians, thousands, the machine and its load). Each benchmark includes this
 //! with `#[path = "support/mod.rs"] mod support;` and uses what it needs.
 
 #![allow(dead_code)]
 
+use partnerdesk::config::Config;
+use partnerdesk::store::{ConnectRequest, DbSettings};
 use sqlx::PgConnection;
 use sqlx::postgres::PgConnectOptions;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Res<T> = Result<T, BoxError>;
+
+/// Runs a benchmark's `main`: an error is one line, `NAME bench: …`, and exit code 1.
+pub fn main(name: &str, body: impl FnOnce() -> Res<()>) {
+    if let Err(e) = body() {
+        eprintln!("{name} bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// The benchmark's server: `--database-url` when given, else the usual connection rules
+/// without `DATABASE_URL` and `PGDATABASE` (a benchmark makes and names its own databases).
+/// Call it before any thread starts.
+pub fn settings(database_url: Option<String>) -> Res<DbSettings> {
+    // SAFETY: called first thing in `main`: no runtime, no other thread yet.
+    unsafe {
+        std::env::remove_var("DATABASE_URL");
+        std::env::remove_var("PGDATABASE");
+    }
+    Ok(DbSettings::resolve(
+        &ConnectRequest {
+            database_url,
+            profile: None,
+        },
+        &Config::default(),
+        Path::new("(bench)"),
+    )?)
+}
+
+/// The runtime benchmarks run on: two workers, as on the 2-CPU machines they are measured on.
+pub fn runtime() -> Res<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// The server's version (`SHOW server_version`).
+pub async fn server_version(admin: &mut PgConnection) -> Res<String> {
+    Ok(sqlx::query_scalar("SHOW server_version")
+        .fetch_one(admin)
+        .await?)
+}
+
+/// "  machine   2 CPU(s), load 0.52 0.40 0.31 (1, 5, 15 min) at start".
+pub fn machine() -> String {
+    format!(
+        "  machine   {} CPU(s), load {} (1, 5, 15 min) at start",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        loadavg()
+    )
+}
 
 /// How psql reaches a database of the benchmark's server: the URL given with
 /// `--database-url` (its database name replaced), else the connection's host or socket.
