@@ -72,6 +72,35 @@ impl ListRow for AuditEntry {
     }
 }
 
+/// A list's `/` filter: the text as typed, the query it last read as, and what in the text did
+/// not read (shown beside it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListFilter<Q> {
+    pub text: String,
+    pub query: Q,
+    pub error: Option<String>,
+}
+
+impl<Q> ListFilter<Q> {
+    /// New text, read by `parse` (which may start from the query in force: a sort it keeps).
+    /// When it reads, the query is replaced and the error cleared: `true`, ask the server
+    /// again. Otherwise the error is kept beside the text and the last query stays: `false`.
+    pub fn set(&mut self, text: &str, parse: impl FnOnce(&str, &Q) -> Result<Q, String>) -> bool {
+        self.text = text.to_owned();
+        match parse(text, &self.query) {
+            Ok(q) => {
+                self.query = q;
+                self.error = None;
+                true
+            }
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+}
+
 /// The cursor and direction of a page request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest<C> {

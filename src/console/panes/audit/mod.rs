@@ -12,7 +12,7 @@ pub use hooks_effects::Op;
 use super::{Answer, Pane, Task, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
-use crate::console::list::{KeysetList, PAGE};
+use crate::console::list::{KeysetList, ListFilter, PAGE};
 use crate::console::msg::{
     Changed, Effect as AppEffect, Gen, LoadMode, Notice, Reply, TaskCtx, failure_of,
 };
@@ -89,11 +89,8 @@ pub struct AuditPane {
     pub list: KeysetList<AuditEntry>,
     /// The entry whose detail is open.
     pub detail: Detail<AuditEntry>,
-    /// What `/` typed, parsed into `filter`.
-    pub filter_text: String,
-    pub filter: AuditFilter,
-    /// A word of the filter that was not understood.
-    pub filter_error: Option<String>,
+    /// What `/` typed, what it read as, and a word that was not understood.
+    pub filter: ListFilter<AuditFilter>,
     /// The webhook view.
     pub hooks: Hooks,
 }
@@ -103,9 +100,7 @@ impl Default for AuditPane {
         Self {
             list: KeysetList::forward_only(),
             detail: Detail::default(),
-            filter_text: String::new(),
-            filter: AuditFilter::default(),
-            filter_error: None,
+            filter: ListFilter::default(),
             hooks: Hooks::default(),
         }
     }
@@ -152,7 +147,7 @@ impl AuditPane {
         let (tag, req) = self.list.request(sh, mode);
         let filter = AuditFilter {
             before_id: req.after,
-            ..self.filter.clone()
+            ..self.filter.query.clone()
         };
         fx(Effect::Load {
             tag,
@@ -233,7 +228,7 @@ impl Pane for AuditPane {
                 self.detail.open = false;
                 Vec::new()
             }
-            Action::Back if !self.filter_text.is_empty() => self.filter_changed(sh, ""),
+            Action::Back if !self.filter.text.is_empty() => self.filter_changed(sh, ""),
             Action::Refresh => self.reload(sh),
             _ => Vec::new(),
         }
@@ -262,24 +257,16 @@ impl Pane for AuditPane {
     }
 
     fn filter_text(&self) -> Option<String> {
-        (!self.hooks.open).then(|| self.filter_text.clone())
+        (!self.hooks.open).then(|| self.filter.text.clone())
     }
 
     /// A new `/` filter: reload from the newest row.
     fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<AppEffect> {
-        self.filter_text = text.to_owned();
-        match parse_filter(text) {
-            Ok(f) => {
-                self.filter = f;
-                self.filter_error = None;
-                self.list.selected = 0;
-                self.request(sh, LoadMode::Replace)
-            }
-            Err(e) => {
-                self.filter_error = Some(e);
-                Vec::new()
-            }
+        if !self.filter.set(text, |t, _| parse_filter(t)) {
+            return Vec::new();
         }
+        self.list.selected = 0;
+        self.request(sh, LoadMode::Replace)
     }
 
     fn filter_hint(&self) -> &'static str {

@@ -15,10 +15,10 @@ pub fn draw(pane: &mut AuditPane, f: &mut Frame, area: Rect, sh: &Shell) {
         pane.list.rows.len(),
         if pane.list.at_end { "" } else { ", more below" }
     );
-    if !pane.filter_text.trim().is_empty() {
-        title.push_str(&format!("· filter “{}” ", pane.filter_text.trim()));
+    if !pane.filter.text.trim().is_empty() {
+        title.push_str(&format!("· filter “{}” ", pane.filter.text.trim()));
     }
-    if let Some(e) = &pane.filter_error {
+    if let Some(e) = &pane.filter.error {
         title.push_str(&format!("· {e} "));
     }
     let block = Block::default()
@@ -97,7 +97,7 @@ pub fn draw(pane: &mut AuditPane, f: &mut Frame, area: Rect, sh: &Shell) {
             Constraint::Length(16),
             Constraint::Fill(1),
         ],
-        empty: if pane.filter_text.trim().is_empty() {
+        empty: if pane.filter.text.trim().is_empty() {
             "the audit log is empty"
         } else {
             "no audit entry matches the filter (Esc clears it)"

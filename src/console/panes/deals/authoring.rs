@@ -78,6 +78,7 @@ impl DealsPane {
         let until = show_local(now + chrono::Duration::days(30));
         let partner = self
             .filter
+            .query
             .partner_id
             .map(|p| p.to_string())
             .unwrap_or_default();

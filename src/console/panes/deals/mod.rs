@@ -17,7 +17,7 @@ use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::form::{Editing, Form, fields_to_fix, refused};
-use crate::console::list::{KeysetList, PAGE};
+use crate::console::list::{KeysetList, ListFilter, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
@@ -56,10 +56,8 @@ enum Then {
 #[derive(Default)]
 pub struct DealsPane {
     pub list: KeysetList<DealListRow>,
-    pub filter: DealFilter,
-    /// The `/` text the filter was parsed from, and what was not understood.
-    pub filter_text: String,
-    pub filter_error: Option<String>,
+    /// The `/` text, the query it read as (with the sort), and what was not understood.
+    pub filter: ListFilter<DealFilter>,
     pub detail: Detail<DealDetail>,
     pub form: Option<Editing>,
     pub save: Latest,
@@ -117,7 +115,7 @@ impl DealsPane {
 
     fn load(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
         let (tag, req) = self.list.request(sh, mode);
-        let mut filter = self.filter.clone();
+        let mut filter = self.filter.query.clone();
         filter.after = req.after;
         filter.descending ^= req.flip;
         fx(Effect::Load {
@@ -245,7 +243,7 @@ impl Pane for DealsPane {
     fn reload(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
         if self.list.tag == 0 {
             // First visit: newest deals first.
-            self.filter.descending = true;
+            self.filter.query.descending = true;
         }
         let mut out = self.load(sh, LoadMode::Replace);
         if self.detail.open
@@ -273,15 +271,15 @@ impl Pane for DealsPane {
                 self.detail.open = false;
                 Vec::new()
             }
-            Action::Back if !self.filter_text.is_empty() => self.filter_changed(sh, ""),
+            Action::Back if !self.filter.text.is_empty() => self.filter_changed(sh, ""),
             Action::Refresh => self.reload(sh),
             Action::Sort => {
-                self.filter.sort = self.filter.sort.next();
+                self.filter.query.sort = self.filter.query.sort.next();
                 self.list.selected = 0;
                 self.load(sh, LoadMode::Replace)
             }
             Action::SortReverse => {
-                self.filter.descending = !self.filter.descending;
+                self.filter.query.descending = !self.filter.query.descending;
                 self.list.selected = 0;
                 self.load(sh, LoadMode::Replace)
             }
@@ -414,23 +412,15 @@ impl Pane for DealsPane {
     }
 
     fn filter_text(&self) -> Option<String> {
-        Some(self.filter_text.clone())
+        Some(self.filter.text.clone())
     }
 
     fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<AppEffect> {
-        self.filter_text = text.to_owned();
-        match parse_filter(text, &self.filter) {
-            Ok(f) => {
-                self.filter = f;
-                self.filter_error = None;
-                self.list.selected = 0;
-                self.load(sh, LoadMode::Replace)
-            }
-            Err(e) => {
-                self.filter_error = Some(e);
-                Vec::new()
-            }
+        if !self.filter.set(text, parse_filter) {
+            return Vec::new();
         }
+        self.list.selected = 0;
+        self.load(sh, LoadMode::Replace)
     }
 
     fn filter_hint(&self) -> &'static str {

@@ -43,9 +43,9 @@ fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
     let d = &*pane;
     let title = list_title(
         "Deals",
-        (d.filter.sort.label(), d.filter.descending),
-        Some(&d.filter_text),
-        d.filter_error.as_deref(),
+        (d.filter.query.sort.label(), d.filter.query.descending),
+        Some(&d.filter.text),
+        d.filter.error.as_deref(),
         &d.list,
     );
     let wide = area.width >= 110;
@@ -98,7 +98,7 @@ fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
             Row::new(cells)
         })
         .collect();
-    let empty = if d.filter_text.is_empty() {
+    let empty = if d.filter.text.is_empty() {
         "no deals yet (n authors one)"
     } else {
         "no deal matches the filter (Esc clears it)"

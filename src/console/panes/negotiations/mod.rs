@@ -18,7 +18,7 @@ use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::form::{Absorbed, Editing, Form};
-use crate::console::list::{KeysetList, ListRow, PAGE};
+use crate::console::list::{KeysetList, ListFilter, ListRow, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
@@ -73,9 +73,7 @@ pub enum Question {
 
 pub struct NegotiationsPane {
     pub list: KeysetList<ThreadRow>,
-    pub filter: ThreadFilter,
-    pub filter_text: String,
-    pub filter_error: Option<String>,
+    pub filter: ListFilter<ThreadFilter>,
     pub detail: Detail<NegotiationView>,
     /// The counter-offer form: `id` is the thread, `version` the revision it answers.
     pub form: Option<Editing>,
@@ -95,9 +93,7 @@ impl Default for NegotiationsPane {
     fn default() -> Self {
         Self {
             list: KeysetList::forward_only(),
-            filter: ThreadFilter::default(),
-            filter_text: String::new(),
-            filter_error: None,
+            filter: ListFilter::default(),
             detail: Detail::default(),
             form: None,
             partner_id: 0,
@@ -138,7 +134,7 @@ impl NegotiationsPane {
         let (tag, req) = self.list.request(sh, mode);
         let filter = ThreadFilter {
             after: req.after,
-            ..self.filter.clone()
+            ..self.filter.query.clone()
         };
         fx(Effect::Load {
             tag,
@@ -250,7 +246,7 @@ impl Pane for NegotiationsPane {
                 self.detail.open = false;
                 Vec::new()
             }
-            Action::Back if !self.filter_text.is_empty() => self.filter_changed(sh, ""),
+            Action::Back if !self.filter.text.is_empty() => self.filter_changed(sh, ""),
             Action::Refresh => self.reload(sh),
             Action::Copy => {
                 let id = match self.open_thread() {
@@ -550,23 +546,15 @@ impl Pane for NegotiationsPane {
     }
 
     fn filter_text(&self) -> Option<String> {
-        (!self.detail.open).then(|| self.filter_text.clone())
+        (!self.detail.open).then(|| self.filter.text.clone())
     }
 
     fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<AppEffect> {
-        self.filter_text = text.to_owned();
-        match parse_filter(text) {
-            Ok(f) => {
-                self.filter = f;
-                self.filter_error = None;
-                self.list.selected = 0;
-                self.load(sh, LoadMode::Replace)
-            }
-            Err(e) => {
-                self.filter_error = Some(e);
-                Vec::new()
-            }
+        if !self.filter.set(text, |t, _| parse_filter(t)) {
+            return Vec::new();
         }
+        self.list.selected = 0;
+        self.load(sh, LoadMode::Replace)
     }
 
     fn filter_hint(&self) -> &'static str {
@@ -574,7 +562,7 @@ impl Pane for NegotiationsPane {
     }
 
     fn filter_error(&self) -> Option<String> {
-        self.filter_error.clone()
+        self.filter.error.clone()
     }
 
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {

@@ -33,8 +33,8 @@ fn list(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
     let title = list_title(
         "Negotiations",
         ("last activity", true),
-        Some(&p.filter_text),
-        p.filter_error.as_deref(),
+        Some(&p.filter.text),
+        p.filter.error.as_deref(),
         &p.list,
     );
     let now = Utc::now();
@@ -98,7 +98,7 @@ fn list(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
                 .to_vec(),
         ),
         widths,
-        empty: if p.filter_text.trim().is_empty() {
+        empty: if p.filter.text.trim().is_empty() {
             "no negotiations yet"
         } else {
             "no negotiation matches the filter (Esc clears it)"

@@ -16,7 +16,7 @@ pub use effects::{Effect, Msg, Opened, Step};
 use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
-use crate::console::list::{KeysetList, ListRow, PAGE};
+use crate::console::list::{KeysetList, ListFilter, ListRow, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::shell::Shell;
 use crate::domain::Permission;
@@ -49,9 +49,7 @@ pub enum Question {
 
 pub struct SettlementsPane {
     pub list: KeysetList<SettlementRow>,
-    pub filter: SettlementFilter,
-    pub filter_text: String,
-    pub filter_error: Option<String>,
+    pub filter: ListFilter<SettlementFilter>,
     pub detail: Detail<Opened>,
     /// The settlement the detail is open on (known before its detail loads).
     pub open_id: Option<i64>,
@@ -63,9 +61,7 @@ impl Default for SettlementsPane {
     fn default() -> Self {
         Self {
             list: KeysetList::forward_only(),
-            filter: SettlementFilter::default(),
-            filter_text: String::new(),
-            filter_error: None,
+            filter: ListFilter::default(),
             detail: Detail::default(),
             open_id: None,
             lines: KeysetList::default(),
@@ -121,7 +117,7 @@ impl SettlementsPane {
         let (tag, req) = self.list.request(sh, mode);
         fx(Effect::Load {
             tag,
-            filter: self.filter.clone(),
+            filter: self.filter.query.clone(),
             before: req.after,
             limit: PAGE,
             mode,
@@ -245,7 +241,7 @@ impl Pane for SettlementsPane {
                 self.close();
                 Vec::new()
             }
-            Action::Back if !self.filter_text.is_empty() => self.filter_changed(sh, ""),
+            Action::Back if !self.filter.text.is_empty() => self.filter_changed(sh, ""),
             Action::Refresh => {
                 let mut out = self.reload(sh);
                 if self.detail.open {
@@ -341,23 +337,15 @@ impl Pane for SettlementsPane {
     }
 
     fn filter_text(&self) -> Option<String> {
-        (!self.detail.open).then(|| self.filter_text.clone())
+        (!self.detail.open).then(|| self.filter.text.clone())
     }
 
     fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<AppEffect> {
-        self.filter_text = text.to_owned();
-        match parse_filter(text) {
-            Ok(f) => {
-                self.filter = f;
-                self.filter_error = None;
-                self.list.selected = 0;
-                self.load(sh, LoadMode::Replace)
-            }
-            Err(e) => {
-                self.filter_error = Some(e);
-                Vec::new()
-            }
+        if !self.filter.set(text, |t, _| parse_filter(t)) {
+            return Vec::new();
         }
+        self.list.selected = 0;
+        self.load(sh, LoadMode::Replace)
     }
 
     fn filter_hint(&self) -> &'static str {
@@ -365,7 +353,7 @@ impl Pane for SettlementsPane {
     }
 
     fn filter_error(&self) -> Option<String> {
-        self.filter_error.clone()
+        self.filter.error.clone()
     }
 
     /// A settlement changed (here or in another session): the list and the open detail

@@ -65,8 +65,8 @@ fn list(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
     let title = list_title(
         "Settlements",
         ("period", true),
-        Some(&p.filter_text),
-        p.filter_error.as_deref(),
+        Some(&p.filter.text),
+        p.filter.error.as_deref(),
         &p.list,
     );
     let now = now();
@@ -193,7 +193,7 @@ fn list(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
         title,
         header: Row::new(header),
         widths,
-        empty: if p.filter_text.trim().is_empty() {
+        empty: if p.filter.text.trim().is_empty() {
             "no settlements yet: c computes a period"
         } else {
             "no settlement matches the filter (Esc clears it)"
