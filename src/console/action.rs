@@ -154,6 +154,21 @@ actions! {
     ToggleChoice => ("toggle_choice", Popup, false, "switch between the answers"),
 }
 
+impl Action {
+    /// Moves in a list (or scrolls a detail): every pane offers these.
+    pub fn moves_in_list(self) -> bool {
+        matches!(
+            self,
+            Action::Down
+                | Action::Up
+                | Action::Top
+                | Action::Bottom
+                | Action::PageDown
+                | Action::PageUp
+        )
+    }
+}
+
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -183,10 +183,7 @@ impl AuditPane {
                 return Vec::new();
             }
             // The open delivery scrolls.
-            (_, Action::Down | Action::Up | Action::PageDown | Action::PageUp)
-            | (_, Action::Top | Action::Bottom)
-                if h.delivery.open =>
-            {
+            _ if h.delivery.open && a.moves_in_list() => {
                 let page = 10;
                 h.scroll = match a {
                     Action::Down => h.scroll.saturating_add(1),

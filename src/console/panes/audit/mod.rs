@@ -169,10 +169,8 @@ impl Pane for AuditPane {
         let hooks =
             self.hooks.open && matches!(a, Copy | ReplayDelivery | ReplayEvent | ToggleEndpoint);
         hooks
-            || matches!(
-                a,
-                Down | Up | Top | Bottom | PageDown | PageUp | Open | Back | Refresh
-            )
+            || a.moves_in_list()
+            || matches!(a, Open | Back | Refresh)
             || (matches!(a, Filter | Webhooks) && !self.hooks.open)
     }
 

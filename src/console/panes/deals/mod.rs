@@ -194,32 +194,27 @@ impl Pane for DealsPane {
 
     fn offers(&self, a: Action) -> bool {
         use Action::*;
-        matches!(
-            a,
-            Down | Up
-                | Top
-                | Bottom
-                | PageDown
-                | PageUp
-                | Open
-                | Back
-                | Filter
-                | Refresh
-                | Sort
-                | SortReverse
-                | Copy
-                | New
-                | Edit
-                | Activate
-                | Pause
-                | Expire
-                | Duplicate
-                | Import
-                | Save
-                | NextField
-                | PrevField
-                | Cancel
-        )
+        a.moves_in_list()
+            || matches!(
+                a,
+                Open | Back
+                    | Filter
+                    | Refresh
+                    | Sort
+                    | SortReverse
+                    | Copy
+                    | New
+                    | Edit
+                    | Activate
+                    | Pause
+                    | Expire
+                    | Duplicate
+                    | Import
+                    | Save
+                    | NextField
+                    | PrevField
+                    | Cancel
+            )
     }
 
     fn needs(&self, a: Action) -> Option<Permission> {

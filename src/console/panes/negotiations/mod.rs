@@ -163,32 +163,27 @@ impl Pane for NegotiationsPane {
 
     fn offers(&self, a: Action) -> bool {
         use Action::*;
-        matches!(
-            a,
-            Down | Up
-                | Top
-                | Bottom
-                | PageDown
-                | PageUp
-                | Open
-                | Back
-                | Filter
-                | Refresh
-                | Copy
-                | New
-                | Reply
-                | CounterOffer
-                | Save
-                | NextField
-                | PrevField
-                | Cancel
-                | Accept
-                | Reject
-                | Withdraw
-                | Sign
-                | Benefit
-                | OpenDeal
-        )
+        a.moves_in_list()
+            || matches!(
+                a,
+                Open | Back
+                    | Filter
+                    | Refresh
+                    | Copy
+                    | New
+                    | Reply
+                    | CounterOffer
+                    | Save
+                    | NextField
+                    | PrevField
+                    | Cancel
+                    | Accept
+                    | Reject
+                    | Withdraw
+                    | Sign
+                    | Benefit
+                    | OpenDeal
+            )
     }
 
     fn needs(&self, a: Action) -> Option<Permission> {

@@ -192,38 +192,34 @@ impl Pane for PartnersPane {
 
     fn offers(&self, a: Action) -> bool {
         use Action::*;
-        matches!(
-            a,
-            Down | Up
-                | Top
-                | Bottom
-                | PageDown
-                | PageUp
-                | Open
-                | Back
-                | Filter
-                | Refresh
-                | Sort
-                | SortReverse
-                | Copy
-                | New
-                | Edit
-                | RunChecks
-                | MarkVetted
-                | Disable
-                | Revet
-                | Delete
-                | Offboard
-                | Save
-                | NextField
-                | PrevField
-                | Cancel
-                | Referrals
-        ) || (self.referral.is_some()
-            && matches!(
+        a.moves_in_list()
+            || matches!(
                 a,
-                NewCode | DisableCode | CopyLink | NewToken | RevokeToken | SetRule
-            ))
+                Open | Back
+                    | Filter
+                    | Refresh
+                    | Sort
+                    | SortReverse
+                    | Copy
+                    | New
+                    | Edit
+                    | RunChecks
+                    | MarkVetted
+                    | Disable
+                    | Revet
+                    | Delete
+                    | Offboard
+                    | Save
+                    | NextField
+                    | PrevField
+                    | Cancel
+                    | Referrals
+            )
+            || (self.referral.is_some()
+                && matches!(
+                    a,
+                    NewCode | DisableCode | CopyLink | NewToken | RevokeToken | SetRule
+                ))
     }
 
     fn needs(&self, a: Action) -> Option<Permission> {

@@ -144,10 +144,7 @@ impl Pane for RedemptionsPane {
 
     fn offers(&self, a: Action) -> bool {
         use Action::*;
-        let everywhere = matches!(
-            a,
-            Down | Up | Top | Bottom | PageDown | PageUp | Open | Refresh | Copy
-        );
+        let everywhere = a.moves_in_list() || matches!(a, Open | Refresh | Copy);
         everywhere
             || match self.view {
                 View::Monitor => matches!(a, Filter | Sort | Export | Signals),

@@ -167,25 +167,20 @@ impl Pane for SettlementsPane {
 
     fn offers(&self, a: Action) -> bool {
         use Action::*;
-        matches!(
-            a,
-            Down | Up
-                | Top
-                | Bottom
-                | PageDown
-                | PageUp
-                | Open
-                | Back
-                | Filter
-                | Refresh
-                | Copy
-                | Compute
-                | SendToReview
-                | Approve
-                | Dispute
-                | MarkPaid
-                | Tally
-        )
+        a.moves_in_list()
+            || matches!(
+                a,
+                Open | Back
+                    | Filter
+                    | Refresh
+                    | Copy
+                    | Compute
+                    | SendToReview
+                    | Approve
+                    | Dispute
+                    | MarkPaid
+                    | Tally
+            )
     }
 
     fn needs(&self, a: Action) -> Option<Permission> {
