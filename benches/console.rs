@@ -61,8 +61,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Res<T> = Result<T, BoxError>;
+#[path = "support/mod.rs"]
+mod support;
+use support::{Args, Res, thousands};
 
 const BIN: &str = env!("CARGO_BIN_EXE_partnerdesk");
 const DEFAULT_DATABASE: &str = "partnerdesk_bench";
@@ -95,29 +96,13 @@ fn parse_args() -> Res<Options> {
         runs: 20,
         frames: 2000,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-        };
-        match name.as_str() {
-            // cargo bench passes --bench to harness = false targets.
-            "--bench" => {}
-            "--database-url" => o.database_url = Some(value()?),
-            "--runs" => o.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
-            "--frames" => o.frames = value()?.parse().map_err(|e| format!("--frames: {e}"))?,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
+    let mut args = Args::new(USAGE);
+    while let Some(flag) = args.flag() {
+        match flag.as_str() {
+            "--database-url" => o.database_url = Some(args.text(&flag)?),
+            "--runs" => o.runs = args.number(&flag)?,
+            "--frames" => o.frames = args.number(&flag)?,
+            other => return Err(args.unknown(other)),
         }
     }
     if o.runs == 0 || o.frames == 0 {
@@ -260,18 +245,6 @@ fn stats(values: &[f64]) -> Stats {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn thousands(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// A frame meets the goal when its median wall time and its p99 CPU time do; a wall-clock p99

@@ -56,8 +56,9 @@ use sqlx::{Connection, PgConnection};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Res<T> = Result<T, BoxError>;
+#[path = "support/mod.rs"]
+mod support;
+use support::{Args, Res, loadavg, thousands};
 
 const DEFAULT_DATABASE: &str = "partnerdesk_bench";
 const SEED_DEALS: i64 = 1_000_000;
@@ -100,40 +101,22 @@ fn parse_args() -> Res<Options> {
         max_secs: 600,
         slowest: 3,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-        };
-        match name.as_str() {
-            // cargo bench passes --bench to harness = false targets.
-            "--bench" => {}
-            "--database-url" => o.database_url = Some(value()?),
-            "--queries" => o.queries = value()?.parse().map_err(|e| format!("--queries: {e}"))?,
-            "--seed" => o.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--max-secs" => {
-                o.max_secs = value()?.parse().map_err(|e| format!("--max-secs: {e}"))?
-            }
-            "--slowest" => o.slowest = value()?.parse().map_err(|e| format!("--slowest: {e}"))?,
+    let mut args = Args::new(USAGE);
+    while let Some(flag) = args.flag() {
+        match flag.as_str() {
+            "--database-url" => o.database_url = Some(args.text(&flag)?),
+            "--queries" => o.queries = args.number(&flag)?,
+            "--seed" => o.seed = args.number(&flag)?,
+            "--max-secs" => o.max_secs = args.number(&flag)?,
+            "--slowest" => o.slowest = args.number(&flag)?,
             "--only" => {
-                let v = value()?;
+                let v = args.text(&flag)?;
                 if !["partner", "state", "text"].contains(&v.as_str()) {
                     return Err(format!("--only: partner, state or text\n{USAGE}").into());
                 }
                 o.only = Some(v);
             }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
+            other => return Err(args.unknown(other)),
         }
     }
     if o.queries == 0 {
@@ -515,25 +498,6 @@ fn stats(values: impl Iterator<Item = f64>) -> Stats {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn thousands(n: i64) -> String {
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".into())
 }
 
 fn row(label: &str, t: &[&Timing]) {

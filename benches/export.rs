@@ -33,7 +33,7 @@
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{median, thousands};
+use support::{Args, Res, median, thousands};
 
 use partnerdesk::config::Config;
 use partnerdesk::service::export::CsvRecords;
@@ -43,9 +43,6 @@ use sqlx::PgPool;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Res<T> = Result<T, BoxError>;
 
 const BIN: &str = env!("CARGO_BIN_EXE_partnerdesk");
 const DATABASE: &str = "partnerdesk_bench_export";
@@ -73,30 +70,14 @@ fn parse_args() -> Res<Options> {
         rows: 1_000_000,
         small: BUDGET_ROWS,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-        };
-        match name.as_str() {
-            // cargo bench passes --bench to harness = false targets.
-            "--bench" => {}
-            "--database-url" => o.database_url = Some(value()?),
-            "--runs" => o.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
-            "--rows" => o.rows = value()?.parse().map_err(|e| format!("--rows: {e}"))?,
-            "--small" => o.small = value()?.parse().map_err(|e| format!("--small: {e}"))?,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
+    let mut args = Args::new(USAGE);
+    while let Some(flag) = args.flag() {
+        match flag.as_str() {
+            "--database-url" => o.database_url = Some(args.text(&flag)?),
+            "--runs" => o.runs = args.number(&flag)?,
+            "--rows" => o.rows = args.number(&flag)?,
+            "--small" => o.small = args.number(&flag)?,
+            other => return Err(args.unknown(other)),
         }
     }
     if o.runs == 0 || o.rows < 1 || o.small < 1 {

@@ -31,7 +31,7 @@
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{Server, drop_database, loadavg, median, thousands};
+use support::{Args, Res, Server, drop_database, loadavg, median, thousands};
 
 use partnerdesk::service::{Actor, Desk};
 use partnerdesk::store::{self, DbSettings};
@@ -42,9 +42,6 @@ use sqlx::{Connection, PgConnection, PgPool};
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Res<T> = Result<T, BoxError>;
 
 const TEMPLATE: &str = "partnerdesk_bench_import_tpl";
 const DATABASE: &str = "partnerdesk_bench_import";
@@ -69,36 +66,21 @@ fn parse_args() -> Res<Options> {
         sizes: vec![1_000, 10_000, 50_000],
         seed: 11,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-        };
-        match name.as_str() {
-            // cargo bench passes --bench to harness = false targets.
-            "--bench" => {}
-            "--database-url" => o.database_url = Some(value()?),
-            "--runs" => o.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
-            "--seed" => o.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
+    let mut args = Args::new(USAGE);
+    while let Some(flag) = args.flag() {
+        match flag.as_str() {
+            "--database-url" => o.database_url = Some(args.text(&flag)?),
+            "--runs" => o.runs = args.number(&flag)?,
+            "--seed" => o.seed = args.number(&flag)?,
             "--sizes" => {
-                o.sizes = value()?
+                o.sizes = args
+                    .text(&flag)?
                     .split(',')
                     .map(|s| s.trim().replace('_', "").parse::<usize>())
                     .collect::<Result<_, _>>()
                     .map_err(|e| format!("--sizes: {e}"))?
             }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
+            other => return Err(args.unknown(other)),
         }
     }
     if o.runs == 0 || o.sizes.is_empty() || o.sizes.contains(&0) {

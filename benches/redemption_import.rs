@@ -38,7 +38,7 @@
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{Server, drop_database, loadavg, median, thousands};
+use support::{Args, Res, Server, drop_database, loadavg, median, thousands};
 
 use partnerdesk::service::Desk;
 use partnerdesk::store::{self, DbSettings};
@@ -49,9 +49,6 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Res<T> = Result<T, BoxError>;
 
 const TEMPLATE: &str = "partnerdesk_bench_rimport_tpl";
 const DATABASE: &str = "partnerdesk_bench_rimport";
@@ -79,37 +76,16 @@ fn parse_args() -> Res<Options> {
         members: 200_000,
         seed: 11,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-        };
-        let number = |s: String, flag: &str| -> Res<u64> {
-            s.replace('_', "")
-                .parse::<u64>()
-                .map_err(|e| format!("{flag}: {e}").into())
-        };
-        match name.as_str() {
-            // cargo bench passes --bench to harness = false targets.
-            "--bench" => {}
-            "--database-url" => o.database_url = Some(value()?),
-            "--runs" => o.runs = number(value()?, "--runs")? as usize,
-            "--rows" => o.rows = number(value()?, "--rows")? as usize,
-            "--deals" => o.deals = number(value()?, "--deals")? as i64,
-            "--members" => o.members = number(value()?, "--members")? as i64,
-            "--seed" => o.seed = number(value()?, "--seed")?,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
+    let mut args = Args::new(USAGE);
+    while let Some(flag) = args.flag() {
+        match flag.as_str() {
+            "--database-url" => o.database_url = Some(args.text(&flag)?),
+            "--runs" => o.runs = args.number(&flag)?,
+            "--rows" => o.rows = args.number(&flag)?,
+            "--deals" => o.deals = args.number(&flag)?,
+            "--members" => o.members = args.number(&flag)?,
+            "--seed" => o.seed = args.number(&flag)?,
+            other => return Err(args.unknown(other)),
         }
     }
     if o.runs == 0 || o.rows == 0 || o.deals < 2 || o.members == 0 {

@@ -46,8 +46,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Res<T> = Result<T, BoxError>;
+#[path = "support/mod.rs"]
+mod support;
+use support::{Args, Res, thousands};
 
 const DEFAULT_DATABASE: &str = "partnerdesk_bench_redeem";
 const OPERATOR: &str = "bench";
@@ -78,45 +79,29 @@ fn parse_args() -> Res<Options> {
         deals: 1000,
         only: None,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-        };
-        let number = |v: String| -> Res<u64> {
-            match v.parse::<u64>() {
+    let mut args = Args::new(USAGE);
+    while let Some(flag) = args.flag() {
+        let mut positive = || -> Res<u64> {
+            match args.number::<u64>(&flag) {
                 Ok(n) if n > 0 => Ok(n),
-                _ => Err(format!("{name}: a positive whole number, not {v:?}").into()),
+                _ => Err(format!("{flag}: a positive whole number").into()),
             }
         };
-        match name.as_str() {
-            // cargo bench passes --bench to harness = false targets.
-            "--bench" => {}
-            "--database-url" => o.database_url = Some(value()?),
-            "--concurrency" => o.concurrency = number(value()?)? as usize,
-            "--seconds" => o.seconds = number(value()?)?,
-            "--rounds" => o.rounds = number(value()?)? as usize,
-            "--pool" => o.pool = number(value()?)? as u32,
-            "--deals" => o.deals = number(value()?)? as usize,
+        match flag.as_str() {
+            "--concurrency" => o.concurrency = positive()? as usize,
+            "--seconds" => o.seconds = positive()?,
+            "--rounds" => o.rounds = positive()? as usize,
+            "--pool" => o.pool = positive()? as u32,
+            "--deals" => o.deals = positive()? as usize,
+            "--database-url" => o.database_url = Some(args.text(&flag)?),
             "--only" => {
-                let v = value()?;
+                let v = args.text(&flag)?;
                 if !["caps", "throughput", "latency"].contains(&v.as_str()) {
                     return Err(format!("--only: caps, throughput or latency\n{USAGE}").into());
                 }
                 o.only = Some(v);
             }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
+            other => return Err(args.unknown(other)),
         }
     }
     Ok(o)
@@ -852,16 +837,4 @@ fn median(v: &[f64]) -> f64 {
         n if n % 2 == 1 => v[n / 2],
         n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
-}
-
-fn thousands(n: i64) -> String {
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }

@@ -48,7 +48,7 @@ use std::time::Instant;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{Res, drop_database, loadavg, median, thousands};
+use support::{Args, Res, drop_database, loadavg, median, thousands};
 
 const DATABASE: &str = "partnerdesk_bench_settlements";
 const OPERATOR: &str = "fay";
@@ -70,33 +70,13 @@ fn parse_args() -> Res<Options> {
         runs: 11,
         settlements: 100_000,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-        };
-        match name.as_str() {
-            // cargo bench passes --bench to harness = false targets.
-            "--bench" => {}
-            "--database-url" => o.database_url = Some(value()?),
-            "--runs" => o.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
-            "--settlements" => {
-                o.settlements = value()?
-                    .parse()
-                    .map_err(|e| format!("--settlements: {e}"))?
-            }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
+    let mut args = Args::new(USAGE);
+    while let Some(flag) = args.flag() {
+        match flag.as_str() {
+            "--database-url" => o.database_url = Some(args.text(&flag)?),
+            "--runs" => o.runs = args.number(&flag)?,
+            "--settlements" => o.settlements = args.number(&flag)?,
+            other => return Err(args.unknown(other)),
         }
     }
     if o.runs < 2 || o.settlements < PARTNERS {

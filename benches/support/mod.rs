@@ -15,6 +15,71 @@ use std::process::{Command, Stdio};
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Res<T> = Result<T, BoxError>;
 
+/// A benchmark's command line: flags as `--name value` or `--name=value`. Cargo's own
+/// `--bench` is skipped, and `-h`/`--help` prints the usage and exits.
+pub struct Args {
+    args: std::iter::Skip<std::env::Args>,
+    usage: &'static str,
+    /// The current flag's `=value`, if it had one.
+    inline: Option<String>,
+}
+
+impl Args {
+    pub fn new(usage: &'static str) -> Self {
+        Self {
+            args: std::env::args().skip(1),
+            usage,
+            inline: None,
+        }
+    }
+
+    /// The next flag's name, or `None` at the end.
+    pub fn flag(&mut self) -> Option<String> {
+        loop {
+            let arg = self.args.next()?;
+            let (name, inline) = match arg.split_once('=') {
+                Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+                _ => (arg, None),
+            };
+            match name.as_str() {
+                "--bench" => continue,
+                "-h" | "--help" => {
+                    println!("{}", self.usage);
+                    std::process::exit(0);
+                }
+                _ => {
+                    self.inline = inline;
+                    return Some(name);
+                }
+            }
+        }
+    }
+
+    /// The value of `flag`, as text.
+    pub fn text(&mut self, flag: &str) -> Res<String> {
+        self.inline
+            .take()
+            .or_else(|| self.args.next())
+            .ok_or_else(|| format!("{flag} needs a value\n{}", self.usage).into())
+    }
+
+    /// The value of `flag`, read as a number (`_` may group digits).
+    pub fn number<T: std::str::FromStr>(&mut self, flag: &str) -> Res<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let v = self.text(flag)?;
+        v.replace('_', "")
+            .parse()
+            .map_err(|e| format!("{flag}: {e}").into())
+    }
+
+    /// The refusal of a flag this benchmark does not know.
+    pub fn unknown(&self, flag: &str) -> BoxError {
+        format!("unknown argument {flag:?}\n{}", self.usage).into()
+    }
+}
+
 /// Runs a benchmark's `main`: an error is one line, `NAME bench: …`, and exit code 1.
 pub fn main(name: &str, body: impl FnOnce() -> Res<()>) {
     if let Err(e) = body() {
