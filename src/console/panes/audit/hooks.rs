@@ -57,6 +57,8 @@ pub struct Hooks {
     pub deliveries: KeysetList<Delivery>,
     /// The delivery opened with its event and attempts.
     pub delivery: Detail<DeliveryDetail>,
+    /// The open delivery's event payload as indented JSON (made once, when it loads).
+    pub payload: String,
     /// How far the open delivery is scrolled (its event may be long); the view keeps it
     /// within the text.
     pub scroll: u16,
@@ -71,6 +73,7 @@ impl Default for Hooks {
             endpoint_id: None,
             deliveries: KeysetList::forward_only(),
             delivery: Detail::default(),
+            payload: String::new(),
             scroll: 0,
         }
     }
@@ -371,7 +374,11 @@ impl AuditPane {
             Msg::Delivery { tag, result } => {
                 if h.delivery.accept(tag) {
                     match result {
-                        Ok(d) => h.delivery.data = Some(*d),
+                        Ok(d) => {
+                            h.payload =
+                                serde_json::to_string_pretty(&d.event.payload).unwrap_or_default();
+                            h.delivery.data = Some(*d);
+                        }
                         Err(e) => {
                             h.delivery.open = false;
                             sh.toast_error(e.to_string());

@@ -17,7 +17,7 @@ const ENDPOINT_ROWS: u16 = 6;
 
 pub fn draw(h: &mut Hooks, f: &mut Frame, area: Rect, sh: &Shell) {
     if let Some(d) = h.delivery.shown() {
-        h.scroll = draw_delivery(d, f, area, sh, h.scroll);
+        h.scroll = draw_delivery(d, &h.payload, f, area, sh, h.scroll);
         return;
     }
     let rows = (h.endpoints.rows.len() as u16).clamp(1, ENDPOINT_ROWS);
@@ -176,7 +176,14 @@ fn draw_deliveries(h: &mut Hooks, f: &mut Frame, area: Rect, sh: &Shell) {
 }
 
 /// Draws the delivery scrolled by `scroll` lines (kept within the text); returns the scroll.
-fn draw_delivery(d: &DeliveryDetail, f: &mut Frame, area: Rect, sh: &Shell, scroll: u16) -> u16 {
+fn draw_delivery(
+    d: &DeliveryDetail,
+    payload: &str,
+    f: &mut Frame,
+    area: Rect,
+    sh: &Shell,
+    scroll: u16,
+) -> u16 {
     let t = &sh.theme;
     let v = &d.delivery;
     let field = |name: &str, value: String| {
@@ -229,8 +236,7 @@ fn draw_delivery(d: &DeliveryDetail, f: &mut Frame, area: Rect, sh: &Shell, scro
         ]));
     }
     lines.push(Line::from(Span::styled("event payload", t.header)));
-    let body = serde_json::to_string_pretty(&d.event.payload).unwrap_or_default();
-    lines.extend(body.lines().map(|l| Line::from(format!("  {l}"))));
+    lines.extend(payload.lines().map(|l| Line::from(format!("  {l}"))));
     let key = |a: Action| sh.keymap.keys_text_in(a, "audit");
     let block = Block::default()
         .borders(Borders::ALL)
