@@ -280,6 +280,9 @@ pub struct DbError {
     pub code: Option<String>,
 }
 
+/// The SQLSTATE the schema's own rules raise (triggers and functions of migration 0024).
+pub const RULE_SQLSTATE: &str = "PDR01";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbErrorKind {
     Unreachable,
@@ -289,6 +292,9 @@ pub enum DbErrorKind {
     MissingDatabase,
     Timeout,
     Constraint,
+    /// One of the schema's own rules (SQLSTATE PDR01, migration 0024): its message is the
+    /// refusal, said as the program says it.
+    Rule,
     ConnectionLost,
     Migration,
     Other,
@@ -367,6 +373,7 @@ impl DbError {
                     Some("28P01") | Some("28000") => DbErrorKind::Authentication,
                     Some("42501") => DbErrorKind::Privilege,
                     Some("3D000") => DbErrorKind::MissingDatabase,
+                    Some(RULE_SQLSTATE) => DbErrorKind::Rule,
                     Some(c) if c.starts_with("23") => DbErrorKind::Constraint,
                     Some("57P01") | Some("57P02") | Some("57P03") => DbErrorKind::ConnectionLost,
                     _ => DbErrorKind::Other,
@@ -458,7 +465,9 @@ impl Error {
             Error::Cancelled { .. } => exit::CANCELLED,
             Error::Config(_) | Error::Usage(_) => exit::USAGE,
             // A CHECK or unique constraint is a rule of the schema refusing the change.
-            Error::Database(d) if d.kind == DbErrorKind::Constraint => exit::REFUSED,
+            Error::Database(d) if matches!(d.kind, DbErrorKind::Constraint | DbErrorKind::Rule) => {
+                exit::REFUSED
+            }
             Error::Database(_) | Error::Io { .. } => exit::FAILURE,
         }
     }

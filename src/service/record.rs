@@ -1,7 +1,8 @@
 //! The record of a mutation: its audit row (SPEC §1.2) and, when it is a state change of a
 //! partner or a deal (SPEC §1.8), its outbox event, written together in the caller's
 //! transaction. This is the only way anything writes an audit row or an outbox event
-//! (`store::audit::insert` and `store::outbox::publish` are called from here alone).
+//! (`store::audit::record`, which calls the database's `record_changes`, is called from here
+//! alone; no database role but the owner may insert into either table directly).
 //!
 //! ```ignore
 //! Change::new(self.actor(), "partner.update", "partner", id)
@@ -156,8 +157,7 @@ pub(crate) async fn write_all(conn: &mut PgConnection, records: Vec<Record<'_>>)
             reason: c.reason,
         });
     }
-    store::audit::insert(conn, audits).await?;
-    store::outbox::publish(conn, events).await?;
+    store::audit::record(conn, audits, events).await?;
     Ok(())
 }
 

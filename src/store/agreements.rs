@@ -65,8 +65,10 @@ const COLS: &str = "a.id, a.partner_id, a.version, a.effective_from, a.currency,
      a.take_rate_bps, a.model, a.rate_bps, a.amount_minor, a.base_bps, a.bonus_bps, \
      a.bonus_threshold, a.source_offer_id, a.created_at, a.created_by";
 
-/// The partner's next agreement version from these terms. Locks the partner's row first so
-/// that two versions for one partner are numbered one after the other.
+/// The partner's next agreement version from these terms. The database numbers it (trigger
+/// `agreements_added`, under a lock on the partner's row, so that two versions for one
+/// partner are numbered one after the other) and refuses a start that is not a period's
+/// first day or that lies under a statement past draft.
 pub async fn insert(
     conn: &mut PgConnection,
     partner_id: i64,
@@ -75,10 +77,6 @@ pub async fn insert(
     source_offer_id: Option<i64>,
     by: &str,
 ) -> sqlx::Result<Agreement> {
-    sqlx::query("SELECT 1 FROM partners WHERE id = $1 FOR UPDATE")
-        .bind(partner_id)
-        .execute(&mut *conn)
-        .await?;
     let (mut rate, mut amount, mut base, mut bonus, mut threshold) = (None, None, None, None, None);
     match terms.commission {
         Commission::Percentage { rate_bps } => rate = Some(rate_bps),

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use super::outbox::NewEvent;
 use sqlx::PgConnection;
 
 /// One audit row to write. Written only through `service::record`, with its outbox event.
@@ -30,10 +31,17 @@ pub struct AuditEntry {
     pub reason: Option<String>,
 }
 
-/// Appends audit rows in one statement, their ids in the order given. Called only by
-/// `service::record`, the one place that writes a mutation's audit row and its event.
-pub(crate) async fn insert(conn: &mut PgConnection, rows: Vec<NewAudit<'_>>) -> sqlx::Result<()> {
-    if rows.is_empty() {
+/// Appends audit rows and outbox events through the database's one writer of both,
+/// `record_changes` (migration 0024): each set in one statement, in the order given, with the
+/// session's login recorded beside every audit row. On a person's own login the database
+/// refuses an actor other than that login (or `system` / `platform`) and an event whose
+/// entity this transaction did not change. Called only by `service::record`.
+pub(crate) async fn record(
+    conn: &mut PgConnection,
+    rows: Vec<NewAudit<'_>>,
+    events: Vec<NewEvent<'_>>,
+) -> sqlx::Result<()> {
+    if rows.is_empty() && events.is_empty() {
         return Ok(());
     }
     let n = rows.len();
@@ -57,13 +65,23 @@ pub(crate) async fn insert(conn: &mut PgConnection, rows: Vec<NewAudit<'_>>) -> 
         after.push(a.after);
         reason.push(a.reason);
     }
+    let m = events.len();
+    let (mut event_type, mut event_entity_type, mut event_entity_id, mut payload) = (
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+    );
+    for e in events {
+        event_type.push(e.event_type);
+        event_entity_type.push(e.entity_type);
+        event_entity_id.push(e.entity_id);
+        payload.push(e.payload);
+    }
     sqlx::query(
-        "INSERT INTO audit_log (actor, action, entity_type, entity_id, before, after, reason)
-         SELECT r.actor, r.action, r.entity_type, r.entity_id, r.before, r.after, r.reason
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[],
-                       $7::text[])
-                WITH ORDINALITY AS r(actor, action, entity_type, entity_id, before, after, reason, n)
-          ORDER BY r.n",
+        "SELECT record_changes($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
+                               $6::jsonb[], $7::text[], $8::text[], $9::text[], $10::text[],
+                               $11::jsonb[])",
     )
     .bind(actor)
     .bind(action)
@@ -72,6 +90,10 @@ pub(crate) async fn insert(conn: &mut PgConnection, rows: Vec<NewAudit<'_>>) -> 
     .bind(before)
     .bind(after)
     .bind(reason)
+    .bind(event_type)
+    .bind(event_entity_type)
+    .bind(event_entity_id)
+    .bind(payload)
     .execute(conn)
     .await?;
     Ok(())

@@ -271,3 +271,108 @@ pub async fn member(
     .await
     .expect("insert member")
 }
+
+/// A PostgreSQL LOGIN role for one person, member of some groups, with a pool connected as it.
+pub struct Login {
+    pub name: String,
+    pub pool: PgPool,
+    owner: PgConnectOptions,
+}
+
+impl Login {
+    pub async fn new(db: &TestDb, groups: &[&str]) -> Self {
+        let name = format!(
+            "pdt_{}_{}",
+            groups.join("_"),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+        sqlx::query("SELECT db_login_set_roles($1, $2)")
+            .bind(&name)
+            .bind(&groups)
+            .execute(&db.pool)
+            .await
+            .expect("make the login");
+        Self::connect(db, name).await
+    }
+
+    /// Connects as an existing login.
+    pub async fn connect(db: &TestDb, name: String) -> Self {
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(db.login_options(&name).await)
+            .await
+            .expect("connect as the login");
+        Self {
+            name,
+            pool,
+            owner: db.options.clone(),
+        }
+    }
+}
+
+impl Drop for Login {
+    fn drop(&mut self) {
+        let owner = self.owner.clone();
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt
+                && let Ok(mut c) = rt.block_on(PgConnection::connect_with(&owner))
+            {
+                rt.block_on(async {
+                    let _ = sqlx::query(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
+                    )
+                    .bind(&name)
+                    .execute(&mut c)
+                    .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP ROLE IF EXISTS \"{name}\""
+                    )))
+                    .execute(&mut c)
+                    .await;
+                    let _ = c.close().await;
+                });
+            }
+        })
+        .join();
+    }
+}
+
+/// A person with a database login of their own, registered as an operator of the same name
+/// with the same roles, and a desk on that login (the session *is* that person).
+pub async fn person(db: &TestDb, groups: &[&str]) -> (Login, Desk) {
+    let login = Login::new(db, groups).await;
+    let roles: Vec<Role> = groups.iter().filter_map(|g| g.parse().ok()).collect();
+    if !roles.is_empty() {
+        db.desk(&login.name, &roles).await;
+    }
+    let desk = Desk::identify(
+        login.pool.clone(),
+        &partnerdesk::service::operators::Claim::named(&login.name),
+        false,
+    )
+    .await
+    .expect("identify the person");
+    (login, desk)
+}
+
+/// Runs `sql` in its own transaction on `pool`: Ok, or the SQLSTATE and message of the
+/// refusal (`PDR01 settlement 3: …`, `42501 permission denied …`).
+pub async fn try_sql(pool: &PgPool, sql: &str) -> Result<(), String> {
+    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    let run = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&mut *tx)
+        .await;
+    let done = match run {
+        Ok(_) => tx.commit().await,
+        Err(e) => Err(e),
+    };
+    done.map_err(|e| match e.as_database_error() {
+        Some(d) => format!("{} {}", d.code().unwrap_or_default(), d.message()),
+        None => e.to_string(),
+    })
+}
