@@ -465,7 +465,13 @@ impl Error {
             Error::Cancelled { .. } => exit::CANCELLED,
             Error::Config(_) | Error::Usage(_) => exit::USAGE,
             // A CHECK or unique constraint is a rule of the schema refusing the change.
-            Error::Database(d) if matches!(d.kind, DbErrorKind::Constraint | DbErrorKind::Rule) => {
+            // So is the database refusing a login what its roles do not allow.
+            Error::Database(d)
+                if matches!(
+                    d.kind,
+                    DbErrorKind::Constraint | DbErrorKind::Rule | DbErrorKind::Privilege
+                ) =>
+            {
                 exit::REFUSED
             }
             Error::Database(_) | Error::Io { .. } => exit::FAILURE,

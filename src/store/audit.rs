@@ -1,9 +1,9 @@
 //! The append-only audit log (SPEC §1.2).
 
+use super::outbox::NewEvent;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use super::outbox::NewEvent;
 use sqlx::PgConnection;
 
 /// One audit row to write. Written only through `service::record`, with its outbox event.

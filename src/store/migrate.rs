@@ -76,7 +76,12 @@ pub async fn may_migrate(pool: &PgPool) -> Result<bool> {
 /// Refuses a schema that differs from this binary's migrations, read-only: one line saying
 /// what to run.
 pub async fn check_current(pool: &PgPool) -> Result<()> {
-    let (_, pending, unknown) = status(pool).await?;
+    let (_, pending, unknown) = match status(pool).await {
+        Err(Error::Database(d)) if d.kind == DbErrorKind::Privilege => {
+            return Err(no_role(pool).await);
+        }
+        other => other?,
+    };
     let fail = |m: String| Err(Error::Database(DbError::new(DbErrorKind::Migration, m)));
     if !unknown.is_empty() {
         return fail(format!(
@@ -92,6 +97,21 @@ pub async fn check_current(pool: &PgPool) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A login that may not even read the schema's version is in none of this database's groups:
+/// say so, and how an admin gives it a role.
+async fn no_role(pool: &PgPool) -> Error {
+    let who: std::result::Result<(String, String), _> =
+        sqlx::query_as("SELECT current_user::text, current_database()::text")
+            .fetch_one(pool)
+            .await;
+    match who {
+        Ok((user, db)) => Error::Refused(format!(
+            "database login {user} has no partnerdesk role in database {db}: an admin gives it one with `partnerdesk operators add {user} --role ROLE --db-login`"
+        )),
+        Err(e) => e.into(),
+    }
 }
 
 /// At start-up: migrates where the connected user owns the schema, else checks read-only.

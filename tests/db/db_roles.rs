@@ -4,8 +4,8 @@
 //!
 //! Roles are cluster-wide: every login made here has a unique name and is dropped at the end.
 
-use crate::common::*;
 pub use crate::common::Login;
+use crate::common::*;
 use partnerdesk::service::Desk;
 use partnerdesk::service::operators::Claim;
 use sqlx::Connection;

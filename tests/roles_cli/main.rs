@@ -687,3 +687,124 @@ async fn webhook_secrets_are_read_by_the_admin_login_alone() {
         .unwrap();
     assert_eq!(kept, secret);
 }
+
+/// Issue 21: the whole CLI as each role's own login, through one table of (command, exit code
+/// per role): a grant change that breaks a flow, or opens one, fails here. On the demo data.
+#[tokio::test]
+async fn every_role_s_login_runs_its_flows_and_is_refused_the_rest() {
+    let db = TestDb::new().await;
+    seeded(run_as(&db, "root", None, &["seed", "--demo"]).await);
+    let roles = ["curator", "support", "finance", "admin"];
+    let names: Vec<String> = roles.iter().map(|r| unique(&format!("pdr_{r}"))).collect();
+    let _cleanup = Logins(&db, names.clone());
+    for (role, name) in roles.iter().zip(&names) {
+        run_as(
+            &db,
+            "root",
+            None,
+            &["operators", "add", name, "--role", role, "--db-login"],
+        )
+        .await
+        .success();
+    }
+    let (deal, member): (i64, i64) = sqlx::query_as(
+        "SELECT d.id, (SELECT id FROM members WHERE role = 'public' ORDER BY id LIMIT 1)
+           FROM deals d WHERE d.state = 'active' AND d.audience_scope = 'public'
+            AND d.redemption_cap IS NULL ORDER BY d.id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let (deal, member) = (deal.to_string(), member.to_string());
+    // [curator, support, finance, admin]
+    let table: Vec<(Vec<&str>, [i32; 4])> = vec![
+        (vec!["partners", "list"], [0, 0, 0, 0]),
+        (vec!["deals", "list", "--limit", "5"], [0, 0, 0, 0]),
+        (vec!["agreements", "list", "--json"], [0, REFUSED, 0, 0]),
+        (vec!["settle", "list"], [0, REFUSED, 0, 0]),
+        (vec!["webhooks", "list"], [REFUSED, REFUSED, REFUSED, 0]),
+        (vec!["jobs", "expire"], [0, REFUSED, REFUSED, 0]),
+        (
+            vec!["redeem", "--deal", &deal, "--member", &member],
+            [REFUSED, REFUSED, REFUSED, 0],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (args, want) in &table {
+        for ((role, name), code) in roles.iter().zip(&names).zip(want) {
+            let out = run_as(&db, name, Some(name), args).await;
+            if out.code != *code {
+                wrong.push(format!(
+                    "{role}: {} → {} (expected {code}): {}",
+                    args.join(" "),
+                    out.code,
+                    out.stderr.trim()
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // What the admin's login wrote names it, on the audit row and beside it.
+    let (actor, login): (String, String) = sqlx::query_as(
+        "SELECT actor, db_login FROM audit_log WHERE action = 'redemption.record' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (actor.as_str(), login.as_str()),
+        (names[3].as_str(), names[3].as_str())
+    );
+}
+
+/// Issue 21: a login in none of the database's groups is told so, not "permission denied for
+/// table _sqlx_migrations"; a superuser cannot be made a person's login (exit code 3).
+#[tokio::test]
+async fn a_login_with_no_role_and_a_superuser_login_are_refused_in_words() {
+    let db = TestDb::new().await;
+    run_as(
+        &db,
+        "root",
+        None,
+        &["operators", "add", "ada", "--role", "admin"],
+    )
+    .await
+    .success();
+    let nobody = unique("pdr_nobody");
+    let _cleanup = Logins(&db, vec![nobody.clone()]);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE ROLE \"{nobody}\" LOGIN"
+    )))
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let line = run_as(&db, &nobody, Some(&nobody), &["partners", "list"])
+        .await
+        .error_line(REFUSED);
+    assert_eq!(
+        line,
+        format!(
+            "database login {nobody} has no partnerdesk role in database {}: an admin gives it one with `partnerdesk operators add {nobody} --role ROLE --db-login`",
+            db.name
+        )
+    );
+    let line = run_as(
+        &db,
+        "ada",
+        None,
+        &[
+            "operators",
+            "add",
+            "postgres",
+            "--role",
+            "curator",
+            "--db-login",
+        ],
+    )
+    .await
+    .error_line(REFUSED);
+    assert!(
+        line.contains("postgres is a database role that cannot be a person's login"),
+        "{line}"
+    );
+}

@@ -13,7 +13,9 @@ const FORGED_EVENT: &str = "INSERT INTO outbox_events (event_type, entity_type, 
 /// (entity_type, id).
 fn call(actor: &str, entity_type: &str, id: &str, event: bool) -> String {
     let ev = if event {
-        format!("ARRAY['{entity_type}.updated'], ARRAY['{entity_type}'], ARRAY['{id}'], ARRAY['{{}}'::jsonb]")
+        format!(
+            "ARRAY['{entity_type}.updated'], ARRAY['{entity_type}'], ARRAY['{id}'], ARRAY['{{}}'::jsonb]"
+        )
     } else {
         "ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::jsonb[]".into()
     };
@@ -50,19 +52,33 @@ async fn no_login_forges_an_audit_row_or_an_event() {
             continue;
         }
         // Naming someone else.
-        let why = rule(try_sql(&login.pool, &call("fin", "partner", &p.id.to_string(), false)).await);
+        let why = rule(
+            try_sql(
+                &login.pool,
+                &call("fin", "partner", &p.id.to_string(), false),
+            )
+            .await,
+        );
         assert_eq!(
             why,
-            format!("audit: database login {me} writes changes as itself (or as system or platform), not as fin")
+            format!(
+                "audit: database login {me} writes changes as itself (or as system or platform), not as fin"
+            )
         );
         // An event about a row this transaction did not change.
         let why = rule(try_sql(&login.pool, &call(&me, "partner", &p.id.to_string(), true)).await);
         assert_eq!(
             why,
-            format!("outbox: partner {} was not changed by this transaction; an event is published only with its change", p.id)
+            format!(
+                "outbox: partner {} was not changed by this transaction; an event is published only with its change",
+                p.id
+            )
         );
         let why = rule(try_sql(&login.pool, &call(&me, "settlement", "3", true)).await);
-        assert!(why.starts_with("outbox: settlement 3 was not changed"), "{why}");
+        assert!(
+            why.starts_with("outbox: settlement 3 was not changed"),
+            "{why}"
+        );
         // An event without its audit row.
         let why = rule(
             try_sql(
@@ -76,7 +92,13 @@ async fn no_login_forges_an_audit_row_or_an_event() {
             )
             .await,
         );
-        assert_eq!(why, format!("outbox: an event about partner {} needs its audit row in the same call", p.id));
+        assert_eq!(
+            why,
+            format!(
+                "outbox: an event about partner {} needs its audit row in the same call",
+                p.id
+            )
+        );
         // Its own name on an audit row alone is what the product writes: allowed.
         try_sql(&login.pool, &call(&me, "partner", &p.id.to_string(), false))
             .await
@@ -114,7 +136,10 @@ async fn the_real_flows_write_their_login_beside_the_actor() {
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    assert_eq!((actor.as_str(), login.as_str(), events), (cara_login.name.as_str(), cara_login.name.as_str(), 1));
+    assert_eq!(
+        (actor.as_str(), login.as_str(), events),
+        (cara_login.name.as_str(), cara_login.name.as_str(), 1)
+    );
 
     // The expiry job acts as `system`, with the login that ran it beside it.
     let owner = db.admin().await;
@@ -125,7 +150,10 @@ async fn the_real_flows_write_their_login_beside_the_actor() {
         .await
         .unwrap();
     assert_eq!(cara.expire_due_deals(chrono::Utc::now()).await.unwrap(), 1);
-    assert_eq!(cara.get_deal(deal.id).await.unwrap().state, DealState::Expired);
+    assert_eq!(
+        cara.get_deal(deal.id).await.unwrap().state,
+        DealState::Expired
+    );
     let (actor, login): (String, String) = sqlx::query_as(
         "SELECT actor, db_login FROM audit_log WHERE entity_type = 'deal' AND entity_id = $1 ORDER BY id DESC LIMIT 1",
     )
@@ -133,7 +161,10 @@ async fn the_real_flows_write_their_login_beside_the_actor() {
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    assert_eq!((actor.as_str(), login.as_str()), ("system", cara_login.name.as_str()));
+    assert_eq!(
+        (actor.as_str(), login.as_str()),
+        ("system", cara_login.name.as_str())
+    );
     // The column is not the caller's to set: nobody but the owner inserts into audit_log.
     denied(
         try_sql(

@@ -22,14 +22,20 @@ async fn cell(pool: &PgPool, role: &str, table: &str) -> String {
     .await
     .unwrap();
     let mut out = Vec::new();
-    for (privilege, word) in [("SELECT", "read"), ("INSERT", "insert"), ("UPDATE", "update"), ("DELETE", "delete")] {
-        let whole: bool = sqlx::query_scalar("SELECT has_table_privilege($1, 'public.' || quote_ident($2), $3)")
-            .bind(role)
-            .bind(table)
-            .bind(privilege)
-            .fetch_one(pool)
-            .await
-            .unwrap();
+    for (privilege, word) in [
+        ("SELECT", "read"),
+        ("INSERT", "insert"),
+        ("UPDATE", "update"),
+        ("DELETE", "delete"),
+    ] {
+        let whole: bool =
+            sqlx::query_scalar("SELECT has_table_privilege($1, 'public.' || quote_ident($2), $3)")
+                .bind(role)
+                .bind(table)
+                .bind(privilege)
+                .fetch_one(pool)
+                .await
+                .unwrap();
         if whole {
             out.push(word.to_owned());
             continue;
@@ -64,7 +70,11 @@ async fn cell(pool: &PgPool, role: &str, table: &str) -> String {
             out.push(format!("{word} {}", some.join(", ")));
         }
     }
-    if out.is_empty() { "—".into() } else { out.join("; ") }
+    if out.is_empty() {
+        "—".into()
+    } else {
+        out.join("; ")
+    }
 }
 
 /// The README's table, from the database's privileges.
@@ -86,7 +96,11 @@ async fn table(db: &TestDb) -> String {
             .unwrap();
         groups.push(pg);
     }
-    let mut md = format!("| table | {} |\n|---|{}\n", GROUPS.join(" | "), "---|".repeat(GROUPS.len()));
+    let mut md = format!(
+        "| table | {} |\n|---|{}\n",
+        GROUPS.join(" | "),
+        "---|".repeat(GROUPS.len())
+    );
     for t in &tables {
         let mut row = format!("| `{t}` |");
         for g in &groups {
@@ -112,7 +126,11 @@ async fn table(db: &TestDb) -> String {
                 who.push(*g);
             }
         }
-        let who = if who.is_empty() { "the owner only".to_owned() } else { who.join(", ") };
+        let who = if who.is_empty() {
+            "the owner only".to_owned()
+        } else {
+            who.join(", ")
+        };
         fns.push_str(&format!("- `{f}`: {who}\n"));
     }
     md + &fns

@@ -45,7 +45,15 @@ pub fn percentage(bps: i64, currency: &str) -> TermsDraft {
 pub async fn partner_with_deal(db: &TestDb, code: &str) -> (i64, i64, i64) {
     let admin = db.admin().await;
     let deal = active_deal(&admin, code).await;
-    let m = member(db, &format!("m-{}", code.to_lowercase()), "public", false, None, &[]).await;
+    let m = member(
+        db,
+        &format!("m-{}", code.to_lowercase()),
+        "public",
+        false,
+        None,
+        &[],
+    )
+    .await;
     (deal.partner_id, deal.id, m)
 }
 

@@ -32,31 +32,86 @@ async fn a_statement_past_draft_never_changes_and_the_ledger_follows_its_status(
 
     // Rewriting a paid or approved statement by hand.
     for (sql, want) in [
-        (format!("DELETE FROM settlement_lines WHERE settlement_id = {s}"),
-         format!("settlement {s}: a statement past draft never changes (it is paid); its lines are frozen")),
-        (format!("INSERT INTO settlement_lines (settlement_id, line_no, kind, at, amount_minor) VALUES ({o}, 99, 'period_fee', now(), 1)"),
-         format!("settlement {o}: a statement past draft never changes (it is approved); its lines are frozen")),
-        (format!("UPDATE settlements SET net_minor = 1 WHERE id = {s}"),
-         format!("settlement {s}: a statement past draft never changes (it is paid); dispute it, then recompute it")),
-        (format!("UPDATE settlements SET status = 'draft' WHERE id = {s}"),
-         format!("settlement {s}: paid → draft is not a move of its status machine (paid is final)")),
-        (format!("UPDATE settlements SET status = 'draft' WHERE id = {o}"),
-         format!("settlement {o}: approved → draft is not a move of its status machine (from approved: disputed, paid)")),
-        (format!("UPDATE settlements SET payment_reference = 'MINE' WHERE id = {s}"),
-         format!("settlement {s}: the payment is set by the move to paid")),
+        (
+            format!("DELETE FROM settlement_lines WHERE settlement_id = {s}"),
+            format!(
+                "settlement {s}: a statement past draft never changes (it is paid); its lines are frozen"
+            ),
+        ),
+        (
+            format!(
+                "INSERT INTO settlement_lines (settlement_id, line_no, kind, at, amount_minor) VALUES ({o}, 99, 'period_fee', now(), 1)"
+            ),
+            format!(
+                "settlement {o}: a statement past draft never changes (it is approved); its lines are frozen"
+            ),
+        ),
+        (
+            format!("UPDATE settlements SET net_minor = 1 WHERE id = {s}"),
+            format!(
+                "settlement {s}: a statement past draft never changes (it is paid); dispute it, then recompute it"
+            ),
+        ),
+        (
+            format!("UPDATE settlements SET status = 'draft' WHERE id = {s}"),
+            format!(
+                "settlement {s}: paid → draft is not a move of its status machine (paid is final)"
+            ),
+        ),
+        (
+            format!("UPDATE settlements SET status = 'draft' WHERE id = {o}"),
+            format!(
+                "settlement {o}: approved → draft is not a move of its status machine (from approved: disputed, paid)"
+            ),
+        ),
+        (
+            format!("UPDATE settlements SET payment_reference = 'MINE' WHERE id = {s}"),
+            format!("settlement {s}: the payment is set by the move to paid"),
+        ),
         // Disputing by hand without reversing the approval (it would let a second approval in).
-        (format!("UPDATE settlements SET status = 'disputed', dispute_reason = 'x' WHERE id = {o}"),
-         format!("settlement {o} is disputed: its approval must be reversed in the payout ledger")),
+        (
+            format!(
+                "UPDATE settlements SET status = 'disputed', dispute_reason = 'x' WHERE id = {o}"
+            ),
+            format!(
+                "settlement {o} is disputed: its approval must be reversed in the payout ledger"
+            ),
+        ),
         // Paying by hand without the payment's entry, or a payment entry without the move.
-        (format!("UPDATE settlements SET status = 'paid', paid_on = current_date, payment_reference = 'R' WHERE id = {o}"),
-         format!("settlement {o} is paid: the payout ledger must hold exactly one payment of -{} with its reference", oct.net_minor)),
-        (format!("INSERT INTO payout_ledger (partner_id, settlement_id, kind, currency, amount_minor, by_login) VALUES ({p}, {o}, 'payment', 'EUR', -{}, 'x')", oct.net_minor),
-         format!("settlement {o} is approved, not paid: the payout ledger holds a payment")),
-        (format!("INSERT INTO payout_ledger (partner_id, settlement_id, kind, currency, amount_minor, by_login) VALUES ({p}, {o}, 'approval', 'EUR', 1, 'x')"),
-         format!("settlement {o} is approved: the payout ledger must hold exactly one approval of its net ({}), it holds 2", oct.net_minor)),
+        (
+            format!(
+                "UPDATE settlements SET status = 'paid', paid_on = current_date, payment_reference = 'R' WHERE id = {o}"
+            ),
+            format!(
+                "settlement {o} is paid: the payout ledger must hold exactly one payment of -{} with its reference",
+                oct.net_minor
+            ),
+        ),
+        (
+            format!(
+                "INSERT INTO payout_ledger (partner_id, settlement_id, kind, currency, amount_minor, by_login) VALUES ({p}, {o}, 'payment', 'EUR', -{}, 'x')",
+                oct.net_minor
+            ),
+            format!("settlement {o} is approved, not paid: the payout ledger holds a payment"),
+        ),
+        (
+            format!(
+                "INSERT INTO payout_ledger (partner_id, settlement_id, kind, currency, amount_minor, by_login) VALUES ({p}, {o}, 'approval', 'EUR', 1, 'x')"
+            ),
+            format!(
+                "settlement {o} is approved: the payout ledger must hold exactly one approval of its net ({}), it holds 2",
+                oct.net_minor
+            ),
+        ),
         // A fresh statement that is not an empty draft.
-        (format!("INSERT INTO settlements (agreement_id, partner_id, period_start, period_end, currency, status, review_deadline, computed_by, updated_by) VALUES ({}, {p}, '2026-11-01', '2026-12-01', 'EUR', 'in_review', now(), 'x', 'x')", a.id),
-         "settlement: a new settlement is an empty draft; its lines and moves come after".to_owned()),
+        (
+            format!(
+                "INSERT INTO settlements (agreement_id, partner_id, period_start, period_end, currency, status, review_deadline, computed_by, updated_by) VALUES ({}, {p}, '2026-11-01', '2026-12-01', 'EUR', 'in_review', now(), 'x', 'x')",
+                a.id
+            ),
+            "settlement: a new settlement is an empty draft; its lines and moves come after"
+                .to_owned(),
+        ),
     ] {
         assert_eq!(rule(try_sql(&fin_login.pool, &sql).await), want, "{sql}");
     }
@@ -65,19 +120,33 @@ async fn a_statement_past_draft_never_changes_and_the_ledger_follows_its_status(
     let nov_from = "2026-11-01T10:00:00Z";
     redemption(&db, d, m, nov_from, 4000).await;
     let nov = fin.compute_settlement(a.id, "2026-11").await.unwrap();
-    try_sql(&fin_login.pool, &format!("UPDATE settlements SET net_minor = 1, commission_minor = 1 WHERE id = {}", nov.id))
-        .await
-        .unwrap();
+    try_sql(
+        &fin_login.pool,
+        &format!(
+            "UPDATE settlements SET net_minor = 1, commission_minor = 1 WHERE id = {}",
+            nov.id
+        ),
+    )
+    .await
+    .unwrap();
     let why = rule(try_sql(
         &fin_login.pool,
         &format!("UPDATE settlements SET status = 'in_review', review_deadline = now() WHERE id = {}", nov.id),
     )
     .await);
-    assert_eq!(why, format!("settlement {}: its totals are not the sums of its lines; recompute it before review", nov.id));
+    assert_eq!(
+        why,
+        format!(
+            "settlement {}: its totals are not the sums of its lines; recompute it before review",
+            nov.id
+        )
+    );
 
     // The product's own path of a correction still works on the login: dispute (reversing the
     // approval), recompute, review, approve — one standing approval, never two.
-    fin.dispute_settlement(o, "the partner counts one more").await.unwrap();
+    fin.dispute_settlement(o, "the partner counts one more")
+        .await
+        .unwrap();
     let again = fin.compute_settlement(a.id, "2026-10").await.unwrap();
     assert_eq!((again.id, again.status), (o, SettlementStatus::Draft));
     fin.review_settlement(o, None).await.unwrap();
@@ -119,7 +188,10 @@ async fn agreements_keep_their_rules_in_the_database() {
         // Back-dated under the approved October statement.
         assert_eq!(
             rule(try_sql(&login.pool, &insert("2026-10-01", 2)).await),
-            format!("agreement: settlement {} of partner {p} for the period from 2026-10-01 is approved; a new version may not start before its period ends", oct.id)
+            format!(
+                "agreement: settlement {} of partner {p} for the period from 2026-10-01 is approved; a new version may not start before its period ends",
+                oct.id
+            )
         );
         assert_eq!(
             rule(try_sql(&login.pool, &insert("2026-11-15", 2)).await),
@@ -134,9 +206,14 @@ async fn agreements_keep_their_rules_in_the_database() {
         "settlement: 2026-10-15 to 2026-11-15 is not a monthly period"
     );
     // The version is the database's to number, whatever the statement says.
-    try_sql(&fin_login.pool, &insert("2026-11-01", 7)).await.unwrap();
+    try_sql(&fin_login.pool, &insert("2026-11-01", 7))
+        .await
+        .unwrap();
     assert_eq!(
-        db.count(&format!("SELECT max(version)::bigint FROM agreements WHERE partner_id = {p}")).await,
+        db.count(&format!(
+            "SELECT max(version)::bigint FROM agreements WHERE partner_id = {p}"
+        ))
+        .await,
         2
     );
     assert_eq!(
@@ -158,11 +235,26 @@ async fn counts_and_claims_are_written_only_by_their_own_flow() {
     ada.record_redemption(d, m, None).await.unwrap();
     assert_eq!(cara.get_deal(d).await.unwrap().redemption_count, 1);
     // A curator edits deals but not their count.
-    denied(try_sql(&cur_login.pool, &format!("UPDATE deals SET redemption_count = 0 WHERE id = {d}")).await);
-    try_sql(&cur_login.pool, &format!("UPDATE deals SET description = 'edited' WHERE id = {d}"))
-        .await
-        .unwrap();
-    denied(try_sql(&cur_login.pool, &format!("UPDATE partners SET deal_count = 0 WHERE id = {p}")).await);
+    denied(
+        try_sql(
+            &cur_login.pool,
+            &format!("UPDATE deals SET redemption_count = 0 WHERE id = {d}"),
+        )
+        .await,
+    );
+    try_sql(
+        &cur_login.pool,
+        &format!("UPDATE deals SET description = 'edited' WHERE id = {d}"),
+    )
+    .await
+    .unwrap();
+    denied(
+        try_sql(
+            &cur_login.pool,
+            &format!("UPDATE partners SET deal_count = 0 WHERE id = {p}"),
+        )
+        .await,
+    );
 
     // Tokens: a curator issues and revokes, the platform (an admin) claims; a claim is final.
     cara.add_plan(&partnerdesk::domain::referral::PlanDraft {
@@ -177,18 +269,45 @@ async fn counts_and_claims_are_written_only_by_their_own_flow() {
     let t2 = cara.issue_claim_token(p, "pro", None, None).await.unwrap();
     ada.claim_token(&t1.token, 501, None).await.unwrap();
     let id1 = t1.record.id;
-    denied(try_sql(&cur_login.pool, &format!("UPDATE claim_tokens SET claimed_at = NULL, claimed_account = NULL WHERE id = {id1}")).await);
+    denied(
+        try_sql(
+            &cur_login.pool,
+            &format!(
+                "UPDATE claim_tokens SET claimed_at = NULL, claimed_account = NULL WHERE id = {id1}"
+            ),
+        )
+        .await,
+    );
     assert_eq!(
         rule(try_sql(&adm_login.pool, &format!("UPDATE claim_tokens SET claimed_at = NULL, claimed_account = NULL WHERE id = {id1}")).await),
         format!("claim token {id1}: a claim is final")
     );
     cara.revoke_claim_token(t2.record.id).await.unwrap();
     assert_eq!(
-        rule(try_sql(&cur_login.pool, &format!("UPDATE claim_tokens SET revoked_at = NULL, revoked_by = NULL WHERE id = {}", t2.record.id)).await),
+        rule(
+            try_sql(
+                &cur_login.pool,
+                &format!(
+                    "UPDATE claim_tokens SET revoked_at = NULL, revoked_by = NULL WHERE id = {}",
+                    t2.record.id
+                )
+            )
+            .await
+        ),
         format!("claim token {}: a revocation is final", t2.record.id)
     );
     // Support flags (its columns) and nothing else of a redemption.
-    let r: i64 = db.count(&format!("SELECT max(id) FROM redemptions WHERE deal_id = {d}")).await;
-    sam.flag_redemption(r, partnerdesk::domain::FlagKind::Fraud, "burst").await.unwrap();
-    assert_eq!(db.count("SELECT count(*) FROM claim_tokens WHERE claimed_at IS NOT NULL").await, 1);
+    let r: i64 = db
+        .count(&format!(
+            "SELECT max(id) FROM redemptions WHERE deal_id = {d}"
+        ))
+        .await;
+    sam.flag_redemption(r, partnerdesk::domain::FlagKind::Fraud, "burst")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.count("SELECT count(*) FROM claim_tokens WHERE claimed_at IS NOT NULL")
+            .await,
+        1
+    );
 }
