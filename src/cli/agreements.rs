@@ -6,6 +6,7 @@ use super::output::{self, out, outln};
 use super::table::{Table, record, time};
 use crate::domain::money::format_bps;
 use crate::domain::terms::{Commission, TermsDraft};
+use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::service::rows::{Agreement, AgreementRow};
 use chrono::NaiveDate;
@@ -92,6 +93,11 @@ pub async fn run(ctx: &Context, cmd: AgreementsCommand) -> Result<ExitCode> {
                 frequency: a.frequency,
                 take_rate_bps: a.take_bps,
             };
+            let mut unused = ValidationErrors::new();
+            draft.check_unused(&mut unused);
+            if !unused.is_empty() {
+                return Err(flag_names(unused.into()));
+            }
             let ag = desk
                 .add_agreement(a.partner, &draft, a.from)
                 .await

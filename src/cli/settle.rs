@@ -285,8 +285,8 @@ fn moved(print: &Print, s: &Settlement, what: &str) -> Result<ExitCode> {
                 .map(|d| format!("; the partner reviews until {}", time(d)))
                 .unwrap_or_default(),
             SettlementStatus::Approved => format!(
-                "; ledger: {} due from the partner",
-                format_amount(s.net_minor, &s.currency)
+                "; ledger: {}",
+                crate::domain::settlement::net_due_text(s.net_minor, &s.currency)
             ),
             SettlementStatus::Paid => format!(
                 "; reference {} on {}",

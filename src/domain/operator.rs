@@ -66,6 +66,9 @@ pub enum Permission {
     ManageSettlements,
     /// operators: register, change roles
     ManageOperators,
+    /// referrals: what the platform reports (a claim token claimed, an account attributed
+    /// by code, a subscription converted)
+    RecordReferrals,
     /// webhooks: endpoints, deliveries, replays, and running the relay
     ManageWebhooks,
     /// webhooks: see endpoints (never their secrets), deliveries and attempts
@@ -85,6 +88,7 @@ impl Permission {
             Permission::ViewSettlements => &[Curator, Finance, Admin],
             Permission::ManageSettlements => &[Finance, Admin],
             Permission::ManageOperators => &[Admin],
+            Permission::RecordReferrals => &[Admin],
             Permission::ManageWebhooks => &[Admin],
             Permission::ViewWebhooks => &[Admin],
         }
@@ -101,6 +105,9 @@ impl Permission {
             Permission::ViewSettlements => "view settlements",
             Permission::ManageSettlements => "compute, approve and pay settlements",
             Permission::ManageOperators => "register operators and change roles",
+            Permission::RecordReferrals => {
+                "record referral claims, attributions and conversions for the platform"
+            }
             Permission::ManageWebhooks => "manage webhooks and run the relay",
             Permission::ViewWebhooks => "view webhook endpoints and deliveries",
         }
@@ -166,6 +173,7 @@ mod tests {
             (ViewSettlements, [true, false, true, true]),
             (ManageSettlements, [false, false, true, true]),
             (ManageOperators, [false, false, false, true]),
+            (RecordReferrals, [false, false, false, true]),
             (ManageWebhooks, [false, false, false, true]),
             (ViewWebhooks, [false, false, false, true]),
         ];

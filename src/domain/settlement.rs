@@ -238,7 +238,7 @@ impl Discrepancy {
     pub fn of(tally: (i32, i64), count: i32, commission_minor: i64) -> Discrepancy {
         Discrepancy {
             count: i64::from(tally.0) - i64::from(count),
-            amount_minor: tally.1 - commission_minor,
+            amount_minor: tally.1.saturating_sub(commission_minor),
         }
     }
 
@@ -309,6 +309,17 @@ pub fn discrepancy_text(
     match tally {
         Some(t) => Discrepancy::of(t, count, commission_minor).text(currency),
         None => "-".into(),
+    }
+}
+
+/// Who owes whom on a net, without a sign: 800 → "8.00 EUR due from the partner" (the
+/// partner pays the marketplace), −800 → "8.00 EUR due to the partner".
+pub fn net_due_text(net_minor: i64, currency: &str) -> String {
+    let amount = super::money::format_amount(net_minor.checked_abs().unwrap_or(i64::MAX), currency);
+    if net_minor >= 0 {
+        format!("{amount} due from the partner")
+    } else {
+        format!("{amount} due to the partner")
     }
 }
 

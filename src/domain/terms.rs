@@ -3,7 +3,9 @@
 //! agreement version holds — and their rules.
 
 use super::deal::text_enum;
-use super::money::{DEFAULT_TAKE_RATE_BPS, Frequency, check_bps, currency_exponent, parse_amount};
+use super::money::{
+    DEFAULT_TAKE_RATE_BPS, Frequency, check_bps, check_count, currency_exponent, parse_amount,
+};
 use super::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,23 @@ text_enum!(
         ReferralOnly => "referral_only",
     }
 );
+
+impl ModelKind {
+    /// Whether the model reads this [`TermsDraft`] parameter (`rate_bps`, `amount`,
+    /// `base_bps`, `bonus_bps`, `bonus_threshold`, `take_rate_bps`).
+    pub fn uses(self, field: &str) -> bool {
+        match self {
+            ModelKind::Percentage => matches!(field, "rate_bps" | "take_rate_bps"),
+            ModelKind::FixedFee | ModelKind::FlatFee => matches!(field, "amount" | "take_rate_bps"),
+            ModelKind::Hybrid => matches!(
+                field,
+                "base_bps" | "bonus_bps" | "bonus_threshold" | "take_rate_bps"
+            ),
+            // No commission, so no take from it either.
+            ModelKind::ReferralOnly => false,
+        }
+    }
+}
 
 /// A commission model with its parameters; amounts in the currency's minor units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,14 +182,9 @@ impl TermsDraft {
                         e.push("bonus_threshold", "required");
                         0
                     }
-                    Some(t) if (1..=i32::MAX as i64).contains(&t) => t as i32,
-                    Some(t) => {
-                        e.push(
-                            "bonus_threshold",
-                            format!("must be a count of 1 or more (got {t})"),
-                        );
-                        0
-                    }
+                    Some(t) => check_count(t, 1)
+                        .map_err(|r| e.push("bonus_threshold", r))
+                        .unwrap_or(0),
                 };
                 if base_bps as i64 + bonus_bps as i64 > super::money::BPS_MAX {
                     e.push("bonus_bps", "base and bonus together must be at most 10000");
@@ -207,6 +221,32 @@ impl TermsDraft {
                 take_rate_bps,
             }),
             _ => None,
+        }
+    }
+
+    /// Each parameter given that the model does not read, as a field error: terms typed whole
+    /// (`agreements add`) where a `--fee` beside `percentage` or a `--bps` beside
+    /// `referral_only` is a mistake to refuse, not a value to ignore. An unknown model is
+    /// left to [`check`](Self::check).
+    pub fn check_unused(&self, e: &mut ValidationErrors) {
+        let Ok(kind) = self.model.trim().parse::<ModelKind>() else {
+            return;
+        };
+        let given = [
+            ("rate_bps", self.rate_bps.is_some()),
+            (
+                "amount",
+                self.amount.as_deref().is_some_and(|a| !a.trim().is_empty()),
+            ),
+            ("base_bps", self.base_bps.is_some()),
+            ("bonus_bps", self.bonus_bps.is_some()),
+            ("bonus_threshold", self.bonus_threshold.is_some()),
+            ("take_rate_bps", self.take_rate_bps.is_some()),
+        ];
+        for (field, is_given) in given {
+            if is_given && !kind.uses(field) {
+                e.push(field, format!("not used by the {kind} model"));
+            }
         }
     }
 

@@ -48,9 +48,15 @@ impl Desk {
         if let Some(s) =
             store::settlements::settled_from(&mut tx, partner_id, effective_from).await?
         {
+            // The first start that would be accepted: past every settlement past draft, and
+            // the first day of a period of the new terms' frequency.
+            let until = store::settlements::settled_until(&mut tx, partner_id, effective_from)
+                .await?
+                .unwrap_or(s.period_end);
+            let earliest = terms.frequency.start_on_or_after(until);
             return Err(Error::Refused(format!(
-                "settlement {} of partner {partner_id} for the period from {} is {}; a new version may start from {} at the earliest",
-                s.id, s.period_start, s.status, s.period_end
+                "settlement {} of partner {partner_id} for the period from {} is {}; a new version may start from {earliest} at the earliest",
+                s.id, s.period_start, s.status
             )));
         }
         let a = store::agreements::insert(

@@ -205,7 +205,7 @@ impl Desk {
         account: i64,
         email: Option<&str>,
     ) -> Result<Attribution> {
-        self.actor().require(Permission::ManageOperators)?;
+        self.actor().require(Permission::RecordReferrals)?;
         check_account(account)?;
         let hash = token_hash(token);
         let mut tx = self.pool().begin().await?;
@@ -245,7 +245,7 @@ impl Desk {
 
     /// Attributes `account` to the partner of `code` (first touch wins).
     pub async fn attribute_account(&self, code: &str, account: i64) -> Result<Attribution> {
-        self.actor().require(Permission::ManageOperators)?;
+        self.actor().require(Permission::RecordReferrals)?;
         check_account(account)?;
         let mut tx = self.pool().begin().await?;
         let c = store::referrals::code_by_text(&mut tx, code)
@@ -368,7 +368,7 @@ impl Desk {
         plan_code: &str,
         at: Option<DateTime<Utc>>,
     ) -> Result<Conversion> {
-        self.actor().require(Permission::ManageOperators)?;
+        self.actor().require(Permission::RecordReferrals)?;
         check_account(account)?;
         let at = at.unwrap_or_else(Utc::now);
         if at > Utc::now() + chrono::Duration::minutes(5) {

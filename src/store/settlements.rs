@@ -318,6 +318,24 @@ pub async fn history(
     .await
 }
 
+/// The end of the partner's last settlement past draft that ends after `day`: a new
+/// agreement version may start there at the earliest (every settlement past draft before it
+/// keeps the version it was reviewed under).
+pub async fn settled_until(
+    conn: &mut PgConnection,
+    partner_id: i64,
+    day: NaiveDate,
+) -> sqlx::Result<Option<NaiveDate>> {
+    sqlx::query_scalar(
+        "SELECT max(period_end) FROM settlements WHERE partner_id = $1 AND period_end > $2
+            AND status IN ('in_review', 'approved', 'paid')",
+    )
+    .bind(partner_id)
+    .bind(day)
+    .fetch_one(conn)
+    .await
+}
+
 /// Later settlements of a partner that are past draft from `day` on (a new agreement version
 /// may not start under them).
 pub async fn settled_from(

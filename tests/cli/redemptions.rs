@@ -87,6 +87,21 @@ async fn redeem_takes_a_value_and_its_currency_and_refuses_one_that_breaks_a_rul
             "EURO",
             "currency: must be an ISO 4217 currency code such as EUR (got 'EURO')",
         ),
+        // Past the documented maximum of 900,000,000 minor units: no panic, the limit.
+        (
+            "79228162514264337593543950335",
+            "EUR",
+            "value: at most 9,000,000.00 EUR",
+        ),
+        ("1e28", "EUR", "value: at most 9,000,000.00 EUR"),
+        ("9000000.01", "EUR", "value: at most 9,000,000.00 EUR"),
+        ("900000001", "JPY", "value: at most 900,000,000 JPY"),
+        ("900000.001", "KWD", "value: at most 900,000.000 KWD"),
+        (
+            "1000000000000000000000000000000",
+            "EUR",
+            "value: too large (at most 9,000,000.00 EUR)",
+        ),
     ] {
         let got = redeem(&["--value", value, "--currency", currency]).error_line(3);
         assert_eq!(got, line);
@@ -249,4 +264,43 @@ async fn redemptions_import_writes_a_good_file_and_refuses_a_bad_one_whole() {
         "read-only: recording redemptions is not available in a read-only session"
     );
     assert_eq!(redemptions(&db).await, 3);
+}
+
+#[tokio::test]
+async fn an_import_value_past_the_maximum_is_a_problem_of_its_line() {
+    let db = TestDb::new().await;
+    let env = db.pg_env();
+    let (deal, m) = setup(&db, 3).await;
+    let dir = Home::new();
+    let at = (chrono::Utc::now() - chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let id = deal.id;
+    let big = file(
+        &dir,
+        "big.csv",
+        &format!(
+            "deal_id,member_id,redeemed_at,value,currency,source\n\
+             {id},{},{at},9000000.00,EUR,copy_code\n\
+             {id},{},{at},1e28,EUR,copy_code\n\
+             {id},{},{at},79228162514264337593543950335,JPY,copy_code\n",
+            m[0], m[1], m[2]
+        ),
+    );
+    let out = pd("platform", &["redemptions", "import", &big])
+        .on(&env)
+        .run();
+    assert_eq!(out.code, 3, "{out}");
+    out.assert_clean();
+    assert_eq!(
+        out.stdout_lines(),
+        [
+            "line 3: value: at most 9,000,000.00 EUR",
+            "line 4: value: at most 900,000,000 JPY",
+        ]
+    );
+    assert_eq!(
+        out.stderr,
+        format!("partnerdesk: {big}: 2 of 3 rows have a problem; nothing imported\n")
+    );
+    assert_eq!(redemptions(&db).await, 0);
 }

@@ -354,3 +354,135 @@ async fn the_demo_seed_has_a_thread_in_every_status_with_several_revisions() {
         6
     );
 }
+
+/// An amount past the maximum in `open --amount` or an offer file is one line naming the
+/// field and the limit; a file that does not parse names its line and field. Exit 3 for a
+/// rule, 2 for a file that cannot be read as an offer; nothing written either way.
+#[tokio::test]
+async fn offer_amounts_past_the_maximum_and_bad_offer_files_say_where() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let p = verified_partner(&desk, "Large Sums", "largesums.example").await;
+    let pid = p.id.to_string();
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+    let from = chrono::Utc::now().to_rfc3339();
+    let until = (chrono::Utc::now() + chrono::Duration::days(60)).to_rfc3339();
+    let open = |terms: &[&str]| {
+        let mut args = vec![
+            "negotiations",
+            "open",
+            "--partner",
+            &pid,
+            "--subject",
+            "Big terms",
+            "--deadline",
+            &deadline,
+            "--message",
+            "Our proposal",
+            "--title",
+            "Big coupon",
+            "--kind",
+            "coupon",
+            "--coupon-code",
+            "BIG10",
+            "--scope",
+            "public",
+            "--valid-from",
+            &from,
+            "--valid-until",
+            &until,
+            "--frequency",
+            "monthly",
+        ];
+        args.extend_from_slice(terms);
+        pd(Some(&db), "cara", &args)
+    };
+    let e30 = format!("1{}", "0".repeat(30));
+    for (currency, amount, line) in [
+        ("EUR", "1e28", "amount: at most 9,000,000.00 EUR"),
+        (
+            "EUR",
+            "79228162514264337593543950335",
+            "amount: at most 9,000,000.00 EUR",
+        ),
+        (
+            "JPY",
+            e30.as_str(),
+            "amount: too large (at most 900,000,000 JPY)",
+        ),
+    ] {
+        let out = open(&[
+            "--model",
+            "fixed_fee",
+            "--amount",
+            amount,
+            "--currency",
+            currency,
+        ]);
+        assert_eq!(out.error_line(3), line, "{amount}");
+    }
+
+    let dir = TempDir::new("pd-offer-big");
+    let big = dir.file(
+        "big.toml",
+        "model = \"flat_fee\"\ncurrency = \"KWD\"\namount = \"900000.001\"\n",
+    );
+    let out = open(&["--file", &big]);
+    assert_eq!(out.error_line(3), "amount: at most 900,000.000 KWD");
+
+    // TOML: the line and the field of a value of the wrong type, and of an unknown key.
+    let wrong = dir.file(
+        "wrong.toml",
+        "model = \"percentage\"\ncurrency = \"EUR\"\nrate_bps = \"twelve\"\n",
+    );
+    let line = open(&["--file", &wrong]).error_line(2);
+    assert!(
+        line.starts_with(&format!(
+            "--file {wrong}: line 3, rate_bps: invalid type: string \"twelve\""
+        )),
+        "{line}"
+    );
+    let unknown = dir.file("unknown.toml", "model = \"percentage\"\n\nrate = 5\n");
+    let line = open(&["--file", &unknown]).error_line(2);
+    assert!(
+        line.starts_with(&format!(
+            "--file {unknown}: line 3, rate: unknown field `rate`"
+        )),
+        "{line}"
+    );
+    let benefit = dir.file(
+        "benefit.toml",
+        "model = \"percentage\"\nbenefits = [{ name = \"logo\", due = \"May\" }]\n",
+    );
+    let line = open(&["--file", &benefit]).error_line(2);
+    assert!(
+        line.starts_with(&format!("--file {benefit}: line 2, due: ")),
+        "{line}"
+    );
+    // JSON: the same, from serde_json's line and column.
+    let json_wrong = dir.file(
+        "wrong.json",
+        "{\n  \"model\": \"percentage\",\n  \"rate_bps\": \"twelve\"\n}\n",
+    );
+    let line = open(&["--file", &json_wrong]).error_line(2);
+    assert!(
+        line.starts_with(&format!(
+            "--file {json_wrong}: line 3, rate_bps: invalid type: string \"twelve\""
+        )),
+        "{line}"
+    );
+    assert!(!line.contains("at line 3 column"), "the place once: {line}");
+    let json_unknown = dir.file("unknown.json", "{\"model\": \"percentage\", \"rate\": 5}");
+    let line = open(&["--file", &json_unknown]).error_line(2);
+    assert!(
+        line.starts_with(&format!(
+            "--file {json_unknown}: line 1, rate: unknown field `rate`"
+        )),
+        "{line}"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM negotiation_threads").await,
+        0
+    );
+    assert_eq!(db.count("SELECT count(*) FROM negotiation_offers").await, 0);
+}

@@ -279,3 +279,246 @@ async fn the_demo_has_values_agreements_and_a_settlement_in_every_status() {
             .await
     );
 }
+
+/// `agreements add` with `args` over a partner's EUR/monthly defaults from 2026-09-01.
+fn add_args<'a>(pid: &'a str, currency: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "agreements",
+        "add",
+        "--partner",
+        pid,
+        "--currency",
+        currency,
+        "--frequency",
+        "monthly",
+        "--from",
+        "2026-09-01",
+    ];
+    v.extend_from_slice(args);
+    v
+}
+
+/// Amounts past the documented maximum (900,000,000 minor units: 9,000,000.00 EUR,
+/// 900,000,000 JPY, 900,000.000 KWD) and counts past theirs: one line naming the flag and the
+/// limit, exit 3, no panic, nothing written. At the maximum: accepted, and computed into
+/// bigint totals (3 lines × 9,000,000.00 = 27,000,000.00; take 15% = 4,050,000.00).
+#[tokio::test]
+async fn amounts_past_the_maximum_and_counts_past_their_limit_are_refused_in_one_line() {
+    let f = Fixture::new().await;
+    let pid = f.partner_id.to_string();
+    let e30 = format!("1{}", "0".repeat(30));
+    for (currency, fee, line) in [
+        (
+            "EUR",
+            "79228162514264337593543950335",
+            "fee: at most 9,000,000.00 EUR",
+        ),
+        ("EUR", "1e28", "fee: at most 9,000,000.00 EUR"),
+        (
+            "EUR",
+            "92233720368547758.07",
+            "fee: at most 9,000,000.00 EUR",
+        ),
+        ("EUR", "9000000.01", "fee: at most 9,000,000.00 EUR"),
+        ("EUR", &e30, "fee: too large (at most 9,000,000.00 EUR)"),
+        ("JPY", "900000001", "fee: at most 900,000,000 JPY"),
+        ("KWD", "900000.001", "fee: at most 900,000.000 KWD"),
+    ] {
+        let out = pd(
+            Some(&f.db),
+            "fin",
+            &add_args(&pid, currency, &["--model", "fixed_fee", "--fee", fee]),
+        );
+        assert_eq!(out.error_line(3), line, "{fee} {currency}");
+        out.assert_clean();
+    }
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &add_args(
+            &pid,
+            "EUR",
+            &[
+                "--model",
+                "hybrid",
+                "--base-bps",
+                "500",
+                "--bonus-bps",
+                "100",
+                "--threshold",
+                "99999999999",
+            ],
+        ),
+    );
+    assert_eq!(
+        out.error_line(3),
+        "threshold: must be at most 2,147,483,647 (got 99999999999)"
+    );
+    assert_eq!(f.db.count("SELECT count(*) FROM agreements").await, 0);
+
+    // Referral plans and rules: the same maximum.
+    let out = pd(
+        Some(&f.db),
+        "ada",
+        &[
+            "plans",
+            "add",
+            "--code",
+            "pro",
+            "--name",
+            "Pro",
+            "--price",
+            "1e28",
+            "--currency",
+            "EUR",
+        ],
+    );
+    assert_eq!(out.error_line(3), "price: at most 9,000,000.00 EUR");
+    let out = pd(
+        Some(&f.db),
+        "ada",
+        &[
+            "referrals",
+            "rule",
+            "--partner",
+            &pid,
+            "--flat",
+            "79228162514264337593543950335",
+            "--currency",
+            "EUR",
+        ],
+    );
+    assert_eq!(out.error_line(3), "flat: at most 9,000,000.00 EUR");
+    assert_eq!(f.db.count("SELECT count(*) FROM plans").await, 0);
+    assert_eq!(f.db.count("SELECT count(*) FROM commission_rules").await, 0);
+
+    // At the maximum: accepted, and a statement of three such lines computes.
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &add_args(
+            &pid,
+            "EUR",
+            &["--model", "fixed_fee", "--fee", "9000000.00", "--json"],
+        ),
+    );
+    out.success();
+    let agreement = json(&out)["id"].as_i64().unwrap().to_string();
+    for day in ["10", "11", "12"] {
+        f.redemption(&format!("2026-09-{day}T10:00:00Z"), None)
+            .await;
+    }
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &[
+            "settle",
+            "compute",
+            "--agreement",
+            &agreement,
+            "--period",
+            "2026-09",
+        ],
+    );
+    out.success();
+    assert!(
+        out.stdout_text()
+            .contains("commission 27000000.00 EUR, take 4050000.00 EUR"),
+        "{out}"
+    );
+    let id: String = out
+        .stdout_text()
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .to_owned();
+
+    // The partner's tally is of a whole statement: at most a million lines at the maximum.
+    for (count, amount, line) in [
+        (
+            "99999999999",
+            "1",
+            "count: must be at most 2,147,483,647 (got 99999999999)",
+        ),
+        ("3", "1e28", "amount: at most 9,000,000,000,000.00 EUR"),
+        (
+            "3",
+            e30.as_str(),
+            "amount: too large (at most 9,000,000,000,000.00 EUR)",
+        ),
+    ] {
+        let out = pd(
+            Some(&f.db),
+            "fin",
+            &["settle", "tally", &id, "--count", count, "--amount", amount],
+        );
+        assert_eq!(out.error_line(3), line, "{count} {amount}");
+        out.assert_clean();
+    }
+    assert_eq!(
+        f.db.count("SELECT count(*) FROM settlements WHERE tally_count IS NOT NULL")
+            .await,
+        0
+    );
+}
+
+/// A flag the model does not read is refused, not ignored: nothing is written.
+#[tokio::test]
+async fn agreements_add_refuses_a_flag_its_model_does_not_use() {
+    let f = Fixture::new().await;
+    let pid = f.partner_id.to_string();
+    for (args, line) in [
+        (
+            &["--model", "percentage", "--bps", "500", "--fee", "2.50"][..],
+            "fee: not used by the percentage model",
+        ),
+        (
+            &["--model", "referral_only", "--bps", "500"][..],
+            "bps: not used by the referral_only model",
+        ),
+        (
+            &["--model", "flat_fee", "--fee", "300", "--threshold", "3"][..],
+            "threshold: not used by the flat_fee model",
+        ),
+    ] {
+        let out = pd(Some(&f.db), "fin", &add_args(&pid, "EUR", args));
+        assert_eq!(out.error_line(3), line, "{args:?}");
+    }
+    assert_eq!(f.db.count("SELECT count(*) FROM agreements").await, 0);
+}
+
+/// A new version may not start under a statement past draft; the refusal suggests the first
+/// start that would be accepted: past September and October, both in review, so November.
+#[tokio::test]
+async fn the_agreement_refusal_suggests_the_first_start_that_is_accepted() {
+    let f = Fixture::new().await;
+    let a = f
+        .agreement(super::percentage(500, "EUR"), "2026-09-01")
+        .await;
+    let mut ids = Vec::new();
+    for period in ["2026-09", "2026-10"] {
+        let s = f.finance.compute_settlement(a.id, period).await.unwrap();
+        f.finance.review_settlement(s.id, None).await.unwrap();
+        ids.push(s.id);
+    }
+    let pid = f.partner_id.to_string();
+    let args = add_args(&pid, "EUR", &["--model", "percentage", "--bps", "900"]);
+    let out = pd(Some(&f.db), "fin", &args);
+    assert_eq!(
+        out.error_line(3),
+        format!(
+            "settlement {} of partner {pid} for the period from 2026-09-01 is in_review; a new version may start from 2026-11-01 at the earliest",
+            ids[0]
+        )
+    );
+    pd(
+        Some(&f.db),
+        "fin",
+        &args
+            .iter()
+            .map(|a| if *a == "2026-09-01" { "2026-11-01" } else { a })
+            .collect::<Vec<_>>(),
+    )
+    .success();
+    assert_eq!(f.db.count("SELECT count(*) FROM agreements").await, 2);
+}

@@ -202,7 +202,21 @@ async fn a_referral_only_partner_is_paid_its_payouts_and_owes_nothing() {
     );
     // Approving writes the net to the ledger.
     f.finance.review_settlement(s.id, None).await.unwrap();
-    f.finance.approve_settlement(s.id, None).await.unwrap();
+    // The approval says who owes whom, without a minus sign.
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &["settle", "approve", &s.id.to_string()],
+    );
+    out.success();
+    assert_eq!(
+        out.stdout_text(),
+        format!(
+            "settlement {} approved; ledger: 3.99 EUR due to the partner\n",
+            s.id
+        ),
+        "{out}"
+    );
     assert_eq!(
         f.db.count("SELECT amount_minor FROM payout_ledger WHERE kind = 'approval'")
             .await,

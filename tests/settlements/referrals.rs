@@ -397,6 +397,22 @@ async fn the_cli_prints_a_token_once_and_finance_only_reads() {
         out.stdout_text().contains(&token[token.len() - 4..]),
         "{out}"
     );
+    // A curator may not record a claim: the refusal names what claiming is and who may.
+    f.db.curator().await;
+    let out = pd(
+        Some(&f.db),
+        "cara",
+        &["referrals", "claim", &token, "--account", "30"],
+    );
+    assert_eq!(
+        out.error_line(3),
+        "cara may not record referral claims, attributions and conversions for the platform: it needs the admin role"
+    );
+    assert_eq!(
+        f.db.count("SELECT count(*) FROM claim_tokens WHERE claimed_at IS NOT NULL")
+            .await,
+        0
+    );
     let out = pd(
         Some(&f.db),
         "ada",

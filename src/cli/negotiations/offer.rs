@@ -185,11 +185,107 @@ fn read_file(p: &Path) -> Result<OfferDraft> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let parsed = if json {
-        serde_json::from_str(&text).map_err(|e| e.to_string())
+        serde_json::from_str(&text).map_err(|e| {
+            // Its text ends "at line L column C"; the place is said once, in front.
+            let at = format!(" at line {} column {}", e.line(), e.column());
+            let msg = e.to_string();
+            let msg = msg.strip_suffix(&at).unwrap_or(&msg).to_owned();
+            let place =
+                (e.line() > 0).then(|| (e.line(), line_prefix(&text, e.line(), e.column())));
+            located(place, ':', &msg)
+        })
     } else {
-        toml::from_str(&text).map_err(|e| e.message().to_owned())
+        toml::from_str(&text).map_err(|e| {
+            let place = e.span().map(|s| {
+                let start = s.start.min(text.len());
+                let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+                let line = text[..start].matches('\n').count() + 1;
+                // The key itself when the error is at it (an unknown field), else the key
+                // before the value.
+                let end = s.end.min(text.len()).max(start);
+                let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+                (line, &text[line_start..end.min(line_end)])
+            });
+            located(place, '=', e.message())
+        })
     };
     parsed.map_err(|e| Error::Usage(format!("--file {}: {}", p.display(), one_line(&e))))
+}
+
+/// The text of line `line` (1-based) up to column `column` (1-based, in characters).
+fn line_prefix(text: &str, line: usize, column: usize) -> &str {
+    let l = text.split('\n').nth(line.saturating_sub(1)).unwrap_or("");
+    let end = l.char_indices().nth(column).map_or(l.len(), |(i, _)| i);
+    &l[..end]
+}
+
+/// "line 3, rate_bps: invalid type: …": the line and the field a parse error is at, before
+/// its message. `place` is the line and its text up to the error; the field is the key
+/// before the last `sep` (`=` in TOML, `:` in JSON) outside quotes, or else the last key
+/// there (an unknown field's own name).
+fn located(place: Option<(usize, &str)>, sep: char, msg: &str) -> String {
+    let Some((line, prefix)) = place else {
+        return msg.trim().to_owned();
+    };
+    match field_at(prefix, sep) {
+        Some(field) => format!("line {line}, {field}: {}", msg.trim()),
+        None => format!("line {line}: {}", msg.trim()),
+    }
+}
+
+/// The key a line's text up to an error names (see [`located`]).
+fn field_at(prefix: &str, sep: char) -> Option<String> {
+    enum Token {
+        Key(String),
+        Sep,
+        // `,`, `{` or `[`: a new entry starts, its key not yet followed by `sep`.
+        Boundary,
+    }
+    let mut tokens = Vec::new();
+    let mut chars = prefix.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '"' || c == '\'' {
+            let mut s = String::new();
+            let mut escaped = false;
+            for d in chars.by_ref() {
+                if d == c && !escaped {
+                    break;
+                }
+                escaped = d == '\\' && !escaped && c == '"';
+                s.push(d);
+            }
+            tokens.push(Token::Key(s));
+        } else if c == sep {
+            tokens.push(Token::Sep);
+        } else if matches!(c, ',' | '{' | '[') {
+            tokens.push(Token::Boundary);
+        } else if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            let mut s = String::from(c);
+            while let Some(&d) = chars.peek() {
+                if d.is_ascii_alphanumeric() || d == '_' || d == '-' {
+                    s.push(d);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            tokens.push(Token::Key(s));
+        }
+    }
+    let last_key = |ts: &[Token]| {
+        ts.iter().rev().find_map(|t| match t {
+            Token::Key(k) if !k.is_empty() => Some(k.clone()),
+            _ => None,
+        })
+    };
+    let sep_at = tokens.iter().rposition(|t| matches!(t, Token::Sep));
+    let boundary_at = tokens.iter().rposition(|t| matches!(t, Token::Boundary));
+    match (sep_at, boundary_at) {
+        // A value after `key =`/`"key":`: that key.
+        (Some(s), b) if b.is_none_or(|b| b < s) => last_key(&tokens[..s]),
+        // A key being read (an unknown field): the last one.
+        _ => last_key(&tokens),
+    }
 }
 
 fn one_line(s: &str) -> String {

@@ -9,11 +9,21 @@ use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
-/// `amount × bps / 10,000`, rounded once, half away from zero, in minor units.
+/// `amount × bps / 10,000`, rounded once, half away from zero, in minor units. No panic
+/// whatever the input: any i64 × i32 fits a `Decimal` (2·10^28 < 7.9·10^28), and a result
+/// past i64 (only above 10,000 bps of an amount near i64::MAX, which validation never lets
+/// through) saturates.
 pub fn apply_bps(amount_minor: i64, bps: i32) -> i64 {
-    let d = Decimal::from(amount_minor) * Decimal::from(bps) / Decimal::from(BPS_MAX);
-    let r = d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
-    i64::try_from(r).expect("an amount in range")
+    let r = Decimal::from(amount_minor)
+        .checked_mul(Decimal::from(bps))
+        .and_then(|d| d.checked_div(Decimal::from(BPS_MAX)))
+        .map(|d| d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero))
+        .and_then(|r| i64::try_from(r).ok());
+    r.unwrap_or(if (amount_minor < 0) == (bps < 0) {
+        i64::MAX
+    } else {
+        i64::MIN
+    })
 }
 
 /// One redemption as a statement sees it (oldest first, flagged ones already left out).
@@ -55,7 +65,7 @@ impl Totals {
             commission_minor,
             payouts_minor,
             take_minor: apply_bps(commission_minor, take_rate_bps),
-            net_minor: commission_minor - payouts_minor,
+            net_minor: commission_minor.saturating_sub(payouts_minor),
         }
     }
 }
@@ -140,9 +150,15 @@ pub fn price(
     lines
 }
 
-/// Σ of the priced lines' amounts.
+/// Σ of the priced lines' amounts (exact up to [`TOTAL_MAX_MINOR`] and well beyond; never a
+/// panic).
+///
+/// [`TOTAL_MAX_MINOR`]: crate::domain::money::TOTAL_MAX_MINOR
 pub fn commission_of(lines: &[PricedLine]) -> i64 {
-    lines.iter().filter_map(|l| l.amount_minor).sum()
+    lines
+        .iter()
+        .filter_map(|l| l.amount_minor)
+        .fold(0i64, i64::saturating_add)
 }
 
 #[cfg(test)]
@@ -236,6 +252,30 @@ mod tests {
             (t.commission_minor, t.take_minor, t.net_minor),
             (0, 0, -399)
         );
+    }
+
+    #[test]
+    fn a_million_lines_at_the_maximum_add_up_without_overflow() {
+        use crate::domain::money::{AMOUNT_MAX_MINOR, TOTAL_MAX_MINOR};
+        // A full-rate line is the value itself; a million of them the statement maximum.
+        assert_eq!(apply_bps(AMOUNT_MAX_MINOR, 10_000), AMOUNT_MAX_MINOR);
+        let line = PricedLine {
+            line_no: 1,
+            kind: LineKind::Redemption,
+            redemption_id: Some(1),
+            rate_bps: Some(10_000),
+            amount_minor: Some(AMOUNT_MAX_MINOR),
+            exception: None,
+        };
+        let lines = vec![line; 1_000_000];
+        assert_eq!(commission_of(&lines), TOTAL_MAX_MINOR);
+        let t = Totals::of(TOTAL_MAX_MINOR, TOTAL_MAX_MINOR, 10_000);
+        assert_eq!((t.take_minor, t.net_minor), (TOTAL_MAX_MINOR, 0));
+        // Far past any valid amount: a saturated figure, never a panic.
+        assert_eq!(apply_bps(i64::MAX, 10_000), i64::MAX);
+        assert_eq!(apply_bps(i64::MAX, 20_000), i64::MAX);
+        assert_eq!(apply_bps(i64::MIN, 20_000), i64::MIN);
+        assert_eq!(Totals::of(i64::MIN, i64::MAX, 0).net_minor, i64::MIN);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::totals_json;
 use crate::domain::Permission;
 use crate::domain::ValidationErrors;
-use crate::domain::money::parse_amount;
+use crate::domain::money::{TOTAL_MAX_MINOR, check_count, parse_amount_up_to};
 use crate::domain::settlement::{Discrepancy, Move, NOTE_MAX, REFERENCE_MAX, review_deadline};
 use crate::domain::validation::check_text;
 use crate::error::{Error, Result};
@@ -264,12 +264,9 @@ impl Desk {
         let mut tx = self.pool().begin().await?;
         let before = lock(&mut tx, id).await?;
         let mut e = ValidationErrors::new();
-        let count = i32::try_from(count)
-            .ok()
-            .filter(|c| *c >= 0)
-            .ok_or_else(|| e.push("count", format!("must be 0 or more (got {count})")))
-            .ok();
-        let amount_minor = parse_amount(amount, &before.currency)
+        let count = check_count(count, 0).map_err(|r| e.push("count", r)).ok();
+        // The partner's amount for the whole statement: at most a statement total.
+        let amount_minor = parse_amount_up_to(amount, &before.currency, TOTAL_MAX_MINOR)
             .map_err(|r| e.push("amount", r))
             .ok();
         let (Some(count), Some(amount_minor)) = (count, amount_minor) else {

@@ -9,7 +9,7 @@ use crate::console::panes::{Answer, fx};
 use crate::console::shell::Shell;
 use crate::console::view::now;
 use crate::domain::Permission;
-use crate::domain::money::{Frequency, format_amount, parse_amount};
+use crate::domain::money::{Frequency, TOTAL_MAX_MINOR, format_amount, parse_amount_up_to};
 use crate::domain::settlement::{
     Discrepancy, Move, Period, REVIEW_DAYS, discrepancy_text, period_label, review_deadline,
 };
@@ -214,7 +214,7 @@ pub fn confirm_text(s: &SettlementRow, step: &Step) -> (String, Vec<String>, &'s
             (format!("Mark settlement {id} paid?"), body, "Mark paid")
         }
         Step::Tally { count, amount } => {
-            let theirs = parse_amount(amount, &st.currency).unwrap_or(0);
+            let theirs = parse_amount_up_to(amount, &st.currency, TOTAL_MAX_MINOR).unwrap_or(0);
             let difference = discrepancy_text(
                 Some((i32::try_from(*count).unwrap_or(i32::MAX), theirs)),
                 st.redemption_count,
@@ -403,7 +403,7 @@ impl SettlementsPane {
             }
             Act::Tally => {
                 let (count, amount) = parse_tally(text)?;
-                parse_amount(&amount, &s.settlement.currency)
+                parse_amount_up_to(&amount, &s.settlement.currency, TOTAL_MAX_MINOR)
                     .map_err(|e| format!("the amount {e}"))?;
                 Step::Tally { count, amount }
             }
