@@ -311,3 +311,31 @@ async fn counts_and_claims_are_written_only_by_their_own_flow() {
         1
     );
 }
+
+#[tokio::test]
+async fn amounts_past_the_maximum_are_refused_by_the_database_too() {
+    use partnerdesk::domain::money::AMOUNT_MAX_MINOR;
+    let db = TestDb::new().await;
+    let (p, d, m) = partner_with_deal(&db, "MAX1").await;
+    let (fin_login, _fin) = person(&db, &["finance"]).await;
+    let (adm_login, _ada) = person(&db, &["admin"]).await;
+    let fee = |amount: i64| {
+        format!(
+            "INSERT INTO agreements (partner_id, version, effective_from, currency, frequency, model, amount_minor, created_by)
+             VALUES ({p}, 1, '2026-09-01', 'EUR', 'monthly', 'fixed_fee', {amount}, 'x')"
+        )
+    };
+    let value = |amount: i64| {
+        format!(
+            "INSERT INTO redemptions (deal_id, member_id, source, redeemed_at, value_minor, currency)
+             VALUES ({d}, {m}, 'outbound_click', now(), {amount}, 'EUR')"
+        )
+    };
+    let err = try_sql(&fin_login.pool, &fee(9_223_372_036_854_775)).await.unwrap_err();
+    assert!(err.starts_with("23514 ") && err.contains("agreements_amount_max"), "{err}");
+    let err = try_sql(&adm_login.pool, &value(AMOUNT_MAX_MINOR + 1)).await.unwrap_err();
+    assert!(err.starts_with("23514 ") && err.contains("redemptions_value_max"), "{err}");
+    // At the maximum: accepted.
+    try_sql(&fin_login.pool, &fee(AMOUNT_MAX_MINOR)).await.unwrap();
+    try_sql(&adm_login.pool, &value(AMOUNT_MAX_MINOR)).await.unwrap();
+}
