@@ -82,10 +82,7 @@ impl Desk {
     /// deliveries wait, and new events still queue for it).
     pub async fn disable_webhook(&self, id: i64, reason: Option<&str>) -> Result<Endpoint> {
         self.actor().require(Permission::ManageWebhooks)?;
-        let reason = reason
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
+        let reason = crate::domain::validation::optional_reason("reason", reason, 2_000)?
             .unwrap_or_else(|| format!("disabled by {}", self.actor().login));
         self.set_webhook_enabled(&self.actor().login, id, false, Some(&reason))
             .await?

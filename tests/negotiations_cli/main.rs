@@ -354,3 +354,5 @@ async fn the_demo_seed_has_a_thread_in_every_status_with_several_revisions() {
         6
     );
 }
+
+mod control;
