@@ -142,6 +142,12 @@ async fn bench(
             .map(|_| {
                 let home =
                     std::env::temp_dir().join(format!("pd-bench-relay-{}", std::process::id()));
+                // The endpoint is on 127.0.0.1: the config file allows loopback endpoints.
+                let _ = std::fs::create_dir_all(home.join("config"));
+                let _ = std::fs::write(
+                    home.join("config").join("config.toml"),
+                    "[webhooks]\nallow_private_addresses = true\n",
+                );
                 Command::new(BIN)
                     .args(["relay", "--concurrency", "16"])
                     .env_remove("DATABASE_URL")

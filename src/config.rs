@@ -24,6 +24,29 @@ pub struct Config {
     /// Thresholds of the redemption monitor's signals.
     #[serde(default)]
     pub signals: crate::store::monitor::Thresholds,
+    /// Webhook endpoints.
+    #[serde(default)]
+    pub webhooks: Webhooks,
+}
+
+/// `[webhooks]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhooks {
+    /// Endpoints may be on loopback, link-local, private and metadata addresses (local
+    /// receivers, tests). Off by default: such URLs are refused when added and when sent to.
+    #[serde(default)]
+    pub allow_private_addresses: bool,
+}
+
+impl Webhooks {
+    pub fn addresses(&self) -> crate::domain::webhook::Addresses {
+        if self.allow_private_addresses {
+            crate::domain::webhook::Addresses::AllowPrivate
+        } else {
+            crate::domain::webhook::Addresses::PublicOnly
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,6 +6,7 @@
 //! finishes what it was doing and exits with its own code, as if the output had been read.
 //! Progress bars (indicatif) already ignore write errors and are drawn only on a terminal.
 
+use crate::domain::validation::{Lines, escape_control};
 use crate::error::Error;
 use serde::Serialize;
 use std::fmt;
@@ -50,8 +51,15 @@ fn write_to(w: &mut impl Write, gone: &AtomicBool, args: fmt::Arguments<'_>, new
     if gone.load(Ordering::Relaxed) {
         return;
     }
+    // Whatever a printer missed, no control character from the data reaches the terminal:
+    // ESC, BEL, NUL… are written as `\x1b`, `\x07`, `\x00`; line breaks and tabs stay.
+    let text = match args.as_str() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(args.to_string()),
+    };
+    let text = escape_control(&text, Lines::Many);
     let written = w
-        .write_fmt(args)
+        .write_all(text.as_bytes())
         .and_then(|()| if newline { w.write_all(b"\n") } else { Ok(()) });
     if let Err(e) = written {
         gone.store(true, Ordering::Relaxed);
@@ -70,6 +78,21 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> crate::error::Result<()> {
         context: "cannot write JSON".into(),
         source: e.into(),
     })?;
+    // serde_json escapes C0 controls in strings; DEL and the C1 range it leaves raw, and they
+    // can only be inside strings: `\u007f` keeps the document valid and the terminal safe.
+    let text: String = if text.contains(|c: char| c.is_control() && c != '\n') {
+        text.chars()
+            .map(|c| {
+                if c.is_control() && c != '\n' {
+                    format!("\\u{:04x}", c as u32)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    } else {
+        text
+    };
     outln!("{text}");
     Ok(())
 }
@@ -101,6 +124,18 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn control_characters_are_written_escaped() {
+        let gone = AtomicBool::new(false);
+        let mut w: Vec<u8> = Vec::new();
+        let v = "t\u{1b}]0;x\u{7}\0";
+        write_to(&mut w, &gone, format_args!("{v}\nnext\tcol"), true);
+        assert_eq!(
+            String::from_utf8(w).unwrap(),
+            "t\\x1b]0;x\\x07\\x00\nnext\tcol\n"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! How the command line lays out what it prints for people: aligned tables, `label  value`
 //! records, times. Scripts use `--json` instead.
 
+use crate::domain::validation::{Lines, escape_control};
 use chrono::{DateTime, Utc};
 
 /// An aligned table: a header line, then one line per row, columns two spaces apart.
@@ -88,11 +89,20 @@ pub fn record(fields: &[(&str, String)]) -> String {
     out
 }
 
-/// Control characters (line breaks in a title) would break a table.
+/// Control characters would break a table or drive the terminal: a line break or a tab (in a
+/// title) becomes a space, any other is written escaped (`\x1b`).
 pub fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    let spaced: String = s
+        .chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    escape_control(&spaced, Lines::One).into_owned()
 }
 
 /// A time as the tables show it: `2026-03-01 09:00 UTC`.
@@ -113,10 +123,10 @@ mod tests {
     fn columns_line_up_and_numbers_align_right() {
         let mut t = Table::new(&["ID", "TITLE", "USED"]).right(&[0, 2]);
         t.row(vec!["7".into(), "Espresso\nbar".into(), "12".into()]);
-        t.row(vec!["123".into(), "Tea".into(), "3".into()]);
+        t.row(vec!["123".into(), "Tea\u{1b}[2J".into(), "3".into()]);
         assert_eq!(
             t.render(),
-            " ID  TITLE         USED\n  7  Espresso bar    12\n123  Tea              3\n"
+            " ID  TITLE         USED\n  7  Espresso bar    12\n123  Tea\\x1b[2J       3\n"
         );
     }
 

@@ -135,7 +135,9 @@ pub async fn run(ctx: &Context, cmd: WebhooksCommand) -> Result<ExitCode> {
     let desk = ctx.desk(2).await?;
     match cmd {
         WebhooksCommand::Add { url, events, print } => {
-            let w = desk.add_webhook(&url, &events).await?;
+            let w = desk
+                .add_webhook(&url, &events, ctx.config.webhooks.addresses())
+                .await?;
             done(&print, &w, || secret_text("added", &w))
         }
         WebhooksCommand::List { print } => {
@@ -290,6 +292,7 @@ pub async fn relay(ctx: &Context, a: RelayArgs) -> Result<ExitCode> {
             .unwrap_or(timeout + Duration::from_secs(45)),
         scan_every: Duration::from_secs_f64(a.scan_every),
         retry_scale: a.retry_scale,
+        addresses: ctx.config.webhooks.addresses(),
     };
     if cfg.lease <= cfg.timeout {
         return Err(Error::Usage(

@@ -5,7 +5,7 @@ use super::deal::{DealDraft, text_enum};
 use super::money::{Frequency, currency_exponent};
 pub use super::offer_diff::{TermChange, diff, term_fields};
 pub use super::terms::{Commission, ModelKind, Terms, TermsDraft};
-use super::validation::{ValidationErrors, char_len, required_text};
+use super::validation::{Lines, ValidationErrors, char_len, text};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -240,7 +240,7 @@ impl OfferDraft {
             e.push("benefits", format!("at most {BENEFITS_MAX}"));
         }
         for b in &self.benefits {
-            let name = required_text(&mut e, "benefits", &b.name, BENEFIT_NAME_MAX);
+            let name = text(&mut e, "benefits", &b.name, BENEFIT_NAME_MAX, Lines::One);
             if benefits.iter().any(|x: &Benefit| x.name == name) {
                 e.push("benefits", format!("'{name}' is listed twice"));
             }
@@ -295,16 +295,24 @@ impl OfferDraft {
     }
 }
 
-/// A message body: not blank, at most 10,000 characters.
+/// A message body: not blank, at most 10,000 characters, lines and tabs but no other control
+/// characters.
 pub fn check_body(body: &str) -> Result<String, ValidationErrors> {
-    let mut e = ValidationErrors::new();
-    let b = required_text(&mut e, "body", body, MESSAGE_MAX);
-    e.into_result(b)
+    super::validation::check_text("body", body, MESSAGE_MAX, Lines::Many)
 }
 
-/// A reason for rejecting or withdrawing: required, at most 2,000 characters.
+/// The note of an offer revision, if any: at most 2,000 characters, lines and tabs but no
+/// other control characters. Blank is none.
+pub fn check_note(note: Option<&str>) -> Result<Option<String>, ValidationErrors> {
+    note.filter(|n| !n.trim().is_empty())
+        .map(|n| super::validation::check_text("note", n, REASON_MAX, Lines::Many))
+        .transpose()
+}
+
+/// A reason for rejecting, withdrawing or changing a status: required, one line, at most
+/// 2,000 characters.
 pub fn check_reason(reason: &str) -> Result<String, ValidationErrors> {
-    super::validation::check_text("reason", reason, REASON_MAX)
+    super::validation::check_text("reason", reason, REASON_MAX, Lines::One)
 }
 
 /// A thread subject and deadline.
@@ -314,7 +322,7 @@ pub fn check_thread(
     now: DateTime<Utc>,
 ) -> Result<(String, DateTime<Utc>), ValidationErrors> {
     let mut e = ValidationErrors::new();
-    let s = required_text(&mut e, "subject", subject, SUBJECT_MAX);
+    let s = text(&mut e, "subject", subject, SUBJECT_MAX, Lines::One);
     let d = match deadline {
         None => {
             e.push("deadline", "required");

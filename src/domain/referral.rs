@@ -4,7 +4,7 @@
 
 use super::money::{check_bps, currency_exponent, parse_amount};
 use super::settlement::apply_bps;
-use super::validation::{ValidationErrors, required_text};
+use super::validation::{Lines, ValidationErrors, text};
 use base64::Engine;
 use rand::Rng;
 use serde::Serialize;
@@ -120,7 +120,7 @@ impl PlanDraft {
         let code = check_plan_code(&self.code)
             .map_err(|r| e.push("code", r))
             .unwrap_or_default();
-        let name = required_text(&mut e, "name", &self.name, 100);
+        let name = text(&mut e, "name", &self.name, 100, Lines::One);
         let currency = self.currency.trim().to_owned();
         let price_minor = match currency_exponent(&currency) {
             Err(r) => {

@@ -216,12 +216,75 @@ pub fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// One required text field on its own (a note, a reason, a reference): not blank, at most
-/// `max` characters; trimmed.
-pub fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, ValidationErrors> {
+/// The one check of a required text field: no control characters (line breaks and tabs only
+/// when `lines` is [`Lines::Many`]), not blank, at most `max` characters. Returns it trimmed.
+pub fn text(
+    errs: &mut ValidationErrors,
+    field: &'static str,
+    value: &str,
+    max: usize,
+    lines: Lines,
+) -> String {
+    if no_control(errs, field, value, lines) {
+        required_text(errs, field, value, max)
+    } else {
+        value.trim().to_owned()
+    }
+}
+
+/// One required text field on its own (a note, a reason, a reference): [`text`].
+pub fn check_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+    lines: Lines,
+) -> Result<String, ValidationErrors> {
     let mut e = ValidationErrors::new();
-    let t = required_text(&mut e, field, text, max);
+    let t = text(&mut e, field, value, max, lines);
     e.into_result(t)
+}
+
+/// An optional one-line reason: blank is none; otherwise [`check_text`].
+pub fn optional_reason(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, ValidationErrors> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| check_text(field, v, max, Lines::One))
+        .transpose()
+}
+
+/// Text from the database as it may be printed: every control character it cannot show
+/// becomes `\xNN` (ESC is `\x1b`, BEL `\x07`, NUL `\x00`), so that a value stored before the
+/// rules (or by another client) cannot drive the terminal. A [`Lines::Many`] value keeps its
+/// line breaks (`\n`, `\r\n`) and tabs. Borrows when there is nothing to escape.
+pub fn escape_control(s: &str, lines: Lines) -> std::borrow::Cow<'_, str> {
+    let keep = |c: char, next: Option<char>| {
+        lines == Lines::Many && (c == '\n' || c == '\t' || (c == '\r' && next == Some('\n')))
+    };
+    let mut chars = s.chars().peekable();
+    let mut clean = true;
+    while let Some(c) = chars.next() {
+        if c.is_control() && !keep(c, chars.peek().copied()) {
+            clean = false;
+            break;
+        }
+    }
+    if clean {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_control() && !keep(c, chars.peek().copied()) {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -263,6 +326,38 @@ mod tests {
              name: must not contain control characters (found U+001B at character 1); \
              x: must not contain control characters (found U+0000 at character 4); \
              y: must not contain control characters (found U+007F at character 4)"
+        );
+    }
+
+    #[test]
+    fn text_refuses_control_characters_before_anything_else() {
+        let mut e = ValidationErrors::new();
+        assert_eq!(text(&mut e, "subject", " ok ", 10, Lines::One), "ok");
+        text(&mut e, "subject", "a\u{1b}]0;x\u{7}", 100, Lines::One);
+        text(&mut e, "body", "two\nlines\u{7}", 100, Lines::Many);
+        assert_eq!(
+            e.to_string(),
+            "subject: must not contain control characters (found U+001B at character 2); \
+             body: must not contain control characters other than line breaks and tabs (found U+0007 at character 10)"
+        );
+        assert!(check_text("reference", "PAY\u{1b}", 10, Lines::One).is_err());
+    }
+
+    #[test]
+    fn control_characters_print_escaped() {
+        assert_eq!(escape_control("plain ü", Lines::One), "plain ü");
+        assert!(matches!(
+            escape_control("plain", Lines::One),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            escape_control("\u{1b}]0;t\u{7}\0\u{9b}", Lines::One),
+            "\\x1b]0;t\\x07\\x00\\x9b"
+        );
+        assert_eq!(escape_control("a\nb\tc", Lines::One), "a\\x0ab\\x09c");
+        assert_eq!(
+            escape_control("a\r\nb\tc\rd\u{1b}", Lines::Many),
+            "a\r\nb\tc\\x0dd\\x1b"
         );
     }
 

@@ -132,9 +132,171 @@ pub fn next_delay(
     Some(wait.max(floor))
 }
 
-/// An endpoint URL: http or https, with a host, no credentials.
-pub fn validate_url(url: &str) -> Result<url::Url, String> {
-    let u = url::Url::parse(url.trim()).map_err(|e| format!("not a URL: {e}"))?;
+/// The most characters of an endpoint URL.
+pub const URL_MAX: usize = 2000;
+
+/// Every event type the product writes (README, "The event types written today").
+pub const EVENT_TYPES: &[&str] = &[
+    "partner.created",
+    "partner.updated",
+    "partner.verified",
+    "partner.disabled",
+    "partner.revet_requested",
+    "partner.deleted",
+    "deal.created",
+    "deal.updated",
+    "deal.activated",
+    "deal.paused",
+    "deal.expired",
+    "deal.drafted",
+    "deal.deleted",
+    "negotiation.opened",
+    "negotiation.message_posted",
+    "negotiation.offered",
+    "negotiation.accepted",
+    "negotiation.rejected",
+    "negotiation.withdrawn",
+    "negotiation.expired",
+    "negotiation.state_changed",
+    "agreement.added",
+    "agreement.created",
+    "contract.created",
+    "contract.signed",
+    "contract.state_changed",
+    "contract.benefit_changed",
+    "settlement.computed",
+    "settlement.in_review",
+    "settlement.approved",
+    "settlement.disputed",
+    "settlement.paid",
+    "plan.added",
+    "referral_code.added",
+    "referral_code.disabled",
+    "claim_token.issued",
+    "claim_token.revoked",
+    "referral.attributed",
+    "commission_rule.set",
+    "payout.created",
+];
+
+/// Which addresses an endpoint may have. Public only, unless the config file says
+/// `[webhooks] allow_private_addresses = true` (local receivers, tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Addresses {
+    #[default]
+    PublicOnly,
+    AllowPrivate,
+}
+
+/// Why an address is not public (loopback, link-local, private, …), or `None` for a public one.
+pub fn non_public(ip: std::net::IpAddr) -> Option<&'static str> {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => non_public_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return non_public_v4(v4);
+            }
+            let seg = v6.segments();
+            if v6.is_loopback() {
+                Some("a loopback address")
+            } else if v6.is_unspecified() {
+                Some("the unspecified address")
+            } else if seg[0] & 0xffc0 == 0xfe80 {
+                Some("a link-local address")
+            } else if seg[0] & 0xfe00 == 0xfc00 {
+                Some("a private address")
+            } else if seg[0] & 0xffc0 == 0xfec0 {
+                Some("a site-local address")
+            } else if seg[0] & 0xff00 == 0xff00 {
+                Some("a multicast address")
+            } else if seg[..6] == [0, 0, 0, 0, 0, 0] {
+                // IPv4-compatible (::a.b.c.d, deprecated): judged as the IPv4 address.
+                non_public_v4(std::net::Ipv4Addr::new(
+                    (seg[6] >> 8) as u8,
+                    seg[6] as u8,
+                    (seg[7] >> 8) as u8,
+                    seg[7] as u8,
+                ))
+            } else if seg[0] == 0x64 && seg[1] == 0xff9b {
+                // NAT64 (64:ff9b::/96) reaches the embedded IPv4 address.
+                non_public_v4(std::net::Ipv4Addr::new(
+                    (seg[6] >> 8) as u8,
+                    seg[6] as u8,
+                    (seg[7] >> 8) as u8,
+                    seg[7] as u8,
+                ))
+            } else if seg == [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254] {
+                Some("a cloud metadata address")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+fn non_public_v4(ip: std::net::Ipv4Addr) -> Option<&'static str> {
+    let o = ip.octets();
+    if ip.is_loopback() {
+        Some("a loopback address")
+    } else if ip.is_unspecified() || o[0] == 0 {
+        Some("the unspecified address")
+    } else if o == [169, 254, 169, 254] || o == [100, 100, 100, 200] {
+        Some("a cloud metadata address")
+    } else if ip.is_link_local() {
+        Some("a link-local address")
+    } else if ip.is_private() {
+        Some("a private address")
+    } else if o[0] == 100 && (o[1] & 0xc0) == 64 {
+        Some("a shared (carrier-grade NAT) address")
+    } else if ip.is_broadcast() || ip.is_multicast() || o[0] >= 240 {
+        Some("a broadcast, multicast or reserved address")
+    } else {
+        None
+    }
+}
+
+/// Why a host name is not public (`localhost`, `*.localhost`, metadata names), or `None`.
+pub fn non_public_name(name: &str) -> Option<&'static str> {
+    let n = name.trim_end_matches('.').to_ascii_lowercase();
+    if n == "localhost" || n.ends_with(".localhost") {
+        Some("a loopback name")
+    } else if n == "metadata.google.internal" || n == "metadata" || n == "instance-data" {
+        Some("a cloud metadata name")
+    } else {
+        None
+    }
+}
+
+/// Refuses a host that is not public (by its address when it is one, by its name otherwise;
+/// the name's addresses are checked again when the relay resolves it).
+pub fn check_host(host: &url::Host<&str>) -> Result<(), String> {
+    let (why, shown) = match host {
+        url::Host::Ipv4(ip) => (non_public_v4(*ip), ip.to_string()),
+        url::Host::Ipv6(ip) => (non_public(std::net::IpAddr::V6(*ip)), ip.to_string()),
+        url::Host::Domain(d) => (non_public_name(d), (*d).to_owned()),
+    };
+    match why {
+        None => Ok(()),
+        Some(why) => Err(refusal(&shown, why)),
+    }
+}
+
+/// The message for an address that is not public.
+pub fn refusal(shown: &str, why: &str) -> String {
+    format!(
+        "{shown} is {why}; webhooks go to public addresses only (the config file's [webhooks] allow_private_addresses = true allows others)"
+    )
+}
+
+/// An endpoint URL: http or https, with a host, no credentials, at most [`URL_MAX`]
+/// characters, and (unless `addresses` allows others) a public host.
+pub fn validate_url(url: &str, addresses: Addresses) -> Result<url::Url, String> {
+    let url = url.trim();
+    if url.chars().count() > URL_MAX {
+        return Err(format!("at most {URL_MAX} characters"));
+    }
+    let u = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
     if u.scheme() != "http" && u.scheme() != "https" {
         return Err(format!("must be http or https, not {}", u.scheme()));
     }
@@ -144,24 +306,25 @@ pub fn validate_url(url: &str) -> Result<url::Url, String> {
     if !u.username().is_empty() || u.password().is_some() {
         return Err("must not carry a user name or password".into());
     }
+    if u.as_str().chars().count() > URL_MAX {
+        return Err(format!("at most {URL_MAX} characters"));
+    }
+    if addresses == Addresses::PublicOnly
+        && let Some(host) = u.host()
+    {
+        check_host(&host)?;
+    }
     Ok(u)
 }
 
-/// An event type: lowercase words joined by dots and underscores (`deal.activated`).
+/// An event type the product writes ([`EVENT_TYPES`]).
 pub fn validate_event_type(t: &str) -> Result<(), String> {
-    let ok = !t.is_empty()
-        && t.len() <= 100
-        && t.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        });
-    if ok {
+    if EVENT_TYPES.contains(&t) {
         Ok(())
     } else {
         Err(format!(
-            "'{t}' is not an event type (lowercase words joined by dots, such as deal.created)"
+            "'{t}' is not an event type; the known ones are {}",
+            EVENT_TYPES.join(", ")
         ))
     }
 }
@@ -267,14 +430,102 @@ mod tests {
 
     #[test]
     fn urls_and_event_types() {
-        assert!(validate_url("https://hooks.example.com/pd").is_ok());
-        assert!(validate_url("http://127.0.0.1:8080/x").is_ok());
-        assert!(validate_url("ftp://example.com/").is_err());
-        assert!(validate_url("https://u:p@example.com/").is_err());
-        assert!(validate_url("nonsense").is_err());
+        let open = Addresses::AllowPrivate;
+        assert!(validate_url("https://hooks.example.com/pd", Addresses::PublicOnly).is_ok());
+        assert!(validate_url("http://127.0.0.1:8080/x", open).is_ok());
+        assert!(validate_url("ftp://example.com/", open).is_err());
+        assert!(validate_url("https://u:p@example.com/", open).is_err());
+        assert!(validate_url("nonsense", open).is_err());
+        let long = format!("https://hooks.example.com/{}", "a".repeat(2000));
+        assert_eq!(
+            validate_url(&long, open).unwrap_err(),
+            "at most 2000 characters"
+        );
         assert!(validate_event_type("deal.created").is_ok());
         assert!(validate_event_type("negotiation.message_posted").is_ok());
+        assert!(validate_event_type("negotiation.rejected").is_ok());
         assert!(validate_event_type("Deal.Created").is_err());
         assert!(validate_event_type("deal..x").is_err());
+        let e = validate_event_type("deal.activatd").unwrap_err();
+        assert!(
+            e.starts_with(
+                "'deal.activatd' is not an event type; the known ones are partner.created, "
+            ),
+            "{e}"
+        );
+        assert!(validate_event_type("deal.nonexistent").is_err());
+    }
+
+    /// Classified only: nothing here is ever contacted.
+    #[test]
+    fn addresses_that_are_not_public_are_refused_in_every_form() {
+        let strict = Addresses::PublicOnly;
+        for (url, shown, why) in [
+            (
+                "http://169.254.169.254/latest/meta-data/",
+                "169.254.169.254",
+                "a cloud metadata address",
+            ),
+            ("http://localhost:9/", "localhost", "a loopback name"),
+            ("http://api.localhost/", "api.localhost", "a loopback name"),
+            ("http://[::1]:8080/", "::1", "a loopback address"),
+            ("http://0x7f000001/", "127.0.0.1", "a loopback address"),
+            ("http://2130706433/", "127.0.0.1", "a loopback address"),
+            ("http://0177.0.0.1/", "127.0.0.1", "a loopback address"),
+            ("http://127.1/", "127.0.0.1", "a loopback address"),
+            (
+                "http://[::ffff:127.0.0.1]/",
+                "::ffff:127.0.0.1",
+                "a loopback address",
+            ),
+            (
+                "http://[::ffff:169.254.169.254]/",
+                "::ffff:169.254.169.254",
+                "a cloud metadata address",
+            ),
+            ("http://10.1.2.3/", "10.1.2.3", "a private address"),
+            ("http://172.16.0.1/", "172.16.0.1", "a private address"),
+            (
+                "http://172.31.255.255/",
+                "172.31.255.255",
+                "a private address",
+            ),
+            ("http://192.168.1.1/", "192.168.1.1", "a private address"),
+            ("http://169.254.1.1/", "169.254.1.1", "a link-local address"),
+            ("http://[fe80::1]/", "fe80::1", "a link-local address"),
+            ("http://[fc00::1]/", "fc00::1", "a private address"),
+            (
+                "http://[fd12:3456::1]/",
+                "fd12:3456::1",
+                "a private address",
+            ),
+            ("http://0.0.0.0/", "0.0.0.0", "the unspecified address"),
+            ("http://[::]/", "::", "the unspecified address"),
+            (
+                "http://metadata.google.internal/",
+                "metadata.google.internal",
+                "a cloud metadata name",
+            ),
+        ] {
+            assert_eq!(
+                validate_url(url, strict).unwrap_err(),
+                refusal(shown, why),
+                "{url}"
+            );
+            assert!(validate_url(url, Addresses::AllowPrivate).is_ok(), "{url}");
+        }
+        for url in [
+            "https://203.0.113.5/hook",
+            "http://172.32.0.1/",
+            "https://[2001:db8::5]/",
+            "https://hooks.example.com/",
+        ] {
+            assert!(validate_url(url, strict).is_ok(), "{url}");
+        }
+        assert_eq!(non_public("203.0.113.5".parse().unwrap()), None);
+        assert_eq!(
+            non_public("::ffff:10.0.0.1".parse().unwrap()),
+            Some("a private address")
+        );
     }
 }

@@ -6,6 +6,7 @@ use super::record::Change;
 use crate::domain::Permission;
 use crate::domain::contract::{BenefitStatus, ContractStatus};
 use crate::domain::negotiation::{Side, check_reason};
+use crate::domain::validation::Lines;
 use crate::error::{Error, Result};
 use crate::store::agreements::Agreement;
 use crate::store::contracts::{Contract, ContractBenefit, Signature};
@@ -157,9 +158,7 @@ impl Desk {
         note: &str,
     ) -> Result<ContractBenefit> {
         self.actor().require(Permission::ManageNegotiations)?;
-        let mut e = crate::domain::ValidationErrors::new();
-        let note = crate::domain::validation::required_text(&mut e, "note", note, 2_000);
-        e.into_result(())?;
+        let note = crate::domain::validation::check_text("note", note, 2_000, Lines::Many)?;
         let mut tx = self.pool().begin().await?;
         lock(&mut tx, contract_id).await?;
         let before = store::contracts::lock_benefit(&mut tx, contract_id, position)

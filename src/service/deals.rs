@@ -90,6 +90,8 @@ impl Desk {
         reason: Option<&str>,
     ) -> Result<Deal> {
         self.actor().require(Permission::ManageDeals)?;
+        let reason = crate::domain::validation::optional_reason("reason", reason, 2_000)?;
+        let reason = reason.as_deref();
         let mut tx = self.pool().begin().await?;
         let before = lock(&mut tx, id).await?;
         check_version(

@@ -7,6 +7,7 @@ use super::Desk;
 use super::deals::{existing_partner, insert_deals, kyc_gate, window_open};
 use crate::domain::deal::CAP_MAX;
 use crate::domain::partner::domain_of;
+use crate::domain::validation::Lines;
 use crate::domain::{DealDraft, DealState, FieldError, Permission, ValidDeal, ValidationErrors};
 use crate::error::{Error, Result};
 use crate::store::{self, partners::Partner};
@@ -71,7 +72,9 @@ pub struct RowProblem {
 
 impl fmt::Display for RowProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}: {}", self.line, self.field, self.rule)
+        // A rule may quote the bad cell: shown escaped, on one line.
+        let rule = crate::domain::validation::escape_control(&self.rule, Lines::One);
+        write!(f, "line {}: {}: {rule}", self.line, self.field)
     }
 }
 

@@ -7,8 +7,8 @@ use super::record::{self, Change};
 use super::{Actor, Desk};
 use crate::domain::contract::snapshot_hash;
 use crate::domain::negotiation::{
-    OfferDraft, Side, TermChange, ThreadStatus, ThreadTrigger, check_body, check_reason,
-    check_thread, diff,
+    OfferDraft, Side, TermChange, ThreadStatus, ThreadTrigger, check_body, check_note,
+    check_reason, check_thread, diff,
 };
 use crate::domain::{Permission, ValidationErrors};
 use crate::error::{Error, Result};
@@ -163,6 +163,7 @@ impl Desk {
         expected_latest: Option<i32>,
     ) -> Result<Offer> {
         self.actor().require(Permission::ManageNegotiations)?;
+        let note = check_note(note)?;
         let mut tx = self.pool().begin().await?;
         let thread = open_thread(&mut tx, thread_id).await?;
         let terms = draft.validate(thread.partner_id)?;
@@ -172,14 +173,13 @@ impl Desk {
         {
             return Err(superseded(thread_id, want, latest.as_ref()));
         }
-        let note = note.map(str::trim).filter(|n| !n.is_empty());
         let offer = store::negotiations::insert_offer(
             &mut tx,
             thread_id,
             side,
             &self.actor().login,
             &terms,
-            note,
+            note.as_deref(),
         )
         .await?;
         advance(&mut tx, self.actor(), &thread, side).await?;

@@ -225,6 +225,8 @@ impl Desk {
     /// what is left before the partner can be deleted.
     pub async fn offboard_partner(&self, id: i64, reason: Option<&str>) -> Result<OffboardReport> {
         self.actor().require(Permission::ManagePartners)?;
+        let reason = crate::domain::validation::optional_reason("reason", reason, 2_000)?;
+        let reason = reason.as_deref();
         let mut tx = self.pool().begin().await?;
         let partner = lock(&mut tx, id).await?;
         let paused =

@@ -11,7 +11,7 @@ use crate::domain::money::format_amount;
 use crate::domain::referral::{
     RulePay, check_referral_code, check_rule, default_code, new_token, payout, token_hash,
 };
-use crate::domain::validation::ValidationErrors;
+use crate::domain::validation::{Lines, ValidationErrors, no_control};
 use crate::error::{Error, Result};
 use crate::store::{
     self,
@@ -136,6 +136,7 @@ impl Desk {
         let mut e = ValidationErrors::new();
         let email = email.map(str::trim).filter(|m| !m.is_empty());
         if let Some(m) = email
+            && no_control(&mut e, "email", m, Lines::One)
             && (m.len() > 254 || m.split('@').count() != 2 || m.contains(char::is_whitespace))
         {
             e.push("email", format!("must be an e-mail address (got '{m}')"));

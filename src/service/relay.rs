@@ -14,7 +14,7 @@
 
 use super::Desk;
 use crate::domain::Permission;
-use crate::domain::webhook::{self, FAILING_LIMIT, Outcome};
+use crate::domain::webhook::{self, Addresses, FAILING_LIMIT, Outcome};
 use crate::error::{Error, Result};
 use crate::store::webhooks::{self as store, AttemptResult, Claimed};
 use chrono::Utc;
@@ -39,6 +39,9 @@ pub struct RelayConfig {
     pub scan_every: Duration,
     /// Shrinks the retry schedule and the days of failure that disable an endpoint (tests).
     pub retry_scale: f64,
+    /// Which addresses may be posted to: public only (checked on the URL's host and on every
+    /// address its name resolves to, before connecting), unless the config file allows others.
+    pub addresses: Addresses,
 }
 
 impl Default for RelayConfig {
@@ -50,6 +53,7 @@ impl Default for RelayConfig {
             lease: Duration::from_secs(60),
             scan_every: Duration::from_secs(5),
             retry_scale: 1.0,
+            addresses: Addresses::PublicOnly,
         }
     }
 }
@@ -84,7 +88,15 @@ impl Desk {
         stop: impl Future<Output = ()>,
     ) -> Result<RelayStats> {
         self.actor().require(Permission::ManageWebhooks)?;
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if cfg.addresses == Addresses::PublicOnly {
+            // Every name is resolved here and refused if any of its addresses is not public;
+            // no proxy, which would resolve (and reach) the endpoint's name unchecked.
+            builder = builder
+                .dns_resolver(std::sync::Arc::new(PublicOnly))
+                .no_proxy();
+        }
+        let client = builder
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -223,6 +235,22 @@ impl Desk {
         let signature = webhook::signature_header(&secrets, &msg_id, timestamp, &body)
             .map_err(|e| Error::Refused(format!("webhook endpoint {}: {e}", c.endpoint_id)))?;
         let started = Instant::now();
+        if cfg.addresses == Addresses::PublicOnly
+            && let Err(why) = public_url(&c.url)
+        {
+            // Refused before anything is sent: a failed attempt, retried on the schedule (the
+            // config may change), and the endpoint disabled after days of failure.
+            return self
+                .record(
+                    cfg,
+                    &c,
+                    started,
+                    None,
+                    Outcome::Retry { retry_after: None },
+                    Some(why),
+                )
+                .await;
+        }
         let answer = client
             .post(&c.url)
             .header("content-type", "application/json")
@@ -232,7 +260,6 @@ impl Desk {
             .body(body)
             .send()
             .await;
-        let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         let (status, outcome, error) = match answer {
             Ok(resp) => {
                 let status = resp.status();
@@ -251,6 +278,20 @@ impl Desk {
                 Some(describe(&e, cfg.timeout)),
             ),
         };
+        self.record(cfg, &c, started, status, outcome, error).await
+    }
+
+    /// Records what one attempt came to and what follows (a retry, a disabled endpoint).
+    async fn record(
+        &self,
+        cfg: &RelayConfig,
+        c: &Claimed,
+        started: Instant,
+        status: Option<u16>,
+        outcome: Outcome,
+        error: Option<String>,
+    ) -> Result<(Sent, bool)> {
+        let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         let delivered = outcome == Outcome::Delivered;
         let retry_at = match &outcome {
             Outcome::Delivered => None,
@@ -270,7 +311,7 @@ impl Desk {
                 delivered,
                 retry_at,
             };
-            store::finish(&mut conn, &c, &r).await?
+            store::finish(&mut conn, c, &r).await?
         };
         tracing::debug!(delivery = c.delivery_id, event = c.event_id, endpoint = c.endpoint_id,
             attempt = c.attempts, status = ?status, error = ?error, "relay: attempt");
@@ -339,6 +380,38 @@ fn jitter() -> f64 {
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Refuses a URL whose host is not public (the name's addresses are the resolver's).
+fn public_url(url: &str) -> std::result::Result<(), String> {
+    let u = url::Url::parse(url).map_err(|e| format!("refused: not a URL: {e}"))?;
+    let host = u.host().ok_or_else(|| "refused: no host".to_owned())?;
+    webhook::check_host(&host).map_err(|e| format!("refused: {e}"))
+}
+
+/// The relay's resolver when only public addresses are allowed: a name is refused when any
+/// address it resolves to is not public, so nothing is ever sent to one.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            if let Some(why) = webhook::non_public_name(&host) {
+                return Err(webhook::refusal(&host, why).into());
+            }
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            for a in &addrs {
+                if let Some(why) = webhook::non_public(a.ip()) {
+                    let shown = format!("{host} (which resolves to {})", a.ip());
+                    return Err(webhook::refusal(&shown, why).into());
+                }
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(addrs.into_iter());
+            Ok(addrs)
+        })
+    }
 }
 
 /// One line for a request that got no answer.

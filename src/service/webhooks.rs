@@ -26,11 +26,17 @@ pub struct WithSecret {
 
 impl Desk {
     /// Adds an endpoint for these event types (none: every type), with a fresh secret. It
-    /// receives the events written from now on.
-    pub async fn add_webhook(&self, url: &str, event_types: &[String]) -> Result<WithSecret> {
+    /// receives the events written from now on. Its host must be public unless `addresses`
+    /// (the config file's `[webhooks] allow_private_addresses`) allows others.
+    pub async fn add_webhook(
+        &self,
+        url: &str,
+        event_types: &[String],
+        addresses: webhook::Addresses,
+    ) -> Result<WithSecret> {
         self.actor().require(Permission::ManageWebhooks)?;
         let mut errs = ValidationErrors::new();
-        let url = match webhook::validate_url(url) {
+        let url = match webhook::validate_url(url, addresses) {
             Ok(u) => Some(u.to_string()),
             Err(e) => {
                 errs.push("url", e);
@@ -82,10 +88,7 @@ impl Desk {
     /// deliveries wait, and new events still queue for it).
     pub async fn disable_webhook(&self, id: i64, reason: Option<&str>) -> Result<Endpoint> {
         self.actor().require(Permission::ManageWebhooks)?;
-        let reason = reason
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
+        let reason = crate::domain::validation::optional_reason("reason", reason, 2_000)?
             .unwrap_or_else(|| format!("disabled by {}", self.actor().login));
         self.set_webhook_enabled(&self.actor().login, id, false, Some(&reason))
             .await?

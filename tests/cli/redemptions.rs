@@ -304,3 +304,44 @@ async fn an_import_value_past_the_maximum_is_a_problem_of_its_line() {
     );
     assert_eq!(redemptions(&db).await, 0);
 }
+
+#[tokio::test]
+async fn redemptions_import_problem_lines_show_control_characters_escaped() {
+    let db = TestDb::new().await;
+    let env = db.pg_env();
+    let (deal, m) = setup(&db, 3).await;
+    let dir = Home::new();
+    let at = (chrono::Utc::now() - chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let id = deal.id;
+    // A clipboard write, a screen clear and a NUL in three cells.
+    let bad = file(
+        &dir,
+        "control.csv",
+        &format!(
+            "deal_id,member_id,redeemed_at,value,currency,source\n\
+             {id},{},{at},12.50,\u{1b}]52;c;aGk=\u{7},copy_code\n\
+             {id},{},{at},1.00,EUR,copy\u{1b}[2J\n\
+             {id},{},{at},1\u{0}2,EUR,copy_code\n",
+            m[0], m[1], m[2]
+        ),
+    );
+    let out = pd("platform", &["redemptions", "import", &bad])
+        .on(&env)
+        .run();
+    assert_eq!(out.code, 3, "{out}");
+    out.assert_clean();
+    assert!(
+        !out.stdout.contains(['\u{1b}', '\u{7}', '\u{0}']),
+        "no raw control character is printed:{out}"
+    );
+    let lines = out.stdout_lines();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].starts_with("line 2: currency: "), "{out}");
+    assert!(lines[0].contains("\\x1b]52;c;aGk=\\x07"), "{out}");
+    assert!(lines[1].starts_with("line 3: source: "), "{out}");
+    assert!(lines[1].contains("copy\\x1b[2J"), "{out}");
+    assert!(lines[2].starts_with("line 4: value: "), "{out}");
+    assert!(lines[2].contains("1\\x002"), "{out}");
+    assert_eq!(redemptions(&db).await, 0);
+}

@@ -14,6 +14,7 @@ use partnerdesk::console::panes::PaneId;
 use partnerdesk::console::panes::audit::Focus;
 use partnerdesk::console::view;
 use partnerdesk::domain::Role;
+use partnerdesk::domain::webhook::Addresses;
 use partnerdesk::service::Desk;
 use partnerdesk::service::relay::RelayConfig;
 use std::time::Duration;
@@ -30,9 +31,14 @@ async fn setup(db: &TestDb) -> (Desk, Receiver, Receiver) {
     let admin = db.admin().await;
     let ok = Receiver::answering(200).await;
     let failing = Receiver::answering(500).await;
-    admin.add_webhook(&ok.url(), &[]).await.expect("endpoint 1");
+    // The receivers are local: loopback is allowed, as the config file may allow it.
+    let local = Addresses::AllowPrivate;
     admin
-        .add_webhook(&failing.url(), &["partner.verified".to_owned()])
+        .add_webhook(&ok.url(), &[], local)
+        .await
+        .expect("endpoint 1");
+    admin
+        .add_webhook(&failing.url(), &["partner.verified".to_owned()], local)
         .await
         .expect("endpoint 2");
     for (name, domain) in [
@@ -46,6 +52,7 @@ async fn setup(db: &TestDb) -> (Desk, Receiver, Receiver) {
         once: true,
         timeout: Duration::from_secs(5),
         lease: Duration::from_secs(30),
+        addresses: local,
         ..RelayConfig::default()
     };
     admin

@@ -486,3 +486,5 @@ async fn offer_amounts_past_the_maximum_and_bad_offer_files_say_where() {
     );
     assert_eq!(db.count("SELECT count(*) FROM negotiation_offers").await, 0);
 }
+
+mod control;

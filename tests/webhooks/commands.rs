@@ -1,6 +1,6 @@
 //! `partnerdesk webhooks …`: output, refusals, replays, the audit trail.
 
-use crate::cli::pd;
+use crate::pd;
 use crate::receiver::Receiver;
 use crate::{ADMIN, add_endpoint, db, events};
 use partnerdesk::domain::Role;
@@ -270,4 +270,128 @@ fn help_documents_every_subcommand_and_flag() {
         &["webhooks", "replay", "--delivery", "1", "--event", "2"],
     );
     assert_eq!(both.code, 2, "{both}");
+}
+
+/// Without the config file's allowance, `webhooks add` refuses hosts that are not public
+/// (checked on the URL alone: nothing is sent anywhere), unknown event types and a URL over
+/// 2,000 characters, each with one line, and writes nothing.
+#[tokio::test]
+async fn add_refuses_private_addresses_unknown_events_and_long_urls() {
+    let db = db().await;
+    let audit = db.audit_count().await;
+    let allow = "webhooks go to public addresses only (the config file's [webhooks] allow_private_addresses = true allows others)";
+    for (url, why) in [
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "169.254.169.254 is a cloud metadata address",
+        ),
+        ("http://localhost:9/", "localhost is a loopback name"),
+        ("http://[::1]:8080/", "::1 is a loopback address"),
+        ("http://0x7f000001/", "127.0.0.1 is a loopback address"),
+        ("http://2130706433/", "127.0.0.1 is a loopback address"),
+        (
+            "http://[::ffff:127.0.0.1]/",
+            "::ffff:127.0.0.1 is a loopback address",
+        ),
+        ("http://10.0.0.7/hook", "10.0.0.7 is a private address"),
+        ("http://192.168.1.20/", "192.168.1.20 is a private address"),
+        ("http://[fe80::1]/", "fe80::1 is a link-local address"),
+    ] {
+        let out = crate::cli::pd(Some(&db), ADMIN, &["webhooks", "add", "--url", url]);
+        assert_eq!(out.error_line(3), format!("url: {why}; {allow}"), "{url}");
+    }
+    for event in ["deal.activatd", "deal.nonexistent"] {
+        let out = crate::cli::pd(
+            Some(&db),
+            ADMIN,
+            &[
+                "webhooks",
+                "add",
+                "--url",
+                "https://hooks.example.com/pd",
+                "--event",
+                event,
+            ],
+        );
+        let line = out.error_line(3);
+        assert!(
+            line.starts_with(&format!(
+                "event: '{event}' is not an event type; the known ones are partner.created, partner.updated, "
+            )),
+            "{line}"
+        );
+        assert!(
+            line.contains(", deal.activated, ") && line.ends_with(", payout.created"),
+            "{line}"
+        );
+    }
+    let long = format!("https://hooks.example.com/{}", "a".repeat(2000));
+    let out = crate::cli::pd(Some(&db), ADMIN, &["webhooks", "add", "--url", &long]);
+    assert_eq!(out.error_line(3), "url: at most 2000 characters");
+    assert_eq!(db.count("SELECT count(*) FROM webhook_endpoints").await, 0);
+    assert_eq!(db.audit_count().await, audit, "nothing was recorded");
+
+    // A public address (never contacted here) and a known event are taken.
+    crate::cli::pd(
+        Some(&db),
+        ADMIN,
+        &[
+            "webhooks",
+            "add",
+            "--url",
+            "https://203.0.113.5/hook",
+            "--event",
+            "deal.activated",
+        ],
+    )
+    .success();
+    assert_eq!(db.count("SELECT count(*) FROM webhook_endpoints").await, 1);
+}
+
+/// An endpoint stored before the rule (as the owner) whose name resolves to loopback: the
+/// relay without the allowance refuses it before connecting, records a failed attempt with
+/// the reason, and the receiver on 127.0.0.1 gets nothing. With the allowance it is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_refuses_a_stored_endpoint_whose_name_is_loopback() {
+    let db = db().await;
+    let rx = Receiver::answering(200).await;
+    let port = url::Url::parse(&rx.url()).unwrap().port().unwrap();
+    for url in [
+        format!("http://localhost:{port}/hook"),
+        format!("http://0x7f000001:{port}/hook"),
+    ] {
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (url, secret, after_event_id, created_by, updated_by)
+             VALUES ($1, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 0, 'ada', 'ada')",
+        )
+        .bind(&url)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    events(&db, 1, "deal.created").await;
+    crate::cli::pd(Some(&db), ADMIN, &["relay", "--once", "--timeout", "2"]).success();
+    assert_eq!(rx.count(), 0, "nothing reached the receiver");
+    let errors: Vec<String> = sqlx::query_scalar(
+        "SELECT a.error FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
+         ORDER BY d.endpoint_id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].contains("localhost is a loopback name"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].contains("127.0.0.1 is a loopback address"),
+        "{errors:?}"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'")
+            .await,
+        2,
+        "a failed attempt, retried on the schedule"
+    );
 }

@@ -1,6 +1,6 @@
 //! One relay, one endpoint: signatures, retries, 410, Retry-After, timeouts, rotation.
 
-use crate::cli::pd;
+use crate::pd;
 use crate::receiver::{Answer, Receiver};
 use crate::{ADMIN, Relay, add_endpoint, db, events, verify, wait_count};
 
@@ -87,9 +87,9 @@ async fn a_500_is_retried_on_the_schedule_until_it_succeeds() {
         }
     }))
     .await;
-    add_endpoint(&db, &rx.url(), &["test.ping"]);
+    add_endpoint(&db, &rx.url(), &["deal.created"]);
     events(&db, 1, "test.other").await;
-    let ids = events(&db, 1, "test.ping").await;
+    let ids = events(&db, 1, "deal.created").await;
     // 5 s and 5 min shrunk to 5 ms and 300 ms.
     let relay = Relay::start(&db, &["--scan-every", "0.2"], "0.001");
     wait_count(

@@ -13,7 +13,7 @@ mod commands;
 mod delivery;
 mod relays;
 
-use crate::cli::{TempDir, command, pd};
+use crate::cli::{Out, TempDir, command, output};
 use crate::common::TestDb;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -30,6 +30,24 @@ pub async fn db() -> TestDb {
     let db = TestDb::new().await;
     db.admin().await;
     db
+}
+
+/// A fresh home whose config file allows loopback endpoints: the receivers here are local.
+pub fn home() -> TempDir {
+    let home = TempDir::new("pd-webhooks-home");
+    std::fs::create_dir_all(home.path("config")).expect("config dir");
+    std::fs::write(
+        home.path("config").join("config.toml"),
+        "[webhooks]\nallow_private_addresses = true\n",
+    )
+    .expect("config file");
+    home
+}
+
+/// `partnerdesk ARGS…` as `user` with a fresh [`home`] (loopback endpoints allowed).
+pub fn pd(db: Option<&TestDb>, user: &str, args: &[&str]) -> Out {
+    let home = home();
+    output(&mut command(db, user, args, &home), args)
 }
 
 /// `webhooks add --url URL [--event T]… --json`: the endpoint's id and its secret.
@@ -69,7 +87,7 @@ pub struct Relay {
 
 impl Relay {
     pub fn start(db: &TestDb, args: &[&str], scale: &str) -> Self {
-        let home = TempDir::new("pd-relay-home");
+        let home = home();
         let mut all = vec!["relay"];
         all.extend_from_slice(args);
         let child = command(Some(db), ADMIN, &all, &home)

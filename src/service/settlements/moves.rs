@@ -7,7 +7,7 @@ use crate::domain::Permission;
 use crate::domain::ValidationErrors;
 use crate::domain::money::{TOTAL_MAX_MINOR, check_count, parse_amount_up_to};
 use crate::domain::settlement::{Discrepancy, Move, NOTE_MAX, REFERENCE_MAX, review_deadline};
-use crate::domain::validation::check_text;
+use crate::domain::validation::{Lines, check_text};
 use crate::error::{Error, Result};
 use crate::service::Desk;
 use crate::service::record::Change;
@@ -25,7 +25,7 @@ impl Desk {
         self.actor().require(Permission::ManageSettlements)?;
         let note = note
             .filter(|n| !n.trim().is_empty())
-            .map(|n| check_text("note", n, NOTE_MAX))
+            .map(|n| check_text("note", n, NOTE_MAX, Lines::Many))
             .transpose()?;
         let mut tx = self.pool().begin().await?;
         let before = lock(&mut tx, id).await?;
@@ -82,7 +82,7 @@ impl Desk {
         self.actor().require(Permission::ManageSettlements)?;
         let note = note
             .filter(|n| !n.trim().is_empty())
-            .map(|n| check_text("note", n, NOTE_MAX))
+            .map(|n| check_text("note", n, NOTE_MAX, Lines::Many))
             .transpose()?;
         let mut tx = self.pool().begin().await?;
         let before = lock(&mut tx, id).await?;
@@ -145,7 +145,7 @@ impl Desk {
     /// reverses its approval entry in the ledger (a new entry, never an edit).
     pub async fn dispute_settlement(&self, id: i64, reason: &str) -> Result<Settlement> {
         self.actor().require(Permission::ManageSettlements)?;
-        let reason = check_text("reason", reason, NOTE_MAX)?;
+        let reason = check_text("reason", reason, NOTE_MAX, Lines::One)?;
         let mut tx = self.pool().begin().await?;
         let before = lock(&mut tx, id).await?;
         Move::Dispute
@@ -202,7 +202,7 @@ impl Desk {
         paid_on: Option<NaiveDate>,
     ) -> Result<Settlement> {
         self.actor().require(Permission::ManageSettlements)?;
-        let reference = check_text("reference", reference, REFERENCE_MAX)?;
+        let reference = check_text("reference", reference, REFERENCE_MAX, Lines::One)?;
         let today = Utc::now().date_naive();
         let paid_on = paid_on.unwrap_or(today);
         if paid_on > today {
