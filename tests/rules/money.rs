@@ -331,11 +331,25 @@ async fn amounts_past_the_maximum_are_refused_by_the_database_too() {
              VALUES ({d}, {m}, 'outbound_click', now(), {amount}, 'EUR')"
         )
     };
-    let err = try_sql(&fin_login.pool, &fee(9_223_372_036_854_775)).await.unwrap_err();
-    assert!(err.starts_with("23514 ") && err.contains("agreements_amount_max"), "{err}");
-    let err = try_sql(&adm_login.pool, &value(AMOUNT_MAX_MINOR + 1)).await.unwrap_err();
-    assert!(err.starts_with("23514 ") && err.contains("redemptions_value_max"), "{err}");
+    let err = try_sql(&fin_login.pool, &fee(9_223_372_036_854_775))
+        .await
+        .unwrap_err();
+    assert!(
+        err.starts_with("23514 ") && err.contains("agreements_amount_max"),
+        "{err}"
+    );
+    let err = try_sql(&adm_login.pool, &value(AMOUNT_MAX_MINOR + 1))
+        .await
+        .unwrap_err();
+    assert!(
+        err.starts_with("23514 ") && err.contains("redemptions_value_max"),
+        "{err}"
+    );
     // At the maximum: accepted.
-    try_sql(&fin_login.pool, &fee(AMOUNT_MAX_MINOR)).await.unwrap();
-    try_sql(&adm_login.pool, &value(AMOUNT_MAX_MINOR)).await.unwrap();
+    try_sql(&fin_login.pool, &fee(AMOUNT_MAX_MINOR))
+        .await
+        .unwrap();
+    try_sql(&adm_login.pool, &value(AMOUNT_MAX_MINOR))
+        .await
+        .unwrap();
 }
