@@ -69,6 +69,8 @@ pub enum Permission {
     /// referrals: what the platform reports (a claim token claimed, an account attributed
     /// by code, a subscription converted)
     RecordReferrals,
+    /// redemptions: record them as the platform does (`redeem`, `redemptions import`)
+    RecordRedemptions,
     /// webhooks: endpoints, deliveries, replays, and running the relay
     ManageWebhooks,
     /// webhooks: see endpoints (never their secrets), deliveries and attempts
@@ -89,6 +91,7 @@ impl Permission {
             Permission::ManageSettlements => &[Finance, Admin],
             Permission::ManageOperators => &[Admin],
             Permission::RecordReferrals => &[Admin],
+            Permission::RecordRedemptions => &[Admin],
             Permission::ManageWebhooks => &[Admin],
             Permission::ViewWebhooks => &[Admin],
         }
@@ -108,6 +111,7 @@ impl Permission {
             Permission::RecordReferrals => {
                 "record referral claims, attributions and conversions for the platform"
             }
+            Permission::RecordRedemptions => "record redemptions for the platform",
             Permission::ManageWebhooks => "manage webhooks and run the relay",
             Permission::ViewWebhooks => "view webhook endpoints and deliveries",
         }
@@ -174,6 +178,7 @@ mod tests {
             (ManageSettlements, [false, false, true, true]),
             (ManageOperators, [false, false, false, true]),
             (RecordReferrals, [false, false, false, true]),
+            (RecordRedemptions, [false, false, false, true]),
             (ManageWebhooks, [false, false, false, true]),
             (ViewWebhooks, [false, false, false, true]),
         ];

@@ -163,6 +163,22 @@ impl Desk {
         &self.actor
     }
 
+    /// The database refusing this login a privilege in the middle of use case `p` (its grants
+    /// are the last line: a person's own login whose roles do not allow it): said as the
+    /// product's own refusal, naming the role it needs. Other errors pass through.
+    pub(crate) fn refused_by_database(&self, e: Error, p: Permission) -> Error {
+        match e {
+            Error::Database(d) if d.kind == crate::error::DbErrorKind::Privilege => {
+                Error::Forbidden {
+                    login: self.actor.login.clone(),
+                    action: p.describe(),
+                    needs: p.needed_roles_text(),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The same pool acting as somebody else.
     pub fn as_actor(&self, actor: Actor) -> Self {
         Self {

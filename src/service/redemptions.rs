@@ -18,7 +18,20 @@ impl Desk {
     /// platform reports one (read with [`OrderValue::parse`]): the member must see the deal,
     /// the deal must be active and inside its window, and the cap must allow it. The deal row
     /// is locked for the check-and-count, so a cap of N admits exactly N.
+    /// On a person's own login the database decides who may (the admin's grants); its refusal
+    /// is said as the product's own, naming the role.
     pub async fn record_redemption(
+        &self,
+        deal_id: i64,
+        member_id: i64,
+        value: Option<OrderValue>,
+    ) -> Result<Redemption> {
+        self.record_redemption_now(deal_id, member_id, value)
+            .await
+            .map_err(|e| self.refused_by_database(e, Permission::RecordRedemptions))
+    }
+
+    async fn record_redemption_now(
         &self,
         deal_id: i64,
         member_id: i64,

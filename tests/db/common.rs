@@ -376,3 +376,20 @@ pub async fn try_sql(pool: &PgPool, sql: &str) -> Result<(), String> {
         None => e.to_string(),
     })
 }
+
+/// Takes the database back to before migration 0026's text rules (its CHECK constraints), so
+/// that a test can store what an older version may have stored: control characters.
+pub async fn without_text_rules(db: &TestDb) {
+    sqlx::raw_sql(
+        "DO $$ DECLARE c record; BEGIN
+           FOR c IN SELECT conrelid::regclass AS t, conname FROM pg_constraint
+                     WHERE contype = 'c' AND (pg_get_constraintdef(oid) LIKE '%pd_one_line(%'
+                                              OR pg_get_constraintdef(oid) LIKE '%pd_lines(%') LOOP
+             EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.t, c.conname);
+           END LOOP;
+         END $$",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("drop the text rules");
+}

@@ -476,7 +476,9 @@ async fn an_operator_name_with_control_characters_is_refused() {
     );
     assert_eq!(db.count("SELECT count(*) FROM operators").await, 0);
 
-    // A name stored before the rule (straight into the table) is listed without its escapes.
+    // A name stored before the rule (straight into the table, as before migration 0026) is
+    // listed with its control characters escaped.
+    common::without_text_rules(&db).await;
     sqlx::query(
         "INSERT INTO operators (login, display_name, roles, updated_by) VALUES ('root', E'Root\\x1b[2J\\x07', '{admin}', 'root')",
     )
@@ -490,7 +492,7 @@ async fn an_operator_name_with_control_characters_is_refused() {
         !text.chars().any(|c| c.is_control() && c != '\n'),
         "{text:?}"
     );
-    assert!(text.contains("Root [2J"), "{text:?}");
+    assert!(text.contains("Root\\x1b[2J\\x07"), "{text:?}");
 }
 
 #[tokio::test]
@@ -707,16 +709,31 @@ async fn every_role_s_login_runs_its_flows_and_is_refused_the_rest() {
         .await
         .success();
     }
-    let (deal, member): (i64, i64) = sqlx::query_as(
-        "SELECT d.id, (SELECT id FROM members WHERE role = 'public' ORDER BY id LIMIT 1)
+    let (deal, member, source): (i64, i64, String) = sqlx::query_as(
+        "SELECT d.id, (SELECT id FROM members WHERE role = 'public' ORDER BY id LIMIT 1),
+                CASE d.kind WHEN 'coupon' THEN 'copy_code' ELSE 'outbound_click' END
            FROM deals d WHERE d.state = 'active' AND d.audience_scope = 'public'
             AND d.redemption_cap IS NULL ORDER BY d.id LIMIT 1",
     )
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    let (deal, member) = (deal.to_string(), member.to_string());
-    // [curator, support, finance, admin]
+    let fresh: i64 = sqlx::query_scalar(
+        "SELECT id FROM partners p WHERE deleted_at IS NULL AND verification = 'verified'
+            AND NOT EXISTS (SELECT FROM settlements s WHERE s.partner_id = p.id) ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let (deal, member, fresh) = (deal.to_string(), member.to_string(), fresh.to_string());
+    let home = TempDir::new("pd-roles-import");
+    let at = (chrono::Utc::now() - chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let csv = home.file(
+        "one.csv",
+        &format!("deal_id,member_id,redeemed_at,value,currency,source\n{deal},{member},{at},12.50,EUR,{source}\n"),
+    );
+    // [curator, support, finance, admin]; `{r}` stands for the role's name.
     let table: Vec<(Vec<&str>, [i32; 4])> = vec![
         (vec!["partners", "list"], [0, 0, 0, 0]),
         (vec!["deals", "list", "--limit", "5"], [0, 0, 0, 0]),
@@ -725,19 +742,94 @@ async fn every_role_s_login_runs_its_flows_and_is_refused_the_rest() {
         (vec!["webhooks", "list"], [REFUSED, REFUSED, REFUSED, 0]),
         (vec!["jobs", "expire"], [0, REFUSED, REFUSED, 0]),
         (
+            vec![
+                "partners",
+                "add",
+                "--legal-name",
+                "Legal {r}",
+                "--display-name",
+                "Shown {r}",
+            ],
+            [0, REFUSED, REFUSED, 0],
+        ),
+        (
+            vec![
+                "plans",
+                "add",
+                "--code",
+                "plan-{r}",
+                "--name",
+                "Plan {r}",
+                "--price",
+                "9.90",
+                "--currency",
+                "EUR",
+            ],
+            [0, REFUSED, REFUSED, 0],
+        ),
+        (
+            vec![
+                "negotiations",
+                "open",
+                "--partner",
+                &fresh,
+                "--subject",
+                "Terms {r}",
+                "--deadline",
+                "2027-06-01 12:00",
+            ],
+            [0, REFUSED, REFUSED, 0],
+        ),
+        (
+            vec![
+                "agreements",
+                "add",
+                "--partner",
+                &fresh,
+                "--currency",
+                "EUR",
+                "--frequency",
+                "monthly",
+                "--model",
+                "percentage",
+                "--bps",
+                "500",
+                "--from",
+                "2027-01-01",
+            ],
+            [0, REFUSED, 0, 0],
+        ),
+        (
+            vec!["settle", "compute", "--all", "--period", "2026-11"],
+            [REFUSED, REFUSED, 0, 0],
+        ),
+        (
             vec!["redeem", "--deal", &deal, "--member", &member],
+            [REFUSED, REFUSED, REFUSED, 0],
+        ),
+        (
+            vec!["redemptions", "import", &csv],
             [REFUSED, REFUSED, REFUSED, 0],
         ),
     ];
     let mut wrong = Vec::new();
     for (args, want) in &table {
         for ((role, name), code) in roles.iter().zip(&names).zip(want) {
-            let out = run_as(&db, name, Some(name), args).await;
+            let args: Vec<String> = args.iter().map(|a| a.replace("{r}", role)).collect();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = run_as(&db, name, Some(name), &args).await;
             if out.code != *code {
                 wrong.push(format!(
-                    "{role}: {} → {} (expected {code}): {}",
+                    "{role}: {} → {} (expected {code}): {} {}",
                     args.join(" "),
                     out.code,
+                    out.stderr.trim(),
+                    out.stdout_text().trim()
+                ));
+            } else if *code == REFUSED && !out.stderr.contains("needs the") {
+                wrong.push(format!(
+                    "{role}: {} is refused without naming the role it needs: {}",
+                    args.join(" "),
                     out.stderr.trim()
                 ));
             }

@@ -174,3 +174,52 @@ async fn the_real_flows_write_their_login_beside_the_actor() {
         .await,
     );
 }
+
+#[tokio::test]
+async fn text_with_control_characters_is_refused_by_the_database_too() {
+    let db = TestDb::new().await;
+    let (cur_login, cara) = person(&db, &["curator"]).await;
+    let p = cara
+        .create_partner(&partner_draft("Fabrikam", "fabrikam.example"))
+        .await
+        .unwrap();
+    for (sql, constraint) in [
+        (
+            format!(
+                "UPDATE partners SET display_name = E'Fab\\x1b]0;owned\\x07' WHERE id = {}",
+                p.id
+            ),
+            "partners_display_name_text",
+        ),
+        (
+            format!(
+                "UPDATE partners SET notes = E'two\\nlines\\x1b[2J' WHERE id = {}",
+                p.id
+            ),
+            "partners_notes_text",
+        ),
+        (
+            format!(
+                "INSERT INTO negotiation_threads (partner_id, subject, deadline, opened_side, created_by, updated_by) VALUES ({}, E'Terms\\u009b', now() + interval '1 day', 'marketplace', 'x', 'x')",
+                p.id
+            ),
+            "negotiation_threads_subject_text",
+        ),
+    ] {
+        let err = try_sql(&cur_login.pool, &sql).await.unwrap_err();
+        assert!(
+            err.starts_with("23514 ") && err.contains(constraint),
+            "{sql}: {err}"
+        );
+    }
+    // Line breaks and tabs where a field spans lines: allowed.
+    try_sql(
+        &cur_login.pool,
+        &format!(
+            "UPDATE partners SET notes = E'two\\nlines\\tand a tab\\r\\n' WHERE id = {}",
+            p.id
+        ),
+    )
+    .await
+    .unwrap();
+}

@@ -118,8 +118,20 @@ impl Desk {
     /// everything is checked, the caps too, and nothing is written.
     ///
     /// Who may: whoever may record a redemption (the operator when registered, else the
-    /// platform).
+    /// platform); on a person's own login the database decides (the admin's grants), and its
+    /// refusal is said as the product's own, naming the role.
     pub async fn import_redemptions<R: Read>(
+        &self,
+        source: &str,
+        reader: R,
+        dry_run: bool,
+    ) -> Result<RedemptionImportReport> {
+        self.import_redemptions_now(source, reader, dry_run)
+            .await
+            .map_err(|e| self.refused_by_database(e, crate::domain::Permission::RecordRedemptions))
+    }
+
+    async fn import_redemptions_now<R: Read>(
         &self,
         source: &str,
         reader: R,
