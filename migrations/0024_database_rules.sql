@@ -138,7 +138,7 @@ BEGIN
                 q := NULL;
                 FOR m IN SELECT * FROM outbox_entities WHERE entity_type = kind LOOP
                     q := coalesce(q || ' UNION ', '') || format(
-                        'SELECT %I AS k FROM %I WHERE %I = ANY ($1) AND pd_written_here(xmin, $2)',
+                        'SELECT %I AS k FROM %I WHERE %I = ANY ($1) AND (xmin = $2 OR pd_written_here(xmin, $2))',
                         m.id_column, m.table_name, m.id_column);
                 END LOOP;
                 EXECUTE format('SELECT count(DISTINCT k) FROM (%s) w', q) INTO n USING ids, me;
