@@ -393,3 +393,14 @@ pub async fn without_text_rules(db: &TestDb) {
     .await
     .expect("drop the text rules");
 }
+
+/// Percentage terms: `bps` basis points of each redemption's value, monthly, in `currency`.
+pub fn percentage(bps: i64, currency: &str) -> partnerdesk::domain::terms::TermsDraft {
+    partnerdesk::domain::terms::TermsDraft {
+        model: "percentage".into(),
+        rate_bps: Some(bps),
+        currency: currency.into(),
+        frequency: "monthly".into(),
+        ..Default::default()
+    }
+}

@@ -12,8 +12,8 @@ mod audit;
 mod grants;
 mod money;
 
+pub use common::percentage;
 use common::{TestDb, active_deal, member};
-use partnerdesk::domain::terms::TermsDraft;
 
 /// The refusal of one of the schema's own rules (SQLSTATE PDR01), its message.
 pub fn rule(got: Result<(), String>) -> String {
@@ -28,16 +28,6 @@ pub fn denied(got: Result<(), String>) -> String {
     match got {
         Err(e) if e.starts_with("42501 ") => e,
         other => panic!("expected permission denied (42501), got {other:?}"),
-    }
-}
-
-pub fn percentage(bps: i64, currency: &str) -> TermsDraft {
-    TermsDraft {
-        model: "percentage".into(),
-        rate_bps: Some(bps),
-        currency: currency.into(),
-        frequency: "monthly".into(),
-        ..Default::default()
     }
 }
 

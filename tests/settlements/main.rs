@@ -91,15 +91,7 @@ impl Fixture {
     }
 }
 
-pub fn percentage(bps: i64, currency: &str) -> TermsDraft {
-    TermsDraft {
-        model: "percentage".into(),
-        rate_bps: Some(bps),
-        currency: currency.into(),
-        frequency: "monthly".into(),
-        ..Default::default()
-    }
-}
+pub use common::percentage;
 
 /// (kind, amount) of each line, for comparing statements.
 pub fn amounts(lines: &[Line]) -> Vec<(String, Option<i64>)> {
