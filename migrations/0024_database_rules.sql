@@ -54,6 +54,20 @@ BEGIN
 END
 $$;
 
+-- How many months a settlement period of `frequency` lasts.
+CREATE FUNCTION pd_period_months(frequency text) RETURNS int
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 3 ELSE 12 END
+$$;
+
+-- The partner's agreement in effect for the period that starts `day`: its latest version
+-- from that day or before.
+CREATE FUNCTION pd_agreement_in_effect(partner bigint, day date) RETURNS agreements
+    LANGUAGE sql STABLE AS $$
+    SELECT * FROM agreements WHERE partner_id = partner AND effective_from <= day
+     ORDER BY version DESC LIMIT 1
+$$;
+
 -- Who wrote each audit row: the session's login, set by record_changes (NULL: written before
 -- 0024 recorded it).
 ALTER TABLE audit_log ADD COLUMN db_login text;
@@ -242,7 +256,6 @@ CREATE FUNCTION settlements_opened() RETURNS trigger
 DECLARE
     a agreements%ROWTYPE;
     months int;
-    current_version int;
 BEGIN
     SELECT * INTO a FROM agreements WHERE id = NEW.agreement_id;
     IF NOT FOUND THEN
@@ -260,17 +273,14 @@ BEGIN
         RAISE EXCEPTION 'settlement: agreement % is partner %''s, in %', a.id, a.partner_id, a.currency
             USING ERRCODE = 'PDR01';
     END IF;
-    months := CASE a.frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 3 ELSE 12 END;
+    months := pd_period_months(a.frequency);
     IF NEW.period_start <> make_date(extract(year FROM NEW.period_start)::int,
                                      (extract(month FROM NEW.period_start)::int - 1) / months * months + 1, 1)
        OR NEW.period_end <> (NEW.period_start + make_interval(months => months))::date THEN
         RAISE EXCEPTION 'settlement: % to % is not a % period', NEW.period_start, NEW.period_end, a.frequency
             USING ERRCODE = 'PDR01';
     END IF;
-    SELECT version INTO current_version FROM agreements
-     WHERE partner_id = a.partner_id AND effective_from <= NEW.period_start
-     ORDER BY version DESC LIMIT 1;
-    IF current_version IS DISTINCT FROM a.version THEN
+    IF (pd_agreement_in_effect(a.partner_id, NEW.period_start)).id IS DISTINCT FROM a.id THEN
         RAISE EXCEPTION 'settlement: agreement % (version %) is not in effect for the period from %', a.id, a.version, NEW.period_start
             USING ERRCODE = 'PDR01';
     END IF;
@@ -471,7 +481,7 @@ CREATE CONSTRAINT TRIGGER payout_ledger_holds AFTER INSERT ON payout_ledger
 CREATE FUNCTION agreements_added() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
-    months int := CASE NEW.frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 3 ELSE 12 END;
+    months int := pd_period_months(NEW.frequency);
     next_version int;
     s record;
 BEGIN
@@ -502,12 +512,10 @@ CREATE TRIGGER agreements_added BEFORE INSERT ON agreements
 CREATE FUNCTION settlements_review() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
-    a record;
+    a agreements%ROWTYPE;
 BEGIN
     PERFORM FROM partners WHERE id = NEW.partner_id FOR SHARE;
-    SELECT id, version INTO a FROM agreements
-     WHERE partner_id = NEW.partner_id AND effective_from <= NEW.period_start
-     ORDER BY version DESC LIMIT 1;
+    a := pd_agreement_in_effect(NEW.partner_id, NEW.period_start);
     IF a.id IS DISTINCT FROM NEW.agreement_id THEN
         RAISE EXCEPTION 'settlement %: agreement % (version %) is in effect for its period now; compute that version''s statement', NEW.id, a.id, a.version
             USING ERRCODE = 'PDR01';
