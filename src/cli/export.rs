@@ -4,7 +4,7 @@ use super::Context;
 use super::output::{errln, outln};
 use crate::error::{Error, Result, exit};
 use crate::files::{self, PartialFile};
-use crate::service::export::{ExportFilter, ExportReport};
+use crate::service::export::{ExportFilter, ExportOf, ExportReport};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
@@ -80,7 +80,7 @@ pub async fn run(ctx: &Context, cmd: ExportCommand) -> Result<ExitCode> {
 
 async fn redemptions(ctx: &Context, args: RedemptionsArgs) -> Result<ExitCode> {
     let filter = ExportFilter {
-        deal_id: args.deal,
+        of: ExportOf::Deal(args.deal),
         from: args.from,
         to: args.to,
     };

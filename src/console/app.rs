@@ -123,14 +123,24 @@ impl App {
     pub fn palette_actions(&self) -> Vec<Action> {
         let ctx = self.context();
         let pane = self.current();
-        Action::ALL
+        let mut actions: Vec<Action> = Action::ALL
             .iter()
             .copied()
             .filter(|a| !(a.is_mutating() && self.session.read_only))
             .filter(|a| a.context() == Context::Global || (a.context() == ctx && pane.offers(*a)))
             .filter(|a| self.needs(*a).is_none_or(|p| self.may(p)))
             .filter(|a| *a != Action::Palette)
-            .collect()
+            .collect();
+        // This pane's own actions first, then the global ones, the list moves after them and
+        // quitting last: `:` `Enter` never quits.
+        let rank = |a: &Action| match a {
+            Action::Quit => 3,
+            a if a.moves_in_list() => 2,
+            a if a.context() == ctx && ctx != Context::Global => 0,
+            _ => 1,
+        };
+        actions.sort_by_key(rank);
+        actions
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
@@ -255,6 +265,7 @@ impl App {
         }
         self.pane = pane;
         self.filter_input = None;
+        self.shell.filter_good = None;
         if self.current().needs_load() && self.conn == ConnState::Connected {
             self.refresh_pane()
         } else {
@@ -275,7 +286,10 @@ impl App {
         };
         match ev.code {
             KeyCode::Enter => {
-                self.filter_input = None;
+                let kept = self.filter_input.take();
+                if self.current().filter_error().is_none() {
+                    self.shell.filter_good = kept;
+                }
                 self.filter_before = None;
                 Vec::new()
             }
@@ -558,8 +572,23 @@ impl App {
                 None => Vec::new(),
             },
             // `/` edits the pane's filter where it has one; elsewhere the pane says why not.
+            // A filter kept that does not read: Esc restores the last one that did, in the
+            // same list (Esc again goes back).
+            Action::Back if self.current().filter_error().is_some() => {
+                let good = self.shell.filter_good.clone().unwrap_or_default();
+                self.shell.toast(if good.trim().is_empty() {
+                    "filter cleared".to_owned()
+                } else {
+                    format!("filter restored to “{}”", good.trim())
+                });
+                let (pane, sh) = self.split();
+                pane.filter_changed(sh, &good)
+            }
             Action::Filter if self.current().filter_text().is_some() => {
                 let current = self.current().filter_text().unwrap_or_default();
+                if self.current().filter_error().is_none() {
+                    self.shell.filter_good = Some(current.clone());
+                }
                 self.filter_before = Some(current.clone());
                 self.filter_input = Some(current);
                 Vec::new()

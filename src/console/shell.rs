@@ -135,6 +135,8 @@ pub struct Shell {
     pub filter_input: Option<String>,
     /// The filter before `/` started editing (Esc restores it).
     pub filter_before: Option<String>,
+    /// The last filter kept that read: what `Esc` restores when the one kept does not read.
+    pub filter_good: Option<String>,
     /// The footer line of the pane's main keys is shown (config `footer = false` hides it).
     pub footer: bool,
     /// Set while a prompt's answer is handled: ask again, with this error beside the text.
@@ -167,6 +169,7 @@ impl Shell {
             busy: Vec::new(),
             filter_input: None,
             filter_before: None,
+            filter_good: None,
             footer: true,
             reask: None,
             goto: None,

@@ -175,6 +175,28 @@ pub fn decimal_string(minor: i64, currency: &str) -> String {
     Decimal::new(minor, exp).to_string()
 }
 
+/// The currencies whose minor unit is not 2 (JPY 0, KWD 3, …), from ISO 4217 as the
+/// `iso_currency` crate has it: what SQL that writes amounts as decimals needs to know.
+pub fn exponents_other_than_two() -> Vec<(&'static str, u32)> {
+    use iso_currency::IntoEnumIterator;
+    Currency::iter()
+        .filter_map(|c| c.exponent().map(|e| (c.code(), u32::from(e))))
+        .filter(|(_, e)| *e != 2)
+        .collect()
+}
+
+/// An SQL expression over the bigint `minor` and the text `currency` columns: the amount in
+/// the currency's units as `numeric` with exactly its minor unit's decimals ("12.50" EUR,
+/// "1250" JPY, "1.250" KWD), for `COPY`, which cannot call back into Rust.
+pub fn sql_decimal(minor: &str, currency: &str) -> String {
+    let mut case = format!("CASE {currency}");
+    for (code, exp) in exponents_other_than_two() {
+        case.push_str(&format!(" WHEN '{code}' THEN {exp}"));
+    }
+    case.push_str(" ELSE 2 END");
+    format!("round({minor}::numeric / power(10::numeric, {case}), {case})")
+}
+
 /// What a member spent at the partner, as the platform reports it with a redemption (SPEC
 /// §1.5): an amount in minor units of an ISO 4217 currency (EUR cents, JPY yen, KWD fils).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

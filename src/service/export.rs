@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::sync::watch;
 
-pub use crate::store::redemptions::{EXPORT_COLUMNS, ExportFilter};
+pub use crate::store::redemptions::{EXPORT_COLUMNS, ExportFilter, ExportOf};
 
 /// The writer's buffer: rows arrive one per COPY message, and are written in blocks this big.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -42,7 +42,7 @@ impl Desk {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// Streams the redemptions of `filter.deal_id` (in `[from, to)` when given) as CSV with a
+    /// Streams the redemptions of `filter.of`, a deal or a member (in `[from, to)` when given) as CSV with a
     /// header line, oldest first, into `writer` (see [`EXPORT_COLUMNS`]).
     ///
     /// `progress(rows, bytes)` is called as the data flows (every 64 KiB or so, and at the
@@ -68,9 +68,12 @@ impl Desk {
             return Err(cancelled());
         }
         let mut conn = self.pool().acquire().await?;
-        let (exists, backend) = store::redemptions::export_start(&mut conn, filter.deal_id).await?;
+        let (exists, backend) = store::redemptions::export_start(&mut conn, filter.of).await?;
         if !exists {
-            return Err(Error::not_found("deal", filter.deal_id));
+            return Err(match filter.of {
+                ExportOf::Deal(id) => Error::not_found("deal", id),
+                ExportOf::Member(id) => Error::not_found("member", id),
+            });
         }
         let statement = store::redemptions::export_copy_statement(filter);
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, writer);

@@ -14,7 +14,7 @@ use sqlx::postgres::{PgTypeInfo, PgValueRef};
 use sqlx::{Decode, PgConnection, Postgres, Type};
 
 pub use export::{
-    EXPORT_COLUMNS, ExportFilter, cancel_backend, export_copy_statement, export_count,
+    EXPORT_COLUMNS, ExportFilter, ExportOf, cancel_backend, export_copy_statement, export_count,
     export_select, export_start,
 };
 pub use import::{

@@ -82,6 +82,17 @@ fn redemption(id: i64, member: (i64, &str), deal: (i64, &str), at: DateTime<Utc>
         source: "copy_code".into(),
         coupon_code: Some("LAUNCH20".into()),
         redeemed_at: at,
+        // One order in JPY (no minor unit), one with no value reported.
+        value_minor: match id {
+            5002 => None,
+            5003 => Some(4_980),
+            _ => Some(12_950),
+        },
+        currency: match id {
+            5002 => None,
+            5003 => Some("JPY".into()),
+            _ => Some("EUR".into()),
+        },
         flag_kind: (id == 5003).then_some(FlagKind::Fraud),
         flag_note: None,
         flagged_by: None,
@@ -556,4 +567,88 @@ fn the_monitor_stays_right_by_itself() {
         .collect();
     assert_eq!(ids, [95, 92, 90]);
     assert!(screen(&mut a, 120, 40).contains("3 active deals"));
+}
+
+#[test]
+fn esc_after_a_bad_filter_restores_the_last_good_one_and_stays_on_the_deal() {
+    let mut a = deal_list();
+    a.perform(Action::Filter);
+    typed(&mut a, "from:2026-11-29");
+    press(&mut a, KeyCode::Enter);
+    answer_list(&mut a, deal_rows());
+    // A second filter that does not read, kept with Enter.
+    a.perform(Action::Filter);
+    for _ in 0.."2026-11-29".len() {
+        press(&mut a, KeyCode::Backspace);
+    }
+    typed(&mut a, "yesterday");
+    press(&mut a, KeyCode::Enter);
+    assert!(a.panes.redemptions.filter_error.is_some());
+    // Esc: the deal's list again, with the filter that read.
+    let fx = press(&mut a, KeyCode::Esc);
+    assert!(
+        matches!(
+            list_request(&fx),
+            Some(Scope::Deal { id: 93, from: Some(f), to: None, .. }) if f == t(29, 0, 0, 0)
+        ),
+        "{fx:?}"
+    );
+    assert_eq!(a.panes.redemptions.filter_text, "from:2026-11-29");
+    assert_eq!(a.panes.redemptions.filter_error, None);
+    assert!(matches!(
+        a.panes.redemptions.view,
+        View::List(Scope::Deal { .. })
+    ));
+    // Then Esc goes back, as before.
+    press(&mut a, KeyCode::Esc);
+    assert_eq!(a.panes.redemptions.view, View::Monitor);
+}
+
+#[test]
+fn a_members_history_exports_the_members_redemptions() {
+    let mut a = deal_list();
+    let fx = a.perform(Action::MemberHistory);
+    assert!(matches!(
+        list_request(&fx),
+        Some(Scope::Member { id: 17, .. })
+    ));
+    answer_list(
+        &mut a,
+        deal_rows()
+            .into_iter()
+            .filter(|r| r.member_id == 17)
+            .collect(),
+    );
+    // The footer offers it, and it does it.
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("export"), "{s}");
+    let fx = a.perform(Action::Export);
+    let export = fx.iter().find_map(|e| match e {
+        Effect::Pane(PaneEffect::Redemptions(redemptions::Effect::Export {
+            filter, path, ..
+        })) => Some((*filter, path.clone())),
+        _ => None,
+    });
+    let (filter, path) = export.expect("an export");
+    assert_eq!(
+        filter,
+        partnerdesk::service::export::ExportFilter::member(17)
+    );
+    assert!(path.starts_with("redemptions-member-17-"), "{path}");
+}
+
+#[test]
+fn the_order_value_shows_in_the_list_and_the_popup() {
+    let mut a = deal_list();
+    let s = screen(&mut a, 80, 24);
+    assert!(s.contains("129.50 EUR") && s.contains("4980 JPY"), "{s}");
+    let line = s.lines().find(|l| l.contains("#5002")).unwrap();
+    assert!(line.contains('—'), "no value reported: {line}");
+    let id = a.panes.redemptions.list.rows[0].id;
+    a.update(Msg::from(redemptions::Msg::Timeline {
+        id,
+        result: Ok(Vec::new()),
+    }));
+    let s = screen(&mut a, 80, 24);
+    assert!(s.contains("order value 129.50 EUR"), "{s}");
 }

@@ -9,7 +9,7 @@ use partnerdesk::Error;
 use partnerdesk::domain::{FlagKind, Role};
 use partnerdesk::error::FlagRefusal;
 use partnerdesk::service::Desk;
-use partnerdesk::service::export::{EXPORT_COLUMNS, ExportFilter, ExportReport};
+use partnerdesk::service::export::{EXPORT_COLUMNS, ExportFilter, ExportOf, ExportReport};
 use partnerdesk::store::audit::AuditEntry;
 use partnerdesk::store::deals::Deal;
 use partnerdesk::store::redemptions::{self, Redemption, RedemptionRow};
@@ -51,9 +51,14 @@ async fn redemptions_at(
     n: i64,
 ) -> Vec<i64> {
     sqlx::query_scalar(
-        "INSERT INTO redemptions (deal_id, member_id, source, coupon_code, redeemed_at)
+        "INSERT INTO redemptions (deal_id, member_id, source, coupon_code, redeemed_at,
+                                  value_minor, currency)
          SELECT $1, ($2::bigint[])[1 + (g % cardinality($2::bigint[]))], 'copy_code', $3,
-                $4 + (g - 1) * interval '1 minute'
+                $4 + (g - 1) * interval '1 minute',
+                -- every fourth with no value; the others in EUR, JPY and KWD
+                CASE g % 4 WHEN 0 THEN NULL WHEN 1 THEN 1250 + g WHEN 2 THEN 10 * g
+                           ELSE 1005 + g END,
+                (ARRAY[NULL, 'EUR', 'JPY', 'KWD'])[1 + g % 4]
            FROM generate_series(1, $5) g
          ORDER BY g
          RETURNING id",
@@ -524,26 +529,46 @@ struct Expected {
     source: String,
     coupon_code: Option<String>,
     redeemed_at: DateTime<Utc>,
+    /// In the currency's units, with its minor unit's decimals ("12.51", "20", "1.006").
+    value: Option<String>,
+    currency: Option<String>,
     flag_kind: Option<String>,
     flag_note: Option<String>,
 }
 
 async fn expected_rows(db: &TestDb, f: &ExportFilter) -> Vec<Expected> {
-    sqlx::query_as(
+    let (deal, member) = match f.of {
+        ExportOf::Deal(id) => (Some(id), None),
+        ExportOf::Member(id) => (None, Some(id)),
+    };
+    let mut rows: Vec<Expected> = sqlx::query_as(
         "SELECT r.id, r.deal_id, d.title, r.member_id, m.handle, r.source, r.coupon_code,
-                r.redeemed_at, r.flag_kind, r.flag_note
+                r.redeemed_at, r.value_minor::text AS value, r.currency, r.flag_kind, r.flag_note
            FROM redemptions r JOIN deals d ON d.id = r.deal_id JOIN members m ON m.id = r.member_id
-          WHERE r.deal_id = $1
+          WHERE ($1::bigint IS NULL OR r.deal_id = $1)
+            AND ($4::bigint IS NULL OR r.member_id = $4)
             AND ($2::timestamptz IS NULL OR r.redeemed_at >= $2)
             AND ($3::timestamptz IS NULL OR r.redeemed_at < $3)
           ORDER BY r.redeemed_at, r.id",
     )
-    .bind(f.deal_id)
+    .bind(deal)
     .bind(f.from)
     .bind(f.to)
+    .bind(member)
     .fetch_all(&db.pool)
     .await
-    .unwrap()
+    .unwrap();
+    // Minor units to the currency's units, by rust_decimal and the currency's exponent.
+    for r in &mut rows {
+        if let (Some(v), Some(c)) = (&r.value, &r.currency) {
+            let exp = iso_currency::Currency::from_code(c)
+                .unwrap()
+                .exponent()
+                .unwrap();
+            r.value = Some(rust_decimal::Decimal::new(v.parse().unwrap(), exp.into()).to_string());
+        }
+    }
+    rows
 }
 
 /// Parses an export with the `csv` crate: the header, and each record as an `Expected`.
@@ -555,7 +580,7 @@ fn parse_export(bytes: &[u8]) -> (Vec<String>, Vec<Expected>) {
         .records()
         .map(|r| {
             let r = r.unwrap();
-            assert_eq!(r.len(), 10, "{r:?}");
+            assert_eq!(r.len(), 12, "{r:?}");
             Expected {
                 id: r[0].parse().unwrap(),
                 deal_id: r[1].parse().unwrap(),
@@ -567,8 +592,10 @@ fn parse_export(bytes: &[u8]) -> (Vec<String>, Vec<Expected>) {
                 redeemed_at: DateTime::parse_from_rfc3339(&r[7])
                     .unwrap_or_else(|e| panic!("{:?}: {e}", &r[7]))
                     .with_timezone(&Utc),
-                flag_kind: opt(&r[8]),
-                flag_note: opt(&r[9]),
+                value: opt(&r[8]),
+                currency: opt(&r[9]),
+                flag_kind: opt(&r[10]),
+                flag_note: opt(&r[11]),
             }
         })
         .collect();
@@ -628,7 +655,7 @@ async fn an_export_equals_the_rows_in_the_database_with_a_header() {
     let (header, rows) = parse_export(&bytes);
     assert_eq!(header, EXPORT_COLUMNS);
     assert!(bytes.starts_with(
-        b"redemption_id,deal_id,deal_title,member_id,member_handle,source,coupon_code,redeemed_at,flag_kind,flag_note\n"
+        b"redemption_id,deal_id,deal_title,member_id,member_handle,source,coupon_code,redeemed_at,value,currency,flag_kind,flag_note\n"
     ));
     let expected = expected_rows(&db, &f).await;
     assert_eq!(expected.len(), 3000);
@@ -673,6 +700,53 @@ async fn an_export_equals_the_rows_in_the_database_with_a_header() {
 }
 
 #[tokio::test]
+async fn a_members_history_exports_across_deals_with_order_values() {
+    let db = TestDb::new().await;
+    let (deal, _) = export_fixture(&db, 40).await;
+    let sam = support(&db).await;
+    let member: i64 = sqlx::query_scalar(
+        "SELECT member_id FROM redemptions WHERE deal_id = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(deal.id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let f = ExportFilter::member(member);
+    let (report, bytes, _) = export(&sam, &f).await;
+    let (header, rows) = parse_export(&bytes);
+    assert_eq!(header, EXPORT_COLUMNS);
+    assert_eq!(rows, expected_rows(&db, &f).await);
+    assert!(rows.iter().all(|r| r.member_id == member));
+    // Both deals the member redeemed, and each currency's own decimals.
+    let deals: std::collections::BTreeSet<i64> = rows.iter().map(|r| r.deal_id).collect();
+    assert_eq!(deals.len(), 2, "{deals:?}");
+    let values: std::collections::BTreeSet<(Option<&str>, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.currency.as_deref(), r.value.as_deref()))
+        .collect();
+    assert!(
+        values
+            .iter()
+            .any(|(c, v)| *c == Some("JPY") && !v.unwrap().contains('.'))
+    );
+    assert!(
+        values
+            .iter()
+            .any(|(c, v)| *c == Some("KWD") && v.unwrap().split('.').nth(1).unwrap().len() == 3)
+    );
+    assert!(
+        values
+            .iter()
+            .any(|(c, v)| *c == Some("EUR") && v.unwrap().split('.').nth(1).unwrap().len() == 2)
+    );
+    assert!(values.contains(&(None, None)));
+    assert_eq!(report.unwrap().rows, rows.len() as u64);
+    // A member that does not exist is named as such.
+    let (r, _, _) = export(&sam, &ExportFilter::member(999_999)).await;
+    assert!(r.unwrap_err().to_string().contains("member"), "not found");
+}
+
+#[tokio::test]
 async fn an_export_filters_by_time_range() {
     let db = TestDb::new().await;
     let (deal, ids) = export_fixture(&db, 200).await;
@@ -680,7 +754,7 @@ async fn an_export_filters_by_time_range() {
 
     // [00:10, 01:00): from inclusive, to exclusive → ids[10..60].
     let f = ExportFilter {
-        deal_id: deal.id,
+        of: ExportOf::Deal(deal.id),
         from: Some(t(2026, 3, 1, 0, 10)),
         to: Some(t(2026, 3, 1, 1, 0)),
     };
@@ -693,7 +767,7 @@ async fn an_export_filters_by_time_range() {
 
     // Only one end.
     let f = ExportFilter {
-        deal_id: deal.id,
+        of: ExportOf::Deal(deal.id),
         from: Some(t(2026, 3, 1, 3, 0)),
         to: None,
     };
@@ -701,7 +775,7 @@ async fn an_export_filters_by_time_range() {
     let (_, rows) = parse_export(&bytes);
     assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), &ids[180..]);
     let f = ExportFilter {
-        deal_id: deal.id,
+        of: ExportOf::Deal(deal.id),
         from: None,
         to: Some(t(2026, 3, 1, 0, 5)),
     };
@@ -711,7 +785,7 @@ async fn an_export_filters_by_time_range() {
 
     // Nothing in range: the header alone.
     let f = ExportFilter {
-        deal_id: deal.id,
+        of: ExportOf::Deal(deal.id),
         from: Some(t(2027, 1, 1, 0, 0)),
         to: None,
     };
@@ -725,7 +799,7 @@ async fn an_export_filters_by_time_range() {
 
     // An empty or inverted range, and a missing deal, are refused before anything is written.
     let f = ExportFilter {
-        deal_id: deal.id,
+        of: ExportOf::Deal(deal.id),
         from: Some(t(2026, 3, 2, 0, 0)),
         to: Some(t(2026, 3, 2, 0, 0)),
     };

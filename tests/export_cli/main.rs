@@ -45,9 +45,12 @@ async fn fixture(db: &TestDb, n: i64) -> Deal {
     .unwrap();
     for (d, count) in [(&deal, n), (&other, 20)] {
         sqlx::query(
-            "INSERT INTO redemptions (deal_id, member_id, source, coupon_code, redeemed_at)
+            "INSERT INTO redemptions (deal_id, member_id, source, coupon_code, redeemed_at,
+                                      value_minor, currency)
              SELECT $1, ($2::bigint[])[1 + (g % 5)], 'copy_code', $3,
-                    timestamptz '2026-03-01 00:00:00+00' + (g - 1) * interval '1 minute'
+                    timestamptz '2026-03-01 00:00:00+00' + (g - 1) * interval '1 minute',
+                    CASE WHEN g % 3 = 0 THEN NULL ELSE 995 + g END,
+                    CASE WHEN g % 3 = 0 THEN NULL ELSE 'EUR' END
                FROM generate_series(1, $4) g ORDER BY g",
         )
         .bind(d.id)
@@ -84,11 +87,13 @@ struct Row {
     source: String,
     coupon_code: Option<String>,
     redeemed_at: chrono::DateTime<chrono::Utc>,
+    value_minor: Option<i64>,
+    currency: Option<String>,
     flag_kind: Option<String>,
     flag_note: Option<String>,
 }
 
-/// Each row of the deal in `[from, to)` as the export writes it: ten fields, NULL as "".
+/// Each row of the deal in `[from, to)` as the export writes it: twelve fields, NULL as "".
 async fn expected(
     db: &TestDb,
     deal_id: i64,
@@ -97,7 +102,7 @@ async fn expected(
 ) -> Vec<Vec<String>> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT r.id, r.deal_id, d.title, r.member_id, m.handle, r.source, r.coupon_code,
-                r.redeemed_at, r.flag_kind, r.flag_note
+                r.redeemed_at, r.value_minor, r.currency, r.flag_kind, r.flag_note
            FROM redemptions r JOIN deals d ON d.id = r.deal_id JOIN members m ON m.id = r.member_id
           WHERE r.deal_id = $1
             AND ($2::timestamptz IS NULL OR r.redeemed_at >= $2::timestamptz)
@@ -122,6 +127,18 @@ async fn expected(
                 r.coupon_code.unwrap_or_default(),
                 r.redeemed_at
                     .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                // The value in its currency's units, with the currency's decimals.
+                match (r.value_minor, &r.currency) {
+                    (Some(v), Some(c)) => {
+                        let exp = iso_currency::Currency::from_code(c)
+                            .unwrap()
+                            .exponent()
+                            .unwrap();
+                        rust_decimal::Decimal::new(v, exp.into()).to_string()
+                    }
+                    _ => String::new(),
+                },
+                r.currency.unwrap_or_default(),
                 r.flag_kind.unwrap_or_default(),
                 r.flag_note.unwrap_or_default(),
             ]
@@ -182,8 +199,8 @@ async fn export_to_a_file_writes_the_rows_of_the_database_and_says_so() {
     let want = expected(&db, deal.id, None, None).await;
     assert_eq!(want.len(), 1500);
     assert_eq!(rows, want);
-    assert_eq!(rows[0][8], "fraud");
-    assert_eq!(rows[0][9], "seen on a forum, \"free codes\"\ntoday");
+    assert_eq!(rows[0][10], "fraud");
+    assert_eq!(rows[0][11], "seen on a forum, \"free codes\"\ntoday");
     assert_eq!(rows[0][7], "2026-03-01T00:00:00.000000Z");
 
     // Without --out the same bytes go to standard output, and nothing else.

@@ -7,6 +7,7 @@ mod table;
 
 pub use form::{FormKeys, draw as draw_form};
 pub use overlays::help_lines;
+pub mod columns;
 pub use table::{ListTable, column_widths, draw_list, draw_list_focus, list_title, need};
 
 use super::app::App;

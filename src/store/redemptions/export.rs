@@ -5,10 +5,20 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::PgConnection;
 
-/// What to export: one deal's redemptions, optionally only those in `[from, to)`.
+/// Whose redemptions an export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportOf {
+    /// One deal's.
+    Deal(i64),
+    /// One member's, across every deal (the member's history).
+    Member(i64),
+}
+
+/// What to export: one deal's or one member's redemptions, optionally only those in
+/// `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExportFilter {
-    pub deal_id: i64,
+    pub of: ExportOf,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
@@ -16,15 +26,31 @@ pub struct ExportFilter {
 impl ExportFilter {
     pub fn deal(deal_id: i64) -> Self {
         Self {
-            deal_id,
+            of: ExportOf::Deal(deal_id),
             from: None,
             to: None,
+        }
+    }
+
+    pub fn member(member_id: i64) -> Self {
+        Self {
+            of: ExportOf::Member(member_id),
+            from: None,
+            to: None,
+        }
+    }
+
+    /// What the file is named after: `deal-7`, `member-12`.
+    pub fn subject(&self) -> String {
+        match self.of {
+            ExportOf::Deal(id) => format!("deal-{id}"),
+            ExportOf::Member(id) => format!("member-{id}"),
         }
     }
 }
 
 /// The export's columns, in order (the CSV header).
-pub const EXPORT_COLUMNS: [&str; 10] = [
+pub const EXPORT_COLUMNS: [&str; 12] = [
     "redemption_id",
     "deal_id",
     "deal_title",
@@ -33,6 +59,8 @@ pub const EXPORT_COLUMNS: [&str; 10] = [
     "source",
     "coupon_code",
     "redeemed_at",
+    "value",
+    "currency",
     "flag_kind",
     "flag_note",
 ];
@@ -48,7 +76,10 @@ fn ts_literal(t: &DateTime<Utc>) -> String {
 /// The WHERE clause of the export, over `redemptions r`. COPY takes no parameters, so the
 /// values are spliced in; they are typed (an integer and timestamps), never text from a user.
 fn export_where(f: &ExportFilter) -> String {
-    let mut w = format!("r.deal_id = {}", f.deal_id);
+    let mut w = match f.of {
+        ExportOf::Deal(id) => format!("r.deal_id = {id}"),
+        ExportOf::Member(id) => format!("r.member_id = {id}"),
+    };
     if let Some(from) = &f.from {
         w.push_str(&format!(" AND r.redeemed_at >= {}", ts_literal(from)));
     }
@@ -60,15 +91,18 @@ fn export_where(f: &ExportFilter) -> String {
 
 /// The SELECT behind the export, on one line (so that `psql \copy` takes it as it is): the
 /// columns of [`EXPORT_COLUMNS`], oldest first, `redeemed_at` as RFC 3339 UTC with
-/// microseconds.
+/// microseconds, the order value in its currency's units (`12.50`, `1250` for JPY; empty when
+/// none was reported).
 pub fn export_select(f: &ExportFilter) -> String {
     format!(
         "SELECT r.id AS redemption_id, r.deal_id, d.title AS deal_title, r.member_id, \
          m.handle AS member_handle, r.source, r.coupon_code, \
          to_char(r.redeemed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS redeemed_at, \
+         {} AS value, r.currency, \
          r.flag_kind, r.flag_note \
          FROM redemptions r JOIN deals d ON d.id = r.deal_id JOIN members m ON m.id = r.member_id \
          WHERE {} ORDER BY r.redeemed_at, r.id",
+        crate::domain::money::sql_decimal("r.value_minor", "r.currency"),
         export_where(f)
     )
 }
@@ -83,11 +117,18 @@ pub fn export_copy_statement(f: &ExportFilter) -> String {
 
 /// Before an export: whether the deal exists, and the server process of this connection (to
 /// cancel its COPY from another connection).
-pub async fn export_start(conn: &mut PgConnection, deal_id: i64) -> sqlx::Result<(bool, i32)> {
-    sqlx::query_as("SELECT EXISTS (SELECT 1 FROM deals WHERE id = $1), pg_backend_pid()")
-        .bind(deal_id)
-        .fetch_one(conn)
-        .await
+pub async fn export_start(conn: &mut PgConnection, of: ExportOf) -> sqlx::Result<(bool, i32)> {
+    let (sql, id) = match of {
+        ExportOf::Deal(id) => (
+            "SELECT EXISTS (SELECT 1 FROM deals WHERE id = $1), pg_backend_pid()",
+            id,
+        ),
+        ExportOf::Member(id) => (
+            "SELECT EXISTS (SELECT 1 FROM members WHERE id = $1), pg_backend_pid()",
+            id,
+        ),
+    };
+    sqlx::query_as(sql).bind(id).fetch_one(conn).await
 }
 
 /// Asks the server to cancel what the process `pid` is running (an export's COPY).
@@ -117,7 +158,7 @@ mod tests {
     #[test]
     fn the_export_statement_splices_only_typed_values_on_one_line() {
         let f = ExportFilter {
-            deal_id: 42,
+            of: ExportOf::Deal(42),
             from: Some(Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()),
             to: Some(Utc.with_ymd_and_hms(2026, 4, 1, 12, 30, 0).unwrap()),
         };

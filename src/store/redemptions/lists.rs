@@ -17,6 +17,9 @@ pub struct RedemptionRow {
     pub source: String,
     pub coupon_code: Option<String>,
     pub redeemed_at: DateTime<Utc>,
+    /// The order value the platform reported, in minor units of `currency` (both or neither).
+    pub value_minor: Option<i64>,
+    pub currency: Option<String>,
     pub flag_kind: Option<FlagKind>,
     pub flag_note: Option<String>,
     pub flagged_by: Option<String>,
@@ -29,13 +32,22 @@ impl RedemptionRow {
         (self.redeemed_at, self.id)
     }
 
+    /// The order value as people read it (`12.50 EUR`), or `—` when none was reported.
+    pub fn value_text(&self) -> String {
+        match (self.value_minor, &self.currency) {
+            (Some(m), Some(c)) => crate::domain::money::format_amount(m, c),
+            _ => "—".into(),
+        }
+    }
+
     pub fn is_flagged(&self) -> bool {
         self.flag_kind.is_some()
     }
 }
 
 const ROW_SELECT: &str = "SELECT r.id, r.deal_id, d.title AS deal_title, r.member_id, \
-    m.handle AS member_handle, r.source, r.coupon_code, r.redeemed_at, r.flag_kind, r.flag_note, \
+    m.handle AS member_handle, r.source, r.coupon_code, r.redeemed_at, r.value_minor, r.currency, r.flag_kind, \
+    r.flag_note, \
     r.flagged_by, r.flagged_at \
     FROM redemptions r JOIN deals d ON d.id = r.deal_id JOIN members m ON m.id = r.member_id \
     WHERE ";

@@ -197,16 +197,19 @@ fn detail(f: &mut Frame, area: Rect, pane: &DealsPane, sh: &Shell) {
                 deal.version
             ),
         ),
-        kv(
-            "Description",
-            if deal.description.is_empty() {
-                "—".into()
-            } else {
-                deal.description.clone()
-            },
-        ),
-        kv("URL", o(&deal.redemption_url)),
     ];
+    let mut fields = fields;
+    // The description as it was typed: each line break starts a line under the label.
+    if deal.description.is_empty() {
+        fields.push(kv("Description", "—".into()));
+    }
+    for (i, line) in deal.description.lines().enumerate() {
+        fields.push(kv(
+            if i == 0 { "Description" } else { "" },
+            line.to_string(),
+        ));
+    }
+    fields.push(kv("URL", o(&deal.redemption_url)));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focus)

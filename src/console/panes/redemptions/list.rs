@@ -304,6 +304,10 @@ impl RedemptionsPane {
                     .map(|c| format!(" with code {c}"))
                     .unwrap_or_default()
             ));
+            lines.push(match r.value_minor {
+                Some(_) => format!("order value {}", r.value_text()),
+                None => "no order value reported".into(),
+            });
             if let Some(k) = r.flag_kind {
                 lines.push(format!(
                     "flagged {k} by {}: {}",

@@ -22,6 +22,7 @@ use crate::console::list::KeysetList;
 use crate::console::msg::{Effect as AppEffect, LoadMode, Notice};
 use crate::console::shell::Shell;
 use crate::domain::Permission;
+use crate::service::export::ExportOf;
 use crate::service::rows::{ExportFilter, MonitorRow, RedemptionRow};
 use chrono::Utc;
 use ratatui::Frame;
@@ -89,11 +90,17 @@ impl Default for RedemptionsPane {
 }
 
 impl RedemptionsPane {
-    /// The deal an export applies to: the open list's deal in its range, else the selected row.
-    fn current_deal(&self) -> Option<ExportFilter> {
+    /// What an export holds: the open list's deal or member in its range, else the monitor's
+    /// selected deal.
+    fn current_export(&self) -> Option<ExportFilter> {
         match &self.view {
             View::List(Scope::Deal { id, from, to, .. }) => Some(ExportFilter {
-                deal_id: *id,
+                of: ExportOf::Deal(*id),
+                from: *from,
+                to: *to,
+            }),
+            View::List(Scope::Member { id, from, to, .. }) => Some(ExportFilter {
+                of: ExportOf::Member(*id),
                 from: *from,
                 to: *to,
             }),
@@ -112,13 +119,13 @@ impl RedemptionsPane {
             sh.toast_error(format!("the time filter does not read ({e}): fix it first"));
             return Vec::new();
         }
-        let Some(filter) = self.current_deal() else {
+        let Some(filter) = self.current_export() else {
             sh.toast_error("select a deal to export its redemptions");
             return Vec::new();
         };
         let path = format!(
-            "redemptions-deal-{}-{}.csv",
-            filter.deal_id,
+            "redemptions-{}-{}.csv",
+            filter.subject(),
             Utc::now().format("%Y%m%d-%H%M%S")
         );
         let (tx, rx) = tokio::sync::watch::channel(false);

@@ -5,6 +5,7 @@ use super::list::range_label;
 use super::{RedemptionsPane, Scope, View};
 use crate::console::action::Action;
 use crate::console::shell::Shell;
+use crate::console::view::columns::{Col, Text, fitted, styled};
 use crate::console::view::{ListTable, column_widths, draw_list, local_secs, need};
 use ratatui::Frame;
 use ratatui::layout::Layout;
@@ -72,29 +73,41 @@ fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope
         if p.list.at_end { "" } else { "+" }
     ));
     let member = matches!(scope, Scope::Member { .. });
-    let rows = p
+    // Ids, times, values and flags are never cut; the code gives way first, then the deal or
+    // source, then the member.
+    let cols = [
+        Col::num("Id"),
+        Col::keep("When"),
+        Col::text("Member", 3),
+        Col::text(if member { "Deal" } else { "Source" }, 2),
+        Col::text("Code", 1),
+        Col::num("Value"),
+        Col::keep("Flag"),
+    ];
+    let cells = p
         .list
         .rows
         .iter()
         .map(|r| {
-            let flag = match r.flag_kind {
-                Some(k) => Span::styled(format!("⚑ {k}"), t.error),
-                None => Span::raw(""),
-            };
-            Row::new(vec![
-                Span::raw(format!("#{}", r.id)),
-                Span::raw(local_secs(r.redeemed_at)),
-                Span::raw(format!("#{} {}", r.member_id, r.member_handle)),
-                Span::raw(if member {
+            vec![
+                Text::from(format!("#{}", r.id)),
+                Text::from(local_secs(r.redeemed_at)),
+                Text::from(format!("#{} {}", r.member_id, r.member_handle)),
+                Text::from(if member {
                     format!("#{} {}", r.deal_id, r.deal_title)
                 } else {
                     r.source.clone()
                 }),
-                Span::raw(r.coupon_code.clone().unwrap_or_default()),
-                flag,
-            ])
+                Text::from(r.coupon_code.clone().unwrap_or_default()),
+                Text::from(r.value_text()),
+                match r.flag_kind {
+                    Some(k) => styled(format!("⚑ {k}"), t.error),
+                    None => Text::from(""),
+                },
+            ]
         })
         .collect();
+    let (header, rows, widths) = fitted(area.width, &cols, cells);
     let empty = match (&p.filter_error, member, scope.range()) {
         (Some(e), _, _) => format!("nothing shown: {e} (/ fixes it)"),
         (None, true, (None, None)) => "no redemptions by this member".into(),
@@ -104,22 +117,8 @@ fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope
     };
     let table = ListTable {
         title,
-        header: Row::new(vec![
-            "Id",
-            "When",
-            "Member",
-            if member { "Deal" } else { "Source" },
-            "Code",
-            "Flag",
-        ]),
-        widths: vec![
-            Constraint::Length(8),
-            Constraint::Length(19),
-            Constraint::Fill(2),
-            Constraint::Fill(2),
-            Constraint::Length(12),
-            Constraint::Length(9),
-        ],
+        header,
+        widths,
         empty: &empty,
     };
     draw_list(f, area, sh, &mut pane.list, table, rows);
