@@ -474,7 +474,7 @@ fn deal_rows() -> Vec<partnerdesk::store::deal_list::DealListRow> {
         .collect()
 }
 
-fn deals_app() -> App {
+pub(crate) fn deals_app() -> App {
     let mut a = curator();
     a.perform(Action::PaneDeals);
     let tag = a.panes.deals.list.tag;

@@ -31,3 +31,59 @@ fn the_palette_opens_on_this_panes_actions_and_enter_does_not_quit() {
     assert!(!a.should_quit);
     assert!(!matches!(a.overlay, Overlay::Palette(_)));
 }
+
+/// A deal detail open on the Deals pane.
+fn deal_detail(description: &str) -> partnerdesk::console::app::App {
+    use partnerdesk::console::panes::deals::DealDetail;
+    use partnerdesk::domain::{AudienceScope, DealKind, DealState};
+    use partnerdesk::store::deals::Deal;
+    let mut a = super::deals_app();
+    let at = super::at(2);
+    a.panes.deals.detail.open = true;
+    a.panes.deals.detail.data = Some(DealDetail {
+        deal: Deal {
+            id: 7,
+            partner_id: 1,
+            title: "Launch week".into(),
+            description: description.into(),
+            kind: DealKind::Coupon,
+            coupon_code: Some("LAUNCH20".into()),
+            redemption_url: None,
+            categories: vec![],
+            audience_scope: AudienceScope::Public,
+            audience_scope_value: None,
+            valid_from: at,
+            valid_until: at,
+            redemption_cap: None,
+            redemption_count: 0,
+            state: DealState::Draft,
+            published_at: None,
+            created_at: at,
+            created_by: "cara".into(),
+            updated_at: at,
+            updated_by: "cara".into(),
+            version: 1,
+        },
+        partner_name: "Aster Books".into(),
+        codes: vec![],
+        timeline: vec![],
+    });
+    a
+}
+
+#[test]
+fn a_deal_description_keeps_its_line_breaks() {
+    let mut a = deal_detail("Line one\nLine two\n\nLine four");
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = render(&mut a, w, h);
+        assert!(!screen.contains("Line oneLine two"), "{screen}");
+        let lines: Vec<&str> = screen.lines().collect();
+        let one = lines.iter().position(|l| l.contains("Line one")).unwrap();
+        assert!(lines[one].contains("Description"), "{screen}");
+        assert!(lines[one + 1].contains("Line two"), "{screen}");
+        // (At 80×24 the box ends there: it scrolls, see the negotiations timeline.)
+        if h == 40 {
+            assert!(lines[one + 3].contains("Line four"), "{screen}");
+        }
+    }
+}
