@@ -236,6 +236,34 @@ async fn settlements_list_and_detail() {
     let row = s.lines().find(|l| l.contains("2026-08")).unwrap();
     assert!(row.contains("in_review"), "{row}");
     assert!(row.contains("2026-10-08 (2 days left)"), "{row}");
+    // A name too long for its column ends in …; the id, the amounts and the differences are
+    // whole, at 80 and at 120 columns.
+    let saved = app.panes.settlements.list.rows.clone();
+    for r in &mut app.panes.settlements.list.rows {
+        r.partner_name = "Riverstone Bike Rentals and Outdoor Adventure Tours of the Lakes".into();
+    }
+    for w in [80, 120] {
+        let s = render(&mut app, w, 40);
+        let row = s
+            .lines()
+            .find(|l| l.contains("2026-09") && l.contains("248"))
+            .unwrap();
+        assert!(
+            row.contains("Riverstone Bike") && row.contains('…'),
+            "{row}"
+        );
+        assert!(row.contains("164.28 EUR"), "{row}");
+        assert!(
+            row.trim_start_matches('│')
+                .trim_start()
+                .starts_with(char::is_numeric),
+            "the id: {row}"
+        );
+        if w == 120 {
+            assert!(row.contains("-1 / -15.28 EUR"), "{row}");
+        }
+    }
+    app.panes.settlements.list.rows = saved;
 
     // The draft of 2026-09: totals, exceptions, the partner's tally beside ours, the chart
     // and the first page of lines.
@@ -254,7 +282,28 @@ async fn settlements_list_and_detail() {
         "{s}"
     );
     assert!(s.contains("Difference -1 / -15.28 EUR"), "{s}");
-    assert!(s.contains("Lines 1–100 of 250"), "{s}");
+    // The summary, the lines' panel and the list count the same: 248 lines, 2 exceptions.
+    assert!(
+        s.contains("Lines      248 · 2 exceptions, not in the totals"),
+        "{s}"
+    );
+    assert!(s.contains("248 lines + 2 exceptions · 1–100 of 250"), "{s}");
+    // Recomputing says the same counts.
+    let row = app
+        .panes
+        .settlements
+        .detail
+        .data
+        .as_ref()
+        .unwrap()
+        .view
+        .row
+        .clone();
+    let body = partnerdesk::console::panes::settlements::recompute_body(&row);
+    assert!(
+        body[1].starts_with("Its 248 lines (and 2 exceptions) and totals"),
+        "{body:?}"
+    );
 
     // The paid one of 2026-07: its ledger, approval then payment.
     app.perform(Action::Back);
@@ -495,7 +544,7 @@ async fn lines_are_read_a_page_at_a_time() {
     // The first page only: 100 of 250.
     assert_eq!(lines(&app), (1..=100).collect::<Vec<_>>());
     let s = render(&mut app, 80, 24);
-    assert!(s.contains("Lines 1–100 of 250"), "{s}");
+    assert!(s.contains("248 lines + 2 exceptions · 1–100 of 250"), "{s}");
     assert!(!s.contains("of 250 · loading"), "{s}");
 
     // Scrolling down nears the end of the page: the next one is read.
@@ -505,7 +554,7 @@ async fn lines_are_read_a_page_at_a_time() {
     }
     assert_eq!(lines(&app), (1..=200).collect::<Vec<_>>());
     let s = render(&mut app, 80, 24);
-    assert!(s.contains("Lines 1–200 of 250"), "{s}");
+    assert!(s.contains("248 lines + 2 exceptions · 1–200 of 250"), "{s}");
     // The selected line is on screen.
     assert!(
         s.lines()
@@ -518,7 +567,10 @@ async fn lines_are_read_a_page_at_a_time() {
     drive(&mut app, &finance, fx).await;
     assert_eq!(lines(&app), (151..=250).collect::<Vec<_>>());
     let s = render(&mut app, 80, 24);
-    assert!(s.contains("Lines 151–250 of 250"), "{s}");
+    assert!(
+        s.contains("248 lines + 2 exceptions · 151–250 of 250"),
+        "{s}"
+    );
     assert!(
         s.contains("no value"),
         "the exceptions are the last lines: {s}"

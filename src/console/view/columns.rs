@@ -100,6 +100,34 @@ pub fn cut(text: &str, width: usize) -> String {
     out
 }
 
+/// `line` in at most `width` characters: whole, or cut with "…" as its last character (each
+/// span keeps its style).
+pub fn cut_line(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut left = width.saturating_sub(1);
+    let mut spans = Vec::new();
+    for span in line.spans {
+        if left == 0 {
+            break;
+        }
+        let n = span.content.chars().count();
+        if n <= left {
+            left -= n;
+            spans.push(span);
+        } else {
+            let text: String = span.content.chars().take(left).collect();
+            spans.push(Span::styled(text, span.style));
+            left = 0;
+        }
+    }
+    if width > 0 {
+        spans.push(Span::raw("…"));
+    }
+    Line::from(spans).style(line.style)
+}
+
 /// The width of each column (`None`: it left the table) for a table `width` wide with
 /// borders, where column `i` needs `needs[i]` characters.
 pub fn fit(width: u16, cols: &[Col], needs: &[usize]) -> Vec<Option<usize>> {
@@ -231,6 +259,19 @@ mod tests {
         // the room it leaves goes back to Note.
         let w = fit(26, &COLS, &[2, 20, 20, 12]);
         assert_eq!(w, vec![Some(2), None, Some(8), Some(12)]);
+    }
+
+    #[test]
+    fn a_cut_line_keeps_its_styles_and_ends_in_an_ellipsis() {
+        let bold = Style::default().add_modifier(ratatui::style::Modifier::BOLD);
+        let line = Line::from(vec![
+            Span::styled("Note  ", bold),
+            Span::raw("shared on a forum"),
+        ]);
+        let cut = cut_line(line.clone(), 12);
+        assert_eq!(cut.to_string(), "Note  share…");
+        assert_eq!(cut.spans[0].style, bold);
+        assert_eq!(cut_line(line, 40).to_string(), "Note  shared on a forum");
     }
 
     #[test]

@@ -126,13 +126,17 @@ fn quoted(label: &str, text: &Option<String>) -> String {
 }
 
 /// What computing a draft or disputed statement again does.
-fn recompute_body(r: &SettlementRow) -> Vec<String> {
+pub fn recompute_body(r: &SettlementRow) -> Vec<String> {
     let st = &r.settlement;
     vec![
         format!("Recompute {}.", named(r)),
         format!(
-            "Its {} lines and totals are replaced by a new computation from the redemptions as they are now; it is a draft again.",
-            i64::from(st.line_count) + i64::from(st.exception_count)
+            "Its {} and totals are replaced by a new computation from the redemptions as they are now; it is a draft again.",
+            match st.exception_count {
+                0 => format!("{} lines", st.line_count),
+                1 => format!("{} lines (and 1 exception)", st.line_count),
+                n => format!("{} lines (and {n} exceptions)", st.line_count),
+            }
         ),
     ]
 }

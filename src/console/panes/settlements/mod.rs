@@ -10,7 +10,7 @@ mod effects;
 mod lines;
 mod view;
 
-pub use actions::{Act, parse_compute, parse_payment, parse_tally};
+pub use actions::{Act, parse_compute, parse_payment, parse_tally, recompute_body};
 pub use effects::{Effect, Msg, Opened, Step};
 
 use super::{Answer, Pane, fx};

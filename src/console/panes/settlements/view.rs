@@ -4,9 +4,8 @@
 use super::lines::kind_text;
 use super::{Opened, SettlementsPane};
 use crate::console::shell::Shell;
-use crate::console::view::{
-    ListTable, column_widths, draw_list, list_title, local, local_fmt, need, now,
-};
+use crate::console::view::columns::{Col, Text, cut_line, fitted, styled};
+use crate::console::view::{ListTable, draw_list, list_title, local, local_fmt, now};
 use crate::domain::money::{format_amount, format_bps};
 use crate::domain::settlement::{
     Discrepancy, SettlementStatus, days_left, discrepancy_text, period_label, review_by,
@@ -17,7 +16,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph};
 
 /// Below this width the list shows its short columns.
 const WIDE: u16 = 120;
@@ -55,10 +54,6 @@ fn tally(s: &Settlement) -> Option<(i32, i64)> {
     s.tally_count.zip(s.tally_amount_minor)
 }
 
-fn right(text: String) -> Line<'static> {
-    Line::from(text).right_aligned()
-}
-
 fn list(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
     let t = &sh.theme;
     let p = &*pane;
@@ -92,30 +87,34 @@ fn list(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
             }
         })
         .collect();
-    let needs = [
-        need("Partner", partners.iter().map(String::as_str)),
-        need(
-            if wide { "Discrepancy" } else { "Tally" },
-            differences.iter().map(String::as_str),
-        ),
-    ];
-    let order: Vec<Result<usize, u16>> = if wide {
+    // Ids, periods, states, counts, amounts and differences are never cut; the partner's
+    // name gives way (its version stays: it is cut from the name's end).
+    let cols: Vec<Col> = if wide {
         vec![
-            Ok(0),
-            Err(7),
-            Err(9),
-            Err(6),
-            Err(4),
-            Err(12),
-            Err(12),
-            Err(24),
-            Ok(1),
+            Col::num("Id"),
+            Col::text("Partner", 1),
+            Col::keep("Period"),
+            Col::keep("Status"),
+            Col::num("Lines"),
+            Col::num("Exc"),
+            Col::num("Commission"),
+            Col::num("Net"),
+            Col::keep("Review by"),
+            Col::keep("Discrepancy"),
         ]
     } else {
-        vec![Ok(0), Err(7), Err(9), Err(9), Err(12), Err(8), Ok(1)]
+        vec![
+            Col::num("Id"),
+            Col::text("Partner", 1),
+            Col::keep("Period"),
+            Col::keep("Status"),
+            Col::num("Lines"),
+            Col::num("Net"),
+            Col::keep("Review"),
+            Col::keep("Tally"),
+        ]
     };
-    let widths = column_widths(area.width, &order, &needs);
-    let rows = p
+    let cells = p
         .list
         .rows
         .iter()
@@ -137,18 +136,19 @@ fn list(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
             } else {
                 Style::default()
             };
-            let mut cells: Vec<ratatui::widgets::Cell> = vec![
-                partner.into(),
-                period_label(&r.frequency, s.period_start).into(),
-                Span::styled(s.status.to_string(), status_style(s.status, sh)).into(),
+            let mut cells = vec![
+                Text::from(s.id.to_string()),
+                Text::from(partner),
+                Text::from(period_label(&r.frequency, s.period_start)),
+                styled(s.status.to_string(), status_style(s.status, sh)),
             ];
             if wide {
                 cells.extend([
-                    right(s.line_count.to_string()).into(),
-                    right(s.exception_count.to_string()).style(exc_style).into(),
-                    right(money(s.commission_minor)).into(),
-                    right(money(s.net_minor)).into(),
-                    Line::styled(review_by(s.status, s.review_deadline, now), review_style).into(),
+                    Text::from(s.line_count.to_string()),
+                    styled(s.exception_count.to_string(), exc_style),
+                    Text::from(money(s.commission_minor)),
+                    Text::from(money(s.net_minor)),
+                    styled(review_by(s.status, s.review_deadline, now), review_style),
                 ]);
             } else {
                 let lines = if s.exception_count > 0 {
@@ -157,41 +157,19 @@ fn list(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
                     s.line_count.to_string()
                 };
                 cells.extend([
-                    right(lines).style(exc_style).into(),
-                    right(money(s.net_minor)).into(),
-                    Line::styled(days_short(s, now), review_style).into(),
+                    styled(lines, exc_style),
+                    Text::from(money(s.net_minor)),
+                    styled(days_short(s, now), review_style),
                 ]);
             }
-            cells.push(Line::styled(difference, diff_style).into());
-            Row::new(cells)
+            cells.push(styled(difference, diff_style));
+            cells
         })
         .collect();
-    let header: Vec<Line> = if wide {
-        vec![
-            "Partner".into(),
-            "Period".into(),
-            "Status".into(),
-            right("Lines".into()),
-            right("Exc".into()),
-            right("Commission".into()),
-            right("Net".into()),
-            "Review by".into(),
-            "Discrepancy".into(),
-        ]
-    } else {
-        vec![
-            "Partner".into(),
-            "Period".into(),
-            "Status".into(),
-            right("Lines".into()),
-            right("Net".into()),
-            "Review".into(),
-            "Tally".into(),
-        ]
-    };
+    let (header, rows, widths) = fitted(area.width, &cols, cells);
     let table = ListTable {
         title,
-        header: Row::new(header),
+        header,
         widths,
         empty: if p.filter.text.trim().is_empty() {
             "no settlements yet: c computes a period"
@@ -243,11 +221,10 @@ fn summary(o: &Opened, sh: &Shell, now: DateTime<Utc>) -> Vec<Line<'static>> {
         Line::from(vec![
             label("Terms"),
             Span::raw(format!(
-                "v{} · {} · {} · take {}",
+                "v{} · {} · {}",
                 a.version,
                 a.commission().text(&a.currency),
                 a.frequency,
-                format_bps(a.take_rate_bps.into())
             )),
         ]),
         Line::from(vec![
@@ -271,9 +248,10 @@ fn summary(o: &Opened, sh: &Shell, now: DateTime<Utc>) -> Vec<Line<'static>> {
         Line::from(vec![
             label("Commission"),
             Span::raw(format!(
-                "{} · platform take {}",
+                "{} · platform take {} ({})",
                 money(s.commission_minor),
-                money(s.take_minor)
+                money(s.take_minor),
+                format_bps(a.take_rate_bps.into())
             )),
         ]),
         Line::from(vec![label("Payouts"), Span::raw(money(s.payouts_minor))]),
@@ -470,6 +448,9 @@ fn detail(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
     let chart_w = if area.width >= WIDE { 50 } else { 26 };
     let [text_area, chart_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(chart_w)]).areas(inner);
+    // A line longer than its box ends in … rather than mid-word.
+    let room = text_area.width as usize;
+    let text: Vec<Line> = text.into_iter().map(|l| cut_line(l, room)).collect();
     f.render_widget(Paragraph::new(text), text_area);
     chart(f, chart_area, o, sh);
     lines_table(f, bottom, pane, sh);
@@ -478,16 +459,42 @@ fn detail(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
 fn lines_table(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
     let t = &sh.theme;
     let total = pane.total_lines().unwrap_or(0);
+    // The same counts as the summary and the list: lines, and exceptions beside them.
+    let what = match pane.detail.data.as_ref().map(|o| &o.view.row.settlement) {
+        Some(s) if s.exception_count > 0 => format!(
+            "{} lines + {} exception{}",
+            s.line_count,
+            s.exception_count,
+            if s.exception_count == 1 { "" } else { "s" }
+        ),
+        Some(s) => format!("{} lines", s.line_count),
+        None => "Lines".into(),
+    };
     let l = &pane.lines;
     let mut title = match (l.rows.first(), l.rows.last()) {
-        (Some(a), Some(b)) => format!(" Lines {}–{} of {total}", a.line_no, b.line_no),
-        _ => format!(" Lines · {total}"),
+        (Some(a), Some(b)) => format!(" {what} · {}–{} of {total}", a.line_no, b.line_no),
+        _ => format!(" {what}"),
     };
     if l.loading {
         title.push_str(" · loading…");
     }
     title.push_str(" · Enter: the line's redemption ");
-    let rows = l
+    let statement_currency = pane
+        .detail
+        .data
+        .as_ref()
+        .map(|o| o.view.settlement().currency.clone());
+    // Numbers are never cut; the kind (an exception says why) gives way.
+    let cols = [
+        Col::num("Line"),
+        Col::text("Kind", 1),
+        Col::num("Redemption"),
+        Col::keep("At"),
+        Col::num("Value"),
+        Col::num("Rate"),
+        Col::num("Amount"),
+    ];
+    let cells = l
         .rows
         .iter()
         .map(|line| {
@@ -497,54 +504,31 @@ fn lines_table(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell
             } else {
                 Style::default()
             };
-            Row::new(vec![
-                right(line.line_no.to_string()),
-                Line::from(kind_text(line)),
-                right(
-                    line.redemption_id
-                        .map(|r| r.to_string())
-                        .or_else(|| line.payout_id.map(|p| format!("p{p}")))
-                        .unwrap_or_else(|| "-".into()),
-                ),
-                Line::from(local(line.at)),
-                right(
-                    line.value_minor
-                        .map(|v| format_amount(v, currency))
-                        .unwrap_or_else(|| "-".into()),
-                ),
-                right(
-                    line.rate_bps
-                        .map(|b| format_bps(b.into()))
-                        .unwrap_or_else(|| "-".into()),
-                ),
-                right(
-                    line.amount_minor
-                        .map(|a| {
-                            format_amount(
-                                a,
-                                pane.detail
-                                    .data
-                                    .as_ref()
-                                    .map(|o| o.view.settlement().currency.as_str())
-                                    .unwrap_or(currency),
-                            )
-                        })
-                        .unwrap_or_else(|| "-".into()),
-                ),
-            ])
-            .style(style)
+            let dash = || "-".to_owned();
+            [
+                line.line_no.to_string(),
+                kind_text(line).to_owned(),
+                line.redemption_id
+                    .map(|r| r.to_string())
+                    .or_else(|| line.payout_id.map(|p| format!("p{p}")))
+                    .unwrap_or_else(dash),
+                local(line.at),
+                line.value_minor
+                    .map(|v| format_amount(v, currency))
+                    .unwrap_or_else(dash),
+                line.rate_bps
+                    .map(|b| format_bps(b.into()))
+                    .unwrap_or_else(dash),
+                line.amount_minor
+                    .map(|a| format_amount(a, statement_currency.as_deref().unwrap_or(currency)))
+                    .unwrap_or_else(dash),
+            ]
+            .into_iter()
+            .map(|text| styled(text, style))
+            .collect()
         })
         .collect();
-    let header = Row::new(vec![
-        right("Line".into()),
-        "Kind".into(),
-        right("Redemption".into()),
-        "At".into(),
-        right("Value".into()),
-        right("Rate".into()),
-        right("Amount".into()),
-    ]);
-    let widths = [6, 10, 10, 16, 12, 6, 11].map(Constraint::Length).to_vec();
+    let (header, rows, widths) = fitted(area.width, &cols, cells);
     let table = ListTable {
         title,
         header,
