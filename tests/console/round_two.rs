@@ -87,3 +87,67 @@ fn a_deal_description_keeps_its_line_breaks() {
         }
     }
 }
+
+#[test]
+fn the_negotiations_list_shows_ids_and_cuts_text_with_an_ellipsis_never_numbers() {
+    use partnerdesk::console::msg::{LoadMode, Msg};
+    use partnerdesk::console::panes::negotiations;
+    use partnerdesk::domain::negotiation::ThreadStatus;
+    use partnerdesk::store::negotiations::ThreadRow;
+    let mut a = curator();
+    a.perform(Action::PaneNegotiations);
+    let at = super::at(20);
+    let row = |id: i64, subject: &str, partner: &str, status, rev: Option<i32>| ThreadRow {
+        id,
+        subject: subject.into(),
+        partner_id: id,
+        partner_name: partner.into(),
+        status,
+        latest_revision: rev,
+        latest_side: rev.map(|_| "marketplace".into()),
+        turn: (status == ThreadStatus::Negotiating).then(|| "partner".into()),
+        deadline: at,
+        updated_at: at,
+    };
+    let tag = a.panes.negotiations.list.tag;
+    a.update(Msg::from(negotiations::Msg::Page {
+        tag,
+        mode: LoadMode::Replace,
+        result: Ok(vec![
+            row(
+                112,
+                "Hybrid terms for the spring catalogue",
+                "Bluebird Travel",
+                ThreadStatus::Negotiating,
+                Some(3),
+            ),
+            row(
+                7,
+                "Listing fee",
+                "Aster Books",
+                ThreadStatus::Accepted,
+                Some(1),
+            ),
+        ]),
+    }));
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = render(&mut a, w, h);
+        insta::assert_snapshot!(format!("round_two_negotiations_list_{w}x{h}"), screen);
+        let line = screen.lines().find(|l| l.contains("112")).unwrap();
+        // Whatever is cut ends in …; the id, status, turn and deadline are whole.
+        assert!(
+            line.contains("Hybrid") && line.contains("Bluebird"),
+            "{line}"
+        );
+        for whole in ["negotiating", "partner", "2026-03-20 09:30"] {
+            assert!(line.contains(whole), "{whole}: {line}");
+        }
+        for word in line.split('│').flat_map(|c| c.split_whitespace()) {
+            let known = "112 Hybrid terms for the spring catalogue Bluebird Travel negotiating r3 by marketplace partner 2026-03-20 09:30 ! —";
+            assert!(
+                known.split(' ').any(|k| k == word) || word.ends_with('…'),
+                "{word} is cut without …: {line}"
+            );
+        }
+    }
+}

@@ -3,9 +3,8 @@
 
 use super::{NegotiationsPane, overdue};
 use crate::console::shell::Shell;
-use crate::console::view::{
-    FormKeys, ListTable, column_widths, draw_form, draw_list, list_title, local, need,
-};
+use crate::console::view::columns::{Col, Text, fitted, styled};
+use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
 use crate::domain::money::{format_amount, format_bps};
 use crate::domain::negotiation::{Commission, Side};
 use crate::service::contracts::ContractView;
@@ -15,7 +14,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 pub fn draw(p: &mut NegotiationsPane, f: &mut Frame, area: Rect, sh: &Shell) {
     if let Some(ed) = p.form.as_mut() {
@@ -38,21 +37,23 @@ fn list(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
         &p.list,
     );
     let now = Utc::now();
-    let needs = [
-        need("Subject", p.list.rows.iter().map(|r| r.subject.as_str())),
-        need(
-            "Partner",
-            p.list.rows.iter().map(|r| r.partner_name.as_str()),
-        ),
-    ];
-    // The last activity is shown when there is room for it beside whole subjects.
+    // The last activity is shown when there is room for it beside whole subjects. The id,
+    // status, turn and times are never cut; the latest revision gives way first, then the
+    // subject, then the partner.
     let wide = area.width >= 140;
-    let mut order = vec![Ok(0), Ok(1), Err(11), Err(17), Err(11), Err(18)];
+    let mut cols = vec![
+        Col::num("Id"),
+        Col::text("Subject", 2),
+        Col::text("Partner", 3),
+        Col::keep("Status"),
+        Col::text("Latest", 1),
+        Col::keep("Turn"),
+        Col::keep("Deadline"),
+    ];
     if wide {
-        order.push(Err(16));
+        cols.push(Col::keep("Updated"));
     }
-    let widths = column_widths(area.width, &order, &needs);
-    let rows = p
+    let cells = p
         .list
         .rows
         .iter()
@@ -61,42 +62,31 @@ fn list(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
                 (Some(n), Some(side)) => format!("r{n} by {side}"),
                 _ => "no offer".into(),
             };
-            // Whose turn: the side that did not make the latest revision.
-            let turn = if r.status.is_final() {
-                "—".to_owned()
-            } else {
-                match r.latest_side.as_deref() {
-                    Some("marketplace") => "partner".into(),
-                    Some(_) => "marketplace".into(),
-                    None => "—".into(),
-                }
-            };
+            // Whose turn, as the database says it (none once the thread is final).
+            let turn = r.turn.clone().unwrap_or_else(|| "—".into());
             let late = overdue(r.status, r.deadline, now);
             let mut cells = vec![
-                Span::raw(r.subject.clone()),
-                Span::raw(r.partner_name.clone()),
-                Span::raw(r.status.to_string()),
-                Span::raw(latest),
-                Span::raw(turn),
-                Span::styled(
+                Text::from(r.id.to_string()),
+                Text::from(r.subject.clone()),
+                Text::from(r.partner_name.clone()),
+                Text::from(r.status.to_string()),
+                Text::from(latest),
+                Text::from(turn),
+                styled(
                     format!("{}{}", local(r.deadline), if late { " !" } else { "" }),
                     if late { t.error } else { Style::default() },
                 ),
             ];
             if wide {
-                cells.push(Span::raw(local(r.updated_at)));
+                cells.push(Text::from(local(r.updated_at)));
             }
-            Row::new(cells)
+            cells
         })
         .collect();
+    let (header, rows, widths) = fitted(area.width, &cols, cells);
     let table = ListTable {
         title,
-        header: Row::new(
-            [
-                "Subject", "Partner", "Status", "Latest", "Turn", "Deadline", "Updated",
-            ][..if wide { 7 } else { 6 }]
-                .to_vec(),
-        ),
+        header,
         widths,
         empty: if p.filter.text.trim().is_empty() {
             "no negotiations yet"
