@@ -5,12 +5,12 @@ use super::list::range_label;
 use super::{RedemptionsPane, Scope, View};
 use crate::console::action::Action;
 use crate::console::shell::Shell;
-use crate::console::view::columns::{Col, Text, fitted, styled};
+use crate::console::view::columns::{Col, Text, cut, fitted, styled};
 use crate::console::view::{ListTable, column_widths, draw_list, local_secs, need};
 use ratatui::Frame;
 use ratatui::layout::Layout;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Span;
+use ratatui::text::Line;
 use ratatui::widgets::{Gauge, Row};
 
 pub fn draw(p: &mut RedemptionsPane, f: &mut Frame, area: Rect, sh: &Shell) {
@@ -147,30 +147,44 @@ fn monitor(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell) {
         need("Deal", p.rows.iter().map(|r| r.title.as_str())),
         need("Partner", p.rows.iter().map(|r| r.partner_name.as_str())),
     ];
-    let text_room = |spark: u16| area.width.saturating_sub(2 + 14 + spark + 3) as usize;
+    let ids: Vec<String> = p.rows.iter().map(|r| r.id.to_string()).collect();
+    let id_w = need("Id", ids.iter().map(String::as_str)) as u16;
+    let text_room = |spark: u16| area.width.saturating_sub(2 + id_w + 1 + 14 + spark + 3) as usize;
     let spark_w: u16 = [60, 30, 20, 15, 12]
         .into_iter()
         .find(|w| needs.iter().map(|n| n + 1).sum::<usize>() <= text_room(*w))
         .unwrap_or(12);
-    let mut widths = column_widths(area.width, &[Ok(0), Ok(1), Err(14), Err(spark_w)], &needs);
+    let mut widths = column_widths(
+        area.width,
+        &[Err(id_w), Ok(0), Ok(1), Err(14), Err(spark_w)],
+        &needs,
+    );
+    // A title or a name cut to its column ends in ….
+    let room = |c: Constraint| match c {
+        Constraint::Length(n) => n as usize,
+        _ => usize::MAX,
+    };
+    let (title_w, partner_w) = (room(widths[1]), room(widths[2]));
     if needs.iter().map(|n| n + 1).sum::<usize>() <= text_room(spark_w) {
         // What is left over widens the titles, so the last hour ends at the right edge.
-        widths[0] = Constraint::Fill(1);
+        widths[1] = Constraint::Fill(1);
     }
     let rows = p
         .rows
         .iter()
-        .map(|r| {
+        .zip(ids)
+        .map(|(r, id)| {
             let used = match r.redemption_cap {
                 Some(1) => format!("{} (1/member)", r.redemption_count),
                 Some(c) => format!("{}/{c}", r.redemption_count),
                 None => r.redemption_count.to_string(),
             };
             Row::new(vec![
-                Span::raw(r.title.clone()),
-                Span::raw(r.partner_name.clone()),
-                Span::raw(used),
-                Span::styled(sparkline(&r.per_minute, spark_w as usize), t.ok),
+                Line::from(id).right_aligned(),
+                Line::from(cut(&r.title, title_w)),
+                Line::from(cut(&r.partner_name, partner_w)),
+                Line::from(used),
+                Line::styled(sparkline(&r.per_minute, spark_w as usize), t.ok),
             ])
         })
         .collect();
@@ -182,13 +196,14 @@ fn monitor(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell) {
     let table = ListTable {
         title,
         header: Row::new(vec![
-            "Deal".to_owned(),
-            "Partner".to_owned(),
-            "Redemptions".to_owned(),
+            Line::from("Id").right_aligned(),
+            "Deal".into(),
+            "Partner".into(),
+            "Redemptions".into(),
             if spark_w >= 21 {
-                format!("last hour ({} min/bar)", 60 / spark_w.max(1) as usize)
+                format!("last hour ({} min/bar)", 60 / spark_w.max(1) as usize).into()
             } else {
-                format!("{} min/bar", 60 / spark_w.max(1) as usize)
+                format!("{} min/bar", 60 / spark_w.max(1) as usize).into()
             },
         ]),
         widths,
