@@ -364,8 +364,13 @@ impl App {
                     KeyCode::Backspace => {
                         p.input.pop();
                     }
+                    KeyCode::Char('u') if key.ctrl => p.input.clear(),
                     KeyCode::Char(c) if !key.ctrl => p.input.push(c),
-                    _ => {}
+                    _ => return Some(Vec::new()),
+                }
+                // What would be refused is said beside the text as it is typed.
+                if let Overlay::Prompt(p) = &mut self.shell.overlay {
+                    p.error = self.panes.check_answer(&p.purpose, p.input.trim());
                 }
                 Some(Vec::new())
             }

@@ -383,28 +383,63 @@ async fn approving_asks_first_then_writes_the_ledger() {
         app.messages
     );
 
-    // Sending the draft with exceptions without a note: the service refuses and says why.
+    // Paying on a future day is refused in the prompt, before the confirmation.
+    press(&mut app, KeyCode::Char('p'));
+    for c in "TR-1 2099-01-01".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    let Overlay::Prompt(p) = &app.overlay else {
+        panic!("a prompt:\n{}", render(&mut app, 80, 24));
+    };
+    let today = view::now().date_naive();
+    assert_eq!(
+        p.error.as_deref(),
+        Some(
+            format!("the payment date 2099-01-01 is in the future: at most today, {today}")
+                .as_str()
+        )
+    );
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(app.overlay, Overlay::Prompt(_)),
+        "not a confirmation"
+    );
+    press(&mut app, KeyCode::Esc);
+
+    // Sending the draft with exceptions without a note: the prompt says so as it is typed and
+    // refuses the empty note, before any confirmation.
     app.perform(Action::Back);
     open(&mut app, &finance, data.september).await;
     press(&mut app, KeyCode::Char('R'));
-    press(&mut app, KeyCode::Enter);
-    let Overlay::Confirm(c) = &app.overlay else {
-        panic!("a confirmation");
+    press(&mut app, KeyCode::Char('x'));
+    press(&mut app, KeyCode::Backspace);
+    let Overlay::Prompt(p) = &app.overlay else {
+        panic!("a prompt");
+    };
+    assert_eq!(
+        p.error.as_deref(),
+        Some("a note is required: it has 2 exceptions (say why it may go to review)")
+    );
+    let fx = press(&mut app, KeyCode::Enter);
+    assert!(fx.is_empty(), "{fx:?}");
+    let Overlay::Prompt(p) = &app.overlay else {
+        panic!("still the prompt:\n{}", render(&mut app, 80, 24));
     };
     assert!(
-        c.body
-            .iter()
-            .any(|l| l.contains("without a note it will be refused"))
+        p.error
+            .as_deref()
+            .unwrap()
+            .starts_with("a note is required")
     );
-    app.perform(Action::ToggleChoice);
-    let fx = app.perform(Action::Confirm);
-    drive(&mut app, &finance, fx).await;
-    let (_, error, text) = app.messages.last().unwrap().clone();
-    assert!(error, "{text}");
-    assert!(
-        text.contains("required: 2 redemptions could not be priced"),
-        "{text}"
-    );
+    let s = render(&mut app, 80, 24);
+    assert!(s.contains("a note is required"), "{s}");
+    // Typing a note clears it; Esc leaves the statement as it was.
+    press(&mut app, KeyCode::Char('o'));
+    let Overlay::Prompt(p) = &app.overlay else {
+        panic!("a prompt");
+    };
+    assert_eq!(p.error, None);
+    press(&mut app, KeyCode::Esc);
 
     // A change made elsewhere reaches the pane through the database's notice.
     finance

@@ -81,6 +81,12 @@ pub trait Pane: Default {
     /// One of its questions was answered (only the non-default answer reaches it).
     fn answered(&mut self, sh: &mut Shell, q: Self::Question, a: Answer) -> Vec<Effect>;
 
+    /// What is wrong with `text` as the answer to a prompt, said beside it as it is typed
+    /// (`None`: it would be taken).
+    fn check_answer(&self, _q: &Self::Question, _text: &str) -> Option<String> {
+        None
+    }
+
     fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell);
 
     /// The `/` filter's current text, or `None` when this view has no filter.
@@ -282,6 +288,11 @@ macro_rules! panes {
             /// Hands an answered question to the pane that asked it.
             pub fn answered(&mut self, sh: &mut Shell, q: PaneQuestion, a: Answer) -> Vec<Effect> {
                 match q { $(PaneQuestion::$id(q) => self.$field.answered(sh, q, a)),+ }
+            }
+
+            /// What the pane that asked says of a prompt's text as it is typed.
+            pub fn check_answer(&self, q: &PaneQuestion, text: &str) -> Option<String> {
+                match q { $(PaneQuestion::$id(q) => self.$field.check_answer(q, text)),+ }
             }
         }
 

@@ -255,6 +255,15 @@ impl Pane for RedemptionsPane {
         Vec::new()
     }
 
+    fn check_answer(&self, q: &Question, text: &str) -> Option<String> {
+        match q {
+            Question::FlagNote { .. } => parse_flag(text).err(),
+            Question::UnflagReason { .. } => crate::domain::redemption::flag_text("reason", text)
+                .err()
+                .map(|e| e.to_string()),
+        }
+    }
+
     fn answered(&mut self, sh: &mut Shell, q: Question, a: Answer) -> Vec<AppEffect> {
         match a {
             Answer::Text(text) => self.answer_text(sh, q, text),

@@ -157,9 +157,9 @@ pub fn confirm_text(s: &SettlementRow, step: &Step) -> (String, Vec<String>, &'s
                 format!("Commission {}, net {}.", money(st.commission_minor), due(s)),
                 quoted("Note", note),
             ];
-            if st.exception_count > 0 && note.is_none() {
+            if st.exception_count > 0 {
                 body.push(format!(
-                    "It has {} exception(s): without a note it will be refused.",
+                    "It has {} exception(s), not in the totals.",
                     st.exception_count
                 ));
             }
@@ -179,13 +179,8 @@ pub fn confirm_text(s: &SettlementRow, step: &Step) -> (String, Vec<String>, &'s
                 .filter(|d| !d.is_zero())
             {
                 body.push(format!(
-                    "The partner's tally differs ({}){}.",
-                    d.text(&st.currency),
-                    if note.is_none() {
-                        ": without a note it will be refused"
-                    } else {
-                        ""
-                    }
+                    "The partner's tally differs ({}).",
+                    d.text(&st.currency)
                 ));
             }
             (format!("Approve settlement {id}?"), body, "Approve")
@@ -392,17 +387,42 @@ impl SettlementsPane {
     }
 
     /// The step a prompt's text makes, or why the text does not do.
-    fn step_of(act: Act, text: &str, s: &SettlementRow) -> Result<Step, String> {
+    pub(super) fn step_of(act: Act, text: &str, s: &SettlementRow) -> Result<Step, String> {
         let text = text.trim();
         let optional = (!text.is_empty()).then(|| text.to_owned());
+        let st = &s.settlement;
         Ok(match act {
+            Act::Review if optional.is_none() && st.exception_count > 0 => {
+                return Err(format!(
+                    "a note is required: it has {} exception{} (say why it may go to review)",
+                    st.exception_count,
+                    if st.exception_count == 1 { "" } else { "s" }
+                ));
+            }
             Act::Review => Step::Review { note: optional },
+            Act::Approve
+                if optional.is_none()
+                    && st.tally_count.zip(st.tally_amount_minor).is_some_and(|t| {
+                        !Discrepancy::of(t, st.redemption_count, st.commission_minor).is_zero()
+                    }) =>
+            {
+                return Err(
+                    "a note is required: the partner's tally differs from ours (say why it may be approved)"
+                        .into(),
+                );
+            }
             Act::Approve => Step::Approve { note: optional },
             Act::Dispute => Step::Dispute {
                 reason: optional.ok_or("a reason is required")?,
             },
             Act::Pay => {
                 let (reference, paid_on) = parse_payment(text)?;
+                let today = now().date_naive();
+                if let Some(day) = paid_on.filter(|d| *d > today) {
+                    return Err(format!(
+                        "the payment date {day} is in the future: at most today, {today}"
+                    ));
+                }
                 Step::Pay { reference, paid_on }
             }
             Act::Tally => {

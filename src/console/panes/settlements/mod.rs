@@ -323,6 +323,14 @@ impl Pane for SettlementsPane {
         }
     }
 
+    fn check_answer(&self, q: &Question, text: &str) -> Option<String> {
+        match q {
+            Question::Text { act, s } => Self::step_of(*act, text, s).err(),
+            Question::ComputeWhat => parse_compute(text).err(),
+            _ => None,
+        }
+    }
+
     fn answered(&mut self, sh: &mut Shell, q: Question, a: Answer) -> Vec<AppEffect> {
         self.answer(sh, q, a)
     }
