@@ -303,6 +303,16 @@ impl App {
                 input.pop();
                 self.filter_changed()
             }
+            // As in a shell: Ctrl-u clears the line, Ctrl-w the last word.
+            KeyCode::Char('u') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                input.clear();
+                self.filter_changed()
+            }
+            KeyCode::Char('w') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                let kept = input.trim_end().rfind(' ').map_or(0, |i| i + 1);
+                input.truncate(kept);
+                self.filter_changed()
+            }
             KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => {
                 input.push(c);
                 self.filter_changed()

@@ -30,7 +30,7 @@ mod settlements;
 mod shape;
 mod webhooks;
 
-fn at(day: u32) -> chrono::DateTime<Utc> {
+pub(crate) fn at(day: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, 9, 30, 0).unwrap()
 }
 
@@ -150,7 +150,7 @@ fn both_sizes(name: &str, mut make: impl FnMut() -> App) {
     }
 }
 
-fn detail() -> PartnerDetail {
+pub(crate) fn detail() -> PartnerDetail {
     PartnerDetail {
         partner: Partner {
             id: 2,

@@ -151,3 +151,53 @@ fn the_negotiations_list_shows_ids_and_cuts_text_with_an_ellipsis_never_numbers(
         }
     }
 }
+
+#[test]
+fn an_empty_deal_form_does_not_call_itself_valid() {
+    let mut a = super::deals_app();
+    a.perform(Action::New);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = render(&mut a, w, h);
+        assert!(!screen.contains("all fields valid"), "{screen}");
+        assert!(screen.contains("nothing typed yet"), "{screen}");
+    }
+}
+
+#[test]
+fn ctrl_u_clears_the_filter_line_and_ctrl_w_its_last_word() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use partnerdesk::console::msg::Msg;
+    let mut a = curator();
+    let ctrl = |a: &mut partnerdesk::console::app::App, c: char| {
+        a.update(Msg::Terminal(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        ))))
+    };
+    a.perform(Action::Filter);
+    for c in "aster books".chars() {
+        key(&mut a, c);
+    }
+    ctrl(&mut a, 'w');
+    assert_eq!(a.filter_input.as_deref(), Some("aster "));
+    ctrl(&mut a, 'u');
+    assert_eq!(a.filter_input.as_deref(), Some(""));
+}
+
+#[test]
+fn deleting_a_partner_with_live_deals_offers_no_delete_button() {
+    let mut a = curator();
+    let mut d = super::detail();
+    d.deals_by_state = vec![("active".into(), 2), ("expired".into(), 1)];
+    a.panes.partners.detail.open = true;
+    a.panes.partners.detail.data = Some(d);
+    a.perform(Action::Delete);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = render(&mut a, w, h);
+        insta::assert_snapshot!(format!("round_two_partner_delete_refused_{w}x{h}"), screen);
+        assert!(screen.contains("cannot be deleted yet"), "{screen}");
+        assert!(screen.contains("3 deals, 2 not expired"), "{screen}");
+        assert!(!screen.contains(" Delete "), "{screen}");
+    }
+    assert!(matches!(a.overlay, Overlay::Info { .. }));
+}

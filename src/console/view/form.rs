@@ -127,6 +127,8 @@ pub fn draw(f: &mut Frame, area: Rect, t: &Theme, keys: &FormKeys, form: &mut Fo
     let n = form.fields.len();
     let footer = match (&form.notice, form.errors.0.len()) {
         (Some(notice), _) => Span::styled(format!("  {notice}"), t.error),
+        // Nothing typed yet (a new form shows no errors until then): nothing to call valid.
+        (None, 0) if !form.dirty => Span::styled("  nothing typed yet", t.muted),
         (None, 0) => Span::styled("  all fields valid", t.ok),
         (None, k) => Span::styled(
             format!("  {k} field{} to fix", if k == 1 { "" } else { "s" }),

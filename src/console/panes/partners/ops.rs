@@ -48,6 +48,23 @@ impl PartnersPane {
             .map(|(_, n)| *n)
             .sum();
         let active_text = format!("{active} active deal{}", if active == 1 { "" } else { "s" });
+        // Deleting is refused while deals are not expired: say so and offer no "Delete".
+        if op == PartnerOp::Delete && blocking > 0 {
+            sh.inform(
+                format!("{name} cannot be deleted yet"),
+                vec![
+                    format!(
+                        "It has {total_deals} deal{}, {blocking} not expired; a partner is deleted only once all its deals are expired.",
+                        if total_deals == 1 { "" } else { "s" }
+                    ),
+                    format!(
+                        "Expire them on the Deals pane, or off-board the partner ({}), which pauses every active deal in one step.",
+                        sh.keymap.keys_text(crate::console::action::Action::Offboard)
+                    ),
+                ],
+            );
+            return Vec::new();
+        }
         let (title, body, yes): (String, Vec<String>, &'static str) = match op {
             PartnerOp::MarkVetted if !failed.is_empty() => (
                 format!("Mark {name} vetted although checks failed?"),
@@ -94,17 +111,10 @@ impl PartnersPane {
             PartnerOp::Delete => (
                 format!("Delete {name}?"),
                 vec![
-                    if blocking > 0 {
-                        format!(
-                            "It has {total_deals} deal{}, {blocking} not expired: refused until they are.",
-                            if total_deals == 1 { "" } else { "s" }
-                        )
-                    } else {
-                        format!(
-                            "It has {total_deals} deal{}, all expired: nothing blocks it.",
-                            if total_deals == 1 { "" } else { "s" }
-                        )
-                    },
+                    format!(
+                        "It has {total_deals} deal{}, all expired: nothing blocks it.",
+                        if total_deals == 1 { "" } else { "s" }
+                    ),
                     "The partner disappears from lists; its history stays in the audit log.".into(),
                 ],
                 "Delete",
