@@ -199,6 +199,8 @@ impl Shell {
     }
 
     fn push_toast(&mut self, text: String, error: bool, ttl: Duration) {
+        // A message may quote data (a name, a reason): its control characters are shown.
+        let text = super::view::shown(&text, true);
         self.messages
             .push((chrono::Utc::now(), error, text.clone()));
         if self.messages.len() > KEEP_MESSAGES {
@@ -275,9 +277,10 @@ impl Shell {
         choices: [&'static str; 2],
         on_yes: impl Into<Pending>,
     ) {
+        // Titles and bodies quote data: control characters are shown, not sent.
         self.overlay = Overlay::Confirm(Confirm {
-            title: title.into(),
-            body,
+            title: super::view::shown(&title.into(), false),
+            body: body.iter().map(|b| super::view::shown(b, true)).collect(),
             choices,
             selected: 0,
             on_yes: on_yes.into(),
@@ -310,8 +313,8 @@ impl Shell {
     /// Shows something to read until a key is pressed.
     pub fn inform(&mut self, title: impl Into<String>, lines: Vec<String>) {
         self.overlay = Overlay::Info {
-            title: title.into(),
-            lines,
+            title: super::view::shown(&title.into(), false),
+            lines: lines.iter().map(|l| super::view::shown(l, true)).collect(),
         };
     }
 

@@ -201,3 +201,25 @@ fn deleting_a_partner_with_live_deals_offers_no_delete_button() {
     }
     assert!(matches!(a.overlay, Overlay::Info { .. }));
 }
+
+#[test]
+fn control_characters_from_data_are_shown_escaped_never_dropped_or_sent() {
+    // Rows stored before the database refused them: a title with a terminal title sequence,
+    // a name with BEL.
+    let mut a = super::deals_app();
+    a.panes.deals.list.rows[0].title = "Spring \u{1b}]0;pwned\u{7} sale".into();
+    let screen = render(&mut a, 120, 40);
+    assert!(screen.contains("Spring \\x1b]0;pwned"), "{screen}");
+    assert!(!screen.contains('\u{1b}'));
+    // A message quoting data, and a detail.
+    a.toast_error("cannot pause “Spring \u{1b}[2J sale”");
+    let screen = render(&mut a, 120, 40);
+    assert!(screen.contains("“Spring \\x1b[2J sale”"), "{screen}");
+    let mut a = curator();
+    let mut d = super::detail();
+    d.partner.notes = Some("ring \u{7} twice".into());
+    a.panes.partners.detail.open = true;
+    a.panes.partners.detail.data = Some(d);
+    let screen = render(&mut a, 120, 40);
+    assert!(screen.contains("ring \\x07 twice"), "{screen}");
+}

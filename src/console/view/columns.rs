@@ -66,10 +66,7 @@ pub struct Text {
 
 impl From<String> for Text {
     fn from(text: String) -> Self {
-        Self {
-            text,
-            style: Style::default(),
-        }
+        styled(text, Style::default())
     }
 }
 
@@ -79,10 +76,10 @@ impl From<&str> for Text {
     }
 }
 
-/// A cell's text in a style.
+/// A cell's text in a style (control characters written as `\x1b`).
 pub fn styled(text: impl Into<String>, style: Style) -> Text {
     Text {
-        text: text.into(),
+        text: super::shown(&text.into(), false),
         style,
     }
 }

@@ -94,6 +94,14 @@ fn too_small(f: &mut Frame, area: Rect) {
 }
 
 /// A rectangle of at most `w`×`h` centred in `area`.
+/// Text from data as the terminal may show it: a control character (ESC, BEL, NUL, …) is
+/// written as `\x1b` rather than dropped or sent to the terminal; `many` keeps line breaks and
+/// tabs (for multi-line fields that are drawn line by line).
+pub fn shown(text: &str, many: bool) -> String {
+    use crate::domain::validation::{Lines, escape_control};
+    escape_control(text, if many { Lines::Many } else { Lines::One }).into_owned()
+}
+
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);

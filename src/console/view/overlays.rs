@@ -81,16 +81,22 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
             lines.push(Line::from(Span::styled(heading, t.header)));
             last = Some(ctx);
         }
+        // What the operator's roles cannot do here is marked, with the role that may; when
+        // the line is too long, the description is cut (with …), never the role.
+        let needs = app
+            .needs(a)
+            .filter(|p| !app.may(*p))
+            .map(|p| format!(" (needs {})", p.needed_roles_text()))
+            .unwrap_or_default();
+        let keys = format!("  {keys:<22}");
+        let room =
+            (r.width as usize).saturating_sub(2 + keys.chars().count() + needs.chars().count());
         let mut line = vec![
-            Span::styled(format!("  {keys:<22}"), t.key),
-            Span::raw(a.description()),
+            Span::styled(keys, t.key),
+            Span::raw(fit(a.description(), room)),
         ];
-        // What the operator's roles cannot do here is marked, with the role that may.
-        if let Some(p) = app.needs(a).filter(|p| !app.may(*p)) {
-            line.push(Span::styled(
-                format!(" (needs {})", p.needed_roles_text()),
-                t.muted,
-            ));
+        if !needs.is_empty() {
+            line.push(Span::styled(needs, t.muted));
         }
         lines.push(Line::from(line));
     }

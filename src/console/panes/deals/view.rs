@@ -2,15 +2,14 @@
 
 use super::{DealsPane, show_local};
 use crate::console::shell::Shell;
-use crate::console::view::{
-    FormKeys, ListTable, column_widths, draw_form, draw_list, list_title, local, need,
-};
+use crate::console::view::columns::{Col, Text, fitted, styled};
+use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
 use crate::domain::DealState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 pub fn draw(p: &mut DealsPane, f: &mut Frame, area: Rect, sh: &Shell) {
     if let Some(df) = p.form.as_mut() {
@@ -48,56 +47,50 @@ fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
         d.filter.error.as_deref(),
         &d.list,
     );
+    // The title gives way first, then the audience, then the partner; states, counts, dates
+    // and ids are never cut.
     let wide = area.width >= 110;
-    let ids: Vec<String> = d.list.rows.iter().map(|r| r.id.to_string()).collect();
-    let id_w = need("ID", ids.iter().map(|s| s.as_str())) as u16 + 1;
-    let mut header = vec!["Title", "Partner", "State", "Used", "Ends", "ID"];
-    let mut order = vec![Ok(0), Ok(1), Err(8), Err(13), Err(10), Err(id_w)];
-    if wide {
-        header.splice(2..2, ["Kind", "Audience"]);
-        order.splice(2..2, [Err(6), Err(14)]);
-        header[6] = "Window";
-        order[6] = Err(23);
-    }
-    let needs = [
-        need("Title", d.list.rows.iter().map(|r| r.title.as_str())),
-        need(
-            "Partner",
-            d.list.rows.iter().map(|r| r.partner_name.as_str()),
-        ),
+    let mut cols = vec![
+        Col::text("Title", 1),
+        Col::text("Partner", 3),
+        Col::keep("State"),
+        Col::num("Used"),
+        Col::keep("Ends"),
+        Col::num("ID"),
     ];
-    let widths = column_widths(area.width, &order, &needs);
-    let rows: Vec<Row> = d
+    if wide {
+        cols.splice(2..2, [Col::keep("Kind"), Col::text("Audience", 2)]);
+        cols[6] = Col::keep("Window");
+    }
+    let cells = d
         .list
         .rows
         .iter()
         .map(|r| {
             let mut cells = vec![
-                Span::raw(r.title.clone()),
-                Span::raw(r.partner_name.clone()),
-                Span::styled(r.state.to_string(), state_style(sh, r.state)),
-                Span::raw(used(r.redemption_count, r.redemption_cap)),
-                Span::raw(show_local(r.valid_until)[..10].to_owned()),
+                Text::from(r.title.clone()),
+                Text::from(r.partner_name.clone()),
+                styled(r.state.to_string(), state_style(sh, r.state)),
+                Text::from(used(r.redemption_count, r.redemption_cap)),
+                Text::from(show_local(r.valid_until)[..10].to_owned()),
             ];
             if wide {
                 let scope = match &r.audience_scope_value {
                     Some(v) => format!("{} {v}", r.audience_scope),
                     None => r.audience_scope.to_string(),
                 };
-                cells.splice(2..2, [Span::raw(r.kind.to_string()), Span::raw(scope)]);
-                cells[6] = Span::raw(format!(
+                cells.splice(2..2, [Text::from(r.kind.to_string()), Text::from(scope)]);
+                cells[6] = Text::from(format!(
                     "{} – {}",
                     &show_local(r.valid_from)[..10],
                     &show_local(r.valid_until)[..10]
                 ));
             }
-            cells.push(Span::styled(
-                format!("{:>w$}", r.id, w = id_w as usize - 1),
-                sh.theme.muted,
-            ));
-            Row::new(cells)
+            cells.push(styled(r.id.to_string(), sh.theme.muted));
+            cells
         })
         .collect();
+    let (header, rows, widths) = fitted(area.width, &cols, cells);
     let empty = if d.filter.text.is_empty() {
         "no deals yet (n authors one)"
     } else {
@@ -105,7 +98,7 @@ fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
     };
     let table = ListTable {
         title,
-        header: Row::new(header),
+        header,
         widths,
         empty,
     };
@@ -126,7 +119,7 @@ fn detail(f: &mut Frame, area: Rect, pane: &DealsPane, sh: &Shell) {
     let kv = |k: &str, v: String| {
         Line::from(vec![
             Span::styled(format!("{k:<15}"), t.label),
-            Span::raw(v),
+            Span::raw(crate::console::view::shown(&v, false)),
         ])
     };
     let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());

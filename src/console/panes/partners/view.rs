@@ -2,15 +2,14 @@
 
 use super::PartnersPane;
 use crate::console::shell::Shell;
-use crate::console::view::{
-    FormKeys, ListTable, column_widths, draw_form, draw_list, list_title, local, need,
-};
+use crate::console::view::columns::{Col, Text, fitted, styled};
+use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
 use crate::domain::VerificationState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 pub fn draw(p: &mut PartnersPane, f: &mut Frame, area: Rect, sh: &Shell) {
     if let Some(pf) = p.form.as_mut() {
@@ -49,57 +48,42 @@ fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
         None,
         &p.list,
     );
+    // Categories give way first, then the domain, then the name; states, counts, times and
+    // ids are never cut.
     let wide = area.width >= 110;
-    let ids: Vec<String> = p.list.rows.iter().map(|r| r.id.to_string()).collect();
-    let id_w = need("ID", ids.iter().map(|s| s.as_str())) as u16 + 1;
-    let mut header = vec!["Name", "Domain", "State", "Deals", "Vetted by"];
-    let mut order = vec![Ok(0), Ok(1), Err(9), Err(6), Err(10)];
-    let cats: Vec<String> = p
-        .list
-        .rows
-        .iter()
-        .map(|r| r.categories.join(", "))
-        .collect();
-    let mut needs = vec![
-        need("Name", p.list.rows.iter().map(|r| r.display_name.as_str())),
-        need(
-            "Domain",
-            p.list.rows.iter().filter_map(|r| r.domain.as_deref()),
-        ),
+    let mut cols = vec![
+        Col::text("Name", 3),
+        Col::text("Domain", 2),
+        Col::keep("State"),
+        Col::num("Deals"),
+        Col::keep("Vetted by"),
     ];
     if wide {
-        header.insert(3, "Categories");
-        order.insert(3, Ok(2));
-        needs.push(need("Categories", cats.iter().map(|s| s.as_str())));
-        header.push("Vetted at");
-        order.push(Err(16));
+        cols.insert(3, Col::text("Categories", 1));
+        cols.push(Col::keep("Vetted at"));
     }
-    header.push("ID");
-    order.push(Err(id_w));
-    let widths = column_widths(area.width, &order, &needs);
-    let rows = p
+    cols.push(Col::num("ID"));
+    let cells = p
         .list
         .rows
         .iter()
         .map(|r| {
             let mut cells = vec![
-                Span::raw(r.display_name.clone()),
-                Span::raw(r.domain.clone().unwrap_or_default()),
-                Span::styled(r.verification.to_string(), state_style(sh, r.verification)),
-                Span::raw(format!("{:>5}", r.deal_count)),
-                Span::raw(vetted(r.verification, r.vetted_by.clone())),
+                Text::from(r.display_name.clone()),
+                Text::from(r.domain.clone().unwrap_or_default()),
+                styled(r.verification.to_string(), state_style(sh, r.verification)),
+                Text::from(r.deal_count.to_string()),
+                Text::from(vetted(r.verification, r.vetted_by.clone())),
             ];
             if wide {
-                cells.insert(3, Span::raw(r.categories.join(", ")));
-                cells.push(Span::raw(vetted(r.verification, r.vetted_at.map(local))));
+                cells.insert(3, Text::from(r.categories.join(", ")));
+                cells.push(Text::from(vetted(r.verification, r.vetted_at.map(local))));
             }
-            cells.push(Span::styled(
-                format!("{:>w$}", r.id, w = id_w as usize - 1),
-                sh.theme.muted,
-            ));
-            Row::new(cells)
+            cells.push(styled(r.id.to_string(), sh.theme.muted));
+            cells
         })
         .collect();
+    let (header, rows, widths) = fitted(area.width, &cols, cells);
     let empty = if p.filter.text.is_some() {
         "no partner matches the filter (Esc clears it)"
     } else {
@@ -107,7 +91,7 @@ fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
     };
     let table = ListTable {
         title,
-        header: Row::new(header),
+        header,
         widths,
         empty,
     };
@@ -117,7 +101,7 @@ fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
 fn kv<'a>(t: &crate::console::theme::Theme, k: &'a str, v: String) -> Line<'a> {
     Line::from(vec![
         Span::styled(format!("{k:<15}"), t.label),
-        Span::raw(v),
+        Span::raw(crate::console::view::shown(&v, false)),
     ])
 }
 
