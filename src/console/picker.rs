@@ -74,16 +74,21 @@ pub struct Picker {
     pub req: Latest,
     /// The answer for `query` (`None` until it arrives).
     pub found: Option<Vec<PartnerChoice>>,
+    /// Tab was pressed before the answer came: complete when it does (if nothing was typed
+    /// since).
+    pub tab_waiting: bool,
 }
 
 impl Picker {
     /// The field's text changed: the lookup to make (its tag and text), if any.
     pub fn changed(&mut self, sh: &mut Shell, form: &mut Form) -> Option<(Gen, String)> {
         let text = form.value(FIELD).trim().to_owned();
-        if text == self.query && self.found.is_some() {
+        // The same text: its answer is here or on its way.
+        if text == self.query && (self.found.is_some() || self.req.pending) {
             self.show(form);
             return None;
         }
+        self.tab_waiting = false;
         self.query = text.clone();
         self.found = None;
         self.show(form);
@@ -93,16 +98,17 @@ impl Picker {
         Some((self.req.begin(sh), text))
     }
 
-    /// A lookup's answer (a stale one is dropped).
+    /// A lookup's answer (a stale one is dropped). `true` when it completed the field for a
+    /// Tab pressed before it came (the form changed).
     pub fn found(
         &mut self,
         sh: &mut Shell,
         tag: Gen,
         result: Result<Vec<PartnerChoice>, Error>,
         form: Option<&mut Form>,
-    ) {
+    ) -> bool {
         if !self.req.accept(tag) {
-            return;
+            return false;
         }
         match result {
             Ok(mut found) => {
@@ -113,15 +119,26 @@ impl Picker {
             }
             Err(e) => sh.toast_error(format!("looking up the partner: {e}")),
         }
-        if let Some(form) = form {
-            self.show(form);
+        let Some(form) = form else {
+            return false;
+        };
+        if std::mem::take(&mut self.tab_waiting) && self.complete(form) {
+            return true;
         }
+        self.show(form);
+        false
     }
 
-    /// Tab on the field completes a name to the first partner that matches.
+    /// Tab on the field completes a name to the first partner that matches; before the
+    /// answer to what was typed has come, Tab waits for it (it stays on the field and
+    /// completes then), so a fast Tab is never lost.
     pub fn complete(&mut self, form: &mut Form) -> bool {
         if form.focused() != Some(FIELD) || partner_id_of(&form.value(FIELD)).is_some() {
             return false;
+        }
+        if self.found.is_none() && self.req.pending && form.value(FIELD).trim() == self.query {
+            self.tab_waiting = true;
+            return true;
         }
         let Some(first) = self.found.as_ref().and_then(|f| f.first()).cloned() else {
             return false;

@@ -223,3 +223,46 @@ fn control_characters_from_data_are_shown_escaped_never_dropped_or_sent() {
     let screen = render(&mut a, 120, 40);
     assert!(screen.contains("ring \\x07 twice"), "{screen}");
 }
+
+#[test]
+fn a_fast_tab_in_the_partner_picker_completes_when_the_answer_comes() {
+    use partnerdesk::console::msg::{Effect, Msg};
+    use partnerdesk::console::panes::{PaneEffect, deals};
+    use partnerdesk::domain::VerificationState;
+    let mut a = super::deals_app();
+    a.perform(Action::New);
+    let mut fx = Vec::new();
+    for c in "umber".chars() {
+        fx = key(&mut a, c);
+    }
+    let tag = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Pane(PaneEffect::Deals(deals::Effect::FindPartners { tag, .. })) => Some(*tag),
+            _ => None,
+        })
+        .expect("a lookup");
+    // Tab at once, before the answer: it stays on the field and asks nothing again.
+    let fx = a.perform(Action::NextField);
+    assert!(
+        !fx.iter().any(|e| matches!(
+            e,
+            Effect::Pane(PaneEffect::Deals(deals::Effect::FindPartners { .. }))
+        )),
+        "{fx:?}"
+    );
+    assert_eq!(a.form_mut().unwrap().focused(), Some("partner"));
+    // The answer comes a second later: the field completes against what was typed.
+    a.update(Msg::from(deals::Msg::PartnersFound {
+        tag,
+        result: Ok(vec![deals::PartnerChoice {
+            id: 22,
+            name: "Umber Stationers".into(),
+            state: VerificationState::Verified,
+        }]),
+    }));
+    let form = a.form_mut().unwrap();
+    assert_eq!(form.value("partner"), "Umber Stationers #22");
+    assert_eq!(form.errors.for_field("partner"), None);
+    assert_eq!(form.focused(), Some("partner"));
+}

@@ -367,10 +367,11 @@ impl Pane for DealsPane {
                 sh.end_busy(busy);
                 self.imported(sh, path, result)
             }
-            Msg::PartnersFound { tag, result } => {
-                self.partners_found(sh, tag, result);
-                Vec::new()
-            }
+            // A Tab pressed before the answer came completes now: the form changed.
+            Msg::PartnersFound { tag, result } => match self.partners_found(sh, tag, result) {
+                true => self.form_changed(sh),
+                false => Vec::new(),
+            },
         }
     }
 

@@ -26,9 +26,9 @@ impl DealsPane {
         sh: &mut Shell,
         tag: Gen,
         result: Result<Vec<PartnerChoice>, Error>,
-    ) {
+    ) -> bool {
         let form = self.form.as_mut().map(|ed| &mut ed.form);
-        self.picker.found(sh, tag, result, form);
+        self.picker.found(sh, tag, result, form)
     }
 
     /// Tab on the partner field completes a name to the first partner that matches.

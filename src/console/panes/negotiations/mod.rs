@@ -336,7 +336,9 @@ impl Pane for NegotiationsPane {
             }
             Msg::PartnersFound { tag, result } => {
                 let form = self.form.as_mut().map(|ed| &mut ed.form);
-                self.picker.found(sh, tag, result, form);
+                if self.picker.found(sh, tag, result, form) {
+                    return Pane::form_changed(self, sh);
+                }
                 Vec::new()
             }
             Msg::Contract { tag, result } => {
