@@ -17,6 +17,9 @@ pub struct Field {
     pub multiline: bool,
     /// Fields that do not apply (a coupon code on a link deal) are hidden and skipped.
     pub hidden: bool,
+    /// The only values the field takes (a picker: ←/→ or Space step through them, a letter
+    /// picks the first that starts with it); empty for free text.
+    pub choices: &'static [&'static str],
     pub area: TextArea<'static>,
 }
 
@@ -42,12 +45,49 @@ impl Field {
             hint,
             multiline,
             hidden: false,
+            choices: &[],
             area,
         }
     }
 
+    /// The field as a picker of `choices`.
+    pub fn choices(mut self, choices: &'static [&'static str]) -> Self {
+        self.choices = choices;
+        self
+    }
+
     pub fn value(&self) -> String {
         self.area.lines().join("\n")
+    }
+
+    /// A picker's next (`step` 1) or previous (-1) value, or the first starting with `c`.
+    fn pick(&mut self, step: isize, letter: Option<char>) -> bool {
+        let n = self.choices.len() as isize;
+        let current = self.value();
+        let at = self.choices.iter().position(|c| *c == current.trim());
+        let next = match letter {
+            Some(l) => match self.choices.iter().position(|c| c.starts_with(l)) {
+                Some(i) => i,
+                None => return false,
+            },
+            None => match at {
+                Some(i) => (i as isize + step).rem_euclid(n) as usize,
+                None => 0,
+            },
+        };
+        if at == Some(next) {
+            return false;
+        }
+        let choices = self.choices;
+        *self = Field::new(
+            self.name,
+            self.label,
+            self.hint,
+            self.multiline,
+            self.choices[next],
+        );
+        self.choices = choices;
+        true
     }
 }
 
@@ -99,7 +139,9 @@ impl Form {
     pub fn fill(&mut self, values: &BTreeMap<String, String>) {
         for f in &mut self.fields {
             if let Some(v) = values.get(f.name) {
-                *f = Field::new(f.name, f.label, f.hint, f.multiline, v);
+                let (choices, hidden) = (f.choices, f.hidden);
+                *f = Field::new(f.name, f.label, f.hint, f.multiline, v).choices(choices);
+                f.hidden = hidden;
             }
         }
         self.dirty = true;
@@ -108,7 +150,9 @@ impl Form {
     /// Replaces a field's text (a completion), the cursor at its end.
     pub fn set_value(&mut self, name: &str, value: &str) {
         if let Some(f) = self.fields.iter_mut().find(|f| f.name == name) {
-            *f = Field::new(f.name, f.label, f.hint, f.multiline, value);
+            let (choices, hidden) = (f.choices, f.hidden);
+            *f = Field::new(f.name, f.label, f.hint, f.multiline, value).choices(choices);
+            f.hidden = hidden;
             self.dirty = true;
         }
     }
@@ -160,6 +204,17 @@ impl Form {
         if key.code == KeyCode::Enter && !field.multiline {
             self.next();
             return false;
+        }
+        // A picker takes no free text: it steps through its values.
+        if !field.choices.is_empty() {
+            let changed = match key.code {
+                KeyCode::Right | KeyCode::Char(' ') => field.pick(1, None),
+                KeyCode::Left => field.pick(-1, None),
+                KeyCode::Char(c) => field.pick(0, Some(c.to_ascii_lowercase())),
+                _ => false,
+            };
+            self.dirty |= changed;
+            return changed;
         }
         let changed = field.area.input(key);
         if changed {

@@ -266,3 +266,39 @@ fn a_fast_tab_in_the_partner_picker_completes_when_the_answer_comes() {
     assert_eq!(form.errors.for_field("partner"), None);
     assert_eq!(form.focused(), Some("partner"));
 }
+
+#[test]
+fn kind_and_audience_are_pickers_of_the_allowed_values() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use partnerdesk::console::msg::Msg;
+    let press = |a: &mut partnerdesk::console::app::App, code| {
+        a.update(Msg::Terminal(Event::Key(KeyEvent::new(
+            code,
+            KeyModifiers::NONE,
+        ))))
+    };
+    let mut a = super::deals_app();
+    a.perform(Action::New);
+    while a.form_mut().unwrap().focused() != Some("kind") {
+        a.perform(Action::NextField);
+    }
+    assert_eq!(a.form_mut().unwrap().value("kind"), "coupon");
+    press(&mut a, KeyCode::Right);
+    assert_eq!(a.form_mut().unwrap().value("kind"), "link");
+    // Free text does not reach it; a letter picks the value it starts with.
+    key(&mut a, 'x');
+    assert_eq!(a.form_mut().unwrap().value("kind"), "link");
+    key(&mut a, 'c');
+    assert_eq!(a.form_mut().unwrap().value("kind"), "coupon");
+    press(&mut a, KeyCode::Left);
+    assert_eq!(a.form_mut().unwrap().value("kind"), "link");
+    let screen = render(&mut a, 120, 40);
+    assert!(screen.contains("←/→ or Space: coupon or link"), "{screen}");
+    while a.form_mut().unwrap().focused() != Some("audience_scope") {
+        a.perform(Action::NextField);
+    }
+    key(&mut a, ' ');
+    assert_eq!(a.form_mut().unwrap().value("audience_scope"), "institute");
+    key(&mut a, 'b');
+    assert_eq!(a.form_mut().unwrap().value("audience_scope"), "batch");
+}

@@ -171,7 +171,14 @@ pub fn form_for(title: String, values: &[(&'static str, String)]) -> Form {
                 true,
                 &v("description"),
             ),
-            Field::new("kind", "Kind", "coupon or link", false, &v("kind")),
+            Field::new(
+                "kind",
+                "Kind",
+                "←/→ or Space: coupon or link",
+                false,
+                &v("kind"),
+            )
+            .choices(crate::domain::DealKind::NAMES),
             Field::new(
                 "coupon_code",
                 "Coupon code",
@@ -196,10 +203,11 @@ pub fn form_for(title: String, values: &[(&'static str, String)]) -> Form {
             Field::new(
                 "audience_scope",
                 "Audience",
-                "public, institute, alumni, batch or chapter",
+                "←/→ or Space: public, institute, alumni, batch or chapter",
                 false,
                 &v("audience_scope"),
-            ),
+            )
+            .choices(crate::domain::AudienceScope::NAMES),
             Field::new(
                 "audience_scope_value",
                 "Batch/chapter",
