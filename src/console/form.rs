@@ -103,6 +103,8 @@ pub struct Form {
     pub notice: Option<String>,
     pub dirty: bool,
     pub saving: bool,
+    /// The record's values when an edit opened (what a conflict is told against).
+    pub original: Vec<(&'static str, String)>,
 }
 
 impl Form {
@@ -116,6 +118,7 @@ impl Form {
             notice: None,
             dirty: false,
             saving: false,
+            original: Vec::new(),
         }
     }
 
@@ -271,6 +274,53 @@ pub enum Absorbed {
     Fields,
     Conflict { changed_by: String, when: String },
     Other(String),
+}
+
+/// What the other side changed since the form opened, beside what this form has: one line per
+/// field whose stored value moved (`theirs`: the record as it is now, as the form's values).
+/// `same(field, a, b)` says whether two texts of a field mean the same value.
+pub fn conflict_lines(
+    form: &Form,
+    theirs: &[(&'static str, String)],
+    same: impl Fn(&str, &str, &str) -> bool,
+) -> Vec<String> {
+    let show = |t: &str| {
+        let t = t.trim();
+        if t.is_empty() {
+            "(empty)".to_owned()
+        } else {
+            let one = super::view::shown(&t.replace('\n', " ⏎ "), false);
+            format!("“{}”", super::view::columns::cut(&one, 40))
+        }
+    };
+    let mut out = Vec::new();
+    for (name, now) in theirs {
+        let Some((_, before)) = form.original.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        if same(name, before, now) {
+            continue;
+        }
+        let Some(field) = form.fields.iter().find(|f| f.name == *name) else {
+            continue;
+        };
+        let yours = field.value();
+        let mine = if same(name, before, &yours) {
+            "yours unchanged".to_owned()
+        } else {
+            format!("yours {}", show(&yours))
+        };
+        out.push(format!(
+            "{}: theirs {} (was {}) · {mine}",
+            field.label,
+            show(now),
+            show(before)
+        ));
+    }
+    if out.is_empty() {
+        out.push("No field you can edit here changed (only its version moved).".into());
+    }
+    out
 }
 
 /// The question asked when a save meets a newer version.

@@ -302,3 +302,62 @@ fn kind_and_audience_are_pickers_of_the_allowed_values() {
     key(&mut a, 'b');
     assert_eq!(a.form_mut().unwrap().value("audience_scope"), "batch");
 }
+
+#[test]
+fn the_edit_conflict_dialog_says_which_field_changed_on_both_sides() {
+    use partnerdesk::console::msg::{Effect, Msg};
+    use partnerdesk::console::panes::{PaneEffect, deals};
+    let mut a = deal_detail("Line one");
+    a.perform(Action::Edit);
+    assert!(a.form_mut().is_some(), "the edit form opens");
+    // Yours: a new title; the description left alone.
+    let form = a.form_mut().unwrap();
+    form.set_value("title", "Launch week, extended");
+    let tag = a.panes.deals.save.tag;
+    let fx = a.update(Msg::from(deals::Msg::Saved {
+        tag,
+        result: Err(partnerdesk::Error::Conflict {
+            entity: "deal",
+            id: "7".into(),
+            changed_by: "dan".into(),
+            changed_at: super::at(3),
+            current_version: 2,
+        }),
+    }));
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::Pane(PaneEffect::Deals(deals::Effect::Theirs { id: 7 }))
+        )),
+        "{fx:?}"
+    );
+    // Theirs: the title and the description changed.
+    let mut theirs = a.panes.deals.detail.data.as_ref().unwrap().deal.clone();
+    theirs.title = "Launch fortnight".into();
+    theirs.description = "Line one\nand two".into();
+    theirs.version = 2;
+    a.update(Msg::from(deals::Msg::Theirs { result: Ok(theirs) }));
+    let Overlay::Confirm(c) = &a.overlay else {
+        panic!("the conflict dialog:\n{}", render(&mut a, 80, 24));
+    };
+    assert!(
+        c.body.iter().any(|l| l
+            == "Title: theirs “Launch fortnight” (was “Launch week”) · yours “Launch week, extended”"),
+        "{:?}",
+        c.body
+    );
+    assert!(
+        c.body
+            .iter()
+            .any(|l| l
+                == "Description: theirs “Line one ⏎ and two” (was “Line one”) · yours unchanged"),
+        "{:?}",
+        c.body
+    );
+    for (w, h) in [(80, 24), (120, 40)] {
+        insta::assert_snapshot!(
+            format!("round_two_edit_conflict_{w}x{h}"),
+            render(&mut a, w, h)
+        );
+    }
+}

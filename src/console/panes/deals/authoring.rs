@@ -50,6 +50,9 @@ impl DealsPane {
                 format!("Edit deal #{}", deal.id),
                 &values,
             );
+            if let Some(df) = self.form.as_mut() {
+                df.form.original = values;
+            }
             out.extend(self.name_partner(sh, deal));
             out
         }

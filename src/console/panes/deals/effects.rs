@@ -72,6 +72,11 @@ pub enum Effect {
         tag: Gen,
         text: String,
     },
+    /// The deal as it is now, after a save met a newer version (the conflict dialog says
+    /// what changed).
+    Theirs {
+        id: i64,
+    },
     /// Read a CSV file and import it (`dry_run`: only check it, for the preview).
     Import {
         busy: BusyId,
@@ -109,6 +114,9 @@ pub enum Msg {
         tag: Gen,
         result: Result<Vec<PartnerChoice>, Error>,
     },
+    Theirs {
+        result: Result<Deal, Error>,
+    },
 }
 
 impl Reply for Msg {
@@ -120,6 +128,7 @@ impl Reply for Msg {
             Msg::StateChanged { result, .. } => failure_of(result),
             Msg::Imported { result, .. } => failure_of(result),
             Msg::PartnersFound { result, .. } => failure_of(result),
+            Msg::Theirs { result } => failure_of(result),
         }
     }
 }
@@ -138,6 +147,9 @@ impl Task for Effect {
                 let result = in_display_order(mode, desk.list_deals(&filter, limit).await);
                 Msg::Page { tag, mode, result }
             }
+            Effect::Theirs { id } => Msg::Theirs {
+                result: desk.get_deal(id).await,
+            },
             Effect::LoadDetail { tag, id } => Msg::Detail {
                 tag,
                 result: DealDetail::load(&desk, id).await,

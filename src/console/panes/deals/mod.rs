@@ -16,13 +16,18 @@ pub use form::{DATE_FORMAT, draft_of, form_for, parse_local, show_local};
 use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
-use crate::console::form::{Editing, Form, fields_to_fix, refused};
+use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
 use crate::console::list::{KeysetList, ListFilter, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
+use crate::console::panes::PaneQuestion;
+use crate::console::picker::partner_id_of;
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
+use crate::console::shell::{Overlay, Pending};
 use crate::domain::{DealState, Permission};
+use crate::error::Error;
 use crate::service::rows::{DealFilter, DealListRow};
+use form::values_of;
 use form::{check, show_applicable};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -343,8 +348,13 @@ impl Pane for DealsPane {
                         out
                     }
                     Err(e) => {
+                        let conflict = matches!(e, Error::Conflict { .. });
                         if let Some(df) = self.form.as_mut() {
                             refused(sh, &mut df.form, e, ENTITY, Question::ReloadForm.into());
+                            // Ask what they changed, for the dialog to say it field by field.
+                            if let (true, Some(id)) = (conflict, df.id) {
+                                return fx(Effect::Theirs { id });
+                            }
                         }
                         Vec::new()
                     }
@@ -366,6 +376,23 @@ impl Pane for DealsPane {
             Msg::Imported { busy, path, result } => {
                 sh.end_busy(busy);
                 self.imported(sh, path, result)
+            }
+            Msg::Theirs { result } => {
+                if let (Ok(deal), Some(df), Overlay::Confirm(c)) =
+                    (result, self.form.as_ref(), &mut sh.overlay)
+                    && matches!(
+                        c.on_yes,
+                        Pending::Pane(PaneQuestion::Deals(Question::ReloadForm))
+                    )
+                {
+                    let same = |field: &str, a: &str, b: &str| match field {
+                        "partner" => partner_id_of(a) == partner_id_of(b),
+                        _ => a.trim() == b.trim(),
+                    };
+                    let lines = conflict_lines(&df.form, &values_of(&deal), same);
+                    c.body.splice(1..1, lines);
+                }
+                Vec::new()
             }
             // A Tab pressed before the answer came completes now: the form changed.
             Msg::PartnersFound { tag, result } => match self.partners_found(sh, tag, result) {
