@@ -25,6 +25,7 @@ mod daily;
 mod redemptions;
 mod referral;
 mod referral_rules;
+mod round_two;
 mod settlements;
 mod shape;
 mod webhooks;
