@@ -88,9 +88,11 @@ pub async fn operators(ctx: &Context, cmd: OperatorsCommand) -> Result<ExitCode>
                 .await?;
             outln!("{} is now {}", op.login, op.roles.join(", "));
         }
-        OperatorsCommand::List => {
+        OperatorsCommand::List { print } => {
             let ops = desk.list_operators().await?;
-            if ops.is_empty() {
+            if print.json {
+                super::output::json(&ops)?;
+            } else if ops.is_empty() {
                 outln!(
                     "no operators registered; the first one may be added by anyone: partnerdesk operators add LOGIN --role admin"
                 );

@@ -2,10 +2,11 @@
 
 use super::Context;
 use super::output::{errln, outln};
+use crate::domain::moment::{utc_end, utc_start};
 use crate::error::{Error, Result, exit};
 use crate::files::{self, PartialFile};
 use crate::service::export::{ExportFilter, ExportOf, ExportReport};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -44,11 +45,13 @@ pub struct RedemptionsArgs {
     /// The deal whose redemptions to export.
     #[arg(long, value_name = "ID")]
     pub deal: i64,
-    /// Only redemptions at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "T", value_parser = parse_time)]
+    /// Only redemptions at or after this time: YYYY-MM-DD HH:MM (UTC), RFC 3339, or a date
+    /// YYYY-MM-DD (from 00:00 UTC that day).
+    #[arg(long, value_name = "T", value_parser = utc_start)]
     pub from: Option<DateTime<Utc>>,
-    /// Only redemptions before this time (RFC 3339 or YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "T", value_parser = parse_time)]
+    /// Only redemptions before this time: YYYY-MM-DD HH:MM (UTC), RFC 3339, or a date
+    /// YYYY-MM-DD (the whole day: up to the next day's 00:00 UTC).
+    #[arg(long, value_name = "T", value_parser = utc_end)]
     pub to: Option<DateTime<Utc>>,
     /// Write to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
@@ -56,20 +59,6 @@ pub struct RedemptionsArgs {
     /// Replace the --out file if it exists (a regular file only; the new one is mode 0600).
     #[arg(long, requires = "out")]
     pub force: bool,
-}
-
-/// RFC 3339 (any offset, converted to UTC) or `YYYY-MM-DD` (midnight UTC).
-pub fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
-    }
-    Err(format!(
-        "'{s}' is not a time: use RFC 3339 (2026-03-01T09:00:00Z) or a date (2026-03-01, UTC)"
-    ))
 }
 
 pub async fn run(ctx: &Context, cmd: ExportCommand) -> Result<ExitCode> {
@@ -256,29 +245,4 @@ fn summary(report: &ExportReport, out: Option<&Path>, started: Instant) -> Strin
             .unwrap_or_default(),
         started.elapsed().as_secs_f64()
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn times_are_rfc3339_or_dates_in_utc() {
-        assert_eq!(
-            parse_time("2026-03-01T09:00:00Z").unwrap(),
-            Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()
-        );
-        assert_eq!(
-            parse_time("2026-03-01T10:00:00+01:00").unwrap(),
-            Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()
-        );
-        assert_eq!(
-            parse_time("2026-03-01").unwrap(),
-            Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()
-        );
-        let e = parse_time("yesterday").unwrap_err();
-        assert!(e.contains("'yesterday' is not a time"), "{e}");
-        assert!(parse_time("2026-02-30").is_err());
-    }
 }

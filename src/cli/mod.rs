@@ -119,8 +119,11 @@ pub enum OperatorsCommand {
         #[arg(long)]
         db_login: bool,
     },
-    /// List operators and their roles.
-    List,
+    /// List operators and their roles (a table, or --json: an array of the records).
+    List {
+        #[command(flatten)]
+        print: args::Print,
+    },
     /// Replace an operator's roles (admin).
     SetRoles {
         /// The operator's login.
@@ -217,12 +220,58 @@ pub fn parse() -> std::result::Result<Cli, ExitCode> {
                         .collect();
                     let line = message.join(" ");
                     let line = line.strip_prefix("error: ").unwrap_or(&line);
-                    errln!("partnerdesk: {line} (see partnerdesk --help)");
+                    let args: Vec<String> = std::env::args_os()
+                        .skip(1)
+                        .map(|a| a.to_string_lossy().into_owned())
+                        .collect();
+                    errln!("partnerdesk: {line} (see {} --help)", usage_command(&args));
                     Err(ExitCode::from(exit::USAGE))
                 }
             }
         }
     }
+}
+
+/// The (sub)command a usage error is about, from the words of the command line that name
+/// subcommands (`partnerdesk referrals claim pdc_… --acount 5` → `partnerdesk referrals
+/// claim`): its own `--help` says what it takes. A flag's value is never taken for one.
+fn usage_command(args: &[String]) -> String {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut path = vec!["partnerdesk".to_owned()];
+    let mut words = args.iter();
+    while let Some(w) = words.next() {
+        if w == "--" {
+            break;
+        }
+        if let Some(flag) = w.strip_prefix("--") {
+            let takes_value = !flag.contains('=')
+                && cmd
+                    .get_arguments()
+                    .find(|a| a.get_long() == Some(flag))
+                    .is_some_and(|a| a.get_action().takes_values());
+            if takes_value {
+                words.next();
+            }
+            continue;
+        }
+        if w.starts_with('-') {
+            continue;
+        }
+        match cmd.find_subcommand(w).cloned() {
+            Some(sub) if sub.get_name() != "help" => {
+                path.push(sub.get_name().to_owned());
+                cmd = sub;
+            }
+            _ => {
+                if !cmd.has_subcommands() {
+                    break;
+                }
+            }
+        }
+    }
+    path.join(" ")
 }
 
 /// Runs a parsed command line.

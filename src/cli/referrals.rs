@@ -3,9 +3,9 @@
 
 use super::Context;
 use super::args::{Print, done};
-use super::negotiations::parse_time;
 use super::output::{self, out, outln};
 use super::table::{Table, or_dash, time};
+use crate::domain::moment::{utc_end, utc_start};
 use crate::domain::money::{Frequency, format_amount, format_bps};
 use crate::domain::referral::{PlanDraft, referral_link, rule_text};
 use crate::domain::settlement::Period;
@@ -22,11 +22,13 @@ pub enum PlansCommand {
         /// Its code (lowercase letters, digits, '-', '_').
         #[arg(long, value_name = "CODE")]
         code: String,
+        /// Its name as people see it (Pro, Basic…).
         #[arg(long, value_name = "TEXT")]
         name: String,
         /// The monthly list price in the currency's units (19.90).
         #[arg(long, value_name = "AMOUNT")]
         price: String,
+        /// The price's ISO 4217 currency code (EUR, USD…).
         #[arg(long, value_name = "CODE")]
         currency: String,
         #[command(flatten)]
@@ -38,27 +40,39 @@ pub enum PlansCommand {
         print: Print,
     },
     /// Retire a plan: no new claim tokens for it.
-    Retire { code: String },
+    Retire {
+        /// The plan's code.
+        code: String,
+    },
     /// Bring a retired plan back.
-    Activate { code: String },
+    Activate {
+        /// The plan's code.
+        code: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ReferralsCommand {
-    /// Add a referral code for a partner (its first is its default, made from its name when
-    /// --code is not given).
+    /// A partner's default referral code and its link, made from its name when it has none
+    /// yet; with --code, add that code (a partner's first code is its default).
     Code {
+        /// The partner's id.
         #[arg(long, value_name = "ID")]
         partner: i64,
+        /// A new code to add: 3–40 letters, digits, '-' or '_', unique whatever its case.
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
         #[command(flatten)]
         print: Print,
     },
     /// Disable a referral code.
-    DisableCode { code: String },
+    DisableCode {
+        /// The referral code (whatever its case).
+        code: String,
+    },
     /// Create a claim token for a partner-provisioned account; the token is printed this once.
     Token {
+        /// The partner's id.
         #[arg(long, value_name = "ID")]
         partner: i64,
         /// The plan's code.
@@ -67,19 +81,27 @@ pub enum ReferralsCommand {
         /// Only this e-mail may claim it.
         #[arg(long, value_name = "EMAIL")]
         email: Option<String>,
-        /// When it expires (RFC 3339 or YYYY-MM-DD HH:MM in UTC).
-        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        /// When it expires (claims from then on are refused): YYYY-MM-DD HH:MM (UTC), RFC 3339,
+        /// or a date YYYY-MM-DD (the whole day: up to the next day's 00:00 UTC). Default: never.
+        #[arg(long, value_name = "TIME", value_parser = utc_end)]
         expires: Option<DateTime<Utc>>,
         #[command(flatten)]
         print: Print,
     },
     /// Revoke an unclaimed claim token.
-    RevokeToken { id: i64 },
+    RevokeToken {
+        /// The claim token's id (as `referrals show` lists it; not the token itself).
+        id: i64,
+    },
     /// Claim a token for an account, as the platform does when the account registers.
     Claim {
+        /// The claim token as it was printed once (pdc_…).
         token: String,
+        /// The platform's id of the account that claims it (a positive whole number).
         #[arg(long, value_name = "ID")]
         account: i64,
+        /// The e-mail address the account registered with; required when the token is meant
+        /// for one.
         #[arg(long, value_name = "EMAIL")]
         email: Option<String>,
         #[command(flatten)]
@@ -87,8 +109,10 @@ pub enum ReferralsCommand {
     },
     /// Attribute an account to the partner of a referral code (first touch wins).
     Attribute {
+        /// The referral code the account registered with (whatever its case).
         #[arg(long, value_name = "CODE")]
         code: String,
+        /// The platform's id of the account (a positive whole number).
         #[arg(long, value_name = "ID")]
         account: i64,
         #[command(flatten)]
@@ -96,16 +120,19 @@ pub enum ReferralsCommand {
     },
     /// Set a partner's commission rule for a plan, or its default without --plan.
     Rule {
+        /// The partner's id.
         #[arg(long, value_name = "ID")]
         partner: i64,
+        /// The plan's code the rule is for; without it, the partner's default rule.
         #[arg(long, value_name = "CODE")]
         plan: Option<String>,
-        /// Basis points of the plan's monthly list price.
+        /// Basis points of the plan's monthly list price (1250 is 12.5%).
         #[arg(long, value_name = "BPS")]
         bps: Option<i64>,
-        /// A flat amount, in the units of --currency.
+        /// A flat amount, in the units of --currency (4.00).
         #[arg(long, value_name = "AMOUNT")]
         flat: Option<String>,
+        /// With --flat: its ISO 4217 currency code (EUR, USD…).
         #[arg(long, value_name = "CODE")]
         currency: Option<String>,
         #[command(flatten)]
@@ -114,18 +141,22 @@ pub enum ReferralsCommand {
     /// Record that an attributed account's subscription became active: one payout (again:
     /// nothing new).
     Convert {
+        /// The platform's id of the attributed account (a positive whole number).
         #[arg(long, value_name = "ID")]
         account: i64,
+        /// The code of the plan it subscribed to.
         #[arg(long, value_name = "CODE")]
         plan: String,
-        /// When (default now).
-        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        /// When the subscription became active (default now): YYYY-MM-DD HH:MM (UTC), RFC 3339,
+        /// or a date YYYY-MM-DD (00:00 UTC).
+        #[arg(long, value_name = "TIME", value_parser = utc_start)]
         at: Option<DateTime<Utc>>,
         #[command(flatten)]
         print: Print,
     },
     /// A partner's codes, tokens, rules, attributed accounts and payouts.
     Show {
+        /// The partner's id.
         #[arg(long, value_name = "ID")]
         partner: i64,
         #[command(flatten)]
@@ -199,13 +230,21 @@ pub async fn run(ctx: &Context, cmd: ReferralsCommand) -> Result<ExitCode> {
             code,
             print,
         } => {
-            let c = desk.add_referral_code(partner, code.as_deref()).await?;
+            let (c, added) = match code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                Some(code) => (desk.add_referral_code(partner, Some(code)).await?, true),
+                None => desk.default_referral_code(partner).await?,
+            };
             done(&print, &c, || {
                 format!(
-                    "referral code {} of partner #{}{}: {}",
+                    "referral code {} of partner #{}{}{}: {}",
                     c.code,
                     c.partner_id,
                     if c.is_default { " (default)" } else { "" },
+                    match (added, c.disabled_at.is_some()) {
+                        (true, _) => " added",
+                        (false, true) => ", disabled",
+                        (false, false) => "",
+                    },
                     referral_link(&c.code)
                 )
             })

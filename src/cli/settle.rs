@@ -59,6 +59,7 @@ pub enum SettleCommand {
     },
     /// Send a draft to the partner for review: opens the 7-day review window.
     Review {
+        /// The settlement's id.
         id: i64,
         /// A note; required when the statement has exceptions, to say how they are handled.
         #[arg(long, value_name = "TEXT")]
@@ -68,6 +69,7 @@ pub enum SettleCommand {
     },
     /// Approve a settlement in review, writing its payout-ledger entry.
     Approve {
+        /// The settlement's id.
         id: i64,
         /// A note; required when the partner's tally differs from ours.
         #[arg(long, value_name = "TEXT")]
@@ -77,6 +79,7 @@ pub enum SettleCommand {
     },
     /// Dispute a settlement in review or approved (an approval's ledger entry is reversed).
     Dispute {
+        /// The settlement's id.
         id: i64,
         /// Why (required).
         #[arg(long, value_name = "TEXT")]
@@ -86,11 +89,12 @@ pub enum SettleCommand {
     },
     /// Mark an approved settlement paid, with the payment's reference.
     Pay {
+        /// The settlement's id.
         id: i64,
         /// The payment's reference (bank transfer id, …).
         #[arg(long, value_name = "TEXT")]
         reference: String,
-        /// The day it was paid (default today).
+        /// The day it was paid, YYYY-MM-DD (default today, UTC).
         #[arg(long, value_name = "DATE")]
         paid_on: Option<NaiveDate>,
         #[command(flatten)]
@@ -98,6 +102,7 @@ pub enum SettleCommand {
     },
     /// Enter the partner's own tally: their redemption count and amount.
     Tally {
+        /// The settlement's id.
         id: i64,
         /// The partner's count of redemptions.
         #[arg(long, value_name = "N")]
@@ -110,6 +115,7 @@ pub enum SettleCommand {
     },
     /// Write the statement as CSV, one row per line, for the partner to check.
     Export {
+        /// The settlement's id.
         id: i64,
         /// The file to write.
         #[arg(long, value_name = "FILE")]

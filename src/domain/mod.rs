@@ -6,6 +6,7 @@
 pub mod contract;
 pub mod deal;
 pub mod member;
+pub mod moment;
 pub mod money;
 pub mod negotiation;
 pub mod offer_diff;

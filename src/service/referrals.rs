@@ -99,6 +99,31 @@ impl Desk {
         Ok(c)
     }
 
+    /// A partner's default referral code: the one it has (a read, for anyone who reads the
+    /// program), else one made from its name as its first code (`add_referral_code`: curators
+    /// and admins). True when it was made now.
+    pub async fn default_referral_code(&self, partner_id: i64) -> Result<(ReferralCode, bool)> {
+        let existing = |codes: Vec<ReferralCode>| codes.into_iter().find(|c| c.is_default);
+        {
+            let mut conn = self.pool().acquire().await?;
+            if let Some(c) = existing(store::referrals::codes_of(&mut conn, partner_id).await?) {
+                return Ok((c, false));
+            }
+        }
+        match self.add_referral_code(partner_id, None).await {
+            Ok(c) => Ok((c, true)),
+            // Made meanwhile by another session: that one is the default.
+            Err(e @ Error::Validation(_)) => {
+                let mut conn = self.pool().acquire().await?;
+                match existing(store::referrals::codes_of(&mut conn, partner_id).await?) {
+                    Some(c) => Ok((c, false)),
+                    None => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn disable_referral_code(&self, code: &str) -> Result<ReferralCode> {
         self.actor().require(Permission::ManagePartners)?;
         let mut tx = self.pool().begin().await?;

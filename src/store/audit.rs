@@ -105,6 +105,8 @@ pub struct AuditFilter {
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
     pub actor: Option<String>,
+    /// An action, and those under it: `deal` (or `deal.`) is every `deal.…` action.
+    pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub before_id: Option<i64>,
@@ -124,6 +126,8 @@ pub async fn list(
             AND ($4::timestamptz IS NULL OR at >= $4)
             AND ($5::timestamptz IS NULL OR at < $5)
             AND ($6::bigint IS NULL OR id < $6)
+            AND ($8::text IS NULL OR action = $8
+                 OR starts_with(action, CASE WHEN right($8, 1) = '.' THEN $8 ELSE $8 || '.' END))
           ORDER BY id DESC
           LIMIT $7",
     )
@@ -134,6 +138,7 @@ pub async fn list(
     .bind(f.to)
     .bind(f.before_id)
     .bind(limit)
+    .bind(&f.action)
     .fetch_all(conn)
     .await
 }

@@ -26,6 +26,7 @@ mod redemptions;
 mod referral;
 mod referral_rules;
 mod round_two;
+mod round_two_filters;
 mod settlements;
 mod shape;
 mod webhooks;

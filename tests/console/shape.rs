@@ -42,7 +42,8 @@ fn the_audit_filter_reaches_the_query_and_stays_on_the_next_page() {
     a.perform(Action::PaneAudit);
     a.perform(Action::Filter);
     let mut fx = Vec::new();
-    for c in "actor:cara entity:partner:12 from:2026-01-01 to:2026-02-01".chars() {
+    // `to:` of a day is that whole day: up to the next day's 00:00 (exclusive).
+    for c in "actor:cara entity:partner:12 from:2026-01-01 to:2026-01-31".chars() {
         fx = key(&mut a, c);
     }
     let (f, mode) = audit_filter(&fx).expect("typing the filter asks the server again");

@@ -455,7 +455,7 @@ async fn a_file_with_bad_rows_names_each_line_field_and_rule_and_writes_nothing(
                     .format("%Y-%m-%d %H:%M:%S UTC")
             ),
             format!("line 10: redeemed_at: {}", window(c, &coupon)),
-            "line 11: redeemed_at: not a date and time (yesterday): use RFC 3339 like 2026-03-01T09:00:00Z, or YYYY-MM-DD HH:MM taken as UTC".to_owned(),
+            "line 11: redeemed_at: not a date and time (yesterday): use RFC 3339 like 2026-03-01T09:00:00Z, or YYYY-MM-DD HH:MM or YYYY-MM-DD taken as UTC".to_owned(),
             format!(
                 "line 12: source: deal {l} is a link deal, so its redemptions are outbound_click (got copy_code)"
             ),

@@ -383,7 +383,8 @@ async fn a_bad_file_reports_every_problem_by_line_and_writes_nothing() {
     );
     let r = import(&desk, &csv, false).await;
     let cap = "a positive whole number up to 2147483647, or empty for no cap";
-    let when = "use RFC 3339 like 2026-03-01T09:00:00Z, or YYYY-MM-DD HH:MM taken as UTC";
+    let when =
+        "use RFC 3339 like 2026-03-01T09:00:00Z, or YYYY-MM-DD HH:MM or YYYY-MM-DD taken as UTC";
     assert_eq!(
         lines(&r),
         [

@@ -285,7 +285,7 @@ async fn import_of_a_bad_or_mixed_file_prints_each_problem_exits_3_and_writes_no
                 "line 4: state: deal cannot become active: partner Pending Co (#{}) is pending, not verified; vet the partner first",
                 pending.id
             ),
-            "line 5: valid_from: not a date and time (tomorrow): use RFC 3339 like 2026-03-01T09:00:00Z, or YYYY-MM-DD HH:MM taken as UTC".to_owned(),
+            "line 5: valid_from: not a date and time (tomorrow): use RFC 3339 like 2026-03-01T09:00:00Z, or YYYY-MM-DD HH:MM or YYYY-MM-DD taken as UTC".to_owned(),
         ],
         "{out}"
     );

@@ -216,7 +216,7 @@ async fn from_and_to_take_dates_and_rfc3339_times() {
     let deal = fixture(&db, 3000).await; // 2026-03-01 00:00 … 03-03 01:59
     let id = deal.id.to_string();
 
-    // Dates are midnight UTC: the whole of March 2nd.
+    // A bare date starts at 00:00 UTC and ends with the whole day: the whole of March 2nd.
     let out = pd(
         Some(&db),
         "sam",
@@ -228,7 +228,7 @@ async fn from_and_to_take_dates_and_rfc3339_times() {
             "--from",
             "2026-03-02",
             "--to",
-            "2026-03-03",
+            "2026-03-02",
         ],
     );
     assert_eq!(out.code, 0, "{out}");

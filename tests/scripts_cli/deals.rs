@@ -387,7 +387,7 @@ async fn refusals_name_every_field_and_use_one_code_for_each_kind() {
     assert_eq!(
         lines,
         [
-            "valid_from: not a date and time (next monday): use RFC 3339 (2026-03-01T09:00:00Z) or YYYY-MM-DD HH:MM (UTC)",
+            "valid_from: not a date and time (next monday): use RFC 3339 like 2026-03-01T09:00:00Z, or YYYY-MM-DD HH:MM or YYYY-MM-DD taken as UTC",
             "redemption_cap: a positive whole number up to 2147483647, or none for no cap",
             "partner: required",
             "title: required",

@@ -4,10 +4,12 @@ use super::StateArgs;
 use crate::cli::Context;
 use crate::cli::args::{Guard, Print, done};
 use crate::domain::deal::CAP_MAX;
+use crate::domain::moment::{utc_end, utc_start};
 use crate::domain::{AudienceScope, DealDraft, DealState, ValidationErrors};
 use crate::error::{Error, Result};
+use crate::service::import::TIME_FORMATS;
 use crate::service::rows::Deal;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use clap::Args;
 use std::process::ExitCode;
 
@@ -15,7 +17,9 @@ pub const ADD_HELP: &str = "Author a deal as a draft; needs the curator or admin
 --partner, --title, --kind, --audience-scope, --valid-from and --valid-until are required; \
 a coupon deal needs --coupon-code, a link deal --redemption-url, a batch audience a year and a \
 chapter audience a chapter name in --audience-scope-value. Times are RFC 3339 \
-(2026-03-01T09:00:00Z, or with an offset) or YYYY-MM-DD HH:MM, taken as UTC.\n\n\
+(2026-03-01T09:00:00Z, or with an offset), YYYY-MM-DD HH:MM or a bare date YYYY-MM-DD, taken \
+as UTC: a bare date in --valid-from is 00:00 that day, in --valid-until the whole day (the \
+window ends at the next day's 00:00, exclusive).\n\n\
 Every problem is printed on a line of its own as 'partnerdesk: FIELD: RULE' (exit code 3), \
 checked by the same rules as the console's form. Prints the new deal's id (or the whole \
 record with --json). Publish it with: partnerdesk deals activate ID.";
@@ -59,10 +63,11 @@ pub struct DealFields {
     /// The batch year (batch) or the chapter's name (chapter).
     #[arg(long, value_name = "VALUE")]
     pub audience_scope_value: Option<String>,
-    /// Start of the window: RFC 3339 or YYYY-MM-DD HH:MM (UTC).
+    /// Start of the window: YYYY-MM-DD HH:MM (UTC), RFC 3339, or a date YYYY-MM-DD (00:00 UTC).
     #[arg(long, value_name = "TIME")]
     pub valid_from: Option<String>,
-    /// End of the window: RFC 3339 or YYYY-MM-DD HH:MM (UTC).
+    /// End of the window, exclusive: YYYY-MM-DD HH:MM (UTC), RFC 3339, or a date YYYY-MM-DD
+    /// (the whole day: up to the next day's 00:00 UTC).
     #[arg(long, value_name = "TIME")]
     pub valid_until: Option<String>,
     /// The redemption cap: 1 is one per member, N > 1 the first N in total, none for no cap.
@@ -122,10 +127,10 @@ impl DealFields {
             d.categories = c;
         }
         if let Some(t) = self.valid_from {
-            d.valid_from = parse_time(errs, "valid_from", &t);
+            d.valid_from = parse_time(errs, "valid_from", &t, false);
         }
         if let Some(t) = self.valid_until {
-            d.valid_until = parse_time(errs, "valid_until", &t);
+            d.valid_until = parse_time(errs, "valid_until", &t, true);
         }
         if let Some(c) = self.cap {
             d.redemption_cap = parse_cap(errs, &c);
@@ -134,29 +139,29 @@ impl DealFields {
     }
 }
 
-/// RFC 3339, or `YYYY-MM-DD HH:MM` in UTC (the import's formats).
+/// RFC 3339, `YYYY-MM-DD HH:MM` or a bare date in UTC (the import's formats): a bare date
+/// starts a window at 00:00 and ends one with the whole day (`domain::moment`).
 fn parse_time(
     errs: &mut ValidationErrors,
     field: &'static str,
     text: &str,
+    end: bool,
 ) -> Option<DateTime<Utc>> {
     let s = text.trim();
     if s.is_empty() {
         return None; // validate says it is required
     }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
+    let read = if end { utc_end(s) } else { utc_start(s) };
+    match read {
+        Ok(t) => Some(t),
+        Err(_) => {
+            errs.push(
+                field,
+                format!("not a date and time ({s}): use {TIME_FORMATS}"),
+            );
+            None
+        }
     }
-    if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M") {
-        return Some(t.and_utc());
-    }
-    errs.push(
-        field,
-        format!(
-            "not a date and time ({s}): use RFC 3339 (2026-03-01T09:00:00Z) or YYYY-MM-DD HH:MM (UTC)"
-        ),
-    );
-    None
 }
 
 /// A whole number, or `none` (or empty) for no cap; the range is checked by validate.
@@ -257,18 +262,27 @@ mod tests {
         let mut e = ValidationErrors::new();
         let at = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
         assert_eq!(
-            parse_time(&mut e, "valid_from", "2026-03-01 09:00"),
+            parse_time(&mut e, "valid_from", "2026-03-01 09:00", false),
             Some(at)
         );
         assert_eq!(
-            parse_time(&mut e, "valid_from", "2026-03-01T10:00:00+01:00"),
+            parse_time(&mut e, "valid_from", "2026-03-01T10:00:00+01:00", true),
             Some(at)
+        );
+        // A bare date starts at 00:00 and ends with the whole day.
+        assert_eq!(
+            parse_time(&mut e, "valid_from", "2026-03-01", false),
+            Some(at - chrono::Duration::hours(9))
+        );
+        assert_eq!(
+            parse_time(&mut e, "valid_until", "2026-03-01", true),
+            Some(at + chrono::Duration::hours(15))
         );
         assert!(e.is_empty());
-        assert_eq!(parse_time(&mut e, "valid_until", "tomorrow"), None);
+        assert_eq!(parse_time(&mut e, "valid_until", "tomorrow", true), None);
         assert_eq!(
             e.to_string(),
-            "valid_until: not a date and time (tomorrow): use RFC 3339 (2026-03-01T09:00:00Z) or YYYY-MM-DD HH:MM (UTC)"
+            format!("valid_until: not a date and time (tomorrow): use {TIME_FORMATS}")
         );
     }
 

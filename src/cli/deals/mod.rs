@@ -72,6 +72,8 @@ pub enum DealsCommand {
         #[arg(long, value_name = "N", default_value_t = 20,
               value_parser = clap::value_parser!(i64).range(1..=SEARCH_LIMIT_MAX))]
         limit: i64,
+        #[command(flatten)]
+        print: Print,
     },
     /// Import deals from a CSV file: every row is checked, and all are written or none.
     #[command(long_about = import::HELP)]
@@ -116,7 +118,8 @@ pub async fn run(ctx: &Context, cmd: DealsCommand) -> Result<ExitCode> {
             text,
             member,
             limit,
-        } => search::search(ctx, &text, member, limit).await,
+            print,
+        } => search::search(ctx, &text, member, limit, print.json).await,
         DealsCommand::Import { file, dry_run } => import::import(ctx, &file, dry_run).await,
     }
 }

@@ -7,10 +7,18 @@ use crate::error::Result;
 use crate::service::search::DealHit;
 use std::process::ExitCode;
 
-pub(super) async fn search(ctx: &Context, text: &str, member: i64, limit: i64) -> Result<ExitCode> {
+pub(super) async fn search(
+    ctx: &Context,
+    text: &str,
+    member: i64,
+    limit: i64,
+    json: bool,
+) -> Result<ExitCode> {
     let desk = ctx.desk(2).await?;
     let hits = desk.search_deals(member, text, limit).await?;
-    if hits.is_empty() {
+    if json {
+        crate::cli::output::json(&hits)?;
+    } else if hits.is_empty() {
         outln!("no active deal matches");
     } else {
         out!("{}", hits_table(&hits));

@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::service::negotiations::NewThread;
 use clap::{Args, Subcommand};
 pub use contracts::ContractsCommand;
-pub(crate) use offer::parse_time;
 use offer::{OFFER_HELP, OfferFields};
 use std::process::ExitCode;
 
@@ -30,8 +29,9 @@ pub enum NegotiationsCommand {
         /// What the thread is about.
         #[arg(long, value_name = "TEXT")]
         subject: String,
-        /// When it expires if nobody accepts (RFC 3339, or YYYY-MM-DD HH:MM in UTC).
-        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        /// When it expires if nobody accepts: YYYY-MM-DD HH:MM (UTC), RFC 3339, or a date
+        /// YYYY-MM-DD (the whole day: up to the next day's 00:00 UTC).
+        #[arg(long, value_name = "TIME", value_parser = crate::domain::moment::utc_end)]
         deadline: DateTimeArg,
         /// A first message.
         #[arg(long, value_name = "TEXT")]

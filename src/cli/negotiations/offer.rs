@@ -2,9 +2,10 @@
 //! counter-offer starts from the latest revision's terms, so only what changes is given).
 
 use crate::cli::io_reason;
+use crate::domain::moment::{utc_end, utc_start};
 use crate::domain::negotiation::{Benefit, OfferDraft};
 use crate::error::{Error, Result};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -83,11 +84,12 @@ pub struct OfferFields {
     /// batch: the year; chapter: its name.
     #[arg(long, value_name = "VALUE")]
     pub scope_value: Option<String>,
-    /// Start (RFC 3339, or YYYY-MM-DD HH:MM in UTC).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    /// The deal's start: YYYY-MM-DD HH:MM (UTC), RFC 3339, or a date YYYY-MM-DD (00:00 UTC).
+    #[arg(long, value_name = "TIME", value_parser = utc_start)]
     pub valid_from: Option<DateTime<Utc>>,
-    /// End (RFC 3339, or YYYY-MM-DD HH:MM in UTC).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    /// The deal's end, exclusive: YYYY-MM-DD HH:MM (UTC), RFC 3339, or a date YYYY-MM-DD (the
+    /// whole day: up to the next day's 00:00 UTC).
+    #[arg(long, value_name = "TIME", value_parser = utc_end)]
     pub valid_until: Option<DateTime<Utc>>,
     /// The redemption cap, or `none`.
     #[arg(long, value_name = "N|none")]
@@ -290,19 +292,6 @@ fn field_at(prefix: &str, sep: char) -> Option<String> {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// RFC 3339, or `YYYY-MM-DD HH:MM` in UTC.
-pub fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
-        .map(|t| t.and_utc())
-        .map_err(|_| {
-            format!("not a date and time ({s}): use RFC 3339 (2026-03-01T09:00:00Z) or YYYY-MM-DD HH:MM (UTC)")
-        })
 }
 
 fn parse_benefit(s: &str) -> std::result::Result<Benefit, String> {

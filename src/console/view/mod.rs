@@ -179,3 +179,23 @@ pub fn local_day_start(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> 
     };
     start.unwrap_or_else(|| chrono::Utc.from_utc_datetime(&midnight))
 }
+
+/// A moment typed by the operator, read in their zone as the start of something: a bare date
+/// is 00:00 that day (`domain::moment`, one rule everywhere).
+pub fn local_start(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use crate::domain::moment::moment_start;
+    match DISPLAY_ZONE.with(|z| z.get()) {
+        Some(zone) => moment_start(text, &zone),
+        None => moment_start(text, &chrono::Local),
+    }
+}
+
+/// A moment typed by the operator, read in their zone as the (exclusive) end of something: a
+/// bare date is the whole day, up to the next day's 00:00.
+pub fn local_end(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use crate::domain::moment::moment_end;
+    match DISPLAY_ZONE.with(|z| z.get()) {
+        Some(zone) => moment_end(text, &zone),
+        None => moment_end(text, &chrono::Local),
+    }
+}

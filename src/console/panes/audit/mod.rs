@@ -106,18 +106,13 @@ impl Default for AuditPane {
     }
 }
 
-/// Parses the Audit filter: `actor:LOGIN`, `entity:TYPE` or `entity:TYPE:ID`,
-/// `from:YYYY-MM-DD`, `to:YYYY-MM-DD` (dates in UTC, `to` exclusive); a bare word is an actor.
+/// Parses the Audit filter: `actor:LOGIN`, `action:NAME` (a name ending in `.` is a prefix:
+/// `action:deal.`), `entity:TYPE` or `entity:TYPE:ID`, `from:DATE`, `to:DATE` (in the
+/// operator's zone: `from` a day's 00:00, `to` the whole day); a bare word is an actor.
 pub fn parse_filter(text: &str) -> Result<AuditFilter, String> {
-    use chrono::{NaiveDate, TimeZone, Utc};
+    use crate::console::view::{local_end, local_start};
     let mut f = AuditFilter::default();
-    let date = |v: &str, key: &str| {
-        NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| Utc.from_utc_datetime(&d))
-            .ok_or_else(|| format!("{key}: a date like 2026-11-21"))
-    };
+    let bad = |v: &str, key: &str| format!("{key}: a date like 2026-11-21, not '{v}'");
     for word in text.split_whitespace() {
         match word.split_once(':') {
             Some(("actor", v)) => f.actor = Some(v.to_owned()),
@@ -128,11 +123,12 @@ pub fn parse_filter(text: &str) -> Result<AuditFilter, String> {
                 }
                 None => f.entity_type = Some(v.to_owned()),
             },
-            Some(("from", v)) => f.from = Some(date(v, "from")?),
-            Some(("to", v)) => f.to = Some(date(v, "to")?),
+            Some(("action", v)) => f.action = Some(v.to_owned()),
+            Some(("from", v)) => f.from = Some(local_start(v).map_err(|_| bad(v, "from"))?),
+            Some(("to", v)) => f.to = Some(local_end(v).map_err(|_| bad(v, "to"))?),
             Some((k, _)) => {
                 return Err(format!(
-                    "unknown filter '{k}:' (actor:, entity:, from:, to:)"
+                    "unknown filter '{k}:' (actor:, action:, entity:, from:, to:)"
                 ));
             }
             None => f.actor = Some(word.to_owned()),
@@ -268,7 +264,7 @@ impl Pane for AuditPane {
     }
 
     fn filter_hint(&self) -> &'static str {
-        "   actor:LOGIN entity:TYPE[:ID] from:DATE to:DATE · Enter keeps · Esc restores"
+        "   actor:LOGIN action:NAME[.] entity:TYPE[:ID] from:DATE to:DATE · Enter keeps · Esc restores"
     }
 
     /// Every change writes an audit row: the log grows on screen. The webhook view reads
@@ -294,19 +290,29 @@ mod tests {
 
     #[test]
     fn filter_words() {
+        crate::console::view::pin_display_zone(chrono::FixedOffset::east_opt(0));
         let f = parse_filter("actor:cara entity:partner:12 from:2026-01-01 to:2026-02-01").unwrap();
         assert_eq!(f.actor.as_deref(), Some("cara"));
         assert_eq!(f.entity_type.as_deref(), Some("partner"));
         assert_eq!(f.entity_id.as_deref(), Some("12"));
         assert_eq!(f.from.unwrap().to_rfc3339(), "2026-01-01T00:00:00+00:00");
         assert_eq!(parse_filter("sam").unwrap().actor.as_deref(), Some("sam"));
+        // `to:` of a day is that whole day (the filter's `to` is exclusive).
+        assert_eq!(f.to.unwrap().to_rfc3339(), "2026-02-02T00:00:00+00:00");
+        assert_eq!(
+            parse_filter("action:commission_rule.set")
+                .unwrap()
+                .action
+                .as_deref(),
+            Some("commission_rule.set")
+        );
         assert_eq!(
             parse_filter("from:yesterday").unwrap_err(),
-            "from: a date like 2026-11-21"
+            "from: a date like 2026-11-21, not 'yesterday'"
         );
         assert_eq!(
             parse_filter("who:me").unwrap_err(),
-            "unknown filter 'who:' (actor:, entity:, from:, to:)"
+            "unknown filter 'who:' (actor:, action:, entity:, from:, to:)"
         );
     }
 }

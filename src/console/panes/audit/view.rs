@@ -2,7 +2,7 @@
 
 use super::AuditPane;
 use crate::console::shell::Shell;
-use crate::console::view::{ListTable, draw_list, local};
+use crate::console::view::{ListTable, draw_list, local, need};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -73,16 +73,27 @@ pub fn draw(pane: &mut AuditPane, f: &mut Frame, area: Rect, sh: &Shell) {
         );
         return;
     }
+    // The entity's type and id, whole: the column is as wide as its longest cell (an id is
+    // never cut; the reason gives way).
+    let entities: Vec<String> = pane
+        .list
+        .rows
+        .iter()
+        .map(|e| format!("{} {}", e.entity_type, e.entity_id))
+        .collect();
+    let entity_w = need("Entity", entities.iter().map(String::as_str)).min(40) as u16;
+    let action_w = need("Action", pane.list.rows.iter().map(|e| e.action.as_str())).min(28) as u16;
     let rows = pane
         .list
         .rows
         .iter()
-        .map(|e| {
+        .zip(entities)
+        .map(|(e, entity)| {
             Row::new(vec![
                 local(e.at),
                 e.actor.clone(),
                 e.action.clone(),
-                format!("{} {}", e.entity_type, e.entity_id),
+                entity,
                 e.reason.clone().unwrap_or_default(),
             ])
         })
@@ -93,8 +104,8 @@ pub fn draw(pane: &mut AuditPane, f: &mut Frame, area: Rect, sh: &Shell) {
         widths: vec![
             Constraint::Length(16),
             Constraint::Length(10),
-            Constraint::Length(22),
-            Constraint::Length(16),
+            Constraint::Length(action_w.max(16)),
+            Constraint::Length(entity_w.max(16)),
             Constraint::Fill(1),
         ],
         empty: if pane.filter.text.trim().is_empty() {

@@ -5,31 +5,20 @@ use crate::console::form::{Field, Form};
 use crate::domain::validation::split_list;
 use crate::domain::{AudienceScope, DealDraft, ValidationErrors};
 use crate::service::rows::Deal;
-use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 /// How dates are typed and shown in the deal form (the operator's local time).
 pub const DATE_FORMAT: &str = "%Y-%m-%d %H:%M";
 
-/// A time typed in the operator's zone, as UTC.
+/// A time typed in the operator's zone, as UTC, starting something: a bare date is 00:00.
 pub fn parse_local(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    let naive = NaiveDateTime::parse_from_str(s, DATE_FORMAT)
-        .ok()
-        .or_else(|| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })?;
-    match crate::console::view::pinned_zone() {
-        Some(zone) => zone
-            .from_local_datetime(&naive)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc)),
-        None => Local
-            .from_local_datetime(&naive)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc)),
-    }
+    crate::console::view::local_start(s).ok()
+}
+
+/// A time typed in the operator's zone, as UTC, ending something: a bare date is the whole
+/// day (up to the next day's 00:00, exclusive).
+pub fn parse_local_end(s: &str) -> Option<DateTime<Utc>> {
+    crate::console::view::local_end(s).ok()
 }
 
 /// A time in the operator's zone, as the form shows and reads it.
@@ -64,18 +53,25 @@ pub fn draft_of(form: &Form) -> (DealDraft, ValidationErrors) {
         Some(Err(())) => Some(0),
         None => None,
     };
-    let mut date = |n: &'static str| match opt(n) {
+    let mut date = |n: &'static str, end: bool| match opt(n) {
         None => None,
-        Some(v) => match parse_local(&v) {
+        Some(v) => match if end {
+            parse_local_end(&v)
+        } else {
+            parse_local(&v)
+        } {
             Some(t) => Some(t),
             None => {
-                errs.push(n, "a local time like 2026-12-01 09:00");
+                errs.push(
+                    n,
+                    "a local time like 2026-12-01 09:00, or a date (2026-12-01)",
+                );
                 None
             }
         },
     };
-    let valid_from = date("valid_from");
-    let valid_until = date("valid_until");
+    let valid_from = date("valid_from", false);
+    let valid_until = date("valid_until", true);
     let redemption_cap = match opt("redemption_cap") {
         None => None,
         Some(c) => match c.parse::<i64>() {
@@ -218,14 +214,14 @@ pub fn form_for(title: String, values: &[(&'static str, String)]) -> Form {
             Field::new(
                 "valid_from",
                 "Valid from",
-                "YYYY-MM-DD HH:MM, your local time",
+                "YYYY-MM-DD [HH:MM], your time; a date: 00:00",
                 false,
                 &v("valid_from"),
             ),
             Field::new(
                 "valid_until",
                 "Valid until",
-                "YYYY-MM-DD HH:MM, after valid from",
+                "YYYY-MM-DD [HH:MM]; a date: the whole day",
                 false,
                 &v("valid_until"),
             ),
@@ -269,8 +265,20 @@ mod tests {
     fn local_times_round_trip() {
         let t = parse_local("2026-12-01 09:30").unwrap();
         assert_eq!(show_local(t), "2026-12-01 09:30");
-        assert!(parse_local("2026-12-01").is_some());
         assert!(parse_local("tomorrow").is_none());
+        // A bare date starts at 00:00 and ends with the whole day, in the operator's zone.
+        crate::console::view::pin_display_zone(chrono::FixedOffset::east_opt(3600));
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        assert_eq!(parse_local("2026-12-01"), Some(at("2026-11-30T23:00:00Z")));
+        assert_eq!(
+            parse_local_end("2026-12-01"),
+            Some(at("2026-12-01T23:00:00Z"))
+        );
+        assert_eq!(
+            parse_local_end("2026-12-01 09:30"),
+            Some(at("2026-12-01T08:30:00Z"))
+        );
+        crate::console::view::pin_display_zone(None);
     }
 
     #[test]
@@ -317,7 +325,7 @@ mod tests {
         );
         assert_eq!(
             e.for_field("valid_from"),
-            Some("a local time like 2026-12-01 09:00")
+            Some("a local time like 2026-12-01 09:00, or a date (2026-12-01)")
         );
         assert_eq!(
             e.for_field("redemption_cap"),

@@ -4,7 +4,7 @@
 
 use crate::console::form::{Field, Form};
 use crate::console::panes::deals::form::{
-    form_for as deal_form, parse_local, show_applicable, show_local,
+    form_for as deal_form, parse_local, parse_local_end, show_applicable, show_local,
 };
 use crate::domain::ValidationErrors;
 use crate::domain::negotiation::{Benefit, OfferDraft, Side};
@@ -192,14 +192,21 @@ pub fn read(form: &Form) -> (Side, OfferDraft, Option<String>, ValidationErrors)
         audience_scope_value: opt("audience_scope_value"),
         ..OfferDraft::default()
     };
-    for (n, slot) in [
-        ("valid_from", &mut d.valid_from),
-        ("valid_until", &mut d.valid_until),
+    for (n, slot, end) in [
+        ("valid_from", &mut d.valid_from, false),
+        ("valid_until", &mut d.valid_until, true),
     ] {
         if let Some(v) = opt(n) {
-            match parse_local(&v) {
+            match if end {
+                parse_local_end(&v)
+            } else {
+                parse_local(&v)
+            } {
                 Some(t) => *slot = Some(t),
-                None => e.push(n, "a local time like 2026-12-01 09:00"),
+                None => e.push(
+                    n,
+                    "a local time like 2026-12-01 09:00, or a date (2026-12-01)",
+                ),
             }
         }
     }

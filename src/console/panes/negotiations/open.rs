@@ -4,7 +4,7 @@
 use super::{Effect, NegotiationsPane};
 use crate::console::form::{Editing, Field, Form, fields_to_fix};
 use crate::console::msg::Effect as AppEffect;
-use crate::console::panes::deals::form::{parse_local, show_local};
+use crate::console::panes::deals::form::{parse_local_end, show_local};
 use crate::console::panes::fx;
 use crate::console::picker::{FIELD, partner_id_of};
 use crate::console::shell::Shell;
@@ -30,7 +30,7 @@ pub fn form() -> Form {
             Field::new(
                 "deadline",
                 "Deadline",
-                "YYYY-MM-DD HH:MM, in the future",
+                "YYYY-MM-DD [HH:MM], future; a date: whole day",
                 false,
                 &deadline,
             ),
@@ -56,9 +56,12 @@ pub fn read(form: &Form) -> Result<NewThread, ValidationErrors> {
         0
     });
     let deadline_text = form.value("deadline");
-    let deadline = parse_local(&deadline_text);
+    let deadline = parse_local_end(&deadline_text);
     if deadline.is_none() && !deadline_text.trim().is_empty() {
-        e.push("deadline", "a local time like 2026-12-01 09:00");
+        e.push(
+            "deadline",
+            "a local time like 2026-12-01 09:00, or a date (2026-12-01)",
+        );
     }
     let subject = form.value("subject");
     if let Err(rules) = check_thread(&subject, deadline, Utc::now()) {

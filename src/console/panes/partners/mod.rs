@@ -15,7 +15,7 @@ use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::form::{Editing, Form, fields_to_fix, refused};
-use crate::console::list::{KeysetList, PAGE};
+use crate::console::list::{KeysetList, ListFilter, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
@@ -65,7 +65,8 @@ pub enum Question {
 #[derive(Default)]
 pub struct PartnersPane {
     pub list: KeysetList<PartnerListRow>,
-    pub filter: PartnerFilter,
+    /// What `/` typed, what it read as, and what in it did not read.
+    pub filter: ListFilter<PartnerFilter>,
     pub detail: Detail<PartnerDetail>,
     /// Open the form once the detail has loaded.
     pub edit_after_load: bool,
@@ -75,6 +76,39 @@ pub struct PartnersPane {
     pub save: Latest,
     /// The referral tab, when open (it covers the list and the detail).
     pub referral: Option<referral::ReferralTab>,
+}
+
+/// Parses the Partners filter: `state:S` (pending, verified or disabled, as the command line's
+/// `--state`), and words matching a name, domain or category. The sort in force is kept.
+pub fn parse_filter(text: &str, base: &PartnerFilter) -> Result<PartnerFilter, String> {
+    use crate::domain::VerificationState;
+    let mut f = PartnerFilter {
+        sort: base.sort,
+        descending: base.descending,
+        ..Default::default()
+    };
+    let mut words = Vec::new();
+    for word in text.split_whitespace() {
+        match word.split_once(':') {
+            Some(("state", v)) => {
+                f.verification = Some(v.parse::<VerificationState>().map_err(|_| {
+                    let all: Vec<&str> =
+                        VerificationState::ALL.iter().map(|s| s.as_str()).collect();
+                    format!("state: '{v}' is not a partner state ({})", all.join(", "))
+                })?)
+            }
+            Some((k, _)) if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphabetic()) => {
+                return Err(format!(
+                    "unknown filter '{k}:' (state:, or words of a name, domain or category)"
+                ));
+            }
+            _ => words.push(word),
+        }
+    }
+    if !words.is_empty() {
+        f.text = Some(words.join(" "));
+    }
+    Ok(f)
 }
 
 impl PartnersPane {
@@ -105,7 +139,7 @@ impl PartnersPane {
 
     fn load(&mut self, sh: &mut Shell, mode: LoadMode) -> Vec<AppEffect> {
         let (tag, req) = self.list.request(sh, mode);
-        let mut filter = self.filter.clone();
+        let mut filter = self.filter.query.clone();
         filter.after = req.after;
         filter.descending ^= req.flip;
         fx(Effect::Load {
@@ -297,15 +331,15 @@ impl Pane for PartnersPane {
                 self.detail.open = false;
                 Vec::new()
             }
-            Action::Back if self.filter.text.is_some() => self.filter_changed(sh, ""),
+            Action::Back if !self.filter.text.trim().is_empty() => self.filter_changed(sh, ""),
             Action::Refresh => self.reload(sh),
             Action::Sort => {
-                self.filter.sort = self.filter.sort.next();
+                self.filter.query.sort = self.filter.query.sort.next();
                 self.list.selected = 0;
                 self.load(sh, LoadMode::Replace)
             }
             Action::SortReverse => {
-                self.filter.descending = !self.filter.descending;
+                self.filter.query.descending = !self.filter.query.descending;
                 self.list.selected = 0;
                 self.load(sh, LoadMode::Replace)
             }
@@ -483,21 +517,19 @@ impl Pane for PartnersPane {
         if self.referral.is_some() {
             return None;
         }
-        Some(self.filter.text.clone().unwrap_or_default())
+        Some(self.filter.text.clone())
     }
 
     fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<AppEffect> {
-        self.filter.text = if text.trim().is_empty() {
-            None
-        } else {
-            Some(text.to_owned())
-        };
+        if !self.filter.set(text, parse_filter) {
+            return Vec::new();
+        }
         self.list.selected = 0;
         self.load(sh, LoadMode::Replace)
     }
 
     fn filter_hint(&self) -> &'static str {
-        "   name, domain or category · Enter keeps · Esc restores"
+        "   state:S and words of a name, domain or category · Enter keeps · Esc restores"
     }
 
     /// The partner form, else the referral tab's rule form.

@@ -43,9 +43,9 @@ fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
     let p = &*pane;
     let title = list_title(
         "Partners",
-        (p.filter.sort.label(), p.filter.descending),
-        p.filter.text.as_deref(),
-        None,
+        (p.filter.query.sort.label(), p.filter.query.descending),
+        Some(p.filter.text.as_str()).filter(|t| !t.trim().is_empty()),
+        p.filter.error.as_deref(),
         &p.list,
     );
     // Categories give way first, then the domain, then the name; states, counts, times and
@@ -84,7 +84,7 @@ fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
         })
         .collect();
     let (header, rows, widths) = fitted(area.width, &cols, cells);
-    let empty = if p.filter.text.is_some() {
+    let empty = if !p.filter.text.trim().is_empty() {
         "no partner matches the filter (Esc clears it)"
     } else {
         "no partners yet (n creates one)"

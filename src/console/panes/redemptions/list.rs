@@ -7,11 +7,11 @@ use crate::console::list::PAGE;
 use crate::console::msg::{Effect as AppEffect, LoadMode};
 use crate::console::panes::fx;
 use crate::console::shell::Shell;
-use crate::console::view::{local, local_day_start, local_fmt};
+use crate::console::view::{local, local_end, local_fmt, local_start};
 use crate::domain::redemption::flag_text;
 use crate::domain::{FlagKind, Permission};
 use crate::service::rows::AuditEntry;
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 /// A time range `[from, to)`; either end may be open.
 pub type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
@@ -62,19 +62,12 @@ impl Scope {
 /// Parses the time filter `from:YYYY-MM-DD to:YYYY-MM-DD`: days in the zone times are shown
 /// in, both included (`to:2026-11-30` reads up to the start of 2026-12-01, exclusive).
 pub fn parse_range(text: &str) -> Result<Range, String> {
-    let day = |v: &str, key: &str| {
-        NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map_err(|_| format!("{key}: a date like 2026-11-21, not '{v}'"))
-    };
+    let bad = |v: &str, key: &str| format!("{key}: a date like 2026-11-21, not '{v}'");
     let (mut from, mut to) = (None, None);
     for word in text.split_whitespace() {
         match word.split_once(':') {
-            Some(("from", v)) => from = Some(local_day_start(day(v, "from")?)),
-            Some(("to", v)) => {
-                let d = day(v, "to")?;
-                let next = d.succ_opt().ok_or_else(|| format!("to: {v} is too late"))?;
-                to = Some(local_day_start(next));
-            }
+            Some(("from", v)) => from = Some(local_start(v).map_err(|_| bad(v, "from"))?),
+            Some(("to", v)) => to = Some(local_end(v).map_err(|_| bad(v, "to"))?),
             _ => return Err(format!("'{word}': use from:YYYY-MM-DD to:YYYY-MM-DD")),
         }
     }

@@ -45,7 +45,7 @@ impl Asked {
                 errs.push("redeemed_at", "required");
                 None
             }
-            cell => parse_time(&mut errs, "redeemed_at", cell),
+            cell => parse_time(&mut errs, "redeemed_at", cell, false),
         };
         if let Some(t) = at
             && t > now

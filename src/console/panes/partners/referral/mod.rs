@@ -310,7 +310,7 @@ impl PartnersPane {
                 sh.prompt(
                     format!("New claim token for {}", tab.name),
                     format!(
-                        "PLAN [E-MAIL] [EXPIRES]: {} ana@example.com 2026-12-31 (plans: {})",
+                        "PLAN [E-MAIL] [EXPIRES]: {} ana@example.com 2026-12-31 (plans: {}; an expiry date is the whole day, your time)",
                         plans[0],
                         plans.join(", ")
                     ),

@@ -1,7 +1,7 @@
 //! The referral tab's claim-token prompt, `PLAN [E-MAIL] [EXPIRES]`, and a token's status.
 
 use crate::store::referrals::ClaimToken;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 /// A claim token as typed in the prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +21,9 @@ pub fn token_status(t: &ClaimToken, now: DateTime<Utc>) -> String {
     }
 }
 
-/// The token prompt: `PLAN [E-MAIL] [EXPIRES]`, the expiry a day (`2026-12-31`, through its
-/// end, UTC) or a time (RFC 3339). Each field's error is named.
+/// The token prompt: `PLAN [E-MAIL] [EXPIRES]`, the expiry a day (`2026-12-31`: the whole day,
+/// up to the next day's 00:00 in the operator's zone) or a time (`2026-12-31T18:00`, RFC 3339).
+/// Each field's error is named.
 pub fn parse_token(text: &str, plans: &[String], now: DateTime<Utc>) -> Result<TokenInput, String> {
     let mut words = text.split_whitespace();
     let Some(plan) = words.next() else {
@@ -48,13 +49,8 @@ pub fn parse_token(text: &str, plans: &[String], now: DateTime<Utc>) -> Result<T
             if expires.is_some() {
                 return Err(format!("'{w}': give a plan, an e-mail, then an expiry"));
             }
-            let at = match NaiveDate::parse_from_str(w, "%Y-%m-%d") {
-                Ok(d) => d.and_hms_opt(23, 59, 59).map(|t| t.and_utc()),
-                Err(_) => DateTime::parse_from_rfc3339(w)
-                    .ok()
-                    .map(|t| t.with_timezone(&Utc)),
-            }
-            .ok_or_else(|| format!("expires: '{w}' is not a day (2026-12-31) or a time"))?;
+            let at = crate::console::view::local_end(w)
+                .map_err(|_| format!("expires: '{w}' is not a day (2026-12-31) or a time"))?;
             if at <= now {
                 return Err(format!("expires: {w} is past; it must be in the future"));
             }
@@ -79,13 +75,15 @@ mod tests {
 
     #[test]
     fn token_prompt_reads_plan_email_and_expiry_and_names_each_error() {
+        crate::console::view::pin_display_zone(chrono::FixedOffset::east_opt(0));
         let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
         let t = parse_token("PRO ana@example.com 2026-12-31", &plans(), now).unwrap();
         assert_eq!(t.plan, "pro");
         assert_eq!(t.email.as_deref(), Some("ana@example.com"));
+        // A day is the whole day: up to the next day's 00:00 (exclusive), as a deal's end.
         assert_eq!(
             t.expires,
-            Some(Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 59).unwrap())
+            Some(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap())
         );
         let t = parse_token("basic", &plans(), now).unwrap();
         assert_eq!((t.email, t.expires), (None, None));

@@ -104,7 +104,7 @@ pub fn draw(f: &mut Frame, area: Rect, tab: &mut ReferralTab, sh: &Shell) {
                     "  {}{}",
                     tk.email.as_deref().unwrap_or("any e-mail"),
                     tk.expires_at
-                        .map(|e| format!(" · until {}", local_fmt(e, "%Y-%m-%d")))
+                        .map(|e| format!(" · {}", valid_to(e)))
                         .unwrap_or_default()
                 ),
                 t.muted,
@@ -196,5 +196,16 @@ pub fn draw(f: &mut Frame, area: Rect, tab: &mut ReferralTab, sh: &Shell) {
         left.extend(right);
         left.extend(below);
         f.render_widget(Paragraph::new(left), inner);
+    }
+}
+
+/// How long a token may be claimed: `through 2026-12-31` when it expires at a day's end in the
+/// operator's zone (an expiry typed as that date), else `until` its day.
+fn valid_to(expires: chrono::DateTime<chrono::Utc>) -> String {
+    if local_fmt(expires, "%H:%M:%S") == "00:00:00" {
+        let last = expires - chrono::Duration::seconds(1);
+        format!("through {}", local_fmt(last, "%Y-%m-%d"))
+    } else {
+        format!("until {}", local_fmt(expires, "%Y-%m-%d"))
     }
 }
