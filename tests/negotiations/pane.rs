@@ -299,3 +299,47 @@ async fn snapshots_of_the_list_the_timeline_and_the_contract() {
     c.overdue.clear();
     insta::assert_snapshot!("negotiations_contract", screen(&mut app));
 }
+
+/// Issue 22 item 2: on a thread the marketplace just opened, `o` is the marketplace's opening
+/// offer (its turn), and the form's title says so.
+#[tokio::test]
+async fn the_opening_offer_is_for_the_side_that_opened_the_thread() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let p = crate::common::verified_partner(&desk, "Opal Tea", "opal-tea.example").await;
+    let t = desk
+        .open_negotiation(&partnerdesk::service::negotiations::NewThread {
+            partner_id: p.id,
+            deal_id: None,
+            subject: "Opal terms".into(),
+            deadline: Some(chrono::Utc::now() + chrono::Duration::days(7)),
+            side: Side::Marketplace,
+            message: None,
+            offer: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        desk.get_negotiation(t.id).await.unwrap().turn,
+        Some(Side::Marketplace)
+    );
+    let rows = desk
+        .list_negotiations(&Default::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(rows[0].turn.as_deref(), Some("marketplace"));
+    let mut app = console(&desk);
+    let fx = app.perform(Action::PaneNegotiations);
+    drive(&mut app, &desk, fx).await;
+    let fx = app.perform(Action::Open);
+    drive(&mut app, &desk, fx).await;
+    assert!(screen(&mut app).contains("the marketplace's turn"));
+    let fx = app.perform(Action::CounterOffer);
+    drive(&mut app, &desk, fx).await;
+    let form = app.form_mut().expect("the offer form");
+    assert_eq!(form.value("side"), "marketplace");
+    assert_eq!(
+        form.title,
+        "Opening offer for the marketplace on “Opal terms”"
+    );
+}

@@ -26,6 +26,14 @@ pub(super) fn side_and_text(text: &str) -> (Side, String) {
     }
 }
 
+/// What a form or prompt title adds for a side recorded on the partner's behalf.
+fn behalf(side: Side) -> &'static str {
+    match side {
+        Side::Partner => " (recorded on its behalf)",
+        Side::Marketplace => "",
+    }
+}
+
 /// Reads `2 delivered: posted on the homepage` (position, status, note).
 pub(super) fn parse_benefit(text: &str) -> Result<(i32, BenefitStatus, String), String> {
     let (head, note) = text
@@ -74,7 +82,8 @@ impl NegotiationsPane {
     /// The counter-offer form, from the latest revision's terms, for the side whose turn it is.
     pub(super) fn counter(&mut self, v: &NegotiationView) -> Vec<AppEffect> {
         let latest = v.offers.last();
-        let side = v.turn.unwrap_or(Side::Marketplace);
+        // The side whose turn it is: on a thread without an offer, the one that opened it.
+        let side = v.turn.unwrap_or(v.thread.opened_side);
         let draft = match latest {
             Some(o) => o.offer.terms.draft(),
             None => OfferDraft {
@@ -86,12 +95,19 @@ impl NegotiationsPane {
                 ..OfferDraft::default()
             },
         };
+        // The side first, so that a narrow screen still shows it.
         let title = match latest {
             Some(o) => format!(
-                "Counter-offer to revision {} on “{}”",
-                o.offer.revision, v.thread.subject
+                "Counter-offer for the {side}{} to revision {} on “{}”",
+                behalf(side),
+                o.offer.revision,
+                v.thread.subject,
             ),
-            None => format!("First offer on “{}”", v.thread.subject),
+            None => format!(
+                "Opening offer for the {side}{} on “{}”",
+                behalf(side),
+                v.thread.subject
+            ),
         };
         let form = offer_form::form_for(title, &draft, side);
         self.thread_form = false;

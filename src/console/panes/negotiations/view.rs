@@ -61,16 +61,8 @@ fn list(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
                 (Some(n), Some(side)) => format!("r{n} by {side}"),
                 _ => "no offer".into(),
             };
-            // Whose turn: the side that did not make the latest revision.
-            let turn = if r.status.is_final() {
-                "—".to_owned()
-            } else {
-                match r.latest_side.as_deref() {
-                    Some("marketplace") => "partner".into(),
-                    Some(_) => "marketplace".into(),
-                    None => "—".into(),
-                }
-            };
+            // Whose turn: the side that did not make the latest revision (the opener first).
+            let turn = r.turn.clone().unwrap_or_else(|| "—".to_owned());
             let late = overdue(r.status, r.deadline, now);
             let mut cells = vec![
                 Span::raw(r.subject.clone()),
