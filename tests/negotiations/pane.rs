@@ -343,3 +343,92 @@ async fn the_opening_offer_is_for_the_side_that_opened_the_thread() {
         "Opening offer for the marketplace on “Opal terms”"
     );
 }
+
+fn screen_at(app: &mut App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| partnerdesk::console::view::draw(f, app))
+        .unwrap();
+    let buf = term.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_owned())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn press(app: &mut App, code: crossterm::event::KeyCode, mods: crossterm::event::KeyModifiers) {
+    let key = crossterm::event::KeyEvent::new(code, mods);
+    app.update(Msg::Terminal(crossterm::event::Event::Key(key)));
+}
+
+/// Issue 22 item 1: a long thread's timeline scrolls with the list keys (`j`, `↓`, `Ctrl-d`,
+/// `PgDn`, `G`, `g`) and its border says which lines are shown; at 80×24 and 120×40.
+#[tokio::test]
+async fn a_long_timeline_scrolls_with_the_list_keys_and_says_where_it_is() {
+    use chrono::TimeZone;
+    use crossterm::event::{KeyCode, KeyModifiers};
+    partnerdesk::console::view::pin_display_zone(Some(chrono::FixedOffset::east_opt(0).unwrap()));
+    let at = |m: u32| chrono::Utc.with_ymd_and_hms(2026, 3, 2, 9, m, 0).unwrap();
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let thread = thread_with_offer(&db, &desk, "Cobalt Kites").await;
+    for i in 1..=40 {
+        desk.post_negotiation_message(thread.id, Side::Partner, &format!("Message number {i}."))
+            .await
+            .unwrap();
+    }
+    desk.make_offer(
+        thread.id,
+        Side::Partner,
+        &offer(1000),
+        Some("the last word"),
+        Some(1),
+    )
+    .await
+    .unwrap();
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let mut app = console(&desk);
+        let fx = app.perform(Action::PaneNegotiations);
+        drive(&mut app, &desk, fx).await;
+        let fx = app.perform(Action::Open);
+        drive(&mut app, &desk, fx).await;
+        let v = app.panes.negotiations.detail.data.as_mut().unwrap();
+        v.thread.deadline = at(0) + chrono::Duration::days(3650);
+        for (i, m) in v.messages.iter_mut().enumerate() {
+            m.created_at = at(i as u32);
+        }
+        for (i, o) in v.offers.iter_mut().enumerate() {
+            o.offer.created_at = at(i as u32 * 50 + 1) - chrono::Duration::seconds(30);
+        }
+        let s = screen_at(&mut app, w, h);
+        assert!(s.contains("Message number 1."), "{s}");
+        assert!(!s.contains("the last word"), "{s}");
+        let room = (h - 5) as usize;
+        assert!(s.contains(&format!(" 1–{room} of ")), "the position: {s}");
+
+        press(&mut app, KeyCode::Char('j'), KeyModifiers::NONE);
+        let s = screen_at(&mut app, w, h);
+        assert!(s.contains(&format!(" 2–{} of ", room + 1)), "j: {s}");
+        press(&mut app, KeyCode::Down, KeyModifiers::NONE);
+        press(&mut app, KeyCode::Char('d'), KeyModifiers::CONTROL);
+        press(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+        let s = screen_at(&mut app, w, h);
+        let first = (3 + 2 * (room - 1)).min(92 - room + 1);
+        assert!(s.contains(&format!(" {first}–")), "↓, Ctrl-d, PgDn: {s}");
+
+        press(&mut app, KeyCode::Char('G'), KeyModifiers::SHIFT);
+        let s = screen_at(&mut app, w, h);
+        assert!(
+            s.contains("note: the last word"),
+            "G shows the latest revision: {s}"
+        );
+        insta::assert_snapshot!(format!("negotiations_long_timeline_bottom_{w}x{h}"), s);
+
+        press(&mut app, KeyCode::Char('g'), KeyModifiers::NONE);
+        let s = screen_at(&mut app, w, h);
+        assert!(s.contains(&format!(" 1–{room} of ")), "g: {s}");
+    }
+}

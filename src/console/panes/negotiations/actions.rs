@@ -67,7 +67,7 @@ impl NegotiationsPane {
         }
         match self.list.selected_row().map(|r| r.id) {
             Some(id) => {
-                self.detail.open = true;
+                self.detail.open_new();
                 sh.toast("open: the thread's timeline first, then act on it");
                 Err(self.load_detail(sh, id))
             }

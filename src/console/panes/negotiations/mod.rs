@@ -224,15 +224,18 @@ impl Pane for NegotiationsPane {
     }
 
     fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
-        if !self.detail.open
-            && let Some(mode) = self.list.navigate(a)
-        {
+        if self.detail.open {
+            // The open thread's timeline scrolls with the list keys.
+            if self.detail.navigate(a) {
+                return Vec::new();
+            }
+        } else if let Some(mode) = self.list.navigate(a) {
             return self.load(sh, mode);
         }
         match a {
             Action::Open if !self.detail.open => match self.list.selected_row().map(|r| r.id) {
                 Some(id) => {
-                    self.detail.open = true;
+                    self.detail.open_new();
                     self.load_detail(sh, id)
                 }
                 None => Vec::new(),
@@ -318,7 +321,7 @@ impl Pane for NegotiationsPane {
                             t.id
                         ));
                         let mut out = self.close_form(sh);
-                        self.detail.open = true;
+                        self.detail.open_new();
                         out.extend(self.load_detail(sh, t.id));
                         out.extend(self.load(sh, LoadMode::Replace));
                         out
@@ -360,6 +363,8 @@ impl Pane for NegotiationsPane {
                         ));
                         let mut out = self.close_form(sh);
                         self.detail.open = true;
+                        // The new revision is the timeline's last entry: show it.
+                        self.detail.scroll.navigate(Action::Bottom);
                         out.extend(self.load_detail(sh, id));
                         out.extend(self.load(sh, LoadMode::Replace));
                         out
@@ -534,7 +539,7 @@ impl Pane for NegotiationsPane {
             version: snap.version,
         });
         // The thread's partner (for the deal rules) comes with its detail.
-        self.detail.open = true;
+        self.detail.open_new();
         let mut out = self.load_detail(sh, id);
         out.push(AppEffect::TrackForm(self.snapshot()));
         Some(out)

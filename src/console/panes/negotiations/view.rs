@@ -15,7 +15,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Row};
 
 pub fn draw(p: &mut NegotiationsPane, f: &mut Frame, area: Rect, sh: &Shell) {
     if let Some(ed) = p.form.as_mut() {
@@ -256,7 +256,7 @@ fn on_behalf(side: Side) -> &'static str {
     }
 }
 
-fn detail(f: &mut Frame, area: Rect, pane: &NegotiationsPane, sh: &Shell) {
+fn detail(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
     let t = &sh.theme;
     let Some(v) = &pane.detail.data else {
         let block = Block::default()
@@ -338,10 +338,5 @@ fn detail(f: &mut Frame, area: Rect, pane: &NegotiationsPane, sh: &Shell) {
             format!(" Negotiation #{} · {} ", th.id, th.subject),
             t.title,
         ));
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    pane.detail.scroll.draw(f, area, block, lines);
 }
