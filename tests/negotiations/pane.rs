@@ -255,6 +255,7 @@ async fn snapshots_of_the_list_the_timeline_and_the_contract() {
     drive(&mut app, &desk, fx).await;
     let v = app.panes.negotiations.detail.data.as_mut().unwrap();
     v.thread.deadline = at(18) + chrono::Duration::days(3650);
+    v.thread.updated_at = at(11);
     for (i, m) in v.messages.iter_mut().enumerate() {
         m.created_at = at(9 + 2 * i as u32);
     }
@@ -282,6 +283,7 @@ async fn snapshots_of_the_list_the_timeline_and_the_contract() {
     drive(&mut app, &desk, fx).await;
     let v = app.panes.negotiations.detail.data.as_mut().unwrap();
     v.thread.deadline = at(18) + chrono::Duration::days(3650);
+    v.thread.updated_at = at(11);
     for m in v.messages.iter_mut() {
         m.created_at = at(9);
     }
@@ -431,4 +433,64 @@ async fn a_long_timeline_scrolls_with_the_list_keys_and_says_where_it_is() {
         let s = screen_at(&mut app, w, h);
         assert!(s.contains(&format!(" 1–{room} of ")), "g: {s}");
     }
+}
+
+/// Issue 22 item 3: an accepted thread's footer offers the contract and deal keys (not the
+/// moves of an open thread), its timeline ends with the acceptance, and `C` completes the
+/// signed contract after asking the reason.
+#[tokio::test]
+async fn an_accepted_thread_offers_its_contract_keys_and_completes_the_contract() {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let thread = thread_with_offer(&db, &desk, "Dune Cycles").await;
+    let acc = desk.accept_offer(thread.id, Some(1), None).await.unwrap();
+    let mut app = console(&desk);
+    let fx = app.perform(Action::PaneNegotiations);
+    drive(&mut app, &desk, fx).await;
+    let fx = app.perform(Action::Open);
+    drive(&mut app, &desk, fx).await;
+    let s = screen(&mut app);
+    let footer = s.lines().nth(38).unwrap();
+    for want in ["s sign", "b benefit", "J open deal", "C complete contract"] {
+        assert!(footer.contains(want), "{want:?} in the footer: {footer}");
+    }
+    for not in [
+        "m reply",
+        "o counter offer",
+        "a accept",
+        "X reject",
+        "W withdraw",
+    ] {
+        assert!(!footer.contains(not), "{not:?} not in the footer: {footer}");
+    }
+    assert!(
+        s.contains("cara accepted revision 1 for the partner (on its behalf)"),
+        "the acceptance in the timeline: {s}"
+    );
+    desk.sign_contract(acc.contract.id, Side::Marketplace)
+        .await
+        .unwrap();
+    desk.sign_contract(acc.contract.id, Side::Partner)
+        .await
+        .unwrap();
+    // C asks the reason, and an empty one is asked again.
+    press(&mut app, KeyCode::Char('C'), KeyModifiers::SHIFT);
+    assert!(
+        screen(&mut app).contains("Complete contract #"),
+        "{}",
+        screen(&mut app)
+    );
+    for c in "all delivered".chars() {
+        press(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    let key = crossterm::event::KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+    let fx = app.update(Msg::Terminal(crossterm::event::Event::Key(key)));
+    drive(&mut app, &desk, fx).await;
+    assert_eq!(
+        db.count("SELECT count(*) FROM contracts WHERE status = 'completed' AND status_reason = 'all delivered'")
+            .await,
+        1
+    );
+    assert!(screen(&mut app).contains("completed"));
 }

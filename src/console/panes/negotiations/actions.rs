@@ -9,7 +9,7 @@ use crate::console::panes::fx;
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::Shell;
 use crate::domain::Permission;
-use crate::domain::contract::BenefitStatus;
+use crate::domain::contract::{BenefitStatus, ContractStatus};
 use crate::domain::negotiation::{OfferDraft, Side};
 use crate::service::negotiations::NegotiationView;
 
@@ -178,7 +178,31 @@ impl NegotiationsPane {
             }
             return Vec::new();
         }
-        if matches!(a, Action::Sign | Action::Benefit) {
+        let to = match a {
+            Action::CompleteContract => Some(ContractStatus::Completed),
+            Action::CancelContract => Some(ContractStatus::Cancelled),
+            Action::DisputeContract => Some(ContractStatus::Disputed),
+            _ => None,
+        };
+        if let (Some(to), Some(contract)) = (to, v.contract_id) {
+            let verb = match to {
+                ContractStatus::Completed => "Complete",
+                ContractStatus::Cancelled => "Cancel",
+                _ => "Dispute",
+            };
+            sh.prompt(
+                format!("{verb} contract #{contract} (it becomes {to})"),
+                "the reason (required); recorded with the move",
+                "",
+                Question::ContractMove {
+                    id: t.id,
+                    contract,
+                    to,
+                },
+            );
+            return Vec::new();
+        }
+        if to.is_some() || matches!(a, Action::Sign | Action::Benefit) {
             sh.toast_error("there is no contract yet: it comes with the acceptance");
             return Vec::new();
         }

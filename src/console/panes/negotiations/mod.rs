@@ -23,6 +23,7 @@ use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::domain::Permission;
+use crate::domain::contract::ContractStatus;
 use crate::domain::negotiation::{OfferDraft, Side, ThreadStatus};
 use crate::service::contracts::ContractView;
 use crate::service::negotiations::NegotiationView;
@@ -68,6 +69,12 @@ pub enum Question {
     Benefit {
         id: i64,
         contract: i64,
+    },
+    /// The reason of a contract's move to completed, cancelled or disputed (a prompt).
+    ContractMove {
+        id: i64,
+        contract: i64,
+        to: ContractStatus,
     },
 }
 
@@ -183,6 +190,9 @@ impl Pane for NegotiationsPane {
                     | Sign
                     | Benefit
                     | OpenDeal
+                    | CompleteContract
+                    | CancelContract
+                    | DisputeContract
             )
     }
 
@@ -190,23 +200,48 @@ impl Pane for NegotiationsPane {
         use Action::*;
         matches!(
             a,
-            New | Reply | CounterOffer | Save | Accept | Reject | Withdraw | Sign | Benefit
+            New | Reply
+                | CounterOffer
+                | Save
+                | Accept
+                | Reject
+                | Withdraw
+                | Sign
+                | Benefit
+                | CompleteContract
+                | CancelContract
+                | DisputeContract
         )
         .then_some(Permission::ManageNegotiations)
     }
 
+    /// What applies where the operator is: the list's keys, an open thread's moves, or an
+    /// accepted thread's contract and deal keys (a closed thread has none).
     fn main_actions(&self) -> &'static [Action] {
         use Action::*;
-        &[
-            Open,
-            Filter,
-            New,
-            Reply,
-            CounterOffer,
-            Accept,
-            Reject,
-            Withdraw,
-        ]
+        match self.open_thread().map(|v| (v.thread.status, v.contract_id)) {
+            None => &[
+                Open,
+                Filter,
+                New,
+                Reply,
+                CounterOffer,
+                Accept,
+                Reject,
+                Withdraw,
+            ],
+            Some((s, _)) if !s.is_final() => &[Back, Reply, CounterOffer, Accept, Reject, Withdraw],
+            Some((_, Some(_))) => &[
+                Back,
+                Sign,
+                Benefit,
+                OpenDeal,
+                CompleteContract,
+                CancelContract,
+                DisputeContract,
+            ],
+            Some(_) => &[Back, Copy],
+        }
     }
 
     fn needs_load(&self) -> bool {
@@ -270,7 +305,10 @@ impl Pane for NegotiationsPane {
             | Action::Reject
             | Action::Withdraw
             | Action::Sign
-            | Action::Benefit => self.ask(sh, a),
+            | Action::Benefit
+            | Action::CompleteContract
+            | Action::CancelContract
+            | Action::DisputeContract => self.ask(sh, a),
             _ => Vec::new(),
         }
     }
@@ -472,6 +510,20 @@ impl Pane for NegotiationsPane {
                         Vec::new()
                     }
                 }
+            }
+            (Question::ContractMove { id, contract, to }, Answer::Text(reason)) => {
+                if reason.trim().is_empty() {
+                    sh.ask_again("a reason is required");
+                    return Vec::new();
+                }
+                let busy = sh.start_busy(format!("contract #{contract}: {to}"));
+                fx(Effect::ContractMove {
+                    busy,
+                    id,
+                    contract,
+                    to,
+                    reason,
+                })
             }
             (_, Answer::Yes) => Vec::new(),
         }

@@ -7,7 +7,7 @@ use crate::console::view::{
     FormKeys, ListTable, column_widths, draw_form, draw_list, list_title, local, need,
 };
 use crate::domain::money::{format_amount, format_bps};
-use crate::domain::negotiation::{Commission, Side};
+use crate::domain::negotiation::{Commission, Side, ThreadStatus};
 use crate::service::contracts::ContractView;
 use crate::service::negotiations::NegotiationView;
 use chrono::Utc;
@@ -138,6 +138,23 @@ pub fn timeline(v: &NegotiationView) -> Vec<(chrono::DateTime<Utc>, Side, String
             lines.push(format!("note: {note}"));
         }
         items.push((o.offer.created_at, o.offer.side, head, lines));
+    }
+    // The acceptance closes the timeline: who accepted which revision, for which side.
+    if v.thread.status == ThreadStatus::Accepted
+        && let Some(o) = v.offers.last()
+    {
+        let side = o.offer.side.other();
+        items.push((
+            v.thread.updated_at,
+            side,
+            format!(
+                "{} accepted revision {}{}",
+                v.thread.updated_by,
+                o.offer.revision,
+                on_behalf(side)
+            ),
+            vec!["the agreement version, the contract and the draft deal were made".into()],
+        ));
     }
     items.sort_by_key(|(at, ..)| *at);
     items
