@@ -259,7 +259,11 @@ impl Desk {
             &self.actor().login,
         )
         .await?;
-        let valid = terms.deal.draft(thread.partner_id).validate()?;
+        // The draft deal's window starts no earlier than the agreement it is settled under.
+        let valid = terms
+            .deal
+            .draft_under(thread.partner_id, agreement.effective_from)
+            .validate()?;
         let deal_reason = format!(
             "draft from negotiation {thread_id} revision {}",
             offer.revision

@@ -494,3 +494,59 @@ async fn an_accepted_thread_offers_its_contract_keys_and_completes_the_contract(
     );
     assert!(screen(&mut app).contains("completed"));
 }
+
+/// Issue 22 item 4: the accept confirmation states when the agreement takes effect and when
+/// the draft deal's window starts, and the draft deal starts no earlier than the agreement.
+#[tokio::test]
+async fn the_accept_confirmation_states_both_dates_and_the_deal_starts_with_the_agreement() {
+    partnerdesk::console::view::pin_display_zone(Some(chrono::FixedOffset::east_opt(0).unwrap()));
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    // The offer's window starts now, mid-period: the agreement only from the next period.
+    thread_with_offer(&db, &desk, "Ember Games").await;
+    let mut app = console(&desk);
+    let fx = app.perform(Action::PaneNegotiations);
+    drive(&mut app, &desk, fx).await;
+    let fx = app.perform(Action::Open);
+    drive(&mut app, &desk, fx).await;
+    let terms = app.panes.negotiations.detail.data.as_ref().unwrap().offers[0]
+        .offer
+        .terms
+        .clone();
+    let effective = terms
+        .frequency
+        .effective_from(chrono::Utc::now(), terms.deal.valid_from);
+    let key = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('a'),
+        crossterm::event::KeyModifiers::NONE,
+    );
+    app.update(Msg::Terminal(crossterm::event::Event::Key(key)));
+    let Overlay::Confirm(c) = &app.shell.overlay else {
+        panic!("a confirmation: {}", screen(&mut app));
+    };
+    let body = c.body.join("\n");
+    assert!(
+        body.contains(&format!("in effect from {effective}")),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("its window from {effective} 00:00")),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "The offer's window started {}",
+            partnerdesk::console::view::local(terms.deal.valid_from)
+        )),
+        "{body}"
+    );
+    app.perform(Action::ToggleChoice);
+    let fx = app.perform(Action::Confirm);
+    drive(&mut app, &desk, fx).await;
+    let from: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT valid_from FROM deals WHERE state = 'draft'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(from, effective.and_time(chrono::NaiveTime::MIN).and_utc());
+}

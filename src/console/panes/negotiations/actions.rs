@@ -8,6 +8,7 @@ use crate::console::msg::Effect as AppEffect;
 use crate::console::panes::fx;
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::Shell;
+use crate::console::view::local;
 use crate::domain::Permission;
 use crate::domain::contract::{BenefitStatus, ContractStatus};
 use crate::domain::negotiation::{OfferDraft, Side};
@@ -236,13 +237,32 @@ impl NegotiationsPane {
                         ""
                     }
                 )];
+                let terms = &v.offers.last().expect("an offer").offer.terms;
+                let effective = terms
+                    .frequency
+                    .effective_from(chrono::Utc::now(), terms.deal.valid_from);
+                let start = terms.deal.draft_start(effective);
                 body.extend([
                     "It creates, in one step:".to_owned(),
-                    format!("  · a new agreement version for {} from the accepted terms,", v.partner_name),
+                    format!(
+                        "  · a new agreement version for {}, in effect from {effective},",
+                        v.partner_name
+                    ),
                     "  · a contract (a snapshot of the terms, hashed) awaiting signatures,".to_owned(),
-                    "  · a draft deal pre-filled from the deal terms.".to_owned(),
-                    "The negotiation is then closed as accepted.".to_owned(),
+                    format!("  · a draft deal from the deal terms, its window from {}.", local(start)),
                 ]);
+                if start != terms.deal.valid_from {
+                    body.push(format!(
+                        "The offer's window started {}: the deal starts with the agreement, so that no redemption falls before a statement.",
+                        local(terms.deal.valid_from)
+                    ));
+                } else if terms.deal.valid_from.date_naive() < effective {
+                    body.push(format!(
+                        "The deal's window starts {}, before the agreement: redemptions until {effective} will be listed as exceptions (no agreement in effect) unless an earlier agreement covers them.",
+                        local(terms.deal.valid_from)
+                    ));
+                }
+                body.push("The negotiation is then closed as accepted.".to_owned());
                 sh.confirm(
                     format!("Accept “{}”?", t.subject),
                     body,
