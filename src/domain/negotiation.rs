@@ -120,6 +120,27 @@ impl DealTerms {
             state: Some("draft".into()),
         }
     }
+
+    /// Where the draft deal's window starts when the agreement takes effect on `effective`
+    /// (00:00 UTC, periods being UTC): no earlier than the agreement, so that none of its
+    /// redemptions falls before any statement — unless that would leave no window at all.
+    pub fn draft_start(&self, effective: NaiveDate) -> DateTime<Utc> {
+        let start = effective.and_time(chrono::NaiveTime::MIN).and_utc();
+        if self.valid_from < start && start < self.valid_until {
+            start
+        } else {
+            self.valid_from
+        }
+    }
+
+    /// The draft deal of this partner under an agreement taking effect on `effective`: its
+    /// window starts no earlier than the agreement ([`DealTerms::draft_start`]).
+    pub fn draft_under(&self, partner_id: i64, effective: NaiveDate) -> DealDraft {
+        DealDraft {
+            valid_from: Some(self.draft_start(effective)),
+            ..self.draft(partner_id)
+        }
+    }
 }
 
 /// The validated terms of one offer revision (stored as JSON, never changed).

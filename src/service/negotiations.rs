@@ -47,7 +47,8 @@ pub struct NegotiationView {
     /// Every revision with its difference from the previous one (empty for the first).
     pub offers: Vec<OfferWithDiff>,
     pub contract_id: Option<i64>,
-    /// Whose turn it is to answer: the side that did not make the latest revision.
+    /// Whose turn it is: the side that did not make the latest revision; on a thread without
+    /// an offer yet, the side that opened it (it makes the opening offer).
     pub turn: Option<Side>,
 }
 
@@ -258,7 +259,11 @@ impl Desk {
             &self.actor().login,
         )
         .await?;
-        let valid = terms.deal.draft(thread.partner_id).validate()?;
+        // The draft deal's window starts no earlier than the agreement it is settled under.
+        let valid = terms
+            .deal
+            .draft_under(thread.partner_id, agreement.effective_from)
+            .validate()?;
         let deal_reason = format!(
             "draft from negotiation {thread_id} revision {}",
             offer.revision
@@ -469,7 +474,7 @@ impl Desk {
                 offers
                     .last()
                     .map(|o| o.offer.side.other())
-                    .unwrap_or(thread.opened_side.other()),
+                    .unwrap_or(thread.opened_side),
             )
         };
         Ok(NegotiationView {

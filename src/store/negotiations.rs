@@ -68,8 +68,8 @@ pub struct ThreadRow {
     pub status: ThreadStatus,
     pub latest_revision: Option<i32>,
     pub latest_side: Option<String>,
-    /// Whose turn it is to answer (the side that did not make the latest revision, or did not
-    /// open the thread); none once the thread is final.
+    /// Whose turn it is (the side that did not make the latest revision; without an offer, the
+    /// side that opened the thread: it makes the opening offer); none once the thread is final.
     pub turn: Option<String>,
     pub deadline: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -217,7 +217,8 @@ pub async fn list(
         "SELECT t.id, t.subject, t.partner_id, p.display_name AS partner_name, t.status,
                 o.revision AS latest_revision, o.side AS latest_side,
                 CASE WHEN t.status IN ('pending', 'negotiating') THEN
-                     CASE coalesce(o.side, t.opened_side) WHEN 'marketplace' THEN 'partner'
+                     CASE WHEN o.side IS NULL THEN t.opened_side
+                          WHEN o.side = 'marketplace' THEN 'partner'
                           ELSE 'marketplace' END END AS turn,
                 t.deadline, t.updated_at
            FROM negotiation_threads t

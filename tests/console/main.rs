@@ -211,6 +211,28 @@ fn detail_view() {
     });
 }
 
+/// Issue 22 item 1: a partner's detail that outgrows its box scrolls with the list keys (not
+/// the hidden list) and its border says which lines are shown.
+#[test]
+fn a_long_partner_detail_scrolls() {
+    let mut a = curator();
+    a.panes.partners.detail.open = true;
+    a.panes.partners.detail.data = Some(detail());
+    let selected = a.panes.partners.list.selected;
+    assert!(render(&mut a, 80, 24).contains(" 1–4 of 6 "));
+    key(&mut a, 'G');
+    let s = render(&mut a, 80, 24);
+    assert!(s.contains(" 3–6 of 6 "), "{s}");
+    assert_eq!(
+        a.panes.partners.list.selected, selected,
+        "the list stays put"
+    );
+    key(&mut a, 'k');
+    assert!(render(&mut a, 80, 24).contains(" 2–5 of 6 "));
+    // At 120×40 it fits: no position.
+    assert!(!render(&mut a, 120, 40).contains(" of 6 "));
+}
+
 #[test]
 fn form_with_errors() {
     both_sizes("form_errors", || {

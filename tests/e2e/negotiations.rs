@@ -61,7 +61,7 @@ async fn open_a_thread_counter_as_the_partner_accept_and_see_the_draft_deal() {
 
     // o: the counter-offer, for the partner (its turn), from revision 3's terms.
     p.send("o");
-    p.wait_for("Counter-offer to revision 3", TIMEOUT);
+    p.wait_for("Counter-offer for the partner", TIMEOUT);
     assert!(field_row(&p, "For the").contains("partner"), "{}", p.dump());
     p.send(keys::CTRL_S);
     p.wait_for("revision 4 made for the partner", TIMEOUT);

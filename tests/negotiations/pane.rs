@@ -255,6 +255,7 @@ async fn snapshots_of_the_list_the_timeline_and_the_contract() {
     drive(&mut app, &desk, fx).await;
     let v = app.panes.negotiations.detail.data.as_mut().unwrap();
     v.thread.deadline = at(18) + chrono::Duration::days(3650);
+    v.thread.updated_at = at(11);
     for (i, m) in v.messages.iter_mut().enumerate() {
         m.created_at = at(9 + 2 * i as u32);
     }
@@ -282,6 +283,7 @@ async fn snapshots_of_the_list_the_timeline_and_the_contract() {
     drive(&mut app, &desk, fx).await;
     let v = app.panes.negotiations.detail.data.as_mut().unwrap();
     v.thread.deadline = at(18) + chrono::Duration::days(3650);
+    v.thread.updated_at = at(11);
     for m in v.messages.iter_mut() {
         m.created_at = at(9);
     }
@@ -298,4 +300,253 @@ async fn snapshots_of_the_list_the_timeline_and_the_contract() {
     }
     c.overdue.clear();
     insta::assert_snapshot!("negotiations_contract", screen(&mut app));
+}
+
+/// Issue 22 item 2: on a thread the marketplace just opened, `o` is the marketplace's opening
+/// offer (its turn), and the form's title says so.
+#[tokio::test]
+async fn the_opening_offer_is_for_the_side_that_opened_the_thread() {
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let p = crate::common::verified_partner(&desk, "Opal Tea", "opal-tea.example").await;
+    let t = desk
+        .open_negotiation(&partnerdesk::service::negotiations::NewThread {
+            partner_id: p.id,
+            deal_id: None,
+            subject: "Opal terms".into(),
+            deadline: Some(chrono::Utc::now() + chrono::Duration::days(7)),
+            side: Side::Marketplace,
+            message: None,
+            offer: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        desk.get_negotiation(t.id).await.unwrap().turn,
+        Some(Side::Marketplace)
+    );
+    let rows = desk
+        .list_negotiations(&Default::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(rows[0].turn.as_deref(), Some("marketplace"));
+    let mut app = console(&desk);
+    let fx = app.perform(Action::PaneNegotiations);
+    drive(&mut app, &desk, fx).await;
+    let fx = app.perform(Action::Open);
+    drive(&mut app, &desk, fx).await;
+    assert!(screen(&mut app).contains("the marketplace's turn"));
+    let fx = app.perform(Action::CounterOffer);
+    drive(&mut app, &desk, fx).await;
+    let form = app.form_mut().expect("the offer form");
+    assert_eq!(form.value("side"), "marketplace");
+    assert_eq!(
+        form.title,
+        "Opening offer for the marketplace on “Opal terms”"
+    );
+}
+
+fn screen_at(app: &mut App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| partnerdesk::console::view::draw(f, app))
+        .unwrap();
+    let buf = term.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_owned())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn press(app: &mut App, code: crossterm::event::KeyCode, mods: crossterm::event::KeyModifiers) {
+    let key = crossterm::event::KeyEvent::new(code, mods);
+    app.update(Msg::Terminal(crossterm::event::Event::Key(key)));
+}
+
+/// Issue 22 item 1: a long thread's timeline scrolls with the list keys (`j`, `↓`, `Ctrl-d`,
+/// `PgDn`, `G`, `g`) and its border says which lines are shown; at 80×24 and 120×40.
+#[tokio::test]
+async fn a_long_timeline_scrolls_with_the_list_keys_and_says_where_it_is() {
+    use chrono::TimeZone;
+    use crossterm::event::{KeyCode, KeyModifiers};
+    partnerdesk::console::view::pin_display_zone(Some(chrono::FixedOffset::east_opt(0).unwrap()));
+    let at = |m: u32| chrono::Utc.with_ymd_and_hms(2026, 3, 2, 9, m, 0).unwrap();
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let thread = thread_with_offer(&db, &desk, "Cobalt Kites").await;
+    for i in 1..=40 {
+        desk.post_negotiation_message(thread.id, Side::Partner, &format!("Message number {i}."))
+            .await
+            .unwrap();
+    }
+    desk.make_offer(
+        thread.id,
+        Side::Partner,
+        &offer(1000),
+        Some("the last word"),
+        Some(1),
+    )
+    .await
+    .unwrap();
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let mut app = console(&desk);
+        let fx = app.perform(Action::PaneNegotiations);
+        drive(&mut app, &desk, fx).await;
+        let fx = app.perform(Action::Open);
+        drive(&mut app, &desk, fx).await;
+        let v = app.panes.negotiations.detail.data.as_mut().unwrap();
+        v.thread.deadline = at(0) + chrono::Duration::days(3650);
+        for (i, m) in v.messages.iter_mut().enumerate() {
+            m.created_at = at(i as u32);
+        }
+        for (i, o) in v.offers.iter_mut().enumerate() {
+            o.offer.created_at = at(i as u32 * 50 + 1) - chrono::Duration::seconds(30);
+        }
+        let s = screen_at(&mut app, w, h);
+        assert!(s.contains("Message number 1."), "{s}");
+        assert!(!s.contains("the last word"), "{s}");
+        let room = (h - 5) as usize;
+        assert!(s.contains(&format!(" 1–{room} of ")), "the position: {s}");
+
+        press(&mut app, KeyCode::Char('j'), KeyModifiers::NONE);
+        let s = screen_at(&mut app, w, h);
+        assert!(s.contains(&format!(" 2–{} of ", room + 1)), "j: {s}");
+        press(&mut app, KeyCode::Down, KeyModifiers::NONE);
+        press(&mut app, KeyCode::Char('d'), KeyModifiers::CONTROL);
+        press(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+        let s = screen_at(&mut app, w, h);
+        let first = (3 + 2 * (room - 1)).min(92 - room + 1);
+        assert!(s.contains(&format!(" {first}–")), "↓, Ctrl-d, PgDn: {s}");
+
+        press(&mut app, KeyCode::Char('G'), KeyModifiers::SHIFT);
+        let s = screen_at(&mut app, w, h);
+        assert!(
+            s.contains("note: the last word"),
+            "G shows the latest revision: {s}"
+        );
+        insta::assert_snapshot!(format!("negotiations_long_timeline_bottom_{w}x{h}"), s);
+
+        press(&mut app, KeyCode::Char('g'), KeyModifiers::NONE);
+        let s = screen_at(&mut app, w, h);
+        assert!(s.contains(&format!(" 1–{room} of ")), "g: {s}");
+    }
+}
+
+/// Issue 22 item 3: an accepted thread's footer offers the contract and deal keys (not the
+/// moves of an open thread), its timeline ends with the acceptance, and `C` completes the
+/// signed contract after asking the reason.
+#[tokio::test]
+async fn an_accepted_thread_offers_its_contract_keys_and_completes_the_contract() {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let thread = thread_with_offer(&db, &desk, "Dune Cycles").await;
+    let acc = desk.accept_offer(thread.id, Some(1), None).await.unwrap();
+    let mut app = console(&desk);
+    let fx = app.perform(Action::PaneNegotiations);
+    drive(&mut app, &desk, fx).await;
+    let fx = app.perform(Action::Open);
+    drive(&mut app, &desk, fx).await;
+    let s = screen(&mut app);
+    let footer = s.lines().nth(38).unwrap();
+    for want in ["s sign", "b benefit", "J open deal", "C complete contract"] {
+        assert!(footer.contains(want), "{want:?} in the footer: {footer}");
+    }
+    for not in [
+        "m reply",
+        "o counter offer",
+        "a accept",
+        "X reject",
+        "W withdraw",
+    ] {
+        assert!(!footer.contains(not), "{not:?} not in the footer: {footer}");
+    }
+    assert!(
+        s.contains("cara accepted revision 1 for the partner (on its behalf)"),
+        "the acceptance in the timeline: {s}"
+    );
+    desk.sign_contract(acc.contract.id, Side::Marketplace)
+        .await
+        .unwrap();
+    desk.sign_contract(acc.contract.id, Side::Partner)
+        .await
+        .unwrap();
+    // C asks the reason, and an empty one is asked again.
+    press(&mut app, KeyCode::Char('C'), KeyModifiers::SHIFT);
+    assert!(
+        screen(&mut app).contains("Complete contract #"),
+        "{}",
+        screen(&mut app)
+    );
+    for c in "all delivered".chars() {
+        press(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    let key = crossterm::event::KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+    let fx = app.update(Msg::Terminal(crossterm::event::Event::Key(key)));
+    drive(&mut app, &desk, fx).await;
+    assert_eq!(
+        db.count("SELECT count(*) FROM contracts WHERE status = 'completed' AND status_reason = 'all delivered'")
+            .await,
+        1
+    );
+    assert!(screen(&mut app).contains("completed"));
+}
+
+/// Issue 22 item 4: the accept confirmation states when the agreement takes effect and when
+/// the draft deal's window starts, and the draft deal starts no earlier than the agreement.
+#[tokio::test]
+async fn the_accept_confirmation_states_both_dates_and_the_deal_starts_with_the_agreement() {
+    partnerdesk::console::view::pin_display_zone(Some(chrono::FixedOffset::east_opt(0).unwrap()));
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    // The offer's window starts now, mid-period: the agreement only from the next period.
+    thread_with_offer(&db, &desk, "Ember Games").await;
+    let mut app = console(&desk);
+    let fx = app.perform(Action::PaneNegotiations);
+    drive(&mut app, &desk, fx).await;
+    let fx = app.perform(Action::Open);
+    drive(&mut app, &desk, fx).await;
+    let terms = app.panes.negotiations.detail.data.as_ref().unwrap().offers[0]
+        .offer
+        .terms
+        .clone();
+    let effective = terms
+        .frequency
+        .effective_from(chrono::Utc::now(), terms.deal.valid_from);
+    let key = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('a'),
+        crossterm::event::KeyModifiers::NONE,
+    );
+    app.update(Msg::Terminal(crossterm::event::Event::Key(key)));
+    let Overlay::Confirm(c) = &app.shell.overlay else {
+        panic!("a confirmation: {}", screen(&mut app));
+    };
+    let body = c.body.join("\n");
+    assert!(
+        body.contains(&format!("in effect from {effective}")),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("its window from {effective} 00:00")),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "The offer's window started {}",
+            partnerdesk::console::view::local(terms.deal.valid_from)
+        )),
+        "{body}"
+    );
+    app.perform(Action::ToggleChoice);
+    let fx = app.perform(Action::Confirm);
+    drive(&mut app, &desk, fx).await;
+    let from: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT valid_from FROM deals WHERE state = 'draft'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(from, effective.and_time(chrono::NaiveTime::MIN).and_utc());
 }

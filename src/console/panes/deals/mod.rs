@@ -255,6 +255,10 @@ impl Pane for DealsPane {
     }
 
     fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
+        // The open detail's timeline scrolls with the list keys.
+        if self.detail.navigate(a) {
+            return Vec::new();
+        }
         if let Some(mode) = self.list.navigate(a) {
             return self.load(sh, mode);
         }
@@ -262,7 +266,7 @@ impl Pane for DealsPane {
         match a {
             Action::Open => match self.list.selected_row().map(|r| r.id) {
                 Some(id) => {
-                    self.detail.open = true;
+                    self.detail.open_new();
                     self.load_detail(sh, id)
                 }
                 None => Vec::new(),
@@ -342,7 +346,7 @@ impl Pane for DealsPane {
                     Ok(d) => {
                         sh.toast(format!("saved deal #{} “{}” ({})", d.id, d.title, d.state));
                         let mut out = self.close_form(sh);
-                        self.detail.open = true;
+                        self.detail.open_new();
                         out.extend(self.load_detail(sh, d.id));
                         out.extend(self.load(sh, LoadMode::Replace));
                         out
@@ -493,7 +497,7 @@ impl Pane for DealsPane {
 
     /// Opens deal `id`'s detail (sent here from an accepted negotiation's contract).
     fn show(&mut self, sh: &mut Shell, id: i64) -> Vec<AppEffect> {
-        self.detail.open = true;
+        self.detail.open_new();
         let mut out = self.load_detail(sh, id);
         if self.list.rows.is_empty() {
             out.extend(self.reload(sh));

@@ -105,7 +105,7 @@ fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
     draw_list(f, area, sh, &mut pane.list, table, rows);
 }
 
-fn detail(f: &mut Frame, area: Rect, pane: &DealsPane, sh: &Shell) {
+fn detail(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
     let t = &sh.theme;
     let Some(d) = &pane.detail.data else {
         let block = Block::default()
@@ -244,14 +244,8 @@ fn detail(f: &mut Frame, area: Rect, pane: &DealsPane, sh: &Shell) {
             ),
         ]));
     }
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(t.border),
-            )
-            .wrap(Wrap { trim: false }),
-        right,
-    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border);
+    pane.detail.scroll.draw(f, right, block, lines);
 }

@@ -8,8 +8,9 @@ use crate::console::msg::Effect as AppEffect;
 use crate::console::panes::fx;
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::Shell;
+use crate::console::view::local;
 use crate::domain::Permission;
-use crate::domain::contract::BenefitStatus;
+use crate::domain::contract::{BenefitStatus, ContractStatus};
 use crate::domain::negotiation::{OfferDraft, Side};
 use crate::service::negotiations::NegotiationView;
 
@@ -23,6 +24,14 @@ pub(super) fn side_and_text(text: &str) -> (Side, String) {
             (Side::Marketplace, rest.trim().to_owned())
         }
         _ => (Side::Marketplace, text.trim().to_owned()),
+    }
+}
+
+/// What a form or prompt title adds for a side recorded on the partner's behalf.
+fn behalf(side: Side) -> &'static str {
+    match side {
+        Side::Partner => " (recorded on its behalf)",
+        Side::Marketplace => "",
     }
 }
 
@@ -59,7 +68,7 @@ impl NegotiationsPane {
         }
         match self.list.selected_row().map(|r| r.id) {
             Some(id) => {
-                self.detail.open = true;
+                self.detail.open_new();
                 sh.toast("open: the thread's timeline first, then act on it");
                 Err(self.load_detail(sh, id))
             }
@@ -74,7 +83,8 @@ impl NegotiationsPane {
     /// The counter-offer form, from the latest revision's terms, for the side whose turn it is.
     pub(super) fn counter(&mut self, v: &NegotiationView) -> Vec<AppEffect> {
         let latest = v.offers.last();
-        let side = v.turn.unwrap_or(Side::Marketplace);
+        // The side whose turn it is: on a thread without an offer, the one that opened it.
+        let side = v.turn.unwrap_or(v.thread.opened_side);
         let draft = match latest {
             Some(o) => o.offer.terms.draft(),
             None => OfferDraft {
@@ -86,12 +96,19 @@ impl NegotiationsPane {
                 ..OfferDraft::default()
             },
         };
+        // The side first, so that a narrow screen still shows it.
         let title = match latest {
             Some(o) => format!(
-                "Counter-offer to revision {} on “{}”",
-                o.offer.revision, v.thread.subject
+                "Counter-offer for the {side}{} to revision {} on “{}”",
+                behalf(side),
+                o.offer.revision,
+                v.thread.subject,
             ),
-            None => format!("First offer on “{}”", v.thread.subject),
+            None => format!(
+                "Opening offer for the {side}{} on “{}”",
+                behalf(side),
+                v.thread.subject
+            ),
         };
         let form = offer_form::form_for(title, &draft, side);
         self.thread_form = false;
@@ -162,7 +179,31 @@ impl NegotiationsPane {
             }
             return Vec::new();
         }
-        if matches!(a, Action::Sign | Action::Benefit) {
+        let to = match a {
+            Action::CompleteContract => Some(ContractStatus::Completed),
+            Action::CancelContract => Some(ContractStatus::Cancelled),
+            Action::DisputeContract => Some(ContractStatus::Disputed),
+            _ => None,
+        };
+        if let (Some(to), Some(contract)) = (to, v.contract_id) {
+            let verb = match to {
+                ContractStatus::Completed => "Complete",
+                ContractStatus::Cancelled => "Cancel",
+                _ => "Dispute",
+            };
+            sh.prompt(
+                format!("{verb} contract #{contract} (it becomes {to})"),
+                "the reason (required); recorded with the move",
+                "",
+                Question::ContractMove {
+                    id: t.id,
+                    contract,
+                    to,
+                },
+            );
+            return Vec::new();
+        }
+        if to.is_some() || matches!(a, Action::Sign | Action::Benefit) {
             sh.toast_error("there is no contract yet: it comes with the acceptance");
             return Vec::new();
         }
@@ -196,13 +237,32 @@ impl NegotiationsPane {
                         ""
                     }
                 )];
+                let terms = &v.offers.last().expect("an offer").offer.terms;
+                let effective = terms
+                    .frequency
+                    .effective_from(chrono::Utc::now(), terms.deal.valid_from);
+                let start = terms.deal.draft_start(effective);
                 body.extend([
                     "It creates, in one step:".to_owned(),
-                    format!("  · a new agreement version for {} from the accepted terms,", v.partner_name),
+                    format!(
+                        "  · a new agreement version for {}, in effect from {effective},",
+                        v.partner_name
+                    ),
                     "  · a contract (a snapshot of the terms, hashed) awaiting signatures,".to_owned(),
-                    "  · a draft deal pre-filled from the deal terms.".to_owned(),
-                    "The negotiation is then closed as accepted.".to_owned(),
+                    format!("  · a draft deal from the deal terms, its window from {}.", local(start)),
                 ]);
+                if start != terms.deal.valid_from {
+                    body.push(format!(
+                        "The offer's window started {}: the deal starts with the agreement, so that no redemption falls before a statement.",
+                        local(terms.deal.valid_from)
+                    ));
+                } else if terms.deal.valid_from.date_naive() < effective {
+                    body.push(format!(
+                        "The deal's window starts {}, before the agreement: redemptions until {effective} will be listed as exceptions (no agreement in effect) unless an earlier agreement covers them.",
+                        local(terms.deal.valid_from)
+                    ));
+                }
+                body.push("The negotiation is then closed as accepted.".to_owned());
                 sh.confirm(
                     format!("Accept “{}”?", t.subject),
                     body,

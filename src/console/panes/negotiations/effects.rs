@@ -5,7 +5,7 @@ use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
 use crate::console::panes::Task;
 use crate::console::picker::{PartnerChoice, find_partners};
 use crate::console::shell::BusyId;
-use crate::domain::contract::BenefitStatus;
+use crate::domain::contract::{BenefitStatus, ContractStatus};
 use crate::domain::negotiation::{OfferDraft, Side};
 use crate::error::Error;
 use crate::service::Desk;
@@ -55,6 +55,14 @@ pub enum Effect {
         position: i32,
         to: BenefitStatus,
         note: String,
+    },
+    /// Move contract `contract` to completed, cancelled or disputed, with a reason.
+    ContractMove {
+        busy: BusyId,
+        id: i64,
+        contract: i64,
+        to: ContractStatus,
+        reason: String,
     },
     /// A message on the thread, from `side` (the partner's recorded on its behalf).
     Message {
@@ -221,6 +229,20 @@ impl Task for Effect {
                     .mark_benefit(contract, position, to, &note)
                     .await
                     .map(|b| format!("benefit “{}” is {}", b.name, b.status)),
+            },
+            Effect::ContractMove {
+                busy,
+                id,
+                contract,
+                to,
+                reason,
+            } => Msg::Done {
+                busy,
+                id,
+                result: desk
+                    .change_contract_status(contract, to, &reason)
+                    .await
+                    .map(|c| format!("contract #{} is {}", c.id, c.status)),
             },
             Effect::Offer {
                 tag,

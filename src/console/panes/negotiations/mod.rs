@@ -23,6 +23,7 @@ use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::domain::Permission;
+use crate::domain::contract::ContractStatus;
 use crate::domain::negotiation::{OfferDraft, Side, ThreadStatus};
 use crate::service::contracts::ContractView;
 use crate::service::negotiations::NegotiationView;
@@ -68,6 +69,12 @@ pub enum Question {
     Benefit {
         id: i64,
         contract: i64,
+    },
+    /// The reason of a contract's move to completed, cancelled or disputed (a prompt).
+    ContractMove {
+        id: i64,
+        contract: i64,
+        to: ContractStatus,
     },
 }
 
@@ -183,6 +190,9 @@ impl Pane for NegotiationsPane {
                     | Sign
                     | Benefit
                     | OpenDeal
+                    | CompleteContract
+                    | CancelContract
+                    | DisputeContract
             )
     }
 
@@ -190,23 +200,48 @@ impl Pane for NegotiationsPane {
         use Action::*;
         matches!(
             a,
-            New | Reply | CounterOffer | Save | Accept | Reject | Withdraw | Sign | Benefit
+            New | Reply
+                | CounterOffer
+                | Save
+                | Accept
+                | Reject
+                | Withdraw
+                | Sign
+                | Benefit
+                | CompleteContract
+                | CancelContract
+                | DisputeContract
         )
         .then_some(Permission::ManageNegotiations)
     }
 
+    /// What applies where the operator is: the list's keys, an open thread's moves, or an
+    /// accepted thread's contract and deal keys (a closed thread has none).
     fn main_actions(&self) -> &'static [Action] {
         use Action::*;
-        &[
-            Open,
-            Filter,
-            New,
-            Reply,
-            CounterOffer,
-            Accept,
-            Reject,
-            Withdraw,
-        ]
+        match self.open_thread().map(|v| (v.thread.status, v.contract_id)) {
+            None => &[
+                Open,
+                Filter,
+                New,
+                Reply,
+                CounterOffer,
+                Accept,
+                Reject,
+                Withdraw,
+            ],
+            Some((s, _)) if !s.is_final() => &[Back, Reply, CounterOffer, Accept, Reject, Withdraw],
+            Some((_, Some(_))) => &[
+                Back,
+                Sign,
+                Benefit,
+                OpenDeal,
+                CompleteContract,
+                CancelContract,
+                DisputeContract,
+            ],
+            Some(_) => &[Back, Copy],
+        }
     }
 
     fn needs_load(&self) -> bool {
@@ -224,15 +259,18 @@ impl Pane for NegotiationsPane {
     }
 
     fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
-        if !self.detail.open
-            && let Some(mode) = self.list.navigate(a)
-        {
+        if self.detail.open {
+            // The open thread's timeline scrolls with the list keys.
+            if self.detail.navigate(a) {
+                return Vec::new();
+            }
+        } else if let Some(mode) = self.list.navigate(a) {
             return self.load(sh, mode);
         }
         match a {
             Action::Open if !self.detail.open => match self.list.selected_row().map(|r| r.id) {
                 Some(id) => {
-                    self.detail.open = true;
+                    self.detail.open_new();
                     self.load_detail(sh, id)
                 }
                 None => Vec::new(),
@@ -267,7 +305,10 @@ impl Pane for NegotiationsPane {
             | Action::Reject
             | Action::Withdraw
             | Action::Sign
-            | Action::Benefit => self.ask(sh, a),
+            | Action::Benefit
+            | Action::CompleteContract
+            | Action::CancelContract
+            | Action::DisputeContract => self.ask(sh, a),
             _ => Vec::new(),
         }
     }
@@ -318,7 +359,7 @@ impl Pane for NegotiationsPane {
                             t.id
                         ));
                         let mut out = self.close_form(sh);
-                        self.detail.open = true;
+                        self.detail.open_new();
                         out.extend(self.load_detail(sh, t.id));
                         out.extend(self.load(sh, LoadMode::Replace));
                         out
@@ -362,6 +403,8 @@ impl Pane for NegotiationsPane {
                         ));
                         let mut out = self.close_form(sh);
                         self.detail.open = true;
+                        // The new revision is the timeline's last entry: show it.
+                        self.detail.scroll.navigate(Action::Bottom);
                         out.extend(self.load_detail(sh, id));
                         out.extend(self.load(sh, LoadMode::Replace));
                         out
@@ -470,6 +513,20 @@ impl Pane for NegotiationsPane {
                     }
                 }
             }
+            (Question::ContractMove { id, contract, to }, Answer::Text(reason)) => {
+                if reason.trim().is_empty() {
+                    sh.ask_again("a reason is required");
+                    return Vec::new();
+                }
+                let busy = sh.start_busy(format!("contract #{contract}: {to}"));
+                fx(Effect::ContractMove {
+                    busy,
+                    id,
+                    contract,
+                    to,
+                    reason,
+                })
+            }
             (_, Answer::Yes) => Vec::new(),
         }
     }
@@ -536,7 +593,7 @@ impl Pane for NegotiationsPane {
             version: snap.version,
         });
         // The thread's partner (for the deal rules) comes with its detail.
-        self.detail.open = true;
+        self.detail.open_new();
         let mut out = self.load_detail(sh, id);
         out.push(AppEffect::TrackForm(self.snapshot()));
         Some(out)

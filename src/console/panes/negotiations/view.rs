@@ -6,7 +6,7 @@ use crate::console::shell::Shell;
 use crate::console::view::columns::{Col, Text, fitted, styled};
 use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
 use crate::domain::money::{format_amount, format_bps};
-use crate::domain::negotiation::{Commission, Side};
+use crate::domain::negotiation::{Commission, Side, ThreadStatus};
 use crate::service::contracts::ContractView;
 use crate::service::negotiations::NegotiationView;
 use chrono::Utc;
@@ -14,7 +14,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 pub fn draw(p: &mut NegotiationsPane, f: &mut Frame, area: Rect, sh: &Shell) {
     if let Some(ed) = p.form.as_mut() {
@@ -62,8 +62,8 @@ fn list(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
                 (Some(n), Some(side)) => format!("r{n} by {side}"),
                 _ => "no offer".into(),
             };
-            // Whose turn, as the database says it (none once the thread is final).
-            let turn = r.turn.clone().unwrap_or_else(|| "—".into());
+            // Whose turn: the side that did not make the latest revision (the opener first).
+            let turn = r.turn.clone().unwrap_or_else(|| "—".to_owned());
             let late = overdue(r.status, r.deadline, now);
             let mut cells = vec![
                 Text::from(r.id.to_string()),
@@ -136,6 +136,23 @@ pub fn timeline(v: &NegotiationView) -> Vec<(chrono::DateTime<Utc>, Side, String
             lines.push(format!("note: {note}"));
         }
         items.push((o.offer.created_at, o.offer.side, head, lines));
+    }
+    // The acceptance closes the timeline: who accepted which revision, for which side.
+    if v.thread.status == ThreadStatus::Accepted
+        && let Some(o) = v.offers.last()
+    {
+        let side = o.offer.side.other();
+        items.push((
+            v.thread.updated_at,
+            side,
+            format!(
+                "{} accepted revision {}{}",
+                v.thread.updated_by,
+                o.offer.revision,
+                on_behalf(side)
+            ),
+            vec!["the agreement version, the contract and the draft deal were made".into()],
+        ));
     }
     items.sort_by_key(|(at, ..)| *at);
     items
@@ -254,7 +271,7 @@ fn on_behalf(side: Side) -> &'static str {
     }
 }
 
-fn detail(f: &mut Frame, area: Rect, pane: &NegotiationsPane, sh: &Shell) {
+fn detail(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
     let t = &sh.theme;
     let Some(v) = &pane.detail.data else {
         let block = Block::default()
@@ -336,10 +353,5 @@ fn detail(f: &mut Frame, area: Rect, pane: &NegotiationsPane, sh: &Shell) {
             format!(" Negotiation #{} · {} ", th.id, th.subject),
             t.title,
         ));
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    pane.detail.scroll.draw(f, area, block, lines);
 }

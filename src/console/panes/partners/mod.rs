@@ -315,6 +315,10 @@ impl Pane for PartnersPane {
         if let Some(out) = self.referral_action(sh, a) {
             return out;
         }
+        // The open detail's timeline scrolls with the list keys.
+        if self.detail.navigate(a) {
+            return Vec::new();
+        }
         if let Some(mode) = self.list.navigate(a) {
             return self.load(sh, mode);
         }
@@ -322,7 +326,7 @@ impl Pane for PartnersPane {
         match a {
             Action::Open => match self.selected_row().map(|r| r.id) {
                 Some(id) => {
-                    self.detail.open = true;
+                    self.detail.open_new();
                     self.load_detail(sh, id)
                 }
                 None => Vec::new(),
@@ -413,7 +417,7 @@ impl Pane for PartnersPane {
                     Ok(p) => {
                         sh.toast(format!("saved {}", p.display_name));
                         let mut out = self.close_form(sh);
-                        self.detail.open = true;
+                        self.detail.open_new();
                         out.extend(self.load_detail(sh, p.id));
                         out.extend(self.load(sh, LoadMode::Replace));
                         out

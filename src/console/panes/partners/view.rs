@@ -105,7 +105,7 @@ fn kv<'a>(t: &crate::console::theme::Theme, k: &'a str, v: String) -> Line<'a> {
     ])
 }
 
-fn detail(f: &mut Frame, area: Rect, pane: &PartnersPane, sh: &Shell) {
+fn detail(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
     let t = &sh.theme;
     let Some(d) = &pane.detail.data else {
         let block = Block::default()
@@ -249,10 +249,5 @@ fn detail(f: &mut Frame, area: Rect, pane: &PartnersPane, sh: &Shell) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border);
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        right,
-    );
+    pane.detail.scroll.draw(f, right, block, lines);
 }
