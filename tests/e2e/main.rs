@@ -119,14 +119,25 @@ fn lines_of(screen: &str) -> Vec<String> {
 }
 
 fn names_in(lines: &[String]) -> Vec<String> {
+    // The Name column ends where the header's Domain begins (columns are fitted to their
+    // text, one space apart).
+    let Some(header) = lines.iter().find(|l| l.starts_with("│Name")) else {
+        return Vec::new();
+    };
+    let width = header
+        .chars()
+        .collect::<String>()
+        .find(" Domain")
+        .map(|b| header[..b].chars().count())
+        .unwrap_or(usize::MAX);
     lines
         .iter()
         .skip_while(|l| !l.starts_with("│Name"))
         .skip(1)
         .take_while(|l| !l.starts_with('└'))
         .filter_map(|l| {
-            let body = l.trim_start_matches('│');
-            let name = body.split("  ").next().unwrap_or("").trim();
+            let name: String = l.chars().skip(1).take(width.saturating_sub(1)).collect();
+            let name = name.trim();
             (!name.is_empty()).then(|| name.to_owned())
         })
         .collect()
@@ -871,7 +882,9 @@ fn popup_text(p: &Pty, title: &str) -> String {
 fn table_rows(lines: &[String], header: &str) -> Vec<String> {
     lines
         .iter()
-        .skip_while(|l| !l.starts_with(&format!("│{header}")))
+        .skip_while(|l| {
+            !(l.starts_with('│') && l.trim_start_matches('│').trim_start().starts_with(header))
+        })
         .skip(1)
         .take_while(|l| !l.starts_with('└'))
         .filter(|l| {
