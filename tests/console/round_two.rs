@@ -361,3 +361,51 @@ fn the_edit_conflict_dialog_says_which_field_changed_on_both_sides() {
         );
     }
 }
+
+#[test]
+fn the_partner_edit_conflict_dialog_says_which_field_changed() {
+    use partnerdesk::console::msg::{Effect, Msg};
+    use partnerdesk::console::panes::{PaneEffect, partners};
+    let mut a = curator();
+    a.panes.partners.detail.open = true;
+    a.panes.partners.detail.data = Some(super::detail());
+    a.perform(Action::Edit);
+    let form = a.form_mut().expect("the edit form");
+    form.set_value("legal_name", "Bluebird Travel AG");
+    let tag = a.panes.partners.save.tag;
+    let fx = a.update(Msg::from(partners::Msg::Saved {
+        tag,
+        result: Err(partnerdesk::Error::Conflict {
+            entity: "partner",
+            id: "2".into(),
+            changed_by: "dan".into(),
+            changed_at: super::at(4),
+            current_version: 3,
+        }),
+    }));
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::Pane(PaneEffect::Partners(partners::Effect::Theirs { id: 2 }))
+        )),
+        "{fx:?}"
+    );
+    let mut theirs = super::detail().partner;
+    theirs.notes = Some("Met at the autumn fair.".into());
+    theirs.version = 3;
+    a.update(Msg::from(partners::Msg::Theirs { result: Ok(theirs) }));
+    let Overlay::Confirm(c) = &a.overlay else {
+        panic!("the conflict dialog:\n{}", render(&mut a, 80, 24));
+    };
+    assert!(
+        c.body.iter().any(|l| l
+            == "Notes: theirs “Met at the autumn fair.” (was “Met at the spring fair.”) · yours unchanged"),
+        "{:?}",
+        c.body
+    );
+    assert!(
+        !c.body.iter().any(|l| l.starts_with("Legal name")),
+        "{:?}",
+        c.body
+    );
+}

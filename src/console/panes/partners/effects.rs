@@ -78,6 +78,11 @@ pub enum Effect {
         tag: Gen,
         id: i64,
     },
+    /// The partner as it is now, after a save met a newer version (the conflict dialog says
+    /// what changed).
+    Theirs {
+        id: i64,
+    },
     Save {
         tag: Gen,
         id: Option<i64>,
@@ -110,6 +115,9 @@ pub enum Effect {
 
 #[derive(Debug)]
 pub enum Msg {
+    Theirs {
+        result: Result<Partner, Error>,
+    },
     Page {
         tag: Gen,
         mode: LoadMode,
@@ -156,6 +164,7 @@ pub enum Msg {
 impl Reply for Msg {
     fn failure(&self) -> Option<&Error> {
         match self {
+            Msg::Theirs { result } => failure_of(result),
             Msg::Page { result, .. } => failure_of(result),
             Msg::Detail { result, .. } => failure_of(result),
             Msg::Saved { result, .. } => failure_of(result),
@@ -182,6 +191,9 @@ impl Task for Effect {
                 let result = in_display_order(mode, desk.list_partners(&filter, limit).await);
                 Msg::Page { tag, mode, result }
             }
+            Effect::Theirs { id } => Msg::Theirs {
+                result: desk.get_partner(id).await,
+            },
             Effect::LoadDetail { tag, id } => Msg::Detail {
                 tag,
                 result: PartnerDetail::load(&desk, id).await,

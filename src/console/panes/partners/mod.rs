@@ -14,11 +14,13 @@ pub use form::{draft_of, form_for};
 use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
-use crate::console::form::{Editing, Form, fields_to_fix, refused};
+use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
 use crate::console::list::{KeysetList, ListFilter, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
+use crate::console::panes::PaneQuestion;
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
+use crate::console::shell::{Overlay, Pending};
 use crate::domain::{PartnerDraft, Permission};
 use crate::error::Error;
 use crate::service::rows::{PartnerFilter, PartnerListRow};
@@ -166,6 +168,10 @@ impl PartnersPane {
             None => "New partner".to_owned(),
         };
         let mut form = form_for(title, draft);
+        // What a conflict is told against: the record as the edit opened it.
+        if id.is_some() {
+            form.original = form.fields.iter().map(|f| (f.name, f.value())).collect();
+        }
         // A brand-new form shows no errors until something is typed.
         if id.is_none() && draft == &PartnerDraft::default() {
             form.errors = Default::default();
@@ -377,6 +383,22 @@ impl Pane for PartnersPane {
                 self.list.receive(sh, tag, mode, result);
                 Vec::new()
             }
+            Msg::Theirs { result } => {
+                if let (Ok(p), Some(pf), Overlay::Confirm(c)) =
+                    (result, self.form.as_ref(), &mut sh.overlay)
+                    && matches!(
+                        c.on_yes,
+                        Pending::Pane(PaneQuestion::Partners(Question::ReloadForm))
+                    )
+                {
+                    let theirs = form_for(String::new(), &draft_from(&p));
+                    let values: Vec<(&'static str, String)> =
+                        theirs.fields.iter().map(|f| (f.name, f.value())).collect();
+                    let lines = conflict_lines(&pf.form, &values, |_, a, b| a.trim() == b.trim());
+                    c.body.splice(1..1, lines);
+                }
+                Vec::new()
+            }
             Msg::Detail { tag, result } => {
                 if !self.detail.accept(tag) {
                     return Vec::new();
@@ -423,8 +445,13 @@ impl Pane for PartnersPane {
                         out
                     }
                     Err(e) => {
+                        let conflict = matches!(e, Error::Conflict { .. });
                         if let Some(pf) = self.form.as_mut() {
                             refused(sh, &mut pf.form, e, ENTITY, Question::ReloadForm.into());
+                            // Ask what they changed, for the dialog to say it field by field.
+                            if let (true, Some(id)) = (conflict, pf.id) {
+                                return fx(Effect::Theirs { id });
+                            }
                         }
                         Vec::new()
                     }
