@@ -409,3 +409,38 @@ fn the_partner_edit_conflict_dialog_says_which_field_changed() {
         c.body
     );
 }
+
+/// Item 11: the deal form says beside each date what a bare date means, and reads it so.
+#[test]
+fn the_deal_forms_dates_say_what_a_bare_date_means() {
+    use partnerdesk::console::panes::deals::draft_of;
+    let mut a = super::deal_form(&[
+        ("partner", "1"),
+        ("valid_from", "2026-12-01"),
+        ("valid_until", "2026-12-08"),
+    ]);
+    // The hint stands beside the field being typed in.
+    for (name, label, says) in [
+        ("valid_from", "Valid from", "local; a bare date is 00:00"),
+        (
+            "valid_until",
+            "Valid until",
+            "local; a date is the whole day",
+        ),
+    ] {
+        let form = a.form_mut().unwrap();
+        form.focus = form.fields.iter().position(|f| f.name == name).unwrap();
+        for (w, h) in [(80, 24), (120, 40)] {
+            let s = render(&mut a, w, h);
+            let line = s.lines().find(|l| l.contains(label)).unwrap();
+            assert!(line.contains(says), "{w}x{h}: {line}");
+        }
+    }
+    // The form reads in the operator's zone (pinned to UTC here): the window is the whole
+    // of 1–8 December.
+    let (d, errs) = draft_of(a.form_mut().unwrap());
+    assert!(errs.is_empty(), "{errs:?}");
+    let utc = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+    assert_eq!(d.valid_from, Some(utc("2026-12-01T00:00:00Z")));
+    assert_eq!(d.valid_until, Some(utc("2026-12-09T00:00:00Z")));
+}

@@ -214,14 +214,14 @@ pub fn form_for(title: String, values: &[(&'static str, String)]) -> Form {
             Field::new(
                 "valid_from",
                 "Valid from",
-                "YYYY-MM-DD [HH:MM], your time; a date: 00:00",
+                "local; a bare date is 00:00",
                 false,
                 &v("valid_from"),
             ),
             Field::new(
                 "valid_until",
                 "Valid until",
-                "YYYY-MM-DD [HH:MM]; a date: the whole day",
+                "local; a date is the whole day",
                 false,
                 &v("valid_until"),
             ),

@@ -30,7 +30,7 @@ pub fn form() -> Form {
             Field::new(
                 "deadline",
                 "Deadline",
-                "YYYY-MM-DD [HH:MM], future; a date: whole day",
+                "future; a date is the whole day",
                 false,
                 &deadline,
             ),
