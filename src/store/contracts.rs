@@ -178,17 +178,25 @@ pub struct ContractBenefit {
     pub note: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
+    /// When and by whom it was delivered: set by the database on the move (0027).
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub delivered_by: Option<String>,
 }
 
 impl ContractBenefit {
+    /// When and by whom a delivered benefit was delivered.
+    pub fn delivery(&self) -> Option<(DateTime<Utc>, &str)> {
+        Some((self.delivered_at?, self.delivered_by.as_deref()?))
+    }
+
     /// Pending past its due date.
     pub fn is_overdue(&self, today: NaiveDate) -> bool {
         self.status == BenefitStatus::Pending && self.due_date.is_some_and(|d| d < today)
     }
 }
 
-const BENEFIT_COLS: &str =
-    "id, contract_id, position, name, due_date, status, note, updated_at, updated_by";
+const BENEFIT_COLS: &str = "id, contract_id, position, name, due_date, status, note, updated_at, \
+     updated_by, delivered_at, delivered_by";
 
 pub async fn benefits(
     conn: &mut PgConnection,

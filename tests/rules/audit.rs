@@ -200,7 +200,7 @@ async fn text_with_control_characters_is_refused_by_the_database_too() {
         ),
         (
             format!(
-                "INSERT INTO negotiation_threads (partner_id, subject, deadline, opened_side, created_by, updated_by) VALUES ({}, E'Terms\\u009b', now() + interval '1 day', 'marketplace', 'x', 'x')",
+                "INSERT INTO negotiation_threads (partner_id, subject, deadline, opened_side, created_by, updated_by) VALUES ({}, E'Terms\\u009b', now() + interval '1 day', 'marketplace', session_user, session_user)",
                 p.id
             ),
             "negotiation_threads_subject_text",

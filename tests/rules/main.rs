@@ -9,6 +9,7 @@
 mod common;
 
 mod audit;
+mod changes;
 mod grants;
 mod money;
 

@@ -89,14 +89,14 @@ async fn a_statement_past_draft_never_changes_and_the_ledger_follows_its_status(
         ),
         (
             format!(
-                "INSERT INTO payout_ledger (partner_id, settlement_id, kind, currency, amount_minor, by_login) VALUES ({p}, {o}, 'payment', 'EUR', -{}, 'x')",
+                "INSERT INTO payout_ledger (partner_id, settlement_id, kind, currency, amount_minor, by_login) VALUES ({p}, {o}, 'payment', 'EUR', -{}, session_user)",
                 oct.net_minor
             ),
             format!("settlement {o} is approved, not paid: the payout ledger holds a payment"),
         ),
         (
             format!(
-                "INSERT INTO payout_ledger (partner_id, settlement_id, kind, currency, amount_minor, by_login) VALUES ({p}, {o}, 'approval', 'EUR', 1, 'x')"
+                "INSERT INTO payout_ledger (partner_id, settlement_id, kind, currency, amount_minor, by_login) VALUES ({p}, {o}, 'approval', 'EUR', 1, session_user)"
             ),
             format!(
                 "settlement {o} is approved: the payout ledger must hold exactly one approval of its net ({}), it holds 2",
@@ -106,7 +106,7 @@ async fn a_statement_past_draft_never_changes_and_the_ledger_follows_its_status(
         // A fresh statement that is not an empty draft.
         (
             format!(
-                "INSERT INTO settlements (agreement_id, partner_id, period_start, period_end, currency, status, review_deadline, computed_by, updated_by) VALUES ({}, {p}, '2026-11-01', '2026-12-01', 'EUR', 'in_review', now(), 'x', 'x')",
+                "INSERT INTO settlements (agreement_id, partner_id, period_start, period_end, currency, status, review_deadline, computed_by, updated_by) VALUES ({}, {p}, '2026-11-01', '2026-12-01', 'EUR', 'in_review', now(), session_user, session_user)",
                 a.id
             ),
             "settlement: a new settlement is an empty draft; its lines and moves come after"
@@ -181,7 +181,7 @@ async fn agreements_keep_their_rules_in_the_database() {
     let insert = |from: &str, version: i32| {
         format!(
             "INSERT INTO agreements (partner_id, version, effective_from, currency, frequency, model, rate_bps, created_by)
-             VALUES ({p}, {version}, '{from}', 'EUR', 'monthly', 'percentage', 500, 'x')"
+             VALUES ({p}, {version}, '{from}', 'EUR', 'monthly', 'percentage', 500, session_user)"
         )
     };
     for login in [&fin_login, &cur_login] {
@@ -202,7 +202,7 @@ async fn agreements_keep_their_rules_in_the_database() {
     assert_eq!(
         rule(try_sql(&fin_login.pool, &format!(
             "INSERT INTO settlements (agreement_id, partner_id, period_start, period_end, currency, computed_by, updated_by)
-             VALUES ({}, {p}, '2026-10-15', '2026-11-15', 'EUR', 'x', 'x')", a.id)).await),
+             VALUES ({}, {p}, '2026-10-15', '2026-11-15', 'EUR', session_user, session_user)", a.id)).await),
         "settlement: 2026-10-15 to 2026-11-15 is not a monthly period"
     );
     // The version is the database's to number, whatever the statement says.
@@ -219,7 +219,7 @@ async fn agreements_keep_their_rules_in_the_database() {
     assert_eq!(
         rule(try_sql(&fin_login.pool, &format!(
             "INSERT INTO settlements (agreement_id, partner_id, period_start, period_end, currency, computed_by, updated_by)
-             VALUES ({}, {p}, '2026-11-01', '2026-12-01', 'EUR', 'x', 'x')", a.id)).await),
+             VALUES ({}, {p}, '2026-11-01', '2026-12-01', 'EUR', session_user, session_user)", a.id)).await),
         format!("settlement: agreement {} (version 1) is not in effect for the period from 2026-11-01", a.id)
     );
 }
@@ -322,7 +322,7 @@ async fn amounts_past_the_maximum_are_refused_by_the_database_too() {
     let fee = |amount: i64| {
         format!(
             "INSERT INTO agreements (partner_id, version, effective_from, currency, frequency, model, amount_minor, created_by)
-             VALUES ({p}, 1, '2026-09-01', 'EUR', 'monthly', 'fixed_fee', {amount}, 'x')"
+             VALUES ({p}, 1, '2026-09-01', 'EUR', 'monthly', 'fixed_fee', {amount}, session_user)"
         )
     };
     let value = |amount: i64| {

@@ -136,8 +136,12 @@ fn show_text(v: &ContractView) -> String {
                     .as_deref()
                     .map(|n| format!(": {n}"))
                     .unwrap_or_default();
+                let delivered = b
+                    .delivery()
+                    .map(|(at, by)| format!(" by {by} at {}", time(at)))
+                    .unwrap_or_default();
                 format!(
-                    "{}. {} — {}{note}{due}{overdue}",
+                    "{}. {} — {}{delivered}{note}{due}{overdue}",
                     b.position, b.name, b.status
                 )
             })

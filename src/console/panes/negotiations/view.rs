@@ -248,8 +248,11 @@ fn contract(cv: &ContractView, sh: &Shell) -> Vec<Line<'static>> {
             Span::raw(format!("{}. {} ", b.position, b.name)),
             Span::styled(
                 format!(
-                    "{}{}{}",
+                    "{}{}{}{}",
                     b.status,
+                    b.delivery()
+                        .map(|(at, by)| format!(" by {by} at {}", local(at)))
+                        .unwrap_or_default(),
                     b.due_date.map(|d| format!(", due {d}")).unwrap_or_default(),
                     b.note
                         .as_ref()
