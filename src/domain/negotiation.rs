@@ -240,11 +240,9 @@ impl OfferTerms {
 }
 
 impl OfferDraft {
-    /// Every rule of an offer: the money rules and the deal rules of SPEC §1.4 (for this
-    /// partner), so that an accepted offer always yields a valid draft deal.
-    pub fn validate(&self, partner_id: i64) -> Result<OfferTerms, ValidationErrors> {
-        let mut e = ValidationErrors::new();
-        let terms = TermsDraft {
+    /// The commercial part as typed.
+    pub fn terms_draft(&self) -> TermsDraft {
+        TermsDraft {
             model: self.model.clone(),
             rate_bps: self.rate_bps,
             amount: self.amount.clone(),
@@ -255,7 +253,40 @@ impl OfferDraft {
             frequency: self.frequency.clone(),
             take_rate_bps: self.take_rate_bps,
         }
-        .check(&mut e);
+    }
+
+    /// Drops each commission parameter that its model does not read: what a previous
+    /// revision under another model left behind. An unknown model keeps them all.
+    pub fn clear_unused(&mut self) {
+        let Ok(kind) = self.model.trim().parse::<super::terms::ModelKind>() else {
+            return;
+        };
+        let keep = |field: &str| kind.uses(field);
+        if !keep("rate_bps") {
+            self.rate_bps = None;
+        }
+        if !keep("amount") {
+            self.amount = None;
+        }
+        if !keep("base_bps") {
+            self.base_bps = None;
+        }
+        if !keep("bonus_bps") {
+            self.bonus_bps = None;
+        }
+        if !keep("bonus_threshold") {
+            self.bonus_threshold = None;
+        }
+        if !keep("take_rate_bps") {
+            self.take_rate_bps = None;
+        }
+    }
+
+    /// Every rule of an offer: the money rules and the deal rules of SPEC §1.4 (for this
+    /// partner), so that an accepted offer always yields a valid draft deal.
+    pub fn validate(&self, partner_id: i64) -> Result<OfferTerms, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let terms = self.terms_draft().check(&mut e);
         let mut benefits = Vec::new();
         if self.benefits.len() > BENEFITS_MAX {
             e.push("benefits", format!("at most {BENEFITS_MAX}"));

@@ -4,6 +4,7 @@
 use crate::cli::io_reason;
 use crate::domain::moment::{utc_end, utc_start};
 use crate::domain::negotiation::{Benefit, OfferDraft};
+use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
@@ -104,12 +105,53 @@ impl OfferFields {
     }
 
     /// The draft: `base` (the latest revision, or empty), the file over it, the flags over that.
+    ///
+    /// A parameter the model does not read is refused where it was typed: in the file (named
+    /// by its field), or as a flag. One left by the previous revision under another model is
+    /// dropped when `--model` changes it.
     pub fn draft(&self, base: OfferDraft) -> Result<OfferDraft> {
         let mut d = match &self.file {
-            Some(p) => read_file(p)?,
+            Some(p) => {
+                let d = read_file(p)?;
+                let mut unused = ValidationErrors::new();
+                d.terms_draft().check_unused(&mut unused);
+                if let Some(f) = unused.0.first() {
+                    return Err(Error::Usage(format!(
+                        "--file {}: {}: {}",
+                        p.display(),
+                        f.field,
+                        f.rule
+                    )));
+                }
+                d
+            }
             None => base,
         };
+        let model = d.model.trim().to_owned();
         self.overlay(&mut d)?;
+        if d.model.trim() != model {
+            d.clear_unused();
+            self.overlay(&mut d)?;
+        }
+        let flags = OfferDraft {
+            model: d.model.clone(),
+            rate_bps: self.rate_bps,
+            amount: self.amount.clone(),
+            base_bps: self.base_bps,
+            bonus_bps: self.bonus_bps,
+            bonus_threshold: self.bonus_threshold,
+            take_rate_bps: self.take_rate_bps,
+            ..OfferDraft::default()
+        };
+        let mut unused = ValidationErrors::new();
+        flags.terms_draft().check_unused(&mut unused);
+        if let Some(f) = unused.0.first() {
+            return Err(Error::Usage(format!(
+                "--{}: {}",
+                f.field.replace('_', "-"),
+                f.rule
+            )));
+        }
         Ok(d)
     }
 
@@ -370,6 +412,74 @@ mod tests {
         .to_string();
         assert!(e.contains("unknown field `rate`"), "{e}");
         assert!(!e.contains('\n'), "one line: {e}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Issue 21, item 9, for offers: a parameter the model does not read is refused where it
+    /// was typed, and one left by the previous revision under another model is dropped.
+    #[test]
+    fn a_parameter_the_model_does_not_read_is_refused_where_it_was_typed() {
+        let base = OfferDraft {
+            model: "percentage".into(),
+            rate_bps: Some(1200),
+            currency: "EUR".into(),
+            ..OfferDraft::default()
+        };
+        let e = OfferFields {
+            amount: Some("5.00".into()),
+            ..OfferFields::default()
+        }
+        .draft(base.clone())
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.ends_with("--amount: not used by the percentage model"),
+            "{e}"
+        );
+        let e = OfferFields {
+            model: Some("referral_only".into()),
+            take_rate_bps: Some(1000),
+            ..OfferFields::default()
+        }
+        .draft(base.clone())
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.ends_with("--take-rate-bps: not used by the referral_only model"),
+            "{e}"
+        );
+        // Changing the model drops the previous model's parameters, keeps the new ones.
+        let d = OfferFields {
+            model: Some("fixed_fee".into()),
+            amount: Some("4.00".into()),
+            ..OfferFields::default()
+        }
+        .draft(base)
+        .unwrap();
+        assert_eq!((d.rate_bps, d.amount.as_deref()), (None, Some("4.00")));
+
+        let dir = std::env::temp_dir().join(format!("pd-offer-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("o.toml");
+        std::fs::write(
+            &file,
+            "model = \"percentage\"\nrate_bps = 900\namount = \"2.00\"\ncurrency = \"EUR\"\n",
+        )
+        .unwrap();
+        let e = OfferFields {
+            file: Some(file.clone()),
+            ..OfferFields::default()
+        }
+        .draft(OfferDraft::default())
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.ends_with(&format!(
+                "--file {}: amount: not used by the percentage model",
+                file.display()
+            )),
+            "{e}"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 }

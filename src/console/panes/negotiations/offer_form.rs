@@ -227,6 +227,8 @@ pub fn read(form: &Form) -> (Side, OfferDraft, Option<String>, ValidationErrors)
             due,
         });
     }
+    // A parameter hidden for the model is not part of the offer (what is shown is offered).
+    d.clear_unused();
     (side, d, opt("note"), e)
 }
 
@@ -241,4 +243,29 @@ pub fn check(form: &Form, partner_id: i64) -> ValidationErrors {
         }
     }
     errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A parameter hidden for the model (the previous revision's, under another model) is not
+    /// part of the offer: what the form shows is what is offered.
+    #[test]
+    fn a_hidden_parameter_is_not_offered() {
+        let previous = OfferDraft {
+            model: "fixed_fee".into(),
+            amount: Some("4.00".into()),
+            currency: "EUR".into(),
+            frequency: "monthly".into(),
+            ..OfferDraft::default()
+        };
+        let mut form = form_for("Counter-offer".into(), &previous, Side::Partner);
+        form.set_value("model", "percentage");
+        form.set_value("rate_bps", "900");
+        show_terms(&mut form);
+        let (_, d, _, errors) = read(&form);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!((d.rate_bps, d.amount), (Some(900), None));
+    }
 }
