@@ -33,19 +33,40 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Webhooks {
-    /// Endpoints may be on loopback, link-local, private and metadata addresses (local
-    /// receivers, tests). Off by default: such URLs are refused when added and when sent to.
-    #[serde(default)]
-    pub allow_private_addresses: bool,
+    /// Endpoints may be on loopback, link-local, private and metadata addresses: `true` for
+    /// any (local receivers, tests), or a list of the addresses and networks allowed
+    /// (`["10.20.0.0/16", "::1"]`). Off by default: such URLs are refused when added and
+    /// when sent to.
+    #[serde(default, deserialize_with = "allow_private")]
+    pub allow_private_addresses: crate::domain::webhook::Addresses,
 }
 
 impl Webhooks {
     pub fn addresses(&self) -> crate::domain::webhook::Addresses {
-        if self.allow_private_addresses {
-            crate::domain::webhook::Addresses::AllowPrivate
-        } else {
-            crate::domain::webhook::Addresses::PublicOnly
-        }
+        self.allow_private_addresses.clone()
+    }
+}
+
+/// `allow_private_addresses = true | false | ["10.20.0.0/16", …]`.
+fn allow_private<'de, D>(d: D) -> Result<crate::domain::webhook::Addresses, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use crate::domain::webhook::Addresses;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        All(bool),
+        List(Vec<String>),
+    }
+    match Given::deserialize(d).map_err(|_| {
+        serde::de::Error::custom(
+            "true, false, or a list of addresses and networks such as [\"10.20.0.0/16\", \"::1\"]",
+        )
+    })? {
+        Given::All(true) => Ok(Addresses::AllowPrivate),
+        Given::All(false) => Ok(Addresses::PublicOnly),
+        Given::List(l) => Addresses::parse_list(&l).map_err(serde::de::Error::custom),
     }
 }
 

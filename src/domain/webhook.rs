@@ -180,12 +180,52 @@ pub const EVENT_TYPES: &[&str] = &[
 ];
 
 /// Which addresses an endpoint may have. Public only, unless the config file says
-/// `[webhooks] allow_private_addresses = true` (local receivers, tests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// `[webhooks] allow_private_addresses = true` (any: local receivers, tests) or lists the
+/// addresses and networks allowed beside the public ones (`["10.20.0.0/16", "::1"]`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Addresses {
     #[default]
     PublicOnly,
     AllowPrivate,
+    /// Public addresses, and these.
+    Allow(Vec<ipnet::IpNet>),
+}
+
+impl Addresses {
+    /// Every address allowed: nothing to check.
+    pub fn is_open(&self) -> bool {
+        matches!(self, Addresses::AllowPrivate)
+    }
+
+    /// Why `ip` may not be sent to, or `None`.
+    pub fn refuses(&self, ip: std::net::IpAddr) -> Option<&'static str> {
+        let why = non_public(ip)?;
+        match self {
+            Addresses::AllowPrivate => None,
+            Addresses::PublicOnly => Some(why),
+            Addresses::Allow(nets) => {
+                let ip = ip.to_canonical();
+                (!nets.iter().any(|n| n.contains(&ip))).then_some(why)
+            }
+        }
+    }
+
+    /// The config file's list: each entry an address (`127.0.0.1`, `::1`) or a network
+    /// (`10.20.0.0/16`).
+    pub fn parse_list(entries: &[String]) -> Result<Addresses, String> {
+        let mut nets = Vec::with_capacity(entries.len());
+        for e in entries {
+            let t = e.trim();
+            let net = t
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    format!("'{t}' is not an address or a network such as 10.20.0.0/16 or ::1")
+                })?;
+            nets.push(net.trunc());
+        }
+        Ok(Addresses::Allow(nets))
+    }
 }
 
 /// Why an address is not public (loopback, link-local, private, …), or `None` for a public one.
@@ -270,10 +310,11 @@ pub fn non_public_name(name: &str) -> Option<&'static str> {
 
 /// Refuses a host that is not public (by its address when it is one, by its name otherwise;
 /// the name's addresses are checked again when the relay resolves it).
-pub fn check_host(host: &url::Host<&str>) -> Result<(), String> {
+pub fn check_host(host: &url::Host<&str>, addresses: &Addresses) -> Result<(), String> {
     let (why, shown) = match host {
-        url::Host::Ipv4(ip) => (non_public_v4(*ip), ip.to_string()),
-        url::Host::Ipv6(ip) => (non_public(std::net::IpAddr::V6(*ip)), ip.to_string()),
+        url::Host::Ipv4(ip) => (addresses.refuses((*ip).into()), ip.to_string()),
+        url::Host::Ipv6(ip) => (addresses.refuses((*ip).into()), ip.to_string()),
+        url::Host::Domain(_) if addresses.is_open() => (None, String::new()),
         url::Host::Domain(d) => (non_public_name(d), (*d).to_owned()),
     };
     match why {
@@ -285,13 +326,13 @@ pub fn check_host(host: &url::Host<&str>) -> Result<(), String> {
 /// The message for an address that is not public.
 pub fn refusal(shown: &str, why: &str) -> String {
     format!(
-        "{shown} is {why}; webhooks go to public addresses only (the config file's [webhooks] allow_private_addresses = true allows others)"
+        "{shown} is {why}; webhooks go to public addresses only (the config file's [webhooks] allow_private_addresses allows others: true, or a list of addresses and networks)"
     )
 }
 
 /// An endpoint URL: http or https, with a host, no credentials, at most [`URL_MAX`]
 /// characters, and (unless `addresses` allows others) a public host.
-pub fn validate_url(url: &str, addresses: Addresses) -> Result<url::Url, String> {
+pub fn validate_url(url: &str, addresses: &Addresses) -> Result<url::Url, String> {
     let url = url.trim();
     if url.chars().count() > URL_MAX {
         return Err(format!("at most {URL_MAX} characters"));
@@ -309,10 +350,10 @@ pub fn validate_url(url: &str, addresses: Addresses) -> Result<url::Url, String>
     if u.as_str().chars().count() > URL_MAX {
         return Err(format!("at most {URL_MAX} characters"));
     }
-    if addresses == Addresses::PublicOnly
+    if !addresses.is_open()
         && let Some(host) = u.host()
     {
-        check_host(&host)?;
+        check_host(&host, addresses)?;
     }
     Ok(u)
 }
@@ -431,14 +472,14 @@ mod tests {
     #[test]
     fn urls_and_event_types() {
         let open = Addresses::AllowPrivate;
-        assert!(validate_url("https://hooks.example.com/pd", Addresses::PublicOnly).is_ok());
-        assert!(validate_url("http://127.0.0.1:8080/x", open).is_ok());
-        assert!(validate_url("ftp://example.com/", open).is_err());
-        assert!(validate_url("https://u:p@example.com/", open).is_err());
-        assert!(validate_url("nonsense", open).is_err());
+        assert!(validate_url("https://hooks.example.com/pd", &Addresses::PublicOnly).is_ok());
+        assert!(validate_url("http://127.0.0.1:8080/x", &open).is_ok());
+        assert!(validate_url("ftp://example.com/", &open).is_err());
+        assert!(validate_url("https://u:p@example.com/", &open).is_err());
+        assert!(validate_url("nonsense", &open).is_err());
         let long = format!("https://hooks.example.com/{}", "a".repeat(2000));
         assert_eq!(
-            validate_url(&long, open).unwrap_err(),
+            validate_url(&long, &open).unwrap_err(),
             "at most 2000 characters"
         );
         assert!(validate_event_type("deal.created").is_ok());
@@ -508,11 +549,11 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                validate_url(url, strict).unwrap_err(),
+                validate_url(url, &strict).unwrap_err(),
                 refusal(shown, why),
                 "{url}"
             );
-            assert!(validate_url(url, Addresses::AllowPrivate).is_ok(), "{url}");
+            assert!(validate_url(url, &Addresses::AllowPrivate).is_ok(), "{url}");
         }
         for url in [
             "https://203.0.113.5/hook",
@@ -520,12 +561,50 @@ mod tests {
             "https://[2001:db8::5]/",
             "https://hooks.example.com/",
         ] {
-            assert!(validate_url(url, strict).is_ok(), "{url}");
+            assert!(validate_url(url, &strict).is_ok(), "{url}");
         }
         assert_eq!(non_public("203.0.113.5".parse().unwrap()), None);
         assert_eq!(
             non_public("::ffff:10.0.0.1".parse().unwrap()),
             Some("a private address")
+        );
+    }
+
+    /// A list allows exactly the addresses and networks it names, besides the public ones;
+    /// names that are loopback by name stay refused. Classified only: nothing is contacted.
+    #[test]
+    fn a_list_allows_only_the_addresses_and_networks_it_names() {
+        let list =
+            Addresses::parse_list(&["10.20.0.0/16".into(), "::1".into(), " 127.0.0.1 ".into()])
+                .unwrap();
+        for url in [
+            "http://10.20.3.4:8080/hook",
+            "http://127.0.0.1:9/",
+            "http://[::1]:8080/",
+            "http://[::ffff:10.20.0.9]/",
+            "https://hooks.example.com/",
+        ] {
+            assert!(validate_url(url, &list).is_ok(), "{url}");
+        }
+        for (url, shown, why) in [
+            ("http://10.21.0.1/", "10.21.0.1", "a private address"),
+            ("http://127.0.0.2/", "127.0.0.2", "a loopback address"),
+            (
+                "http://169.254.169.254/",
+                "169.254.169.254",
+                "a cloud metadata address",
+            ),
+            ("http://localhost:9/", "localhost", "a loopback name"),
+        ] {
+            assert_eq!(
+                validate_url(url, &list).unwrap_err(),
+                refusal(shown, why),
+                "{url}"
+            );
+        }
+        assert_eq!(
+            Addresses::parse_list(&["10.0.0/8".into()]).unwrap_err(),
+            "'10.0.0/8' is not an address or a network such as 10.20.0.0/16 or ::1"
         );
     }
 }

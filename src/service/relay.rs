@@ -89,11 +89,12 @@ impl Desk {
     ) -> Result<RelayStats> {
         self.actor().require(Permission::ManageWebhooks)?;
         let mut builder = reqwest::Client::builder();
-        if cfg.addresses == Addresses::PublicOnly {
-            // Every name is resolved here and refused if any of its addresses is not public;
-            // no proxy, which would resolve (and reach) the endpoint's name unchecked.
+        if !cfg.addresses.is_open() {
+            // Every name is resolved here and refused if any of its addresses is not public
+            // (nor listed in the config file); no proxy, which would resolve (and reach) the
+            // endpoint's name unchecked.
             builder = builder
-                .dns_resolver(std::sync::Arc::new(PublicOnly))
+                .dns_resolver(std::sync::Arc::new(Checked(cfg.addresses.clone())))
                 .no_proxy();
         }
         let client = builder
@@ -235,8 +236,8 @@ impl Desk {
         let signature = webhook::signature_header(&secrets, &msg_id, timestamp, &body)
             .map_err(|e| Error::Refused(format!("webhook endpoint {}: {e}", c.endpoint_id)))?;
         let started = Instant::now();
-        if cfg.addresses == Addresses::PublicOnly
-            && let Err(why) = public_url(&c.url)
+        if !cfg.addresses.is_open()
+            && let Err(why) = allowed_url(&c.url, &cfg.addresses)
         {
             // Refused before anything is sent: a failed attempt, retried on the schedule (the
             // config may change), and the endpoint disabled after days of failure.
@@ -383,19 +384,20 @@ fn millis(d: Duration) -> i64 {
 }
 
 /// Refuses a URL whose host is not public (the name's addresses are the resolver's).
-fn public_url(url: &str) -> std::result::Result<(), String> {
+fn allowed_url(url: &str, addresses: &Addresses) -> std::result::Result<(), String> {
     let u = url::Url::parse(url).map_err(|e| format!("refused: not a URL: {e}"))?;
     let host = u.host().ok_or_else(|| "refused: no host".to_owned())?;
-    webhook::check_host(&host).map_err(|e| format!("refused: {e}"))
+    webhook::check_host(&host, addresses).map_err(|e| format!("refused: {e}"))
 }
 
-/// The relay's resolver when only public addresses are allowed: a name is refused when any
-/// address it resolves to is not public, so nothing is ever sent to one.
-struct PublicOnly;
+/// The relay's resolver unless every address is allowed: a name is refused when any address
+/// it resolves to is neither public nor listed, so nothing is ever sent to one.
+struct Checked(Addresses);
 
-impl reqwest::dns::Resolve for PublicOnly {
+impl reqwest::dns::Resolve for Checked {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_owned();
+        let addresses = self.0.clone();
         Box::pin(async move {
             if let Some(why) = webhook::non_public_name(&host) {
                 return Err(webhook::refusal(&host, why).into());
@@ -403,7 +405,7 @@ impl reqwest::dns::Resolve for PublicOnly {
             let addrs: Vec<std::net::SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             for a in &addrs {
-                if let Some(why) = webhook::non_public(a.ip()) {
+                if let Some(why) = addresses.refuses(a.ip()) {
                     let shown = format!("{host} (which resolves to {})", a.ip());
                     return Err(webhook::refusal(&shown, why).into());
                 }

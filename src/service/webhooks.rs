@@ -36,7 +36,7 @@ impl Desk {
     ) -> Result<WithSecret> {
         self.actor().require(Permission::ManageWebhooks)?;
         let mut errs = ValidationErrors::new();
-        let url = match webhook::validate_url(url, addresses) {
+        let url = match webhook::validate_url(url, &addresses) {
             Ok(u) => Some(u.to_string()),
             Err(e) => {
                 errs.push("url", e);

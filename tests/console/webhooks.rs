@@ -34,11 +34,15 @@ async fn setup(db: &TestDb) -> (Desk, Receiver, Receiver) {
     // The receivers are local: loopback is allowed, as the config file may allow it.
     let local = Addresses::AllowPrivate;
     admin
-        .add_webhook(&ok.url(), &[], local)
+        .add_webhook(&ok.url(), &[], local.clone())
         .await
         .expect("endpoint 1");
     admin
-        .add_webhook(&failing.url(), &["partner.verified".to_owned()], local)
+        .add_webhook(
+            &failing.url(),
+            &["partner.verified".to_owned()],
+            local.clone(),
+        )
         .await
         .expect("endpoint 2");
     for (name, domain) in [

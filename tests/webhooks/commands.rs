@@ -279,7 +279,7 @@ fn help_documents_every_subcommand_and_flag() {
 async fn add_refuses_private_addresses_unknown_events_and_long_urls() {
     let db = db().await;
     let audit = db.audit_count().await;
-    let allow = "webhooks go to public addresses only (the config file's [webhooks] allow_private_addresses = true allows others)";
+    let allow = "webhooks go to public addresses only (the config file's [webhooks] allow_private_addresses allows others: true, or a list of addresses and networks)";
     for (url, why) in [
         (
             "http://169.254.169.254/latest/meta-data/",
@@ -393,5 +393,58 @@ async fn the_relay_refuses_a_stored_endpoint_whose_name_is_loopback() {
             .await,
         2,
         "a failed attempt, retried on the schedule"
+    );
+}
+
+/// `[webhooks] allow_private_addresses` as a list allows exactly the addresses and networks
+/// it names: with 127.0.0.1 listed, a receiver there is added and sent to; with only another
+/// network listed, it is refused when added and, stored already, refused by the relay before
+/// anything is sent. A bad entry is a config error naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_allows_the_addresses_and_networks_it_names_and_nothing_else() {
+    let db = db().await;
+    let rx = Receiver::answering(200).await;
+    let home = |allow: &str| {
+        let home = crate::cli::TempDir::new("pd-webhooks-list");
+        std::fs::create_dir_all(home.path("config")).unwrap();
+        std::fs::write(
+            home.path("config").join("config.toml"),
+            format!("[webhooks]\nallow_private_addresses = {allow}\n"),
+        )
+        .unwrap();
+        home
+    };
+    let run = |home: &crate::cli::TempDir, args: &[&str]| {
+        crate::cli::output(&mut crate::cli::command(Some(&db), ADMIN, args, home), args)
+    };
+    let other = home(r#"["10.20.0.0/16"]"#);
+    let listed = home(r#"["10.20.0.0/16", "127.0.0.1"]"#);
+    let url = rx.url();
+    let add = ["webhooks", "add", "--url", url.as_str()];
+    assert_eq!(
+        run(&other, &add).error_line(3),
+        "url: 127.0.0.1 is a loopback address; webhooks go to public addresses only (the config file's [webhooks] allow_private_addresses allows others: true, or a list of addresses and networks)"
+    );
+    run(&listed, &add).success();
+    events(&db, 1, "deal.created").await;
+    run(&listed, &["relay", "--once", "--timeout", "2"]).success();
+    assert_eq!(rx.count(), 1, "sent to the listed address");
+
+    events(&db, 1, "deal.created").await;
+    run(&other, &["relay", "--once", "--timeout", "2"]).success();
+    assert_eq!(rx.count(), 1, "nothing more reached the receiver");
+    let error: String = sqlx::query_scalar(
+        "SELECT a.error FROM webhook_attempts a WHERE a.error IS NOT NULL ORDER BY a.id DESC LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(error.contains("127.0.0.1 is a loopback address"), "{error}");
+
+    let bad = home(r#"["10.0.0/8"]"#);
+    let line = run(&bad, &["webhooks", "list"]).error_line(2);
+    assert!(
+        line.contains("'10.0.0/8' is not an address or a network such as 10.20.0.0/16 or ::1"),
+        "{line}"
     );
 }
