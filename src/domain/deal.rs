@@ -3,7 +3,7 @@
 use super::validation::{
     Lines, ValidationErrors, clean_list, http_url, max_len, no_control_in, non_empty, required_text,
 };
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 pub const TITLE_MAX: usize = 255;
@@ -376,3 +376,56 @@ pub fn year_of(t: DateTime<Utc>) -> i32 {
 #[cfg(test)]
 #[path = "deal_tests.rs"]
 mod tests;
+
+/// What activating a deal of `partner` whose window starts `valid_from` means for its
+/// statements, when its partner's first agreement (`first_agreement`, if any) starts later:
+/// the redemptions before that day are on no agreement, so the first statement lists them as
+/// exceptions ("no agreement in effect"). `None` when the window starts under an agreement.
+pub fn activation_warning(
+    valid_from: DateTime<Utc>,
+    partner: &str,
+    first_agreement: Option<NaiveDate>,
+) -> Option<String> {
+    let starts = valid_from.date_naive();
+    match first_agreement {
+        Some(first) if starts < first => Some(format!(
+            "The window starts {starts} but {partner}'s first agreement starts {first}: \
+             redemptions before {first} will be listed as exceptions (\"no agreement in effect\") \
+             on the first statement."
+        )),
+        Some(_) => None,
+        None => Some(format!(
+            "{partner} has no agreement yet: its redemptions will be listed as exceptions \
+             (\"no agreement in effect\") until one is added from {starts} or earlier."
+        )),
+    }
+}
+
+#[cfg(test)]
+mod activation_tests {
+    use super::*;
+
+    #[test]
+    fn a_window_before_the_first_agreement_is_a_warning() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(
+            activation_warning(at("2026-12-13T09:00:00Z"), "Acme", Some(day("2027-01-01"))),
+            Some(
+                "The window starts 2026-12-13 but Acme's first agreement starts 2027-01-01: \
+                 redemptions before 2027-01-01 will be listed as exceptions (\"no agreement in \
+                 effect\") on the first statement."
+                    .into()
+            )
+        );
+        assert_eq!(
+            activation_warning(at("2027-01-01T00:00:00Z"), "Acme", Some(day("2027-01-01"))),
+            None
+        );
+        assert!(
+            activation_warning(at("2027-01-01T00:00:00Z"), "Acme", None)
+                .unwrap()
+                .starts_with("Acme has no agreement yet")
+        );
+    }
+}

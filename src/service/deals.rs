@@ -353,3 +353,39 @@ fn edit_rules(
         );
     }
 }
+
+/// What the console says before activating a deal: whether its partner may have an active
+/// deal, and what its statements will make of the window.
+#[derive(Debug, Clone)]
+pub struct ActivationCheck {
+    /// Why the service would refuse it (its partner is not verified), said before asking.
+    pub refusal: Option<String>,
+    /// A window that starts before the partner's first agreement (or with none).
+    pub warning: Option<String>,
+}
+
+impl Desk {
+    /// Reads what [`ActivationCheck`] says of deal `id`, changing nothing.
+    pub async fn check_activation(&self, id: i64) -> Result<ActivationCheck> {
+        let mut conn = self.pool().acquire().await?;
+        let deal = store::deals::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("deal", id))?;
+        let partner = store::partners::get(&mut conn, deal.partner_id)
+            .await?
+            .ok_or_else(|| Error::not_found("partner", deal.partner_id))?;
+        let first = store::agreements::of_partner(&mut conn, partner.id)
+            .await?
+            .iter()
+            .map(|a| a.effective_from)
+            .min();
+        Ok(ActivationCheck {
+            refusal: kyc_gate(&partner).err().map(|e| e.to_string()),
+            warning: crate::domain::deal::activation_warning(
+                deal.valid_from,
+                &partner.display_name,
+                first,
+            ),
+        })
+    }
+}

@@ -5,7 +5,8 @@ use chrono::{TimeZone, Utc};
 use partnerdesk::console::action::{Action, Context};
 use partnerdesk::console::app::{App, ConnState, Overlay, Session};
 use partnerdesk::console::keymap::Keymap;
-use partnerdesk::console::msg::{LoadMode, Msg};
+use partnerdesk::console::msg::{Effect, LoadMode, Msg};
+use partnerdesk::console::panes::PaneEffect;
 use partnerdesk::console::panes::deals;
 use partnerdesk::console::panes::partners::{self, PartnerDetail};
 use partnerdesk::console::theme::Theme;
@@ -592,6 +593,39 @@ fn deal_forms_with_errors_for_each_kind_and_scope() {
     }
 }
 
+/// Answers the activation check that `effects` asked for.
+fn activation_checked(
+    a: &mut App,
+    effects: &[Effect],
+    refusal: Option<&str>,
+    warning: Option<&str>,
+) {
+    let (tag, id, version, title, from) = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Pane(PaneEffect::Deals(deals::Effect::CheckActivation {
+                tag,
+                id,
+                version,
+                title,
+                from,
+            })) => Some((*tag, *id, *version, title.clone(), *from)),
+            _ => None,
+        })
+        .expect("activating reads the partner and its agreements first");
+    a.update(Msg::from(deals::Msg::ActivationChecked {
+        tag,
+        id,
+        version,
+        title,
+        from,
+        result: Ok(partnerdesk::service::deals::ActivationCheck {
+            refusal: refusal.map(str::to_owned),
+            warning: warning.map(str::to_owned),
+        }),
+    }));
+}
+
 #[test]
 fn deal_state_confirmations() {
     let cases = [
@@ -603,10 +637,38 @@ fn deal_state_confirmations() {
         both_sizes(name, || {
             let mut a = deals_app();
             a.panes.deals.list.selected = row;
-            a.perform(action);
+            let effects = a.perform(action);
+            if action == Action::Activate {
+                // The partner and its agreements are read first; the question says what the
+                // statements will make of the window.
+                activation_checked(
+                    &mut a,
+                    &effects,
+                    None,
+                    Some(
+                        "The window starts 2026-12-13 but Acme's first agreement starts 2027-01-01: redemptions before 2027-01-01 will be listed as exceptions (\"no agreement in effect\") on the first statement.",
+                    ),
+                );
+            }
             a
         });
     }
+    // A partner that is not verified: refused before asking.
+    let mut a = deals_app();
+    a.panes.deals.list.selected = 1;
+    let effects = a.perform(Action::Activate);
+    assert!(matches!(a.overlay, Overlay::None), "nothing asked yet");
+    activation_checked(
+        &mut a,
+        &effects,
+        Some("partner Acme (#3) is pending, not verified"),
+        None,
+    );
+    assert!(matches!(a.overlay, Overlay::None));
+    assert_eq!(
+        a.toasts.last().unwrap().text,
+        "cannot activate deal #9: partner Acme (#3) is pending, not verified"
+    );
     // A refused move is explained, not asked.
     let mut a = deals_app();
     a.panes.deals.list.selected = 3;

@@ -137,6 +137,30 @@ async fn endpoints_deliveries_and_attempts_as_the_admin_sees_them() {
     assert!(s.contains(" 1. "), "one attempt listed:\n{s}");
     assert!(s.contains("500"), "its status:\n{s}");
     assert!(s.contains("\"to\": \"verified\""), "the payload:\n{s}");
+    // At 80×24 the partner's payload outgrows the box: it scrolls with the list keys and the
+    // border says where it is, as every detail view does.
+    let s = render(&mut app, 80, 24);
+    let at = |s: &str| {
+        s.lines()
+            .find_map(|l| {
+                let (_, rest) = l.split_once("└")?;
+                let t = rest.trim_end_matches(['─', '┘', ' ']);
+                let t = t.trim_start_matches('─').trim();
+                t.contains(" of ").then(|| t.to_owned())
+            })
+            .unwrap_or_else(|| panic!("a position on the border:\n{s}"))
+    };
+    let first = at(&s);
+    assert!(first.starts_with("1–"), "{first}");
+    press(&mut app, KeyCode::Char('G'));
+    let s = render(&mut app, 80, 24);
+    let last = at(&s);
+    let total = last.rsplit(' ').next().unwrap().to_owned();
+    assert!(last.ends_with(&format!("–{total} of {total}")), "{last}");
+    assert!(s.contains('}'), "the payload's end is shown:\n{s}");
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(at(&render(&mut app, 80, 24)), first);
+    render(&mut app, 120, 40);
 
     // Esc steps back: the delivery, the deliveries, then the log.
     press(&mut app, KeyCode::Esc);

@@ -1277,3 +1277,81 @@ async fn a_paused_deal_is_not_redeemable() {
     assert_eq!(db.count("SELECT count(*) FROM redemptions").await, 0);
     assert_eq!(stored(&db, deal.id).await.redemption_count, 0);
 }
+
+/// Issue 22, item 4: what the console says before activating a deal, read from the database:
+/// a partner that is not verified is a refusal said before asking; a window that starts
+/// before the partner's first agreement (or with none) is a warning in the question. Nothing
+/// is changed by reading it.
+#[tokio::test]
+async fn activating_says_first_what_the_partner_and_its_agreements_make_of_it() {
+    let db = TestDb::new().await;
+    let admin = db.admin().await;
+    let pending = admin
+        .create_partner(&partner_draft("Pending Co", "pending.example"))
+        .await
+        .unwrap();
+    let d = admin
+        .create_deal(&DealDraft {
+            state: Some("draft".into()),
+            ..coupon_draft(pending.id, "PEND1")
+        })
+        .await
+        .unwrap();
+    let c = admin.check_activation(d.id).await.unwrap();
+    assert_eq!(
+        c.refusal.as_deref(),
+        Some(
+            Error::PartnerNotVerified {
+                partner_id: pending.id,
+                partner: "Pending Co".into(),
+                state: "pending".into(),
+            }
+            .to_string()
+            .as_str()
+        )
+    );
+
+    let acme = verified_partner(&admin, "Acme", "acme.example").await;
+    let mut draft = coupon_draft(acme.id, "ACME1");
+    draft.state = Some("draft".into());
+    draft.valid_from = Some("2026-12-13T09:00:00Z".parse().unwrap());
+    draft.valid_until = Some("2027-03-01T00:00:00Z".parse().unwrap());
+    let d = admin.create_deal(&draft).await.unwrap();
+    let c = admin.check_activation(d.id).await.unwrap();
+    assert_eq!(c.refusal, None);
+    assert_eq!(
+        c.warning.as_deref(),
+        Some(
+            "Acme has no agreement yet: its redemptions will be listed as exceptions (\"no agreement in effect\") until one is added from 2026-12-13 or earlier."
+        )
+    );
+    admin
+        .add_agreement(
+            acme.id,
+            &percentage(1000, "EUR"),
+            "2027-01-01".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    let c = admin.check_activation(d.id).await.unwrap();
+    assert_eq!(
+        c.warning.as_deref(),
+        Some(
+            "The window starts 2026-12-13 but Acme's first agreement starts 2027-01-01: redemptions before 2027-01-01 will be listed as exceptions (\"no agreement in effect\") on the first statement."
+        )
+    );
+    admin
+        .add_agreement(
+            acme.id,
+            &percentage(900, "EUR"),
+            "2026-12-01".parse().unwrap(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("an earlier version: {e}"));
+    assert_eq!(admin.check_activation(d.id).await.unwrap().warning, None);
+    assert_eq!(
+        admin.get_deal(d.id).await.unwrap().state,
+        DealState::Draft,
+        "reading changes nothing"
+    );
+}

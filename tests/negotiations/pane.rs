@@ -550,3 +550,61 @@ async fn the_accept_confirmation_states_both_dates_and_the_deal_starts_with_the_
             .unwrap();
     assert_eq!(from, effective.and_time(chrono::NaiveTime::MIN).and_utc());
 }
+
+/// The accept confirmation and an accepted thread's footer, as snapshots at both sizes: the
+/// console's clock and the offer's window are pinned, so that the dates it names are fixed
+/// (the agreement from 2027-01-01, the offer's window from 2026-12-13).
+#[tokio::test]
+async fn snapshots_of_the_accept_confirmation_and_the_accepted_footer_at_both_sizes() {
+    use chrono::TimeZone;
+    partnerdesk::console::view::pin_display_zone(Some(chrono::FixedOffset::east_opt(0).unwrap()));
+    let db = TestDb::new().await;
+    let desk = db.curator().await;
+    let thread = thread_with_offer(&db, &desk, "Ember Games").await;
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = console(&desk);
+        app.shell.clock = Some(chrono::Utc.with_ymd_and_hms(2026, 12, 6, 10, 0, 0).unwrap());
+        let fx = app.perform(Action::PaneNegotiations);
+        drive(&mut app, &desk, fx).await;
+        let fx = app.perform(Action::Open);
+        drive(&mut app, &desk, fx).await;
+        let v = app.panes.negotiations.detail.data.as_mut().unwrap();
+        v.offers[0].offer.terms.deal.valid_from =
+            chrono::Utc.with_ymd_and_hms(2026, 12, 13, 9, 0, 0).unwrap();
+        let key = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('a'),
+            crossterm::event::KeyModifiers::NONE,
+        );
+        app.update(Msg::Terminal(crossterm::event::Event::Key(key)));
+        let s = screen_at(&mut app, w, h);
+        // The dialog alone: the timeline behind it names the days the database stamped.
+        let top = s
+            .lines()
+            .find(|l| l.contains("Accept “Terms for Ember Games”?"))
+            .unwrap_or_else(|| panic!("the confirmation: {s}"));
+        let chars: Vec<char> = top.chars().collect();
+        let left = chars.iter().position(|&c| c == '┌').unwrap();
+        let right = chars.iter().rposition(|&c| c == '┐').unwrap();
+        let dialog: Vec<String> = s
+            .lines()
+            .skip_while(|l| !l.contains("Accept “Terms for Ember Games”?"))
+            .take_while(|l| !l.contains("Esc cancels"))
+            .map(|l| l.chars().skip(left).take(right + 1 - left).collect())
+            .collect();
+        insta::assert_snapshot!(
+            format!("negotiations_accept_confirmation_{w}x{h}"),
+            dialog.join("\n")
+        );
+    }
+    desk.accept_offer(thread.id, Some(1), None).await.unwrap();
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = console(&desk);
+        let fx = app.perform(Action::PaneNegotiations);
+        drive(&mut app, &desk, fx).await;
+        let fx = app.perform(Action::Open);
+        drive(&mut app, &desk, fx).await;
+        let s = screen_at(&mut app, w, h);
+        let footer = s.lines().nth(h as usize - 2).unwrap().trim_end().to_owned();
+        insta::assert_snapshot!(format!("negotiations_accepted_footer_{w}x{h}"), footer);
+    }
+}

@@ -59,9 +59,6 @@ pub struct Hooks {
     pub delivery: Detail<DeliveryDetail>,
     /// The open delivery's event payload as indented JSON (made once, when it loads).
     pub payload: String,
-    /// How far the open delivery is scrolled (its event may be long); the view keeps it
-    /// within the text.
-    pub scroll: u16,
 }
 
 impl Default for Hooks {
@@ -74,7 +71,6 @@ impl Default for Hooks {
             deliveries: KeysetList::forward_only(),
             delivery: Detail::default(),
             payload: String::new(),
-            scroll: 0,
         }
     }
 }
@@ -186,18 +182,7 @@ impl AuditPane {
                 return Vec::new();
             }
             // The open delivery scrolls.
-            _ if h.delivery.open && a.moves_in_list() => {
-                let page = 10;
-                h.scroll = match a {
-                    Action::Down => h.scroll.saturating_add(1),
-                    Action::Up => h.scroll.saturating_sub(1),
-                    Action::PageDown => h.scroll.saturating_add(page),
-                    Action::PageUp => h.scroll.saturating_sub(page),
-                    Action::Top => 0,
-                    _ => u16::MAX,
-                };
-                return Vec::new();
-            }
+            _ if h.delivery.navigate(a) => return Vec::new(),
             (Focus::Deliveries, Action::Back) => {
                 h.focus = Focus::Endpoints;
                 return Vec::new();
@@ -232,9 +217,8 @@ impl AuditPane {
                 match a {
                     Action::Open => match h.deliveries.selected_row().map(|d| d.id) {
                         Some(id) => {
-                            h.delivery.open = true;
+                            h.delivery.open_new();
                             h.delivery.data = None;
-                            h.scroll = 0;
                             self.load_delivery(sh, id)
                         }
                         None => Vec::new(),

@@ -10,14 +10,15 @@ use crate::service::webhooks::DeliveryDetail;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
+use ratatui::widgets::{Block, Borders, Row};
 
 /// Endpoint rows shown at most above the deliveries.
 const ENDPOINT_ROWS: u16 = 6;
 
 pub fn draw(h: &mut Hooks, f: &mut Frame, area: Rect, sh: &Shell) {
     if let Some(d) = h.delivery.shown() {
-        h.scroll = draw_delivery(d, &h.payload, f, area, sh, h.scroll);
+        let (block, lines) = delivery_text(d, &h.payload, sh);
+        h.delivery.scroll.draw(f, area, block, lines);
         return;
     }
     let rows = (h.endpoints.rows.len() as u16).clamp(1, ENDPOINT_ROWS);
@@ -175,15 +176,13 @@ fn draw_deliveries(h: &mut Hooks, f: &mut Frame, area: Rect, sh: &Shell) {
     draw_list_focus(f, area, sh, &mut h.deliveries, table, rows, focused);
 }
 
-/// Draws the delivery scrolled by `scroll` lines (kept within the text); returns the scroll.
-fn draw_delivery(
+/// The open delivery: its box and its lines (drawn by the detail's shared scroll, which keeps
+/// it within the text and says where it is).
+fn delivery_text(
     d: &DeliveryDetail,
     payload: &str,
-    f: &mut Frame,
-    area: Rect,
     sh: &Shell,
-    scroll: u16,
-) -> u16 {
+) -> (Block<'static>, Vec<Line<'static>>) {
     let t = &sh.theme;
     let v = &d.delivery;
     let field = |name: &str, value: String| {
@@ -252,14 +251,5 @@ fn draw_delivery(
             ),
             t.title,
         ));
-    let text = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false });
-    let room = area.height.saturating_sub(2) as usize;
-    let most = text
-        .line_count(area.width.saturating_sub(2))
-        .saturating_sub(room);
-    let scroll = scroll.min(u16::try_from(most).unwrap_or(u16::MAX));
-    f.render_widget(text.scroll((scroll, 0)), area);
-    scroll
+    (block, lines)
 }

@@ -66,6 +66,14 @@ pub enum Effect {
         version: i32,
         to: DealState,
     },
+    /// What activating a deal means, read before asking.
+    CheckActivation {
+        tag: Gen,
+        id: i64,
+        version: i32,
+        title: String,
+        from: DealState,
+    },
     /// The partners a deal form's partner field may mean: the one with that id, or the
     /// first few whose name matches.
     FindPartners {
@@ -114,6 +122,14 @@ pub enum Msg {
         tag: Gen,
         result: Result<Vec<PartnerChoice>, Error>,
     },
+    ActivationChecked {
+        tag: Gen,
+        id: i64,
+        version: i32,
+        title: String,
+        from: DealState,
+        result: Result<crate::service::deals::ActivationCheck, Error>,
+    },
     Theirs {
         result: Result<Deal, Error>,
     },
@@ -129,6 +145,7 @@ impl Reply for Msg {
             Msg::Imported { result, .. } => failure_of(result),
             Msg::PartnersFound { result, .. } => failure_of(result),
             Msg::Theirs { result } => failure_of(result),
+            Msg::ActivationChecked { result, .. } => failure_of(result),
         }
     }
 }
@@ -175,6 +192,20 @@ impl Task for Effect {
                 busy,
                 to,
                 result: desk.change_deal_state(id, Some(version), to, None).await,
+            },
+            Effect::CheckActivation {
+                tag,
+                id,
+                version,
+                title,
+                from,
+            } => Msg::ActivationChecked {
+                tag,
+                id,
+                version,
+                title,
+                from,
+                result: desk.check_activation(id).await,
             },
             Effect::FindPartners { tag, text } => Msg::PartnersFound {
                 tag,

@@ -66,6 +66,8 @@ pub struct DealsPane {
     pub detail: Detail<DealDetail>,
     pub form: Option<Editing>,
     pub save: Latest,
+    /// The activation check read before asking.
+    pub asking: Latest,
     then: Option<Then>,
     /// The partner field's lookups.
     pub picker: picker::Picker,
@@ -151,18 +153,19 @@ impl DealsPane {
             ));
             return Vec::new();
         }
-        let verb = match (from, to) {
-            (DealState::Paused, DealState::Active) => "Resume",
-            (_, DealState::Active) => "Activate",
-            (_, DealState::Paused) => "Pause",
-            _ => "Expire",
-        };
-        sh.confirm(
-            format!("{verb} “{title}”?"),
-            vec![format!("{from} → {to}: {}.", to.member_effect())],
-            ["Cancel", verb],
-            Question::ChangeState { id, version, to },
-        );
+        if to == DealState::Active {
+            // Its partner and agreements are read first: a refusal is said before asking,
+            // and what its statements will make of the window is said in the question.
+            let tag = self.asking.begin(sh);
+            return fx(Effect::CheckActivation {
+                tag,
+                id,
+                version,
+                title,
+                from,
+            });
+        }
+        confirm_state(sh, id, version, &title, from, to, None);
         Vec::new()
     }
 
@@ -337,6 +340,34 @@ impl Pane for DealsPane {
                         Vec::new()
                     }
                 }
+            }
+            Msg::ActivationChecked {
+                tag,
+                id,
+                version,
+                title,
+                from,
+                result,
+            } => {
+                if !self.asking.accept(tag) {
+                    return Vec::new();
+                }
+                match result {
+                    Ok(c) => match c.refusal {
+                        Some(why) => sh.toast_error(format!("cannot activate deal #{id}: {why}")),
+                        None => confirm_state(
+                            sh,
+                            id,
+                            version,
+                            &title,
+                            from,
+                            DealState::Active,
+                            c.warning,
+                        ),
+                    },
+                    Err(e) => sh.toast_error(e.to_string()),
+                }
+                Vec::new()
             }
             Msg::Saved { tag, result } => {
                 if !self.save.accept(tag) {
@@ -525,6 +556,33 @@ impl Pane for DealsPane {
         }
         Vec::new()
     }
+}
+
+/// Asks to move deal `id` from `from` to `to`, saying what it means for members (and, for an
+/// activation, for its statements).
+fn confirm_state(
+    sh: &mut Shell,
+    id: i64,
+    version: i32,
+    title: &str,
+    from: DealState,
+    to: DealState,
+    warning: Option<String>,
+) {
+    let verb = match (from, to) {
+        (DealState::Paused, DealState::Active) => "Resume",
+        (_, DealState::Active) => "Activate",
+        (_, DealState::Paused) => "Pause",
+        _ => "Expire",
+    };
+    let mut lines = vec![format!("{from} → {to}: {}.", to.member_effect())];
+    lines.extend(warning);
+    sh.confirm(
+        format!("{verb} “{title}”?"),
+        lines,
+        ["Cancel", verb],
+        Question::ChangeState { id, version, to },
+    );
 }
 
 #[cfg(test)]
