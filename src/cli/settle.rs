@@ -36,7 +36,8 @@ pub enum SettleCommand {
         /// Only this partner's (its id).
         #[arg(long, value_name = "ID")]
         partner: Option<i64>,
-        /// Only this period (2026-10, 2026-Q4 or 2026).
+        /// Only statements of periods inside this one: a month 2026-10, a quarter 2026-Q4 (its
+        /// months' statements and its own) or a year 2026.
         #[arg(long, value_name = "PERIOD")]
         period: Option<String>,
         /// At most this many rows.
@@ -159,14 +160,14 @@ pub async fn run(ctx: &Context, cmd: SettleCommand) -> Result<ExitCode> {
             limit,
             print,
         } => {
-            let period_start = period
-                .map(|p| Period::parse(&p).map(|p| p.start))
+            let within = period
+                .map(|p| Period::parse(&p).map(|p| (p.start, p.end)))
                 .transpose()
                 .map_err(|r| Error::Usage(format!("--period {r}")))?;
             let filter = SettlementFilter {
                 status,
                 partner_id: partner,
-                period_start,
+                within,
                 ..Default::default()
             };
             let rows = desk.settlements_page(&filter, None, limit).await?;

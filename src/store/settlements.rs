@@ -223,7 +223,9 @@ pub struct SettlementFilter {
     pub partner_id: Option<i64>,
     /// A word of the partner's name (case-insensitive).
     pub partner_name: Option<String>,
-    pub period_start: Option<NaiveDate>,
+    /// Statements whose period lies inside this range (`start`, `end` exclusive): a month,
+    /// a quarter or a year means every statement of a period inside it.
+    pub within: Option<(NaiveDate, NaiveDate)>,
     pub agreement_id: Option<i64>,
 }
 
@@ -245,8 +247,11 @@ pub async fn page(
         q.push(" AND p.display_name ILIKE ")
             .push_bind(format!("%{}%", n.replace(['%', '_', '\\'], "")));
     }
-    if let Some(d) = filter.period_start {
-        q.push(" AND s.period_start = ").push_bind(d);
+    if let Some((start, end)) = filter.within {
+        q.push(" AND s.period_start >= ")
+            .push_bind(start)
+            .push(" AND s.period_end <= ")
+            .push_bind(end);
     }
     if let Some(a) = filter.agreement_id {
         q.push(" AND s.agreement_id = ").push_bind(a);

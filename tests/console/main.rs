@@ -661,13 +661,15 @@ fn deal_state_confirmations() {
     activation_checked(
         &mut a,
         &effects,
-        Some("partner Acme (#3) is pending, not verified"),
+        Some(
+            "deal cannot become active: partner Acme (#3) is pending, not verified; vet the partner first",
+        ),
         None,
     );
     assert!(matches!(a.overlay, Overlay::None));
     assert_eq!(
         a.toasts.last().unwrap().text,
-        "cannot activate deal #9: partner Acme (#3) is pending, not verified"
+        "deal cannot become active: partner Acme (#3) is pending, not verified; vet the partner first"
     );
     // A refused move is explained, not asked.
     let mut a = deals_app();

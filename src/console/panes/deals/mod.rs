@@ -354,7 +354,8 @@ impl Pane for DealsPane {
                 }
                 match result {
                     Ok(c) => match c.refusal {
-                        Some(why) => sh.toast_error(format!("cannot activate deal #{id}: {why}")),
+                        // The refusal names the deal's partner, why, and what to do.
+                        Some(why) => sh.toast_error(why),
                         None => confirm_state(
                             sh,
                             id,

@@ -89,7 +89,8 @@ pub fn parse_filter(text: &str) -> Result<SettlementFilter, String> {
                 }
             }
             Some(("period", v)) => {
-                f.period_start = Some(Period::parse(v).map_err(|e| format!("period: {e}"))?.start)
+                let p = Period::parse(v).map_err(|e| format!("period: {e}"))?;
+                f.within = Some((p.start, p.end));
             }
             Some(("agreement", v)) => {
                 let id = v.strip_prefix('#').unwrap_or(v);
