@@ -115,6 +115,10 @@ pub enum ReferralsCommand {
         /// The platform's id of the account (a positive whole number).
         #[arg(long, value_name = "ID")]
         account: i64,
+        /// When the account registered, if reported late: YYYY-MM-DD HH:MM (UTC), RFC 3339,
+        /// or a date (00:00 UTC); now by default. A conversion comes after it.
+        #[arg(long, value_name = "TIME", value_parser = utc_start)]
+        at: Option<DateTime<Utc>>,
         #[command(flatten)]
         print: Print,
     },
@@ -304,9 +308,10 @@ pub async fn run(ctx: &Context, cmd: ReferralsCommand) -> Result<ExitCode> {
         ReferralsCommand::Attribute {
             code,
             account,
+            at,
             print,
         } => {
-            let a = desk.attribute_account(&code, account).await?;
+            let a = desk.attribute_account_at(&code, account, at).await?;
             done(&print, &a, || {
                 format!(
                     "account {account} attributed to partner #{} by code {code}",

@@ -172,6 +172,17 @@ pub async fn run(ctx: &Context, cmd: SettleCommand) -> Result<ExitCode> {
             };
             let rows = desk.settlements_page(&filter, None, limit).await?;
             if print.json {
+                let rows: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|r| {
+                        let mut v = settlement_json(&r.settlement);
+                        v["period"] = period_label(r).into();
+                        v["partner"] =
+                            serde_json::json!({ "id": r.settlement.partner_id, "name": r.partner_name });
+                        v["agreement_version"] = r.agreement_version.into();
+                        v
+                    })
+                    .collect();
                 output::json(&rows)?;
             } else {
                 list_table(&rows);
@@ -226,12 +237,16 @@ async fn compute(desk: &Desk, a: ComputeArgs) -> Result<ExitCode> {
     let report = match a.which.agreement {
         Some(agreement) => ComputeReport {
             computed: vec![desk.compute_settlement(agreement, &a.period).await?],
-            skipped: Vec::new(),
+            ..ComputeReport::default()
         },
         None => desk.compute_due(&a.period).await?,
     };
     if a.print.json {
-        output::json(&report)?;
+        output::json(&serde_json::json!({
+            "computed": report.computed.iter().map(settlement_json).collect::<Vec<_>>(),
+            "skipped": report.skipped,
+            "reset": report.reset,
+        }))?;
         return Ok(ExitCode::SUCCESS);
     }
     if a.which.agreement.is_some()
@@ -253,6 +268,9 @@ async fn compute(desk: &Desk, a: ComputeArgs) -> Result<ExitCode> {
         lines,
         started.elapsed().as_secs_f64()
     );
+    for r in &report.reset {
+        outln!("reset to draft and computed again: {}", r.text());
+    }
     for s in &report.skipped {
         outln!(
             "left alone: settlement {} (agreement {}, {}) is {}",
@@ -285,7 +303,7 @@ fn summary(s: &Settlement) -> String {
 }
 
 fn moved(print: &Print, s: &Settlement, what: &str) -> Result<ExitCode> {
-    done(print, s, || {
+    done(print, &settlement_json(s), || {
         let extra = match s.status {
             SettlementStatus::InReview => s
                 .review_deadline
@@ -402,4 +420,40 @@ async fn export(desk: &Desk, id: i64, out: &std::path::Path, force: bool) -> Res
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A settlement as every JSON output of `settle` gives it: amounts as decimal strings in the
+/// currency's units, beside the currency (never minor-unit integers).
+pub fn settlement_json(s: &Settlement) -> serde_json::Value {
+    let m = |x: i64| crate::domain::money::decimal_string(x, &s.currency);
+    serde_json::json!({
+        "id": s.id,
+        "agreement_id": s.agreement_id,
+        "partner_id": s.partner_id,
+        "status": s.status,
+        "period_start": s.period_start,
+        "period_end": s.period_end,
+        "currency": s.currency,
+        "totals": {
+            "commission": m(s.commission_minor),
+            "payouts": m(s.payouts_minor),
+            "take": m(s.take_minor),
+            "net": m(s.net_minor),
+        },
+        "line_count": s.line_count,
+        "redemption_count": s.redemption_count,
+        "exception_count": s.exception_count,
+        "computed_at": s.computed_at,
+        "computed_by": s.computed_by,
+        "review_deadline": s.review_deadline,
+        "review_note": s.review_note,
+        "approved_at": s.approved_at,
+        "approved_by": s.approved_by,
+        "dispute_reason": s.dispute_reason,
+        "paid_on": s.paid_on,
+        "payment_reference": s.payment_reference,
+        "tally": s.tally_count.zip(s.tally_amount_minor)
+            .map(|(c, a)| serde_json::json!({ "count": c, "amount": m(a) })),
+        "version": s.version,
+    })
 }

@@ -101,6 +101,28 @@ impl<Q> ListFilter<Q> {
     }
 }
 
+/// Reads the words of a `/` filter: each `key:value` word goes to `key`, which answers
+/// `Some(Ok(()))` when it took it, `Some(Err(why))` when it refused it, and `None` when the
+/// word is no key of this list (it is then a free word). Returns the free words joined, if
+/// any.
+pub fn filter_words<'a>(
+    text: &'a str,
+    mut key: impl FnMut(&'a str, &'a str) -> Option<Result<(), String>>,
+) -> Result<Option<String>, String> {
+    let mut words = Vec::new();
+    for word in text.split_whitespace() {
+        let taken = match word.split_once(':') {
+            Some((k, v)) => key(k, v),
+            None => None,
+        };
+        match taken {
+            Some(r) => r?,
+            None => words.push(word),
+        }
+    }
+    Ok((!words.is_empty()).then(|| words.join(" ")))
+}
+
 /// The cursor and direction of a page request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest<C> {

@@ -103,6 +103,36 @@ pub fn utc_end(text: &str) -> Result<DateTime<Utc>, String> {
     moment_end(text, &Utc).map_err(|_| utc_problem(text))
 }
 
+/// What a file's or a flag's date-and-time cells may look like, for messages and help.
+pub const TIME_FORMATS: &str =
+    "RFC 3339 like 2026-03-01T09:00:00Z, or YYYY-MM-DD HH:MM or YYYY-MM-DD taken as UTC";
+
+/// A deal window's time typed as text in UTC (a CSV cell, a deal file's field), as a start
+/// or (`end`) an exclusive end: unreadable text is a field error naming [`TIME_FORMATS`];
+/// empty is `None` (the deal's rules say it is required).
+pub fn read_utc(
+    errs: &mut super::validation::ValidationErrors,
+    field: &'static str,
+    text: &str,
+    end: bool,
+) -> Option<DateTime<Utc>> {
+    let s = text.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let read = if end { utc_end(s) } else { utc_start(s) };
+    match read {
+        Ok(t) => Some(t),
+        Err(_) => {
+            errs.push(
+                field,
+                format!("not a date and time ({s}): use {TIME_FORMATS}"),
+            );
+            None
+        }
+    }
+}
+
 fn utc_problem(text: &str) -> String {
     format!(
         "'{}' is not a time or a date: use {UTC_FORMATS}",

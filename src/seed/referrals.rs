@@ -68,6 +68,12 @@ pub async fn seed(pool: &PgPool, partners: &[(i64, &str)], now: DateTime<Utc>) -
                         Some(&format!("admin{account}@example.org")),
                     )
                     .await?;
+            } else if k < 3 {
+                // Registered a day before it converted.
+                let at = now - Duration::days(9 + 17 * k + i as i64);
+                platform
+                    .attribute_account_at(&code.code, account, Some(at))
+                    .await?;
             } else {
                 platform.attribute_account(&code.code, account).await?;
             }
@@ -108,7 +114,9 @@ pub async fn convert_at(
         .unwrap_or_default();
     for (k, at) in times.iter().enumerate() {
         let account = first_account + k as i64;
-        platform.attribute_account(&code, account).await?;
+        platform
+            .attribute_account_at(&code, account, Some(*at - Duration::hours(1)))
+            .await?;
         platform.convert_account(account, plan, Some(*at)).await?;
     }
     Ok(times.len() as u64)

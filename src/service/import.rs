@@ -6,7 +6,7 @@
 use super::Desk;
 use super::deals::{existing_partner, insert_deals, kyc_gate, window_open};
 use crate::domain::deal::CAP_MAX;
-use crate::domain::moment::{utc_end, utc_start};
+use crate::domain::moment::read_utc;
 use crate::domain::partner::domain_of;
 use crate::domain::validation::Lines;
 use crate::domain::{DealDraft, DealState, FieldError, Permission, ValidDeal, ValidationErrors};
@@ -57,9 +57,7 @@ static LAYOUT: Layout = Layout {
     required: REQUIRED_COLUMNS,
 };
 
-/// What a file's date-and-time cells may look like, for messages and help.
-pub const TIME_FORMATS: &str =
-    "RFC 3339 like 2026-03-01T09:00:00Z, or YYYY-MM-DD HH:MM or YYYY-MM-DD taken as UTC";
+pub use crate::domain::moment::TIME_FORMATS;
 
 /// One broken rule in one row: `line 3: coupon_code: required when kind is coupon`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -234,8 +232,8 @@ async fn check_row(
         categories: split_categories(row.cell("categories")),
         audience_scope: row.cell("audience_scope").to_owned(),
         audience_scope_value: row.optional("audience_scope_value"),
-        valid_from: parse_time(&mut parse, "valid_from", row.cell("valid_from"), false),
-        valid_until: parse_time(&mut parse, "valid_until", row.cell("valid_until"), true),
+        valid_from: read_utc(&mut parse, "valid_from", row.cell("valid_from"), false),
+        valid_until: read_utc(&mut parse, "valid_until", row.cell("valid_until"), true),
         redemption_cap: parse_cap(&mut parse, row.cell("redemption_cap")),
         state: row.optional("state"),
     };
@@ -365,31 +363,6 @@ fn split_categories(cell: &str) -> Vec<String> {
         .collect()
 }
 
-/// RFC 3339, `YYYY-MM-DD HH:MM` or a bare date in UTC, as a start (`end`: an exclusive end, a
-/// bare date the whole day; `domain::moment`); empty is `None` (validate says it is required).
-pub(crate) fn parse_time(
-    errs: &mut ValidationErrors,
-    field: &'static str,
-    cell: &str,
-    end: bool,
-) -> Option<DateTime<Utc>> {
-    let s = cell.trim();
-    if s.is_empty() {
-        return None;
-    }
-    let read = if end { utc_end(s) } else { utc_start(s) };
-    match read {
-        Ok(t) => Some(t),
-        Err(_) => {
-            errs.push(
-                field,
-                format!("not a date and time ({s}): use {TIME_FORMATS}"),
-            );
-            None
-        }
-    }
-}
-
 /// A whole number, or empty for no cap; its range is checked by validate.
 fn parse_cap(errs: &mut ValidationErrors, cell: &str) -> Option<i64> {
     let s = cell.trim();
@@ -417,25 +390,25 @@ mod tests {
     fn times_and_caps() {
         let mut e = ValidationErrors::new();
         assert_eq!(
-            parse_time(&mut e, "valid_from", "2026-03-01 09:30", false),
+            read_utc(&mut e, "valid_from", "2026-03-01 09:30", false),
             Some("2026-03-01T09:30:00Z".parse().unwrap())
         );
         assert_eq!(
-            parse_time(&mut e, "valid_from", "2026-03-01T10:30:00+01:00", false),
+            read_utc(&mut e, "valid_from", "2026-03-01T10:30:00+01:00", false),
             Some("2026-03-01T09:30:00Z".parse().unwrap())
         );
-        assert_eq!(parse_time(&mut e, "valid_from", " ", false), None);
+        assert_eq!(read_utc(&mut e, "valid_from", " ", false), None);
         // A bare date: 00:00 as a start, the whole day as an end.
         assert_eq!(
-            parse_time(&mut e, "valid_from", "2026-03-01", false),
+            read_utc(&mut e, "valid_from", "2026-03-01", false),
             Some("2026-03-01T00:00:00Z".parse().unwrap())
         );
         assert_eq!(
-            parse_time(&mut e, "valid_until", "2026-03-01", true),
+            read_utc(&mut e, "valid_until", "2026-03-01", true),
             Some("2026-03-02T00:00:00Z".parse().unwrap())
         );
         assert!(e.is_empty());
-        assert_eq!(parse_time(&mut e, "valid_from", "01/03/2026", false), None);
+        assert_eq!(read_utc(&mut e, "valid_from", "01/03/2026", false), None);
         assert_eq!(
             e.to_string(),
             format!("valid_from: not a date and time (01/03/2026): use {TIME_FORMATS}")

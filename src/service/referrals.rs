@@ -249,8 +249,8 @@ impl Desk {
             &mut tx,
             account,
             t.partner_id,
+            (None, Some(t.id)),
             None,
-            Some(t.id),
             &self.actor().login,
         )
         .await?
@@ -271,8 +271,22 @@ impl Desk {
 
     /// Attributes `account` to the partner of `code` (first touch wins).
     pub async fn attribute_account(&self, code: &str, account: i64) -> Result<Attribution> {
+        self.attribute_account_at(code, account, None).await
+    }
+
+    /// [`Desk::attribute_account`] at `at` (the platform's own time of the sign-up, reported
+    /// late; now when `None`): a conversion comes after it.
+    pub async fn attribute_account_at(
+        &self,
+        code: &str,
+        account: i64,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Attribution> {
         self.actor().require(Permission::RecordReferrals)?;
         check_account(account)?;
+        if at.is_some_and(|at| at > Utc::now() + chrono::Duration::minutes(5)) {
+            return Err(Error::field("at", "must not be in the future"));
+        }
         let mut tx = self.pool().begin().await?;
         let c = store::referrals::code_by_text(&mut tx, code)
             .await?
@@ -287,8 +301,8 @@ impl Desk {
             &mut tx,
             account,
             c.partner_id,
-            Some(c.id),
-            None,
+            (Some(c.id), None),
+            at,
             &self.actor().login,
         )
         .await?
@@ -411,6 +425,15 @@ impl Desk {
                     "account {account} is not attributed to any partner"
                 ))
             })?;
+        if at < a.attributed_at {
+            return Err(Error::field(
+                "at",
+                format!(
+                    "is before account {account}'s attribution ({}): a conversion comes after it",
+                    a.attributed_at.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+            ));
+        }
         let plan = plan_named(&mut tx, plan_code).await?;
         let rule = store::referrals::applicable_rule(&mut tx, a.partner_id, plan.id)
             .await?

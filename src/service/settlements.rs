@@ -29,6 +29,34 @@ pub struct ComputeReport {
     pub computed: Vec<Settlement>,
     /// Settlements left alone because they are past draft: (id, agreement, status).
     pub skipped: Vec<Skipped>,
+    /// Disputed settlements the computation reset to draft (and computed again).
+    pub reset: Vec<Reset>,
+}
+
+/// A disputed settlement that computing a period resets to draft.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Reset {
+    pub settlement_id: i64,
+    pub agreement_id: i64,
+    pub period: String,
+    /// Why it was disputed.
+    pub dispute_reason: Option<String>,
+}
+
+impl Reset {
+    /// "settlement 11 (agreement 3, 2026-10), disputed: “wrong rate”".
+    pub fn text(&self) -> String {
+        format!(
+            "settlement {} (agreement {}, {}), disputed{}",
+            self.settlement_id,
+            self.agreement_id,
+            self.period,
+            self.dispute_reason
+                .as_deref()
+                .map(|r| format!(": “{r}”"))
+                .unwrap_or_default()
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,6 +82,17 @@ pub struct SettlementView {
 impl SettlementView {
     pub fn settlement(&self) -> &Settlement {
         &self.row.settlement
+    }
+
+    /// The note given with the standing approval (the latest approval entry that no reversal
+    /// undoes): it lives on the ledger entry, beside the review note on the statement.
+    pub fn approval_note(&self) -> Option<&str> {
+        let reversed: Vec<i64> = self.ledger.iter().filter_map(|e| e.reverses_id).collect();
+        self.ledger
+            .iter()
+            .rev()
+            .find(|e| e.kind == "approval" && !reversed.contains(&e.id))
+            .and_then(|e| e.note.as_deref())
     }
 }
 
@@ -137,8 +176,39 @@ impl Desk {
             let r = self.compute(&ids, &p).await?;
             report.computed.extend(r.computed);
             report.skipped.extend(r.skipped);
+            report.reset.extend(r.reset);
         }
         Ok(report)
+    }
+
+    /// What [`Desk::compute_due`] would reset: the disputed statements of the agreements due
+    /// at the close of `period`, for the console's question before it happens. Changes
+    /// nothing.
+    pub async fn disputed_due(&self, period: &str) -> Result<Vec<Reset>> {
+        self.actor().require(Permission::ViewSettlements)?;
+        let named = parse_period(period)?;
+        let mut conn = self.pool().acquire().await?;
+        let mut out = Vec::new();
+        for p in named.due_with() {
+            let ids = store::agreements::due(&mut conn, p.frequency, p.start).await?;
+            if ids.is_empty() {
+                continue;
+            }
+            let label = p.label();
+            out.extend(
+                store::settlements::of_agreements(&mut conn, &ids, p.start)
+                    .await?
+                    .into_iter()
+                    .filter(|s| s.status == SettlementStatus::Disputed)
+                    .map(|s| Reset {
+                        settlement_id: s.id,
+                        agreement_id: s.agreement_id,
+                        period: label.clone(),
+                        dispute_reason: s.dispute_reason,
+                    }),
+            );
+        }
+        Ok(out)
     }
 
     /// The one computation: drafts opened (or reopened), their lines and totals written, an
@@ -185,7 +255,22 @@ impl Desk {
             .collect();
         write_all(&mut tx, records).await?;
         tx.commit().await?;
-        Ok(ComputeReport { computed, skipped })
+        let mut reset: Vec<Reset> = before
+            .values()
+            .filter(|s| s.status == SettlementStatus::Disputed && ids.contains(&s.id))
+            .map(|s| Reset {
+                settlement_id: s.id,
+                agreement_id: s.agreement_id,
+                period: label.clone(),
+                dispute_reason: s.dispute_reason.clone(),
+            })
+            .collect();
+        reset.sort_by_key(|r| r.settlement_id);
+        Ok(ComputeReport {
+            computed,
+            skipped,
+            reset,
+        })
     }
 
     pub async fn settlement(&self, id: i64) -> Result<SettlementView> {

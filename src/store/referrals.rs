@@ -289,17 +289,21 @@ pub struct Attribution {
 const ATTR_COLS: &str = "account_id, partner_id, code_id, token_id, attributed_at, attributed_by";
 
 /// First touch wins: `None` when the account is attributed already (the primary key).
+/// Attributes `account` to the partner by (code, token) at `at` (now when `None`); `None` back
+/// when it is attributed already (first touch wins).
 pub async fn attribute(
     conn: &mut PgConnection,
     account: i64,
     partner_id: i64,
-    code_id: Option<i64>,
-    token_id: Option<i64>,
+    (code_id, token_id): (Option<i64>, Option<i64>),
+    at: Option<DateTime<Utc>>,
     by: &str,
 ) -> sqlx::Result<Option<Attribution>> {
     let sql = format!(
-        "INSERT INTO referral_accounts (account_id, partner_id, code_id, token_id, attributed_by)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id) DO NOTHING RETURNING {ATTR_COLS}"
+        "INSERT INTO referral_accounts (account_id, partner_id, code_id, token_id, attributed_by,
+                attributed_at)
+         VALUES ($1, $2, $3, $4, $5, coalesce($6, now()))
+         ON CONFLICT (account_id) DO NOTHING RETURNING {ATTR_COLS}"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(account)
@@ -307,6 +311,7 @@ pub async fn attribute(
         .bind(code_id)
         .bind(token_id)
         .bind(by)
+        .bind(at)
         .fetch_optional(conn)
         .await
 }

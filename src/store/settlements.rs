@@ -150,7 +150,7 @@ mod compute;
 mod ledger;
 mod moves;
 
-pub use compute::{lock_existing, open_drafts, sort_memory, write_lines};
+pub use compute::{lock_existing, of_agreements, open_drafts, sort_memory, write_lines};
 pub use ledger::{LedgerEntry, NewEntry, add_entry, entries, unreversed};
 pub use moves::{Update, apply};
 

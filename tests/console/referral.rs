@@ -55,15 +55,16 @@ pub(super) async fn setup(db: &TestDb) -> i64 {
         .set_commission_rule(p.id, Some("pro"), None, Some("12.50"), Some("EUR"))
         .await
         .expect("rule");
-    admin
-        .attribute_account("BLUE-SPRING", 4101)
-        .await
-        .expect("attribute");
-    admin
-        .attribute_account("BLUE-SPRING", 4102)
-        .await
-        .expect("attribute");
     let at = Utc.with_ymd_and_hms(2026, 10, 15, 9, 0, 0).unwrap();
+    // Registered the day before it converted (reported late).
+    admin
+        .attribute_account_at("BLUE-SPRING", 4101, Some(at - chrono::Duration::days(1)))
+        .await
+        .expect("attribute");
+    admin
+        .attribute_account_at("BLUE-SPRING", 4102, Some(at - chrono::Duration::days(1)))
+        .await
+        .expect("attribute");
     admin
         .convert_account(4101, "pro", Some(at))
         .await

@@ -637,3 +637,65 @@ async fn lines_are_read_a_page_at_a_time() {
         "{lines:?}"
     );
 }
+
+/// Computing every agreement due names, before it happens, each disputed statement it will
+/// reset to draft (read from the database), and the toast says it afterwards.
+#[tokio::test]
+async fn computing_a_period_names_the_disputed_statements_it_resets() {
+    let db = TestDb::new().await;
+    let (finance, data) = setup(&db).await;
+    finance
+        .dispute_settlement(data.august, "the partner's tally differs")
+        .await
+        .unwrap();
+    let mut app = console(&finance, false);
+    let fx = app.perform(Action::PaneSettlements);
+    drive(&mut app, &finance, fx).await;
+    press(&mut app, KeyCode::Char('c'));
+    assert!(
+        matches!(app.overlay, Overlay::Prompt(_)),
+        "the period first"
+    );
+    app.update(Msg::Terminal(Event::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    ))));
+    typed(&mut app, "2026-08");
+    let fx = press(&mut app, KeyCode::Enter);
+    assert!(
+        !matches!(app.overlay, Overlay::Confirm(_)),
+        "the disputed statements are read before asking"
+    );
+    drive(&mut app, &finance, fx).await;
+    let Overlay::Confirm(c) = &app.overlay else {
+        panic!("a confirmation:\n{}", render(&mut app, 120, 40));
+    };
+    let body = c.body.join("\n");
+    assert!(
+        body.contains("It resets 1 disputed statement to draft and computes it again:"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "  · settlement {} (agreement {}, 2026-08), disputed: “the partner's tally differs”",
+            data.august, data.agreement
+        )),
+        "{body}"
+    );
+    app.perform(Action::ToggleChoice);
+    let fx = app.perform(Action::Confirm);
+    drive(&mut app, &finance, fx).await;
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM settlements WHERE id = {} AND status = 'draft'",
+            data.august
+        ))
+        .await,
+        1
+    );
+    let said = &app.messages.last().unwrap().2;
+    assert!(
+        said.ends_with(&format!("; reset from disputed to draft: {}", data.august)),
+        "{said}"
+    );
+}

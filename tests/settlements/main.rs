@@ -10,6 +10,7 @@ mod common;
 
 mod agreements;
 mod cli_runs;
+mod closing;
 mod moves;
 mod pricing;
 mod referral_only;

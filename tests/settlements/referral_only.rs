@@ -27,8 +27,13 @@ async fn a_referral_only_partner_is_paid_its_payouts_and_owes_nothing() {
         .set_commission_rule(f.partner_id, Some("basic"), None, Some("1.50"), Some("EUR"))
         .await
         .unwrap();
+    // Registered in July (reported late): the conversions below come after it.
+    let july = "2026-07-01T09:00:00Z".parse().ok();
     for account in [21, 22, 23] {
-        admin.attribute_account(&code.code, account).await.unwrap();
+        admin
+            .attribute_account_at(&code.code, account, july)
+            .await
+            .unwrap();
     }
     let pid = f.partner_id.to_string();
     // August, before any agreement: the payout is made, and the CLI says it is on no

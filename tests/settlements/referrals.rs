@@ -288,10 +288,14 @@ async fn payouts_are_lines_the_marketplace_owes_in_the_settlement() {
         .set_commission_rule(f.partner_id, None, Some(1250), None, None)
         .await
         .unwrap();
-    for account in [11, 12, 13] {
-        admin.attribute_account(&code.code, account).await.unwrap();
-    }
     let at = |s: &str| Some(s.parse().unwrap());
+    // Registered in August (reported late), before the conversions below.
+    for account in [11, 12, 13] {
+        admin
+            .attribute_account_at(&code.code, account, at("2026-08-20T09:00:00Z"))
+            .await
+            .unwrap();
+    }
     admin
         .convert_account(11, "pro", at("2026-09-10T10:00:00Z"))
         .await
@@ -440,4 +444,62 @@ async fn the_cli_prints_a_token_once_and_finance_only_reads() {
         out.code, 3,
         "finance reads, curators and admins manage:{out}"
     );
+}
+
+/// A conversion comes after its attribution: dated before it, it is refused with the field
+/// named, by the service and (as the admin's own login, by plain SQL) by the database, and
+/// nothing is written.
+#[tokio::test]
+async fn a_conversion_before_its_attribution_is_refused() {
+    let f = Fixture::new().await;
+    let admin = f.db.admin().await;
+    plan(&admin, "pro", "99.00", "EUR").await;
+    let code = admin.add_referral_code(f.partner_id, None).await.unwrap();
+    admin
+        .set_commission_rule(f.partner_id, None, Some(500), None, None)
+        .await
+        .unwrap();
+    admin.attribute_account(&code.code, 41).await.unwrap();
+    let attributed: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT attributed_at FROM referral_accounts WHERE account_id = 41")
+            .fetch_one(&f.db.pool)
+            .await
+            .unwrap();
+    let before = attributed - chrono::Duration::days(2);
+    let e = admin
+        .convert_account(41, "pro", Some(before))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "at: is before account 41's attribution ({}): a conversion comes after it",
+            attributed.format("%Y-%m-%d %H:%M:%S UTC")
+        )
+    );
+    let (login, _) = crate::common::person(&f.db, &["admin"]).await;
+    let got = crate::common::try_sql(
+        &login.pool,
+        &format!(
+            "INSERT INTO referral_payouts (account_id, partner_id, plan_id, rule_id, rule_scope, bps,
+                 price_minor, currency, amount_minor, converted_at, created_by)
+             SELECT 41, {p}, pl.id, r.id, 'default', 500, 9900, 'EUR', 495, now() - interval '2 days', session_user
+               FROM plans pl, commission_rules r WHERE pl.code = 'pro' AND r.partner_id = {p}",
+            p = f.partner_id
+        ),
+    )
+    .await;
+    let e = got.unwrap_err();
+    assert!(
+        e.starts_with("PDR01 referral payout: account 41 converted at ")
+            && e.contains("is before its attribution at"),
+        "{e}"
+    );
+    assert_eq!(f.db.count("SELECT count(*) FROM referral_payouts").await, 0);
+    // After it, the conversion is taken.
+    admin
+        .convert_account(41, "pro", Some(attributed + chrono::Duration::minutes(1)))
+        .await
+        .unwrap();
+    assert_eq!(f.db.count("SELECT count(*) FROM referral_payouts").await, 1);
 }

@@ -4,12 +4,14 @@ use super::StateArgs;
 use crate::cli::Context;
 use crate::cli::args::{Guard, Print, done};
 use crate::domain::deal::CAP_MAX;
-use crate::domain::moment::{utc_end, utc_start};
+#[cfg(test)]
+use crate::domain::moment::TIME_FORMATS;
+use crate::domain::moment::read_utc;
 use crate::domain::{AudienceScope, DealDraft, DealState, ValidationErrors};
 use crate::error::{Error, Result};
-use crate::service::import::TIME_FORMATS;
 use crate::service::rows::Deal;
-use chrono::{DateTime, Utc};
+#[cfg(test)]
+use chrono::Utc;
 use clap::Args;
 use std::process::ExitCode;
 
@@ -127,40 +129,15 @@ impl DealFields {
             d.categories = c;
         }
         if let Some(t) = self.valid_from {
-            d.valid_from = parse_time(errs, "valid_from", &t, false);
+            d.valid_from = read_utc(errs, "valid_from", &t, false);
         }
         if let Some(t) = self.valid_until {
-            d.valid_until = parse_time(errs, "valid_until", &t, true);
+            d.valid_until = read_utc(errs, "valid_until", &t, true);
         }
         if let Some(c) = self.cap {
             d.redemption_cap = parse_cap(errs, &c);
         }
         given
-    }
-}
-
-/// RFC 3339, `YYYY-MM-DD HH:MM` or a bare date in UTC (the import's formats): a bare date
-/// starts a window at 00:00 and ends one with the whole day (`domain::moment`).
-fn parse_time(
-    errs: &mut ValidationErrors,
-    field: &'static str,
-    text: &str,
-    end: bool,
-) -> Option<DateTime<Utc>> {
-    let s = text.trim();
-    if s.is_empty() {
-        return None; // validate says it is required
-    }
-    let read = if end { utc_end(s) } else { utc_start(s) };
-    match read {
-        Ok(t) => Some(t),
-        Err(_) => {
-            errs.push(
-                field,
-                format!("not a date and time ({s}): use {TIME_FORMATS}"),
-            );
-            None
-        }
     }
 }
 
@@ -262,24 +239,24 @@ mod tests {
         let mut e = ValidationErrors::new();
         let at = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
         assert_eq!(
-            parse_time(&mut e, "valid_from", "2026-03-01 09:00", false),
+            read_utc(&mut e, "valid_from", "2026-03-01 09:00", false),
             Some(at)
         );
         assert_eq!(
-            parse_time(&mut e, "valid_from", "2026-03-01T10:00:00+01:00", true),
+            read_utc(&mut e, "valid_from", "2026-03-01T10:00:00+01:00", true),
             Some(at)
         );
         // A bare date starts at 00:00 and ends with the whole day.
         assert_eq!(
-            parse_time(&mut e, "valid_from", "2026-03-01", false),
+            read_utc(&mut e, "valid_from", "2026-03-01", false),
             Some(at - chrono::Duration::hours(9))
         );
         assert_eq!(
-            parse_time(&mut e, "valid_until", "2026-03-01", true),
+            read_utc(&mut e, "valid_until", "2026-03-01", true),
             Some(at + chrono::Duration::hours(15))
         );
         assert!(e.is_empty());
-        assert_eq!(parse_time(&mut e, "valid_until", "tomorrow", true), None);
+        assert_eq!(read_utc(&mut e, "valid_until", "tomorrow", true), None);
         assert_eq!(
             e.to_string(),
             format!("valid_until: not a date and time (tomorrow): use {TIME_FORMATS}")

@@ -132,6 +132,9 @@ fn settlement_record(v: &SettlementView) -> String {
             format!("{} by {}", time(at), or_dash(s.approved_by.as_deref())),
         ));
     }
+    if let Some(n) = v.approval_note() {
+        f.push(("approval note", n.to_owned()));
+    }
     if let Some(r) = &s.dispute_reason {
         f.push(("disputed", r.clone()));
     }
@@ -160,39 +163,26 @@ fn settlement_record(v: &SettlementView) -> String {
 async fn show_json(desk: &Desk, v: &SettlementView) -> Result<ExitCode> {
     let s = v.settlement();
     let m = |x: i64| decimal_string(x, &s.currency);
-    let head = json!({
-        "id": s.id,
-        "status": s.status,
-        "period": v.period,
-        "period_start": s.period_start,
-        "period_end": s.period_end,
-        "partner": { "id": s.partner_id, "name": v.row.partner_name },
-        "terms": v.agreement,
-        "currency": s.currency,
-        "totals": {
-            "commission": m(s.commission_minor),
-            "payouts": m(s.payouts_minor),
-            "take": m(s.take_minor),
-            "net": m(s.net_minor),
-        },
-        "line_count": s.line_count,
-        "redemption_count": s.redemption_count,
-        "exception_count": s.exception_count,
-        "review_deadline": s.review_deadline,
-        "review_note": s.review_note,
-        "approved_at": s.approved_at,
-        "approved_by": s.approved_by,
-        "dispute_reason": s.dispute_reason,
-        "paid_on": s.paid_on,
-        "payment_reference": s.payment_reference,
-        "tally": s.tally_count.zip(s.tally_amount_minor).map(|(c, a)| json!({ "count": c, "amount": m(a) })),
-        "discrepancy": v.discrepancy.map(|d| json!({ "count": d.count, "amount": m(d.amount_minor) })),
-        "ledger": v.ledger.iter().map(|e| json!({
-            "id": e.id, "kind": e.kind, "amount": decimal_string(e.amount_minor, &e.currency),
-            "currency": e.currency, "reverses": e.reverses_id, "reference": e.reference,
-            "at": e.at, "by": e.by_login,
-        })).collect::<Vec<_>>(),
-    });
+    let mut head = super::settlement_json(s);
+    head["period"] = v.period.clone().into();
+    head["partner"] = json!({ "id": s.partner_id, "name": v.row.partner_name });
+    head["terms"] = serde_json::to_value(&v.agreement).unwrap_or_default();
+    head["approval_note"] = v.approval_note().into();
+    head["discrepancy"] = json!(
+        v.discrepancy
+            .map(|d| json!({ "count": d.count, "amount": m(d.amount_minor) }))
+    );
+    head["ledger"] = v
+        .ledger
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id, "kind": e.kind, "amount": decimal_string(e.amount_minor, &e.currency),
+                "currency": e.currency, "reverses": e.reverses_id, "reference": e.reference,
+                "note": e.note, "at": e.at, "by": e.by_login,
+            })
+        })
+        .collect();
     let mut head = serde_json::to_string_pretty(&head).unwrap_or_default();
     head.pop(); // the closing brace: the lines follow
     let mut stdout = tokio::io::stdout();

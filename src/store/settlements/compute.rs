@@ -34,6 +34,23 @@ pub async fn lock_existing(
     .await
 }
 
+/// The settlements of these agreements for the period that starts `start`, read only.
+pub async fn of_agreements(
+    conn: &mut PgConnection,
+    agreements: &[i64],
+    start: NaiveDate,
+) -> sqlx::Result<Vec<Settlement>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(""),
+        " FROM settlements WHERE agreement_id = ANY($1) AND period_start = $2 ORDER BY id"
+    ))
+    .bind(agreements)
+    .bind(start)
+    .fetch_all(conn)
+    .await
+}
+
 /// Creates the draft settlement of each agreement for the period, or turns an existing draft
 /// or disputed one back into a draft to be recomputed. Settlements in any other status are
 /// left alone (and not returned). Returns the ids of the drafts.

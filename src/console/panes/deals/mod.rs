@@ -81,21 +81,28 @@ pub fn parse_filter(text: &str, base: &DealFilter) -> Result<DealFilter, String>
         descending: base.descending,
         ..Default::default()
     };
-    let mut words = Vec::new();
-    for word in text.split_whitespace() {
-        match word.split_once(':') {
-            Some(("state", v)) => f.state = Some(v.parse().map_err(|e| format!("state: {e}"))?),
-            Some(("scope", v)) => f.scope = Some(v.parse().map_err(|e| format!("scope: {e}"))?),
-            Some(("partner", v)) => {
-                f.partner_id = Some(v.parse().map_err(|_| "partner: a partner id".to_owned())?)
-            }
-            Some(("cat", v)) | Some(("category", v)) => f.category = Some(v.to_owned()),
-            _ => words.push(word),
+    f.text = crate::console::list::filter_words(text, |k, v| match k {
+        "state" => Some(
+            v.parse()
+                .map(|s| f.state = Some(s))
+                .map_err(|e| format!("state: {e}")),
+        ),
+        "scope" => Some(
+            v.parse()
+                .map(|s| f.scope = Some(s))
+                .map_err(|e| format!("scope: {e}")),
+        ),
+        "partner" => Some(
+            v.parse()
+                .map(|p| f.partner_id = Some(p))
+                .map_err(|_| "partner: a partner id".to_owned()),
+        ),
+        "cat" | "category" => {
+            f.category = Some(v.to_owned());
+            Some(Ok(()))
         }
-    }
-    if !words.is_empty() {
-        f.text = Some(words.join(" "));
-    }
+        _ => None,
+    })?;
     Ok(f)
 }
 

@@ -89,27 +89,21 @@ pub fn parse_filter(text: &str, base: &PartnerFilter) -> Result<PartnerFilter, S
         descending: base.descending,
         ..Default::default()
     };
-    let mut words = Vec::new();
-    for word in text.split_whitespace() {
-        match word.split_once(':') {
-            Some(("state", v)) => {
-                f.verification = Some(v.parse::<VerificationState>().map_err(|_| {
+    f.text = crate::console::list::filter_words(text, |k, v| match k {
+        "state" => Some(
+            v.parse::<VerificationState>()
+                .map(|s| f.verification = Some(s))
+                .map_err(|_| {
                     let all: Vec<&str> =
                         VerificationState::ALL.iter().map(|s| s.as_str()).collect();
                     format!("state: '{v}' is not a partner state ({})", all.join(", "))
-                })?)
-            }
-            Some((k, _)) if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphabetic()) => {
-                return Err(format!(
-                    "unknown filter '{k}:' (state:, or words of a name, domain or category)"
-                ));
-            }
-            _ => words.push(word),
-        }
-    }
-    if !words.is_empty() {
-        f.text = Some(words.join(" "));
-    }
+                }),
+        ),
+        k if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphabetic()) => Some(Err(format!(
+            "unknown filter '{k}:' (state:, or words of a name, domain or category)"
+        ))),
+        _ => None,
+    })?;
     Ok(f)
 }
 

@@ -14,6 +14,7 @@ use crate::domain::settlement::{
     Discrepancy, Move, Period, REVIEW_DAYS, discrepancy_text, period_label, review_deadline,
 };
 use crate::service::rows::SettlementRow;
+use crate::service::settlements::Reset;
 use chrono::NaiveDate;
 
 /// A move that needs a text before it is confirmed.
@@ -352,7 +353,14 @@ impl SettlementsPane {
     }
 
     /// The confirmation of a computation, saying what it will do.
-    fn confirm_compute(&self, sh: &mut Shell, agreement: Option<i64>, p: Period) {
+    /// `resets`: the disputed statements a computation of every agreement due would reset.
+    pub(super) fn confirm_compute(
+        &self,
+        sh: &mut Shell,
+        agreement: Option<i64>,
+        p: Period,
+        resets: &[Reset],
+    ) {
         let label = p.label();
         let body = match agreement {
             Some(a) => match self.current().filter(|r| {
@@ -372,6 +380,16 @@ impl SettlementsPane {
                     .into(),
             ],
         };
+        let mut body = body;
+        if !resets.is_empty() {
+            body.push(format!(
+                "It resets {} disputed statement{} to draft and computes {} again:",
+                resets.len(),
+                if resets.len() == 1 { "" } else { "s" },
+                if resets.len() == 1 { "it" } else { "them" }
+            ));
+            body.extend(resets.iter().map(|r| format!("  · {}", r.text())));
+        }
         sh.confirm(
             format!("Compute {label}?"),
             body,
@@ -437,7 +455,13 @@ impl SettlementsPane {
     pub(super) fn answer(&mut self, sh: &mut Shell, q: Question, a: Answer) -> Vec<AppEffect> {
         match (q, a) {
             (Question::ComputeWhat, Answer::Text(text)) => match parse_compute(&text) {
-                Ok((agreement, period)) => self.confirm_compute(sh, agreement, period),
+                // Every agreement due: the disputed statements it would reset are read first,
+                // so that the question names them.
+                Ok((None, period)) => {
+                    let tag = self.asking.begin(sh);
+                    return fx(Effect::DisputedDue { tag, period });
+                }
+                Ok((agreement, period)) => self.confirm_compute(sh, agreement, period, &[]),
                 Err(e) => sh.ask_again(e),
             },
             (Question::Text { act, s }, Answer::Text(text)) => {

@@ -4,10 +4,11 @@ use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
 use crate::console::panes::Task;
 use crate::console::shell::BusyId;
 use crate::domain::money::format_amount;
+use crate::domain::settlement::Period;
 use crate::error::Error;
 use crate::service::Desk;
 use crate::service::rows::{Line, RedemptionRow, Settlement, SettlementFilter, SettlementRow};
-use crate::service::settlements::{ComputeReport, SettlementView};
+use crate::service::settlements::{ComputeReport, Reset, SettlementView};
 use chrono::NaiveDate;
 
 /// How many periods the detail's chart shows.
@@ -70,6 +71,8 @@ pub enum Effect {
     },
     /// The redemption behind a line of settlement `settlement`.
     Redemption { settlement: i64, line: Box<Line> },
+    /// The disputed statements computing `period` would reset, read before asking.
+    DisputedDue { tag: Gen, period: Period },
     /// A confirmed step on settlement `id` (none for a computation).
     Act {
         busy: BusyId,
@@ -100,6 +103,11 @@ pub enum Msg {
         line: Box<Line>,
         result: Result<RedemptionRow, Error>,
     },
+    DisputedDue {
+        tag: Gen,
+        period: Period,
+        result: Result<Vec<Reset>, Error>,
+    },
     /// A step is done: what to say.
     Done {
         busy: BusyId,
@@ -115,6 +123,7 @@ impl Reply for Msg {
             Msg::Lines { result, .. } => failure_of(result),
             Msg::Redemption { result, .. } => failure_of(result),
             Msg::Done { result, .. } => failure_of(result),
+            Msg::DisputedDue { result, .. } => failure_of(result),
         }
     }
 }
@@ -148,6 +157,17 @@ fn computed_due(period: &str, r: &ComputeReport) -> String {
             .map(|s| format!("{} ({})", s.settlement_id, s.status))
             .collect();
         text.push_str(&format!("; left alone, past draft: {}", ids.join(", ")));
+    }
+    if !r.reset.is_empty() {
+        let ids: Vec<String> = r
+            .reset
+            .iter()
+            .map(|s| s.settlement_id.to_string())
+            .collect();
+        text.push_str(&format!(
+            "; reset from disputed to draft: {}",
+            ids.join(", ")
+        ));
     }
     text
 }
@@ -262,6 +282,11 @@ impl Task for Effect {
             Effect::Act { busy, id, step } => Msg::Done {
                 busy,
                 result: act(&desk, id, step).await,
+            },
+            Effect::DisputedDue { tag, period } => Msg::DisputedDue {
+                tag,
+                period,
+                result: desk.disputed_due(&period.label()).await,
             },
         }
     }

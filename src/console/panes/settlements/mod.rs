@@ -18,7 +18,7 @@ use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::list::{KeysetList, ListFilter, ListRow, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
-use crate::console::shell::Shell;
+use crate::console::shell::{Latest, Shell};
 use crate::domain::Permission;
 use crate::domain::settlement::Period;
 use crate::service::rows::{Line, SettlementFilter, SettlementRow};
@@ -55,6 +55,8 @@ pub struct SettlementsPane {
     pub open_id: Option<i64>,
     /// The open settlement's lines: a window of pages, read by line number.
     pub lines: KeysetList<Line>,
+    /// What a computation would reset, read before asking.
+    pub asking: Latest,
 }
 
 impl Default for SettlementsPane {
@@ -65,13 +67,14 @@ impl Default for SettlementsPane {
             detail: Detail::default(),
             open_id: None,
             lines: KeysetList::default(),
+            asking: Latest::default(),
         }
     }
 }
 
 /// Parses the filter: `status:S`, `partner:NAME` or `partner:#ID`, `period:2026-10` (or
-/// `2026-Q4`, `2026`: the period's first day), `agreement:ID`; other words are more of the
-/// partner's name.
+/// `2026-Q4`, `2026`: every statement of a period inside it), `agreement:ID`; other words are
+/// more of the partner's name.
 pub fn parse_filter(text: &str) -> Result<SettlementFilter, String> {
     let mut f = SettlementFilter::default();
     let mut name = Vec::new();
@@ -320,6 +323,19 @@ impl Pane for SettlementsPane {
             Msg::Done { busy, result } => {
                 sh.finish(busy, result);
                 self.reload(sh)
+            }
+            Msg::DisputedDue {
+                tag,
+                period,
+                result,
+            } => {
+                if self.asking.accept(tag) {
+                    match result {
+                        Ok(resets) => self.confirm_compute(sh, None, period, &resets),
+                        Err(e) => sh.toast_error(e.to_string()),
+                    }
+                }
+                Vec::new()
             }
         }
     }

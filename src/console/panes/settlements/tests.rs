@@ -7,7 +7,17 @@ fn filter_words() {
     let f = parse_filter("status:in_review partner:Bluebird period:2026-10").unwrap();
     assert_eq!(f.status, Some(SettlementStatus::InReview));
     assert_eq!(f.partner_name.as_deref(), Some("Bluebird"));
-    assert_eq!(f.period_start, NaiveDate::from_ymd_opt(2026, 10, 1));
+    let day = |m: u32| NaiveDate::from_ymd_opt(2026, m, 1).unwrap();
+    assert_eq!(f.within, Some((day(10), day(11))));
+    // A quarter, a year: every statement of a period inside it.
+    assert_eq!(
+        parse_filter("period:2026-Q4").unwrap().within,
+        Some((day(10), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()))
+    );
+    assert_eq!(
+        parse_filter("period:2026").unwrap().within,
+        Some((day(1), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()))
+    );
     let f = parse_filter("partner:#12 agreement:7").unwrap();
     assert_eq!(f.partner_id, Some(12));
     assert_eq!(f.agreement_id, Some(7));

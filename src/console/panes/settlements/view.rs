@@ -237,7 +237,10 @@ fn summary(o: &Opened, sh: &Shell, now: DateTime<Utc>) -> Vec<Line<'static>> {
         Line::from(status),
     ];
     if let Some(n) = &s.review_note {
-        lines.push(Line::from(vec![label("Note"), Span::raw(n.clone())]));
+        lines.push(Line::from(vec![label("Review"), Span::raw(n.clone())]));
+    }
+    if let Some(n) = v.approval_note() {
+        lines.push(Line::from(vec![label("Approval"), Span::raw(n.to_owned())]));
     }
     let net = if s.net_minor >= 0 {
         format!("{} due from the partner", money(s.net_minor))

@@ -2,9 +2,10 @@
 //! time, the order value and the kind of deal its source is for, with the problems of the
 //! cells that do not read.
 
+use crate::domain::moment::read_utc;
 use crate::domain::{DealKind, OrderValue, ValidationErrors};
+use crate::service::import::RowProblem;
 use crate::service::import::read::Row;
-use crate::service::import::{RowProblem, parse_time};
 use crate::store::redemptions::source_for;
 use chrono::{DateTime, Utc};
 
@@ -45,7 +46,7 @@ impl Asked {
                 errs.push("redeemed_at", "required");
                 None
             }
-            cell => parse_time(&mut errs, "redeemed_at", cell, false),
+            cell => read_utc(&mut errs, "redeemed_at", cell, false),
         };
         if let Some(t) = at
             && t > now
