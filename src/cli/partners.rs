@@ -65,6 +65,27 @@ pub enum PartnersCommand {
         #[command(flatten)]
         print: Print,
     },
+    /// Where the marketplace pays the partner: with --holder, --iban and --bic, set them
+    /// (finance or admin; audited with the IBAN masked); without, show them (whole to
+    /// finance and admin, the IBAN masked to everyone else).
+    Payout {
+        /// The partner's id.
+        id: i64,
+        /// The account holder's name, as the bank has it (at most 70 characters).
+        #[arg(long, value_name = "NAME", requires_all = ["iban", "bic"])]
+        holder: Option<String>,
+        /// The IBAN, with or without spaces (checked by its ISO 13616 mod-97 checksum).
+        #[arg(long, value_name = "IBAN", requires_all = ["holder", "bic"])]
+        iban: Option<String>,
+        /// The bank's BIC: 8 or 11 letters and digits (COBADEFFXXX).
+        #[arg(long, value_name = "BIC", requires_all = ["holder", "iban"])]
+        bic: Option<String>,
+        /// The payout currency, ISO 4217 (default EUR).
+        #[arg(long, value_name = "CODE", requires = "iban")]
+        currency: Option<String>,
+        #[command(flatten)]
+        print: Print,
+    },
 }
 
 const ADD_HELP: &str = "Create a partner (pending until vetted); needs the curator or admin role.\n\n\
@@ -260,11 +281,64 @@ pub async fn run(ctx: &Context, cmd: PartnersCommand) -> Result<ExitCode> {
                 v["deals"] = json!(deals);
                 output::json(&v)?;
             } else {
-                out!("{}", show_text(&p, &deals));
+                let payout = desk.payout_details(id).await?;
+                out!("{}", show_text(&p, &deals, payout.as_ref()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PartnersCommand::Payout {
+            id,
+            holder,
+            iban,
+            bic,
+            currency,
+            print,
+        } => {
+            let row = match (holder, iban, bic) {
+                (Some(holder), Some(iban), Some(bic)) => {
+                    let draft = crate::domain::payout::PayoutDetailsDraft {
+                        holder,
+                        iban,
+                        bic,
+                        currency: currency.unwrap_or_default(),
+                    };
+                    Some(desk.set_payout_details(id, &draft).await?)
+                }
+                _ => desk.payout_details(id).await?,
+            };
+            if print.json {
+                output::json(&row)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            match &row {
+                Some(r) => outln!("partner {id}: {}", payout_text(r)),
+                None => outln!("partner {id}: no payout details yet"),
             }
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// "DE89 3704 0044 0532 0130 00 (COBADEFFXXX), Aster Books GmbH, EUR; changed 2026-12-07
+/// 10:14 UTC by fin" (whole), or "DE89 •••• •••• 3000, EUR; changed …" (masked).
+fn payout_text(r: &crate::store::payouts::PayoutRow) -> String {
+    let account = match (&r.iban, &r.bic, &r.holder) {
+        (Some(iban), Some(bic), Some(holder)) => {
+            let grouped: Vec<String> = iban
+                .as_bytes()
+                .chunks(4)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
+            format!("{} ({bic}), {holder}", grouped.join(" "))
+        }
+        _ => r.iban_masked.clone(),
+    };
+    format!(
+        "{account}, {}; changed {} by {}",
+        r.currency,
+        time(r.changed_at),
+        r.updated_by
+    )
 }
 
 /// `12 Bean There (pending, version 1)`.
@@ -360,7 +434,11 @@ fn list_table(rows: &[PartnerListRow]) -> String {
     t.render()
 }
 
-fn show_text(p: &Partner, deals: &[(String, i64)]) -> String {
+fn show_text(
+    p: &Partner,
+    deals: &[(String, i64)],
+    payout: Option<&crate::store::payouts::PayoutRow>,
+) -> String {
     let vetted = match (&p.vetted_by, p.vetted_at) {
         (Some(by), Some(at)) if p.verification == VerificationState::Verified => {
             format!(", vetted by {by} at {}", time(at))
@@ -388,6 +466,20 @@ fn show_text(p: &Partner, deals: &[(String, i64)]) -> String {
         ("region", or_dash(p.region.as_deref())),
         ("notes", or_dash(p.notes.as_deref())),
         ("deals", deals),
+        (
+            "payout",
+            payout
+                .map(|r| {
+                    format!(
+                        "{}, {}; changed {} by {}",
+                        r.iban_masked,
+                        r.currency,
+                        time(r.changed_at),
+                        r.updated_by
+                    )
+                })
+                .unwrap_or_else(|| "none yet".into()),
+        ),
         (
             "version",
             format!(

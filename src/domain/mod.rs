@@ -12,6 +12,7 @@ pub mod negotiation;
 pub mod offer_diff;
 pub mod operator;
 pub mod partner;
+pub mod payout;
 pub mod redemption;
 pub mod referral;
 pub mod settlement;

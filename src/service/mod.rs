@@ -11,6 +11,7 @@ pub mod monitor;
 pub mod negotiations;
 pub mod operators;
 pub mod partners;
+pub mod payouts;
 pub mod plans;
 pub(crate) mod record;
 pub mod redemptions;

@@ -15,6 +15,7 @@ pub mod negotiations;
 pub mod operators;
 pub mod outbox;
 pub mod partners;
+pub mod payouts;
 pub mod redemptions;
 pub mod referrals;
 pub mod search;

@@ -12,6 +12,7 @@ mod audit;
 mod changes;
 mod grants;
 mod money;
+mod payouts;
 
 pub use common::percentage;
 use common::{TestDb, active_deal, member};

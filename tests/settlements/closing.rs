@@ -174,3 +174,92 @@ async fn periods_notes_resets_and_amounts_as_finance_reads_them() {
     );
     assert_eq!(json(&out)["reset"], serde_json::json!([]));
 }
+
+/// `partners payout`: finance sets and reads a partner's payout details whole; a curator
+/// reads them masked, and `partners show` masks them for everyone; a mistyped IBAN is one
+/// line naming the field.
+#[tokio::test]
+async fn payout_details_from_the_command_line() {
+    let f = Fixture::new().await;
+    f.db.desk("cara", &[partnerdesk::domain::Role::Curator])
+        .await;
+    let id = f.partner_id.to_string();
+    let set = |iban: &str| {
+        pd(
+            Some(&f.db),
+            "fin",
+            &[
+                "partners",
+                "payout",
+                &id,
+                "--holder",
+                "Settle Partner GmbH",
+                "--iban",
+                iban,
+                "--bic",
+                "COBADEFFXXX",
+            ],
+        )
+    };
+    assert_eq!(
+        set("DE88 3704 0044 0532 0130 00").error_line(3),
+        "iban: its check digits do not match (ISO 13616 mod 97): a digit is mistyped"
+    );
+    let out = set("DE89 3704 0044 0532 0130 00");
+    out.success();
+    let line = out.stdout_text();
+    assert!(
+        line.starts_with(&format!(
+            "partner {id}: DE89 3704 0044 0532 0130 00 (COBADEFFXXX), Settle Partner GmbH, EUR; changed "
+        )) && line.trim_end().ends_with(" by fin"),
+        "{line}"
+    );
+    let out = pd(Some(&f.db), "cara", &["partners", "payout", &id]);
+    out.success();
+    assert!(
+        out.stdout_text()
+            .starts_with(&format!("partner {id}: DE89 •••• •••• 3000, EUR; changed ")),
+        "{out}"
+    );
+    let v = json(&pd(
+        Some(&f.db),
+        "cara",
+        &["partners", "payout", &id, "--json"],
+    ));
+    assert_eq!(v["iban"], Value::Null);
+    assert_eq!(v["iban_masked"], "DE89 •••• •••• 3000");
+    let v = json(&pd(
+        Some(&f.db),
+        "fin",
+        &["partners", "payout", &id, "--json"],
+    ));
+    assert_eq!(v["iban"], "DE89370400440532013000");
+    for user in ["fin", "cara"] {
+        let out = pd(Some(&f.db), user, &["partners", "show", &id]);
+        out.success();
+        let text = out.stdout_text();
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("payout") && l.contains("DE89 •••• •••• 3000, EUR")),
+            "{text}"
+        );
+        assert!(!text.contains("0532"), "{text}");
+    }
+    let e = pd(
+        Some(&f.db),
+        "cara",
+        &[
+            "partners",
+            "payout",
+            &id,
+            "--holder",
+            "X",
+            "--iban",
+            "DE89370400440532013000",
+            "--bic",
+            "COBADEFF",
+        ],
+    )
+    .error_line(3);
+    assert!(e.contains("finance"), "{e}");
+}
