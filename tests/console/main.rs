@@ -194,6 +194,17 @@ pub(crate) fn detail() -> PartnerDetail {
             after: None,
             reason: None,
         }],
+        payout: Some(partnerdesk::store::payouts::PayoutRow {
+            partner_id: 2,
+            holder: None,
+            iban: None,
+            iban_masked: "DE89 •••• •••• 3000".into(),
+            bic: None,
+            currency: "EUR".into(),
+            changed_at: at(2),
+            updated_by: "fin".into(),
+            version: 1,
+        }),
     }
 }
 

@@ -182,6 +182,21 @@ fn detail(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
                 deals.join(", ")
             },
         ),
+        kv(
+            t,
+            "Payout",
+            // Masked on screen for everyone, finance too: screens are shared and recorded.
+            d.payout
+                .as_ref()
+                .map(|r| {
+                    let day: String = local(r.changed_at).chars().take(10).collect();
+                    format!(
+                        "{} · {} · {} {day}",
+                        r.iban_masked, r.currency, r.updated_by
+                    )
+                })
+                .unwrap_or_else(|| "none yet (partners payout sets it)".into()),
+        ),
         kv(t, "Notes", o(&p.notes)),
         kv(
             t,
