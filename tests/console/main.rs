@@ -194,7 +194,7 @@ pub(crate) fn detail() -> PartnerDetail {
             after: None,
             reason: None,
         }],
-        payout: Some(partnerdesk::store::payouts::PayoutRow {
+        payout: Some(Box::new(partnerdesk::store::payouts::PayoutRow {
             partner_id: 2,
             holder: None,
             iban: None,
@@ -204,7 +204,7 @@ pub(crate) fn detail() -> PartnerDetail {
             changed_at: at(2),
             updated_by: "fin".into(),
             version: 1,
-        }),
+        })),
     }
 }
 

@@ -22,16 +22,7 @@ pub async fn lock_existing(
     agreements: &[i64],
     start: NaiveDate,
 ) -> sqlx::Result<Vec<Settlement>> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        cols!(""),
-        " FROM settlements WHERE agreement_id = ANY($1) AND period_start = $2
-          ORDER BY id FOR UPDATE"
-    ))
-    .bind(agreements)
-    .bind(start)
-    .fetch_all(conn)
-    .await
+    existing(conn, agreements, start, "FOR UPDATE").await
 }
 
 /// The settlements of these agreements for the period that starts `start`, read only.
@@ -40,15 +31,26 @@ pub async fn of_agreements(
     agreements: &[i64],
     start: NaiveDate,
 ) -> sqlx::Result<Vec<Settlement>> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        cols!(""),
-        " FROM settlements WHERE agreement_id = ANY($1) AND period_start = $2 ORDER BY id"
-    ))
-    .bind(agreements)
-    .bind(start)
-    .fetch_all(conn)
-    .await
+    existing(conn, agreements, start, "").await
+}
+
+/// The settlements of these agreements for the period, by id, with `lock` appended.
+async fn existing(
+    conn: &mut PgConnection,
+    agreements: &[i64],
+    start: NaiveDate,
+    lock: &str,
+) -> sqlx::Result<Vec<Settlement>> {
+    let sql = format!(
+        "SELECT {} FROM settlements WHERE agreement_id = ANY($1) AND period_start = $2
+          ORDER BY id {lock}",
+        cols!("")
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(agreements)
+        .bind(start)
+        .fetch_all(conn)
+        .await
 }
 
 /// Creates the draft settlement of each agreement for the period, or turns an existing draft

@@ -21,7 +21,7 @@ pub struct PartnerDetail {
     pub checks: Vec<CheckResult>,
     pub timeline: Vec<AuditEntry>,
     /// Where the marketplace pays it, as everyone may see it (the IBAN masked).
-    pub payout: Option<crate::store::payouts::PayoutRow>,
+    pub payout: Option<Box<crate::store::payouts::PayoutRow>>,
 }
 
 impl PartnerDetail {
@@ -32,7 +32,7 @@ impl PartnerDetail {
             deals_by_state: desk.partner_deal_counts(id).await?,
             checks: desk.latest_checks(id).await?,
             timeline: desk.timeline("partner", id, 50).await?,
-            payout: desk.payout_details(id).await?,
+            payout: desk.payout_details(id).await?.map(Box::new),
         })
     }
 }
