@@ -105,6 +105,7 @@ actions! {
     New => ("new", List, true, "new record"),
     Edit => ("edit", List, true, "edit the selected record"),
     RunChecks => ("run_checks", List, true, "run the vetting checks"),
+    SetPayout => ("set_payout", List, true, "set its payout account"),
     MarkVetted => ("mark_vetted", List, true, "mark the partner vetted"),
     Disable => ("disable", List, true, "disable the partner"),
     Revet => ("revet", List, true, "send a disabled partner back to pending"),

@@ -23,6 +23,7 @@ use ratatui::backend::TestBackend;
 mod common;
 
 mod daily;
+mod payout;
 mod redemptions;
 mod referral;
 mod referral_rules;

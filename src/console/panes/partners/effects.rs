@@ -104,6 +104,12 @@ pub enum Effect {
         name: String,
     },
     /// The referral tab of partner `id`.
+    /// Where the marketplace pays the partner, confirmed.
+    SetPayout {
+        busy: BusyId,
+        partner_id: i64,
+        draft: crate::domain::payout::PayoutDetailsDraft,
+    },
     LoadReferrals {
         tag: Gen,
         id: i64,
@@ -152,6 +158,11 @@ pub enum Msg {
         name: String,
         result: Result<Vec<CheckResult>, Error>,
     },
+    PayoutSet {
+        busy: BusyId,
+        partner_id: i64,
+        result: Result<crate::store::payouts::PayoutRow, Error>,
+    },
     Referrals {
         tag: Gen,
         id: i64,
@@ -176,6 +187,7 @@ impl Reply for Msg {
             Msg::ChecksProgress { .. } => None,
             Msg::Referrals { result, .. } => failure_of(result),
             Msg::ReferralDone { result, .. } => failure_of(result),
+            Msg::PayoutSet { result, .. } => failure_of(result),
         }
     }
 }
@@ -259,6 +271,15 @@ impl Task for Effect {
                     result,
                 }
             }
+            Effect::SetPayout {
+                busy,
+                partner_id,
+                draft,
+            } => Msg::PayoutSet {
+                busy,
+                partner_id,
+                result: desk.set_payout_details(partner_id, &draft).await,
+            },
             Effect::LoadReferrals { tag, id } => Msg::Referrals {
                 tag,
                 id,

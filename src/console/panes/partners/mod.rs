@@ -5,6 +5,7 @@
 mod effects;
 pub mod form;
 mod ops;
+mod payout;
 pub mod referral;
 mod view;
 
@@ -41,6 +42,15 @@ pub enum Question {
     },
     /// The partner changed under the form: reload it (the edits are lost).
     ReloadForm,
+    /// Where the marketplace pays the partner (a prompt), then its confirmation.
+    Payout {
+        partner_id: i64,
+        name: String,
+    },
+    PayoutGo {
+        partner_id: i64,
+        draft: crate::domain::payout::PayoutDetailsDraft,
+    },
     /// The referral tab's questions: a new code (a prompt), disabling one, a new claim token
     /// (plan, e-mail, expiry: a prompt), revoking one, and the token shown once (the other
     /// answer copies it). Commission rules have their form (`referral::RuleEditing`).
@@ -238,6 +248,7 @@ impl Pane for PartnersPane {
                     | New
                     | Edit
                     | RunChecks
+                    | SetPayout
                     | MarkVetted
                     | Disable
                     | Revet
@@ -275,6 +286,7 @@ impl Pane for PartnersPane {
                 | SetRule
         )
         .then_some(Permission::ManagePartners)
+        .or((a == SetPayout).then_some(Permission::ManageSettlements))
     }
 
     fn main_actions(&self) -> &'static [Action] {
@@ -367,6 +379,7 @@ impl Pane for PartnersPane {
             Action::Offboard => self.ask_op(sh, PartnerOp::Offboard),
             Action::Save => self.save(sh),
             Action::Referrals => self.toggle_referrals(sh),
+            Action::SetPayout => self.ask_payout(sh),
             _ => Vec::new(),
         }
     }
@@ -508,6 +521,26 @@ impl Pane for PartnersPane {
                 sh.end_busy(busy);
                 self.referral_done(sh, partner_id, result)
             }
+            Msg::PayoutSet {
+                busy,
+                partner_id,
+                result,
+            } => {
+                sh.end_busy(busy);
+                match result {
+                    Ok(r) => {
+                        sh.toast(format!(
+                            "partner {partner_id} is paid at {} ({})",
+                            r.iban_masked, r.currency
+                        ));
+                        if self.detail.open {
+                            return self.load_detail(sh, partner_id);
+                        }
+                    }
+                    Err(e) => sh.toast_error(e.to_string()),
+                }
+                Vec::new()
+            }
         }
     }
 
@@ -530,7 +563,21 @@ impl Pane for PartnersPane {
                 }
                 None => Vec::new(),
             },
+            q @ (Question::Payout { .. } | Question::PayoutGo { .. }) => {
+                let text = match a {
+                    Answer::Text(t) => Some(t),
+                    _ => None,
+                };
+                self.payout_answered(sh, q, text)
+            }
             q => self.referral_answered(sh, q, a),
+        }
+    }
+
+    fn check_answer(&self, q: &Question, text: &str) -> Option<String> {
+        match q {
+            Question::Payout { .. } => payout::parse_payout(text).err(),
+            _ => None,
         }
     }
 
