@@ -145,18 +145,10 @@ pub struct Shell {
     pub goto: Option<(super::panes::PaneId, i64)>,
     /// The terminal's size as last drawn or resized (columns, rows); `None` before either.
     pub size: Option<(u16, u16)>,
-    /// The time the panes take as now: `None` for the system clock (a test pins it, so that
-    /// a screen that names today's dates can be a snapshot).
-    pub clock: Option<chrono::DateTime<chrono::Utc>>,
     next_gen: u64,
 }
 
 impl Shell {
-    /// Now, as the panes take it ([`Shell::clock`]).
-    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock.unwrap_or_else(chrono::Utc::now)
-    }
-
     pub fn new(keymap: Keymap, theme: Theme, session: Session) -> Self {
         let full_keymap = keymap.clone();
         let keymap = if session.read_only {
@@ -181,7 +173,6 @@ impl Shell {
             footer: true,
             reask: None,
             goto: None,
-            clock: None,
             size: None,
             next_gen: 1,
         }

@@ -563,7 +563,9 @@ async fn snapshots_of_the_accept_confirmation_and_the_accepted_footer_at_both_si
     let thread = thread_with_offer(&db, &desk, "Ember Games").await;
     for (w, h) in [(80, 24), (120, 40)] {
         let mut app = console(&desk);
-        app.shell.clock = Some(chrono::Utc.with_ymd_and_hms(2026, 12, 6, 10, 0, 0).unwrap());
+        partnerdesk::console::view::pin_now(Some(
+            chrono::Utc.with_ymd_and_hms(2026, 12, 6, 10, 0, 0).unwrap(),
+        ));
         let fx = app.perform(Action::PaneNegotiations);
         drive(&mut app, &desk, fx).await;
         let fx = app.perform(Action::Open);
@@ -596,6 +598,7 @@ async fn snapshots_of_the_accept_confirmation_and_the_accepted_footer_at_both_si
             dialog.join("\n")
         );
     }
+    partnerdesk::console::view::pin_now(None);
     desk.accept_offer(thread.id, Some(1), None).await.unwrap();
     for (w, h) in [(80, 24), (120, 40)] {
         let mut app = console(&desk);

@@ -240,7 +240,7 @@ impl NegotiationsPane {
                 let terms = &v.offers.last().expect("an offer").offer.terms;
                 let effective = terms
                     .frequency
-                    .effective_from(sh.now(), terms.deal.valid_from);
+                    .effective_from(crate::console::view::now(), terms.deal.valid_from);
                 let start = terms.deal.draft_start(effective);
                 body.extend([
                     "It creates, in one step:".to_owned(),
