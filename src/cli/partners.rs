@@ -333,6 +333,11 @@ fn payout_text(r: &crate::store::payouts::PayoutRow) -> String {
         }
         _ => r.iban_masked.clone(),
     };
+    payout_line(&account, r)
+}
+
+/// "ACCOUNT, EUR; changed 2026-12-07 10:14 UTC by fin".
+fn payout_line(account: &str, r: &crate::store::payouts::PayoutRow) -> String {
     format!(
         "{account}, {}; changed {} by {}",
         r.currency,
@@ -469,15 +474,7 @@ fn show_text(
         (
             "payout",
             payout
-                .map(|r| {
-                    format!(
-                        "{}, {}; changed {} by {}",
-                        r.iban_masked,
-                        r.currency,
-                        time(r.changed_at),
-                        r.updated_by
-                    )
-                })
+                .map(|r| payout_line(&r.iban_masked, r))
                 .unwrap_or_else(|| "none yet".into()),
         ),
         (

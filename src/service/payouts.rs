@@ -15,10 +15,14 @@ impl Desk {
     pub async fn payout_details(&self, partner_id: i64) -> Result<Option<PayoutRow>> {
         let whole = self.actor().may(Permission::ManageSettlements);
         let mut conn = self.pool().acquire().await?;
-        store::partners::get(&mut conn, partner_id)
-            .await?
-            .ok_or_else(|| Error::not_found("partner", partner_id))?;
-        Ok(store::payouts::get(&mut conn, partner_id, whole).await?)
+        let row = store::payouts::get(&mut conn, partner_id, whole).await?;
+        if row.is_none() {
+            // No details: say so only for a partner that exists.
+            store::partners::get(&mut conn, partner_id)
+                .await?
+                .ok_or_else(|| Error::not_found("partner", partner_id))?;
+        }
+        Ok(row)
     }
 
     /// Sets where the marketplace pays the partner; finance and admin only.

@@ -44,6 +44,15 @@ pub struct Reset {
 }
 
 impl Reset {
+    fn of(s: &Settlement, period: &str) -> Reset {
+        Reset {
+            settlement_id: s.id,
+            agreement_id: s.agreement_id,
+            period: period.to_owned(),
+            dispute_reason: s.dispute_reason.clone(),
+        }
+    }
+
     /// "settlement 11 (agreement 3, 2026-10), disputed: “wrong rate”".
     pub fn text(&self) -> String {
         format!(
@@ -200,12 +209,7 @@ impl Desk {
                     .await?
                     .into_iter()
                     .filter(|s| s.status == SettlementStatus::Disputed)
-                    .map(|s| Reset {
-                        settlement_id: s.id,
-                        agreement_id: s.agreement_id,
-                        period: label.clone(),
-                        dispute_reason: s.dispute_reason,
-                    }),
+                    .map(|s| Reset::of(&s, &label)),
             );
         }
         Ok(out)
@@ -258,12 +262,7 @@ impl Desk {
         let mut reset: Vec<Reset> = before
             .values()
             .filter(|s| s.status == SettlementStatus::Disputed && ids.contains(&s.id))
-            .map(|s| Reset {
-                settlement_id: s.id,
-                agreement_id: s.agreement_id,
-                period: label.clone(),
-                dispute_reason: s.dispute_reason.clone(),
-            })
+            .map(|s| Reset::of(s, &label))
             .collect();
         reset.sort_by_key(|r| r.settlement_id);
         Ok(ComputeReport {

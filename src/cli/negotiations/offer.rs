@@ -133,7 +133,7 @@ impl OfferFields {
             d.clear_unused();
             self.overlay(&mut d)?;
         }
-        let flags = OfferDraft {
+        let flags = crate::domain::terms::TermsDraft {
             model: d.model.clone(),
             rate_bps: self.rate_bps,
             amount: self.amount.clone(),
@@ -141,10 +141,10 @@ impl OfferFields {
             bonus_bps: self.bonus_bps,
             bonus_threshold: self.bonus_threshold,
             take_rate_bps: self.take_rate_bps,
-            ..OfferDraft::default()
+            ..Default::default()
         };
         let mut unused = ValidationErrors::new();
-        flags.terms_draft().check_unused(&mut unused);
+        flags.check_unused(&mut unused);
         if let Some(f) = unused.0.first() {
             return Err(Error::Usage(format!(
                 "--{}: {}",

@@ -8,10 +8,11 @@ use crate::console::msg::Effect as AppEffect;
 use crate::console::panes::fx;
 use crate::console::shell::Shell;
 use crate::domain::Permission;
-use crate::domain::payout::{PayoutDetailsDraft, mask_iban};
+use crate::domain::payout::{PayoutDetails, PayoutDetailsDraft, mask_iban};
 
-/// The prompt's text as payout details, each rule checked; the first broken one otherwise.
-pub fn parse_payout(text: &str) -> Result<PayoutDetailsDraft, String> {
+/// The prompt's text as payout details (as typed, and as checked), each rule checked; the
+/// first broken one otherwise.
+pub fn parse_payout(text: &str) -> Result<(PayoutDetailsDraft, PayoutDetails), String> {
     let parts: Vec<&str> = text.split('|').map(str::trim).collect();
     if !(3..=4).contains(&parts.len()) {
         return Err("type HOLDER | IBAN | BIC, and | CURRENCY when not EUR".into());
@@ -23,7 +24,7 @@ pub fn parse_payout(text: &str) -> Result<PayoutDetailsDraft, String> {
         currency: parts.get(3).map(|c| c.to_string()).unwrap_or_default(),
     };
     match draft.validate() {
-        Ok(_) => Ok(draft),
+        Ok(d) => Ok((draft, d)),
         Err(e) => Err(e
             .0
             .first()
@@ -64,8 +65,7 @@ impl PartnersPane {
                     return Vec::new();
                 };
                 match parse_payout(&text) {
-                    Ok(draft) => {
-                        let d = draft.validate().expect("checked");
+                    Ok((draft, d)) => {
                         sh.confirm(
                             format!("Pay {name} at {}?", mask_iban(&d.iban)),
                             vec![
@@ -105,7 +105,7 @@ mod tests {
 
     #[test]
     fn the_prompt_reads_holder_iban_bic_and_currency() {
-        let d =
+        let (d, _) =
             parse_payout("Aster Books GmbH | DE89 3704 0044 0532 0130 00 | COBADEFFXXX").unwrap();
         assert_eq!(
             (d.holder.as_str(), d.currency.as_str()),
@@ -114,6 +114,7 @@ mod tests {
         assert_eq!(
             parse_payout("A | GB82 WEST 1234 5698 7654 32 | NWBKGB2L | GBP")
                 .unwrap()
+                .0
                 .currency,
             "GBP"
         );
