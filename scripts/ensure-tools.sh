@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the programs the end-to-end tests drive are installed: tmux (the console's copy
-# goes through tmux's clipboard when it runs inside tmux). Installs them from Debian's
+# goes through tmux's clipboard when it runs inside tmux) and xmllint (package libxml2-utils:
+# payout batches' SEPA files are validated against the ISO 20022 pain.001.001.03 schema in
+# tests/fixtures). Installs them from Debian's
 # packages when absent; prints what is missing and exits non-zero when it cannot.
 set -euo pipefail
 
@@ -9,6 +11,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
 
 missing=()
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

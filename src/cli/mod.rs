@@ -11,8 +11,10 @@ mod export;
 mod negotiations;
 pub mod output;
 mod partners;
+mod payouts;
 mod redemptions;
 mod referrals;
+mod settings;
 mod settle;
 pub mod simulate;
 mod table;
@@ -79,6 +81,14 @@ pub enum Command {
     /// Settlements for finance: compute, list, show, review, approve, dispute, pay, tally, export.
     #[command(subcommand)]
     Settle(settle::SettleCommand),
+    /// Payout batches for finance: create (or --dry-run), list, show, write as SEPA or CSV,
+    /// pay, cancel.
+    #[command(subcommand)]
+    Payouts(payouts::PayoutsCommand),
+    /// The marketplace's settings: holding period, minimum payouts, its bank account
+    /// (show: finance and admin; set: admin).
+    #[command(subcommand)]
+    Settings(settings::SettingsCommand),
     /// Subscription plans the platform sells (the referral program's prices).
     #[command(subcommand)]
     Plans(referrals::PlansCommand),
@@ -298,6 +308,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Export(c)) => export::run(&ctx, c).await,
         Some(Command::Agreements(c)) => agreements::run(&ctx, c).await,
         Some(Command::Settle(c)) => settle::run(&ctx, c).await,
+        Some(Command::Payouts(c)) => payouts::run(&ctx, c).await,
+        Some(Command::Settings(c)) => settings::run(&ctx, c).await,
         Some(Command::Plans(c)) => referrals::run_plans(&ctx, c).await,
         Some(Command::Referrals(c)) => referrals::run(&ctx, c).await,
         Some(Command::Simulate(a)) => simulate::run(&ctx, a).await,

@@ -83,6 +83,10 @@ pub enum PartnersCommand {
         /// The payout currency, ISO 4217 (default EUR).
         #[arg(long, value_name = "CODE", requires = "iban")]
         currency: Option<String>,
+        /// The partner's own minimum payout in its payout currency (25.00), or none for the
+        /// currency's (`settings show`).
+        #[arg(long, value_name = "AMOUNT")]
+        minimum: Option<String>,
         #[command(flatten)]
         print: Print,
     },
@@ -282,7 +286,12 @@ pub async fn run(ctx: &Context, cmd: PartnersCommand) -> Result<ExitCode> {
                 output::json(&v)?;
             } else {
                 let payout = desk.payout_details(id).await?;
-                out!("{}", show_text(&p, &deals, payout.as_ref()));
+                let owed = if desk.actor().may(crate::domain::Permission::ViewSettlements) {
+                    desk.owed_waiting(id).await?
+                } else {
+                    Vec::new()
+                };
+                out!("{}", show_text(&p, &deals, payout.as_ref(), &owed));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -292,9 +301,10 @@ pub async fn run(ctx: &Context, cmd: PartnersCommand) -> Result<ExitCode> {
             iban,
             bic,
             currency,
+            minimum,
             print,
         } => {
-            let row = match (holder, iban, bic) {
+            let mut row = match (holder, iban, bic) {
                 (Some(holder), Some(iban), Some(bic)) => {
                     let draft = crate::domain::payout::PayoutDetailsDraft {
                         holder,
@@ -304,8 +314,14 @@ pub async fn run(ctx: &Context, cmd: PartnersCommand) -> Result<ExitCode> {
                     };
                     Some(desk.set_payout_details(id, &draft).await?)
                 }
-                _ => desk.payout_details(id).await?,
+                _ => None,
             };
+            if let Some(m) = &minimum {
+                row = Some(desk.set_partner_minimum(id, m).await?);
+            }
+            if row.is_none() {
+                row = desk.payout_details(id).await?;
+            }
             if print.json {
                 output::json(&row)?;
                 return Ok(ExitCode::SUCCESS);
@@ -324,23 +340,27 @@ pub async fn run(ctx: &Context, cmd: PartnersCommand) -> Result<ExitCode> {
 fn payout_text(r: &crate::store::payouts::PayoutRow) -> String {
     let account = match (&r.iban, &r.bic, &r.holder) {
         (Some(iban), Some(bic), Some(holder)) => {
-            let grouped: Vec<String> = iban
-                .as_bytes()
-                .chunks(4)
-                .map(|c| String::from_utf8_lossy(c).into_owned())
-                .collect();
-            format!("{} ({bic}), {holder}", grouped.join(" "))
+            format!(
+                "{} ({bic}), {holder}",
+                crate::domain::payout::grouped_iban(iban)
+            )
         }
         _ => r.iban_masked.clone(),
     };
     payout_line(&account, r)
 }
 
-/// "ACCOUNT, EUR; changed 2026-12-07 10:14 UTC by fin".
+/// "ACCOUNT, EUR (minimum 25.00 EUR); changed 2026-12-07 10:14 UTC by fin".
 fn payout_line(account: &str, r: &crate::store::payouts::PayoutRow) -> String {
     format!(
-        "{account}, {}; changed {} by {}",
+        "{account}, {}{}; changed {} by {}",
         r.currency,
+        r.minimum_minor
+            .map(|m| format!(
+                " (minimum {})",
+                crate::domain::money::format_amount(m, &r.currency)
+            ))
+            .unwrap_or_default(),
         time(r.changed_at),
         r.updated_by
     )
@@ -443,6 +463,7 @@ fn show_text(
     p: &Partner,
     deals: &[(String, i64)],
     payout: Option<&crate::store::payouts::PayoutRow>,
+    owed: &[crate::store::batches::Waiting],
 ) -> String {
     let vetted = match (&p.vetted_by, p.vetted_at) {
         (Some(by), Some(at)) if p.verification == VerificationState::Verified => {
@@ -459,7 +480,7 @@ fn show_text(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    record(&[
+    let mut fields = vec![
         ("partner", format!("{} {}", p.id, p.display_name)),
         ("legal name", p.legal_name.clone()),
         ("state", format!("{}{vetted}", p.verification)),
@@ -490,5 +511,9 @@ fn show_text(
             "created",
             format!("by {} at {}", p.created_by, time(p.created_at)),
         ),
-    ])
+    ];
+    for w in owed {
+        fields.insert(fields.len() - 2, ("owed", w.text()));
+    }
+    record(&fields)
 }

@@ -15,6 +15,8 @@ pub mod partner;
 pub mod payout;
 pub mod redemption;
 pub mod referral;
+pub mod sepa;
+pub mod settings;
 pub mod settlement;
 pub mod terms;
 pub mod validation;

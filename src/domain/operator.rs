@@ -75,6 +75,10 @@ pub enum Permission {
     ManageWebhooks,
     /// webhooks: see endpoints (never their secrets), deliveries and attempts
     ViewWebhooks,
+    /// marketplace settings: view (the holding period, minimum payouts, the bank account)
+    ViewSettings,
+    /// marketplace settings: set
+    ManageSettings,
 }
 
 impl Permission {
@@ -94,6 +98,8 @@ impl Permission {
             Permission::RecordRedemptions => &[Admin],
             Permission::ManageWebhooks => &[Admin],
             Permission::ViewWebhooks => &[Admin],
+            Permission::ViewSettings => &[Finance, Admin],
+            Permission::ManageSettings => &[Admin],
         }
     }
 
@@ -114,6 +120,8 @@ impl Permission {
             Permission::RecordRedemptions => "record redemptions for the platform",
             Permission::ManageWebhooks => "manage webhooks and run the relay",
             Permission::ViewWebhooks => "view webhook endpoints and deliveries",
+            Permission::ViewSettings => "view the marketplace settings",
+            Permission::ManageSettings => "change the marketplace settings",
         }
     }
 
@@ -121,7 +129,10 @@ impl Permission {
     pub fn changes_data(self) -> bool {
         !matches!(
             self,
-            Permission::ViewRedemptions | Permission::ViewSettlements | Permission::ViewWebhooks
+            Permission::ViewRedemptions
+                | Permission::ViewSettlements
+                | Permission::ViewWebhooks
+                | Permission::ViewSettings
         )
     }
 
@@ -181,6 +192,8 @@ mod tests {
             (RecordRedemptions, [false, false, false, true]),
             (ManageWebhooks, [false, false, false, true]),
             (ViewWebhooks, [false, false, false, true]),
+            (ViewSettings, [false, false, true, true]),
+            (ManageSettings, [false, false, false, true]),
         ];
         for (perm, expect) in table {
             for (role, want) in [Curator, Support, Finance, Admin].iter().zip(expect) {

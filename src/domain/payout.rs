@@ -113,6 +113,15 @@ pub fn check_bic(text: &str) -> Result<String, String> {
     }
 }
 
+/// An IBAN in its paper form: groups of four (`DE89 3704 0044 0532 0130 00`).
+pub fn grouped_iban(iban: &str) -> String {
+    iban.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The IBAN as everyone but finance sees it: its country and check digits, then its last
 /// four characters (`DE89 •••• •••• 3000`); how long it is stays hidden too.
 pub fn mask_iban(iban: &str) -> String {

@@ -8,6 +8,7 @@ mod existing;
 mod generate;
 mod names;
 mod negotiations;
+mod payouts;
 mod referrals;
 mod settlements;
 

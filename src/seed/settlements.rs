@@ -161,5 +161,24 @@ pub async fn seed(pool: &PgPool, conn: &mut PgConnection, now: DateTime<Utc>) ->
             }
         }
     }
+    // The referral-only partner's last statement approved: what the marketplace owes it
+    // waits for a payout batch.
+    if let Some(&(partner, _)) = currencies
+        .last()
+        .filter(|_| currencies.len() == TERMS.len())
+    {
+        let last: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, status FROM settlements WHERE partner_id = $1
+              ORDER BY period_start DESC LIMIT 1",
+        )
+        .bind(partner)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((id, _)) = last.filter(|(_, s)| s == "draft") {
+            fin.review_settlement(id, None).await?;
+            fin.approve_settlement(id, None).await?;
+        }
+    }
+    super::payouts::seed(pool, &currencies).await?;
     Ok(made)
 }

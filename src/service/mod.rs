@@ -3,6 +3,7 @@
 //! these.
 
 pub mod agreements;
+pub mod batches;
 pub mod contracts;
 pub mod deals;
 pub mod export;
@@ -18,6 +19,7 @@ pub mod redemptions;
 pub mod referrals;
 pub mod relay;
 pub mod search;
+pub mod settings;
 pub mod settlements;
 pub mod simulation;
 pub mod statement;

@@ -4,6 +4,8 @@
 //! The status moves (`moves`) have a file of their own.
 mod moves;
 
+pub(crate) use moves::payment_day;
+
 use super::Desk;
 use super::record::{Change, write_all};
 use crate::domain::Permission;
@@ -360,7 +362,7 @@ fn refuse_future(p: &Period) -> Result<()> {
 }
 
 /// What an event says of a settlement: its identity, status and totals.
-fn totals_json(s: &Settlement) -> serde_json::Value {
+pub(crate) fn totals_json(s: &Settlement) -> serde_json::Value {
     json!({
         "id": s.id,
         "agreement_id": s.agreement_id,

@@ -3,6 +3,7 @@
 
 pub mod agreements;
 pub mod audit;
+pub mod batches;
 pub mod checks;
 pub mod connect;
 pub mod contracts;
@@ -19,6 +20,7 @@ pub mod payouts;
 pub mod redemptions;
 pub mod referrals;
 pub mod search;
+pub mod settings;
 pub mod settlements;
 pub mod simulation;
 pub mod webhooks;

@@ -15,6 +15,8 @@ pub struct PayoutRow {
     pub iban_masked: String,
     pub bic: Option<String>,
     pub currency: String,
+    /// The partner's own minimum payout in `currency` (else the currency's applies).
+    pub minimum_minor: Option<i64>,
     pub changed_at: DateTime<Utc>,
     pub updated_by: String,
     pub version: i32,
@@ -27,15 +29,16 @@ impl PayoutRow {
             "partner_id": self.partner_id,
             "iban": self.iban_masked,
             "currency": self.currency,
+            "minimum_minor": self.minimum_minor,
             "changed_at": self.changed_at,
         })
     }
 }
 
-const WHOLE: &str =
-    "partner_id, holder, iban, iban_masked, bic, currency, changed_at, updated_by, version";
+const WHOLE: &str = "partner_id, holder, iban, iban_masked, bic, currency, minimum_minor, \
+     changed_at, updated_by, version";
 const MASKED: &str = "partner_id, NULL::text AS holder, NULL::text AS iban, iban_masked, \
-     NULL::text AS bic, currency, changed_at, updated_by, version";
+     NULL::text AS bic, currency, minimum_minor, changed_at, updated_by, version";
 
 /// The partner's details; `whole` reads the columns only finance and admin may read.
 pub async fn get(
@@ -85,5 +88,25 @@ pub async fn set(
     .bind(&d.currency)
     .bind(by)
     .fetch_one(conn)
+    .await
+}
+
+/// Sets (or clears) the partner's own minimum payout; `None` when it has no payout details.
+pub async fn set_minimum(
+    conn: &mut PgConnection,
+    partner_id: i64,
+    minimum_minor: Option<i64>,
+    by: &str,
+) -> sqlx::Result<Option<PayoutRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE partner_payout_details SET minimum_minor = $2, updated_by = $3,
+                version = version + 1
+          WHERE partner_id = $1
+         RETURNING {WHOLE}"
+    )))
+    .bind(partner_id)
+    .bind(minimum_minor)
+    .bind(by)
+    .fetch_optional(conn)
     .await
 }

@@ -146,10 +146,12 @@ macro_rules! row_select {
 }
 
 // Declared after the column macros above, which they use.
+mod batch;
 mod compute;
 mod ledger;
 mod moves;
 
+pub use batch::pay_batch;
 pub use compute::{lock_existing, of_agreements, open_drafts, sort_memory, write_lines};
 pub use ledger::{LedgerEntry, NewEntry, add_entry, entries, unreversed};
 pub use moves::{Update, apply};

@@ -21,7 +21,10 @@ use ratatui::backend::TestBackend;
 #[path = "../db/common.rs"]
 #[allow(dead_code)]
 mod common;
+#[path = "../support/owed.rs"]
+mod owed;
 
+mod batches;
 mod daily;
 mod payout;
 mod redemptions;
@@ -202,6 +205,7 @@ pub(crate) fn detail() -> PartnerDetail {
             iban_masked: "DE89 •••• •••• 3000".into(),
             bic: None,
             currency: "EUR".into(),
+            minimum_minor: None,
             changed_at: at(2),
             updated_by: "fin".into(),
             version: 1,

@@ -7,8 +7,11 @@
 #[path = "../db/common.rs"]
 #[allow(dead_code)]
 mod common;
+#[path = "../support/owed.rs"]
+mod owed;
 
 mod audit;
+mod batches;
 mod changes;
 mod grants;
 mod money;

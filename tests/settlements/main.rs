@@ -7,8 +7,11 @@ mod cli;
 #[path = "../db/common.rs"]
 #[allow(dead_code)]
 mod common;
+#[path = "../support/owed.rs"]
+mod owed;
 
 mod agreements;
+mod batches;
 mod cli_runs;
 mod closing;
 mod moves;

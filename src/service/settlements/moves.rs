@@ -151,6 +151,7 @@ impl Desk {
         Move::Dispute
             .check(id, before.status)
             .map_err(Error::Refused)?;
+        self.refuse_in_open_batch(&mut tx, id).await?;
         let login = self.actor().login.clone();
         let after = store::settlements::apply(
             &mut tx,
@@ -203,17 +204,11 @@ impl Desk {
     ) -> Result<Settlement> {
         self.actor().require(Permission::ManageSettlements)?;
         let reference = check_text("reference", reference, REFERENCE_MAX, Lines::One)?;
-        let today = Utc::now().date_naive();
-        let paid_on = paid_on.unwrap_or(today);
-        if paid_on > today {
-            return Err(Error::field(
-                "paid-on",
-                format!("must not be in the future (today is {today})"),
-            ));
-        }
+        let paid_on = payment_day(paid_on)?;
         let mut tx = self.pool().begin().await?;
         let before = lock(&mut tx, id).await?;
         Move::Pay.check(id, before.status).map_err(Error::Refused)?;
+        self.refuse_in_open_batch(&mut tx, id).await?;
         if let Some(at) = before.approved_at
             && paid_on < at.date_naive()
         {
@@ -295,6 +290,16 @@ impl Desk {
         Ok(after)
     }
 
+    /// A statement in an open payout batch moves only with it (the database says so too).
+    async fn refuse_in_open_batch(&self, conn: &mut sqlx::PgConnection, id: i64) -> Result<()> {
+        match self.open_batch_of(conn, id).await? {
+            Some(b) => Err(Error::Refused(format!(
+                "settlement {id} is in open payout batch {b}: pay or cancel the batch"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Why a move found no row in the status it needs: gone, or in another status.
     async fn refusal(&self, id: i64, m: Move) -> Error {
         let current = async {
@@ -310,6 +315,19 @@ impl Desk {
             Err(e) => e.into(),
         }
     }
+}
+
+/// The day a payment was made: the one given (never in the future), else today.
+pub(crate) fn payment_day(paid_on: Option<NaiveDate>) -> Result<NaiveDate> {
+    let today = Utc::now().date_naive();
+    let paid_on = paid_on.unwrap_or(today);
+    if paid_on > today {
+        return Err(Error::field(
+            "paid-on",
+            format!("must not be in the future (today is {today})"),
+        ));
+    }
+    Ok(paid_on)
 }
 
 async fn lock(conn: &mut sqlx::PgConnection, id: i64) -> Result<Settlement> {

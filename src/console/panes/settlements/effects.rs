@@ -79,6 +79,8 @@ pub enum Effect {
         id: Option<i64>,
         step: Step,
     },
+    /// The batches view's work.
+    Batches(super::batches_effects::Effect),
 }
 
 #[derive(Debug)]
@@ -113,6 +115,7 @@ pub enum Msg {
         busy: BusyId,
         result: Result<String, Error>,
     },
+    Batches(super::batches_effects::Msg),
 }
 
 impl Reply for Msg {
@@ -124,6 +127,7 @@ impl Reply for Msg {
             Msg::Redemption { result, .. } => failure_of(result),
             Msg::Done { result, .. } => failure_of(result),
             Msg::DisputedDue { result, .. } => failure_of(result),
+            Msg::Batches(m) => m.failure(),
         }
     }
 }
@@ -283,6 +287,7 @@ impl Task for Effect {
                 busy,
                 result: act(&desk, id, step).await,
             },
+            Effect::Batches(e) => Msg::Batches(e.run(desk).await),
             Effect::DisputedDue { tag, period } => Msg::DisputedDue {
                 tag,
                 period,

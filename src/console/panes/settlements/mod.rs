@@ -3,12 +3,18 @@
 //! ledger, the partner's commission over the last periods as a chart, and its lines paged from
 //! the database (a statement may have a million) with each line's redemption a key away;
 //! computing, sending to review, approving, disputing, marking paid and entering the partner's
-//! tally, each confirmed with what it will do.
+//! tally, each confirmed with what it will do. The payout batches have a view of their own
+//! (`batches*.rs`).
 
 mod actions;
+mod batches;
+mod batches_effects;
+mod batches_view;
 mod effects;
 mod lines;
 mod view;
+
+pub use batches::{BatchQuestion, Batches, parse_file, parse_new, plan_body};
 
 pub use actions::{Act, parse_compute, parse_payment, parse_tally, recompute_body};
 pub use effects::{Effect, Msg, Opened, Step};
@@ -45,6 +51,8 @@ pub enum Question {
     Text { act: Act, s: Box<SettlementRow> },
     /// The step, confirmed (`id`: the settlement it moves; none for a computation).
     Go { id: Option<i64>, step: Step },
+    /// What the batches view asks.
+    Batch(BatchQuestion),
 }
 
 pub struct SettlementsPane {
@@ -57,6 +65,8 @@ pub struct SettlementsPane {
     pub lines: KeysetList<Line>,
     /// What a computation would reset, read before asking.
     pub asking: Latest,
+    /// The payout batches view.
+    pub batches: Batches,
 }
 
 impl Default for SettlementsPane {
@@ -68,6 +78,7 @@ impl Default for SettlementsPane {
             open_id: None,
             lines: KeysetList::default(),
             asking: Latest::default(),
+            batches: Batches::default(),
         }
     }
 }
@@ -171,6 +182,20 @@ impl Pane for SettlementsPane {
 
     fn offers(&self, a: Action) -> bool {
         use Action::*;
+        if self.batches.open {
+            return a.moves_in_list()
+                || matches!(
+                    a,
+                    Open | Back
+                        | Refresh
+                        | Copy
+                        | Batches
+                        | New
+                        | MarkPaid
+                        | CancelBatch
+                        | WriteBatchFile
+                );
+        }
         a.moves_in_list()
             || matches!(
                 a,
@@ -184,20 +209,26 @@ impl Pane for SettlementsPane {
                     | Dispute
                     | MarkPaid
                     | Tally
+                    | Batches
             )
     }
 
     fn needs(&self, a: Action) -> Option<Permission> {
         use Action::*;
-        matches!(
-            a,
-            Compute | SendToReview | Approve | Dispute | MarkPaid | Tally
-        )
+        let batch = self.batches.open && matches!(a, New | CancelBatch | WriteBatchFile);
+        (batch
+            || matches!(
+                a,
+                Compute | SendToReview | Approve | Dispute | MarkPaid | Tally
+            ))
         .then_some(Permission::ManageSettlements)
     }
 
     fn main_actions(&self) -> &'static [Action] {
         use Action::*;
+        if self.batches.open {
+            return &[Open, New, MarkPaid, CancelBatch, WriteBatchFile, Back];
+        }
         &[
             Open,
             Filter,
@@ -207,14 +238,21 @@ impl Pane for SettlementsPane {
             Dispute,
             MarkPaid,
             Tally,
+            Batches,
         ]
     }
 
     fn needs_load(&self) -> bool {
+        if self.batches.open {
+            return !self.batches.list.loaded_once;
+        }
         self.list.rows.is_empty()
     }
 
     fn reload(&mut self, sh: &mut Shell) -> Vec<AppEffect> {
+        if self.batches.open {
+            return self.reload_batches(sh);
+        }
         let mut out = self.load(sh, LoadMode::Replace);
         if let Some(id) = self.open_id.filter(|_| self.detail.open) {
             out.extend(self.load_detail(sh, id));
@@ -223,6 +261,12 @@ impl Pane for SettlementsPane {
     }
 
     fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<AppEffect> {
+        if self.batches.open {
+            return self.batches_perform(sh, a);
+        }
+        if a == Action::Batches {
+            return self.open_batches(sh);
+        }
         if self.detail.open {
             if let Some(mode) = self.lines.navigate(a) {
                 return self.load_lines(sh, mode);
@@ -267,6 +311,7 @@ impl Pane for SettlementsPane {
 
     fn on_msg(&mut self, sh: &mut Shell, msg: Msg) -> Vec<AppEffect> {
         match msg {
+            Msg::Batches(m) => self.batches_msg(sh, m),
             Msg::Page { tag, mode, result } => {
                 self.list.receive(sh, tag, mode, result);
                 Vec::new()
@@ -344,20 +389,28 @@ impl Pane for SettlementsPane {
         match q {
             Question::Text { act, s } => Self::step_of(*act, text, s).err(),
             Question::ComputeWhat => parse_compute(text).err(),
+            Question::Batch(q) => Self::check_batch_answer(q, text),
             _ => None,
         }
     }
 
     fn answered(&mut self, sh: &mut Shell, q: Question, a: Answer) -> Vec<AppEffect> {
-        self.answer(sh, q, a)
+        match q {
+            Question::Batch(q) => self.batch_answered(sh, q, a),
+            q => self.answer(sh, q, a),
+        }
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {
-        view::draw(self, f, area, sh)
+        if self.batches.open {
+            batches_view::draw(&mut self.batches, f, area, sh)
+        } else {
+            view::draw(self, f, area, sh)
+        }
     }
 
     fn filter_text(&self) -> Option<String> {
-        (!self.detail.open).then(|| self.filter.text.clone())
+        (!self.detail.open && !self.batches.open).then(|| self.filter.text.clone())
     }
 
     fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<AppEffect> {
@@ -381,6 +434,9 @@ impl Pane for SettlementsPane {
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
         if n != Notice::Changed(Changed::Settlement) {
             return Vec::new();
+        }
+        if self.batches.open {
+            return self.reload_batches(sh);
         }
         let mut out = if self.list.changed() {
             self.load(sh, LoadMode::Replace)
