@@ -180,6 +180,7 @@ pub async fn run(ctx: &Context, cmd: SettleCommand) -> Result<ExitCode> {
                         v["partner"] =
                             serde_json::json!({ "id": r.settlement.partner_id, "name": r.partner_name });
                         v["agreement_version"] = r.agreement_version.into();
+                        v["payout"] = payout_json(r);
                         v
                     })
                     .collect();
@@ -352,7 +353,13 @@ fn list_table(rows: &[SettlementRow]) {
                 r.partner_name, s.partner_id, r.agreement_version
             ),
             period_label(r),
-            s.status.to_string(),
+            match (r.batch_id, r.carried_since) {
+                (Some(b), _) => format!("{} · batch {b}", s.status),
+                (None, Some(since)) => {
+                    format!("{} · carried since {}", s.status, since.format("%Y-%m"))
+                }
+                _ => s.status.to_string(),
+            },
             s.line_count.to_string(),
             s.exception_count.to_string(),
             format_amount(s.commission_minor, &s.currency),
@@ -424,6 +431,21 @@ async fn export(desk: &Desk, id: i64, out: &std::path::Path, force: bool) -> Res
 
 /// A settlement as every JSON output of `settle` gives it: amounts as decimal strings in the
 /// currency's units, beside the currency (never minor-unit integers).
+/// Where an approved statement's money stands: its payout batch, or what it waits for.
+pub fn payout_json(r: &SettlementRow) -> serde_json::Value {
+    let cur = &r.settlement.currency;
+    let m = |x: i64| crate::domain::money::decimal_string(x, cur);
+    match (r.batch_id, &r.batch_status, r.carried_since) {
+        (Some(b), Some(st), _) => serde_json::json!({ "batch": { "id": b, "status": st } }),
+        (_, _, Some(since)) => serde_json::json!({ "carried": {
+            "since": since,
+            "owed": r.carried_minor.map(m),
+            "minimum": r.minimum_minor.map(m),
+        } }),
+        _ => serde_json::Value::Null,
+    }
+}
+
 pub fn settlement_json(s: &Settlement) -> serde_json::Value {
     let m = |x: i64| crate::domain::money::decimal_string(x, &s.currency);
     serde_json::json!({

@@ -55,9 +55,37 @@ pub struct SettlementRow {
     pub frequency: String,
     pub model: String,
     pub take_rate_bps: i32,
+    /// The payout batch it is in (not cancelled), and that batch's status.
+    pub batch_id: Option<i64>,
+    pub batch_status: Option<String>,
+    /// An approved statement owed to its partner that waits because the partner's waiting
+    /// sum in its currency is below its minimum: since which period, the sum, the minimum.
+    pub carried_since: Option<NaiveDate>,
+    pub carried_minor: Option<i64>,
+    pub minimum_minor: Option<i64>,
 }
 
 impl SettlementRow {
+    /// "in open payout batch 3", "carried since 2026-10: 8.00 EUR owed of the 10.00 EUR
+    /// minimum", or nothing.
+    pub fn payout_text(&self) -> Option<String> {
+        let cur = &self.settlement.currency;
+        if let (Some(b), Some(st)) = (self.batch_id, &self.batch_status) {
+            return Some(format!("in {st} payout batch {b}"));
+        }
+        let (since, owed, min) = (
+            self.carried_since?,
+            self.carried_minor?,
+            self.minimum_minor?,
+        );
+        Some(format!(
+            "carried since {}: {} owed of the {} minimum",
+            since.format("%Y-%m"),
+            crate::domain::money::format_amount(owed, cur),
+            crate::domain::money::format_amount(min, cur)
+        ))
+    }
+
     /// The keyset cursor: (`period_start`, `id`), newest first.
     pub fn cursor(&self) -> (NaiveDate, i64) {
         (self.settlement.period_start, self.settlement.id)
@@ -137,10 +165,30 @@ macro_rules! row_select {
             "SELECT ",
             cols!("s."),
             ", p.display_name AS partner_name, a.version AS agreement_version, a.frequency, a.model,
-               a.take_rate_bps
+               a.take_rate_bps, pb.batch_id, pb.batch_status, w.since AS carried_since,
+               w.owed AS carried_minor, w.minimum AS minimum_minor
                FROM settlements s
                JOIN partners p ON p.id = s.partner_id
-               JOIN agreements a ON a.id = s.agreement_id"
+               JOIN agreements a ON a.id = s.agreement_id
+               LEFT JOIN LATERAL (
+                   SELECT i.batch_id, b.status AS batch_status
+                     FROM payout_batch_items i JOIN payout_batches b ON b.id = i.batch_id
+                    WHERE i.settlement_id = s.id AND NOT i.released) pb ON true
+               LEFT JOIN LATERAL (
+                   SELECT min(o.period_start) AS since, sum(-o.net_minor)::bigint AS owed,
+                          coalesce(max(CASE WHEN d.currency = o.currency THEN d.minimum_minor END),
+                                   max(m.amount_minor), 0)::bigint AS minimum
+                     FROM settlements o
+                     LEFT JOIN partner_payout_details d ON d.partner_id = o.partner_id
+                     LEFT JOIN minimum_payouts m ON m.currency = o.currency
+                    WHERE s.status = 'approved' AND s.net_minor < 0 AND pb.batch_id IS NULL
+                      AND o.partner_id = s.partner_id AND o.currency = s.currency
+                      AND o.status = 'approved' AND o.net_minor < 0
+                      AND NOT EXISTS (SELECT FROM payout_batch_items x
+                                       WHERE x.settlement_id = o.id AND NOT x.released)
+                   HAVING sum(-o.net_minor) < coalesce(
+                              max(CASE WHEN d.currency = o.currency THEN d.minimum_minor END),
+                              max(m.amount_minor), 0)) w ON true"
         )
     };
 }

@@ -144,6 +144,13 @@ async fn finance_makes_and_pays_a_batch_from_its_preview() {
     assert!(s.contains("Payout batch 1 · EUR"), "{s}");
     assert!(s.contains("BANK-77, by fay"), "{s}");
     assert!(s.contains("DE89 •••• •••• 3000"), "{s}");
+    // The statements list says which batch paid a statement and which waits.
+    press(&mut app, KeyCode::Esc);
+    let fx = press(&mut app, KeyCode::Esc);
+    drive(&mut app, &fin, fx).await;
+    let s = render(&mut app, 120, 40);
+    assert!(s.contains("paid · batch 1"), "{s}");
+    assert!(s.contains("approved · carried"), "{s}");
     // A curator reads the batches and is told who may make one.
     let cur = db.curator().await;
     let mut app = console(&cur, false);

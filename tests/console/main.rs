@@ -210,6 +210,7 @@ pub(crate) fn detail() -> PartnerDetail {
             updated_by: "fin".into(),
             version: 1,
         })),
+        owed: Vec::new(),
     }
 }
 

@@ -121,6 +121,28 @@ async fn a_batch_gathers_what_is_owed_pays_it_once_and_writes_a_valid_sepa_file(
         "{out}"
     );
 
+    // The list says what waits, in the table and in JSON.
+    let out = pd(
+        Some(&db),
+        "fin",
+        &["settle", "list", "--partner", &b.to_string()],
+    );
+    out.success();
+    assert!(
+        out.stdout_text()
+            .contains("approved · carried since 2026-09"),
+        "{out}"
+    );
+    let v = json(&pd(
+        Some(&db),
+        "fin",
+        &["settle", "list", "--partner", &b.to_string(), "--json"],
+    ));
+    assert_eq!(
+        v[0]["payout"],
+        serde_json::json!({ "carried": { "since": "2026-09-01", "owed": "8.00", "minimum": "10.00" } })
+    );
+
     // B's own minimum of 5.00 lets it in.
     let out = pd(
         Some(&db),
@@ -166,6 +188,14 @@ async fn a_batch_gathers_what_is_owed_pays_it_once_and_writes_a_valid_sepa_file(
     assert_eq!(made["batch"]["total_minor"], 2000);
     assert_eq!(made["batch"]["changed_accounts"], 2);
 
+    let out = pd(Some(&db), "fin", &["settle", "show", &sa.to_string()]);
+    out.success();
+    assert!(
+        out.stdout_text()
+            .contains(&format!("payout         in open payout batch {batch}")),
+        "{out}"
+    );
+
     // Nothing is left to batch in EUR but C, which waits; JPY holds only D's.
     let out = pd(
         Some(&db),
@@ -175,6 +205,26 @@ async fn a_batch_gathers_what_is_owed_pays_it_once_and_writes_a_valid_sepa_file(
     assert_eq!(
         out.error_line(3),
         "no statement in EUR is ready to pay: 1 partner(s) wait (see --dry-run for why)"
+    );
+    // Paid in USD, C's EUR statement is not in a EUR batch either.
+    details(&fin, c, "DE02300209000106531065", "USD").await;
+    let plan = json(&pd(
+        Some(&db),
+        "fin",
+        &[
+            "payouts",
+            "batch",
+            "create",
+            "--currency",
+            "EUR",
+            "--dry-run",
+            "--json",
+        ],
+    ));
+    assert_eq!(plan["included"], serde_json::json!([]));
+    assert_eq!(
+        plan["waiting"][0]["reason"],
+        "its payout details are in USD, not EUR"
     );
 
     // A statement in an open batch moves only with it.

@@ -141,6 +141,9 @@ fn settlement_record(v: &SettlementView) -> String {
     if let (Some(d), Some(r)) = (s.paid_on, &s.payment_reference) {
         f.push(("paid", format!("{d}, reference {r}")));
     }
+    if let Some(p) = v.row.payout_text() {
+        f.push(("payout", p));
+    }
     for e in &v.ledger {
         f.push((
             "ledger",
@@ -168,6 +171,7 @@ async fn show_json(desk: &Desk, v: &SettlementView) -> Result<ExitCode> {
     head["partner"] = json!({ "id": s.partner_id, "name": v.row.partner_name });
     head["terms"] = serde_json::to_value(&v.agreement).unwrap_or_default();
     head["approval_note"] = v.approval_note().into();
+    head["payout"] = super::payout_json(&v.row);
     head["discrepancy"] = json!(
         v.discrepancy
             .map(|d| json!({ "count": d.count, "amount": m(d.amount_minor) }))

@@ -22,6 +22,9 @@ pub struct PartnerDetail {
     pub timeline: Vec<AuditEntry>,
     /// Where the marketplace pays it, as everyone may see it (the IBAN masked).
     pub payout: Option<Box<crate::store::payouts::PayoutRow>>,
+    /// What the marketplace owes it on approved statements in no batch (for those who view
+    /// settlements).
+    pub owed: Vec<crate::store::batches::Waiting>,
 }
 
 impl PartnerDetail {
@@ -33,6 +36,11 @@ impl PartnerDetail {
             checks: desk.latest_checks(id).await?,
             timeline: desk.timeline("partner", id, 50).await?,
             payout: desk.payout_details(id).await?.map(Box::new),
+            owed: if desk.actor().may(crate::domain::Permission::ViewSettlements) {
+                desk.owed_waiting(id).await?
+            } else {
+                Vec::new()
+            },
         })
     }
 }

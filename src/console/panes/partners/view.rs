@@ -195,7 +195,11 @@ fn detail(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
                         r.iban_masked, r.currency, r.updated_by
                     )
                 })
-                .unwrap_or_else(|| "none yet (partners payout sets it)".into()),
+                .unwrap_or_else(|| "none yet (partners payout sets it)".into())
+                + &d.owed
+                    .iter()
+                    .map(|w| format!(" · owed {}", w.text()))
+                    .collect::<String>(),
         ),
         kv(t, "Notes", o(&p.notes)),
         kv(

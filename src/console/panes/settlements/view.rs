@@ -140,7 +140,14 @@ fn list(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
                 Text::from(s.id.to_string()),
                 Text::from(partner),
                 Text::from(period_label(&r.frequency, s.period_start)),
-                styled(s.status.to_string(), status_style(s.status, sh)),
+                styled(
+                    match (r.batch_id, r.carried_since) {
+                        (Some(b), _) => format!("{} · batch {b}", s.status),
+                        (None, Some(_)) => format!("{} · carried", s.status),
+                        _ => s.status.to_string(),
+                    },
+                    status_style(s.status, sh),
+                ),
             ];
             if wide {
                 cells.extend([
@@ -241,6 +248,9 @@ fn summary(o: &Opened, sh: &Shell, now: DateTime<Utc>) -> Vec<Line<'static>> {
     }
     if let Some(n) = v.approval_note() {
         lines.push(Line::from(vec![label("Approval"), Span::raw(n.to_owned())]));
+    }
+    if let Some(p) = v.row.payout_text() {
+        lines.push(Line::from(vec![label("Payment"), Span::raw(p)]));
     }
     let net = if s.net_minor >= 0 {
         format!("{} due from the partner", money(s.net_minor))
