@@ -277,8 +277,7 @@ async fn all_items(desk: &Desk, id: i64, most: i64) -> Result<Vec<Item>> {
 }
 
 async fn show(desk: &Desk, id: i64, lines: i64, print: &Print) -> Result<ExitCode> {
-    let view = desk.batch(id).await?;
-    let b = &view.batch;
+    let b = &desk.batch(id).await?;
     let most = if print.json {
         i64::from(b.statement_count)
     } else {

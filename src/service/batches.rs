@@ -174,15 +174,6 @@ impl BatchPlan {
     }
 }
 
-/// A batch with its statements' first page, as `payouts batch show` prints it.
-#[derive(Debug, Clone, Serialize)]
-pub struct BatchView {
-    #[serde(flatten)]
-    pub batch: Batch,
-    /// Whether the bank details of its statements were read whole (finance and admin).
-    pub whole: bool,
-}
-
 impl Desk {
     /// What a batch of `currency` would hold now, and what waits and why; changes nothing.
     pub async fn plan_batch(&self, currency: &str) -> Result<BatchPlan> {
@@ -276,16 +267,12 @@ impl Desk {
         Ok(store::batches::list(&mut conn, status, before, limit.clamp(1, BATCH_PAGE_MAX)).await?)
     }
 
-    pub async fn batch(&self, id: i64) -> Result<BatchView> {
+    pub async fn batch(&self, id: i64) -> Result<Batch> {
         self.actor().require(Permission::ViewSettlements)?;
         let mut conn = self.pool().acquire().await?;
-        let batch = store::batches::get(&mut conn, id)
+        store::batches::get(&mut conn, id)
             .await?
-            .ok_or_else(|| Error::not_found("payout batch", id))?;
-        Ok(BatchView {
-            batch,
-            whole: self.actor().may(Permission::ManageSettlements),
-        })
+            .ok_or_else(|| Error::not_found("payout batch", id))
     }
 
     /// A page of a batch's statements after settlement `after`: the bank details whole for

@@ -41,7 +41,6 @@ pub struct Candidate {
     pub partner_name: String,
     pub period_start: NaiveDate,
     pub frequency: String,
-    pub approved_at: Option<DateTime<Utc>>,
     /// What the marketplace owes: the opposite of the statement's net.
     pub owed_minor: i64,
     /// The partner's payout currency, when it has payout details.
@@ -61,7 +60,7 @@ pub struct Candidate {
 pub async fn candidates(conn: &mut PgConnection, currency: &str) -> sqlx::Result<Vec<Candidate>> {
     sqlx::query_as(
         "SELECT s.id AS settlement_id, s.partner_id, p.display_name AS partner_name,
-                s.period_start, a.frequency, s.approved_at, -s.net_minor AS owed_minor,
+                s.period_start, a.frequency, -s.net_minor AS owed_minor,
                 d.currency AS details_currency, d.holder, d.iban, d.bic,
                 d.changed_at AS account_changed_at,
                 coalesce(CASE WHEN d.currency = s.currency THEN d.minimum_minor END,

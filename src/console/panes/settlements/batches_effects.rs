@@ -188,7 +188,7 @@ impl Effect {
             },
             Effect::Open { tag, id } => {
                 let result = async {
-                    let batch = desk.batch(id).await?.batch;
+                    let batch = desk.batch(id).await?;
                     let items = desk.batch_items(id, 0, BATCH_ITEMS_SHOWN).await?;
                     Ok(Box::new(OpenBatch { batch, items }))
                 };
