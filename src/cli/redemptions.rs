@@ -41,10 +41,36 @@ pub enum RedemptionsCommand {
         #[command(flatten)]
         print: Print,
     },
+    /// Refund a redemption, once (support, finance, admin): its commission is reversed — left
+    /// out of a statement still in draft, or by an adjustment line on the partner's next draft.
+    Refund {
+        /// The redemption's id.
+        id: i64,
+        /// Why (kept with the redemption and in the audit log).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        print: Print,
+    },
 }
 
 pub async fn run(ctx: &Context, cmd: RedemptionsCommand) -> Result<ExitCode> {
     match cmd {
+        RedemptionsCommand::Refund { id, reason, print } => {
+            let desk = ctx.desk(2).await?;
+            let (r, lands) = desk.refund_redemption(id, &reason).await?;
+            if print.json {
+                output::json(&serde_json::json!({ "redemption": r, "lands": lands }))?;
+            } else {
+                outln!(
+                    "refunded: redemption {id} (by {}: {})",
+                    r.refunded_by.as_deref().unwrap_or_default(),
+                    r.refund_reason.as_deref().unwrap_or_default()
+                );
+                outln!("{lands}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         RedemptionsCommand::Import {
             file,
             dry_run,

@@ -158,6 +158,19 @@ pub enum ReferralsCommand {
         #[command(flatten)]
         print: Print,
     },
+    /// Reverse the payout of an account whose subscription was refunded (the platform's
+    /// admin), once: its commission is taken back — left out of a statement still in draft, or
+    /// by an adjustment line on the partner's next draft.
+    Reverse {
+        /// The platform's id of the converted account.
+        #[arg(long, value_name = "ID")]
+        account: i64,
+        /// Why (kept with the payout and in the audit log).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        print: Print,
+    },
     /// A partner's codes, tokens, rules, attributed accounts and payouts.
     Show {
         /// The partner's id.
@@ -346,6 +359,25 @@ pub async fn run(ctx: &Context, cmd: ReferralsCommand) -> Result<ExitCode> {
                     rule_text(r.bps, r.amount_minor, r.currency.as_deref())
                 )
             })
+        }
+        ReferralsCommand::Reverse {
+            account,
+            reason,
+            print,
+        } => {
+            let (p, lands) = desk.reverse_payout(account, &reason).await?;
+            if print.json {
+                output::json(&serde_json::json!({ "payout": p, "lands": lands }))?;
+            } else {
+                outln!(
+                    "reversed: payout {} of {} (account {account}): {}",
+                    p.id,
+                    format_amount(p.amount_minor, &p.currency),
+                    p.reverse_reason.as_deref().unwrap_or_default()
+                );
+                outln!("{lands}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
         ReferralsCommand::Convert {
             account,

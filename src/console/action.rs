@@ -119,6 +119,7 @@ actions! {
     Import => ("import", List, true, "import deals from a CSV file (with a preview)"),
     Flag => ("flag", List, true, "flag the redemption (fraud or dispute) with a note"),
     Unflag => ("unflag", List, true, "resolve the redemption's flag with a reason"),
+    Refund => ("refund", List, true, "refund the redemption, with a reason (its commission is reversed)"),
     MemberHistory => ("member_history", List, false, "the member's redemptions across every deal"),
     Reply => ("reply", List, true, "post a message on the negotiation (partner: for the partner)"),
     CounterOffer => ("counter_offer", List, true, "make a counter-offer (the form starts from the latest revision)"),

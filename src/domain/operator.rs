@@ -58,6 +58,8 @@ pub enum Permission {
     ViewRedemptions,
     /// redemptions: flag and unflag
     FlagRedemptions,
+    /// redemptions: refund (its commission is reversed)
+    RefundRedemptions,
     /// negotiations: open, message, counter-offer, accept/reject/withdraw
     ManageNegotiations,
     /// settlements: view
@@ -90,6 +92,7 @@ impl Permission {
             Permission::ManageDeals => &[Curator, Admin],
             Permission::ViewRedemptions => &[Curator, Support, Finance, Admin],
             Permission::FlagRedemptions => &[Support, Admin],
+            Permission::RefundRedemptions => &[Support, Finance, Admin],
             Permission::ManageNegotiations => &[Curator, Admin],
             Permission::ViewSettlements => &[Curator, Finance, Admin],
             Permission::ManageSettlements => &[Finance, Admin],
@@ -110,6 +113,7 @@ impl Permission {
             Permission::ManageDeals => "author and change deals",
             Permission::ViewRedemptions => "view and export redemptions",
             Permission::FlagRedemptions => "flag redemptions",
+            Permission::RefundRedemptions => "refund redemptions",
             Permission::ManageNegotiations => "negotiate with partners",
             Permission::ViewSettlements => "view settlements",
             Permission::ManageSettlements => "compute, approve and pay settlements",
@@ -184,6 +188,7 @@ mod tests {
             (ManageDeals, [true, false, false, true]),
             (ViewRedemptions, [true, true, true, true]),
             (FlagRedemptions, [false, true, false, true]),
+            (RefundRedemptions, [false, true, true, true]),
             (ManageNegotiations, [true, false, false, true]),
             (ViewSettlements, [true, false, true, true]),
             (ManageSettlements, [false, false, true, true]),

@@ -36,6 +36,7 @@ text_enum!(
         Redemption => "redemption",
         PeriodFee => "period_fee",
         Referral => "referral",
+        Adjustment => "adjustment",
         Exception => "exception",
     }
 );

@@ -162,6 +162,35 @@ impl Desk {
         Ok(after)
     }
 
+    /// Refunds a redemption, once, with a reason (support, finance, admin): a statement still
+    /// in draft leaves it out when computed again; past draft, its charge is reversed by an
+    /// adjustment line on the partner's next draft. Returns it and where that lands.
+    pub async fn refund_redemption(&self, id: i64, reason: &str) -> Result<(Redemption, String)> {
+        self.actor().require(Permission::RefundRedemptions)?;
+        let reason = flag_text("reason", reason)?;
+        let mut tx = self.pool().begin().await?;
+        let before = store::redemptions::get_for_update(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("redemption", id))?;
+        if let (Some(at), Some(by)) = (before.refunded_at, &before.refunded_by) {
+            return Err(Error::Refused(format!(
+                "redemption {id} was refunded on {} by {by} (“{}”): a refund is final",
+                at.date_naive(),
+                before.refund_reason.as_deref().unwrap_or_default()
+            )));
+        }
+        let after =
+            store::redemptions::set_refund(&mut tx, id, &reason, &self.actor().login).await?;
+        let lands = super::landing::landing(&mut tx, id, false).await?;
+        Change::new(self.actor(), "redemption.refund", "redemption", id)
+            .changed(&before, &after)
+            .reason(Some(&reason))
+            .no_event()
+            .commit(tx)
+            .await?;
+        Ok((after, lands))
+    }
+
     /// Resolves a flag, with a reason (support, admin): the redemption counts for settlement
     /// again. Unflagging one that is not flagged is refused.
     pub async fn unflag_redemption(&self, id: i64, reason: &str) -> Result<Redemption> {

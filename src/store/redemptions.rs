@@ -40,6 +40,10 @@ pub struct Redemption {
     pub flag_note: Option<String>,
     pub flagged_by: Option<String>,
     pub flagged_at: Option<DateTime<Utc>>,
+    /// Set, with who and why, once it is refunded (final).
+    pub refunded_at: Option<DateTime<Utc>>,
+    pub refunded_by: Option<String>,
+    pub refund_reason: Option<String>,
 }
 
 impl Redemption {
@@ -78,14 +82,15 @@ impl<'r> Decode<'r, Postgres> for FlagKind {
 macro_rules! cols {
     () => {
         "id, deal_id, member_id, source, coupon_code, redeemed_at, value_minor, currency, \
-         flag_kind, flag_note, flagged_by, flagged_at"
+         flag_kind, flag_note, flagged_by, flagged_at, refunded_at, refunded_by, refund_reason"
     };
 }
 
 macro_rules! r_cols {
     () => {
         "r.id, r.deal_id, r.member_id, r.source, r.coupon_code, r.redeemed_at, r.value_minor, \
-         r.currency, r.flag_kind, r.flag_note, r.flagged_by, r.flagged_at"
+         r.currency, r.flag_kind, r.flag_note, r.flagged_by, r.flagged_at, r.refunded_at, \
+         r.refunded_by, r.refund_reason"
     };
 }
 
@@ -203,6 +208,81 @@ pub async fn clear_flag(conn: &mut PgConnection, id: i64) -> sqlx::Result<Redemp
     ))
     .bind(id)
     .fetch_one(conn)
+    .await
+}
+
+/// Refunds it (once: the database refuses a second), dated by the database.
+pub async fn set_refund(
+    conn: &mut PgConnection,
+    id: i64,
+    reason: &str,
+    by: &str,
+) -> sqlx::Result<Redemption> {
+    sqlx::query_as(concat!(
+        "UPDATE redemptions SET refunded_at = now(), refunded_by = $3, refund_reason = $2
+          WHERE id = $1
+      RETURNING ",
+        cols!()
+    ))
+    .bind(id)
+    .bind(reason)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+}
+
+/// Where a source is counted: each line that charges, reverses or restores it, with its
+/// statement's status and period (oldest first).
+#[derive(Debug, Clone, sqlx::FromRow, PartialEq, Eq)]
+pub struct Counted {
+    pub settlement_id: i64,
+    pub status: String,
+    pub period_start: chrono::NaiveDate,
+    pub frequency: String,
+    pub partner_id: i64,
+    pub currency: String,
+    pub counts: String,
+    pub amount_minor: i64,
+}
+
+/// The lines counting redemption `id` (`payout` false) or referral payout `id` (`payout`
+/// true).
+pub async fn counted(conn: &mut PgConnection, id: i64, payout: bool) -> sqlx::Result<Vec<Counted>> {
+    sqlx::query_as(
+        "SELECT s.id AS settlement_id, s.status, s.period_start, a.frequency, s.partner_id,
+                s.currency, coalesce(l.counts, 'charge') AS counts, l.amount_minor
+           FROM settlement_lines l
+           JOIN settlements s ON s.id = l.settlement_id
+           JOIN agreements a ON a.id = s.agreement_id
+          WHERE l.kind <> 'exception'
+            AND (($2 AND l.payout_id = $1) OR (NOT $2 AND l.redemption_id = $1))
+          ORDER BY s.period_start, s.id",
+    )
+    .bind(id)
+    .bind(payout)
+    .fetch_all(conn)
+    .await
+}
+
+/// The partner's earliest statement still in draft in `currency` whose period starts after
+/// `after`: where an adjustment of a statement of `after`'s period lands.
+pub async fn next_draft(
+    conn: &mut PgConnection,
+    partner_id: i64,
+    currency: &str,
+    after: chrono::NaiveDate,
+) -> sqlx::Result<Option<(i64, chrono::NaiveDate, String)>> {
+    sqlx::query_as(
+        "SELECT s.id, s.period_start, a.frequency FROM settlements s
+           JOIN agreements a ON a.id = s.agreement_id
+          WHERE s.partner_id = $1 AND s.currency = $2 AND s.period_start > $3
+            AND s.status = 'draft'
+          ORDER BY s.period_start LIMIT 1",
+    )
+    .bind(partner_id)
+    .bind(currency)
+    .bind(after)
+    .fetch_optional(conn)
     .await
 }
 

@@ -464,12 +464,17 @@ pub struct Payout {
     pub created_by: String,
     /// The settlement whose statement has this payout as a line, once computed.
     pub settlement_id: Option<i64>,
+    /// Set, with who and why, once it is reversed (its subscription refunded; final).
+    pub reversed_at: Option<DateTime<Utc>>,
+    pub reversed_by: Option<String>,
+    pub reverse_reason: Option<String>,
 }
 
 const PAYOUT_COLS: &str = "id, account_id, partner_id, plan_id, rule_id, rule_scope, bps, \
      price_minor, currency, amount_minor, converted_at, created_at, created_by, \
-     (SELECT max(l.settlement_id) FROM settlement_lines l WHERE l.payout_id = referral_payouts.id) \
-     AS settlement_id";
+     (SELECT min(l.settlement_id) FROM settlement_lines l WHERE l.payout_id = referral_payouts.id \
+        AND l.kind IN ('referral', 'exception')) AS settlement_id, reversed_at, reversed_by, \
+     reverse_reason";
 
 /// The payout of a conversion; `None` when the account has converted already (idempotent).
 pub struct NewPayout<'a> {
@@ -520,6 +525,38 @@ pub async fn payout_of_account(
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(account)
         .fetch_optional(conn)
+        .await
+}
+
+/// The payout of an account, locked for its reversal.
+pub async fn lock_payout_of_account(
+    conn: &mut PgConnection,
+    account: i64,
+) -> sqlx::Result<Option<Payout>> {
+    let sql =
+        format!("SELECT {PAYOUT_COLS} FROM referral_payouts WHERE account_id = $1 FOR UPDATE");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(account)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Reverses it (once: the database refuses a second), dated by the database.
+pub async fn set_reversal(
+    conn: &mut PgConnection,
+    id: i64,
+    reason: &str,
+    by: &str,
+) -> sqlx::Result<Payout> {
+    let sql = format!(
+        "UPDATE referral_payouts SET reversed_at = now(), reversed_by = $3, reverse_reason = $2
+          WHERE id = $1 RETURNING {PAYOUT_COLS}"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(reason)
+        .bind(by)
+        .fetch_one(conn)
         .await
 }
 

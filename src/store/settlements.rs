@@ -220,6 +220,10 @@ pub struct Line {
     pub amount_minor: Option<i64>,
     #[sqlx(try_from = "Option<String>")]
     pub exception: OptException,
+    /// An adjustment's kind (`reversal`, `restore`), the statement it comes from, and why.
+    pub counts: Option<String>,
+    pub origin_settlement_id: Option<i64>,
+    pub reason: Option<String>,
 }
 
 /// An optional [`ExceptionKind`] read from a nullable text column.
@@ -328,7 +332,7 @@ pub async fn lines(
 ) -> sqlx::Result<Vec<Line>> {
     sqlx::query_as(
         "SELECT line_no, kind, redemption_id, payout_id, at, value_minor, currency, rate_bps,
-                amount_minor, exception
+                amount_minor, exception, counts, origin_settlement_id, reason
            FROM settlement_lines
           WHERE settlement_id = $1 AND line_no > $2 AND ($3 = false OR kind = 'exception')
           ORDER BY line_no LIMIT $4",
@@ -348,7 +352,7 @@ pub fn stream_lines(
 ) -> futures::stream::BoxStream<'_, sqlx::Result<Line>> {
     sqlx::query_as(
         "SELECT line_no, kind, redemption_id, payout_id, at, value_minor, currency, rate_bps,
-                amount_minor, exception
+                amount_minor, exception, counts, origin_settlement_id, reason
            FROM settlement_lines WHERE settlement_id = $1 ORDER BY line_no",
     )
     .bind(settlement_id)

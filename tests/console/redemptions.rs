@@ -97,6 +97,9 @@ fn redemption(id: i64, member: (i64, &str), deal: (i64, &str), at: DateTime<Utc>
         flag_note: None,
         flagged_by: None,
         flagged_at: None,
+        refunded_at: None,
+        refunded_by: None,
+        refund_reason: None,
     }
 }
 
@@ -651,4 +654,30 @@ fn the_order_value_shows_in_the_list_and_the_popup() {
     }));
     let s = screen(&mut a, 80, 24);
     assert!(s.contains("order value 129.50 EUR"), "{s}");
+}
+
+#[test]
+fn dollar_refunds_the_selected_redemption_with_a_reason() {
+    let mut a = deal_list();
+    key(&mut a, '$');
+    let Overlay::Prompt(p) = &a.overlay else {
+        panic!("a prompt for the reason:\n{}", screen(&mut a, 120, 40));
+    };
+    assert_eq!(p.title, "Refund redemption #5004 (129.50 EUR)");
+    // An empty reason is asked again; a reason is taken.
+    press(&mut a, KeyCode::Enter);
+    assert!(
+        matches!(&a.overlay, Overlay::Prompt(p) if p.error.as_deref() == Some("reason: required"))
+    );
+    typed(&mut a, "order returned");
+    let fx = press(&mut a, KeyCode::Enter);
+    assert!(matches!(a.overlay, Overlay::None));
+    assert!(matches!(
+        &fx[..],
+        [Effect::Pane(PaneEffect::Redemptions(redemptions::Effect::Refund { id: 5004, reason }))]
+            if reason == "order returned"
+    ));
+    // The help lists it under the pane's keys.
+    a.perform(Action::Help);
+    assert!(screen(&mut a, 120, 40).contains("refund the redemption"));
 }

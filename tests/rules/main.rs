@@ -16,6 +16,7 @@ mod changes;
 mod grants;
 mod money;
 mod payouts;
+mod refunds;
 
 pub use common::percentage;
 use common::{TestDb, active_deal, member};

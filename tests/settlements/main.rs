@@ -10,6 +10,7 @@ mod common;
 #[path = "../support/owed.rs"]
 mod owed;
 
+mod adjustments;
 mod agreements;
 mod batches;
 mod cli_runs;

@@ -24,6 +24,9 @@ pub struct RedemptionRow {
     pub flag_note: Option<String>,
     pub flagged_by: Option<String>,
     pub flagged_at: Option<DateTime<Utc>>,
+    pub refunded_at: Option<DateTime<Utc>>,
+    pub refunded_by: Option<String>,
+    pub refund_reason: Option<String>,
 }
 
 impl RedemptionRow {
@@ -48,7 +51,7 @@ impl RedemptionRow {
 const ROW_SELECT: &str = "SELECT r.id, r.deal_id, d.title AS deal_title, r.member_id, \
     m.handle AS member_handle, r.source, r.coupon_code, r.redeemed_at, r.value_minor, r.currency, r.flag_kind, \
     r.flag_note, \
-    r.flagged_by, r.flagged_at \
+    r.flagged_by, r.flagged_at, r.refunded_at, r.refunded_by, r.refund_reason \
     FROM redemptions r JOIN deals d ON d.id = r.deal_id JOIN members m ON m.id = r.member_id \
     WHERE ";
 

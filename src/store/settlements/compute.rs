@@ -100,7 +100,16 @@ pub async fn write_lines(
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "WITH src AS (
+        "WITH adj AS (
+             -- what adjustments on other statements count of a redemption (charge and
+             -- restore +1, reversal -1): a source counts once over every statement
+             SELECT redemption_id AS rid,
+                    sum(CASE WHEN counts = 'reversal' THEN -1 ELSE 1 END) AS ce
+               FROM settlement_lines
+              WHERE kind = 'adjustment' AND redemption_id IS NOT NULL
+                AND NOT (settlement_id = ANY($1))
+              GROUP BY redemption_id
+         ), src AS (
              SELECT s.id AS sid, a.model, a.rate_bps, a.amount_minor AS fee, a.base_bps,
                     a.bonus_bps, a.bonus_threshold, r.id AS rid, r.redeemed_at,
                     r.value_minor, r.currency,
@@ -112,9 +121,13 @@ pub async fn write_lines(
                JOIN agreements a ON a.id = s.agreement_id
                JOIN deals d ON d.partner_id = s.partner_id
                JOIN redemptions r ON r.deal_id = d.id
+               LEFT JOIN adj ON adj.rid = r.id
               WHERE s.id = ANY($1)
                 AND r.redeemed_at >= $2 AND r.redeemed_at < $3
-                AND r.flag_kind IS NULL
+                -- counted here when it should count (not flagged, not refunded) once more
+                -- than adjustments elsewhere already count it
+                AND (CASE WHEN r.flag_kind IS NULL AND r.refunded_at IS NULL THEN 1 ELSE 0 END)
+                    - coalesce(adj.ce, 0) >= 1
                 -- a referral-only partner owes nothing on its redemptions: no lines
                 AND a.model <> 'referral_only'
          ), numbered AS (
@@ -179,15 +192,23 @@ pub async fn write_lines(
            FROM settlements s
            JOIN referral_payouts p ON p.partner_id = s.partner_id
                 AND p.converted_at >= $2 AND p.converted_at < $3
+           LEFT JOIN (SELECT payout_id AS pid,
+                             sum(CASE WHEN counts = 'reversal' THEN -1 ELSE 1 END) AS ce
+                        FROM settlement_lines
+                       WHERE kind = 'adjustment' AND payout_id IS NOT NULL
+                         AND NOT (settlement_id = ANY($1))
+                       GROUP BY payout_id) adj ON adj.pid = p.id
           CROSS JOIN LATERAL (SELECT coalesce(max(l.line_no), 0) AS n FROM settlement_lines l
                                WHERE l.settlement_id = s.id) base
-          WHERE s.id = ANY($1)",
+          WHERE s.id = ANY($1)
+            AND (CASE WHEN p.reversed_at IS NULL THEN 1 ELSE 0 END) - coalesce(adj.ce, 0) >= 1",
     )
     .bind(settlements)
     .bind(from)
     .bind(to)
     .execute(&mut *conn)
     .await?;
+    write_adjustments(conn, settlements).await?;
     sqlx::query(
         "UPDATE settlements s
             SET line_count = t.lines, redemption_count = t.redemptions,
@@ -200,14 +221,100 @@ pub async fn write_lines(
                         count(l.line_no) FILTER (WHERE l.kind <> 'exception') AS lines,
                         count(l.line_no) FILTER (WHERE l.kind = 'redemption') AS redemptions,
                         count(l.line_no) FILTER (WHERE l.kind = 'exception') AS exceptions,
-                        coalesce(sum(l.amount_minor) FILTER (WHERE l.kind IN ('redemption', 'period_fee')), 0)::bigint
+                        coalesce(sum(l.amount_minor) FILTER (
+                            WHERE l.kind IN ('redemption', 'period_fee')
+                               OR (l.kind = 'adjustment' AND l.redemption_id IS NOT NULL)), 0)::bigint
                             AS commission,
-                        coalesce(sum(l.amount_minor) FILTER (WHERE l.kind = 'referral'), 0)::bigint
+                        coalesce(sum(l.amount_minor) FILTER (
+                            WHERE l.kind = 'referral'
+                               OR (l.kind = 'adjustment' AND l.payout_id IS NOT NULL)), 0)::bigint
                             AS payouts
                    FROM unnest($1::bigint[]) AS x(id)
                    LEFT JOIN settlement_lines l ON l.settlement_id = x.id
                   GROUP BY x.id) t
           WHERE s.id = t.id AND a.id = s.agreement_id",
+    )
+    .bind(settlements)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The drafts' adjustment lines, after their own lines: every source (a redemption or a
+/// referral payout) charged on an earlier statement of the partner in the draft's currency and
+/// counted on one past draft, whose count over the other statements no longer says what it should
+/// — flagged or refunded (a reversal: the negative of what it was charged), unflagged after
+/// its reversal (a restore: what it was charged again). Each names the statement it comes
+/// from and why; at most one of each kind per source (the database's unique key).
+async fn write_adjustments(conn: &mut PgConnection, settlements: &[i64]) -> sqlx::Result<()> {
+    sqlx::query(
+        "WITH d AS (
+             SELECT id, partner_id, currency, period_start FROM settlements WHERE id = ANY($1)
+         ), charged AS (
+             -- redemptions whose flag or refund changed, with the line that charged them
+             SELECT d.id AS sid, r.id AS rid, NULL::bigint AS pid, r.redeemed_at AS at,
+                    (r.flag_kind IS NULL AND r.refunded_at IS NULL) AS should,
+                    CASE WHEN r.refunded_at IS NOT NULL THEN 'refund of redemption ' || r.id
+                         WHEN r.flag_kind IS NOT NULL
+                              THEN 'flagged (' || r.flag_kind || ') after its statement closed: redemption ' || r.id
+                         ELSE 'unflagged after its reversal: redemption ' || r.id END AS why,
+                    ch.settlement_id AS origin, ch.amount_minor AS charged, ch.value_minor,
+                    ch.currency AS vcur, ch.rate_bps
+               FROM d
+               JOIN deals dl ON dl.partner_id = d.partner_id
+               JOIN redemptions r ON r.deal_id = dl.id AND r.counted_change_at IS NOT NULL
+               JOIN settlement_lines ch ON ch.redemption_id = r.id
+                    AND ch.kind IN ('redemption', 'adjustment') AND coalesce(ch.counts, 'charge') = 'charge'
+               JOIN settlements h ON h.id = ch.settlement_id
+              WHERE h.id <> d.id AND h.currency = d.currency AND h.period_start < d.period_start
+                -- counted on a statement past draft (else the drafts' own computing settles it)
+                AND EXISTS (SELECT FROM settlement_lines l JOIN settlements c ON c.id = l.settlement_id
+                             WHERE l.redemption_id = r.id AND l.kind <> 'exception' AND c.id <> d.id
+                               AND c.status IN ('in_review', 'approved', 'paid'))
+             UNION ALL
+             -- referral payouts reversed (their subscription refunded)
+             SELECT d.id, NULL, p.id, p.converted_at, p.reversed_at IS NULL,
+                    'subscription refunded: referral payout ' || p.id,
+                    ch.settlement_id, ch.amount_minor, ch.value_minor, ch.currency, ch.rate_bps
+               FROM d
+               JOIN referral_payouts p ON p.partner_id = d.partner_id AND p.reversed_at IS NOT NULL
+               JOIN settlement_lines ch ON ch.payout_id = p.id
+                    AND ch.kind IN ('referral', 'adjustment') AND coalesce(ch.counts, 'charge') = 'charge'
+               JOIN settlements h ON h.id = ch.settlement_id
+              WHERE h.id <> d.id AND h.currency = d.currency AND h.period_start < d.period_start
+                AND EXISTS (SELECT FROM settlement_lines l JOIN settlements c ON c.id = l.settlement_id
+                             WHERE l.payout_id = p.id AND l.kind <> 'exception' AND c.id <> d.id
+                               AND c.status IN ('in_review', 'approved', 'paid'))
+         ), delta AS (
+             SELECT c.*,
+                    (CASE WHEN c.should THEN 1 ELSE 0 END) - (
+                        SELECT coalesce(sum(CASE WHEN l.counts = 'reversal' THEN -1 ELSE 1 END), 0)
+                          FROM settlement_lines l
+                         WHERE l.settlement_id <> c.sid AND l.kind <> 'exception'
+                           AND ((c.rid IS NOT NULL AND l.redemption_id = c.rid)
+                                OR (c.pid IS NOT NULL AND l.payout_id = c.pid))) AS want
+               FROM charged c
+         ), adjust AS (
+             SELECT delta.*, CASE WHEN want < 0 THEN 'reversal' ELSE 'restore' END AS counts
+               FROM delta WHERE want <> 0
+         )
+         INSERT INTO settlement_lines (settlement_id, line_no, kind, redemption_id, payout_id, at,
+                value_minor, currency, rate_bps, amount_minor, counts, origin_settlement_id, reason)
+         SELECT a.sid,
+                base.n + row_number() OVER (PARTITION BY a.sid ORDER BY a.at, a.rid, a.pid),
+                'adjustment', a.rid, a.pid, a.at, a.value_minor, a.vcur, a.rate_bps,
+                CASE WHEN a.counts = 'reversal' THEN -a.charged ELSE a.charged END,
+                a.counts, a.origin,
+                a.why || ' of ' || to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+                    || ' (settlement ' || a.origin || ')'
+           FROM adjust a
+          CROSS JOIN LATERAL (SELECT coalesce(max(l.line_no), 0) AS n FROM settlement_lines l
+                               WHERE l.settlement_id = a.sid) base
+          -- at most one of each kind per source, ever
+          WHERE NOT EXISTS (SELECT FROM settlement_lines x
+                             WHERE x.kind = 'adjustment' AND x.counts = a.counts
+                               AND ((a.rid IS NOT NULL AND x.redemption_id = a.rid)
+                                    OR (a.pid IS NOT NULL AND x.payout_id = a.pid)))",
     )
     .bind(settlements)
     .execute(&mut *conn)

@@ -51,6 +51,10 @@ pub enum Effect {
         id: i64,
         reason: String,
     },
+    Refund {
+        id: i64,
+        reason: String,
+    },
     /// Stream a deal's redemptions to a CSV file; `cancel` stops it.
     Export {
         filter: ExportFilter,
@@ -86,6 +90,10 @@ pub enum Msg {
     Flagged {
         result: Result<Redemption, Error>,
     },
+    /// A refund is done: the redemption and where its reversal lands.
+    Refunded {
+        result: Result<(Redemption, String), Error>,
+    },
     ExportProgress {
         rows: u64,
         total: u64,
@@ -105,6 +113,7 @@ impl Reply for Msg {
             Msg::Redemptions { result, .. } => failure_of(result),
             Msg::Timeline { result, .. } => failure_of(result),
             Msg::Flagged { result } => failure_of(result),
+            Msg::Refunded { result } => failure_of(result),
             Msg::ExportDone { result, .. } => failure_of(result),
             Msg::ExportProgress { .. } => None,
         }
@@ -162,6 +171,9 @@ impl Task for Effect {
             },
             Effect::Unflag { id, reason } => Msg::Flagged {
                 result: desk.unflag_redemption(id, &reason).await,
+            },
+            Effect::Refund { id, reason } => Msg::Refunded {
+                result: desk.refund_redemption(id, &reason).await,
             },
             Effect::Export {
                 filter,

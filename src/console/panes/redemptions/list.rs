@@ -226,6 +226,12 @@ impl RedemptionsPane {
                 }
                 Vec::new()
             }
+            Action::Refund => {
+                if sh.require(Permission::RefundRedemptions) {
+                    self.ask_refund(sh);
+                }
+                Vec::new()
+            }
             _ => Vec::new(),
         }
     }
@@ -255,6 +261,25 @@ impl RedemptionsPane {
         }
     }
 
+    fn ask_refund(&mut self, sh: &mut Shell) {
+        let Some(r) = self.selected_redemption() else {
+            return;
+        };
+        let id = r.id;
+        match (&r.refunded_at, &r.refunded_by) {
+            (Some(at), Some(by)) => sh.toast_error(format!(
+                "redemption #{id} was refunded on {} by {by}: a refund is final",
+                at.date_naive()
+            )),
+            _ => sh.prompt(
+                format!("Refund redemption #{id} ({})", r.value_text()),
+                "why (its commission is reversed: left out of a draft, or an adjustment on the next one)",
+                "",
+                Question::RefundReason { id },
+            ),
+        }
+    }
+
     /// A prompt's text: a flag note or an unflag reason. Text that does not read keeps the
     /// prompt open with the error beside it.
     pub(super) fn answer_text(
@@ -273,6 +298,13 @@ impl RedemptionsPane {
             },
             Question::UnflagReason { id } => match flag_text("reason", &text) {
                 Ok(reason) => fx(Effect::Unflag { id, reason }),
+                Err(e) => {
+                    sh.ask_again(e.to_string());
+                    Vec::new()
+                }
+            },
+            Question::RefundReason { id } => match flag_text("reason", &text) {
+                Ok(reason) => fx(Effect::Refund { id, reason }),
                 Err(e) => {
                     sh.ask_again(e.to_string());
                     Vec::new()

@@ -52,6 +52,8 @@ pub enum Question {
     FlagNote { id: i64 },
     /// The reason a flag is resolved (a prompt).
     UnflagReason { id: i64 },
+    /// Why a redemption is refunded (a prompt).
+    RefundReason { id: i64 },
 }
 
 pub struct RedemptionsPane {
@@ -157,14 +159,21 @@ impl Pane for RedemptionsPane {
                 View::Monitor => matches!(a, Filter | Sort | Export | Signals),
                 View::Signals => matches!(a, Back | Signals),
                 View::List(_) => {
-                    matches!(a, Back | Filter | Export | Flag | Unflag | MemberHistory)
+                    matches!(
+                        a,
+                        Back | Filter | Export | Flag | Unflag | Refund | MemberHistory
+                    )
                 }
             }
     }
 
     fn needs(&self, a: Action) -> Option<Permission> {
         use Action::*;
-        matches!(a, Flag | Unflag).then_some(Permission::FlagRedemptions)
+        match a {
+            Flag | Unflag => Some(Permission::FlagRedemptions),
+            Refund => Some(Permission::RefundRedemptions),
+            _ => None,
+        }
     }
 
     fn main_actions(&self) -> &'static [Action] {
@@ -231,6 +240,13 @@ impl Pane for RedemptionsPane {
                 }
                 return self.load_list(sh, LoadMode::Replace);
             }
+            Msg::Refunded { result } => {
+                match result {
+                    Ok((r, lands)) => sh.toast(format!("redemption #{} refunded: {lands}", r.id)),
+                    Err(e) => sh.toast_error(e.to_string()),
+                }
+                return self.load_list(sh, LoadMode::Replace);
+            }
             Msg::ExportProgress { rows, total } => {
                 if let Some(e) = self.exporting.as_mut() {
                     e.rows = rows;
@@ -258,9 +274,11 @@ impl Pane for RedemptionsPane {
     fn check_answer(&self, q: &Question, text: &str) -> Option<String> {
         match q {
             Question::FlagNote { .. } => parse_flag(text).err(),
-            Question::UnflagReason { .. } => crate::domain::redemption::flag_text("reason", text)
-                .err()
-                .map(|e| e.to_string()),
+            Question::UnflagReason { .. } | Question::RefundReason { .. } => {
+                crate::domain::redemption::flag_text("reason", text)
+                    .err()
+                    .map(|e| e.to_string())
+            }
         }
     }
 

@@ -1,0 +1,107 @@
+//! Refunds and reversals (migration 0031) as each group's own login: support, finance and
+//! admin refund a redemption, once, as themselves, dated by the database; a referral payout is
+//! never changed but reversed once (the platform's admin); whoever connects.
+
+use crate::common::{TestDb, person, try_sql};
+use crate::owed::owed;
+use crate::{denied, partner_with_deal, redemption, rule};
+
+#[tokio::test]
+async fn a_refund_is_once_by_the_login_itself_and_a_payout_is_reversed_once() {
+    let db = TestDb::new().await;
+    let (_, deal, member) = partner_with_deal(&db, "REFUND").await;
+    let r1 = redemption(&db, deal, member, "2026-10-10T10:00:00Z", 1234).await;
+    let r2 = redemption(&db, deal, member, "2026-10-11T10:00:00Z", 500).await;
+    let (sup, sup_desk) = person(&db, &["support"]).await;
+    let (fin, _) = person(&db, &["finance"]).await;
+    let (cur, _) = person(&db, &["curator"]).await;
+    let (adm, _) = person(&db, &["admin"]).await;
+
+    let refund = |id: i64, by: &str| {
+        format!(
+            "UPDATE redemptions SET refunded_at = now(), refunded_by = {by}, refund_reason = 'returned'
+              WHERE id = {id}"
+        )
+    };
+    denied(try_sql(&cur.pool, &refund(r1, "current_user")).await);
+    let e = try_sql(&sup.pool, &refund(r1, "'fin'")).await.unwrap_err();
+    assert!(e.contains("writes as itself"), "{e}");
+    // Finance may refund, and may not flag.
+    try_sql(&fin.pool, &refund(r2, "current_user"))
+        .await
+        .unwrap();
+    denied(
+        try_sql(
+            &fin.pool,
+            &format!("UPDATE redemptions SET flag_kind = 'fraud' WHERE id = {r1}"),
+        )
+        .await,
+    );
+    // Through the product, as support's own login; then never again, by anyone.
+    let (r, _) = sup_desk
+        .refund_redemption(r1, "order returned")
+        .await
+        .unwrap();
+    assert_eq!(r.refunded_by.as_deref(), Some(sup.name.as_str()));
+    for login in [&sup, &fin, &adm] {
+        let e = rule(try_sql(&login.pool, &refund(r1, "current_user")).await);
+        assert!(e.contains("a refund is final"), "{e}");
+        let e = rule(
+            try_sql(
+                &login.pool,
+                &format!("UPDATE redemptions SET refund_reason = 'other' WHERE id = {r1}"),
+            )
+            .await,
+        );
+        assert!(e.contains("a refund is final"), "{e}");
+    }
+    // The database dates it.
+    let dated: bool = sqlx::query_scalar(
+        "SELECT refunded_at > now() - interval '1 hour' FROM redemptions WHERE id = $1",
+    )
+    .bind(r2)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(dated);
+
+    // A referral payout: reversed once by the platform's admin, never edited.
+    let (partner, _) = owed(&db, "Alder", "EUR", "4.00", 1).await;
+    let payout: i64 = sqlx::query_scalar("SELECT id FROM referral_payouts WHERE partner_id = $1")
+        .bind(partner)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let reverse = format!(
+        "UPDATE referral_payouts SET reversed_at = now(), reversed_by = current_user,
+                reverse_reason = 'subscription refunded' WHERE id = {payout}"
+    );
+    denied(try_sql(&fin.pool, &reverse).await);
+    denied(
+        try_sql(
+            &adm.pool,
+            &format!("UPDATE referral_payouts SET amount_minor = 1 WHERE id = {payout}"),
+        )
+        .await,
+    );
+    // Not even the owner edits one.
+    let e = rule(
+        try_sql(
+            &db.pool,
+            &format!("UPDATE referral_payouts SET amount_minor = 1 WHERE id = {payout}"),
+        )
+        .await,
+    );
+    assert!(e.contains("a payout is never changed"), "{e}");
+    try_sql(&adm.pool, &reverse).await.unwrap();
+    let e = rule(try_sql(&adm.pool, &reverse).await);
+    assert!(e.contains("it is reversed once"), "{e}");
+    let e = rule(
+        try_sql(
+            &db.pool,
+            &format!("DELETE FROM referral_payouts WHERE id = {payout}"),
+        )
+        .await,
+    );
+    assert!(e.contains("a payout is never changed"), "{e}");
+}

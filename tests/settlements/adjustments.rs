@@ -1,0 +1,300 @@
+//! Refunds and flags after a statement closed (issue "Finance: late data, refunds, minimum
+//! payouts and payout batches"): each source counts once. A statement past draft never
+//! changes; what changes of its sources later becomes an adjustment line on the partner's next
+//! draft — a reversal (the negative of what it was charged) or a restore — naming where it
+//! comes from and why; a disputed statement recomputed afterwards still charges what an
+//! adjustment elsewhere reverses.
+
+use super::cli::pd;
+use super::{Fixture, amounts};
+use crate::common::{percentage, try_sql};
+use partnerdesk::domain::{FlagKind, Role};
+
+/// By hand, 10% of each value, monthly, EUR:
+/// - October: r1 12.34 → 1.234 → 1.23; r2 20.00 → 2.00: commission 3.23, approved.
+/// - r2 refunded, r1 flagged (fraud), both after October's approval.
+/// - November: r3 5.05 → 0.505 → 0.51 (half away from zero), then the adjustments in time
+///   order: r1 −1.23 (flagged), r2 −2.00 (refund): commission 0.51 − 1.23 − 2.00 = −2.72,
+///   take round(−2.72 × 15%) = round(−0.408) = −0.41.
+/// - r1 unflagged while November is a draft: computed again, its reversal is gone
+///   (−1.49); flagged again, it is back (−2.72), and November is approved.
+/// - r1 unflagged again: December restores it, +1.23.
+/// - October disputed and recomputed: r1 (unflagged, reversed and restored elsewhere: 0) and
+///   r2 (refunded, reversed on November: −1) are both still charged, 3.23: over every
+///   statement r2 counts 2.00 − 2.00 = 0 and r1 1.23 − 1.23 + 1.23 = 1.23.
+#[tokio::test]
+async fn refunds_and_flags_after_approval_are_adjustments_on_the_next_draft() {
+    let f = Fixture::new().await;
+    let a = f.agreement(percentage(1000, "EUR"), "2026-09-01").await;
+    let r1 = f
+        .redemption("2026-10-10T10:00:00Z", Some((1234, "EUR")))
+        .await;
+    let r2 = f
+        .redemption("2026-10-12T10:00:00Z", Some((2000, "EUR")))
+        .await;
+    let r3 = f
+        .redemption("2026-11-05T10:00:00Z", Some((505, "EUR")))
+        .await;
+    let fin = &f.finance;
+    let support = f.db.desk("sam", &[Role::Support]).await;
+    let oct = fin.compute_settlement(a.id, "2026-10").await.unwrap();
+    assert_eq!(oct.commission_minor, 323);
+    fin.review_settlement(oct.id, None).await.unwrap();
+    fin.approve_settlement(oct.id, None).await.unwrap();
+
+    // The refund says where it lands, on a line of its own; a second is refused.
+    let out = pd(
+        Some(&f.db),
+        "sam",
+        &[
+            "redemptions",
+            "refund",
+            &r2.to_string(),
+            "--reason",
+            "order returned",
+        ],
+    );
+    out.success();
+    assert_eq!(
+        out.stdout_lines(),
+        vec![
+            format!("refunded: redemption {r2} (by sam: order returned)"),
+            format!(
+                "settlement {} (2026-10, approved) charged 2.00 EUR: the reversal is on the partner's next EUR statement computed after 2026-10",
+                oct.id
+            ),
+        ]
+    );
+    let out = pd(
+        Some(&f.db),
+        "sam",
+        &[
+            "redemptions",
+            "refund",
+            &r2.to_string(),
+            "--reason",
+            "again",
+        ],
+    );
+    let line = out.error_line(3);
+    assert!(
+        line.starts_with(&format!("redemption {r2} was refunded on "))
+            && line.ends_with("by sam (“order returned”): a refund is final"),
+        "{line}"
+    );
+    f.db.curator().await;
+    let out = pd(
+        Some(&f.db),
+        "cara",
+        &["redemptions", "refund", &r1.to_string(), "--reason", "x"],
+    );
+    assert!(
+        out.error_line(3)
+            .contains("needs the support, finance or admin role"),
+        "{out}"
+    );
+
+    support
+        .flag_redemption(r1, FlagKind::Fraud, "stolen card")
+        .await
+        .unwrap();
+    let nov = fin.compute_settlement(a.id, "2026-11").await.unwrap();
+    let lines = f.lines(nov.id).await;
+    assert_eq!(
+        amounts(&lines),
+        vec![
+            ("redemption".into(), Some(51)),
+            ("adjustment".into(), Some(-123)),
+            ("adjustment".into(), Some(-200)),
+        ]
+    );
+    assert_eq!(lines[1].redemption_id, Some(r1));
+    assert_eq!(lines[1].counts.as_deref(), Some("reversal"));
+    assert_eq!(lines[1].origin_settlement_id, Some(oct.id));
+    assert_eq!(
+        lines[1].reason.as_deref(),
+        Some(
+            format!(
+                "flagged (fraud) after its statement closed: redemption {r1} of 2026-10-10 (settlement {})",
+                oct.id
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        lines[2].reason.as_deref(),
+        Some(
+            format!(
+                "refund of redemption {r2} of 2026-10-12 (settlement {})",
+                oct.id
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        (nov.commission_minor, nov.take_minor, nov.net_minor),
+        (-272, -41, -272)
+    );
+    assert_eq!(
+        nov.redemption_count, 1,
+        "adjustments are not redemptions of the period"
+    );
+
+    // Unflagged while November is a draft: its reversal goes; flagged again, it is back.
+    support
+        .unflag_redemption(r1, "the card was not stolen")
+        .await
+        .unwrap();
+    let nov = fin.compute_settlement(a.id, "2026-11").await.unwrap();
+    assert_eq!(nov.commission_minor, 51 - 200);
+    support
+        .flag_redemption(r1, FlagKind::Fraud, "stolen after all")
+        .await
+        .unwrap();
+    let nov = fin.compute_settlement(a.id, "2026-11").await.unwrap();
+    assert_eq!(nov.commission_minor, -272);
+    fin.review_settlement(nov.id, None).await.unwrap();
+    fin.approve_settlement(nov.id, None).await.unwrap();
+
+    // Unflagged after November closed: December restores it.
+    support
+        .unflag_redemption(r1, "chargeback lost")
+        .await
+        .unwrap();
+    let dec = fin.compute_settlement(a.id, "2026-12").await.unwrap();
+    let lines = f.lines(dec.id).await;
+    assert_eq!(amounts(&lines), vec![("adjustment".into(), Some(123))]);
+    assert_eq!(lines[0].counts.as_deref(), Some("restore"));
+    assert_eq!(
+        lines[0].reason.as_deref(),
+        Some(
+            format!(
+                "unflagged after its reversal: redemption {r1} of 2026-10-10 (settlement {})",
+                oct.id
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(dec.commission_minor, 123);
+
+    // October disputed and recomputed charges both again: their corrections live elsewhere.
+    fin.dispute_settlement(oct.id, "recheck").await.unwrap();
+    let again = fin.compute_settlement(a.id, "2026-10").await.unwrap();
+    assert_eq!(again.id, oct.id);
+    assert_eq!(
+        amounts(&f.lines(oct.id).await),
+        vec![
+            ("redemption".into(), Some(123)),
+            ("redemption".into(), Some(200))
+        ]
+    );
+    // Recomputed, November and December stay as they were (November is approved; December
+    // still restores r1 once).
+    let dec = fin.compute_settlement(a.id, "2026-12").await.unwrap();
+    assert_eq!(dec.commission_minor, 123);
+    // Over every statement each source counts once: r1 1.23, r2 nothing, r3 0.51.
+    let per_source: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT redemption_id, sum(amount_minor)::bigint FROM settlement_lines
+          WHERE redemption_id IS NOT NULL AND kind <> 'exception'
+          GROUP BY redemption_id ORDER BY redemption_id",
+    )
+    .fetch_all(&f.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(per_source, vec![(r1, 123), (r2, 0), (r3, 51)]);
+
+    // The database keeps it: a second reversal of r2 is refused, whoever writes it.
+    let e = try_sql(
+        &f.db.pool,
+        &format!(
+            "INSERT INTO settlement_lines (settlement_id, line_no, kind, redemption_id, at, amount_minor,
+                    counts, origin_settlement_id, reason)
+             VALUES ({}, 99, 'adjustment', {r2}, now(), -200, 'reversal', {}, 'again')",
+            dec.id, oct.id
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.starts_with("23505 ") && e.contains("settlement_lines_redemption_counted"),
+        "{e}"
+    );
+}
+
+/// By hand: Alder is paid 4.00 EUR for each of two conversions in September (approved,
+/// payouts 8.00, net −8.00). One subscription is refunded: the payout is reversed on
+/// October's draft, payouts −4.00, net 0.00 − (−4.00) = +4.00 (the partner owes it back).
+#[tokio::test]
+async fn a_reversed_referral_payout_is_taken_back_on_the_next_draft() {
+    let f = Fixture::new().await;
+    let (partner, sept) = crate::owed::owed(&f.db, "Alder", "EUR", "4.00", 2).await;
+    let account = partner * 100;
+    let payout: i64 = sqlx::query_scalar("SELECT id FROM referral_payouts WHERE account_id = $1")
+        .bind(account)
+        .fetch_one(&f.db.pool)
+        .await
+        .unwrap();
+    let out = pd(
+        Some(&f.db),
+        "ada",
+        &[
+            "referrals",
+            "reverse",
+            "--account",
+            &account.to_string(),
+            "--reason",
+            "subscription refunded",
+        ],
+    );
+    out.success();
+    assert_eq!(
+        out.stdout_lines(),
+        vec![
+            format!(
+                "reversed: payout {payout} of 4.00 EUR (account {account}): subscription refunded"
+            ),
+            format!(
+                "settlement {sept} (2026-09, approved) charged 4.00 EUR: the reversal is on the partner's next EUR statement computed after 2026-09"
+            ),
+        ]
+    );
+    let out = pd(
+        Some(&f.db),
+        "ada",
+        &[
+            "referrals",
+            "reverse",
+            "--account",
+            &account.to_string(),
+            "--reason",
+            "again",
+        ],
+    );
+    assert!(out.error_line(3).ends_with("a reversal is final"), "{out}");
+    let agreement: i64 = sqlx::query_scalar("SELECT agreement_id FROM settlements WHERE id = $1")
+        .bind(sept)
+        .fetch_one(&f.db.pool)
+        .await
+        .unwrap();
+    let oct = f
+        .finance
+        .compute_settlement(agreement, "2026-10")
+        .await
+        .unwrap();
+    let lines = f.lines(oct.id).await;
+    assert_eq!(amounts(&lines), vec![("adjustment".into(), Some(-400))]);
+    assert_eq!(lines[0].payout_id, Some(payout));
+    assert_eq!(
+        lines[0].reason.as_deref(),
+        Some(
+            format!(
+                "subscription refunded: referral payout {payout} of 2026-09-10 (settlement {sept})"
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        (oct.commission_minor, oct.payouts_minor, oct.net_minor),
+        (0, -400, 400)
+    );
+}
