@@ -407,6 +407,10 @@ pub async fn run(ctx: &Context, cmd: ReferralsCommand) -> Result<ExitCode> {
                         ))
                         .unwrap_or_default()
                 ) + &no_agreement_note(&c)
+                    + &c.lands
+                        .as_ref()
+                        .map(|l| format!("\n{l}"))
+                        .unwrap_or_default()
             })
         }
         ReferralsCommand::Show { partner, print } => {

@@ -37,14 +37,16 @@ pub async fn only_demo_data(pool: &PgPool) -> Result<bool> {
     .await?)
 }
 
-/// Empties every table the seed fills, and the outbox with its webhook deliveries. The audit
+/// Empties every table the seed fills (the one row of marketplace settings stays; the seed sets
+/// it again), and the outbox with its webhook deliveries. The audit
 /// log is append-only and stays; webhook endpoints are configuration and stay too, and since
 /// event ids start again from 1, each endpoint takes every event written from now on (else
 /// it would wait for the ids to pass where they had been).
 pub async fn reset(pool: &PgPool, actor: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "TRUNCATE settlement_lines, settlements, payout_ledger, referral_payouts, referral_accounts,
+        "TRUNCATE payout_batch_items, payout_batches, partner_payout_details, minimum_payouts,
+                  settlement_lines, settlements, payout_ledger, referral_payouts, referral_accounts,
                   claim_tokens, commission_rules, referral_codes, plans, redemptions, deal_search_documents,
                   deal_coupon_codes, deals, partner_checks, partners, members, webhook_attempts,
                   webhook_deliveries, outbox_events

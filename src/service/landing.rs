@@ -57,3 +57,35 @@ pub(crate) async fn landing(
         },
     )
 }
+
+/// For a source dated `at` of the partner: when the statement of its period is past draft
+/// already, where it is charged late (`None` when its own statement will take it).
+pub(crate) async fn late(
+    conn: &mut PgConnection,
+    partner_id: i64,
+    currency: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> sqlx::Result<Option<String>> {
+    let Some((home, status, start, freq)) =
+        store::redemptions::statement_at(conn, partner_id, at).await?
+    else {
+        return Ok(None);
+    };
+    if !matches!(status.as_str(), "in_review" | "approved" | "paid") {
+        return Ok(None);
+    }
+    let period = period_label(&freq, start);
+    let head =
+        format!("late: settlement {home} ({period}) is {status}; it is charged as an adjustment");
+    Ok(Some(
+        match store::redemptions::next_draft(conn, partner_id, currency, start).await? {
+            Some((d, s, f)) => format!(
+                "{head} on settlement {d} ({}, draft) when it is computed again",
+                period_label(&f, s)
+            ),
+            None => {
+                format!("{head} on the partner's next {currency} statement computed after {period}")
+            }
+        },
+    ))
+}

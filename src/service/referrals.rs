@@ -38,6 +38,8 @@ pub struct Conversion {
     /// period holds the payout; none: the payout reaches a statement once the partner has one
     /// (a `referral_only` agreement when referrals are all it does).
     pub agreement_id: Option<i64>,
+    /// When its period's statement is past draft already: where it is charged late.
+    pub lands: Option<String>,
 }
 
 /// A partner's referral program at a glance (the Partners pane's referral tab).
@@ -486,6 +488,8 @@ impl Desk {
         let agreement = store::agreements::in_effect(&mut tx, p.partner_id, at.date_naive())
             .await?
             .map(|a| a.id);
+        let lands =
+            super::landing::late(&mut tx, p.partner_id, &p.currency, p.converted_at).await?;
         Change::new(self.actor(), "referral.convert", "referral_payout", p.id)
             .after(&p)
             .reason(Some(&format!(
@@ -501,6 +505,7 @@ impl Desk {
             payout: p,
             created: true,
             agreement_id: agreement,
+            lands,
         })
     }
 
@@ -587,9 +592,17 @@ async fn conversion(
         store::agreements::in_effect(conn, payout.partner_id, payout.converted_at.date_naive())
             .await?
             .map(|a| a.id);
+    let lands = super::landing::late(
+        conn,
+        payout.partner_id,
+        &payout.currency,
+        payout.converted_at,
+    )
+    .await?;
     Ok(Conversion {
         payout,
         created,
         agreement_id,
+        lands,
     })
 }

@@ -248,19 +248,42 @@ pub struct Counted {
 /// The lines counting redemption `id` (`payout` false) or referral payout `id` (`payout`
 /// true).
 pub async fn counted(conn: &mut PgConnection, id: i64, payout: bool) -> sqlx::Result<Vec<Counted>> {
-    sqlx::query_as(
+    // Each read through its own index (the source's unique key per kind).
+    let which = if payout {
+        "l.payout_id = $1 AND l.kind IN ('referral', 'adjustment')"
+    } else {
+        "l.redemption_id = $1 AND l.kind IN ('redemption', 'adjustment')"
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT s.id AS settlement_id, s.status, s.period_start, a.frequency, s.partner_id,
                 s.currency, coalesce(l.counts, 'charge') AS counts, l.amount_minor
            FROM settlement_lines l
            JOIN settlements s ON s.id = l.settlement_id
            JOIN agreements a ON a.id = s.agreement_id
-          WHERE l.kind <> 'exception'
-            AND (($2 AND l.payout_id = $1) OR (NOT $2 AND l.redemption_id = $1))
-          ORDER BY s.period_start, s.id",
-    )
+          WHERE {which}
+          ORDER BY s.period_start, s.id"
+    )))
     .bind(id)
-    .bind(payout)
     .fetch_all(conn)
+    .await
+}
+
+/// The partner's statement whose period holds `at`: (id, status, period start, frequency).
+pub async fn statement_at(
+    conn: &mut PgConnection,
+    partner_id: i64,
+    at: DateTime<Utc>,
+) -> sqlx::Result<Option<(i64, String, chrono::NaiveDate, String)>> {
+    sqlx::query_as(
+        "SELECT s.id, s.status, s.period_start, a.frequency FROM settlements s
+           JOIN agreements a ON a.id = s.agreement_id
+          WHERE s.partner_id = $1 AND s.period_start <= ($2 AT TIME ZONE 'UTC')::date
+            AND s.period_end > ($2 AT TIME ZONE 'UTC')::date
+          ORDER BY s.period_start DESC LIMIT 1",
+    )
+    .bind(partner_id)
+    .bind(at)
+    .fetch_optional(conn)
     .await
 }
 

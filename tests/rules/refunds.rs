@@ -105,3 +105,27 @@ async fn a_refund_is_once_by_the_login_itself_and_a_payout_is_reversed_once() {
     );
     assert!(e.contains("a payout is never changed"), "{e}");
 }
+
+#[tokio::test]
+async fn when_a_redemption_was_recorded_is_the_databases() {
+    let db = TestDb::new().await;
+    let (_, deal, member) = partner_with_deal(&db, "RECORD").await;
+    let (adm, _) = person(&db, &["admin"]).await;
+    let e = try_sql(
+        &adm.pool,
+        &format!(
+            "INSERT INTO redemptions (deal_id, member_id, source, redeemed_at, recorded_at)
+             VALUES ({deal}, {member}, 'outbound_click', '2026-10-01', '2026-10-01')"
+        ),
+    )
+    .await;
+    denied(e);
+    let id = redemption(&db, deal, member, "2026-10-01T10:00:00Z", 100).await;
+    denied(
+        try_sql(
+            &adm.pool,
+            &format!("UPDATE redemptions SET recorded_at = redeemed_at WHERE id = {id}"),
+        )
+        .await,
+    );
+}

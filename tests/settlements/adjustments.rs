@@ -298,3 +298,205 @@ async fn a_reversed_referral_payout_is_taken_back_on_the_next_draft() {
         (0, -400, 400)
     );
 }
+
+/// Late redemptions, by hand, at 10% in EUR: October charges r1 12.34 → 1.23 and is approved.
+/// r4 (2026-10-20, 10.00) is recorded afterwards: November charges it as a late adjustment,
+/// 1.00, naming October. October disputed and recomputed leaves r4 out: it is counted on
+/// November already (1.23 on October, 1.00 on November, once each).
+#[tokio::test]
+async fn a_late_redemption_is_charged_once_on_the_next_draft() {
+    let f = Fixture::new().await;
+    let a = f.agreement(percentage(1000, "EUR"), "2026-09-01").await;
+    let r1 = f
+        .redemption("2026-10-10T10:00:00Z", Some((1234, "EUR")))
+        .await;
+    let fin = &f.finance;
+    let oct = fin.compute_settlement(a.id, "2026-10").await.unwrap();
+    fin.review_settlement(oct.id, None).await.unwrap();
+    fin.approve_settlement(oct.id, None).await.unwrap();
+    let r4 = f
+        .redemption("2026-10-20T10:00:00Z", Some((1000, "EUR")))
+        .await;
+    let nov = fin.compute_settlement(a.id, "2026-11").await.unwrap();
+    let lines = f.lines(nov.id).await;
+    assert_eq!(amounts(&lines), vec![("adjustment".into(), Some(100))]);
+    assert_eq!(lines[0].redemption_id, Some(r4));
+    assert_eq!(lines[0].counts.as_deref(), Some("charge"));
+    assert_eq!(lines[0].rate_bps, Some(1000));
+    assert_eq!(
+        lines[0].reason.as_deref(),
+        Some(format!("late redemption {r4} of 2026-10-20 (settlement {})", oct.id).as_str())
+    );
+    assert_eq!(nov.commission_minor, 100);
+    // Computed again, still once.
+    let nov = fin.compute_settlement(a.id, "2026-11").await.unwrap();
+    assert_eq!(nov.commission_minor, 100);
+    fin.review_settlement(nov.id, None).await.unwrap();
+    fin.dispute_settlement(oct.id, "recheck").await.unwrap();
+    fin.compute_settlement(a.id, "2026-10").await.unwrap();
+    let oct_lines = f.lines(oct.id).await;
+    assert_eq!(amounts(&oct_lines), vec![("redemption".into(), Some(123))]);
+    assert_eq!(oct_lines[0].redemption_id, Some(r1));
+}
+
+/// A hybrid period's late redemptions take the next places after what it counted, by hand:
+/// base 4%, bonus +2% after the 3rd. October priced two redemptions (10.00 → 0.40 each) and
+/// is approved. Recorded late together: r4 (2026-10-01, 10.00) is the 3rd → 4% → 0.40, r3
+/// (2026-10-25, 50.00) the 4th → 6% → 3.00, on November. Later still, r5 (2026-10-30, 20.00)
+/// is the 5th → 6% → 1.20, on December.
+#[tokio::test]
+async fn late_hybrid_redemptions_take_the_next_places_of_their_period() {
+    let f = Fixture::new().await;
+    let draft = partnerdesk::domain::terms::TermsDraft {
+        model: "hybrid".into(),
+        base_bps: Some(400),
+        bonus_bps: Some(200),
+        bonus_threshold: Some(3),
+        currency: "EUR".into(),
+        frequency: "monthly".into(),
+        ..Default::default()
+    };
+    let a = f.agreement(draft, "2026-09-01").await;
+    f.redemption("2026-10-05T10:00:00Z", Some((1000, "EUR")))
+        .await;
+    f.redemption("2026-10-06T10:00:00Z", Some((1000, "EUR")))
+        .await;
+    let fin = &f.finance;
+    let oct = fin.compute_settlement(a.id, "2026-10").await.unwrap();
+    assert_eq!(oct.commission_minor, 80);
+    fin.review_settlement(oct.id, None).await.unwrap();
+    fin.approve_settlement(oct.id, None).await.unwrap();
+    let r3 = f
+        .redemption("2026-10-25T10:00:00Z", Some((5000, "EUR")))
+        .await;
+    let r4 = f
+        .redemption("2026-10-01T10:00:00Z", Some((1000, "EUR")))
+        .await;
+    let nov = fin.compute_settlement(a.id, "2026-11").await.unwrap();
+    let lines = f.lines(nov.id).await;
+    let got: Vec<(Option<i64>, Option<i32>, Option<i64>)> = lines
+        .iter()
+        .map(|l| (l.redemption_id, l.rate_bps, l.amount_minor))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (Some(r4), Some(400), Some(40)),
+            (Some(r3), Some(600), Some(300))
+        ]
+    );
+    fin.review_settlement(nov.id, None).await.unwrap();
+    fin.approve_settlement(nov.id, None).await.unwrap();
+    let r5 = f
+        .redemption("2026-10-30T10:00:00Z", Some((2000, "EUR")))
+        .await;
+    let dec = fin.compute_settlement(a.id, "2026-12").await.unwrap();
+    let lines = f.lines(dec.id).await;
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (
+            lines[0].redemption_id,
+            lines[0].rate_bps,
+            lines[0].amount_minor
+        ),
+        (Some(r5), Some(600), Some(120))
+    );
+    assert_eq!(dec.commission_minor, 120);
+}
+
+/// A conversion reported late, by hand: Alder's September (2 × 4.00, approved) is closed when a
+/// third conversion dated 2026-09-20 arrives; the command says so on a line of its own, and
+/// October's draft charges it: payouts 4.00, net −4.00.
+#[tokio::test]
+async fn a_late_conversion_says_where_it_lands_and_is_charged_there() {
+    let f = Fixture::new().await;
+    let (partner, sept) = crate::owed::owed(&f.db, "Alder", "EUR", "4.00", 2).await;
+    let admin = f.db.admin().await;
+    let code: String = sqlx::query_scalar("SELECT code FROM referral_codes WHERE partner_id = $1")
+        .bind(partner)
+        .fetch_one(&f.db.pool)
+        .await
+        .unwrap();
+    let account = partner * 100 + 50;
+    admin
+        .attribute_account_at(&code, account, "2026-08-01T09:00:00Z".parse().ok())
+        .await
+        .unwrap();
+    let out = pd(
+        Some(&f.db),
+        "ada",
+        &[
+            "referrals",
+            "convert",
+            "--account",
+            &account.to_string(),
+            "--plan",
+            "plan-eur",
+            "--at",
+            "2026-09-20T10:00:00Z",
+        ],
+    );
+    out.success();
+    assert_eq!(
+        out.stdout_lines()[1],
+        format!(
+            "late: settlement {sept} (2026-09) is approved; it is charged as an adjustment on the partner's next EUR statement computed after 2026-09"
+        ),
+        "{out}"
+    );
+    let agreement: i64 = sqlx::query_scalar("SELECT agreement_id FROM settlements WHERE id = $1")
+        .bind(sept)
+        .fetch_one(&f.db.pool)
+        .await
+        .unwrap();
+    let oct = f
+        .finance
+        .compute_settlement(agreement, "2026-10")
+        .await
+        .unwrap();
+    let lines = f.lines(oct.id).await;
+    assert_eq!(amounts(&lines), vec![("adjustment".into(), Some(400))]);
+    assert_eq!(lines[0].counts.as_deref(), Some("charge"));
+    assert!(
+        lines[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("late referral payout "),
+        "{lines:?}"
+    );
+    assert_eq!((oct.payouts_minor, oct.net_minor), (400, -400));
+}
+
+/// Late redemptions of the other models, by hand: a fixed fee of 1.25 per redemption charges a
+/// late one 1.25; a flat fee's period charged its fee once, so a late redemption adds a line at
+/// 0.00 (counted, never charged again).
+#[tokio::test]
+async fn late_redemptions_of_fixed_and_flat_fee_periods() {
+    for (model, amount, late) in [("fixed_fee", "1.25", 125), ("flat_fee", "300", 0)] {
+        let f = Fixture::new().await;
+        let draft = partnerdesk::domain::terms::TermsDraft {
+            model: model.into(),
+            amount: Some(amount.into()),
+            currency: "EUR".into(),
+            frequency: "monthly".into(),
+            ..Default::default()
+        };
+        let a = f.agreement(draft, "2026-09-01").await;
+        f.redemption("2026-10-05T10:00:00Z", Some((1000, "EUR")))
+            .await;
+        let fin = &f.finance;
+        let oct = fin.compute_settlement(a.id, "2026-10").await.unwrap();
+        fin.review_settlement(oct.id, None).await.unwrap();
+        fin.approve_settlement(oct.id, None).await.unwrap();
+        let r = f.redemption("2026-10-25T10:00:00Z", None).await;
+        let nov = fin.compute_settlement(a.id, "2026-11").await.unwrap();
+        let lines = f.lines(nov.id).await;
+        let adjustments: Vec<(Option<i64>, Option<i64>)> = lines
+            .iter()
+            .filter(|l| l.origin_settlement_id == Some(oct.id))
+            .map(|l| (l.redemption_id, l.amount_minor))
+            .collect();
+        assert_eq!(adjustments, vec![(Some(r), Some(late))], "{model}");
+    }
+}

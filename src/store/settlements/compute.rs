@@ -269,8 +269,8 @@ async fn write_adjustments(conn: &mut PgConnection, settlements: &[i64]) -> sqlx
               WHERE h.id <> d.id AND h.currency = d.currency AND h.period_start < d.period_start
                 -- counted on a statement past draft (else the drafts' own computing settles it)
                 AND EXISTS (SELECT FROM settlement_lines l JOIN settlements c ON c.id = l.settlement_id
-                             WHERE l.redemption_id = r.id AND l.kind <> 'exception' AND c.id <> d.id
-                               AND c.status IN ('in_review', 'approved', 'paid'))
+                             WHERE l.redemption_id = r.id AND l.kind IN ('redemption', 'adjustment')
+                               AND c.id <> d.id AND c.status IN ('in_review', 'approved', 'paid'))
              UNION ALL
              -- referral payouts reversed (their subscription refunded)
              SELECT d.id, NULL, p.id, p.converted_at, p.reversed_at IS NULL,
@@ -283,16 +283,22 @@ async fn write_adjustments(conn: &mut PgConnection, settlements: &[i64]) -> sqlx
                JOIN settlements h ON h.id = ch.settlement_id
               WHERE h.id <> d.id AND h.currency = d.currency AND h.period_start < d.period_start
                 AND EXISTS (SELECT FROM settlement_lines l JOIN settlements c ON c.id = l.settlement_id
-                             WHERE l.payout_id = p.id AND l.kind <> 'exception' AND c.id <> d.id
-                               AND c.status IN ('in_review', 'approved', 'paid'))
+                             WHERE l.payout_id = p.id AND l.kind IN ('referral', 'adjustment')
+                               AND c.id <> d.id AND c.status IN ('in_review', 'approved', 'paid'))
          ), delta AS (
              SELECT c.*,
-                    (CASE WHEN c.should THEN 1 ELSE 0 END) - (
+                    -- (each source's lines read through its own index: a redemption's or a
+                    -- payout's)
+                    (CASE WHEN c.should THEN 1 ELSE 0 END) - CASE WHEN c.rid IS NOT NULL THEN (
                         SELECT coalesce(sum(CASE WHEN l.counts = 'reversal' THEN -1 ELSE 1 END), 0)
                           FROM settlement_lines l
-                         WHERE l.settlement_id <> c.sid AND l.kind <> 'exception'
-                           AND ((c.rid IS NOT NULL AND l.redemption_id = c.rid)
-                                OR (c.pid IS NOT NULL AND l.payout_id = c.pid))) AS want
+                         WHERE l.redemption_id = c.rid AND l.kind IN ('redemption', 'adjustment')
+                           AND l.settlement_id <> c.sid)
+                    ELSE (
+                        SELECT coalesce(sum(CASE WHEN l.counts = 'reversal' THEN -1 ELSE 1 END), 0)
+                          FROM settlement_lines l
+                         WHERE l.payout_id = c.pid AND l.kind IN ('referral', 'adjustment')
+                           AND l.settlement_id <> c.sid) END AS want
                FROM charged c
          ), adjust AS (
              SELECT delta.*, CASE WHEN want < 0 THEN 'reversal' ELSE 'restore' END AS counts
@@ -315,6 +321,107 @@ async fn write_adjustments(conn: &mut PgConnection, settlements: &[i64]) -> sqlx
                              WHERE x.kind = 'adjustment' AND x.counts = a.counts
                                AND ((a.rid IS NOT NULL AND x.redemption_id = a.rid)
                                     OR (a.pid IS NOT NULL AND x.payout_id = a.pid)))",
+    )
+    .bind(settlements)
+    .execute(&mut *conn)
+    .await?;
+    write_late(conn, settlements).await
+}
+
+/// Late data: a redemption or a referral payout recorded after its time into an earlier
+/// period whose statement is past draft, and on no statement yet, is charged once on the
+/// draft, priced by its own period's agreement — a hybrid's late redemption takes the next
+/// place after everything its period has counted (its statement's priced lines and its earlier
+/// late charges), in time order among those arriving together. One it cannot price (no value,
+/// another currency) is listed as an exception, once.
+async fn write_late(conn: &mut PgConnection, settlements: &[i64]) -> sqlx::Result<()> {
+    sqlx::query(
+        "WITH homes AS (
+             SELECT d.id AS sid, d.partner_id, d.currency, h.id AS hid, h.period_start,
+                    h.period_end, a.model, a.rate_bps, a.amount_minor AS fee, a.base_bps,
+                    a.bonus_bps, a.bonus_threshold
+               FROM settlements d
+               JOIN settlements h ON h.partner_id = d.partner_id AND h.currency = d.currency
+                    AND h.id <> d.id AND h.period_start < d.period_start
+                    AND h.status IN ('in_review', 'approved', 'paid')
+               JOIN agreements a ON a.id = h.agreement_id
+              WHERE d.id = ANY($1)
+         ), late AS (
+             SELECT ho.*, r.id AS rid, r.redeemed_at AS at, r.value_minor, r.currency AS vcur,
+                    CASE WHEN ho.model IN ('percentage', 'hybrid') THEN
+                         CASE WHEN r.value_minor IS NULL THEN 'no_value'
+                              WHEN r.currency <> ho.currency THEN 'other_currency' END
+                    END AS exc
+               FROM homes ho
+               JOIN deals dl ON dl.partner_id = ho.partner_id
+               JOIN redemptions r ON r.deal_id = dl.id
+                    AND r.recorded_at - r.redeemed_at > interval '1 minute'
+                    AND r.redeemed_at >= ho.period_start AND r.redeemed_at < ho.period_end
+              WHERE ho.model <> 'referral_only'
+                AND r.flag_kind IS NULL AND r.refunded_at IS NULL
+                AND NOT EXISTS (SELECT FROM settlement_lines l WHERE l.redemption_id = r.id
+                                   AND l.kind IN ('redemption', 'adjustment'))
+                AND NOT EXISTS (SELECT FROM settlement_lines l WHERE l.redemption_id = r.id
+                                   AND l.kind = 'exception')
+         ), placed AS (
+             SELECT late.*,
+                    -- its place among the period's priced redemptions (hybrid's threshold)
+                    (SELECT count(*) FROM settlement_lines l
+                      WHERE l.settlement_id = late.hid AND l.kind = 'redemption')
+                    + (SELECT count(*) FROM settlement_lines l
+                        WHERE l.kind = 'adjustment' AND l.counts = 'charge'
+                          AND l.origin_settlement_id = late.hid AND l.redemption_id IS NOT NULL)
+                    + count(*) FILTER (WHERE exc IS NULL) OVER w AS nth
+               FROM late
+             WINDOW w AS (PARTITION BY sid, hid ORDER BY at, rid
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+         ), priced AS (
+             SELECT placed.*,
+                    CASE WHEN exc IS NOT NULL THEN NULL
+                         WHEN model = 'percentage' THEN rate_bps
+                         WHEN model = 'hybrid' THEN
+                              CASE WHEN nth <= bonus_threshold THEN base_bps
+                                   ELSE base_bps + bonus_bps END
+                    END AS bps
+               FROM placed
+         ), lines AS (
+             SELECT sid, hid, rid, NULL::bigint AS pid, at, value_minor, vcur, bps, exc,
+                    CASE WHEN exc IS NOT NULL THEN NULL
+                         WHEN model IN ('percentage', 'hybrid')
+                              THEN round(value_minor::numeric * bps / 10000)::bigint
+                         WHEN model = 'fixed_fee' THEN fee
+                         ELSE 0 END AS amount,
+                    'late redemption ' || rid AS why
+               FROM priced
+             UNION ALL
+             SELECT ho.sid, ho.hid, NULL, p.id, p.converted_at, p.price_minor, p.currency, p.bps,
+                    CASE WHEN p.currency <> ho.currency THEN 'other_currency' END,
+                    CASE WHEN p.currency = ho.currency THEN p.amount_minor END,
+                    'late referral payout ' || p.id
+               FROM homes ho
+               JOIN referral_payouts p ON p.partner_id = ho.partner_id
+                    AND p.created_at - p.converted_at > interval '1 minute'
+                    AND p.converted_at >= ho.period_start AND p.converted_at < ho.period_end
+              WHERE p.reversed_at IS NULL
+                AND NOT EXISTS (SELECT FROM settlement_lines l WHERE l.payout_id = p.id
+                                   AND l.kind IN ('referral', 'adjustment'))
+                AND NOT EXISTS (SELECT FROM settlement_lines l WHERE l.payout_id = p.id
+                                   AND l.kind = 'exception')
+         )
+         INSERT INTO settlement_lines (settlement_id, line_no, kind, redemption_id, payout_id, at,
+                value_minor, currency, rate_bps, amount_minor, exception, counts,
+                origin_settlement_id, reason)
+         SELECT x.sid,
+                base.n + row_number() OVER (PARTITION BY x.sid ORDER BY x.at, x.rid, x.pid),
+                CASE WHEN x.exc IS NULL THEN 'adjustment' ELSE 'exception' END,
+                x.rid, x.pid, x.at, x.value_minor, x.vcur, x.bps, x.amount, x.exc,
+                CASE WHEN x.exc IS NULL THEN 'charge' END,
+                CASE WHEN x.exc IS NULL THEN x.hid END,
+                CASE WHEN x.exc IS NULL THEN x.why || ' of '
+                     || to_char(x.at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ' (settlement ' || x.hid || ')' END
+           FROM lines x
+          CROSS JOIN LATERAL (SELECT coalesce(max(l.line_no), 0) AS n FROM settlement_lines l
+                               WHERE l.settlement_id = x.sid) base",
     )
     .bind(settlements)
     .execute(&mut *conn)
