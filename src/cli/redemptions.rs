@@ -162,6 +162,9 @@ fn print_report(r: &RedemptionImportReport) {
             if r.imported == 1 { "" } else { "s" }
         );
     }
+    for l in &r.late {
+        outln!("{}: {}", rows(l.rows as u64), l.lands);
+    }
 }
 
 /// 1234567 → "1,234,567".

@@ -496,7 +496,7 @@ fn no_agreement_note(c: &Conversion) -> String {
         return String::new();
     }
     let p = &c.payout;
-    let month = Period::of(Frequency::Monthly, p.converted_at.date_naive());
+    let month = Period::of(Frequency::Monthly, c.due_at.date_naive());
     format!(
         "\npartner {} has no agreement in effect for {}: this payout reaches a statement once it \
          has one (agreements add --partner {} --model referral_only --currency {} --frequency \

@@ -34,10 +34,13 @@ pub struct Conversion {
     pub payout: Payout,
     /// False when the account had converted already (nothing new was written).
     pub created: bool,
-    /// The partner's agreement in effect on the conversion's day, whose statement for that
-    /// period holds the payout; none: the payout reaches a statement once the partner has one
-    /// (a `referral_only` agreement when referrals are all it does).
+    /// The partner's agreement in effect on its due day, whose statement for that period
+    /// holds the payout; none: the payout reaches a statement once the partner has one (a
+    /// `referral_only` agreement when referrals are all it does).
     pub agreement_id: Option<i64>,
+    /// Its conversion plus the holding period: the statement of the period holding this day
+    /// prices it.
+    pub due_at: DateTime<Utc>,
     /// When its period's statement is past draft already: where it is charged late.
     pub lands: Option<String>,
 }
@@ -485,11 +488,8 @@ impl Desk {
                 .ok_or_else(|| Error::not_found("payout of account", account))?;
             return conversion(&mut conn, p, false).await;
         };
-        let agreement = store::agreements::in_effect(&mut tx, p.partner_id, at.date_naive())
-            .await?
-            .map(|a| a.id);
-        let lands =
-            super::landing::late(&mut tx, p.partner_id, &p.currency, p.converted_at).await?;
+        let c = conversion(&mut tx, p, true).await?;
+        let p = &c.payout;
         Change::new(self.actor(), "referral.convert", "referral_payout", p.id)
             .after(&p)
             .reason(Some(&format!(
@@ -501,12 +501,7 @@ impl Desk {
             .event("payout.created", json!({ "payout": p, "plan": plan.code }))
             .commit(tx)
             .await?;
-        Ok(Conversion {
-            payout: p,
-            created: true,
-            agreement_id: agreement,
-            lands,
-        })
+        Ok(c)
     }
 
     /// The partner's referral program: codes, tokens, attributed accounts and rules.
@@ -522,7 +517,19 @@ impl Desk {
 
     pub async fn referral_payouts(&self, partner_id: i64, limit: i64) -> Result<Vec<Payout>> {
         let mut conn = self.pool().acquire().await?;
-        Ok(store::referrals::payouts_of(&mut conn, partner_id, limit.clamp(1, 5000)).await?)
+        let mut payouts =
+            store::referrals::payouts_of(&mut conn, partner_id, limit.clamp(1, 5000)).await?;
+        for p in payouts
+            .iter_mut()
+            .filter(|p| p.settlement_id.is_none() && p.reversed_at.is_none())
+        {
+            p.lands = Some(
+                super::landing::payout(&mut conn, p.partner_id, &p.currency, p.converted_at)
+                    .await?
+                    .short,
+            );
+        }
+        Ok(payouts)
     }
 }
 
@@ -588,21 +595,23 @@ async fn conversion(
     payout: Payout,
     created: bool,
 ) -> Result<Conversion> {
-    let agreement_id =
-        store::agreements::in_effect(conn, payout.partner_id, payout.converted_at.date_naive())
-            .await?
-            .map(|a| a.id);
-    let lands = super::landing::late(
+    let due_at = super::landing::due(conn, payout.converted_at).await?;
+    let agreement_id = store::agreements::in_effect(conn, payout.partner_id, due_at.date_naive())
+        .await?
+        .map(|a| a.id);
+    let lands = super::landing::payout(
         conn,
         payout.partner_id,
         &payout.currency,
         payout.converted_at,
     )
-    .await?;
+    .await?
+    .text;
     Ok(Conversion {
         payout,
         created,
         agreement_id,
+        due_at,
         lands,
     })
 }

@@ -88,6 +88,20 @@ pub struct SettlementView {
     /// The partner's tally against ours, once entered.
     pub discrepancy: Option<Discrepancy>,
     pub ledger: Vec<LedgerEntry>,
+    /// A statement of adjustments alone: its agreement is no longer in effect for its period
+    /// (the version in effect, in another currency, is named).
+    pub adjustments_only: Option<Agreement>,
+    /// Referral payouts waiting out the holding period at its period's end, with the period
+    /// of the statement each is priced on.
+    pub held: Vec<HeldPayout>,
+}
+
+/// A payout held at a statement's period end, and the period whose statement prices it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct HeldPayout {
+    #[serde(flatten)]
+    pub payout: store::settlements::Held,
+    pub lands: String,
 }
 
 impl SettlementView {
@@ -153,7 +167,7 @@ impl Desk {
             }
         }
         drop(conn);
-        let report = self.compute(&[a.id], &p).await?;
+        let report = self.compute(&[a.id], &[], &p).await?;
         if let Some(s) = report.computed.into_iter().next() {
             return Ok(s);
         }
@@ -180,11 +194,13 @@ impl Desk {
         for p in named.due_with() {
             let mut conn = self.pool().acquire().await?;
             let ids = store::agreements::due(&mut conn, p.frequency, p.start).await?;
+            let orphans =
+                store::agreements::adjustments_due(&mut conn, p.frequency, p.start).await?;
             drop(conn);
-            if ids.is_empty() {
+            if ids.is_empty() && orphans.is_empty() {
                 continue;
             }
-            let r = self.compute(&ids, &p).await?;
+            let r = self.compute(&ids, &orphans, &p).await?;
             report.computed.extend(r.computed);
             report.skipped.extend(r.skipped);
             report.reset.extend(r.reset);
@@ -201,7 +217,8 @@ impl Desk {
         let mut conn = self.pool().acquire().await?;
         let mut out = Vec::new();
         for p in named.due_with() {
-            let ids = store::agreements::due(&mut conn, p.frequency, p.start).await?;
+            let mut ids = store::agreements::due(&mut conn, p.frequency, p.start).await?;
+            ids.extend(store::agreements::adjustments_due(&mut conn, p.frequency, p.start).await?);
             if ids.is_empty() {
                 continue;
             }
@@ -218,20 +235,46 @@ impl Desk {
     }
 
     /// The one computation: drafts opened (or reopened), their lines and totals written, an
-    /// audit row and an event for each, in one transaction.
-    async fn compute(&self, agreements: &[i64], p: &Period) -> Result<ComputeReport> {
+    /// audit row and an event for each, in one transaction. `orphans` owe a statement of
+    /// adjustments alone: each is opened in a savepoint and kept only when it gets a line
+    /// (or was there already).
+    async fn compute(
+        &self,
+        agreements: &[i64],
+        orphans: &[i64],
+        p: &Period,
+    ) -> Result<ComputeReport> {
         let login = &self.actor().login;
         let mut tx = self.pool().begin().await?;
         store::settlements::sort_memory(&mut tx).await?;
+        let all: Vec<i64> = agreements.iter().chain(orphans).copied().collect();
         let before: HashMap<i64, Settlement> =
-            store::settlements::lock_existing(&mut tx, agreements, p.start)
+            store::settlements::lock_existing(&mut tx, &all, p.start)
                 .await?
                 .into_iter()
                 .map(|s| (s.id, s))
                 .collect();
-        let ids =
+        let holding = store::settings::get(&mut tx, false).await?.holding_days;
+        let (from, to) = (p.starts_at(), p.ends_at());
+        let mut ids =
             store::settlements::open_drafts(&mut tx, agreements, p.start, p.end, login).await?;
-        store::settlements::write_lines(&mut tx, &ids, p.starts_at(), p.ends_at()).await?;
+        store::settlements::write_lines(&mut tx, &ids, from, to, holding).await?;
+        for &orphan in orphans {
+            let mut sp = sqlx::Connection::begin(&mut *tx).await?;
+            let got =
+                store::settlements::open_drafts(&mut sp, &[orphan], p.start, p.end, login).await?;
+            store::settlements::write_lines(&mut sp, &got, from, to, holding).await?;
+            let kept = store::settlements::get_many(&mut sp, &got).await?;
+            if kept
+                .iter()
+                .all(|s| s.line_count + s.exception_count == 0 && !before.contains_key(&s.id))
+            {
+                sp.rollback().await?;
+            } else {
+                sp.commit().await?;
+                ids.extend(got);
+            }
+        }
         let computed = store::settlements::get_many(&mut tx, &ids).await?;
         let label = p.label();
         let skipped: Vec<Skipped> = before
@@ -290,12 +333,32 @@ impl Desk {
             .tally_count
             .zip(s.tally_amount_minor)
             .map(|t| Discrepancy::of(t, s.redemption_count, s.commission_minor));
+        let current = store::agreements::in_effect(&mut conn, s.partner_id, s.period_start)
+            .await?
+            .filter(|c| c.id != agreement.id);
+        let days = store::settings::get(&mut conn, false).await?.holding_days;
+        let held = if current.is_none() && days > 0 {
+            let end = Period::of(agreement.frequency, s.period_start).ends_at();
+            store::settlements::held(&mut conn, s.partner_id, end, days)
+                .await?
+                .into_iter()
+                .map(|payout| {
+                    let due = payout.converted_at + chrono::Duration::days(days.into());
+                    let lands = Period::of(agreement.frequency, due.date_naive()).label();
+                    HeldPayout { payout, lands }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(SettlementView {
             period: Period::of(agreement.frequency, s.period_start).label(),
             row,
             agreement,
             discrepancy,
             ledger,
+            adjustments_only: current,
+            held,
         })
     }
 

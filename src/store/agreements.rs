@@ -179,6 +179,31 @@ pub async fn in_effect(
         .await
 }
 
+/// The agreements settling at `frequency` that owe a statement of adjustments alone for the
+/// period starting on `day`: each partner's latest version in a currency no longer in effect
+/// (a later version in another currency is), with a statement past draft in that currency
+/// before the period — where its reversals, restores and late charges go when no other
+/// statement in that currency will come. Computing keeps only those that get a line.
+pub async fn adjustments_due(
+    conn: &mut PgConnection,
+    frequency: Frequency,
+    day: NaiveDate,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT a.id FROM agreements a
+          WHERE a.frequency = $1 AND pd_settles_adjustments(a.id, $2)
+            AND EXISTS (SELECT FROM settlements s
+                         WHERE s.partner_id = a.partner_id AND s.currency = a.currency
+                           AND s.period_start < $2
+                           AND s.status IN ('in_review', 'approved', 'paid'))
+          ORDER BY a.id",
+    )
+    .bind(frequency.as_str())
+    .bind(day)
+    .fetch_all(conn)
+    .await
+}
+
 /// Every partner's agreement in effect on `day` that settles at `frequency`: the agreements
 /// due for the period of that frequency starting on `day`.
 pub async fn due(

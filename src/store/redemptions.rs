@@ -18,7 +18,7 @@ pub use export::{
     export_select, export_start,
 };
 pub use import::{
-    StagedRedemption, add_counts, copy_staged, create_import_staging, insert_staged,
+    StagedRedemption, add_counts, copy_staged, create_import_staging, insert_staged, staged_late,
     staged_over_cap, staged_repeats, write_staged,
 };
 pub use lists::{RedemptionRow, get_row, page_of_deal, page_of_member};

@@ -468,12 +468,17 @@ pub struct Payout {
     pub reversed_at: Option<DateTime<Utc>>,
     pub reversed_by: Option<String>,
     pub reverse_reason: Option<String>,
+    /// Where it waits to be priced, when on no statement yet (filled by the service).
+    #[sqlx(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lands: Option<String>,
 }
 
 const PAYOUT_COLS: &str = "id, account_id, partner_id, plan_id, rule_id, rule_scope, bps, \
      price_minor, currency, amount_minor, converted_at, created_at, created_by, \
      (SELECT min(l.settlement_id) FROM settlement_lines l WHERE l.payout_id = referral_payouts.id \
-        AND l.kind IN ('referral', 'exception')) AS settlement_id, reversed_at, reversed_by, \
+        AND (l.kind IN ('referral', 'exception') OR (l.kind = 'adjustment' AND l.counts = 'charge'))) \
+        AS settlement_id, reversed_at, reversed_by, \
      reverse_reason";
 
 /// The payout of a conversion; `None` when the account has converted already (idempotent).

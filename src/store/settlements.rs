@@ -200,7 +200,9 @@ mod ledger;
 mod moves;
 
 pub use batch::pay_batch;
-pub use compute::{lock_existing, of_agreements, open_drafts, sort_memory, write_lines};
+pub use compute::{
+    Held, held, lock_existing, of_agreements, open_drafts, sort_memory, write_lines,
+};
 pub use ledger::{LedgerEntry, NewEntry, add_entry, entries, unreversed};
 pub use moves::{Update, apply};
 

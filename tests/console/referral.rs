@@ -125,7 +125,8 @@ async fn referral_tab_shows_codes_tokens_accounts_rules_and_payouts() {
     assert!(s.contains("open"), "{s}");
 
     // Settled on a referral-only statement, the payout line names its settlement in full at
-    // 120 columns (payouts span the tab's width).
+    // 120 columns (payouts span the tab's width). The 30-day holding period puts the
+    // conversion of October 15 on November's statement.
     let admin = db.admin().await;
     let partner = app.panes.partners.referral.as_ref().unwrap().partner_id;
     let terms = partnerdesk::domain::terms::TermsDraft {
@@ -139,7 +140,7 @@ async fn referral_tab_shows_codes_tokens_accounts_rules_and_payouts() {
         .await
         .expect("agreement");
     let st = admin
-        .compute_settlement(a.id, "2026-10")
+        .compute_settlement(a.id, "2026-11")
         .await
         .expect("settlement");
     assert_eq!((st.payouts_minor, st.net_minor), (1250, -1250));

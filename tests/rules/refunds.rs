@@ -129,3 +129,84 @@ async fn when_a_redemption_was_recorded_is_the_databases() {
         .await,
     );
 }
+
+/// Each source counts once per kind over every statement, whoever writes the lines: a finance
+/// login's own draft cannot charge again a payout an approved statement charged, nor reverse
+/// it twice. A partner's minimum payout is finance's to set, within its bounds.
+#[tokio::test]
+async fn each_source_counts_once_by_any_login_and_a_minimum_is_finances() {
+    let db = TestDb::new().await;
+    let (partner, sept) = owed(&db, "Alder", "EUR", "4.00", 1).await;
+    let payout: i64 = sqlx::query_scalar("SELECT id FROM referral_payouts WHERE partner_id = $1")
+        .bind(partner)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let (fin, fin_desk) = person(&db, &["finance"]).await;
+    try_sql(
+        &fin.pool,
+        &format!(
+            "INSERT INTO settlements (agreement_id, partner_id, period_start, period_end, currency,
+                    computed_by, updated_by)
+             SELECT agreement_id, partner_id, '2026-10-01', '2026-11-01', currency, current_user,
+                    current_user
+               FROM settlements WHERE id = {sept}"
+        ),
+    )
+    .await
+    .unwrap();
+    let oct: i64 =
+        sqlx::query_scalar("SELECT id FROM settlements WHERE period_start = '2026-10-01'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    let line = |no: i64, kind: &str, counts: &str| {
+        let adjustment = kind == "adjustment";
+        format!(
+            "INSERT INTO settlement_lines (settlement_id, line_no, kind, payout_id, at, amount_minor,
+                    counts, origin_settlement_id, reason)
+             VALUES ({oct}, {no}, '{kind}', {payout}, now(), {}, {}, {}, {})",
+            if counts == "reversal" { -400 } else { 400 },
+            if adjustment { format!("'{counts}'") } else { "NULL".into() },
+            if adjustment { sept.to_string() } else { "NULL".into() },
+            if adjustment { "'by hand'" } else { "NULL" },
+        )
+    };
+    for (kind, counts) in [("referral", "charge"), ("adjustment", "charge")] {
+        let e = try_sql(&fin.pool, &line(1, kind, counts))
+            .await
+            .unwrap_err();
+        assert!(e.contains("settlement_lines_payout_counted"), "{kind}: {e}");
+    }
+    try_sql(&fin.pool, &line(1, "adjustment", "reversal"))
+        .await
+        .unwrap();
+    let e = try_sql(&fin.pool, &line(2, "adjustment", "reversal"))
+        .await
+        .unwrap_err();
+    assert!(e.contains("settlement_lines_payout_counted"), "{e}");
+
+    // The minimum: finance sets it (as itself), nobody else; never negative.
+    crate::owed::details(&fin_desk, partner, "DE89370400440532013000", "EUR").await;
+    let set = |m: i64| {
+        format!(
+            "UPDATE partner_payout_details SET minimum_minor = {m}, updated_by = current_user
+              WHERE partner_id = {partner}"
+        )
+    };
+    for group in ["curator", "support", "readonly"] {
+        let (login, _) = person(&db, &[group]).await;
+        denied(try_sql(&login.pool, &set(1000)).await);
+    }
+    try_sql(&fin.pool, &set(1000)).await.unwrap();
+    let e = try_sql(&fin.pool, &set(-1)).await.unwrap_err();
+    assert!(e.contains("minimum_minor"), "{e}");
+    let m: Option<i64> = sqlx::query_scalar(
+        "SELECT minimum_minor FROM partner_payout_details WHERE partner_id = $1",
+    )
+    .bind(partner)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(m, Some(1000));
+}

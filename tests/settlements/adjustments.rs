@@ -288,7 +288,7 @@ async fn a_reversed_referral_payout_is_taken_back_on_the_next_draft() {
         lines[0].reason.as_deref(),
         Some(
             format!(
-                "subscription refunded: referral payout {payout} of 2026-09-10 (settlement {sept})"
+                "subscription refunded: referral payout {payout} of 2026-08-10 (settlement {sept})"
             )
             .as_str()
         )
@@ -404,9 +404,10 @@ async fn late_hybrid_redemptions_take_the_next_places_of_their_period() {
     assert_eq!(dec.commission_minor, 120);
 }
 
-/// A conversion reported late, by hand: Alder's September (2 × 4.00, approved) is closed when a
-/// third conversion dated 2026-09-20 arrives; the command says so on a line of its own, and
-/// October's draft charges it: payouts 4.00, net −4.00.
+/// A conversion reported late, by hand: Alder's September (2 × 4.00, approved; with the
+/// default 30-day holding period it prices conversions of [2026-08-02, 2026-09-01)) is closed
+/// when a third conversion dated 2026-08-20 arrives (due 2026-09-19: September's); the command
+/// says so on a line of its own, and October's draft charges it: payouts 4.00, net −4.00.
 #[tokio::test]
 async fn a_late_conversion_says_where_it_lands_and_is_charged_there() {
     let f = Fixture::new().await;
@@ -433,7 +434,7 @@ async fn a_late_conversion_says_where_it_lands_and_is_charged_there() {
             "--plan",
             "plan-eur",
             "--at",
-            "2026-09-20T10:00:00Z",
+            "2026-08-20T10:00:00Z",
         ],
     );
     out.success();

@@ -15,6 +15,7 @@ mod agreements;
 mod batches;
 mod cli_runs;
 mod closing;
+mod holding;
 mod moves;
 mod pricing;
 mod referral_only;
@@ -50,6 +51,19 @@ impl Fixture {
             finance,
             db,
         }
+    }
+
+    /// No holding period (the marketplace's setting, 30 days by default): a referral payout is
+    /// on the statement of its conversion's own period, for the tests about pricing them.
+    pub async fn no_holding(&self) {
+        self.db
+            .admin()
+            .await
+            .set_setting(&partnerdesk::domain::settings::SettingChange::HoldingDays(
+                0,
+            ))
+            .await
+            .expect("holding_days 0");
     }
 
     /// An agreement of the fixture's partner from `from`.

@@ -15,6 +15,7 @@ use serde_json::Value;
 #[tokio::test]
 async fn a_referral_only_partner_is_paid_its_payouts_and_owes_nothing() {
     let f = Fixture::new().await;
+    f.no_holding().await;
     let admin = f.db.admin().await;
     plan(&admin, "pro", "19.90", "EUR").await;
     plan(&admin, "basic", "9.90", "EUR").await;

@@ -280,6 +280,7 @@ async fn converting_again_or_at_once_makes_one_payout() {
 #[tokio::test]
 async fn payouts_are_lines_the_marketplace_owes_in_the_settlement() {
     let f = Fixture::new().await;
+    f.no_holding().await;
     let admin = f.db.admin().await;
     plan(&admin, "pro", "19.90", "EUR").await;
     plan(&admin, "usd", "20.00", "USD").await;

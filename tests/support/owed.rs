@@ -56,7 +56,7 @@ pub async fn owed(db: &TestDb, name: &str, currency: &str, flat: &str, n: i64) -
             .await
             .unwrap();
         admin
-            .convert_account(account, &plan_code, "2026-09-10T10:00:00Z".parse().ok())
+            .convert_account(account, &plan_code, "2026-08-10T10:00:00Z".parse().ok())
             .await
             .unwrap();
     }

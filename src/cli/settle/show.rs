@@ -88,6 +88,17 @@ fn settlement_record(v: &SettlementView) -> String {
             format!("{} ({} to {})", v.period, s.period_start, s.period_end),
         ),
         ("status", s.status.to_string()),
+    ];
+    if let Some(c) = &v.adjustments_only {
+        f.push((
+            "adjustments alone",
+            format!(
+                "version {} is no longer in effect for {}: version {} in {} is (agreement {})",
+                v.agreement.version, v.period, c.version, c.currency, c.id
+            ),
+        ));
+    }
+    f.extend([
         (
             "lines",
             format!("{} ({} redemptions)", s.line_count, s.redemption_count),
@@ -116,7 +127,19 @@ fn settlement_record(v: &SettlementView) -> String {
             format!("{} by {}", time(s.computed_at), s.computed_by),
         ),
         ("review by", review_by(s, Utc::now())),
-    ];
+    ]);
+    for h in &v.held {
+        f.push((
+            "held",
+            format!(
+                "referral payout {} of {} converted {}: on the statement of {}",
+                h.payout.payout_id,
+                format_amount(h.payout.amount_minor, &h.payout.currency),
+                h.payout.converted_at.format("%Y-%m-%d"),
+                h.lands
+            ),
+        ));
+    }
     if let Some(n) = &s.review_note {
         f.push(("review note", n.clone()));
     }
@@ -172,6 +195,20 @@ async fn show_json(desk: &Desk, v: &SettlementView) -> Result<ExitCode> {
     head["terms"] = serde_json::to_value(&v.agreement).unwrap_or_default();
     head["approval_note"] = v.approval_note().into();
     head["payout"] = super::payout_json(&v.row);
+    head["adjustments_only"] = json!(v.adjustments_only.as_ref().map(|c| json!({
+        "in_effect": { "agreement": c.id, "version": c.version, "currency": c.currency }
+    })));
+    head["held"] = v
+        .held
+        .iter()
+        .map(|h| {
+            json!({
+                "payout": h.payout.payout_id, "converted_at": h.payout.converted_at,
+                "amount": decimal_string(h.payout.amount_minor, &h.payout.currency),
+                "currency": h.payout.currency, "lands": h.lands,
+            })
+        })
+        .collect();
     head["discrepancy"] = json!(
         v.discrepancy
             .map(|d| json!({ "count": d.count, "amount": m(d.amount_minor) }))

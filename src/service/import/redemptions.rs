@@ -79,6 +79,18 @@ pub struct RedemptionImportReport {
     /// Redemptions written: 0 on a dry run or when a row is bad.
     pub imported: u64,
     pub dry_run: bool,
+    /// Rows dated into a period whose statement is past draft, per statement, and where
+    /// they are charged (late data is never off every statement).
+    pub late: Vec<LateRows>,
+}
+
+/// Rows of an import dated into a statement past draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LateRows {
+    pub settlement_id: i64,
+    pub rows: i64,
+    /// "late: settlement 9 (2026-10) is approved; it is charged as an adjustment on …"
+    pub lands: String,
 }
 
 impl RedemptionImportReport {
@@ -148,6 +160,7 @@ impl Desk {
             deals: Vec::new(),
             imported: 0,
             dry_run,
+            late: Vec::new(),
         };
         let mut problems = Problems::default();
         let mut tx = self.pool().begin().await?;
@@ -197,6 +210,27 @@ impl Desk {
             .iter()
             .map(|(&deal_id, &rows)| DealRows { deal_id, rows })
             .collect();
+        if report.is_valid() {
+            for (settlement_id, status, start, freq, partner, currency, rows) in
+                store::redemptions::staged_late(&mut tx).await?
+            {
+                let lands = super::super::landing::late_on(
+                    &mut tx,
+                    settlement_id,
+                    &status,
+                    start,
+                    &freq,
+                    partner,
+                    &currency,
+                )
+                .await?;
+                report.late.push(LateRows {
+                    settlement_id,
+                    rows,
+                    lands,
+                });
+            }
+        }
         if dry_run || !report.is_valid() || deal_ids.is_empty() {
             tx.rollback().await?;
             return Ok(report);

@@ -197,6 +197,28 @@ pub async fn add_counts(
     Ok(())
 }
 
+/// Staged rows dated into a period whose statement is past draft already, per statement:
+/// `(settlement, status, period_start, frequency, partner, currency, rows)`. Those are
+/// charged late, as adjustments (a referral-only partner's are never charged).
+pub async fn staged_late(
+    conn: &mut PgConnection,
+) -> sqlx::Result<Vec<(i64, String, chrono::NaiveDate, String, i64, String, i64)>> {
+    sqlx::query_as(
+        "SELECT s.id, s.status, s.period_start, a.frequency, s.partner_id, s.currency, count(*)
+           FROM redemption_import st
+           JOIN deals d ON d.id = st.deal_id
+           JOIN settlements s ON s.partner_id = d.partner_id
+                AND s.period_start <= (st.redeemed_at AT TIME ZONE 'UTC')::date
+                AND s.period_end > (st.redeemed_at AT TIME ZONE 'UTC')::date
+           JOIN agreements a ON a.id = s.agreement_id
+          WHERE s.status IN ('in_review', 'approved', 'paid') AND a.model <> 'referral_only'
+          GROUP BY s.id, s.status, s.period_start, a.frequency, s.partner_id, s.currency
+          ORDER BY s.id",
+    )
+    .fetch_all(conn)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,12 +88,16 @@ pub async fn open_drafts(
 /// then their totals. Lines are numbered in (`redeemed_at`, id) order over the partner's
 /// unflagged redemptions; each amount is rounded once, half away from zero
 /// (PostgreSQL's `round(numeric)`), in minor units. A `referral_only` agreement has no
-/// redemption lines, only its referral payouts.
+/// redemption lines, only its referral payouts: those converted more than `holding_days`
+/// before the period's end and after the previous period's hold, `[from − H, to − H)`.
+/// A statement of an agreement no longer in effect (a statement of adjustments alone) has
+/// only adjustment lines.
 pub async fn write_lines(
     conn: &mut PgConnection,
     settlements: &[i64],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    holding_days: i32,
 ) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM settlement_lines WHERE settlement_id = ANY($1)")
         .bind(settlements)
@@ -130,6 +134,7 @@ pub async fn write_lines(
                     - coalesce(adj.ce, 0) >= 1
                 -- a referral-only partner owes nothing on its redemptions: no lines
                 AND a.model <> 'referral_only'
+                AND pd_in_effect(a.id, s.period_start)
          ), numbered AS (
              SELECT src.*,
                     row_number() OVER w AS line_no,
@@ -172,14 +177,16 @@ pub async fn write_lines(
                 coalesce((SELECT max(line_no) FROM settlement_lines l WHERE l.settlement_id = s.id), 0) + 1,
                 'period_fee', $2, a.amount_minor
            FROM settlements s JOIN agreements a ON a.id = s.agreement_id
-          WHERE s.id = ANY($1) AND a.model = 'flat_fee'",
+          WHERE s.id = ANY($1) AND a.model = 'flat_fee' AND pd_in_effect(a.id, s.period_start)",
     )
     .bind(settlements)
     .bind(from)
     .execute(&mut *conn)
     .await?;
-    // Referral payouts converted in the period: lines the marketplace owes, after the rest
-    // (in another currency than the agreement's: an exception).
+    // Referral payouts converted in the period shifted by the holding period: lines the
+    // marketplace owes, after the rest (in another currency than the agreement's: an
+    // exception). One counted on another statement already (the holding period changed in
+    // between) is not counted again.
     sqlx::query(
         "INSERT INTO settlement_lines (settlement_id, line_no, kind, payout_id, at, value_minor,
                 currency, rate_bps, amount_minor, exception)
@@ -191,24 +198,25 @@ pub async fn write_lines(
                 CASE WHEN p.currency = s.currency THEN NULL ELSE 'other_currency' END
            FROM settlements s
            JOIN referral_payouts p ON p.partner_id = s.partner_id
-                AND p.converted_at >= $2 AND p.converted_at < $3
-           LEFT JOIN (SELECT payout_id AS pid,
-                             sum(CASE WHEN counts = 'reversal' THEN -1 ELSE 1 END) AS ce
-                        FROM settlement_lines
-                       WHERE kind = 'adjustment' AND payout_id IS NOT NULL
-                         AND NOT (settlement_id = ANY($1))
-                       GROUP BY payout_id) adj ON adj.pid = p.id
+                AND p.converted_at >= $2 - make_interval(days => $4)
+                AND p.converted_at < $3 - make_interval(days => $4)
+           LEFT JOIN LATERAL (SELECT sum(CASE WHEN l.counts = 'reversal' THEN -1 ELSE 1 END) AS ce
+                                FROM settlement_lines l
+                               WHERE l.payout_id = p.id AND l.kind IN ('referral', 'adjustment')
+                                 AND NOT (l.settlement_id = ANY($1))) adj ON true
           CROSS JOIN LATERAL (SELECT coalesce(max(l.line_no), 0) AS n FROM settlement_lines l
                                WHERE l.settlement_id = s.id) base
-          WHERE s.id = ANY($1)
+          WHERE s.id = ANY($1) AND pd_in_effect(s.agreement_id, s.period_start)
             AND (CASE WHEN p.reversed_at IS NULL THEN 1 ELSE 0 END) - coalesce(adj.ce, 0) >= 1",
     )
     .bind(settlements)
     .bind(from)
     .bind(to)
+    .bind(holding_days)
     .execute(&mut *conn)
     .await?;
     write_adjustments(conn, settlements).await?;
+    write_late(conn, settlements, holding_days).await?;
     sqlx::query(
         "UPDATE settlements s
             SET line_count = t.lines, redemption_count = t.redemptions,
@@ -325,7 +333,7 @@ async fn write_adjustments(conn: &mut PgConnection, settlements: &[i64]) -> sqlx
     .bind(settlements)
     .execute(&mut *conn)
     .await?;
-    write_late(conn, settlements).await
+    Ok(())
 }
 
 /// Late data: a redemption or a referral payout recorded after its time into an earlier
@@ -334,7 +342,11 @@ async fn write_adjustments(conn: &mut PgConnection, settlements: &[i64]) -> sqlx
 /// place after everything its period has counted (its statement's priced lines and its earlier
 /// late charges), in time order among those arriving together. One it cannot price (no value,
 /// another currency) is listed as an exception, once.
-async fn write_late(conn: &mut PgConnection, settlements: &[i64]) -> sqlx::Result<()> {
+async fn write_late(
+    conn: &mut PgConnection,
+    settlements: &[i64],
+    holding_days: i32,
+) -> sqlx::Result<()> {
     sqlx::query(
         "WITH homes AS (
              SELECT d.id AS sid, d.partner_id, d.currency, h.id AS hid, h.period_start,
@@ -399,9 +411,11 @@ async fn write_late(conn: &mut PgConnection, settlements: &[i64]) -> sqlx::Resul
                     CASE WHEN p.currency = ho.currency THEN p.amount_minor END,
                     'late referral payout ' || p.id
                FROM homes ho
+               -- a payout's period is its conversion's shifted by the holding period; any
+               -- there on no statement is late, however it came to be
                JOIN referral_payouts p ON p.partner_id = ho.partner_id
-                    AND p.created_at - p.converted_at > interval '1 minute'
-                    AND p.converted_at >= ho.period_start AND p.converted_at < ho.period_end
+                    AND p.converted_at >= ho.period_start - make_interval(days => $2)
+                    AND p.converted_at < ho.period_end - make_interval(days => $2)
               WHERE p.reversed_at IS NULL
                 AND NOT EXISTS (SELECT FROM settlement_lines l WHERE l.payout_id = p.id
                                    AND l.kind IN ('referral', 'adjustment'))
@@ -424,7 +438,41 @@ async fn write_late(conn: &mut PgConnection, settlements: &[i64]) -> sqlx::Resul
                                WHERE l.settlement_id = x.sid) base",
     )
     .bind(settlements)
+    .bind(holding_days)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// A referral payout waiting out the holding period: converted less than that before the
+/// statement's period end, on no statement yet.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, PartialEq, Eq)]
+pub struct Held {
+    pub payout_id: i64,
+    pub converted_at: DateTime<Utc>,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+/// The partner's payouts held at the end of a period ending `to`: converted in
+/// `[to − holding_days, to)`, not reversed, on no statement.
+pub async fn held(
+    conn: &mut PgConnection,
+    partner_id: i64,
+    to: DateTime<Utc>,
+    holding_days: i32,
+) -> sqlx::Result<Vec<Held>> {
+    sqlx::query_as(
+        "SELECT p.id AS payout_id, p.converted_at, p.amount_minor, p.currency
+           FROM referral_payouts p
+          WHERE p.partner_id = $1 AND p.reversed_at IS NULL
+            AND p.converted_at >= $2 - make_interval(days => $3) AND p.converted_at < $2
+            AND NOT EXISTS (SELECT FROM settlement_lines l WHERE l.payout_id = p.id)
+          ORDER BY p.converted_at, p.id",
+    )
+    .bind(partner_id)
+    .bind(to)
+    .bind(holding_days)
+    .fetch_all(conn)
+    .await
 }

@@ -252,6 +252,40 @@ fn summary(o: &Opened, sh: &Shell, now: DateTime<Utc>) -> Vec<Line<'static>> {
     if let Some(p) = v.row.payout_text() {
         lines.push(Line::from(vec![label("Payment"), Span::raw(p)]));
     }
+    if let Some(c) = &v.adjustments_only {
+        lines.push(Line::from(vec![
+            label("Alone"),
+            Span::raw(format!(
+                "adjustments only: v{} in {} is in effect for {}",
+                c.version, c.currency, v.period
+            )),
+        ]));
+    }
+    if let (Some(first), Some(last)) = (v.held.first(), v.held.last()) {
+        let n = v.held.len();
+        let one_currency = v
+            .held
+            .iter()
+            .all(|h| h.payout.currency == first.payout.currency);
+        let sum: i64 = v.held.iter().map(|h| h.payout.amount_minor).sum();
+        lines.push(Line::from(vec![
+            label("Held"),
+            Span::raw(format!(
+                "{n} referral payout{}{} (holding period): {}",
+                if n == 1 { "" } else { "s" },
+                if one_currency {
+                    format!(" of {}", format_amount(sum, &first.payout.currency))
+                } else {
+                    String::new()
+                },
+                if first.lands == last.lands {
+                    format!("on the {} statement", first.lands)
+                } else {
+                    format!("on the {} to {} statements", first.lands, last.lands)
+                }
+            )),
+        ]));
+    }
     let net = if s.net_minor >= 0 {
         format!("{} due from the partner", money(s.net_minor))
     } else {

@@ -172,9 +172,11 @@ pub fn draw(f: &mut Frame, area: Rect, tab: &mut ReferralTab, sh: &Shell) {
                 },
                 t.muted,
             ),
-            Span::raw(match p.settlement_id {
-                Some(s) => format!(" · settlement #{s}"),
-                None => " · not settled yet".into(),
+            Span::raw(match (p.settlement_id, &p.lands) {
+                (Some(s), _) => format!(" · settlement #{s}"),
+                (None, _) if p.reversed_at.is_some() => " · reversed".into(),
+                (None, Some(l)) => format!(" · {l}"),
+                (None, None) => String::new(),
             }),
         ]));
     }
