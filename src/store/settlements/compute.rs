@@ -99,6 +99,14 @@ pub async fn write_lines(
     to: DateTime<Utc>,
     holding_days: i32,
 ) -> sqlx::Result<()> {
+    // The drafts of versions in effect for their periods: the others (statements of
+    // adjustments alone) get no lines of their own period. Asked once, not per line.
+    let own: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM settlements WHERE id = ANY($1) AND pd_in_effect(agreement_id, period_start)",
+    )
+    .bind(settlements)
+    .fetch_all(&mut *conn)
+    .await?;
     sqlx::query("DELETE FROM settlement_lines WHERE settlement_id = ANY($1)")
         .bind(settlements)
         .execute(&mut *conn)
@@ -134,7 +142,7 @@ pub async fn write_lines(
                     - coalesce(adj.ce, 0) >= 1
                 -- a referral-only partner owes nothing on its redemptions: no lines
                 AND a.model <> 'referral_only'
-                AND pd_in_effect(a.id, s.period_start)
+                AND s.id = ANY($4)
          ), numbered AS (
              SELECT src.*,
                     row_number() OVER w AS line_no,
@@ -168,6 +176,7 @@ pub async fn write_lines(
     .bind(settlements)
     .bind(from)
     .bind(to)
+    .bind(&own)
     .execute(&mut *conn)
     .await?;
     // A flat fee's one line for the period, after the redemptions.
@@ -177,9 +186,9 @@ pub async fn write_lines(
                 coalesce((SELECT max(line_no) FROM settlement_lines l WHERE l.settlement_id = s.id), 0) + 1,
                 'period_fee', $2, a.amount_minor
            FROM settlements s JOIN agreements a ON a.id = s.agreement_id
-          WHERE s.id = ANY($1) AND a.model = 'flat_fee' AND pd_in_effect(a.id, s.period_start)",
+          WHERE s.id = ANY($1) AND a.model = 'flat_fee'",
     )
-    .bind(settlements)
+    .bind(&own)
     .bind(from)
     .execute(&mut *conn)
     .await?;
@@ -206,13 +215,14 @@ pub async fn write_lines(
                                  AND NOT (l.settlement_id = ANY($1))) adj ON true
           CROSS JOIN LATERAL (SELECT coalesce(max(l.line_no), 0) AS n FROM settlement_lines l
                                WHERE l.settlement_id = s.id) base
-          WHERE s.id = ANY($1) AND pd_in_effect(s.agreement_id, s.period_start)
+          WHERE s.id = ANY($5)
             AND (CASE WHEN p.reversed_at IS NULL THEN 1 ELSE 0 END) - coalesce(adj.ce, 0) >= 1",
     )
     .bind(settlements)
     .bind(from)
     .bind(to)
     .bind(holding_days)
+    .bind(&own)
     .execute(&mut *conn)
     .await?;
     write_adjustments(conn, settlements).await?;
