@@ -47,9 +47,9 @@
 use partnerdesk::config::{Config, Dirs};
 use partnerdesk::console::action::Action;
 use partnerdesk::console::app::App;
-use partnerdesk::console::msg::{Effect, LoadMode, Msg, Reply, TaskCtx};
-use partnerdesk::console::panes::{PaneEffect, PaneMsg, partners};
-use partnerdesk::console::{runtime, view};
+use partnerdesk::console::msg::{Effect, LoadMode, Msg, TaskCtx};
+use partnerdesk::console::panes::partners;
+use partnerdesk::console::{runtime, screen};
 use partnerdesk::context::{Context, GlobalArgs};
 use partnerdesk::service::Desk;
 use partnerdesk::service::rows::{PartnerFilter, PartnerListRow};
@@ -345,13 +345,13 @@ async fn drive(
     let mut queue: std::collections::VecDeque<Effect> = fx.into();
     let mut last_rows = Vec::new();
     while let Some(effect) = queue.pop_front() {
-        match &effect {
-            Effect::Pane(PaneEffect::Partners(partners::Effect::Load {
+        match effect.pane::<partners::Effect>() {
+            Some(partners::Effect::Load {
                 filter,
                 limit,
                 mode,
                 ..
-            })) => match mode {
+            }) => match mode {
                 LoadMode::Replace if q.first_page.is_none() => {
                     q.first_page = Some((filter.clone(), *limit))
                 }
@@ -360,9 +360,7 @@ async fn drive(
                 }
                 _ => {}
             },
-            Effect::Pane(PaneEffect::Partners(partners::Effect::LoadDetail { id, .. })) => {
-                q.detail_id = Some(*id)
-            }
+            Some(partners::Effect::LoadDetail { id, .. }) => q.detail_id = Some(*id),
             _ => continue,
         }
         let Some(msg) = runtime::execute(desk.clone(), effect, ctx.clone()).await else {
@@ -371,9 +369,9 @@ async fn drive(
         if let Some(e) = msg.failure() {
             return Err(format!("loading partners: {e}").into());
         }
-        if let Msg::Pane(PaneMsg::Partners(partners::Msg::Page {
+        if let Some(partners::Msg::Page {
             result: Ok(rows), ..
-        })) = &msg
+        }) = msg.pane::<partners::Msg>()
         {
             last_rows = rows.clone();
         }
@@ -402,7 +400,7 @@ fn time_view(
 ) -> Res<ViewTimes> {
     let warmup = (frames / 10).clamp(10, 200);
     for _ in 0..warmup {
-        term.draw(|f| view::draw(f, app))?;
+        term.draw(|f| screen::draw(f, app))?;
     }
     let mut v = ViewTimes {
         name,
@@ -414,7 +412,7 @@ fn time_view(
     for _ in 0..frames {
         let c = thread_cpu_ms();
         let t = Instant::now();
-        term.draw(|f| view::draw(f, app))?;
+        term.draw(|f| screen::draw(f, app))?;
         v.redraw.push(ms(t.elapsed()));
         v.redraw_cpu.push(thread_cpu_ms() - c);
     }
@@ -422,7 +420,7 @@ fn time_view(
         term.clear()?;
         let c = thread_cpu_ms();
         let t = Instant::now();
-        term.draw(|f| view::draw(f, app))?;
+        term.draw(|f| screen::draw(f, app))?;
         v.repaint.push(ms(t.elapsed()));
         v.repaint_cpu.push(thread_cpu_ms() - c);
     }
@@ -459,7 +457,7 @@ async fn render_bench(app: &mut App, desk: &Desk, frames: usize) -> Res<RenderRe
 
     let mut term = Terminal::new(TestBackend::new(COLS, ROWS))?;
     let mut views = Vec::new();
-    term.draw(|f| view::draw(f, app))?;
+    term.draw(|f| screen::draw(f, app))?;
     let shown = screen_text(&term);
     if !shown.contains(prefix(&first_name).as_str()) {
         return Err(format!("the list does not show {first_name:?}:\n{shown}").into());

@@ -35,7 +35,7 @@ use partnerdesk::console::app::{App, ConnState, Session};
 use partnerdesk::console::keymap::Keymap;
 use partnerdesk::console::msg::{Effect, TaskCtx};
 use partnerdesk::console::theme::Theme;
-use partnerdesk::console::{runtime, view};
+use partnerdesk::console::{runtime, screen};
 use partnerdesk::domain::Role;
 use partnerdesk::service::rows::SettlementFilter;
 use partnerdesk::service::{Actor, Desk};
@@ -218,7 +218,7 @@ async fn drive(app: &mut App, desk: &Desk, fx: Vec<Effect>) -> Res<()> {
         }
         let task = tokio::spawn(runtime::execute(desk.clone(), e, ctx.clone()));
         if let Some(msg) = task.await? {
-            if let Some(e) = partnerdesk::console::msg::Reply::failure(&msg) {
+            if let Some(e) = msg.failure() {
                 return Err(format!("the pane's query failed: {e}").into());
             }
             queue.extend(app.update(msg));
@@ -255,7 +255,7 @@ async fn first_frame(desk: &Desk, filter: Option<&str>) -> Res<(f64, String)> {
             .filter_changed(&mut app.shell, text);
         drive(&mut app, desk, fx).await?;
     }
-    term.draw(|f| view::draw(f, &mut app))?;
+    term.draw(|f| screen::draw(f, &mut app))?;
     let ms = ms(t);
     let first = app
         .panes

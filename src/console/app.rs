@@ -7,7 +7,8 @@ use super::form::Form;
 use super::keymap::{Key, KeyCodeOrd, Keymap};
 use super::msg::{Effect, Msg};
 use super::palette::Palette;
-use super::panes::{Answer, AnyPane, PaneId, Panes};
+use super::pane::{Answer, AnyPane};
+use super::panes::{PaneId, Panes};
 use super::recovery::FormSnapshot;
 use super::shell::Shell;
 use super::theme::Theme;
@@ -473,7 +474,7 @@ impl App {
     }
 
     /// A pane's question was answered: the pane that asked it acts.
-    fn answer_pane(&mut self, q: super::panes::PaneQuestion, a: Answer) -> Vec<Effect> {
+    fn answer_pane(&mut self, q: super::shell::PaneQuestion, a: Answer) -> Vec<Effect> {
         self.panes.answered(&mut self.shell, q, a)
     }
 
@@ -612,7 +613,9 @@ impl App {
                 let (pane, sh) = self.split();
                 let mut fx = pane.perform(sh, a);
                 // The pane sent the operator to a record of another pane.
-                if let Some((to, id)) = self.shell.goto.take() {
+                if let Some((to, id)) = self.shell.goto.take()
+                    && let Some(to) = PaneId::of_key(to)
+                {
                     self.pane = to;
                     self.filter_input = None;
                     let (pane, sh) = self.split();

@@ -2,7 +2,6 @@
 //! directory, which overrides only the actions it names.
 
 use super::action::{Action, Context};
-use super::panes::PaneId;
 use crate::config::describe_toml_error;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
@@ -230,6 +229,15 @@ impl Keymap {
     /// The built-in default keymap.
     pub fn builtin() -> Keymap {
         let mut k = Keymap::default();
+        // The panes are the `[pane.NAME]` sections of the built-in file (an empty section
+        // names a pane with no keys of its own): a user's file may bind keys on those only.
+        if let Ok(doc) = toml::from_str::<toml::Table>(DEFAULT_KEYMAP)
+            && let Some(panes) = doc.get("pane").and_then(|p| p.as_table())
+        {
+            for pane in panes.keys() {
+                k.pane_bindings.entry(pane.clone()).or_default();
+            }
+        }
         k.merge_text(DEFAULT_KEYMAP, Path::new("keymaps/default.toml"))
             .expect("the built-in keymap is valid");
         k
@@ -311,8 +319,8 @@ impl Keymap {
         if section == "pane" {
             for (pane, value) in table {
                 let header = format!("[pane.{pane}]");
-                if !PaneId::ALL.iter().any(|p| p.key() == pane) {
-                    let names: Vec<&str> = PaneId::ALL.iter().map(|p| p.key()).collect();
+                if !self.pane_bindings.contains_key(pane) {
+                    let names: Vec<&str> = self.pane_bindings.keys().map(|p| p.as_str()).collect();
                     return Err(KeymapError(format!(
                         "{}:{}: unknown pane in {header} (expected one of {})",
                         path.display(),
@@ -425,6 +433,11 @@ impl Keymap {
     }
 
     /// The keys of an action on a pane: its `[pane.NAME]` binding, else the general one.
+    /// The panes a keymap file may have a `[pane.NAME]` section for.
+    pub fn panes(&self) -> impl Iterator<Item = &str> {
+        self.pane_bindings.keys().map(|p| p.as_str())
+    }
+
     pub fn keys_in(&self, action: Action, pane: &str) -> &[Key] {
         match self.pane_bindings.get(pane).and_then(|m| m.get(&action)) {
             Some(keys) => keys,

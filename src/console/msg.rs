@@ -3,13 +3,15 @@
 //! A pane's own requests and answers are its own types (`panes/NAME/`), carried here inside
 //! `Effect::Pane` and `Msg::Pane`.
 
-use super::panes::{PaneEffect, PaneMsg};
 use super::recovery::FormSnapshot;
 use crate::error::Error;
 use crate::service::Desk;
 use crate::service::rows::Thresholds;
 use crate::service::vetting::VettingConfig;
 use crossterm::event::Event;
+use std::any::{Any, TypeId};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -119,8 +121,10 @@ pub fn failure_of<T>(r: &Result<T, Error>) -> Option<&Error> {
     r.as_ref().err()
 }
 
-impl Reply for Msg {
-    fn failure(&self) -> Option<&Error> {
+impl Msg {
+    /// The failure the message carries, if any (the runtime looks at every answer once for a
+    /// lost connection).
+    pub fn failure(&self) -> Option<&Error> {
         match self {
             Msg::ExpiryDone(r) => failure_of(r),
             Msg::Pane(m) => m.failure(),
@@ -133,6 +137,123 @@ impl Reply for Msg {
             | Msg::Copied(_)
             | Msg::Tick => None,
         }
+    }
+}
+
+/// The answer type of one pane's background work (`Task::Msg`), implemented by each pane's
+/// message type: it is carried to the app as a [`PaneMsg`] and handed back to its pane.
+pub trait PaneReply: Reply + std::fmt::Debug + Send + 'static {}
+
+/// A pane's background work: the service calls it makes, each run on a task of its own and
+/// answered with the pane's message.
+pub trait Task: std::fmt::Debug + Send + 'static {
+    type Msg: PaneReply;
+    fn run(self, desk: Desk, ctx: TaskCtx) -> impl Future<Output = Self::Msg> + Send;
+}
+
+/// A pane's answer on its way to the app, whichever pane it is of (the app hands it to the
+/// pane whose message type it is).
+#[derive(Debug)]
+pub struct PaneMsg(Box<dyn ErasedReply>);
+
+trait ErasedReply: std::fmt::Debug + Send {
+    fn failure(&self) -> Option<&Error>;
+    fn type_of(&self) -> TypeId;
+    fn as_any(&self) -> &dyn Any;
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+impl<M: PaneReply> ErasedReply for M {
+    fn failure(&self) -> Option<&Error> {
+        Reply::failure(self)
+    }
+    fn type_of(&self) -> TypeId {
+        TypeId::of::<M>()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+impl PaneMsg {
+    /// The message, when it is of type `M`; itself back otherwise.
+    pub fn take<M: PaneReply>(self) -> Result<M, PaneMsg> {
+        if self.0.type_of() == TypeId::of::<M>() {
+            match self.0.into_any().downcast::<M>() {
+                Ok(m) => Ok(*m),
+                Err(_) => unreachable!("the type was checked"),
+            }
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl Reply for PaneMsg {
+    fn failure(&self) -> Option<&Error> {
+        self.0.failure()
+    }
+}
+
+impl<M: PaneReply> From<M> for Msg {
+    fn from(m: M) -> Msg {
+        Msg::Pane(PaneMsg(Box::new(m)))
+    }
+}
+
+/// A pane's background work on its way to a task, whichever pane it is of.
+#[derive(Debug)]
+pub struct PaneEffect(Box<dyn ErasedTask>);
+
+type Running = Pin<Box<dyn Future<Output = Msg> + Send>>;
+
+trait ErasedTask: std::fmt::Debug + Send {
+    fn start(self: Box<Self>, desk: Desk, ctx: TaskCtx) -> Running;
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: Task> ErasedTask for T {
+    fn start(self: Box<Self>, desk: Desk, ctx: TaskCtx) -> Running {
+        Box::pin(async move { Msg::from(self.run(desk, ctx).await) })
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Effect {
+    /// The pane work this is, when it is of type `T` (tests and benchmarks look inside).
+    pub fn pane<T: Task>(&self) -> Option<&T> {
+        match self {
+            Effect::Pane(p) => p.0.as_any().downcast_ref::<T>(),
+            _ => None,
+        }
+    }
+}
+
+impl Msg {
+    /// The pane answer this is, when it is of type `M`.
+    pub fn pane<M: PaneReply>(&self) -> Option<&M> {
+        match self {
+            Msg::Pane(p) => p.0.as_any().downcast_ref::<M>(),
+            _ => None,
+        }
+    }
+}
+
+impl PaneEffect {
+    /// Runs the work; its answer comes back as a message for its pane.
+    pub async fn run(self, desk: Desk, ctx: TaskCtx) -> Msg {
+        self.0.start(desk, ctx).await
+    }
+}
+
+impl<T: Task> From<T> for Effect {
+    fn from(t: T) -> Effect {
+        Effect::Pane(PaneEffect(Box::new(t)))
     }
 }
 

@@ -5,12 +5,11 @@
 use super::app::{App, Session};
 use super::clipboard;
 use super::keymap::Keymap;
-use super::msg::{Effect, Msg, Notice, Reply, TaskCtx};
-use super::panes;
+use super::msg::{Effect, Msg, Notice, TaskCtx};
 use super::recovery::Recovery;
+use super::screen;
 use super::terminal;
 use super::theme::Theme;
-use super::view;
 use crate::context::{Context, DbSettings};
 use crate::error::{Error, Result};
 use crate::service::Desk;
@@ -115,7 +114,7 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
     let mut dirty = true;
     let exit = loop {
         if dirty {
-            if let Err(e) = term.draw(|f| view::draw(f, &mut app)) {
+            if let Err(e) = term.draw(|f| screen::draw(f, &mut app)) {
                 // The terminal went away (an SSH hang-up): keep the form and leave.
                 tracing::warn!(error = %e, "terminal write failed");
                 let _ = recovery.flush();
@@ -367,7 +366,7 @@ impl Runner {
 /// lost connection is noticed once for all effects: the reconnect starts whatever failed.
 pub async fn execute(desk: Desk, effect: Effect, ctx: TaskCtx) -> Option<Msg> {
     let msg = match effect {
-        Effect::Pane(fx) => panes::execute(desk, fx, ctx.clone()).await,
+        Effect::Pane(fx) => fx.run(desk, ctx.clone()).await,
         // Only a session that may change deals runs it: never a read-only or unregistered one.
         Effect::ExpiryJob if !desk.actor().may_run_jobs() => return None,
         Effect::ExpiryJob => {

@@ -5,11 +5,11 @@
 use super::keymap::Keymap;
 use super::msg::Gen;
 use super::palette::Palette;
-use super::panes::PaneQuestion;
 use super::recovery::FormSnapshot;
 use super::theme::Theme;
 use crate::domain::Permission;
 use crate::service::Actor;
+use std::any::Any;
 use std::time::{Duration, Instant};
 
 /// How many past messages are kept to be read whole.
@@ -40,6 +40,70 @@ pub struct Confirm {
     pub choices: [&'static str; 2],
     pub selected: usize,
     pub on_yes: Pending,
+}
+
+/// The type of one pane's questions (`Pane::Question`), implemented by each pane's question
+/// type: it is carried by a confirmation or prompt as a [`PaneQuestion`] and handed back to
+/// the pane whose question type it is.
+pub trait Asked: std::fmt::Debug + Clone + Send + 'static {}
+
+/// A question of one pane, whichever pane it is of.
+#[derive(Debug)]
+pub struct PaneQuestion(Box<dyn ErasedQuestion>);
+
+trait ErasedQuestion: std::fmt::Debug + Send {
+    fn cloned(&self) -> Box<dyn ErasedQuestion>;
+    fn as_any(&self) -> &dyn Any;
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+impl<Q: Asked> ErasedQuestion for Q {
+    fn cloned(&self) -> Box<dyn ErasedQuestion> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+impl Clone for PaneQuestion {
+    fn clone(&self) -> Self {
+        PaneQuestion(self.0.cloned())
+    }
+}
+
+impl PaneQuestion {
+    /// The question, when it is of type `Q`; itself back otherwise.
+    pub fn take<Q: Asked>(self) -> Result<Q, PaneQuestion> {
+        if self.0.as_any().is::<Q>() {
+            match self.0.into_any().downcast::<Q>() {
+                Ok(q) => Ok(*q),
+                Err(_) => unreachable!("the type was checked"),
+            }
+        } else {
+            Err(self)
+        }
+    }
+
+    /// The question, when it is of type `Q`.
+    pub fn get<Q: Asked>(&self) -> Option<&Q> {
+        self.0.as_any().downcast_ref::<Q>()
+    }
+}
+
+impl<Q: Asked> From<Q> for PaneQuestion {
+    fn from(q: Q) -> PaneQuestion {
+        PaneQuestion(Box::new(q))
+    }
+}
+
+impl<Q: Asked> From<Q> for Pending {
+    fn from(q: Q) -> Pending {
+        Pending::Pane(q.into())
+    }
 }
 
 /// What a confirmation does when answered with the second (non-default) choice.
@@ -141,8 +205,9 @@ pub struct Shell {
     pub footer: bool,
     /// Set while a prompt's answer is handled: ask again, with this error beside the text.
     pub reask: Option<String>,
-    /// A pane asked to show a record of another pane (`goto`): the app switches there.
-    pub goto: Option<(super::panes::PaneId, i64)>,
+    /// A pane asked to show a record of another pane (`goto`, by the other pane's `KEY`): the
+    /// app switches there.
+    pub goto: Option<(&'static str, i64)>,
     /// The terminal's size as last drawn or resized (columns, rows); `None` before either.
     pub size: Option<(u16, u16)>,
     next_gen: u64,

@@ -199,8 +199,8 @@ fn a_partner_back_to_pending_does_not_show_its_old_vetting() {
 #[test]
 fn a_deals_partner_is_picked_by_name_and_shown_beside_the_field() {
     use partnerdesk::console::action::Action;
-    use partnerdesk::console::msg::{Effect, Msg};
-    use partnerdesk::console::panes::{PaneEffect, deals};
+    use partnerdesk::console::msg::Msg;
+    use partnerdesk::console::panes::deals;
     use partnerdesk::domain::VerificationState;
     let mut a = super::deals_app();
     a.perform(Action::New);
@@ -211,8 +211,8 @@ fn a_deals_partner_is_picked_by_name_and_shown_beside_the_field() {
     }
     let tag = fx
         .iter()
-        .find_map(|e| match e {
-            Effect::Pane(PaneEffect::Deals(deals::Effect::FindPartners { tag, text })) => {
+        .find_map(|e| match e.pane() {
+            Some(deals::Effect::FindPartners { tag, text }) => {
                 assert_eq!(text, "aster");
                 Some(*tag)
             }

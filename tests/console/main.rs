@@ -6,11 +6,10 @@ use partnerdesk::console::action::{Action, Context};
 use partnerdesk::console::app::{App, ConnState, Overlay, Session};
 use partnerdesk::console::keymap::Keymap;
 use partnerdesk::console::msg::{Effect, LoadMode, Msg};
-use partnerdesk::console::panes::PaneEffect;
 use partnerdesk::console::panes::deals;
 use partnerdesk::console::panes::partners::{self, PartnerDetail};
 use partnerdesk::console::theme::Theme;
-use partnerdesk::console::view;
+use partnerdesk::console::{screen, view};
 use partnerdesk::domain::{Role, VerificationState};
 use partnerdesk::service::Actor;
 use partnerdesk::store::audit::AuditEntry;
@@ -135,7 +134,7 @@ fn curator() -> App {
 
 fn render(app: &mut App, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| view::draw(f, app)).unwrap();
+    term.draw(|f| screen::draw(f, app)).unwrap();
     let buf = term.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..h {
@@ -318,7 +317,7 @@ fn read_only() {
 #[test]
 fn every_bound_action_is_in_the_help_and_the_palette() {
     let a = curator();
-    let help: Vec<&str> = view::help_lines(&a)
+    let help: Vec<&str> = screen::help_lines(&a)
         .into_iter()
         .map(|(_, _, d)| d)
         .collect();
@@ -364,7 +363,7 @@ fn read_only_leaves_no_mutating_action_anywhere() {
     let mut a = app(true, &[Role::Admin]);
     assert!(a.keymap.actions().all(|x| !x.is_mutating()), "keymap");
     assert!(
-        view::help_lines(&a).iter().all(|(_, _, d)| Action::ALL
+        screen::help_lines(&a).iter().all(|(_, _, d)| Action::ALL
             .iter()
             .all(|x| !x.is_mutating() || x.description() != *d)),
         "help"
@@ -428,7 +427,7 @@ fn no_color_theme_has_no_colours() {
     let mut a = curator();
     a.theme = t;
     let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    term.draw(|f| view::draw(f, &mut a)).unwrap();
+    term.draw(|f| screen::draw(f, &mut a)).unwrap();
     let buf = term.backend().buffer();
     for cell in buf.content() {
         assert_eq!(
@@ -619,14 +618,14 @@ fn activation_checked(
 ) {
     let (tag, id, version, title, from) = effects
         .iter()
-        .find_map(|e| match e {
-            Effect::Pane(PaneEffect::Deals(deals::Effect::CheckActivation {
+        .find_map(|e| match e.pane() {
+            Some(deals::Effect::CheckActivation {
                 tag,
                 id,
                 version,
                 title,
                 from,
-            })) => Some((*tag, *id, *version, title.clone(), *from)),
+            }) => Some((*tag, *id, *version, title.clone(), *from)),
             _ => None,
         })
         .expect("activating reads the partner and its agreements first");

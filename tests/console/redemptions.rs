@@ -7,7 +7,6 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use partnerdesk::console::action::Action;
 use partnerdesk::console::app::{App, Overlay};
 use partnerdesk::console::msg::{Effect, LoadMode, Msg, Notice};
-use partnerdesk::console::panes::PaneEffect;
 use partnerdesk::console::panes::redemptions::{self, Scope, View};
 use partnerdesk::domain::{FlagKind, Role};
 use partnerdesk::service::monitor::Signals;
@@ -142,10 +141,8 @@ fn typed(a: &mut App, text: &str) -> Vec<Effect> {
 
 /// The redemption list an effect asks for.
 fn list_request(fx: &[Effect]) -> Option<Scope> {
-    fx.iter().find_map(|e| match e {
-        Effect::Pane(PaneEffect::Redemptions(redemptions::Effect::Redemptions {
-            scope, ..
-        })) => Some(scope.clone()),
+    fx.iter().find_map(|e| match e.pane() {
+        Some(redemptions::Effect::Redemptions { scope, .. }) => Some(scope.clone()),
         _ => None,
     })
 }
@@ -349,8 +346,8 @@ fn a_mistyped_flag_note_keeps_the_prompt_open() {
     let fx = press(&mut a, KeyCode::Enter);
     assert!(matches!(a.overlay, Overlay::None));
     assert!(matches!(
-        &fx[..],
-        [Effect::Pane(PaneEffect::Redemptions(redemptions::Effect::Flag { id: 5004, kind: FlagKind::Fraud, note }))]
+        &fx.iter().map(|e| e.pane()).collect::<Vec<_>>()[..],
+        [Some(redemptions::Effect::Flag { id: 5004, kind: FlagKind::Fraud, note })]
             if note == "code shared on a forum"
     ));
     // An empty reason for resolving a flag is asked again too.
@@ -427,13 +424,13 @@ fn signals_have_a_cursor_and_open_what_is_behind_them() {
 
 /// The monitor query an effect asks for.
 fn monitor_request(fx: &[Effect]) -> Option<(String, Option<i64>, LoadMode)> {
-    fx.iter().find_map(|e| match e {
-        Effect::Pane(PaneEffect::Redemptions(redemptions::Effect::Monitor {
+    fx.iter().find_map(|e| match e.pane() {
+        Some(redemptions::Effect::Monitor {
             filter,
             before,
             mode,
             ..
-        })) => Some((filter.text.clone(), *before, *mode)),
+        }) => Some((filter.text.clone(), *before, *mode)),
         _ => None,
     })
 }
@@ -548,10 +545,8 @@ fn the_monitor_stays_right_by_itself() {
         active: true,
     }));
     assert!(matches!(
-        &fx[..],
-        [Effect::Pane(PaneEffect::Redemptions(
-            redemptions::Effect::MonitorDeal { deal_id: 95, .. }
-        ))]
+        &fx.iter().map(|e| e.pane()).collect::<Vec<_>>()[..],
+        [Some(redemptions::Effect::MonitorDeal { deal_id: 95, .. })]
     ));
     let mut new = monitor_rows()[0].clone();
     new.id = 95;
@@ -626,10 +621,8 @@ fn a_members_history_exports_the_members_redemptions() {
     let s = screen(&mut a, 120, 40);
     assert!(s.contains("export"), "{s}");
     let fx = a.perform(Action::Export);
-    let export = fx.iter().find_map(|e| match e {
-        Effect::Pane(PaneEffect::Redemptions(redemptions::Effect::Export {
-            filter, path, ..
-        })) => Some((*filter, path.clone())),
+    let export = fx.iter().find_map(|e| match e.pane() {
+        Some(redemptions::Effect::Export { filter, path, .. }) => Some((*filter, path.clone())),
         _ => None,
     });
     let (filter, path) = export.expect("an export");
@@ -673,8 +666,8 @@ fn dollar_refunds_the_selected_redemption_with_a_reason() {
     let fx = press(&mut a, KeyCode::Enter);
     assert!(matches!(a.overlay, Overlay::None));
     assert!(matches!(
-        &fx[..],
-        [Effect::Pane(PaneEffect::Redemptions(redemptions::Effect::Refund { id: 5004, reason }))]
+        &fx.iter().map(|e| e.pane()).collect::<Vec<_>>()[..],
+        [Some(redemptions::Effect::Refund { id: 5004, reason })]
             if reason == "order returned"
     ));
     // The help lists it under the pane's keys.

@@ -226,8 +226,8 @@ fn control_characters_from_data_are_shown_escaped_never_dropped_or_sent() {
 
 #[test]
 fn a_fast_tab_in_the_partner_picker_completes_when_the_answer_comes() {
-    use partnerdesk::console::msg::{Effect, Msg};
-    use partnerdesk::console::panes::{PaneEffect, deals};
+    use partnerdesk::console::msg::Msg;
+    use partnerdesk::console::panes::deals;
     use partnerdesk::domain::VerificationState;
     let mut a = super::deals_app();
     a.perform(Action::New);
@@ -237,18 +237,16 @@ fn a_fast_tab_in_the_partner_picker_completes_when_the_answer_comes() {
     }
     let tag = fx
         .iter()
-        .find_map(|e| match e {
-            Effect::Pane(PaneEffect::Deals(deals::Effect::FindPartners { tag, .. })) => Some(*tag),
+        .find_map(|e| match e.pane() {
+            Some(deals::Effect::FindPartners { tag, .. }) => Some(*tag),
             _ => None,
         })
         .expect("a lookup");
     // Tab at once, before the answer: it stays on the field and asks nothing again.
     let fx = a.perform(Action::NextField);
     assert!(
-        !fx.iter().any(|e| matches!(
-            e,
-            Effect::Pane(PaneEffect::Deals(deals::Effect::FindPartners { .. }))
-        )),
+        !fx.iter()
+            .any(|e| matches!(e.pane(), Some(deals::Effect::FindPartners { .. }))),
         "{fx:?}"
     );
     assert_eq!(a.form_mut().unwrap().focused(), Some("partner"));
@@ -305,8 +303,8 @@ fn kind_and_audience_are_pickers_of_the_allowed_values() {
 
 #[test]
 fn the_edit_conflict_dialog_says_which_field_changed_on_both_sides() {
-    use partnerdesk::console::msg::{Effect, Msg};
-    use partnerdesk::console::panes::{PaneEffect, deals};
+    use partnerdesk::console::msg::Msg;
+    use partnerdesk::console::panes::deals;
     let mut a = deal_detail("Line one");
     a.perform(Action::Edit);
     assert!(a.form_mut().is_some(), "the edit form opens");
@@ -325,10 +323,8 @@ fn the_edit_conflict_dialog_says_which_field_changed_on_both_sides() {
         }),
     }));
     assert!(
-        fx.iter().any(|e| matches!(
-            e,
-            Effect::Pane(PaneEffect::Deals(deals::Effect::Theirs { id: 7 }))
-        )),
+        fx.iter()
+            .any(|e| matches!(e.pane(), Some(deals::Effect::Theirs { id: 7 }))),
         "{fx:?}"
     );
     // Theirs: the title and the description changed.
@@ -364,8 +360,8 @@ fn the_edit_conflict_dialog_says_which_field_changed_on_both_sides() {
 
 #[test]
 fn the_partner_edit_conflict_dialog_says_which_field_changed() {
-    use partnerdesk::console::msg::{Effect, Msg};
-    use partnerdesk::console::panes::{PaneEffect, partners};
+    use partnerdesk::console::msg::Msg;
+    use partnerdesk::console::panes::partners;
     let mut a = curator();
     a.panes.partners.detail.open = true;
     a.panes.partners.detail.data = Some(super::detail());
@@ -384,10 +380,8 @@ fn the_partner_edit_conflict_dialog_says_which_field_changed() {
         }),
     }));
     assert!(
-        fx.iter().any(|e| matches!(
-            e,
-            Effect::Pane(PaneEffect::Partners(partners::Effect::Theirs { id: 2 }))
-        )),
+        fx.iter()
+            .any(|e| matches!(e.pane(), Some(partners::Effect::Theirs { id: 2 }))),
         "{fx:?}"
     );
     let mut theirs = super::detail().partner;

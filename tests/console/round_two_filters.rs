@@ -5,15 +5,13 @@
 use super::{curator, key, render};
 use partnerdesk::console::action::Action;
 use partnerdesk::console::msg::{Effect, LoadMode, Msg};
-use partnerdesk::console::panes::{PaneEffect, audit, partners};
+use partnerdesk::console::panes::{audit, partners};
 use partnerdesk::domain::VerificationState;
 use partnerdesk::service::rows::{AuditEntry, AuditFilter, PartnerFilter};
 
 fn partner_filter(fx: &[Effect]) -> Option<PartnerFilter> {
-    fx.iter().find_map(|e| match e {
-        Effect::Pane(PaneEffect::Partners(partners::Effect::Load { filter, .. })) => {
-            Some(filter.clone())
-        }
+    fx.iter().find_map(|e| match e.pane() {
+        Some(partners::Effect::Load { filter, .. }) => Some(filter.clone()),
         _ => None,
     })
 }
@@ -68,8 +66,8 @@ fn the_partners_filter_takes_state_and_names_what_it_does_not_understand() {
 }
 
 fn audit_filter(fx: &[Effect]) -> Option<AuditFilter> {
-    fx.iter().find_map(|e| match e {
-        Effect::Pane(PaneEffect::Audit(audit::Effect::Load { filter, .. })) => Some(filter.clone()),
+    fx.iter().find_map(|e| match e.pane() {
+        Some(audit::Effect::Load { filter, .. }) => Some(filter.clone()),
         _ => None,
     })
 }

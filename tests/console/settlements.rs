@@ -9,7 +9,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use partnerdesk::console::action::Action;
 use partnerdesk::console::app::{App, ConnState, Overlay, Session};
 use partnerdesk::console::msg::{Changed, Effect, Msg, Notice, TaskCtx};
-use partnerdesk::console::{runtime, view};
+use partnerdesk::console::{runtime, screen, view};
 use partnerdesk::domain::Role;
 use partnerdesk::domain::terms::TermsDraft;
 use partnerdesk::service::Desk;
@@ -524,7 +524,7 @@ async fn curators_read_and_read_only_sessions_have_no_moves() {
     let mut app = console(&finance, true);
     let fx = app.perform(Action::PaneSettlements);
     drive(&mut app, &finance, fx).await;
-    let help: Vec<&str> = view::help_lines(&app)
+    let help: Vec<&str> = screen::help_lines(&app)
         .into_iter()
         .map(|(_, _, d)| d)
         .collect();
@@ -547,7 +547,7 @@ async fn curators_read_and_read_only_sessions_have_no_moves() {
     let mut app = console(&finance, false);
     let fx = app.perform(Action::PaneSettlements);
     drive(&mut app, &finance, fx).await;
-    let help: Vec<&str> = view::help_lines(&app)
+    let help: Vec<&str> = screen::help_lines(&app)
         .into_iter()
         .map(|(_, _, d)| d)
         .collect();

@@ -5,7 +5,7 @@ use super::{curator, key};
 use partnerdesk::console::action::Action;
 use partnerdesk::console::keymap::{Key, Keymap};
 use partnerdesk::console::msg::{Effect, LoadMode, Msg, TaskCtx};
-use partnerdesk::console::panes::{PaneEffect, audit, deals, partners, redemptions};
+use partnerdesk::console::panes::{audit, deals, partners, redemptions};
 use partnerdesk::console::runtime;
 use partnerdesk::domain::{FlagKind, Role};
 use partnerdesk::service::rows::{AuditEntry, AuditFilter, ExportFilter};
@@ -14,10 +14,8 @@ use std::path::Path;
 
 /// The audit query an effect asks for.
 fn audit_filter(fx: &[Effect]) -> Option<(AuditFilter, LoadMode)> {
-    fx.iter().find_map(|e| match e {
-        Effect::Pane(PaneEffect::Audit(audit::Effect::Load { filter, mode, .. })) => {
-            Some((filter.clone(), *mode))
-        }
+    fx.iter().find_map(|e| match e.pane() {
+        Some(audit::Effect::Load { filter, mode, .. }) => Some((filter.clone(), *mode)),
         _ => None,
     })
 }

@@ -5,7 +5,7 @@ use crate::common::*;
 use partnerdesk::console::action::Action;
 use partnerdesk::console::app::{App, ConnState, Session};
 use partnerdesk::console::msg::{Changed, Effect, LoadMode, Msg, Notice};
-use partnerdesk::console::panes::{PaneEffect, audit, deals, partners};
+use partnerdesk::console::panes::{audit, deals, partners};
 use partnerdesk::domain::Role;
 use std::time::Duration;
 
@@ -76,13 +76,16 @@ async fn a_change_elsewhere_reloads_the_panes_that_show_it() {
     let fx = app.update(msg);
     let reloads = |fx: &[Effect]| -> Vec<&'static str> {
         fx.iter()
-            .filter_map(|e| match e {
-                Effect::Pane(PaneEffect::Partners(partners::Effect::Load { .. })) => {
+            .filter_map(|e| {
+                if let Some(partners::Effect::Load { .. }) = e.pane() {
                     Some("partners")
+                } else if let Some(deals::Effect::Load { .. }) = e.pane() {
+                    Some("deals")
+                } else if let Some(audit::Effect::Load { .. }) = e.pane() {
+                    Some("audit")
+                } else {
+                    None
                 }
-                Effect::Pane(PaneEffect::Deals(deals::Effect::Load { .. })) => Some("deals"),
-                Effect::Pane(PaneEffect::Audit(audit::Effect::Load { .. })) => Some("audit"),
-                _ => None,
             })
             .collect()
     };

@@ -267,7 +267,7 @@ async fn console_loads(desk: Desk) -> (Vec<String>, usize) {
     use partnerdesk::console::action::Action;
     use partnerdesk::console::app::{App, Session};
     use partnerdesk::console::keymap::Keymap;
-    use partnerdesk::console::msg::{Msg, Reply, TaskCtx};
+    use partnerdesk::console::msg::{Msg, TaskCtx};
     use partnerdesk::console::panes::PaneId;
     use partnerdesk::console::runtime::execute;
     use partnerdesk::console::theme::Theme;

@@ -232,7 +232,7 @@ async fn the_monitor_redraws_when_another_connection_records_a_redemption() {
     }));
     let screen = |app: &mut App| {
         let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
-        term.draw(|f| partnerdesk::console::view::draw(f, app))
+        term.draw(|f| partnerdesk::console::screen::draw(f, app))
             .unwrap();
         let buf = term.backend().buffer().clone();
         (0..40u16)
@@ -427,8 +427,8 @@ async fn the_monitor_bars_are_clock_minutes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deals_entering_and_leaving_the_active_set_reach_the_monitor() {
     use partnerdesk::console::app::{App, ConnState, Session};
-    use partnerdesk::console::msg::{Effect, LoadMode, Msg, Notice, TaskCtx};
-    use partnerdesk::console::panes::{PaneEffect, redemptions};
+    use partnerdesk::console::msg::{LoadMode, Msg, Notice, TaskCtx};
+    use partnerdesk::console::panes::redemptions;
     use partnerdesk::domain::DealState;
 
     let db = TestDb::new().await;
@@ -507,7 +507,11 @@ async fn deals_entering_and_leaving_the_active_set_reach_the_monitor() {
         "{msg:?}"
     );
     let fx = app.update(msg);
-    let [Effect::Pane(PaneEffect::Redemptions(e))] = &fx[..] else {
+    let [Some(e)] = fx
+        .iter()
+        .map(|e| e.pane::<redemptions::Effect>())
+        .collect::<Vec<_>>()[..]
+    else {
         panic!("the pane fetches the deal: {fx:?}");
     };
     assert!(matches!(e, redemptions::Effect::MonitorDeal { deal_id, .. } if *deal_id == draft.id));

@@ -14,7 +14,7 @@ use ratatui::backend::TestBackend;
 
 fn screen(app: &mut App) -> String {
     let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    term.draw(|f| partnerdesk::console::view::draw(f, app))
+    term.draw(|f| partnerdesk::console::screen::draw(f, app))
         .unwrap();
     let buf = term.backend().buffer().clone();
     (0..40u16)
@@ -348,7 +348,7 @@ async fn the_opening_offer_is_for_the_side_that_opened_the_thread() {
 
 fn screen_at(app: &mut App, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| partnerdesk::console::view::draw(f, app))
+    term.draw(|f| partnerdesk::console::screen::draw(f, app))
         .unwrap();
     let buf = term.backend().buffer().clone();
     (0..h)

@@ -1,6 +1,7 @@
 //! The panes. Each is one folder holding its state, keys, messages, effects (the async calls
-//! it makes), view and form, and implements the one [`Pane`] trait. The app dispatches through
-//! [`Panes`], generated below from one list: a new pane is a new folder plus one line there.
+//! it makes), view and form, and implements the one [`Pane`] trait (`console::pane`). The
+//! app dispatches through [`Panes`], generated below from one list: a new pane is a new folder
+//! plus one line there (and its `[pane.KEY]` section in `keymaps/default.toml`).
 
 pub mod audit;
 pub mod deals;
@@ -9,241 +10,13 @@ pub mod partners;
 pub mod redemptions;
 pub mod settlements;
 
-use super::action::Action;
-use super::form::Form;
-use super::msg::{Effect, Msg, Notice, Reply, TaskCtx};
-use super::recovery::FormSnapshot;
-use super::shell::{Pending, Shell};
-use crate::domain::Permission;
-use crate::error::Error;
-use crate::service::Desk;
-use ratatui::Frame;
-use ratatui::layout::Rect;
-use std::future::Future;
+use super::msg::{Effect, PaneMsg};
+use super::pane::{Answer, AnyPane, MsgOf, Pane};
+use super::shell::{PaneQuestion, Shell};
 
-/// How a pane's question was answered: the confirming choice of a confirmation, or the text
-/// typed into a prompt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer {
-    Yes,
-    Text(String),
-}
-
-/// A pane's background work: the service calls it makes, each run on a task of its own and
-/// answered with the pane's message.
-pub trait Task: std::fmt::Debug + Send + 'static {
-    type Msg: Reply + std::fmt::Debug + Send + 'static;
-    fn run(self, desk: Desk, ctx: TaskCtx) -> impl Future<Output = Self::Msg> + Send;
-}
-
-/// The answers of a pane's background work.
-pub type MsgOf<P> = <<P as Pane>::Effect as Task>::Msg;
-
-/// A pane of the console.
-pub trait Pane: Default {
-    /// Its background work.
-    type Effect: Task;
-    /// What its confirmations and prompts ask.
-    type Question: std::fmt::Debug + Clone;
-
-    /// The tab's title.
-    const TITLE: &'static str;
-    /// The keymap section `[pane.KEY]` whose bindings win over `[list]` on this pane.
-    const KEY: &'static str;
-
-    /// Does this pane do something with a list, form or popup action? (The palette and the
-    /// help offer only those; global actions are the app's.)
-    fn offers(&self, a: Action) -> bool;
-
-    /// The actions the footer line shows the keys of, in the list or detail.
-    fn main_actions(&self) -> &'static [Action] {
-        &[]
-    }
-
-    /// The permission an action needs on this pane, if any (help marks it, the palette hides
-    /// it, from operators whose roles lack it).
-    fn needs(&self, _a: Action) -> Option<Permission> {
-        None
-    }
-
-    /// Nothing loaded yet (switching to the pane loads it).
-    fn needs_load(&self) -> bool;
-
-    /// Reloads what the pane shows.
-    fn reload(&mut self, sh: &mut Shell) -> Vec<Effect>;
-
-    /// Does what an action means here.
-    fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<Effect>;
-
-    /// Takes the answer of its background work (stale answers are dropped here).
-    fn on_msg(&mut self, sh: &mut Shell, msg: MsgOf<Self>) -> Vec<Effect>;
-
-    /// One of its questions was answered (only the non-default answer reaches it).
-    fn answered(&mut self, sh: &mut Shell, q: Self::Question, a: Answer) -> Vec<Effect>;
-
-    /// What is wrong with `text` as the answer to a prompt, said beside it as it is typed
-    /// (`None`: it would be taken).
-    fn check_answer(&self, _q: &Self::Question, _text: &str) -> Option<String> {
-        None
-    }
-
-    fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell);
-
-    /// The `/` filter's current text, or `None` when this view has no filter.
-    fn filter_text(&self) -> Option<String> {
-        None
-    }
-
-    /// The `/` text changed: ask the server again (older answers will be dropped).
-    fn filter_changed(&mut self, _sh: &mut Shell, _text: &str) -> Vec<Effect> {
-        Vec::new()
-    }
-
-    /// What the filter line says can be typed.
-    fn filter_hint(&self) -> &'static str {
-        ""
-    }
-
-    /// What in the `/` text did not read (shown beside it while it is typed).
-    fn filter_error(&self) -> Option<String> {
-        None
-    }
-
-    fn form(&self) -> Option<&Form> {
-        None
-    }
-
-    fn form_mut(&mut self) -> Option<&mut Form> {
-        None
-    }
-
-    /// A field of the form changed: validate it and keep it for recovery.
-    fn form_changed(&mut self, _sh: &mut Shell) -> Vec<Effect> {
-        Vec::new()
-    }
-
-    /// Closes the form without saving.
-    fn close_form(&mut self, _sh: &mut Shell) -> Vec<Effect> {
-        Vec::new()
-    }
-
-    /// Tab in the form: completes the focused field when it can (`Some`), else the focus moves.
-    fn complete(&mut self, _sh: &mut Shell) -> Option<Vec<Effect>> {
-        None
-    }
-
-    /// Opens a form saved by an earlier session, when it is this pane's (`None` otherwise).
-    fn restore(&mut self, _sh: &mut Shell, _snap: &FormSnapshot) -> Option<Vec<Effect>> {
-        None
-    }
-
-    /// Something announced by the database.
-    fn notice(&mut self, _sh: &mut Shell, _n: Notice) -> Vec<Effect> {
-        Vec::new()
-    }
-
-    /// Another pane sent the operator here to see record `id` (e.g. the draft deal of an
-    /// accepted negotiation).
-    fn show(&mut self, _sh: &mut Shell, _id: i64) -> Vec<Effect> {
-        Vec::new()
-    }
-}
-
-/// The part of [`Pane`] that needs none of its types, so that the app can hold any pane.
-/// Implemented for every pane; nobody implements it by hand.
-pub trait AnyPane {
-    fn title(&self) -> &'static str;
-    fn key(&self) -> &'static str;
-    fn offers(&self, a: Action) -> bool;
-    fn needs(&self, a: Action) -> Option<Permission>;
-    fn main_actions(&self) -> &'static [Action];
-    fn needs_load(&self) -> bool;
-    fn reload(&mut self, sh: &mut Shell) -> Vec<Effect>;
-    fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<Effect>;
-    fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell);
-    fn filter_text(&self) -> Option<String>;
-    fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<Effect>;
-    fn filter_hint(&self) -> &'static str;
-    fn filter_error(&self) -> Option<String>;
-    fn form(&self) -> Option<&Form>;
-    fn form_mut(&mut self) -> Option<&mut Form>;
-    fn form_changed(&mut self, sh: &mut Shell) -> Vec<Effect>;
-    fn close_form(&mut self, sh: &mut Shell) -> Vec<Effect>;
-    fn complete(&mut self, sh: &mut Shell) -> Option<Vec<Effect>>;
-    fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<Effect>>;
-    fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<Effect>;
-    fn show(&mut self, sh: &mut Shell, id: i64) -> Vec<Effect>;
-}
-
-impl<P: Pane> AnyPane for P {
-    fn title(&self) -> &'static str {
-        P::TITLE
-    }
-    fn key(&self) -> &'static str {
-        P::KEY
-    }
-    fn offers(&self, a: Action) -> bool {
-        Pane::offers(self, a)
-    }
-    fn needs(&self, a: Action) -> Option<Permission> {
-        Pane::needs(self, a)
-    }
-    fn main_actions(&self) -> &'static [Action] {
-        Pane::main_actions(self)
-    }
-    fn needs_load(&self) -> bool {
-        Pane::needs_load(self)
-    }
-    fn reload(&mut self, sh: &mut Shell) -> Vec<Effect> {
-        Pane::reload(self, sh)
-    }
-    fn perform(&mut self, sh: &mut Shell, a: Action) -> Vec<Effect> {
-        Pane::perform(self, sh, a)
-    }
-    fn draw(&mut self, f: &mut Frame, area: Rect, sh: &Shell) {
-        Pane::draw(self, f, area, sh)
-    }
-    fn filter_text(&self) -> Option<String> {
-        Pane::filter_text(self)
-    }
-    fn filter_changed(&mut self, sh: &mut Shell, text: &str) -> Vec<Effect> {
-        Pane::filter_changed(self, sh, text)
-    }
-    fn filter_hint(&self) -> &'static str {
-        Pane::filter_hint(self)
-    }
-    fn filter_error(&self) -> Option<String> {
-        Pane::filter_error(self)
-    }
-    fn form(&self) -> Option<&Form> {
-        Pane::form(self)
-    }
-    fn form_mut(&mut self) -> Option<&mut Form> {
-        Pane::form_mut(self)
-    }
-    fn form_changed(&mut self, sh: &mut Shell) -> Vec<Effect> {
-        Pane::form_changed(self, sh)
-    }
-    fn close_form(&mut self, sh: &mut Shell) -> Vec<Effect> {
-        Pane::close_form(self, sh)
-    }
-    fn complete(&mut self, sh: &mut Shell) -> Option<Vec<Effect>> {
-        Pane::complete(self, sh)
-    }
-    fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<Effect>> {
-        Pane::restore(self, sh, snap)
-    }
-    fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<Effect> {
-        Pane::notice(self, sh, n)
-    }
-    fn show(&mut self, sh: &mut Shell, id: i64) -> Vec<Effect> {
-        Pane::show(self, sh, id)
-    }
-}
-
-/// Generates, from one list of panes in tab order: `PaneId`, `Panes` (the app's panes), the
-/// enums that carry each pane's messages, effects and questions, and the one match per
-/// dispatch.
+/// Generates, from one list of panes in tab order: `PaneId` and `Panes` (the app's panes),
+/// with the one match per dispatch. A pane's messages and questions travel type-erased
+/// (`PaneMsg`, `PaneQuestion`) and are handed back to the pane whose type they are.
 macro_rules! panes {
     ($( $id:ident => $field:ident : $ty:ty ),+ $(,)?) => {
         /// Which pane: the tabs, in order.
@@ -257,9 +30,15 @@ macro_rules! panes {
                 match self { $(PaneId::$id => <$ty as Pane>::TITLE),+ }
             }
 
-            /// The keymap section `[pane.KEY]`.
+            /// The keymap section `[pane.KEY]`, and the name another pane sends the operator
+            /// to it by (`Shell::goto`).
             pub fn key(self) -> &'static str {
                 match self { $(PaneId::$id => <$ty as Pane>::KEY),+ }
+            }
+
+            /// The pane of a `KEY`.
+            pub fn of_key(key: &str) -> Option<PaneId> {
+                Self::ALL.iter().copied().find(|p| p.key() == key)
             }
 
             pub fn index(self) -> usize {
@@ -282,67 +61,47 @@ macro_rules! panes {
 
             /// Hands an answer to the pane whose effect it answers.
             pub fn on_msg(&mut self, sh: &mut Shell, msg: PaneMsg) -> Vec<Effect> {
-                match msg { $(PaneMsg::$id(m) => self.$field.on_msg(sh, m)),+ }
+                $(
+                    let msg = match msg.take::<MsgOf<$ty>>() {
+                        Ok(m) => return self.$field.on_msg(sh, m),
+                        Err(msg) => msg,
+                    };
+                )+
+                debug_assert!(false, "a message of no pane: {msg:?}");
+                Vec::new()
             }
 
             /// Hands an answered question to the pane that asked it.
             pub fn answered(&mut self, sh: &mut Shell, q: PaneQuestion, a: Answer) -> Vec<Effect> {
-                match q { $(PaneQuestion::$id(q) => self.$field.answered(sh, q, a)),+ }
+                $(
+                    let q = match q.take::<<$ty as Pane>::Question>() {
+                        Ok(q) => return self.$field.answered(sh, q, a),
+                        Err(q) => q,
+                    };
+                )+
+                debug_assert!(false, "a question of no pane: {q:?}");
+                Vec::new()
             }
 
             /// What the pane that asked says of a prompt's text as it is typed.
             pub fn check_answer(&self, q: &PaneQuestion, text: &str) -> Option<String> {
-                match q { $(PaneQuestion::$id(q) => self.$field.check_answer(q, text)),+ }
+                $(
+                    if let Some(q) = q.get::<<$ty as Pane>::Question>() {
+                        return self.$field.check_answer(q, text);
+                    }
+                )+
+                None
+            }
+
+            /// Each pane's message and question types, for the check that no two panes share
+            /// one (dispatch is by type).
+            pub fn types() -> Vec<(std::any::TypeId, std::any::TypeId)> {
+                vec![$((
+                    std::any::TypeId::of::<MsgOf<$ty>>(),
+                    std::any::TypeId::of::<<$ty as Pane>::Question>(),
+                )),+]
             }
         }
-
-        /// An answer for one pane.
-        #[derive(Debug)]
-        pub enum PaneMsg { $($id(MsgOf<$ty>)),+ }
-
-        /// Background work of one pane.
-        #[derive(Debug)]
-        pub enum PaneEffect { $($id(<$ty as Pane>::Effect)),+ }
-
-        /// A question one pane asked.
-        #[derive(Debug, Clone)]
-        pub enum PaneQuestion { $($id(<$ty as Pane>::Question)),+ }
-
-        impl Reply for PaneMsg {
-            fn failure(&self) -> Option<&Error> {
-                match self { $(PaneMsg::$id(m) => m.failure()),+ }
-            }
-        }
-
-        /// Runs one pane's effect and wraps its answer.
-        pub async fn execute(desk: Desk, fx: PaneEffect, ctx: TaskCtx) -> Msg {
-            match fx {
-                $(PaneEffect::$id(e) => Msg::Pane(PaneMsg::$id(e.run(desk, ctx).await))),+
-            }
-        }
-
-        $(
-            impl From<MsgOf<$ty>> for Msg {
-                fn from(m: MsgOf<$ty>) -> Msg {
-                    Msg::Pane(PaneMsg::$id(m))
-                }
-            }
-            impl From<<$ty as Pane>::Effect> for Effect {
-                fn from(e: <$ty as Pane>::Effect) -> Effect {
-                    Effect::Pane(PaneEffect::$id(e))
-                }
-            }
-            impl From<<$ty as Pane>::Question> for PaneQuestion {
-                fn from(q: <$ty as Pane>::Question) -> PaneQuestion {
-                    PaneQuestion::$id(q)
-                }
-            }
-            impl From<<$ty as Pane>::Question> for Pending {
-                fn from(q: <$ty as Pane>::Question) -> Pending {
-                    Pending::Pane(PaneQuestion::$id(q))
-                }
-            }
-        )+
     };
 }
 
@@ -355,7 +114,32 @@ panes! {
     Audit => audit: audit::AuditPane,
 }
 
-/// One effect of a pane, as the list of effects a pane method returns.
-pub fn fx(e: impl Into<Effect>) -> Vec<Effect> {
-    vec![e.into()]
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_two_panes_share_a_message_or_question_type() {
+        let types = Panes::types();
+        for (i, a) in types.iter().enumerate() {
+            for b in &types[i + 1..] {
+                assert_ne!(a.0, b.0, "two panes share a message type");
+                assert_ne!(a.1, b.1, "two panes share a question type");
+            }
+        }
+    }
+
+    #[test]
+    fn every_pane_has_its_keymap_section() {
+        let k = super::super::keymap::Keymap::builtin();
+        let sections: Vec<&str> = k.panes().collect();
+        for p in PaneId::ALL {
+            assert!(
+                sections.contains(&p.key()),
+                "no [pane.{}] in keymaps/default.toml",
+                p.key()
+            );
+        }
+        assert_eq!(sections.len(), PaneId::ALL.len(), "{sections:?}");
+    }
 }

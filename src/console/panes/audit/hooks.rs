@@ -10,7 +10,7 @@ use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::list::{KeysetList, ListRow, PAGE};
 use crate::console::msg::{Effect as AppEffect, LoadMode};
-use crate::console::panes::{Answer, fx};
+use crate::console::pane::{Answer, fx};
 use crate::console::shell::Shell;
 use crate::domain::Permission;
 use crate::service::rows::{Delivery, EndpointRow};

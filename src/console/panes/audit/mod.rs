@@ -9,13 +9,13 @@ mod view;
 pub use hooks::{Focus, Hooks};
 pub use hooks_effects::Op;
 
-use super::{Answer, Pane, Task, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::list::{KeysetList, ListFilter, PAGE};
 use crate::console::msg::{
     Changed, Effect as AppEffect, Gen, LoadMode, Notice, Reply, TaskCtx, failure_of,
 };
+use crate::console::pane::{Answer, Pane, Task, fx};
 use crate::console::shell::Shell;
 use crate::domain::Permission;
 use crate::error::Error;
@@ -55,6 +55,8 @@ impl Reply for Msg {
         }
     }
 }
+
+impl crate::console::msg::PaneReply for Msg {}
 
 impl Task for Effect {
     type Msg = Msg;
@@ -153,6 +155,8 @@ impl AuditPane {
         })
     }
 }
+
+impl crate::console::shell::Asked for Question {}
 
 impl Pane for AuditPane {
     type Effect = Effect;

@@ -5,7 +5,7 @@ use super::form::{self, form_for, show_local, values_of};
 use super::{DealsPane, Then};
 use crate::console::form::Editing;
 use crate::console::msg::Effect as AppEffect;
-use crate::console::panes::Pane;
+use crate::console::pane::Pane;
 use crate::console::shell::Shell;
 use crate::service::rows::Deal;
 use chrono::Utc;

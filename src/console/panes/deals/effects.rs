@@ -2,7 +2,7 @@
 
 use crate::console::list::in_display_order;
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
-use crate::console::panes::Task;
+use crate::console::pane::Task;
 use crate::console::picker::PartnerChoice;
 use crate::console::shell::BusyId;
 use crate::domain::{DealDraft, DealState};
@@ -149,6 +149,8 @@ impl Reply for Msg {
         }
     }
 }
+
+impl crate::console::msg::PaneReply for Msg {}
 
 impl Task for Effect {
     type Msg = Msg;

@@ -3,7 +3,7 @@
 
 use super::{DealsPane, Effect, Question};
 use crate::console::msg::{Effect as AppEffect, LoadMode};
-use crate::console::panes::fx;
+use crate::console::pane::fx;
 use crate::console::shell::Shell;
 use crate::service::import::ImportReport;
 

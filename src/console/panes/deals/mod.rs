@@ -13,13 +13,12 @@ pub use crate::console::picker::PartnerChoice;
 pub use effects::{DealDetail, Effect, Msg};
 pub use form::{DATE_FORMAT, draft_of, form_for, parse_local, show_local};
 
-use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
 use crate::console::list::{KeysetList, ListFilter, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
-use crate::console::panes::PaneQuestion;
+use crate::console::pane::{Answer, Pane, fx};
 use crate::console::picker::partner_id_of;
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
@@ -200,6 +199,8 @@ impl DealsPane {
         })
     }
 }
+
+impl crate::console::shell::Asked for Question {}
 
 impl Pane for DealsPane {
     type Effect = Effect;
@@ -424,8 +425,8 @@ impl Pane for DealsPane {
                 if let (Ok(deal), Some(df), Overlay::Confirm(c)) =
                     (result, self.form.as_ref(), &mut sh.overlay)
                     && matches!(
-                        c.on_yes,
-                        Pending::Pane(PaneQuestion::Deals(Question::ReloadForm))
+                        &c.on_yes,
+                        Pending::Pane(q) if matches!(q.get::<Question>(), Some(Question::ReloadForm))
                     )
                 {
                     let same = |field: &str, a: &str, b: &str| match field {

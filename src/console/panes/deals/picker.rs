@@ -2,7 +2,7 @@
 
 use super::{DealsPane, Effect};
 use crate::console::msg::{Effect as AppEffect, Gen};
-use crate::console::panes::fx;
+use crate::console::pane::fx;
 use crate::console::picker::PartnerChoice;
 use crate::console::shell::Shell;
 use crate::error::Error;

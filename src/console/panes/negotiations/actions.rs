@@ -5,7 +5,7 @@ use super::{ENTITY, Effect, NegotiationsPane, Question, offer_form};
 use crate::console::action::Action;
 use crate::console::form::{Editing, fields_to_fix};
 use crate::console::msg::Effect as AppEffect;
-use crate::console::panes::fx;
+use crate::console::pane::fx;
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::Shell;
 use crate::console::view::local;

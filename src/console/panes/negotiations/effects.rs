@@ -2,7 +2,7 @@
 
 use crate::console::list::in_display_order;
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
-use crate::console::panes::Task;
+use crate::console::pane::Task;
 use crate::console::picker::{PartnerChoice, find_partners};
 use crate::console::shell::BusyId;
 use crate::domain::contract::{BenefitStatus, ContractStatus};
@@ -157,6 +157,8 @@ fn accepted(a: &Acceptance) -> String {
 fn closed(t: &Thread) -> String {
     format!("negotiation #{} is now {}", t.id, t.status)
 }
+
+impl crate::console::msg::PaneReply for Msg {}
 
 impl Task for Effect {
     type Msg = Msg;

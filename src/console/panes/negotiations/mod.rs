@@ -14,12 +14,12 @@ mod view;
 
 pub use effects::{Effect, Msg};
 
-use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::form::{Absorbed, Editing, Form};
 use crate::console::list::{KeysetList, ListFilter, ListRow, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
+use crate::console::pane::{Answer, Pane, fx};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::domain::Permission;
@@ -162,6 +162,8 @@ impl NegotiationsPane {
     }
 }
 
+impl crate::console::shell::Asked for Question {}
+
 impl Pane for NegotiationsPane {
     type Effect = Effect;
     type Question = Question;
@@ -292,7 +294,12 @@ impl Pane for NegotiationsPane {
             Action::New if sh.require(Permission::ManageNegotiations) => self.new_thread(),
             Action::OpenDeal => {
                 match self.contract.as_ref().filter(|_| self.detail.open) {
-                    Some(c) => sh.goto = Some((super::PaneId::Deals, c.contract.deal_id)),
+                    Some(c) => {
+                        sh.goto = Some((
+                            crate::console::panes::deals::DealsPane::KEY,
+                            c.contract.deal_id,
+                        ))
+                    }
                     None => sh.toast_error("open an accepted negotiation to go to its deal"),
                 }
                 Vec::new()

@@ -4,8 +4,8 @@
 use super::{Effect, NegotiationsPane};
 use crate::console::form::{Editing, Field, Form, fields_to_fix};
 use crate::console::msg::Effect as AppEffect;
+use crate::console::pane::fx;
 use crate::console::panes::deals::form::{parse_local_end, show_local};
-use crate::console::panes::fx;
 use crate::console::picker::{FIELD, partner_id_of};
 use crate::console::shell::Shell;
 use crate::domain::ValidationErrors;

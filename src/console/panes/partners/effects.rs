@@ -2,7 +2,7 @@
 
 use crate::console::list::in_display_order;
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
-use crate::console::panes::Task;
+use crate::console::pane::Task;
 use crate::console::shell::BusyId;
 use crate::domain::PartnerDraft;
 use crate::error::Error;
@@ -199,6 +199,8 @@ impl Reply for Msg {
         }
     }
 }
+
+impl crate::console::msg::PaneReply for Msg {}
 
 impl Task for Effect {
     type Msg = Msg;

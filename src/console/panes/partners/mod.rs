@@ -12,13 +12,12 @@ mod view;
 pub use effects::{Effect, Msg, OpOutcome, PartnerDetail, PartnerOp};
 pub use form::{draft_of, form_for};
 
-use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
 use crate::console::list::{KeysetList, ListFilter, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
-use crate::console::panes::PaneQuestion;
+use crate::console::pane::{Answer, Pane, fx};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::console::shell::{Overlay, Pending};
@@ -228,6 +227,8 @@ impl PartnersPane {
     }
 }
 
+impl crate::console::shell::Asked for Question {}
+
 impl Pane for PartnersPane {
     type Effect = Effect;
     type Question = Question;
@@ -394,8 +395,8 @@ impl Pane for PartnersPane {
                 if let (Ok(p), Some(pf), Overlay::Confirm(c)) =
                     (result, self.form.as_ref(), &mut sh.overlay)
                     && matches!(
-                        c.on_yes,
-                        Pending::Pane(PaneQuestion::Partners(Question::ReloadForm))
+                        &c.on_yes,
+                        Pending::Pane(q) if matches!(q.get::<Question>(), Some(Question::ReloadForm))
                     )
                 {
                     let theirs = form_for(String::new(), &draft_from(&p));

@@ -5,7 +5,7 @@
 
 use super::{Effect, PartnersPane, Question};
 use crate::console::msg::Effect as AppEffect;
-use crate::console::panes::fx;
+use crate::console::pane::fx;
 use crate::console::shell::Shell;
 use crate::domain::Permission;
 use crate::domain::payout::{PayoutDetails, PayoutDetailsDraft, mask_iban};

@@ -2,7 +2,7 @@
 
 use super::Scope;
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
-use crate::console::panes::Task;
+use crate::console::pane::Task;
 use crate::domain::FlagKind;
 use crate::error::Error;
 use crate::service::Desk;
@@ -119,6 +119,8 @@ impl Reply for Msg {
         }
     }
 }
+
+impl crate::console::msg::PaneReply for Msg {}
 
 impl Task for Effect {
     type Msg = Msg;

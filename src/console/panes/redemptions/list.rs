@@ -5,7 +5,7 @@ use super::{Effect, Question, RedemptionsPane, View};
 use crate::console::action::Action;
 use crate::console::list::PAGE;
 use crate::console::msg::{Effect as AppEffect, LoadMode};
-use crate::console::panes::fx;
+use crate::console::pane::fx;
 use crate::console::shell::Shell;
 use crate::console::view::{local, local_end, local_fmt, local_start};
 use crate::domain::redemption::flag_text;

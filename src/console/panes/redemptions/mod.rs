@@ -16,10 +16,10 @@ pub use monitor::{MonitorSort, shift_to};
 pub use signals::SignalsView;
 pub use view::sparkline;
 
-use super::{Answer, Pane};
 use crate::console::action::Action;
 use crate::console::list::KeysetList;
 use crate::console::msg::{Effect as AppEffect, LoadMode, Notice};
+use crate::console::pane::{Answer, Pane, fx};
 use crate::console::shell::Shell;
 use crate::domain::Permission;
 use crate::service::export::ExportOf;
@@ -137,13 +137,15 @@ impl RedemptionsPane {
             total: 0,
             cancel: tx,
         });
-        super::fx(Effect::Export {
+        fx(Effect::Export {
             filter,
             path,
             cancel: rx,
         })
     }
 }
+
+impl crate::console::shell::Asked for Question {}
 
 impl Pane for RedemptionsPane {
     type Effect = Effect;
@@ -339,7 +341,7 @@ impl Pane for RedemptionsPane {
                 deal_id,
                 active: true,
             } if self.monitor.loaded_once => {
-                return super::fx(Effect::MonitorDeal {
+                return fx(Effect::MonitorDeal {
                     deal_id,
                     filter: crate::service::rows::MonitorFilter {
                         text: self.find.trim().to_owned(),

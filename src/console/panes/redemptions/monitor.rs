@@ -9,7 +9,7 @@ use super::{Effect, RedemptionsPane, Scope, View};
 use crate::console::action::Action;
 use crate::console::list::PAGE;
 use crate::console::msg::{Effect as AppEffect, LoadMode};
-use crate::console::panes::fx;
+use crate::console::pane::fx;
 use crate::console::shell::Shell;
 use crate::service::monitor::minute_of;
 use crate::service::rows::{MonitorFilter, MonitorRow};

@@ -4,7 +4,7 @@
 use super::{Effect, RedemptionsPane, Scope, View};
 use crate::console::action::Action;
 use crate::console::msg::Effect as AppEffect;
-use crate::console::panes::fx;
+use crate::console::pane::fx;
 use crate::console::shell::{Latest, Shell};
 use crate::console::view::local;
 use crate::service::monitor::Signals;

@@ -5,7 +5,7 @@
 use super::{Effect, Question, SettlementsPane, Step};
 use crate::console::action::Action;
 use crate::console::msg::Effect as AppEffect;
-use crate::console::panes::{Answer, fx};
+use crate::console::pane::{Answer, fx};
 use crate::console::shell::Shell;
 use crate::console::view::now;
 use crate::domain::Permission;

@@ -11,7 +11,7 @@ use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::list::{KeysetList, ListRow, PAGE};
 use crate::console::msg::{Effect as AppEffect, LoadMode};
-use crate::console::panes::{Answer, fx};
+use crate::console::pane::{Answer, fx};
 use crate::console::shell::{Latest, Shell};
 use crate::domain::Permission;
 use crate::domain::money::{currency_exponent, format_amount};

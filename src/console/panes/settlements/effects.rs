@@ -1,7 +1,7 @@
 //! The Settlements pane's background work: what it asks of the services and what comes back.
 
 use crate::console::msg::{Gen, LoadMode, Reply, TaskCtx, failure_of};
-use crate::console::panes::Task;
+use crate::console::pane::Task;
 use crate::console::shell::BusyId;
 use crate::domain::money::format_amount;
 use crate::domain::settlement::Period;
@@ -230,6 +230,8 @@ async fn act(desk: &Desk, id: Option<i64>, step: Step) -> Result<String, Error> 
     };
     Ok(moved(&s, &step))
 }
+
+impl crate::console::msg::PaneReply for Msg {}
 
 impl Task for Effect {
     type Msg = Msg;

@@ -7,7 +7,7 @@
 use super::{Effect, SettlementsPane};
 use crate::console::list::{ListRow, PAGE};
 use crate::console::msg::{Effect as AppEffect, Gen, LoadMode};
-use crate::console::panes::fx;
+use crate::console::pane::fx;
 use crate::console::shell::Shell;
 use crate::console::view::local_secs;
 use crate::domain::money::{format_amount, format_bps};

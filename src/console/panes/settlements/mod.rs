@@ -19,11 +19,11 @@ pub use batches::{BatchQuestion, Batches, parse_file, parse_new, plan_body};
 pub use actions::{Act, parse_compute, parse_payment, parse_tally, recompute_body};
 pub use effects::{Effect, Msg, Opened, Step};
 
-use super::{Answer, Pane, fx};
 use crate::console::action::Action;
 use crate::console::detail::Detail;
 use crate::console::list::{KeysetList, ListFilter, ListRow, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
+use crate::console::pane::{Answer, Pane, fx};
 use crate::console::shell::{Latest, Shell};
 use crate::domain::Permission;
 use crate::domain::settlement::Period;
@@ -173,6 +173,8 @@ impl SettlementsPane {
         }
     }
 }
+
+impl crate::console::shell::Asked for Question {}
 
 impl Pane for SettlementsPane {
     type Effect = Effect;

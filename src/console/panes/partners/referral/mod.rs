@@ -17,7 +17,7 @@ pub use view::draw;
 use super::{Effect, PartnersPane, Question};
 use crate::console::action::Action;
 use crate::console::msg::Effect as AppEffect;
-use crate::console::panes::{Answer, fx};
+use crate::console::pane::{Answer, fx};
 use crate::console::shell::{Latest, Shell};
 use crate::console::view::{local, now};
 use crate::domain::Permission;

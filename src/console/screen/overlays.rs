@@ -4,7 +4,7 @@ use super::super::action::{Action, Context};
 use super::super::app::{App, Confirm};
 use super::super::palette::Palette;
 use super::super::shell::Prompt;
-use super::centered;
+use crate::console::view::centered;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
