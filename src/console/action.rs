@@ -102,6 +102,9 @@ actions! {
     SortReverse => ("sort_reverse", List, false, "reverse the sort order"),
     Copy => ("copy", List, false, "copy the selected row's key to the clipboard"),
     Export => ("export", List, false, "export the list as CSV"),
+    Mark => ("mark", List, false, "mark or unmark the row and move down (bulk actions act on the marks)"),
+    MarkRange => ("mark_range", List, false, "mark from the last marked row to here"),
+    MarkAll => ("mark_all", List, false, "mark every row the filter matches"),
     New => ("new", List, true, "new record"),
     Edit => ("edit", List, true, "edit the selected record"),
     RunChecks => ("run_checks", List, true, "run the vetting checks"),
@@ -163,6 +166,11 @@ actions! {
 }
 
 impl Action {
+    /// Marks rows (`Space`, `V`, `Ctrl-a`): offered by every list with a bulk action.
+    pub fn marks(self) -> bool {
+        matches!(self, Action::Mark | Action::MarkRange | Action::MarkAll)
+    }
+
     /// Moves in a list (or scrolls a detail): every pane offers these.
     pub fn moves_in_list(self) -> bool {
         matches!(

@@ -20,6 +20,147 @@ pub trait ListRow {
     type Cursor: Clone;
     fn id(&self) -> i64;
     fn cursor(&self) -> Self::Cursor;
+    /// The record's version as loaded, when it has one: a bulk action on a marked row is
+    /// refused when the record changed since (`None`: no version check).
+    fn version(&self) -> Option<i32> {
+        None
+    }
+}
+
+/// A marked row: its id and the version it had when it was marked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marked {
+    pub id: i64,
+    pub version: Option<i32>,
+}
+
+/// A list's marks (`Space`, `V`, `Ctrl-a`): kept by id, so that they survive paging, a new
+/// sort or filter, and a reload; a bulk action runs on them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Marks {
+    ids: std::collections::BTreeMap<i64, Option<i32>>,
+    /// The last row marked one at a time: `V` marks from there.
+    anchor: Option<i64>,
+}
+
+impl Marks {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn contains(&self, id: i64) -> bool {
+        self.ids.contains_key(&id)
+    }
+
+    /// Marks or unmarks a row; `true` when it is marked now.
+    pub fn toggle(&mut self, row: Marked) -> bool {
+        self.anchor = Some(row.id);
+        if self.ids.remove(&row.id).is_some() {
+            false
+        } else {
+            self.ids.insert(row.id, row.version);
+            true
+        }
+    }
+
+    pub fn mark(&mut self, row: Marked) {
+        self.ids.insert(row.id, row.version);
+    }
+
+    /// Replaces the marks by `rows` (every row a filter matches).
+    pub fn set_all(&mut self, rows: impl IntoIterator<Item = Marked>) {
+        self.ids = rows.into_iter().map(|r| (r.id, r.version)).collect();
+        self.anchor = None;
+    }
+
+    pub fn clear(&mut self) {
+        self.ids.clear();
+        self.anchor = None;
+    }
+
+    pub fn anchor(&self) -> Option<i64> {
+        self.anchor
+    }
+
+    /// Unmarks these (done by a bulk action); the others stay marked.
+    pub fn unmark(&mut self, ids: &[i64]) {
+        for id in ids {
+            self.ids.remove(id);
+        }
+    }
+
+    /// The marked rows, by id.
+    pub fn rows(&self) -> Vec<Marked> {
+        self.ids
+            .iter()
+            .map(|(id, version)| Marked {
+                id: *id,
+                version: *version,
+            })
+            .collect()
+    }
+}
+
+/// A list that can be marked: what the app needs to mark rows on any pane (the pane says which
+/// list, if any, the keys move in).
+pub trait Markable {
+    fn marks(&self) -> &Marks;
+    fn marks_mut(&mut self) -> &mut Marks;
+    /// The loaded rows in display order, and the selected one's index.
+    fn loaded(&self) -> (Vec<Marked>, usize);
+    /// Marked rows that are not among the loaded rows (hidden by the filter, or not loaded).
+    fn not_shown(&self) -> usize {
+        let (rows, _) = self.loaded();
+        let marks = self.marks();
+        marks.len() - rows.iter().filter(|r| marks.contains(r.id)).count()
+    }
+}
+
+impl<R: ListRow> Markable for KeysetList<R> {
+    fn marks(&self) -> &Marks {
+        &self.marks
+    }
+    fn marks_mut(&mut self) -> &mut Marks {
+        &mut self.marks
+    }
+    fn loaded(&self) -> (Vec<Marked>, usize) {
+        let rows = self
+            .rows
+            .iter()
+            .map(|r| Marked {
+                id: r.id(),
+                version: r.version(),
+            })
+            .collect();
+        (rows, self.selected)
+    }
+}
+
+/// `Space`: marks or unmarks the selected row. `V`: marks every loaded row from the last row
+/// marked to the selected one (or the selected one alone when that row is not loaded).
+pub fn mark_selected(list: &mut dyn Markable, range: bool) -> bool {
+    let (rows, selected) = list.loaded();
+    let Some(row) = rows.get(selected).copied() else {
+        return false;
+    };
+    if !range {
+        list.marks_mut().toggle(row);
+        return true;
+    }
+    let from = list
+        .marks()
+        .anchor()
+        .and_then(|a| rows.iter().position(|r| r.id == a))
+        .unwrap_or(selected);
+    let (lo, hi) = (from.min(selected), from.max(selected));
+    for r in &rows[lo..=hi] {
+        list.marks_mut().mark(*r);
+    }
+    true
 }
 
 impl ListRow for PartnerListRow {
@@ -30,6 +171,9 @@ impl ListRow for PartnerListRow {
     fn cursor(&self) -> Self::Cursor {
         (self.sort_key.clone(), self.id)
     }
+    fn version(&self) -> Option<i32> {
+        Some(self.version)
+    }
 }
 
 impl ListRow for DealListRow {
@@ -39,6 +183,9 @@ impl ListRow for DealListRow {
     }
     fn cursor(&self) -> Self::Cursor {
         (self.sort_key.clone(), self.id)
+    }
+    fn version(&self) -> Option<i32> {
+        Some(self.version)
     }
 }
 
@@ -148,6 +295,8 @@ pub struct KeysetList<R> {
     pub forward_only: bool,
     /// Rows of this list changed elsewhere while it was scrolled away from the top.
     pub stale: bool,
+    /// The marked rows (a bulk action's rows).
+    pub marks: Marks,
 }
 
 impl<R> Default for KeysetList<R> {
@@ -163,6 +312,7 @@ impl<R> Default for KeysetList<R> {
             visible_rows: 0,
             forward_only: false,
             stale: false,
+            marks: Marks::default(),
         }
     }
 }

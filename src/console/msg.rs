@@ -3,6 +3,8 @@
 //! A pane's own requests and answers are its own types (`panes/NAME/`), carried here inside
 //! `Effect::Pane` and `Msg::Pane`.
 
+use super::bulk::MarkQuery;
+use super::list::Marked;
 use super::recovery::FormSnapshot;
 use crate::error::Error;
 use crate::service::Desk;
@@ -46,6 +48,12 @@ pub enum Effect {
     /// `None` forgets it, on disk too.
     TrackForm(Option<FormSnapshot>),
     ExpiryJob,
+    /// Ask for every row a pane's filter matches, to mark them (`pane` is the pane's key).
+    MarkAll {
+        pane: &'static str,
+        tag: Gen,
+        query: MarkQuery,
+    },
 }
 
 /// Something announced by the database that any pane may show (LISTEN/NOTIFY), or the clock
@@ -108,6 +116,12 @@ pub enum Msg {
     Tick,
     /// The answer to one pane's effect.
     Pane(PaneMsg),
+    /// Every row a pane's filter matched (`Effect::MarkAll`).
+    MarkedAll {
+        pane: &'static str,
+        tag: Gen,
+        result: Result<Vec<Marked>, Error>,
+    },
 }
 
 /// An answer that may carry a failure: the runtime looks at every answer once for a lost
@@ -128,6 +142,7 @@ impl Msg {
         match self {
             Msg::ExpiryDone(r) => failure_of(r),
             Msg::Pane(m) => m.failure(),
+            Msg::MarkedAll { result, .. } => failure_of(result),
             Msg::Terminal(_)
             | Msg::Connected(_)
             | Msg::ConnectFailed(_)

@@ -3,7 +3,9 @@
 //! This is framework: it knows no pane (the app's registry in `panes/mod.rs` lists them).
 
 use super::action::Action;
+use super::bulk::MarkQuery;
 use super::form::Form;
+use super::list::Markable;
 pub use super::msg::Task;
 use super::msg::{Effect, Notice};
 use super::recovery::FormSnapshot;
@@ -131,6 +133,17 @@ pub trait Pane: Default {
     fn show(&mut self, _sh: &mut Shell, _id: i64) -> Vec<Effect> {
         Vec::new()
     }
+
+    /// The list the keys move in, when its rows can be marked (`None`: a detail is open, or
+    /// this view has no bulk action).
+    fn marking(&mut self) -> Option<&mut dyn Markable> {
+        None
+    }
+
+    /// How to ask the server for every row the filter matches (`Ctrl-a`).
+    fn mark_query(&self) -> Option<MarkQuery> {
+        None
+    }
 }
 
 /// The part of [`Pane`] that needs none of its types, so that the app can hold any pane.
@@ -157,6 +170,8 @@ pub trait AnyPane {
     fn restore(&mut self, sh: &mut Shell, snap: &FormSnapshot) -> Option<Vec<Effect>>;
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<Effect>;
     fn show(&mut self, sh: &mut Shell, id: i64) -> Vec<Effect>;
+    fn marking(&mut self) -> Option<&mut dyn Markable>;
+    fn mark_query(&self) -> Option<MarkQuery>;
 }
 
 impl<P: Pane> AnyPane for P {
@@ -222,6 +237,12 @@ impl<P: Pane> AnyPane for P {
     }
     fn show(&mut self, sh: &mut Shell, id: i64) -> Vec<Effect> {
         Pane::show(self, sh, id)
+    }
+    fn marking(&mut self) -> Option<&mut dyn Markable> {
+        Pane::marking(self)
+    }
+    fn mark_query(&self) -> Option<MarkQuery> {
+        Pane::mark_query(self)
     }
 }
 

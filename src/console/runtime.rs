@@ -376,6 +376,11 @@ pub async fn execute(desk: Desk, effect: Effect, ctx: TaskCtx) -> Option<Msg> {
             let threads = desk.expire_due_negotiations(now).await;
             Msg::ExpiryDone(deals.and_then(|n| threads.map(|_| n)))
         }
+        Effect::MarkAll { pane, tag, query } => Msg::MarkedAll {
+            pane,
+            tag,
+            result: query.run(desk).await,
+        },
         Effect::Copy { .. } | Effect::TrackForm(_) => return None,
     };
     if msg.failure().is_some_and(lost) {

@@ -208,6 +208,8 @@ pub struct Shell {
     /// A pane asked to show a record of another pane (`goto`, by the other pane's `KEY`): the
     /// app switches there.
     pub goto: Option<(&'static str, i64)>,
+    /// The `Ctrl-a` on its way: the pane's key and the request's tag (a newer one wins).
+    pub marking_all: Option<(&'static str, Gen)>,
     /// The terminal's size as last drawn or resized (columns, rows); `None` before either.
     pub size: Option<(u16, u16)>,
     next_gen: u64,
@@ -238,6 +240,7 @@ impl Shell {
             footer: true,
             reask: None,
             goto: None,
+            marking_all: None,
             size: None,
             next_gen: 1,
         }

@@ -66,6 +66,7 @@ theme_styles!(
     tab_active,
     header,
     selected,
+    marked,
     border,
     border_focus,
     status,

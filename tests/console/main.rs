@@ -25,6 +25,7 @@ mod owed;
 
 mod batches;
 mod daily;
+mod marks;
 mod payout;
 mod redemptions;
 mod referral;

@@ -1,15 +1,16 @@
 //! A keyset list drawn as a table, the same on every pane: its block and title, the selected
 //! row, the rows visible (for the paging keys), and a line saying why it is empty.
 
-use crate::console::list::KeysetList;
+use crate::console::list::{KeysetList, ListRow, Markable};
 use crate::console::shell::Shell;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
 
-/// A list's title: `NAME · sort LABEL ↑ · filter “TEXT” · PROBLEM · COUNT[+] [· loading…]`.
-pub fn list_title<R>(
+/// A list's title: `NAME · sort LABEL ↑ · filter “TEXT” · PROBLEM · COUNT[+] [· N marked
+/// (M not shown)] [· loading…]`.
+pub fn list_title<R: ListRow>(
     name: &str,
     sort: (&str, bool),
     filter: Option<&str>,
@@ -32,6 +33,13 @@ pub fn list_title<R>(
         (false, true) => format!(" · last {n} "),
         (true, true) => format!(" · {n} "),
     });
+    if !list.marks.is_empty() {
+        title.push_str(&format!("· {} marked ", list.marks.len()));
+        let hidden = list.not_shown();
+        if hidden > 0 {
+            title.push_str(&format!("({hidden} not shown) "));
+        }
+    }
     if list.stale {
         title.push_str("· changed elsewhere: r reloads ");
     }
@@ -93,7 +101,7 @@ pub struct ListTable<'a> {
 }
 
 /// Draws `rows` of `list` as a table.
-pub fn draw_list<'a, R>(
+pub fn draw_list<'a, R: ListRow>(
     f: &mut Frame,
     area: Rect,
     sh: &Shell,
@@ -106,7 +114,7 @@ pub fn draw_list<'a, R>(
 
 /// Draws `rows` of `list` as a table, its frame marked when the keys move in it (`focused`)
 /// among other lists on screen.
-pub fn draw_list_focus<'a, R>(
+pub fn draw_list_focus<'a, R: ListRow>(
     f: &mut Frame,
     area: Rect,
     sh: &Shell,
@@ -130,6 +138,18 @@ pub fn draw_list_focus<'a, R>(
         .borders(Borders::ALL)
         .border_style(if focused { t.border_focus } else { t.border })
         .title(Span::styled(title, t.title));
+    // Marked rows stand out (the selected row keeps its own style on top).
+    let rows: Vec<Row<'a>> = if list.marks.is_empty() {
+        rows
+    } else {
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, row)| match list.rows.get(i) {
+                Some(r) if list.marks.contains(r.id()) => row.style(t.marked),
+                _ => row,
+            })
+            .collect()
+    };
     let widget = Table::new(rows, table.widths)
         .header(table.header.style(t.header))
         .row_highlight_style(if focused { t.selected } else { t.header })

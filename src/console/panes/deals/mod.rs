@@ -14,9 +14,10 @@ pub use effects::{DealDetail, Effect, Msg};
 pub use form::{DATE_FORMAT, draft_of, form_for, parse_local, show_local};
 
 use crate::console::action::Action;
+use crate::console::bulk::{MARK_PAGE, MarkQuery, in_focus};
 use crate::console::detail::Detail;
 use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
-use crate::console::list::{KeysetList, ListFilter, PAGE};
+use crate::console::list::{KeysetList, ListFilter, Markable, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::pane::{Answer, Pane, fx};
 use crate::console::picker::partner_id_of;
@@ -211,6 +212,7 @@ impl Pane for DealsPane {
     fn offers(&self, a: Action) -> bool {
         use Action::*;
         a.moves_in_list()
+            || a.marks()
             || matches!(
                 a,
                 Open | Back
@@ -536,6 +538,21 @@ impl Pane for DealsPane {
     }
 
     /// Opens deal `id`'s detail (sent here from an accepted negotiation's contract).
+    fn marking(&mut self) -> Option<&mut dyn Markable> {
+        in_focus(&mut self.list, !self.detail.open && self.form.is_none())
+    }
+
+    fn mark_query(&self) -> Option<MarkQuery> {
+        let filter = self.filter.query.clone();
+        Some(MarkQuery::pages(move |desk, after| {
+            let filter = DealFilter {
+                after,
+                ..filter.clone()
+            };
+            async move { desk.list_deals(&filter, MARK_PAGE).await }
+        }))
+    }
+
     fn show(&mut self, sh: &mut Shell, id: i64) -> Vec<AppEffect> {
         self.detail.open_new();
         let mut out = self.load_detail(sh, id);

@@ -15,9 +15,10 @@ mod view;
 pub use effects::{Effect, Msg};
 
 use crate::console::action::Action;
+use crate::console::bulk::{MARK_PAGE, MarkQuery, in_focus};
 use crate::console::detail::Detail;
 use crate::console::form::{Absorbed, Editing, Form};
-use crate::console::list::{KeysetList, ListFilter, ListRow, PAGE};
+use crate::console::list::{KeysetList, ListFilter, ListRow, Markable, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::pane::{Answer, Pane, fx};
 use crate::console::recovery::FormSnapshot;
@@ -173,6 +174,7 @@ impl Pane for NegotiationsPane {
     fn offers(&self, a: Action) -> bool {
         use Action::*;
         a.moves_in_list()
+            || a.marks()
             || matches!(
                 a,
                 Open | Back
@@ -624,6 +626,22 @@ impl Pane for NegotiationsPane {
 
     fn filter_error(&self) -> Option<String> {
         self.filter.error.clone()
+    }
+
+    fn marking(&mut self) -> Option<&mut dyn Markable> {
+        let in_list = !self.detail.open && self.form.is_none() && !self.thread_form;
+        in_focus(&mut self.list, in_list)
+    }
+
+    fn mark_query(&self) -> Option<MarkQuery> {
+        let filter = self.filter.query.clone();
+        Some(MarkQuery::pages(move |desk, after| {
+            let filter = ThreadFilter {
+                after,
+                ..filter.clone()
+            };
+            async move { desk.list_negotiations(&filter, MARK_PAGE).await }
+        }))
     }
 
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {

@@ -13,9 +13,10 @@ pub use effects::{Effect, Msg, OpOutcome, PartnerDetail, PartnerOp};
 pub use form::{draft_of, form_for};
 
 use crate::console::action::Action;
+use crate::console::bulk::{MARK_PAGE, MarkQuery, in_focus};
 use crate::console::detail::Detail;
 use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
-use crate::console::list::{KeysetList, ListFilter, PAGE};
+use crate::console::list::{KeysetList, ListFilter, Markable, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::pane::{Answer, Pane, fx};
 use crate::console::recovery::FormSnapshot;
@@ -238,6 +239,7 @@ impl Pane for PartnersPane {
     fn offers(&self, a: Action) -> bool {
         use Action::*;
         a.moves_in_list()
+            || a.marks()
             || matches!(
                 a,
                 Open | Back
@@ -644,6 +646,21 @@ impl Pane for PartnersPane {
 
     /// Partners or their deals (the counts) changed: the list and the open detail reload. The
     /// referral program changed (here or in another session): the open referral tab reloads.
+    fn marking(&mut self) -> Option<&mut dyn Markable> {
+        in_focus(&mut self.list, !self.detail.open && self.form.is_none())
+    }
+
+    fn mark_query(&self) -> Option<MarkQuery> {
+        let filter = self.filter.query.clone();
+        Some(MarkQuery::pages(move |desk, after| {
+            let filter = PartnerFilter {
+                after,
+                ..filter.clone()
+            };
+            async move { desk.list_partners(&filter, MARK_PAGE).await }
+        }))
+    }
+
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
         match n {
             Notice::Changed(Changed::Referral) => self.load_referrals(sh),

@@ -17,7 +17,8 @@ pub use signals::SignalsView;
 pub use view::sparkline;
 
 use crate::console::action::Action;
-use crate::console::list::KeysetList;
+use crate::console::bulk::{MARK_PAGE, MarkQuery, in_focus};
+use crate::console::list::{KeysetList, Markable};
 use crate::console::msg::{Effect as AppEffect, LoadMode, Notice};
 use crate::console::pane::{Answer, Pane, fx};
 use crate::console::shell::Shell;
@@ -161,10 +162,11 @@ impl Pane for RedemptionsPane {
                 View::Monitor => matches!(a, Filter | Sort | Export | Signals),
                 View::Signals => matches!(a, Back | Signals),
                 View::List(_) => {
-                    matches!(
-                        a,
-                        Back | Filter | Export | Flag | Unflag | Refund | MemberHistory
-                    )
+                    a.marks()
+                        || matches!(
+                            a,
+                            Back | Filter | Export | Flag | Unflag | Refund | MemberHistory
+                        )
                 }
             }
     }
@@ -330,6 +332,35 @@ impl Pane for RedemptionsPane {
 
     /// What the database or the clock announced: counts, deals entering or leaving the active
     /// set, a new minute.
+    /// A deal's or a member's redemptions can be marked (flag, unflag in bulk).
+    fn marking(&mut self) -> Option<&mut dyn Markable> {
+        in_focus(&mut self.list, matches!(self.view, View::List(_)))
+    }
+
+    fn mark_query(&self) -> Option<MarkQuery> {
+        let View::List(scope) = &self.view else {
+            return None;
+        };
+        let scope = scope.clone();
+        Some(MarkQuery::pages(
+            move |desk: crate::service::Desk, before| {
+                let scope = scope.clone();
+                async move {
+                    match scope {
+                        Scope::Deal { id, from, to, .. } => {
+                            desk.redemptions_of_deal(id, from, to, before, MARK_PAGE)
+                                .await
+                        }
+                        Scope::Member { id, from, to, .. } => {
+                            desk.redemptions_of_member(id, from, to, before, MARK_PAGE)
+                                .await
+                        }
+                    }
+                }
+            },
+        ))
+    }
+
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
         match n {
             Notice::DealCount { deal_id, count } => self.count_changed(deal_id, count, Utc::now()),

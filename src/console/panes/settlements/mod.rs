@@ -20,8 +20,9 @@ pub use actions::{Act, parse_compute, parse_payment, parse_tally, recompute_body
 pub use effects::{Effect, Msg, Opened, Step};
 
 use crate::console::action::Action;
+use crate::console::bulk::{MARK_PAGE, MarkQuery, in_focus};
 use crate::console::detail::Detail;
-use crate::console::list::{KeysetList, ListFilter, ListRow, PAGE};
+use crate::console::list::{KeysetList, ListFilter, ListRow, Markable, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::pane::{Answer, Pane, fx};
 use crate::console::shell::{Latest, Shell};
@@ -199,6 +200,7 @@ impl Pane for SettlementsPane {
                 );
         }
         a.moves_in_list()
+            || a.marks()
             || matches!(
                 a,
                 Open | Back
@@ -433,6 +435,20 @@ impl Pane for SettlementsPane {
 
     /// A settlement changed (here or in another session): the list and the open detail
     /// reload; the lines too when it was computed again.
+    fn marking(&mut self) -> Option<&mut dyn Markable> {
+        in_focus(&mut self.list, !self.detail.open && !self.batches.open)
+    }
+
+    fn mark_query(&self) -> Option<MarkQuery> {
+        let filter = self.filter.query.clone();
+        Some(MarkQuery::pages(
+            move |desk: crate::service::Desk, before| {
+                let filter = filter.clone();
+                async move { desk.settlements_page(&filter, before, MARK_PAGE).await }
+            },
+        ))
+    }
+
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
         if n != Notice::Changed(Changed::Settlement) {
             return Vec::new();

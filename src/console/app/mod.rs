@@ -2,22 +2,24 @@
 //! background work to start; it never awaits anything, so the UI never blocks. What is common
 //! to every pane is the `Shell`; what a pane does is its own (`panes/`).
 
-use super::action::{Action, Context};
-use super::form::Form;
-use super::keymap::{Key, KeyCodeOrd, Keymap};
-use super::msg::{Effect, Msg};
-use super::palette::Palette;
-use super::pane::{Answer, AnyPane};
-use super::panes::{PaneId, Panes};
-use super::recovery::FormSnapshot;
-use super::shell::Shell;
-use super::theme::Theme;
+use crate::console::action::{Action, Context};
+use crate::console::form::Form;
+use crate::console::keymap::{Key, KeyCodeOrd, Keymap};
+use crate::console::msg::{Effect, Msg};
+use crate::console::palette::Palette;
+use crate::console::pane::{Answer, AnyPane};
+use crate::console::panes::{PaneId, Panes};
+use crate::console::recovery::FormSnapshot;
+use crate::console::shell::Shell;
+use crate::console::theme::Theme;
 use crate::domain::Permission;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::ops::{Deref, DerefMut};
 use std::time::Instant;
 
-pub use super::shell::{Confirm, ConnState, Overlay, Pending, Session, Toast};
+mod marks;
+
+pub use crate::console::shell::{Confirm, ConnState, Overlay, Pending, Session, Toast};
 
 pub struct App {
     pub shell: Shell,
@@ -225,6 +227,7 @@ impl App {
                 fx
             }
             Msg::Pane(m) => self.panes.on_msg(&mut self.shell, m),
+            Msg::MarkedAll { pane, tag, result } => self.marked_all(pane, tag, result),
         }
     }
 
@@ -242,7 +245,7 @@ impl App {
                 } else {
                     &snap.label
                 },
-                super::view::local(snap.saved_at)
+                crate::console::view::local(snap.saved_at)
             ),
             "Restore it to keep editing, or discard it.".into(),
         ];
@@ -474,7 +477,7 @@ impl App {
     }
 
     /// A pane's question was answered: the pane that asked it acts.
-    fn answer_pane(&mut self, q: super::shell::PaneQuestion, a: Answer) -> Vec<Effect> {
+    fn answer_pane(&mut self, q: crate::console::shell::PaneQuestion, a: Answer) -> Vec<Effect> {
         self.panes.answered(&mut self.shell, q, a)
     }
 
@@ -515,6 +518,9 @@ impl App {
             return Vec::new();
         }
         let n = PaneId::ALL.len();
+        if let Some(fx) = self.marking_action(a) {
+            return fx;
+        }
         match a {
             Action::Quit => {
                 if self.form_mut().is_some_and(|f| f.dirty) {

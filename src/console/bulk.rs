@@ -1,0 +1,95 @@
+//! Marks and bulk actions, the part every list shares: asking the server for every row a
+//! filter matches (`Ctrl-a`), and running one action over the marked rows. A pane says only
+//! how its rows are asked for and which of its actions run in bulk; the app does the rest.
+
+use super::list::{KeysetList, ListRow, Markable, Marked};
+use crate::error::Result;
+use crate::service::Desk;
+use std::future::Future;
+use std::pin::Pin;
+
+/// At most this many rows are marked by `Ctrl-a` (a bigger selection is refused, not cut).
+pub const MARK_ALL_LIMIT: usize = 100_000;
+
+type Asking = Pin<Box<dyn Future<Output = Result<Vec<Marked>>> + Send>>;
+
+/// How a pane asks for every row its filter matches, as they are now (ids and versions).
+pub struct MarkQuery(Box<dyn FnOnce(Desk) -> Asking + Send>);
+
+impl MarkQuery {
+    pub fn new<F, Fut>(f: F) -> MarkQuery
+    where
+        F: FnOnce(Desk) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Vec<Marked>>> + Send + 'static,
+    {
+        MarkQuery(Box::new(move |desk| Box::pin(f(desk))))
+    }
+
+    pub async fn run(self, desk: Desk) -> Result<Vec<Marked>> {
+        (self.0)(desk).await
+    }
+}
+
+impl MarkQuery {
+    /// Every row of a keyset query, page after page (`page(desk, after)` asks for at most
+    /// [`MARK_PAGE`] rows after the cursor, with the pane's filter and sort).
+    pub fn pages<R, F, Fut>(page: F) -> MarkQuery
+    where
+        R: ListRow + Send + 'static,
+        R::Cursor: Send,
+        F: Fn(Desk, Option<R::Cursor>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<R>>> + Send + 'static,
+    {
+        MarkQuery::new(move |desk: Desk| async move {
+            every_row(MARK_PAGE, |after| page(desk.clone(), after)).await
+        })
+    }
+}
+
+/// Rows per page when every row of a filter is asked for.
+pub const MARK_PAGE: i64 = 1_000;
+
+/// The list, when the keys move in it (`in_list`), as a list that can be marked.
+pub fn in_focus<R: ListRow>(list: &mut KeysetList<R>, in_list: bool) -> Option<&mut dyn Markable> {
+    if in_list { Some(list) } else { None }
+}
+
+impl std::fmt::Debug for MarkQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MarkQuery")
+    }
+}
+
+/// Pages through a keyset query until its end: `page(after)` returns a page of at most `size`
+/// rows after the cursor, in the list's order. Refuses more than [`MARK_ALL_LIMIT`] rows.
+pub async fn every_row<R, F, Fut>(size: i64, mut page: F) -> Result<Vec<Marked>>
+where
+    R: ListRow,
+    F: FnMut(Option<R::Cursor>) -> Fut,
+    Fut: Future<Output = Result<Vec<R>>>,
+{
+    let mut out = Vec::new();
+    let mut after: Option<R::Cursor> = None;
+    loop {
+        let rows = page(after.take()).await?;
+        let full = rows.len() as i64 >= size;
+        for r in &rows {
+            out.push(Marked {
+                id: r.id(),
+                version: r.version(),
+            });
+        }
+        after = rows.last().map(ListRow::cursor);
+        if out.len() > MARK_ALL_LIMIT {
+            let mut e = crate::domain::ValidationErrors::new();
+            e.push(
+                "marks",
+                format!("more than {MARK_ALL_LIMIT} rows match; narrow the filter first"),
+            );
+            return Err(e.into());
+        }
+        if !full || after.is_none() {
+            return Ok(out);
+        }
+    }
+}
