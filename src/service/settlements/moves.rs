@@ -16,6 +16,7 @@ use crate::store::{
     settlements::{NewEntry, Settlement, Update},
 };
 use chrono::{NaiveDate, Utc};
+use sqlx::PgConnection;
 use serde_json::json;
 
 impl Desk {
@@ -23,12 +24,26 @@ impl Desk {
     /// exceptions needs a note that acknowledges them; the period must have ended.
     pub async fn review_settlement(&self, id: i64, note: Option<&str>) -> Result<Settlement> {
         self.actor().require(Permission::ManageSettlements)?;
+        let mut tx = self.pool().begin().await?;
+        let after = self.review_settlement_in(&mut tx, id, note).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// [`Desk::review_settlement`] inside the caller's transaction (which it leaves to the
+    /// caller to commit, or to roll back for a dry run).
+    pub(crate) async fn review_settlement_in(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        note: Option<&str>,
+    ) -> Result<Settlement> {
+        self.actor().require(Permission::ManageSettlements)?;
         let note = note
             .filter(|n| !n.trim().is_empty())
             .map(|n| check_text("note", n, NOTE_MAX, Lines::Many))
             .transpose()?;
-        let mut tx = self.pool().begin().await?;
-        let before = lock(&mut tx, id).await?;
+        let before = lock(tx, id).await?;
         Move::Review
             .check(id, before.status)
             .map_err(Error::Refused)?;
@@ -55,7 +70,7 @@ impl Desk {
             note: note.as_deref(),
         };
         let after = store::settlements::apply(
-            &mut tx,
+            tx,
             id,
             Move::Review.from(),
             update,
@@ -70,7 +85,7 @@ impl Desk {
                 "settlement.in_review",
                 json!({ "settlement": totals_json(&after) }),
             )
-            .commit(tx)
+            .write(tx)
             .await?;
         Ok(after)
     }
@@ -80,12 +95,26 @@ impl Desk {
     /// that disagrees with ours needs a note.
     pub async fn approve_settlement(&self, id: i64, note: Option<&str>) -> Result<Settlement> {
         self.actor().require(Permission::ManageSettlements)?;
+        let mut tx = self.pool().begin().await?;
+        let after = self.approve_settlement_in(&mut tx, id, note).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// [`Desk::approve_settlement`] inside the caller's transaction (which it leaves to the
+    /// caller to commit, or to roll back for a dry run).
+    pub(crate) async fn approve_settlement_in(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        note: Option<&str>,
+    ) -> Result<Settlement> {
+        self.actor().require(Permission::ManageSettlements)?;
         let note = note
             .filter(|n| !n.trim().is_empty())
             .map(|n| check_text("note", n, NOTE_MAX, Lines::Many))
             .transpose()?;
-        let mut tx = self.pool().begin().await?;
-        let before = lock(&mut tx, id).await?;
+        let before = lock(tx, id).await?;
         Move::Approve
             .check(id, before.status)
             .map_err(Error::Refused)?;
@@ -107,14 +136,13 @@ impl Desk {
         }
         let login = self.actor().login.clone();
         let Some(after) =
-            store::settlements::apply(&mut tx, id, Move::Approve.from(), Update::Approve, &login)
+            store::settlements::apply(tx, id, Move::Approve.from(), Update::Approve, &login)
                 .await?
         else {
-            drop(tx);
             return Err(self.refusal(id, Move::Approve).await);
         };
         let entry = store::settlements::add_entry(
-            &mut tx,
+            tx,
             &after,
             NewEntry {
                 kind: "approval",
@@ -136,7 +164,7 @@ impl Desk {
                 "settlement.approved",
                 json!({ "settlement": totals_json(&after), "ledger_entry": entry.id }),
             )
-            .commit(tx)
+            .write(tx)
             .await?;
         Ok(after)
     }
@@ -203,12 +231,29 @@ impl Desk {
         paid_on: Option<NaiveDate>,
     ) -> Result<Settlement> {
         self.actor().require(Permission::ManageSettlements)?;
+        let mut tx = self.pool().begin().await?;
+        let after = self
+            .pay_settlement_in(&mut tx, id, reference, paid_on)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// [`Desk::pay_settlement`] inside the caller's transaction (which it leaves to the
+    /// caller to commit, or to roll back for a dry run).
+    pub(crate) async fn pay_settlement_in(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        reference: &str,
+        paid_on: Option<NaiveDate>,
+    ) -> Result<Settlement> {
+        self.actor().require(Permission::ManageSettlements)?;
         let reference = check_text("reference", reference, REFERENCE_MAX, Lines::One)?;
         let paid_on = payment_day(paid_on)?;
-        let mut tx = self.pool().begin().await?;
-        let before = lock(&mut tx, id).await?;
+        let before = lock(tx, id).await?;
         Move::Pay.check(id, before.status).map_err(Error::Refused)?;
-        self.refuse_in_open_batch(&mut tx, id).await?;
+        self.refuse_in_open_batch(tx, id).await?;
         if let Some(at) = before.approved_at
             && paid_on < at.date_naive()
         {
@@ -219,7 +264,7 @@ impl Desk {
         }
         let login = self.actor().login.clone();
         let after = store::settlements::apply(
-            &mut tx,
+            tx,
             id,
             Move::Pay.from(),
             Update::Pay {
@@ -231,7 +276,7 @@ impl Desk {
         .await?
         .ok_or_else(|| Error::not_found("settlement", id))?;
         let entry = store::settlements::add_entry(
-            &mut tx,
+            tx,
             &after,
             NewEntry {
                 kind: "payment",
@@ -247,7 +292,7 @@ impl Desk {
             .changed(&before, &json!({ "settlement": after, "ledger_entry": entry }))
             .reason(Some(&reference))
             .event("settlement.paid", json!({ "settlement": totals_json(&after), "reference": reference, "paid_on": paid_on }))
-            .commit(tx)
+            .write(tx)
             .await?;
         Ok(after)
     }
