@@ -12,6 +12,7 @@ mod owed;
 
 mod adjustments;
 mod agreements;
+mod bulk;
 mod batches;
 mod cli_runs;
 mod closing;
