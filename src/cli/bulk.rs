@@ -96,7 +96,5 @@ fn print_report(r: &BulkReport, print: &Print) -> Result<()> {
 
 /// Each id as it is now, or the one id at `version`.
 pub fn targets(ids: &[i64], version: Option<i32>) -> Vec<Target> {
-    ids.iter()
-        .map(|&id| Target { id, version })
-        .collect()
+    ids.iter().map(|&id| Target { id, version }).collect()
 }

@@ -131,7 +131,10 @@ mod tests {
     fn a_dry_run_says_what_would_be_done() {
         let mut r = report(10, &[(41, "changed elsewhere")], 0);
         r.dry_run = true;
-        assert_eq!(r.summary(), "would pause 10, 1 refused: #41 changed elsewhere");
+        assert_eq!(
+            r.summary(),
+            "would pause 10, 1 refused: #41 changed elsewhere"
+        );
     }
 
     #[test]

@@ -66,7 +66,9 @@ impl BulkAction {
     /// The permission every row of the action needs.
     pub fn permission(&self) -> Permission {
         match self {
-            Self::DealPause { .. } | Self::DealActivate { .. } | Self::DealExpire { .. } => Permission::ManageDeals,
+            Self::DealPause { .. } | Self::DealActivate { .. } | Self::DealExpire { .. } => {
+                Permission::ManageDeals
+            }
             Self::PartnerVet | Self::PartnerDisable { .. } => Permission::ManagePartners,
             Self::RedemptionFlag { .. } | Self::RedemptionUnflag { .. } => {
                 Permission::FlagRedemptions
@@ -157,7 +159,11 @@ impl Desk {
             match outcome {
                 Ok(()) => report.done.push(t.id),
                 Err(e) if stops_the_run(&e) => {
-                    return Err(stopped(self.refused_by_database(e, permission), t.id, &report));
+                    return Err(stopped(
+                        self.refused_by_database(e, permission),
+                        t.id,
+                        &report,
+                    ));
                 }
                 Err(e) => report.refused.push((t.id, short_reason(&e, t.id))),
             }
@@ -220,10 +226,9 @@ impl Desk {
                 .await
                 .map(drop)
             }
-            BulkAction::RedemptionFlag { kind, note } => self
-                .flag_redemption_in(tx, id, *kind, note)
-                .await
-                .map(drop),
+            BulkAction::RedemptionFlag { kind, note } => {
+                self.flag_redemption_in(tx, id, *kind, note).await.map(drop)
+            }
             BulkAction::RedemptionUnflag { reason } => {
                 self.unflag_redemption_in(tx, id, reason).await.map(drop)
             }
@@ -365,7 +370,9 @@ pub fn short_reason(e: &Error, id: i64) -> String {
         Error::NotFound { .. } => "not found".to_owned(),
         Error::InvalidTransition { from, to, .. } => state_word(from, from == to),
         Error::PartnerNotVerified { state, .. } => format!("partner is {state}, not verified"),
-        Error::Flag(FlagRefusal::AlreadyFlagged { kind, .. }) => format!("already flagged ({kind})"),
+        Error::Flag(FlagRefusal::AlreadyFlagged { kind, .. }) => {
+            format!("already flagged ({kind})")
+        }
         Error::Flag(FlagRefusal::NotFlagged { .. }) => "not flagged".to_owned(),
         Error::HasDeals { count, .. } => format!("has {count} live deals"),
         Error::Validation(v) => match v.0.first() {

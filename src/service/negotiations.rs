@@ -386,15 +386,12 @@ impl Desk {
             .check_transition(to, ThreadTrigger::Operator)
             .map_err(|r| refuse(&before, to, r))?;
         let text = format!("{side} side: {reason}");
-        let after = store::negotiations::set_status(
-            tx,
-            thread_id,
-            to,
-            Some(&text),
-            &self.actor().login,
-        )
-        .await?
-        .ok_or_else(|| Error::Refused(format!("negotiation {thread_id} is no longer open")))?;
+        let after =
+            store::negotiations::set_status(tx, thread_id, to, Some(&text), &self.actor().login)
+                .await?
+                .ok_or_else(|| {
+                    Error::Refused(format!("negotiation {thread_id} is no longer open"))
+                })?;
         let verb = if to == ThreadStatus::Rejected {
             "reject"
         } else {

@@ -107,8 +107,14 @@ async fn a_bulk_pause_refuses_only_the_deal_changed_since_it_was_seen() {
     let mut expected = others.clone();
     expected.push(stale);
     expected.sort();
-    assert_eq!(audit, expected, "one pause row per deal paused, and the earlier one");
-    assert_eq!(events, expected, "one event per deal paused, and the earlier one");
+    assert_eq!(
+        audit, expected,
+        "one pause row per deal paused, and the earlier one"
+    );
+    assert_eq!(
+        events, expected,
+        "one event per deal paused, and the earlier one"
+    );
     let by_ada = db
         .count("SELECT count(*) FROM audit_log WHERE action = 'deal.pause' AND actor = 'ada'")
         .await;
@@ -175,10 +181,7 @@ async fn an_operator_who_may_not_pause_deals_is_refused_once_and_nothing_is_writ
     assert!(matches!(e, Error::ReadOnly { .. }), "{e}");
 
     assert_eq!(db.audit_count().await, audit);
-    assert_eq!(
-        db.count("SELECT count(*) FROM outbox_events").await,
-        events
-    );
+    assert_eq!(db.count("SELECT count(*) FROM outbox_events").await, events);
     for d in &deals {
         assert_eq!(state_of(&db, d.id).await, "active");
     }
@@ -244,10 +247,7 @@ async fn a_dry_run_reports_what_would_be_refused_and_commits_nothing() {
         )
     );
     assert_eq!(db.audit_count().await, audit);
-    assert_eq!(
-        db.count("SELECT count(*) FROM outbox_events").await,
-        events
-    );
+    assert_eq!(db.count("SELECT count(*) FROM outbox_events").await, events);
     for d in &deals {
         assert_eq!(state_of(&db, d.id).await, "active");
     }

@@ -130,7 +130,10 @@ async fn partners_vet_with_several_ids_vets_each_pending_partner() {
     );
     assert_eq!(out.code, 3, "{out}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["summary"], format!("2 vetted, 1 refused: #{c} already verified"));
+    assert_eq!(
+        v["summary"],
+        format!("2 vetted, 1 refused: #{c} already verified")
+    );
     assert_eq!(
         db.count("SELECT count(*) FROM partners WHERE verification = 'verified'")
             .await,

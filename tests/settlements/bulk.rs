@@ -20,7 +20,11 @@ async fn statements(f: &Fixture) -> (Vec<i64>, i64, i64) {
     for pid in &partners {
         let a = f
             .finance
-            .add_agreement(*pid, &percentage(1000, "EUR"), "2026-09-01".parse().unwrap())
+            .add_agreement(
+                *pid,
+                &percentage(1000, "EUR"),
+                "2026-09-01".parse().unwrap(),
+            )
             .await
             .expect("add agreement");
         let s = f
@@ -33,7 +37,10 @@ async fn statements(f: &Fixture) -> (Vec<i64>, i64, i64) {
     }
     let draft = september.pop().unwrap();
     for id in &september {
-        f.finance.review_settlement(*id, None).await.expect("review");
+        f.finance
+            .review_settlement(*id, None)
+            .await
+            .expect("review");
     }
     let october = f
         .finance
@@ -93,7 +100,11 @@ async fn a_bulk_approve_of_a_period_in_review_approves_exactly_those_statements(
     out.success();
     assert_eq!(out.stdout_text().trim(), "would approve 2", "{out}");
     assert_eq!(states(&f, &all).await, before);
-    assert_eq!(f.db.audit_count().await, audit, "a dry run writes no audit row");
+    assert_eq!(
+        f.db.audit_count().await,
+        audit,
+        "a dry run writes no audit row"
+    );
 
     let out = pd(Some(&f.db), "fin", &args);
     out.success();
@@ -101,11 +112,16 @@ async fn a_bulk_approve_of_a_period_in_review_approves_exactly_those_statements(
     let after = states(&f, &all).await;
     assert_eq!(after[0], ("approved".to_owned(), 1));
     assert_eq!(after[1], ("approved".to_owned(), 1));
-    assert_eq!(after[2], before[2], "the draft of that period is left alone");
-    assert_eq!(after[3], before[3], "another period's statement is left alone");
-    let notes = f
-        .db
-        .count(
+    assert_eq!(
+        after[2], before[2],
+        "the draft of that period is left alone"
+    );
+    assert_eq!(
+        after[3], before[3],
+        "another period's statement is left alone"
+    );
+    let notes =
+        f.db.count(
             "SELECT count(*) FROM audit_log WHERE action = 'settlement.approve' \
              AND reason = 'checked by finance'",
         )
@@ -140,7 +156,10 @@ async fn a_bulk_approve_of_ids_names_each_refused_statement_and_exits_3() {
     // Neither ids nor a period: one clear line, exit 2.
     let out = pd(Some(&f.db), "fin", &["settle", "approve"]);
     let line = out.error_line(2);
-    assert!(line.contains("give one or more settlement ids, or --period"), "{out}");
+    assert!(
+        line.contains("give one or more settlement ids, or --period"),
+        "{out}"
+    );
     // A curator may not approve: refused once, nothing written.
     let audit = f.db.audit_count().await;
     let b = in_review[1].to_string();

@@ -12,8 +12,8 @@ mod owed;
 
 mod adjustments;
 mod agreements;
-mod bulk;
 mod batches;
+mod bulk;
 mod cli_runs;
 mod closing;
 mod holding;

@@ -2,8 +2,8 @@
 
 use super::StateArgs;
 use crate::cli::Context;
-use crate::cli::bulk;
 use crate::cli::args::{Guard, Print, done};
+use crate::cli::bulk;
 use crate::domain::deal::CAP_MAX;
 #[cfg(test)]
 use crate::domain::moment::TIME_FORMATS;

@@ -16,8 +16,8 @@ use crate::store::{
     settlements::{NewEntry, Settlement, Update},
 };
 use chrono::{NaiveDate, Utc};
-use sqlx::PgConnection;
 use serde_json::json;
+use sqlx::PgConnection;
 
 impl Desk {
     /// `draft → in_review`: opens the partner's 7-day review window. A statement with
@@ -69,15 +69,10 @@ impl Desk {
             deadline: review_deadline(now),
             note: note.as_deref(),
         };
-        let after = store::settlements::apply(
-            tx,
-            id,
-            Move::Review.from(),
-            update,
-            &self.actor().login,
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("settlement", id))?;
+        let after =
+            store::settlements::apply(tx, id, Move::Review.from(), update, &self.actor().login)
+                .await?
+                .ok_or_else(|| Error::not_found("settlement", id))?;
         Change::new(self.actor(), "settlement.review", "settlement", id)
             .changed(&before, &after)
             .reason(note.as_deref())
