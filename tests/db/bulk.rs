@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use partnerdesk::Error;
-use partnerdesk::domain::{DealState, Role};
+use partnerdesk::domain::{DealState, FlagKind, Role};
 use partnerdesk::service::bulk::{BulkAction, Target};
 use partnerdesk::service::{Actor, Desk};
 use partnerdesk::store::deals::Deal;
@@ -289,4 +289,86 @@ async fn eight_bulk_pauses_at_once_pause_each_deal_exactly_once() {
     let (audit, events) = paused_records(&db).await;
     assert_eq!(audit, ids, "one pause audit row per deal");
     assert_eq!(events, ids, "one paused event per deal");
+}
+
+#[tokio::test]
+async fn a_bulk_flag_flags_each_redemption_once_and_names_the_one_flagged_already() {
+    let db = TestDb::new().await;
+    let cara = db.curator().await;
+    let deal = active_deal(&cara, "FLAGS").await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let m = member(&db, &format!("fm{i}"), "public", false, None, &[]).await;
+        ids.push(cara.record_redemption(deal.id, m, None).await.unwrap().id);
+    }
+    let sam = db.desk("sam", &[Role::Support]).await;
+    sam.flag_redemption(ids[1], FlagKind::Dispute, "asked first")
+        .await
+        .unwrap();
+    let flag = BulkAction::RedemptionFlag {
+        kind: FlagKind::Fraud,
+        note: "code posted on a forum".into(),
+    };
+    let targets: Vec<Target> = ids.iter().map(|&i| Target::id(i)).collect();
+    let cancel = AtomicBool::new(false);
+    let r = sam
+        .bulk(&flag, &targets, &no_progress, &cancel, false)
+        .await
+        .unwrap();
+    assert_eq!(r.done, vec![ids[0], ids[2]]);
+    assert_eq!(
+        r.refused,
+        vec![(ids[1], "already flagged (dispute)".to_owned())]
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM audit_log WHERE action = 'redemption.flag'")
+            .await,
+        3
+    );
+    let unflag = BulkAction::RedemptionUnflag {
+        reason: "resolved with the partner".into(),
+    };
+    let r = sam
+        .bulk(&unflag, &targets, &no_progress, &cancel, false)
+        .await
+        .unwrap();
+    assert_eq!(r.summary(), "3 unflagged");
+}
+
+#[tokio::test]
+async fn a_bulk_disable_pauses_each_partners_active_deals_in_its_own_step() {
+    let db = TestDb::new().await;
+    let ada = db.admin().await;
+    let a = active_deal(&ada, "DISA").await;
+    let b = active_deal(&ada, "DISB").await;
+    let pending = ada
+        .create_partner(&partner_draft("Pending", "pending.example"))
+        .await
+        .unwrap();
+    let action = BulkAction::PartnerDisable {
+        reason: "contract ended".into(),
+    };
+    let targets = [
+        Target::id(a.partner_id),
+        Target::id(pending.id),
+        Target::id(b.partner_id),
+    ];
+    let cancel = AtomicBool::new(false);
+    let r = ada
+        .bulk(&action, &targets, &no_progress, &cancel, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.summary(),
+        format!("2 disabled, 1 refused: #{} is pending", pending.id)
+    );
+    assert_eq!(state_of(&db, a.id).await, "paused");
+    assert_eq!(state_of(&db, b.id).await, "paused");
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM audit_log WHERE action = 'partner.disable' AND reason = 'contract ended'"
+        )
+        .await,
+        2
+    );
 }

@@ -167,3 +167,74 @@ async fn a_bulk_approve_of_ids_names_each_refused_statement_and_exits_3() {
     assert_eq!(out.code, 3, "{out}");
     assert_eq!(f.db.audit_count().await, audit);
 }
+
+#[tokio::test]
+async fn a_bulk_pay_by_period_pays_the_approved_statements_with_one_reference() {
+    let f = Fixture::new().await;
+    let (in_review, _, october) = statements(&f).await;
+    f.finance
+        .approve_settlement(in_review[0], None)
+        .await
+        .unwrap();
+    f.finance.approve_settlement(october, None).await.unwrap();
+    let args = [
+        "settle",
+        "pay",
+        "--period",
+        "2026-09",
+        "--reference",
+        "BATCH-0926",
+        "--json",
+    ];
+    let out = pd(Some(&f.db), "fin", &args);
+    out.success();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["done"], serde_json::json!([in_review[0]]));
+    assert_eq!(v["summary"], "1 paid");
+    let paid = f
+        .db
+        .count("SELECT count(*) FROM settlements WHERE status = 'paid' AND payment_reference = 'BATCH-0926'")
+        .await;
+    assert_eq!(paid, 1, "October's approved statement is another period's");
+}
+
+#[tokio::test]
+async fn a_statement_changed_since_it_was_selected_is_refused_as_changed_elsewhere() {
+    use partnerdesk::service::bulk::{BulkAction, Target};
+    let f = Fixture::new().await;
+    let (in_review, _, _) = statements(&f).await;
+    let seen: Vec<Target> = f
+        .finance
+        .settlement_targets(&partnerdesk::service::rows::SettlementFilter {
+            status: Some(partnerdesk::domain::settlement::SettlementStatus::InReview),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| in_review.contains(&t.id))
+        .collect();
+    assert_eq!(seen.len(), 2);
+    // The partner's tally is entered meanwhile: a new version of the first.
+    f.finance
+        .enter_tally(in_review[0], 0, "0.00")
+        .await
+        .unwrap();
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let r = f
+        .finance
+        .bulk(
+            &BulkAction::SettlementApprove { note: None },
+            &seen,
+            &|_, _| {},
+            &cancel,
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.done, vec![in_review[1]]);
+    assert_eq!(
+        r.refused,
+        vec![(in_review[0], "changed elsewhere".to_owned())]
+    );
+}
