@@ -4,6 +4,7 @@
 
 mod agreements;
 mod args;
+mod bulk;
 mod commands;
 mod deals;
 mod doctor;

@@ -3,10 +3,12 @@
 
 use super::Context;
 use super::args::{Guard, Print, done};
+use super::bulk::{self, DryRun};
 use super::output::{self, out, outln};
 use super::table::{Table, or_dash, record, time};
 use crate::domain::{PartnerDraft, VerificationState};
 use crate::error::{Error, Result};
+use crate::service::bulk::BulkAction;
 use crate::service::partners::OffboardReport;
 use crate::service::rows::{Partner, PartnerFilter, PartnerListRow, PartnerSort};
 use clap::{Args, Subcommand};
@@ -39,9 +41,9 @@ pub enum PartnersCommand {
         print: Print,
     },
     /// Mark a pending partner vetted (verified): its deals may then become active.
-    Vet(Change),
+    Vet(Many),
     /// Disable a verified partner; its active deals are paused in the same step.
-    Disable(ChangeWithReason),
+    Disable(ManyWithReason),
     /// Send a disabled partner back to pending, to vet it again.
     Revet(Change),
     /// Delete a partner none of whose deals is still live (draft, active or paused).
@@ -178,6 +180,31 @@ pub struct Change {
     pub print: Print,
 }
 
+/// A step over one partner or several (each in its own step, then a summary).
+#[derive(Debug, Args)]
+pub struct Many {
+    /// The partner's id, or several: each is changed in its own step and a summary is printed
+    /// (exit code 3 if any was refused).
+    #[arg(required = true, num_args = 1.., value_name = "ID")]
+    pub ids: Vec<i64>,
+    #[command(flatten)]
+    pub guard: Guard,
+    #[command(flatten)]
+    pub dry_run: DryRun,
+    #[command(flatten)]
+    pub print: Print,
+}
+
+/// [`Many`], recording why.
+#[derive(Debug, Args)]
+pub struct ManyWithReason {
+    #[command(flatten)]
+    pub many: Many,
+    /// Why (kept in the audit log).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
 /// A step that records why.
 #[derive(Debug, Args)]
 pub struct ChangeWithReason {
@@ -249,16 +276,36 @@ pub async fn run(ctx: &Context, cmd: PartnersCommand) -> Result<ExitCode> {
             done(&print, &p, || format!("updated partner {}", about(&p)))
         }
         PartnersCommand::Vet(c) => {
-            let p = desk.mark_vetted(c.id, c.guard.version).await?;
-            done(&c.print, &p, || moved(&p))
+            let version = bulk::one_version(&c.ids, c.guard.version)?;
+            match c.ids[..] {
+                [id] if !c.dry_run.dry_run => {
+                    let p = desk.mark_vetted(id, version).await?;
+                    done(&c.print, &p, || moved(&p))
+                }
+                _ => {
+                    let targets = bulk::targets(&c.ids, version);
+                    let action = BulkAction::PartnerVet;
+                    bulk::run(&desk, &action, &targets, c.dry_run.dry_run, &c.print).await
+                }
+            }
         }
-        PartnersCommand::Disable(c) => {
-            let p = desk
-                .disable_partner(c.id, c.guard.version, c.reason.as_deref())
-                .await?;
-            done(&c.print, &p, || {
-                format!("{}; its active deals are paused", moved(&p))
-            })
+        PartnersCommand::Disable(ManyWithReason { many: c, reason }) => {
+            let version = bulk::one_version(&c.ids, c.guard.version)?;
+            match c.ids[..] {
+                [id] if !c.dry_run.dry_run => {
+                    let p = desk.disable_partner(id, version, reason.as_deref()).await?;
+                    done(&c.print, &p, || {
+                        format!("{}; its active deals are paused", moved(&p))
+                    })
+                }
+                _ => {
+                    let targets = bulk::targets(&c.ids, version);
+                    let action = BulkAction::PartnerDisable {
+                        reason: reason.unwrap_or_default(),
+                    };
+                    bulk::run(&desk, &action, &targets, c.dry_run.dry_run, &c.print).await
+                }
+            }
         }
         PartnersCommand::Revet(c) => {
             let p = desk.revet_partner(c.id, c.guard.version).await?;

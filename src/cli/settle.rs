@@ -1,6 +1,7 @@
 //! `partnerdesk settle …`: settlements for finance — compute, list, show, review, approve,
 //! dispute, pay, the partner's tally, and the statement as a CSV file.
 //! Showing one settlement (`show`) has a file of its own.
+mod moves;
 mod show;
 
 use super::Context;
@@ -12,12 +13,14 @@ use crate::domain::settlement::{self, Period, SettlementStatus};
 use crate::error::{Error, Result};
 use crate::files::{self, PartialFile};
 use crate::service::Desk;
+use crate::service::bulk::BulkAction;
 use crate::service::rows::{Settlement, SettlementFilter, SettlementRow};
 use crate::service::settlements::ComputeReport;
 use crate::service::statement::StatementFormat;
 use chrono::{NaiveDate, Utc};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use moves::Select;
 use show::show;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,21 +61,25 @@ pub enum SettleCommand {
         #[command(flatten)]
         print: Print,
     },
-    /// Send a draft to the partner for review: opens the 7-day review window.
+    /// Send a draft to the partner for review: opens the 7-day review window. Several ids, or
+    /// --period (and --status, default draft), send each in its own step.
     Review {
-        /// The settlement's id.
-        id: i64,
-        /// A note; required when the statement has exceptions, to say how they are handled.
+        #[command(flatten)]
+        select: Select,
+        /// A note (one for every statement); required when the statement has exceptions, to
+        /// say how they are handled.
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
         #[command(flatten)]
         print: Print,
     },
-    /// Approve a settlement in review, writing its payout-ledger entry.
+    /// Approve a settlement in review, writing its payout-ledger entry. Several ids, or
+    /// --period (and --status, default in_review), approve each in its own step.
     Approve {
-        /// The settlement's id.
-        id: i64,
-        /// A note; required when the partner's tally differs from ours.
+        #[command(flatten)]
+        select: Select,
+        /// A note (one for every statement); required when the partner's tally differs from
+        /// ours.
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
         #[command(flatten)]
@@ -88,10 +95,12 @@ pub enum SettleCommand {
         #[command(flatten)]
         print: Print,
     },
-    /// Mark an approved settlement paid, with the payment's reference.
+    /// Mark an approved settlement paid, with the payment's reference. Several ids, or
+    /// --period (and --status, default approved), pay each in its own step with the same
+    /// reference.
     Pay {
-        /// The settlement's id.
-        id: i64,
+        #[command(flatten)]
+        select: Select,
         /// The payment's reference (bank transfer id, …).
         #[arg(long, value_name = "TEXT")]
         reference: String,
@@ -191,27 +200,53 @@ pub async fn run(ctx: &Context, cmd: SettleCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         SettleCommand::Show { id, lines, print } => show(&desk, id, lines, &print).await,
-        SettleCommand::Review { id, note, print } => {
-            let s = desk.review_settlement(id, note.as_deref()).await?;
-            moved(&print, &s, "sent to review")
-        }
-        SettleCommand::Approve { id, note, print } => {
-            let s = desk.approve_settlement(id, note.as_deref()).await?;
-            moved(&print, &s, "approved")
-        }
+        SettleCommand::Review {
+            select,
+            note,
+            print,
+        } => match select.single() {
+            Some(id) => {
+                let s = desk.review_settlement(id, note.as_deref()).await?;
+                moved(&print, &s, "sent to review")
+            }
+            None => {
+                let action = BulkAction::SettlementReview { note };
+                moves::run_many(&desk, "review", &select, action, &print).await
+            }
+        },
+        SettleCommand::Approve {
+            select,
+            note,
+            print,
+        } => match select.single() {
+            Some(id) => {
+                let s = desk.approve_settlement(id, note.as_deref()).await?;
+                moved(&print, &s, "approved")
+            }
+            None => {
+                let action = BulkAction::SettlementApprove { note };
+                moves::run_many(&desk, "approve", &select, action, &print).await
+            }
+        },
         SettleCommand::Dispute { id, reason, print } => {
             let s = desk.dispute_settlement(id, &reason).await?;
             moved(&print, &s, "disputed")
         }
         SettleCommand::Pay {
-            id,
+            select,
             reference,
             paid_on,
             print,
-        } => {
-            let s = desk.pay_settlement(id, &reference, paid_on).await?;
-            moved(&print, &s, "paid")
-        }
+        } => match select.single() {
+            Some(id) => {
+                let s = desk.pay_settlement(id, &reference, paid_on).await?;
+                moved(&print, &s, "paid")
+            }
+            None => {
+                let action = BulkAction::SettlementPay { reference, paid_on };
+                moves::run_many(&desk, "pay", &select, action, &print).await
+            }
+        },
         SettleCommand::Tally {
             id,
             count,

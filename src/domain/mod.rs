@@ -3,6 +3,7 @@
 //! Plain Rust: no terminal, no database, no network. Everything here is pure and
 //! unit-testable; the store and the services build on it.
 
+pub mod bulk;
 pub mod contract;
 pub mod deal;
 pub mod member;

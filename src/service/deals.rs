@@ -90,10 +90,28 @@ impl Desk {
         reason: Option<&str>,
     ) -> Result<Deal> {
         self.actor().require(Permission::ManageDeals)?;
+        let mut tx = self.pool().begin().await?;
+        let after = self
+            .change_deal_state_in(&mut tx, id, expected_version, to, reason)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// [`Desk::change_deal_state`] inside the caller's transaction (which it leaves to the
+    /// caller to commit, or to roll back for a dry run).
+    pub(crate) async fn change_deal_state_in(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        expected_version: Option<i32>,
+        to: DealState,
+        reason: Option<&str>,
+    ) -> Result<Deal> {
+        self.actor().require(Permission::ManageDeals)?;
         let reason = crate::domain::validation::optional_reason("reason", reason, 2_000)?;
         let reason = reason.as_deref();
-        let mut tx = self.pool().begin().await?;
-        let before = lock(&mut tx, id).await?;
+        let before = lock(tx, id).await?;
         check_version(
             "deal",
             id,
@@ -114,7 +132,7 @@ impl Desk {
             .check_transition(to, StateTrigger::Operator)
             .map_err(refuse)?;
         if to == DealState::Active {
-            let partner = store::partners::get_for_share(&mut tx, before.partner_id)
+            let partner = store::partners::get_for_share(tx, before.partner_id)
                 .await?
                 .ok_or_else(|| Error::not_found("partner", before.partner_id))?;
             kyc_gate(&partner)?;
@@ -125,9 +143,7 @@ impl Desk {
                 )));
             }
         }
-        let after = apply_state(&mut tx, self.actor(), &before, to, reason).await?;
-        tx.commit().await?;
-        Ok(after)
+        apply_state(tx, self.actor(), &before, to, reason).await
     }
 
     /// The expiry job: every active deal whose `valid_until` has passed becomes expired, as

@@ -4,6 +4,7 @@
 
 pub mod agreements;
 pub mod batches;
+pub mod bulk;
 pub mod contracts;
 pub mod deals;
 pub mod export;

@@ -362,23 +362,36 @@ impl Desk {
         to: ThreadStatus,
     ) -> Result<Thread> {
         self.actor().require(Permission::ManageNegotiations)?;
-        let reason = check_reason(reason)?;
         let mut tx = self.pool().begin().await?;
-        let before = open_thread(&mut tx, thread_id).await?;
+        let after = self.close_in(&mut tx, thread_id, side, reason, to).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Rejects or withdraws inside the caller's transaction (which it leaves to the caller to
+    /// commit, or to roll back for a dry run).
+    pub(crate) async fn close_in(
+        &self,
+        tx: &mut PgConnection,
+        thread_id: i64,
+        side: Side,
+        reason: &str,
+        to: ThreadStatus,
+    ) -> Result<Thread> {
+        self.actor().require(Permission::ManageNegotiations)?;
+        let reason = check_reason(reason)?;
+        let before = open_thread(tx, thread_id).await?;
         before
             .status
             .check_transition(to, ThreadTrigger::Operator)
             .map_err(|r| refuse(&before, to, r))?;
         let text = format!("{side} side: {reason}");
-        let after = store::negotiations::set_status(
-            &mut tx,
-            thread_id,
-            to,
-            Some(&text),
-            &self.actor().login,
-        )
-        .await?
-        .ok_or_else(|| Error::Refused(format!("negotiation {thread_id} is no longer open")))?;
+        let after =
+            store::negotiations::set_status(tx, thread_id, to, Some(&text), &self.actor().login)
+                .await?
+                .ok_or_else(|| {
+                    Error::Refused(format!("negotiation {thread_id} is no longer open"))
+                })?;
         let verb = if to == ThreadStatus::Rejected {
             "reject"
         } else {
@@ -390,7 +403,7 @@ impl Desk {
             .changed(&before, &after)
             .reason(Some(&text))
             .event(&event, json!({ "negotiation": after, "side": side }))
-            .commit(tx)
+            .write(tx)
             .await?;
         Ok(after)
     }

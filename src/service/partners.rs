@@ -140,7 +140,26 @@ impl Desk {
     ) -> Result<Partner> {
         self.actor().require(Permission::ManagePartners)?;
         let mut tx = self.pool().begin().await?;
-        let before = lock(&mut tx, id).await?;
+        let after = self
+            .move_partner_in(&mut tx, id, expected_version, to, action, reason)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// A verification move inside the caller's transaction (which it leaves to the caller to
+    /// commit, or to roll back for a dry run): vet (`partner.vet`), disable, revet.
+    pub(crate) async fn move_partner_in(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        expected_version: Option<i32>,
+        to: VerificationState,
+        action: &str,
+        reason: Option<&str>,
+    ) -> Result<Partner> {
+        self.actor().require(Permission::ManagePartners)?;
+        let before = lock(tx, id).await?;
         check_version(
             "partner",
             id,
@@ -160,9 +179,9 @@ impl Desk {
                 reason,
             })?;
         if to != VerificationState::Verified {
-            pause_active_deals(&mut tx, self, id, "partner no longer verified").await?;
+            pause_active_deals(tx, self, id, "partner no longer verified").await?;
         }
-        let after = store::partners::set_verification(&mut tx, id, to, &self.actor().login).await?;
+        let after = store::partners::set_verification(tx, id, to, &self.actor().login).await?;
         let by = &self.actor().login;
         Change::new(self.actor(), action, "partner", id)
             .changed(&before, &after)
@@ -171,7 +190,7 @@ impl Desk {
                 verification_event(after.verification),
                 json!({ "partner": after, "from": before.verification, "to": after.verification, "by": by }),
             )
-            .commit(tx)
+            .write(tx)
             .await?;
         Ok(after)
     }

@@ -9,6 +9,7 @@ use crate::store::{
     redemptions::{Redemption, RedemptionRow},
 };
 use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 
 /// The most rows one page of a redemption list returns.
 pub const PAGE_LIMIT_MAX: i64 = 1000;
@@ -134,9 +135,24 @@ impl Desk {
     /// flagged already is refused and names who flagged it.
     pub async fn flag_redemption(&self, id: i64, kind: FlagKind, note: &str) -> Result<Redemption> {
         self.actor().require(Permission::FlagRedemptions)?;
-        let note = flag_text("note", note)?;
         let mut tx = self.pool().begin().await?;
-        let before = store::redemptions::get_for_update(&mut tx, id)
+        let after = self.flag_redemption_in(&mut tx, id, kind, note).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// [`Desk::flag_redemption`] inside the caller's transaction (which it leaves to the
+    /// caller to commit, or to roll back for a dry run).
+    pub(crate) async fn flag_redemption_in(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        kind: FlagKind,
+        note: &str,
+    ) -> Result<Redemption> {
+        self.actor().require(Permission::FlagRedemptions)?;
+        let note = flag_text("note", note)?;
+        let before = store::redemptions::get_for_update(tx, id)
             .await?
             .ok_or_else(|| Error::not_found("redemption", id))?;
         if let (Some(kind), Some(by), Some(at)) = (
@@ -151,13 +167,12 @@ impl Desk {
                 flagged_at: at,
             }));
         }
-        let after =
-            store::redemptions::set_flag(&mut tx, id, kind, &note, &self.actor().login).await?;
+        let after = store::redemptions::set_flag(tx, id, kind, &note, &self.actor().login).await?;
         Change::new(self.actor(), "redemption.flag", "redemption", id)
             .changed(&before, &after)
             .reason(Some(&note))
             .no_event()
-            .commit(tx)
+            .write(tx)
             .await?;
         Ok(after)
     }
@@ -195,20 +210,34 @@ impl Desk {
     /// again. Unflagging one that is not flagged is refused.
     pub async fn unflag_redemption(&self, id: i64, reason: &str) -> Result<Redemption> {
         self.actor().require(Permission::FlagRedemptions)?;
-        let reason = flag_text("reason", reason)?;
         let mut tx = self.pool().begin().await?;
-        let before = store::redemptions::get_for_update(&mut tx, id)
+        let after = self.unflag_redemption_in(&mut tx, id, reason).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// [`Desk::unflag_redemption`] inside the caller's transaction (which it leaves to the
+    /// caller to commit, or to roll back for a dry run).
+    pub(crate) async fn unflag_redemption_in(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        reason: &str,
+    ) -> Result<Redemption> {
+        self.actor().require(Permission::FlagRedemptions)?;
+        let reason = flag_text("reason", reason)?;
+        let before = store::redemptions::get_for_update(tx, id)
             .await?
             .ok_or_else(|| Error::not_found("redemption", id))?;
         if !before.is_flagged() {
             return Err(Error::Flag(FlagRefusal::NotFlagged { redemption_id: id }));
         }
-        let after = store::redemptions::clear_flag(&mut tx, id).await?;
+        let after = store::redemptions::clear_flag(tx, id).await?;
         Change::new(self.actor(), "redemption.unflag", "redemption", id)
             .changed(&before, &after)
             .reason(Some(&reason))
             .no_event()
-            .commit(tx)
+            .write(tx)
             .await?;
         Ok(after)
     }

@@ -324,6 +324,39 @@ pub async fn page(
     q.build_query_as().fetch_all(conn).await
 }
 
+/// Every settlement the filter selects, as (id, version) in id order, without a limit: the
+/// rows a bulk move (`settle approve --period … --status …`) goes through.
+pub async fn ids_matching(
+    conn: &mut PgConnection,
+    filter: &SettlementFilter,
+) -> sqlx::Result<Vec<(i64, i32)>> {
+    let mut q = QueryBuilder::new(
+        "SELECT s.id, s.version FROM settlements s JOIN partners p ON p.id = s.partner_id \
+         WHERE true",
+    );
+    if let Some(s) = filter.status {
+        q.push(" AND s.status = ").push_bind(s.as_str());
+    }
+    if let Some(p) = filter.partner_id {
+        q.push(" AND s.partner_id = ").push_bind(p);
+    }
+    if let Some(n) = &filter.partner_name {
+        q.push(" AND p.display_name ILIKE ")
+            .push_bind(format!("%{}%", n.replace(['%', '_', '\\'], "")));
+    }
+    if let Some((start, end)) = filter.within {
+        q.push(" AND s.period_start >= ")
+            .push_bind(start)
+            .push(" AND s.period_end <= ")
+            .push_bind(end);
+    }
+    if let Some(a) = filter.agreement_id {
+        q.push(" AND s.agreement_id = ").push_bind(a);
+    }
+    q.push(" ORDER BY s.id");
+    q.build_query_as().fetch_all(conn).await
+}
+
 /// One page of a statement's lines after `after` (a line number), optionally exceptions only.
 pub async fn lines(
     conn: &mut PgConnection,

@@ -1,6 +1,7 @@
 //! Integration tests against real PostgreSQL: one fresh database per test.
 
 mod audit;
+mod bulk;
 mod changes;
 #[allow(dead_code)]
 mod common;

@@ -12,6 +12,8 @@ mod cli;
 #[allow(dead_code)]
 mod common;
 
+mod bulk;
+
 use cli::{Out, TempDir, pd};
 use common::{TestDb, active_deal, member, partner_draft, verified_partner};
 use partnerdesk::domain::{DealState, Role};

@@ -8,6 +8,8 @@ mod cli;
 #[allow(dead_code)]
 mod common;
 
+mod bulk;
+
 use cli::{TempDir, pd};
 use common::{TestDb, verified_partner};
 use serde_json::Value;

@@ -13,6 +13,7 @@ mod owed;
 mod adjustments;
 mod agreements;
 mod batches;
+mod bulk;
 mod cli_runs;
 mod closing;
 mod holding;

@@ -3,12 +3,15 @@
 use super::StateArgs;
 use crate::cli::Context;
 use crate::cli::args::{Guard, Print, done};
+use crate::cli::bulk;
 use crate::domain::deal::CAP_MAX;
 #[cfg(test)]
 use crate::domain::moment::TIME_FORMATS;
 use crate::domain::moment::read_utc;
 use crate::domain::{AudienceScope, DealDraft, DealState, ValidationErrors};
 use crate::error::{Error, Result};
+use crate::service::Desk;
+use crate::service::bulk::BulkAction;
 use crate::service::rows::Deal;
 #[cfg(test)]
 use chrono::Utc;
@@ -208,9 +211,16 @@ pub async fn edit(
 }
 
 pub async fn change_state(ctx: &Context, a: StateArgs, to: DealState) -> Result<ExitCode> {
+    let version = bulk::one_version(&a.ids, a.guard.version)?;
     let desk = ctx.desk(2).await?;
+    let [id] = a.ids[..] else {
+        return change_many(&desk, &a, to, version).await;
+    };
+    if a.dry_run.dry_run {
+        return change_many(&desk, &a, to, version).await;
+    }
     let d = desk
-        .change_deal_state(a.id, a.guard.version, to, a.reason.as_deref())
+        .change_deal_state(id, version, to, a.reason.as_deref())
         .await?;
     done(&a.print, &d, || {
         format!(
@@ -222,6 +232,26 @@ pub async fn change_state(ctx: &Context, a: StateArgs, to: DealState) -> Result<
             d.state.member_effect()
         )
     })
+}
+
+/// Several deals (or a dry run): each in its own step, then the summary.
+async fn change_many(
+    desk: &Desk,
+    a: &StateArgs,
+    to: DealState,
+    version: Option<i32>,
+) -> Result<ExitCode> {
+    let reason = a.reason.clone();
+    let action = match to {
+        DealState::Active => BulkAction::DealActivate { reason },
+        DealState::Paused => BulkAction::DealPause { reason },
+        DealState::Expired => BulkAction::DealExpire { reason },
+        DealState::Draft => {
+            return Err(Error::Usage("a deal never goes back to draft".into()));
+        }
+    };
+    let targets = bulk::targets(&a.ids, version);
+    bulk::run(desk, &action, &targets, a.dry_run.dry_run, &a.print).await
 }
 
 /// `40 Launch week (draft, version 1)`.

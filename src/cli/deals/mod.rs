@@ -8,6 +8,7 @@ mod view;
 
 use super::Context;
 use super::args::{Guard, Print};
+use super::bulk::DryRun;
 use crate::domain::{AudienceScope, DealState};
 use crate::error::Result;
 use crate::service::search::SEARCH_LIMIT_MAX;
@@ -86,16 +87,20 @@ pub enum DealsCommand {
     },
 }
 
-/// A state change: the deal, why, and an optional expected version.
+/// A state change: the deals, why, and an optional expected version (of one deal).
 #[derive(Debug, Args)]
 pub struct StateArgs {
-    /// The deal's id.
-    pub id: i64,
+    /// The deal's id, or several: each is changed in its own step and a summary is printed
+    /// (exit code 3 if any was refused).
+    #[arg(required = true, num_args = 1.., value_name = "ID")]
+    pub ids: Vec<i64>,
     /// Why (kept in the audit log).
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
     #[command(flatten)]
     pub guard: Guard,
+    #[command(flatten)]
+    pub dry_run: DryRun,
     #[command(flatten)]
     pub print: Print,
 }

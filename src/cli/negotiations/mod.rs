@@ -7,9 +7,11 @@ mod view;
 
 use super::Context;
 use super::args::Print;
+use super::bulk::{self, DryRun};
 use super::output::outln;
 use crate::domain::negotiation::{OfferDraft, Side, ThreadStatus};
 use crate::error::{Error, Result};
+use crate::service::bulk::BulkAction;
 use crate::service::negotiations::NewThread;
 use clap::{Args, Subcommand};
 pub use contracts::ContractsCommand;
@@ -111,8 +113,9 @@ pub enum NegotiationsCommand {
     },
     /// Reject the thread (final).
     Reject(CloseArgs),
-    /// Withdraw from the thread (final).
-    Withdraw(CloseArgs),
+    /// Withdraw from the thread (final). Several ids withdraw each in its own step, then print
+    /// a summary (exit code 3 if any was refused).
+    Withdraw(WithdrawArgs),
 }
 
 type DateTimeArg = chrono::DateTime<chrono::Utc>;
@@ -134,6 +137,22 @@ pub struct CloseArgs {
     pub reason: String,
     #[command(flatten)]
     pub side: SideArg,
+}
+
+#[derive(Debug, Args)]
+pub struct WithdrawArgs {
+    /// The thread's id, or several.
+    #[arg(required = true, num_args = 1.., value_name = "ID")]
+    pub ids: Vec<i64>,
+    /// Why (required; one reason for every thread, kept on it and in the audit log).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    #[command(flatten)]
+    pub side: SideArg,
+    #[command(flatten)]
+    pub dry_run: DryRun,
+    #[command(flatten)]
+    pub print: Print,
 }
 
 pub async fn run(ctx: &Context, cmd: NegotiationsCommand) -> Result<ExitCode> {
@@ -247,7 +266,29 @@ pub async fn run(ctx: &Context, cmd: NegotiationsCommand) -> Result<ExitCode> {
             })
         }
         NegotiationsCommand::Reject(a) => close(ctx, a, true).await,
-        NegotiationsCommand::Withdraw(a) => close(ctx, a, false).await,
+        NegotiationsCommand::Withdraw(a) => withdraw(ctx, a).await,
+    }
+}
+
+async fn withdraw(ctx: &Context, a: WithdrawArgs) -> Result<ExitCode> {
+    match a.ids[..] {
+        [id] if !a.dry_run.dry_run => {
+            let one = CloseArgs {
+                id,
+                reason: a.reason,
+                side: a.side,
+            };
+            close(ctx, one, false).await
+        }
+        _ => {
+            let desk = ctx.desk(2).await?;
+            let action = BulkAction::NegotiationWithdraw {
+                side: a.side.side,
+                reason: a.reason,
+            };
+            let targets = bulk::targets(&a.ids, None);
+            bulk::run(&desk, &action, &targets, a.dry_run.dry_run, &a.print).await
+        }
     }
 }
 

@@ -17,18 +17,33 @@ use crate::store::{
 };
 use chrono::{NaiveDate, Utc};
 use serde_json::json;
+use sqlx::PgConnection;
 
 impl Desk {
     /// `draft → in_review`: opens the partner's 7-day review window. A statement with
     /// exceptions needs a note that acknowledges them; the period must have ended.
     pub async fn review_settlement(&self, id: i64, note: Option<&str>) -> Result<Settlement> {
         self.actor().require(Permission::ManageSettlements)?;
+        let mut tx = self.pool().begin().await?;
+        let after = self.review_settlement_in(&mut tx, id, note).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// [`Desk::review_settlement`] inside the caller's transaction (which it leaves to the
+    /// caller to commit, or to roll back for a dry run).
+    pub(crate) async fn review_settlement_in(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        note: Option<&str>,
+    ) -> Result<Settlement> {
+        self.actor().require(Permission::ManageSettlements)?;
         let note = note
             .filter(|n| !n.trim().is_empty())
             .map(|n| check_text("note", n, NOTE_MAX, Lines::Many))
             .transpose()?;
-        let mut tx = self.pool().begin().await?;
-        let before = lock(&mut tx, id).await?;
+        let before = lock(tx, id).await?;
         Move::Review
             .check(id, before.status)
             .map_err(Error::Refused)?;
@@ -54,15 +69,10 @@ impl Desk {
             deadline: review_deadline(now),
             note: note.as_deref(),
         };
-        let after = store::settlements::apply(
-            &mut tx,
-            id,
-            Move::Review.from(),
-            update,
-            &self.actor().login,
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("settlement", id))?;
+        let after =
+            store::settlements::apply(tx, id, Move::Review.from(), update, &self.actor().login)
+                .await?
+                .ok_or_else(|| Error::not_found("settlement", id))?;
         Change::new(self.actor(), "settlement.review", "settlement", id)
             .changed(&before, &after)
             .reason(note.as_deref())
@@ -70,7 +80,7 @@ impl Desk {
                 "settlement.in_review",
                 json!({ "settlement": totals_json(&after) }),
             )
-            .commit(tx)
+            .write(tx)
             .await?;
         Ok(after)
     }
@@ -80,12 +90,26 @@ impl Desk {
     /// that disagrees with ours needs a note.
     pub async fn approve_settlement(&self, id: i64, note: Option<&str>) -> Result<Settlement> {
         self.actor().require(Permission::ManageSettlements)?;
+        let mut tx = self.pool().begin().await?;
+        let after = self.approve_settlement_in(&mut tx, id, note).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// [`Desk::approve_settlement`] inside the caller's transaction (which it leaves to the
+    /// caller to commit, or to roll back for a dry run).
+    pub(crate) async fn approve_settlement_in(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        note: Option<&str>,
+    ) -> Result<Settlement> {
+        self.actor().require(Permission::ManageSettlements)?;
         let note = note
             .filter(|n| !n.trim().is_empty())
             .map(|n| check_text("note", n, NOTE_MAX, Lines::Many))
             .transpose()?;
-        let mut tx = self.pool().begin().await?;
-        let before = lock(&mut tx, id).await?;
+        let before = lock(tx, id).await?;
         Move::Approve
             .check(id, before.status)
             .map_err(Error::Refused)?;
@@ -107,14 +131,13 @@ impl Desk {
         }
         let login = self.actor().login.clone();
         let Some(after) =
-            store::settlements::apply(&mut tx, id, Move::Approve.from(), Update::Approve, &login)
+            store::settlements::apply(tx, id, Move::Approve.from(), Update::Approve, &login)
                 .await?
         else {
-            drop(tx);
             return Err(self.refusal(id, Move::Approve).await);
         };
         let entry = store::settlements::add_entry(
-            &mut tx,
+            tx,
             &after,
             NewEntry {
                 kind: "approval",
@@ -136,7 +159,7 @@ impl Desk {
                 "settlement.approved",
                 json!({ "settlement": totals_json(&after), "ledger_entry": entry.id }),
             )
-            .commit(tx)
+            .write(tx)
             .await?;
         Ok(after)
     }
@@ -203,12 +226,29 @@ impl Desk {
         paid_on: Option<NaiveDate>,
     ) -> Result<Settlement> {
         self.actor().require(Permission::ManageSettlements)?;
+        let mut tx = self.pool().begin().await?;
+        let after = self
+            .pay_settlement_in(&mut tx, id, reference, paid_on)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// [`Desk::pay_settlement`] inside the caller's transaction (which it leaves to the
+    /// caller to commit, or to roll back for a dry run).
+    pub(crate) async fn pay_settlement_in(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        reference: &str,
+        paid_on: Option<NaiveDate>,
+    ) -> Result<Settlement> {
+        self.actor().require(Permission::ManageSettlements)?;
         let reference = check_text("reference", reference, REFERENCE_MAX, Lines::One)?;
         let paid_on = payment_day(paid_on)?;
-        let mut tx = self.pool().begin().await?;
-        let before = lock(&mut tx, id).await?;
+        let before = lock(tx, id).await?;
         Move::Pay.check(id, before.status).map_err(Error::Refused)?;
-        self.refuse_in_open_batch(&mut tx, id).await?;
+        self.refuse_in_open_batch(tx, id).await?;
         if let Some(at) = before.approved_at
             && paid_on < at.date_naive()
         {
@@ -219,7 +259,7 @@ impl Desk {
         }
         let login = self.actor().login.clone();
         let after = store::settlements::apply(
-            &mut tx,
+            tx,
             id,
             Move::Pay.from(),
             Update::Pay {
@@ -231,7 +271,7 @@ impl Desk {
         .await?
         .ok_or_else(|| Error::not_found("settlement", id))?;
         let entry = store::settlements::add_entry(
-            &mut tx,
+            tx,
             &after,
             NewEntry {
                 kind: "payment",
@@ -247,7 +287,7 @@ impl Desk {
             .changed(&before, &json!({ "settlement": after, "ledger_entry": entry }))
             .reason(Some(&reference))
             .event("settlement.paid", json!({ "settlement": totals_json(&after), "reference": reference, "paid_on": paid_on }))
-            .commit(tx)
+            .write(tx)
             .await?;
         Ok(after)
     }
