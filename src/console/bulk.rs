@@ -5,8 +5,11 @@
 use super::list::{KeysetList, ListRow, Markable, Marked};
 use crate::error::Result;
 use crate::service::Desk;
+use crate::service::bulk::{BulkAction, Target};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// At most this many rows are marked by `Ctrl-a` (a bigger selection is refused, not cut).
 pub const MARK_ALL_LIMIT: usize = 100_000;
@@ -92,4 +95,93 @@ where
             return Ok(out);
         }
     }
+}
+
+/// A pane's action that runs on the marks: the service's bulk action, or how to make one from
+/// the text asked once for every row (a note, a reason, a payment reference).
+#[derive(Debug, Clone)]
+pub struct BulkOffer {
+    /// The verb and the rows, for the question: "Pause", "deals".
+    pub verb: &'static str,
+    pub noun: &'static str,
+    pub permission: crate::domain::Permission,
+    pub build: Build,
+}
+
+#[derive(Debug, Clone)]
+pub enum Build {
+    /// Asks only to confirm.
+    Now(BulkAction),
+    /// Asks for one text for every row (the prompt is the confirmation); `make` reads it, or
+    /// says what is wrong with it.
+    Text {
+        hint: &'static str,
+        make: fn(&str) -> std::result::Result<BulkAction, String>,
+    },
+}
+
+/// The question a bulk action asks (answered by the app, not the pane): run `build` over
+/// `targets` of the pane `pane`.
+#[derive(Debug, Clone)]
+pub struct BulkAsk {
+    pub pane: &'static str,
+    pub offer: BulkOffer,
+    pub targets: Vec<Target>,
+}
+
+impl super::shell::Asked for BulkAsk {}
+
+/// A bulk run on its way, shown in the status line until it ends.
+#[derive(Debug, Clone)]
+pub struct BulkRunning {
+    pub pane: &'static str,
+    pub busy: super::shell::BusyId,
+    pub label: String,
+    pub total: usize,
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// The work of a bulk run: each row through the service, progress sent as it goes.
+#[derive(Debug)]
+pub struct BulkJob {
+    pub pane: &'static str,
+    pub action: BulkAction,
+    pub targets: Vec<Target>,
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// The marks as the service's targets (their versions as marked).
+pub fn targets(marks: &[Marked]) -> Vec<Target> {
+    marks
+        .iter()
+        .map(|m| Target {
+            id: m.id,
+            version: m.version,
+        })
+        .collect()
+}
+
+/// `n deal(s)`: the noun is plural; one row drops its `s`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {}", noun.strip_suffix('s').unwrap_or(noun))
+    } else {
+        format!("{n} {noun}")
+    }
+}
+
+/// A required text of a bulk prompt: trimmed, not empty.
+pub fn required(text: &str, what: &str) -> std::result::Result<String, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        Err(format!("{what}: required"))
+    } else {
+        Ok(t.to_owned())
+    }
+}
+
+/// An optional text of a bulk prompt: `None` when empty.
+pub fn optional(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_owned())
 }

@@ -3,9 +3,10 @@
 //! A pane's own requests and answers are its own types (`panes/NAME/`), carried here inside
 //! `Effect::Pane` and `Msg::Pane`.
 
-use super::bulk::MarkQuery;
+use super::bulk::{BulkJob, MarkQuery};
 use super::list::Marked;
 use super::recovery::FormSnapshot;
+use crate::domain::bulk::BulkReport;
 use crate::error::Error;
 use crate::service::Desk;
 use crate::service::rows::Thresholds;
@@ -48,6 +49,8 @@ pub enum Effect {
     /// `None` forgets it, on disk too.
     TrackForm(Option<FormSnapshot>),
     ExpiryJob,
+    /// Run one action over marked rows (each through its service call).
+    Bulk(BulkJob),
     /// Ask for every row a pane's filter matches, to mark them (`pane` is the pane's key).
     MarkAll {
         pane: &'static str,
@@ -116,6 +119,16 @@ pub enum Msg {
     Tick,
     /// The answer to one pane's effect.
     Pane(PaneMsg),
+    /// A bulk run got this far (rows done, of all).
+    BulkProgress {
+        done: usize,
+        total: usize,
+    },
+    /// A bulk run ended: its report, or what stopped it.
+    BulkDone {
+        pane: &'static str,
+        result: Result<BulkReport, Error>,
+    },
     /// Every row a pane's filter matched (`Effect::MarkAll`).
     MarkedAll {
         pane: &'static str,
@@ -143,6 +156,8 @@ impl Msg {
             Msg::ExpiryDone(r) => failure_of(r),
             Msg::Pane(m) => m.failure(),
             Msg::MarkedAll { result, .. } => failure_of(result),
+            Msg::BulkDone { result, .. } => failure_of(result),
+            Msg::BulkProgress { .. } => None,
             Msg::Terminal(_)
             | Msg::Connected(_)
             | Msg::ConnectFailed(_)

@@ -3,7 +3,7 @@
 //! This is framework: it knows no pane (the app's registry in `panes/mod.rs` lists them).
 
 use super::action::Action;
-use super::bulk::MarkQuery;
+use super::bulk::{BulkOffer, MarkQuery};
 use super::form::Form;
 use super::list::Markable;
 pub use super::msg::Task;
@@ -144,6 +144,11 @@ pub trait Pane: Default {
     fn mark_query(&self) -> Option<MarkQuery> {
         None
     }
+
+    /// What action `a` does to every marked row, when it runs in bulk here.
+    fn bulk(&self, _a: Action) -> Option<BulkOffer> {
+        None
+    }
 }
 
 /// The part of [`Pane`] that needs none of its types, so that the app can hold any pane.
@@ -172,6 +177,7 @@ pub trait AnyPane {
     fn show(&mut self, sh: &mut Shell, id: i64) -> Vec<Effect>;
     fn marking(&mut self) -> Option<&mut dyn Markable>;
     fn mark_query(&self) -> Option<MarkQuery>;
+    fn bulk(&self, a: Action) -> Option<BulkOffer>;
 }
 
 impl<P: Pane> AnyPane for P {
@@ -243,6 +249,9 @@ impl<P: Pane> AnyPane for P {
     }
     fn mark_query(&self) -> Option<MarkQuery> {
         Pane::mark_query(self)
+    }
+    fn bulk(&self, a: Action) -> Option<BulkOffer> {
+        Pane::bulk(self, a)
     }
 }
 

@@ -376,6 +376,18 @@ pub async fn execute(desk: Desk, effect: Effect, ctx: TaskCtx) -> Option<Msg> {
             let threads = desk.expire_due_negotiations(now).await;
             Msg::ExpiryDone(deals.and_then(|n| threads.map(|_| n)))
         }
+        Effect::Bulk(job) => {
+            let tx = ctx.tx.clone();
+            let progress = move |done: usize, total: usize| {
+                let _ = tx.send(Msg::BulkProgress { done, total });
+            };
+            Msg::BulkDone {
+                pane: job.pane,
+                result: desk
+                    .bulk(&job.action, &job.targets, &progress, &job.cancel, false)
+                    .await,
+            }
+        }
         Effect::MarkAll { pane, tag, query } => Msg::MarkedAll {
             pane,
             tag,

@@ -208,6 +208,8 @@ pub struct Shell {
     /// A pane asked to show a record of another pane (`goto`, by the other pane's `KEY`): the
     /// app switches there.
     pub goto: Option<(&'static str, i64)>,
+    /// The bulk run on its way (one at a time).
+    pub bulk: Option<super::bulk::BulkRunning>,
     /// The `Ctrl-a` on its way: the pane's key and the request's tag (a newer one wins).
     pub marking_all: Option<(&'static str, Gen)>,
     /// The terminal's size as last drawn or resized (columns, rows); `None` before either.
@@ -241,6 +243,7 @@ impl Shell {
             reask: None,
             goto: None,
             marking_all: None,
+            bulk: None,
             size: None,
             next_gen: 1,
         }

@@ -111,3 +111,145 @@ fn ctrl_a_asks_the_server_for_every_row_and_a_filter_that_hides_marks_says_how_m
         "{shown} rows shown: {s}"
     );
 }
+
+/// The four deals marked, then `p`: one confirmation naming the count and the action.
+fn bulk_pause_asked() -> partnerdesk::console::app::App {
+    let mut a = all_four_marked();
+    a.perform(Action::Pause);
+    a
+}
+
+#[test]
+fn a_bulk_pause_asks_once_runs_each_row_shows_progress_and_keeps_the_refused_marked() {
+    use partnerdesk::console::app::Overlay;
+    use partnerdesk::domain::bulk::BulkReport;
+    both_sizes("deals_bulk_pause_confirm", bulk_pause_asked);
+    let mut a = bulk_pause_asked();
+    match &a.overlay {
+        Overlay::Confirm(c) => assert_eq!(c.title, "Pause 4 deals?"),
+        _ => panic!("a confirmation"),
+    }
+    // The safe answer is the default: Enter on it runs nothing.
+    let mut b = bulk_pause_asked();
+    assert!(b.perform(Action::Confirm).is_empty());
+    // The other answer runs one job over the four marks, with the versions they were marked at.
+    a.perform(Action::ToggleChoice);
+    let fx = a.perform(Action::Confirm);
+    let job = match &fx[..] {
+        [Effect::Bulk(job)] => job,
+        other => panic!("one bulk job: {other:?}"),
+    };
+    assert_eq!(job.pane, "deals");
+    assert_eq!(job.targets.len(), 4);
+    assert!(job.targets.iter().all(|t| t.version == Some(1)));
+    let ids: Vec<i64> = job.targets.iter().map(|t| t.id).collect();
+    // Progress shows in the status line.
+    a.update(Msg::BulkProgress { done: 2, total: 4 });
+    let s = render(&mut a, 120, 40);
+    assert!(s.contains("pause 4 deals: 2/4 · Esc cancels"), "{s}");
+    // The summary: two paused, two refused; the refused stay marked and the list reloads.
+    let report = BulkReport {
+        verb: "paused",
+        done: vec![ids[0], ids[1]],
+        refused: vec![
+            (ids[2], "changed elsewhere".into()),
+            (ids[3], "already expired".into()),
+        ],
+        not_tried: Vec::new(),
+        dry_run: false,
+    };
+    let fx = a.update(Msg::BulkDone {
+        pane: "deals",
+        result: Ok(report),
+    });
+    assert!(!fx.is_empty(), "the list reloads");
+    let mut left = vec![ids[2], ids[3]];
+    left.sort();
+    assert_eq!(marked(&a), left);
+    let s = render(&mut a, 120, 40);
+    assert!(
+        s.contains(&format!(
+            "2 paused, 2 refused: #{} changed elsewhere, #{} already expired",
+            ids[2], ids[3]
+        )),
+        "{s}"
+    );
+    assert!(!s.contains("Esc cancels"), "{s}");
+    insta::assert_snapshot!("deals_bulk_pause_summary_120x40", s);
+    insta::assert_snapshot!("deals_bulk_pause_summary_80x24", render(&mut a, 80, 24));
+}
+
+#[test]
+fn esc_during_a_bulk_run_cancels_between_rows() {
+    let mut a = bulk_pause_asked();
+    a.perform(Action::ToggleChoice);
+    let fx = a.perform(Action::Confirm);
+    let cancel = match &fx[..] {
+        [Effect::Bulk(job)] => job.cancel.clone(),
+        other => panic!("one bulk job: {other:?}"),
+    };
+    assert!(!cancel.load(std::sync::atomic::Ordering::SeqCst));
+    a.perform(Action::Back);
+    assert!(cancel.load(std::sync::atomic::Ordering::SeqCst));
+    // The marks are kept while it runs (Esc cancelled, it did not clear them).
+    assert_eq!(marked(&a).len(), 4);
+}
+
+#[test]
+fn a_bulk_action_with_a_text_asks_it_once_and_says_what_is_wrong_as_it_is_typed() {
+    use partnerdesk::console::app::Overlay;
+    // Partners: mark two, disable: one reason for both, required.
+    let mut a = super::curator();
+    key(&mut a, ' ');
+    key(&mut a, ' ');
+    a.perform(Action::Disable);
+    match &a.overlay {
+        Overlay::Prompt(p) => assert_eq!(p.title, "Disable 2 partners: one text for all"),
+        _ => panic!("a prompt"),
+    }
+    // Enter with nothing typed: asked again, the rule beside it.
+    let fx = a.update(Msg::Terminal(crossterm::event::Event::Key(
+        crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Enter,
+            crossterm::event::KeyModifiers::NONE,
+        ),
+    )));
+    assert!(fx.is_empty());
+    match &a.overlay {
+        Overlay::Prompt(p) => assert_eq!(p.error.as_deref(), Some("reason: required")),
+        _ => panic!("asked again"),
+    }
+    for c in "duplicate listing".chars() {
+        key(&mut a, c);
+    }
+    let fx = a.update(Msg::Terminal(crossterm::event::Event::Key(
+        crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Enter,
+            crossterm::event::KeyModifiers::NONE,
+        ),
+    )));
+    match &fx[..] {
+        [Effect::Bulk(job)] => {
+            assert_eq!(
+                job.action,
+                partnerdesk::service::bulk::BulkAction::PartnerDisable {
+                    reason: "duplicate listing".into()
+                }
+            );
+            assert_eq!(job.targets.len(), 2);
+        }
+        other => panic!("one bulk job: {other:?}"),
+    }
+}
+
+#[test]
+fn a_support_operator_is_told_the_role_before_anything_is_asked() {
+    use partnerdesk::console::app::Overlay;
+    use partnerdesk::domain::Role;
+    let mut a = super::app(false, &[Role::Support]);
+    key(&mut a, ' ');
+    let fx = a.perform(Action::MarkVetted);
+    assert!(fx.is_empty());
+    assert!(matches!(a.overlay, Overlay::None));
+    assert!(render(&mut a, 120, 40).contains("curator"));
+}

@@ -17,6 +17,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::ops::{Deref, DerefMut};
 use std::time::Instant;
 
+mod bulk;
 mod marks;
 
 pub use crate::console::shell::{Confirm, ConnState, Overlay, Pending, Session, Toast};
@@ -228,6 +229,8 @@ impl App {
             }
             Msg::Pane(m) => self.panes.on_msg(&mut self.shell, m),
             Msg::MarkedAll { pane, tag, result } => self.marked_all(pane, tag, result),
+            Msg::BulkProgress { done, total } => self.bulk_progress(done, total),
+            Msg::BulkDone { pane, result } => self.bulk_done(pane, result),
         }
     }
 
@@ -384,7 +387,8 @@ impl App {
                 }
                 // What would be refused is said beside the text as it is typed.
                 if let Overlay::Prompt(p) = &mut self.shell.overlay {
-                    p.error = self.panes.check_answer(&p.purpose, p.input.trim());
+                    p.error = App::bulk_check(&p.purpose, p.input.trim())
+                        .unwrap_or_else(|| self.panes.check_answer(&p.purpose, p.input.trim()));
                 }
                 Some(Vec::new())
             }
@@ -478,7 +482,10 @@ impl App {
 
     /// A pane's question was answered: the pane that asked it acts.
     fn answer_pane(&mut self, q: crate::console::shell::PaneQuestion, a: Answer) -> Vec<Effect> {
-        self.panes.answered(&mut self.shell, q, a)
+        match self.bulk_answered(q, &a) {
+            Ok(fx) => fx,
+            Err(q) => self.panes.answered(&mut self.shell, q, a),
+        }
     }
 
     fn answer(&mut self, yes: bool) -> Vec<Effect> {
@@ -518,6 +525,9 @@ impl App {
             return Vec::new();
         }
         let n = PaneId::ALL.len();
+        if let Some(fx) = self.bulk_action(a) {
+            return fx;
+        }
         if let Some(fx) = self.marking_action(a) {
             return fx;
         }

@@ -14,7 +14,7 @@ pub use effects::{DealDetail, Effect, Msg};
 pub use form::{DATE_FORMAT, draft_of, form_for, parse_local, show_local};
 
 use crate::console::action::Action;
-use crate::console::bulk::{MARK_PAGE, MarkQuery, in_focus};
+use crate::console::bulk::{Build, BulkOffer, MARK_PAGE, MarkQuery, in_focus};
 use crate::console::detail::Detail;
 use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
 use crate::console::list::{KeysetList, ListFilter, Markable, PAGE};
@@ -26,6 +26,7 @@ use crate::console::shell::{Latest, Shell};
 use crate::console::shell::{Overlay, Pending};
 use crate::domain::{DealState, Permission};
 use crate::error::Error;
+use crate::service::bulk::BulkAction;
 use crate::service::rows::{DealFilter, DealListRow};
 use form::values_of;
 use form::{check, show_applicable};
@@ -540,6 +541,21 @@ impl Pane for DealsPane {
     /// Opens deal `id`'s detail (sent here from an accepted negotiation's contract).
     fn marking(&mut self) -> Option<&mut dyn Markable> {
         in_focus(&mut self.list, !self.detail.open && self.form.is_none())
+    }
+
+    fn bulk(&self, a: Action) -> Option<BulkOffer> {
+        let (verb, action) = match a {
+            Action::Pause => ("Pause", BulkAction::DealPause { reason: None }),
+            Action::Activate => ("Activate", BulkAction::DealActivate { reason: None }),
+            Action::Expire => ("Expire", BulkAction::DealExpire { reason: None }),
+            _ => return None,
+        };
+        Some(BulkOffer {
+            verb,
+            noun: "deals",
+            permission: Permission::ManageDeals,
+            build: Build::Now(action),
+        })
     }
 
     fn mark_query(&self) -> Option<MarkQuery> {

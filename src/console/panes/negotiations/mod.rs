@@ -15,7 +15,7 @@ mod view;
 pub use effects::{Effect, Msg};
 
 use crate::console::action::Action;
-use crate::console::bulk::{MARK_PAGE, MarkQuery, in_focus};
+use crate::console::bulk::{Build, BulkOffer, MARK_PAGE, MarkQuery, in_focus, required};
 use crate::console::detail::Detail;
 use crate::console::form::{Absorbed, Editing, Form};
 use crate::console::list::{KeysetList, ListFilter, ListRow, Markable, PAGE};
@@ -26,6 +26,7 @@ use crate::console::shell::{Latest, Shell};
 use crate::domain::Permission;
 use crate::domain::contract::ContractStatus;
 use crate::domain::negotiation::{OfferDraft, Side, ThreadStatus};
+use crate::service::bulk::BulkAction;
 use crate::service::contracts::ContractView;
 use crate::service::negotiations::NegotiationView;
 use crate::service::rows::{ThreadFilter, ThreadRow};
@@ -631,6 +632,23 @@ impl Pane for NegotiationsPane {
     fn marking(&mut self) -> Option<&mut dyn Markable> {
         let in_list = !self.detail.open && self.form.is_none() && !self.thread_form;
         in_focus(&mut self.list, in_list)
+    }
+
+    fn bulk(&self, a: Action) -> Option<BulkOffer> {
+        (a == Action::Withdraw).then_some(BulkOffer {
+            verb: "Withdraw",
+            noun: "negotiations",
+            permission: Permission::ManageNegotiations,
+            build: Build::Text {
+                hint: "the reason (required); each negotiation closes for good, for the marketplace",
+                make: |t| {
+                    required(t, "reason").map(|reason| BulkAction::NegotiationWithdraw {
+                        side: crate::domain::negotiation::Side::Marketplace,
+                        reason,
+                    })
+                },
+            },
+        })
     }
 
     fn mark_query(&self) -> Option<MarkQuery> {

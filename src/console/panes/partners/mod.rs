@@ -13,7 +13,7 @@ pub use effects::{Effect, Msg, OpOutcome, PartnerDetail, PartnerOp};
 pub use form::{draft_of, form_for};
 
 use crate::console::action::Action;
-use crate::console::bulk::{MARK_PAGE, MarkQuery, in_focus};
+use crate::console::bulk::{Build, BulkOffer, MARK_PAGE, MarkQuery, in_focus, required};
 use crate::console::detail::Detail;
 use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
 use crate::console::list::{KeysetList, ListFilter, Markable, PAGE};
@@ -24,6 +24,7 @@ use crate::console::shell::{Latest, Shell};
 use crate::console::shell::{Overlay, Pending};
 use crate::domain::{PartnerDraft, Permission};
 use crate::error::Error;
+use crate::service::bulk::BulkAction;
 use crate::service::rows::{PartnerFilter, PartnerListRow};
 use form::draft_from;
 use ratatui::Frame;
@@ -648,6 +649,28 @@ impl Pane for PartnersPane {
     /// referral program changed (here or in another session): the open referral tab reloads.
     fn marking(&mut self) -> Option<&mut dyn Markable> {
         in_focus(&mut self.list, !self.detail.open && self.form.is_none())
+    }
+
+    fn bulk(&self, a: Action) -> Option<BulkOffer> {
+        let (verb, build) = match a {
+            Action::MarkVetted => ("Vet", Build::Now(BulkAction::PartnerVet)),
+            Action::Disable => (
+                "Disable",
+                Build::Text {
+                    hint: "the reason (required), kept with each partner",
+                    make: |t| {
+                        required(t, "reason").map(|reason| BulkAction::PartnerDisable { reason })
+                    },
+                },
+            ),
+            _ => return None,
+        };
+        Some(BulkOffer {
+            verb,
+            noun: "partners",
+            permission: Permission::ManagePartners,
+            build,
+        })
     }
 
     fn mark_query(&self) -> Option<MarkQuery> {

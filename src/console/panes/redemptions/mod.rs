@@ -17,12 +17,13 @@ pub use signals::SignalsView;
 pub use view::sparkline;
 
 use crate::console::action::Action;
-use crate::console::bulk::{MARK_PAGE, MarkQuery, in_focus};
+use crate::console::bulk::{Build, BulkOffer, MARK_PAGE, MarkQuery, in_focus, required};
 use crate::console::list::{KeysetList, Markable};
 use crate::console::msg::{Effect as AppEffect, LoadMode, Notice};
 use crate::console::pane::{Answer, Pane, fx};
 use crate::console::shell::Shell;
 use crate::domain::Permission;
+use crate::service::bulk::BulkAction;
 use crate::service::export::ExportOf;
 use crate::service::rows::{ExportFilter, MonitorRow, RedemptionRow};
 use chrono::Utc;
@@ -335,6 +336,37 @@ impl Pane for RedemptionsPane {
     /// A deal's or a member's redemptions can be marked (flag, unflag in bulk).
     fn marking(&mut self) -> Option<&mut dyn Markable> {
         in_focus(&mut self.list, matches!(self.view, View::List(_)))
+    }
+
+    fn bulk(&self, a: Action) -> Option<BulkOffer> {
+        let (verb, build) = match a {
+            Action::Flag => (
+                "Flag",
+                Build::Text {
+                    hint: "fraud: or dispute:, then the note kept with each (fraud: code shared on a forum)",
+                    make: |t| {
+                        let (kind, note) = parse_flag(t)?;
+                        Ok(BulkAction::RedemptionFlag { kind, note })
+                    },
+                },
+            ),
+            Action::Unflag => (
+                "Resolve the flag of",
+                Build::Text {
+                    hint: "the reason (required), kept with each",
+                    make: |t| {
+                        required(t, "reason").map(|reason| BulkAction::RedemptionUnflag { reason })
+                    },
+                },
+            ),
+            _ => return None,
+        };
+        Some(BulkOffer {
+            verb,
+            noun: "redemptions",
+            permission: Permission::FlagRedemptions,
+            build,
+        })
     }
 
     fn mark_query(&self) -> Option<MarkQuery> {

@@ -20,7 +20,7 @@ pub use actions::{Act, parse_compute, parse_payment, parse_tally, recompute_body
 pub use effects::{Effect, Msg, Opened, Step};
 
 use crate::console::action::Action;
-use crate::console::bulk::{MARK_PAGE, MarkQuery, in_focus};
+use crate::console::bulk::{Build, BulkOffer, MARK_PAGE, MarkQuery, in_focus, optional};
 use crate::console::detail::Detail;
 use crate::console::list::{KeysetList, ListFilter, ListRow, Markable, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
@@ -28,6 +28,7 @@ use crate::console::pane::{Answer, Pane, fx};
 use crate::console::shell::{Latest, Shell};
 use crate::domain::Permission;
 use crate::domain::settlement::Period;
+use crate::service::bulk::BulkAction;
 use crate::service::rows::{Line, SettlementFilter, SettlementRow};
 use chrono::NaiveDate;
 use ratatui::Frame;
@@ -437,6 +438,42 @@ impl Pane for SettlementsPane {
     /// reload; the lines too when it was computed again.
     fn marking(&mut self) -> Option<&mut dyn Markable> {
         in_focus(&mut self.list, !self.detail.open && !self.batches.open)
+    }
+
+    fn bulk(&self, a: Action) -> Option<BulkOffer> {
+        let (verb, build) = match a {
+            Action::SendToReview => (
+                "Send to review",
+                Build::Text {
+                    hint: "a note for all (optional; Enter with none sends them as they are)",
+                    make: |t| Ok(BulkAction::SettlementReview { note: optional(t) }),
+                },
+            ),
+            Action::Approve => (
+                "Approve",
+                Build::Text {
+                    hint: "a note for all (optional; Enter with none approves them)",
+                    make: |t| Ok(BulkAction::SettlementApprove { note: optional(t) }),
+                },
+            ),
+            Action::MarkPaid => (
+                "Mark paid",
+                Build::Text {
+                    hint: "the payment reference for all, and the day paid (YYYY-MM-DD; default today)",
+                    make: |t| {
+                        let (reference, paid_on) = parse_payment(t)?;
+                        Ok(BulkAction::SettlementPay { reference, paid_on })
+                    },
+                },
+            ),
+            _ => return None,
+        };
+        Some(BulkOffer {
+            verb,
+            noun: "statements",
+            permission: Permission::ManageSettlements,
+            build,
+        })
     }
 
     fn mark_query(&self) -> Option<MarkQuery> {
