@@ -9,6 +9,7 @@
 #[path = "../db/common.rs"]
 #[allow(dead_code)]
 mod common;
+mod bulk;
 mod daily;
 mod monitor;
 mod negotiations;
