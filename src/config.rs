@@ -27,6 +27,101 @@ pub struct Config {
     /// Webhook endpoints.
     #[serde(default)]
     pub webhooks: Webhooks,
+    /// The console's columns per list: `[columns.deals] show = ["id", "title", …]`.
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnConfig>,
+}
+
+/// `[columns.PANE]`: which columns the list shows, in which order, and at most how wide.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnConfig {
+    /// The columns, in order (their keys); none: the defaults for the width.
+    pub show: Option<Vec<String>>,
+    /// At most this many characters for a column (`width = { title = 30 }`).
+    #[serde(default)]
+    pub width: BTreeMap<String, usize>,
+}
+
+impl Config {
+    /// What is wrong with `[columns.PANE]` for the lists that exist (`columns(pane)`: its
+    /// column keys, `None` for no such list): `file:line: reason` each; such a section is
+    /// left out (the defaults are kept).
+    pub fn column_problems(
+        &mut self,
+        path: &Path,
+        columns: impl Fn(&str) -> Option<Vec<&'static str>>,
+    ) -> Vec<String> {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let mut problems = Vec::new();
+        let mut bad = Vec::new();
+        for (pane, c) in &self.columns {
+            let section = format!("columns.{pane}");
+            let Some(keys) = columns(pane) else {
+                problems.push(format!(
+                    "{}:{}: [columns.{pane}]: no such list",
+                    path.display(),
+                    line_of_section(&text, &section)
+                ));
+                bad.push(pane.clone());
+                continue;
+            };
+            let named = c.show.iter().flatten().chain(c.width.keys());
+            for k in named {
+                if !keys.contains(&k.as_str()) {
+                    problems.push(format!(
+                        "{}:{}: [columns.{pane}]: unknown column \"{k}\" (the columns are {})",
+                        path.display(),
+                        line_of_word(&text, &section, k),
+                        keys.join(", ")
+                    ));
+                    bad.push(pane.clone());
+                }
+            }
+            if c.show.as_ref().is_some_and(|s| s.is_empty()) {
+                problems.push(format!(
+                    "{}:{}: [columns.{pane}]: show lists no column",
+                    path.display(),
+                    line_of_section(&text, &section)
+                ));
+                bad.push(pane.clone());
+            }
+        }
+        for pane in bad {
+            self.columns.remove(&pane);
+        }
+        problems
+    }
+}
+
+/// The line of `[section]`, 1 if not found.
+fn line_of_section(text: &str, section: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            l.trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .trim()
+                == section
+        })
+        .map_or(1, |i| i + 1)
+}
+
+/// The first line after `[section]` that names `word` (quoted or as a key), else the
+/// section's line.
+fn line_of_word(text: &str, section: &str, word: &str) -> usize {
+    let start = line_of_section(text, section);
+    text.lines()
+        .enumerate()
+        .skip(start)
+        .take_while(|(_, l)| !l.trim_start().starts_with('['))
+        .find(|(_, l)| {
+            l.contains(&format!("\"{word}\""))
+                || l.trim_start().starts_with(&format!("{word} "))
+                || l.trim_start().starts_with(&format!("{word}="))
+                || l.contains(&format!("{word} ="))
+        })
+        .map_or(start, |(i, _)| i + 1)
 }
 
 /// `[webhooks]`.

@@ -145,6 +145,12 @@ pub trait Pane: Default {
         None
     }
 
+    /// The keys of its list's columns (`[columns.KEY] show` may name them); none: its columns
+    /// cannot be chosen.
+    fn column_keys(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
     /// What action `a` does to every marked row, when it runs in bulk here.
     fn bulk(&self, _a: Action) -> Option<BulkOffer> {
         None
@@ -178,6 +184,7 @@ pub trait AnyPane {
     fn marking(&mut self) -> Option<&mut dyn Markable>;
     fn mark_query(&self) -> Option<MarkQuery>;
     fn bulk(&self, a: Action) -> Option<BulkOffer>;
+    fn column_keys(&self) -> Vec<&'static str>;
 }
 
 impl<P: Pane> AnyPane for P {
@@ -252,6 +259,9 @@ impl<P: Pane> AnyPane for P {
     }
     fn bulk(&self, a: Action) -> Option<BulkOffer> {
         Pane::bulk(self, a)
+    }
+    fn column_keys(&self) -> Vec<&'static str> {
+        Pane::column_keys(self)
     }
 }
 

@@ -61,6 +61,19 @@ pub fn setup(ctx: &Context) -> Result<Setup> {
     };
     let mut app = App::new(keymap, theme, session);
     app.footer = ctx.config.footer.unwrap_or(true);
+    // `[columns.PANE]` of the config file: a section naming an unknown list or column is
+    // reported (file:line) and left out.
+    let mut config = ctx.config.clone();
+    let problems = config.column_problems(&ctx.dirs.config_file(), |key| {
+        super::panes::PaneId::of_key(key)
+            .map(|id| app.panes.get(id).column_keys())
+            .filter(|k| !k.is_empty())
+    });
+    app.shell.columns = config.columns;
+    for p in problems {
+        tracing::warn!(problem = %p, "config");
+        app.toast_error(p);
+    }
     app.recovered = recovery.pending();
     if let Some(e) = km_err {
         tracing::warn!(error = %e, "keymap");

@@ -208,6 +208,8 @@ pub struct Shell {
     /// A pane asked to show a record of another pane (`goto`, by the other pane's `KEY`): the
     /// app switches there.
     pub goto: Option<(&'static str, i64)>,
+    /// The columns chosen per list in the config file (`[columns.PANE]`).
+    pub columns: std::collections::BTreeMap<String, crate::config::ColumnConfig>,
     /// The bulk run on its way (one at a time).
     pub bulk: Option<super::bulk::BulkRunning>,
     /// The `Ctrl-a` on its way: the pane's key and the request's tag (a newer one wins).
@@ -244,6 +246,7 @@ impl Shell {
             goto: None,
             marking_all: None,
             bulk: None,
+            columns: Default::default(),
             size: None,
             next_gen: 1,
         }

@@ -24,6 +24,7 @@ mod common;
 mod owed;
 
 mod batches;
+mod columns;
 mod daily;
 mod marks;
 mod payout;

@@ -2,7 +2,7 @@
 //! paused in one go, each through its own transaction; `Ctrl-a` marks every row the filter
 //! matches, and the rows already paused are refused by name.
 
-use super::{OPERATOR, TIMEOUT, console, keys, open_deals, seeded, Home};
+use super::{Home, OPERATOR, TIMEOUT, console, keys, open_deals, seeded};
 
 /// 150 active link deals titled `Bulkpause 001` … `Bulkpause 150` (ids in that order).
 async fn many_deals(db: &super::common::TestDb) -> Vec<i64> {
@@ -94,7 +94,9 @@ async fn rows_marked_on_two_pages_are_paused_in_one_go_and_ctrl_a_marks_every_ma
     .await
     .expect("audit rows");
     assert_eq!(audited, 5);
-    p.wait_until("the marks done are cleared", TIMEOUT, |s| !s.contains(" marked "));
+    p.wait_until("the marks done are cleared", TIMEOUT, |s| {
+        !s.contains(" marked ")
+    });
 
     // Ctrl-a: every row the filter matches, from the server (150, not the 100 loaded).
     p.send("\x01");

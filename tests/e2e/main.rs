@@ -6,10 +6,10 @@
 //! own `PARTNERDESK_HOME` (config, state and logs), a known `USER` and no other connection
 //! settings than the test database's PG* variables.
 
+mod bulk;
 #[path = "../db/common.rs"]
 #[allow(dead_code)]
 mod common;
-mod bulk;
 mod daily;
 mod monitor;
 mod negotiations;

@@ -6,6 +6,7 @@ mod table;
 
 pub use form::{FormKeys, draw as draw_form};
 pub mod columns;
+pub mod registry;
 pub use table::{ListTable, column_widths, draw_list, draw_list_focus, list_title, need};
 
 use ratatui::layout::Rect;

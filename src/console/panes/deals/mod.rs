@@ -543,6 +543,10 @@ impl Pane for DealsPane {
         in_focus(&mut self.list, !self.detail.open && self.form.is_none())
     }
 
+    fn column_keys(&self) -> Vec<&'static str> {
+        crate::console::view::registry::keys(view::COLUMNS)
+    }
+
     fn bulk(&self, a: Action) -> Option<BulkOffer> {
         let (verb, action) = match a {
             Action::Pause => ("Pause", BulkAction::DealPause { reason: None }),

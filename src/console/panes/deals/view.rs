@@ -1,10 +1,14 @@
 //! The Deals pane: list, detail, form.
 
 use super::{DealsPane, show_local};
+use crate::console::pane::Pane;
 use crate::console::shell::Shell;
-use crate::console::view::columns::{Col, Text, fitted, styled};
+use crate::console::theme::Theme;
+use crate::console::view::columns::Col;
+use crate::console::view::registry::{Column, On, shown, table};
 use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
 use crate::domain::DealState;
+use crate::service::rows::DealListRow;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -22,11 +26,15 @@ pub fn draw(p: &mut DealsPane, f: &mut Frame, area: Rect, sh: &Shell) {
 }
 
 pub fn state_style(sh: &Shell, s: DealState) -> Style {
+    state_style_in(&sh.theme, s)
+}
+
+fn state_style_in(t: &Theme, s: DealState) -> Style {
     match s {
-        DealState::Active => sh.theme.ok,
-        DealState::Draft => sh.theme.muted,
-        DealState::Paused => sh.theme.warn,
-        DealState::Expired => sh.theme.error,
+        DealState::Active => t.ok,
+        DealState::Draft => t.muted,
+        DealState::Paused => t.warn,
+        DealState::Expired => t.error,
     }
 }
 
@@ -38,6 +46,56 @@ fn used(count: i32, cap: Option<i32>) -> String {
     }
 }
 
+/// The Deals list's columns. The title gives way first, then the audience, then the partner;
+/// states, counts, dates and ids are never cut.
+pub const COLUMNS: &[Column<DealListRow>] =
+    &[
+        Column::new("title", Col::text("Title", 1), On::Always, |r| {
+            r.title.clone()
+        }),
+        Column::new("partner", Col::text("Partner", 3), On::Always, |r| {
+            r.partner_name.clone()
+        }),
+        Column::new("kind", Col::keep("Kind"), On::Wide, |r| r.kind.to_string()),
+        Column::new("audience", Col::text("Audience", 2), On::Wide, |r| match &r
+            .audience_scope_value
+        {
+            Some(v) => format!("{} {v}", r.audience_scope),
+            None => r.audience_scope.to_string(),
+        }),
+        Column::new(
+            "state",
+            Col::keep("State"),
+            On::Always,
+            |r: &DealListRow| r.state.to_string(),
+        )
+        .painted(|r, t| state_style_in(t, r.state)),
+        Column::new("redeemed", Col::num("Used"), On::Always, |r| {
+            used(r.redemption_count, r.redemption_cap)
+        }),
+        Column::new("ends", Col::keep("Ends"), On::Narrow, |r| {
+            show_local(r.valid_until)[..10].to_owned()
+        }),
+        Column::new("window", Col::keep("Window"), On::Wide, |r| {
+            format!(
+                "{} – {}",
+                &show_local(r.valid_from)[..10],
+                &show_local(r.valid_until)[..10]
+            )
+        }),
+        Column::new("id", Col::num("ID"), On::Always, |r: &DealListRow| {
+            r.id.to_string()
+        })
+        .muted(),
+        Column::new("starts", Col::keep("Starts"), On::Chosen, |r| {
+            show_local(r.valid_from)[..10].to_owned()
+        }),
+        Column::new("cap", Col::num("Cap"), On::Chosen, |r| {
+            r.redemption_cap
+                .map_or_else(|| "-".to_owned(), |c| c.to_string())
+        }),
+    ];
+
 fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
     let d = &*pane;
     let title = list_title(
@@ -47,50 +105,9 @@ fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
         d.filter.error.as_deref(),
         &d.list,
     );
-    // The title gives way first, then the audience, then the partner; states, counts, dates
-    // and ids are never cut.
-    let wide = area.width >= 110;
-    let mut cols = vec![
-        Col::text("Title", 1),
-        Col::text("Partner", 3),
-        Col::keep("State"),
-        Col::num("Used"),
-        Col::keep("Ends"),
-        Col::num("ID"),
-    ];
-    if wide {
-        cols.splice(2..2, [Col::keep("Kind"), Col::text("Audience", 2)]);
-        cols[6] = Col::keep("Window");
-    }
-    let cells = d
-        .list
-        .rows
-        .iter()
-        .map(|r| {
-            let mut cells = vec![
-                Text::from(r.title.clone()),
-                Text::from(r.partner_name.clone()),
-                styled(r.state.to_string(), state_style(sh, r.state)),
-                Text::from(used(r.redemption_count, r.redemption_cap)),
-                Text::from(show_local(r.valid_until)[..10].to_owned()),
-            ];
-            if wide {
-                let scope = match &r.audience_scope_value {
-                    Some(v) => format!("{} {v}", r.audience_scope),
-                    None => r.audience_scope.to_string(),
-                };
-                cells.splice(2..2, [Text::from(r.kind.to_string()), Text::from(scope)]);
-                cells[6] = Text::from(format!(
-                    "{} – {}",
-                    &show_local(r.valid_from)[..10],
-                    &show_local(r.valid_until)[..10]
-                ));
-            }
-            cells.push(styled(r.id.to_string(), sh.theme.muted));
-            cells
-        })
-        .collect();
-    let (header, rows, widths) = fitted(area.width, &cols, cells);
+    let chosen = sh.columns.get(DealsPane::KEY);
+    let cols = shown(COLUMNS, chosen, area.width);
+    let (header, rows, widths) = table(area.width, &cols, &d.list.rows, &sh.theme, chosen);
     let empty = if d.filter.text.is_empty() {
         "no deals yet (n authors one)"
     } else {

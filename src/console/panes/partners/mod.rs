@@ -651,6 +651,10 @@ impl Pane for PartnersPane {
         in_focus(&mut self.list, !self.detail.open && self.form.is_none())
     }
 
+    fn column_keys(&self) -> Vec<&'static str> {
+        crate::console::view::registry::keys(view::COLUMNS)
+    }
+
     fn bulk(&self, a: Action) -> Option<BulkOffer> {
         let (verb, build) = match a {
             Action::MarkVetted => ("Vet", Build::Now(BulkAction::PartnerVet)),

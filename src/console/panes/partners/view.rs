@@ -1,10 +1,14 @@
 //! The Partners pane: list, detail, form.
 
 use super::PartnersPane;
+use crate::console::pane::Pane;
 use crate::console::shell::Shell;
-use crate::console::view::columns::{Col, Text, fitted, styled};
+use crate::console::theme::Theme;
+use crate::console::view::columns::Col;
+use crate::console::view::registry::{Column, On, shown, table};
 use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
 use crate::domain::VerificationState;
+use crate::service::rows::PartnerListRow;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -32,12 +36,53 @@ fn vetted(state: VerificationState, what: Option<String>) -> String {
 }
 
 fn state_style(sh: &Shell, s: VerificationState) -> Style {
+    state_style_in(&sh.theme, s)
+}
+
+fn state_style_in(t: &Theme, s: VerificationState) -> Style {
     match s {
-        VerificationState::Verified => sh.theme.ok,
-        VerificationState::Pending => sh.theme.warn,
-        VerificationState::Disabled => sh.theme.error,
+        VerificationState::Verified => t.ok,
+        VerificationState::Pending => t.warn,
+        VerificationState::Disabled => t.error,
     }
 }
+
+/// The Partners list's columns. Categories give way first, then the domain, then the name;
+/// states, counts, times and ids are never cut.
+pub const COLUMNS: &[Column<PartnerListRow>] = &[
+    Column::new(
+        "name",
+        Col::text("Name", 3),
+        On::Always,
+        |r: &PartnerListRow| r.display_name.clone(),
+    ),
+    Column::new("domain", Col::text("Domain", 2), On::Always, |r| {
+        r.domain.clone().unwrap_or_default()
+    }),
+    Column::new(
+        "state",
+        Col::keep("State"),
+        On::Always,
+        |r: &PartnerListRow| r.verification.to_string(),
+    )
+    .painted(|r, t| state_style_in(t, r.verification)),
+    Column::new("categories", Col::text("Categories", 1), On::Wide, |r| {
+        r.categories.join(", ")
+    }),
+    Column::new("deals", Col::num("Deals"), On::Always, |r| {
+        r.deal_count.to_string()
+    }),
+    Column::new("vetted_by", Col::keep("Vetted by"), On::Always, |r| {
+        vetted(r.verification, r.vetted_by.clone())
+    }),
+    Column::new("vetted_at", Col::keep("Vetted at"), On::Wide, |r| {
+        vetted(r.verification, r.vetted_at.map(local))
+    }),
+    Column::new("id", Col::num("ID"), On::Always, |r: &PartnerListRow| {
+        r.id.to_string()
+    })
+    .muted(),
+];
 
 fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
     let p = &*pane;
@@ -48,42 +93,9 @@ fn list(f: &mut Frame, area: Rect, pane: &mut PartnersPane, sh: &Shell) {
         p.filter.error.as_deref(),
         &p.list,
     );
-    // Categories give way first, then the domain, then the name; states, counts, times and
-    // ids are never cut.
-    let wide = area.width >= 110;
-    let mut cols = vec![
-        Col::text("Name", 3),
-        Col::text("Domain", 2),
-        Col::keep("State"),
-        Col::num("Deals"),
-        Col::keep("Vetted by"),
-    ];
-    if wide {
-        cols.insert(3, Col::text("Categories", 1));
-        cols.push(Col::keep("Vetted at"));
-    }
-    cols.push(Col::num("ID"));
-    let cells = p
-        .list
-        .rows
-        .iter()
-        .map(|r| {
-            let mut cells = vec![
-                Text::from(r.display_name.clone()),
-                Text::from(r.domain.clone().unwrap_or_default()),
-                styled(r.verification.to_string(), state_style(sh, r.verification)),
-                Text::from(r.deal_count.to_string()),
-                Text::from(vetted(r.verification, r.vetted_by.clone())),
-            ];
-            if wide {
-                cells.insert(3, Text::from(r.categories.join(", ")));
-                cells.push(Text::from(vetted(r.verification, r.vetted_at.map(local))));
-            }
-            cells.push(styled(r.id.to_string(), sh.theme.muted));
-            cells
-        })
-        .collect();
-    let (header, rows, widths) = fitted(area.width, &cols, cells);
+    let chosen = sh.columns.get(PartnersPane::KEY);
+    let cols = shown(COLUMNS, chosen, area.width);
+    let (header, rows, widths) = table(area.width, &cols, &p.list.rows, &sh.theme, chosen);
     let empty = if !p.filter.text.trim().is_empty() {
         "no partner matches the filter (Esc clears it)"
     } else {
