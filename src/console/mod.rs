@@ -7,6 +7,7 @@ pub mod app;
 pub mod bulk;
 pub mod clipboard;
 pub mod detail;
+pub mod export;
 pub mod form;
 pub mod keymap;
 pub mod layers;

@@ -4,6 +4,7 @@
 //! `Effect::Pane` and `Msg::Pane`.
 
 use super::bulk::{BulkJob, MarkQuery};
+use super::export::ListExport;
 use super::list::Marked;
 use super::recovery::FormSnapshot;
 use crate::domain::bulk::BulkReport;
@@ -49,6 +50,12 @@ pub enum Effect {
     /// `None` forgets it, on disk too.
     TrackForm(Option<FormSnapshot>),
     ExpiryJob,
+    /// Export a list (every row its filter matches) to a file.
+    ExportList {
+        pane: &'static str,
+        path: std::path::PathBuf,
+        export: ListExport,
+    },
     /// Run one action over marked rows (each through its service call).
     Bulk(BulkJob),
     /// Ask for every row a pane's filter matches, to mark them (`pane` is the pane's key).
@@ -119,6 +126,16 @@ pub enum Msg {
     Tick,
     /// The answer to one pane's effect.
     Pane(PaneMsg),
+    /// A list export has written this many rows.
+    ExportProgress {
+        rows: u64,
+    },
+    /// A list export ended: the rows written, or why nothing was.
+    ListExported {
+        pane: &'static str,
+        path: std::path::PathBuf,
+        result: Result<u64, Error>,
+    },
     /// A bulk run got this far (rows done, of all).
     BulkProgress {
         done: usize,
@@ -157,7 +174,8 @@ impl Msg {
             Msg::Pane(m) => m.failure(),
             Msg::MarkedAll { result, .. } => failure_of(result),
             Msg::BulkDone { result, .. } => failure_of(result),
-            Msg::BulkProgress { .. } => None,
+            Msg::BulkProgress { .. } | Msg::ExportProgress { .. } => None,
+            Msg::ListExported { result, .. } => failure_of(result),
             Msg::Terminal(_)
             | Msg::Connected(_)
             | Msg::ConnectFailed(_)

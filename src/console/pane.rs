@@ -4,6 +4,7 @@
 
 use super::action::Action;
 use super::bulk::{BulkOffer, MarkQuery};
+use super::export::ExportPlan;
 use super::form::Form;
 use super::list::Markable;
 pub use super::msg::Task;
@@ -151,6 +152,12 @@ pub trait Pane: Default {
         Vec::new()
     }
 
+    /// What `x` exports here (every row the filter matches, in the visible columns), when the
+    /// list exports this way (`None`: no list on screen, or the pane exports its own way).
+    fn list_export(&self, _sh: &Shell) -> Option<ExportPlan> {
+        None
+    }
+
     /// What action `a` does to every marked row, when it runs in bulk here.
     fn bulk(&self, _a: Action) -> Option<BulkOffer> {
         None
@@ -185,6 +192,7 @@ pub trait AnyPane {
     fn mark_query(&self) -> Option<MarkQuery>;
     fn bulk(&self, a: Action) -> Option<BulkOffer>;
     fn column_keys(&self) -> Vec<&'static str>;
+    fn list_export(&self, sh: &Shell) -> Option<ExportPlan>;
 }
 
 impl<P: Pane> AnyPane for P {
@@ -262,6 +270,9 @@ impl<P: Pane> AnyPane for P {
     }
     fn column_keys(&self) -> Vec<&'static str> {
         Pane::column_keys(self)
+    }
+    fn list_export(&self, sh: &Shell) -> Option<ExportPlan> {
+        Pane::list_export(self, sh)
     }
 }
 

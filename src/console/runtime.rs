@@ -389,6 +389,17 @@ pub async fn execute(desk: Desk, effect: Effect, ctx: TaskCtx) -> Option<Msg> {
             let threads = desk.expire_due_negotiations(now).await;
             Msg::ExpiryDone(deals.and_then(|n| threads.map(|_| n)))
         }
+        Effect::ExportList { pane, path, export } => {
+            let tx = ctx.tx.clone();
+            let progress = Box::new(move |rows: u64| {
+                let _ = tx.send(Msg::ExportProgress { rows });
+            });
+            Msg::ListExported {
+                pane,
+                path,
+                result: export.run(desk, progress).await,
+            }
+        }
         Effect::Bulk(job) => {
             let tx = ctx.tx.clone();
             let progress = move |done: usize, total: usize| {

@@ -11,6 +11,7 @@ mod deal_list;
 mod deals;
 mod flags_export;
 mod import_bulk;
+mod list_export;
 mod monitor;
 mod partner_list;
 mod partners;

@@ -18,6 +18,7 @@ use std::ops::{Deref, DerefMut};
 use std::time::Instant;
 
 mod bulk;
+mod export;
 mod marks;
 
 pub use crate::console::shell::{Confirm, ConnState, Overlay, Pending, Session, Toast};
@@ -30,6 +31,8 @@ pub struct App {
     pub should_quit: bool,
     /// A form offered back from an earlier session, shown once connected.
     pub recovered: Option<FormSnapshot>,
+    /// The list export on its way (one at a time).
+    pub exporting: Option<export::Exporting>,
 }
 
 /// The shell's fields read as the app's own (`app.overlay`, `app.theme`, …).
@@ -54,6 +57,7 @@ impl App {
             panes: Panes::default(),
             should_quit: false,
             recovered: None,
+            exporting: None,
         }
     }
 
@@ -230,6 +234,8 @@ impl App {
             Msg::Pane(m) => self.panes.on_msg(&mut self.shell, m),
             Msg::MarkedAll { pane, tag, result } => self.marked_all(pane, tag, result),
             Msg::BulkProgress { done, total } => self.bulk_progress(done, total),
+            Msg::ExportProgress { rows } => self.export_progress(rows),
+            Msg::ListExported { path, result, .. } => self.list_exported(path, result),
             Msg::BulkDone { pane, result } => self.bulk_done(pane, result),
         }
     }
@@ -482,10 +488,18 @@ impl App {
 
     /// A pane's question was answered: the pane that asked it acts.
     fn answer_pane(&mut self, q: crate::console::shell::PaneQuestion, a: Answer) -> Vec<Effect> {
-        match self.bulk_answered(q, &a) {
-            Ok(fx) => fx,
-            Err(q) => self.panes.answered(&mut self.shell, q, a),
-        }
+        let q = match self.bulk_answered(q, &a) {
+            Ok(fx) => return fx,
+            Err(q) => q,
+        };
+        let q = match (&a, q) {
+            (Answer::Text(text), q) => match self.export_answered(q, text) {
+                Ok(fx) => return fx,
+                Err(q) => q,
+            },
+            (_, q) => q,
+        };
+        self.panes.answered(&mut self.shell, q, a)
     }
 
     fn answer(&mut self, yes: bool) -> Vec<Effect> {
@@ -526,6 +540,11 @@ impl App {
         }
         let n = PaneId::ALL.len();
         if let Some(fx) = self.bulk_action(a) {
+            return fx;
+        }
+        if a == Action::Export
+            && let Some(fx) = self.export_action()
+        {
             return fx;
         }
         if let Some(fx) = self.marking_action(a) {

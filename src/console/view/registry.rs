@@ -124,6 +124,18 @@ pub fn table<'a, R>(
     fitted(width, &heads, cells)
 }
 
+/// The visible columns as an export's columns (key and cell), for a screen `width` wide.
+pub fn export_columns<R>(
+    all: &[Column<R>],
+    chosen: Option<&ColumnConfig>,
+    width: u16,
+) -> Vec<crate::console::export::ExportColumn<R>> {
+    shown(all, chosen, width)
+        .into_iter()
+        .map(|c| (c.key, c.text))
+        .collect()
+}
+
 /// The keys of a list's columns (what `[columns.PANE] show` may name).
 pub fn keys<R>(all: &[Column<R>]) -> Vec<&'static str> {
     all.iter().map(|c| c.key).collect()

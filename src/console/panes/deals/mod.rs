@@ -16,6 +16,7 @@ pub use form::{DATE_FORMAT, draft_of, form_for, parse_local, show_local};
 use crate::console::action::Action;
 use crate::console::bulk::{Build, BulkOffer, MARK_PAGE, MarkQuery, in_focus};
 use crate::console::detail::Detail;
+use crate::console::export::{EXPORT_PAGE, ExportPlan, ListExport};
 use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
 use crate::console::list::{KeysetList, ListFilter, Markable, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
@@ -24,6 +25,7 @@ use crate::console::picker::partner_id_of;
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::console::shell::{Overlay, Pending};
+use crate::console::view::registry::export_columns;
 use crate::domain::{DealState, Permission};
 use crate::error::Error;
 use crate::service::bulk::BulkAction;
@@ -214,6 +216,7 @@ impl Pane for DealsPane {
         use Action::*;
         a.moves_in_list()
             || a.marks()
+            || a == Export
             || matches!(
                 a,
                 Open | Back
@@ -541,6 +544,27 @@ impl Pane for DealsPane {
     /// Opens deal `id`'s detail (sent here from an accepted negotiation's contract).
     fn marking(&mut self) -> Option<&mut dyn Markable> {
         in_focus(&mut self.list, !self.detail.open && self.form.is_none())
+    }
+
+    fn list_export(&self, sh: &Shell) -> Option<ExportPlan> {
+        if self.detail.open || self.form.is_some() {
+            return None;
+        }
+        let width = sh.size.map_or(120, |s| s.0);
+        let columns = export_columns(view::COLUMNS, sh.columns.get(Self::KEY), width);
+        let filter = self.filter.query.clone();
+        Some(ExportPlan {
+            noun: "deals",
+            make: Box::new(move |path| {
+                ListExport::pages(path, columns, move |desk, after| {
+                    let filter = DealFilter {
+                        after,
+                        ..filter.clone()
+                    };
+                    async move { desk.list_deals(&filter, EXPORT_PAGE).await }
+                })
+            }),
+        })
     }
 
     fn column_keys(&self) -> Vec<&'static str> {

@@ -15,6 +15,7 @@ pub use form::{draft_of, form_for};
 use crate::console::action::Action;
 use crate::console::bulk::{Build, BulkOffer, MARK_PAGE, MarkQuery, in_focus, required};
 use crate::console::detail::Detail;
+use crate::console::export::{EXPORT_PAGE, ExportPlan, ListExport};
 use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
 use crate::console::list::{KeysetList, ListFilter, Markable, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
@@ -22,6 +23,7 @@ use crate::console::pane::{Answer, Pane, fx};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::console::shell::{Overlay, Pending};
+use crate::console::view::registry::export_columns;
 use crate::domain::{PartnerDraft, Permission};
 use crate::error::Error;
 use crate::service::bulk::BulkAction;
@@ -241,6 +243,7 @@ impl Pane for PartnersPane {
         use Action::*;
         a.moves_in_list()
             || a.marks()
+            || a == Export
             || matches!(
                 a,
                 Open | Back
@@ -649,6 +652,27 @@ impl Pane for PartnersPane {
     /// referral program changed (here or in another session): the open referral tab reloads.
     fn marking(&mut self) -> Option<&mut dyn Markable> {
         in_focus(&mut self.list, !self.detail.open && self.form.is_none())
+    }
+
+    fn list_export(&self, sh: &Shell) -> Option<ExportPlan> {
+        if self.detail.open || self.form.is_some() {
+            return None;
+        }
+        let width = sh.size.map_or(120, |s| s.0);
+        let columns = export_columns(view::COLUMNS, sh.columns.get(Self::KEY), width);
+        let filter = self.filter.query.clone();
+        Some(ExportPlan {
+            noun: "partners",
+            make: Box::new(move |path| {
+                ListExport::pages(path, columns, move |desk, after| {
+                    let filter = PartnerFilter {
+                        after,
+                        ..filter.clone()
+                    };
+                    async move { desk.list_partners(&filter, EXPORT_PAGE).await }
+                })
+            }),
+        })
     }
 
     fn column_keys(&self) -> Vec<&'static str> {
