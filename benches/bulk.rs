@@ -26,6 +26,11 @@
 //! - **pause**: `Desk::bulk(DealPause, …)` over every deal; beside it, per deal in its own
 //!   transaction: the row locked, the UPDATE, the search document removed and
 //!   `record_changes`.
+//!
+//! Measured on 2 CPUs shared with another build (load about 3), medians of 3 runs: approve of
+//! 1,000 statements 2.85 s through `Desk::bulk` against 3.77 s directly (0.76×), pause of
+//! 10,000 deals 25.1 s against 20.8 s (1.20×): about 2.5 ms a row either way, most of it each
+//! row's own commit (one WAL flush per row), so the service's checks add little beside it.
 
 #[path = "support/mod.rs"]
 mod support;
