@@ -328,17 +328,15 @@ fn stops_the_run(e: &Error) -> bool {
 
 /// Says where the run stopped and that what was done stays done.
 fn stopped(e: Error, at: i64, report: &BulkReport) -> Error {
-    let note = format!(
-        " (stopped at #{at}: {} {} before it stay{} so, {} refused)",
-        report.done.len(),
-        report.verb,
-        if report.done.len() == 1 { "s" } else { "" },
-        report.refused.len()
-    );
     let note = if report.dry_run {
-        format!(" (dry run stopped at #{at})")
+        format!(" (the dry run stopped at #{at}; nothing was written)")
     } else {
-        note
+        let n = report.done.len();
+        format!(
+            " (the run stopped at #{at}; the {n} row{} done before it stay{} done)",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" }
+        )
     };
     match e {
         Error::Database(mut d) => {
@@ -503,6 +501,20 @@ mod tests {
         let rule = Error::Database(DbError::new(DbErrorKind::Rule, "a rule"));
         assert!(!stops_the_run(&rule));
         assert!(!stops_the_run(&Error::not_found("deal", 1)));
+    }
+
+    #[test]
+    fn a_run_stopped_by_the_database_says_what_stays_done() {
+        let mut r = BulkReport::new("paused", false);
+        r.done = vec![1, 2];
+        let lost = Error::Database(DbError::new(
+            DbErrorKind::ConnectionLost,
+            "lost the connection",
+        ));
+        assert_eq!(
+            stopped(lost, 3, &r).to_string(),
+            "lost the connection (the run stopped at #3; the 2 rows done before it stay done)"
+        );
     }
 
     #[test]
