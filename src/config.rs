@@ -30,6 +30,82 @@ pub struct Config {
     /// The console's columns per list: `[columns.deals] show = ["id", "title", …]`.
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnConfig>,
+    /// Saved views per list: `[views.deals.NAME]` (`:view save NAME` writes them).
+    #[serde(default)]
+    pub views: BTreeMap<String, BTreeMap<String, ViewConfig>>,
+}
+
+/// `[views.PANE.NAME]`: what a list shows — its filter, sort and columns — kept under a name,
+/// opened with `:view NAME` (or its key).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ViewConfig {
+    /// The `/` filter's text.
+    pub filter: Option<String>,
+    /// The sort's name (as the list's title says it: `created`, `title`, …).
+    pub sort: Option<String>,
+    pub descending: Option<bool>,
+    /// The columns, in order (as `[columns.PANE] show`).
+    pub columns: Option<Vec<String>>,
+    /// A key that opens the view on its list (`"f2"`, `"alt-1"`).
+    pub key: Option<String>,
+}
+
+/// Writes `[views.PANE.NAME]` into the config file at `path`, keeping everything else in it
+/// as it was (comments, order); the file is replaced atomically.
+pub fn save_view(path: &Path, pane: &str, name: &str, v: &ViewConfig) -> Result<()> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::Config(format!("{}: {e}", path.display()))),
+    };
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+    let mut t = toml_edit::Table::new();
+    if let Some(f) = &v.filter {
+        t["filter"] = toml_edit::value(f.as_str());
+    }
+    if let Some(s) = &v.sort {
+        t["sort"] = toml_edit::value(s.as_str());
+    }
+    if let Some(d) = v.descending {
+        t["descending"] = toml_edit::value(d);
+    }
+    if let Some(c) = &v.columns {
+        t["columns"] = toml_edit::value(c.iter().map(String::as_str).collect::<toml_edit::Array>());
+    }
+    if let Some(k) = &v.key {
+        t["key"] = toml_edit::value(k.as_str());
+    }
+    let views = doc
+        .entry("views")
+        .or_insert_with(|| {
+            let mut t = toml_edit::Table::new();
+            t.set_implicit(true);
+            toml_edit::Item::Table(t)
+        })
+        .as_table_mut()
+        .ok_or_else(|| Error::Config(format!("{}: views is not a table", path.display())))?;
+    let panes = views
+        .entry(pane)
+        .or_insert_with(|| {
+            let mut t = toml_edit::Table::new();
+            t.set_implicit(true);
+            toml_edit::Item::Table(t)
+        })
+        .as_table_mut()
+        .ok_or_else(|| Error::Config(format!("{}: views.{pane} is not a table", path.display())))?;
+    panes.insert(name, toml_edit::Item::Table(t));
+    crate::files::write_atomic(path, doc.to_string().as_bytes())
+        .map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))
+}
+
+/// What a list says of a saved view's parts, for the check at start: its column keys and its
+/// sort names.
+pub struct ViewRules {
+    pub columns: Vec<&'static str>,
+    pub sorts: Vec<&'static str>,
 }
 
 /// `[columns.PANE]`: which columns the list shows, in which order, and at most how wide.
@@ -89,6 +165,85 @@ impl Config {
         }
         for pane in bad {
             self.columns.remove(&pane);
+        }
+        problems
+    }
+}
+
+impl Config {
+    /// What is wrong with the saved views (`rules(pane)`: that list's rules, `None` for no
+    /// such list or one without views; `filter(pane, text)`: what is wrong with a filter
+    /// text there, `key(text)`: with a key): `file:line: reason` each; such a view is left
+    /// out.
+    pub fn view_problems(
+        &mut self,
+        path: &Path,
+        rules: impl Fn(&str) -> Option<ViewRules>,
+        filter: impl Fn(&str, &str) -> Option<String>,
+        key: impl Fn(&str) -> Option<String>,
+    ) -> Vec<String> {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let mut problems = Vec::new();
+        let mut bad = Vec::new();
+        for (pane, views) in &self.views {
+            let r = rules(pane);
+            for (name, v) in views {
+                let section = format!("views.{pane}.{name}");
+                let at = |word: &str| {
+                    format!(
+                        "{}:{}: [{section}]",
+                        path.display(),
+                        if word.is_empty() {
+                            line_of_section(&text, &section)
+                        } else {
+                            line_of_word(&text, &section, word)
+                        }
+                    )
+                };
+                let Some(r) = &r else {
+                    problems.push(format!("{}: no such list", at("")));
+                    bad.push((pane.clone(), name.clone()));
+                    continue;
+                };
+                let mut wrong = Vec::new();
+                for c in v.columns.iter().flatten() {
+                    if !r.columns.contains(&c.as_str()) {
+                        wrong.push(format!(
+                            "{}: unknown column \"{c}\" (the columns are {})",
+                            at(c),
+                            r.columns.join(", ")
+                        ));
+                    }
+                }
+                if let Some(s) = &v.sort
+                    && !r.sorts.contains(&s.as_str())
+                {
+                    wrong.push(format!(
+                        "{}: unknown sort \"{s}\" (the sorts are {})",
+                        at("sort"),
+                        r.sorts.join(", ")
+                    ));
+                }
+                if let Some(f) = &v.filter
+                    && let Some(e) = filter(pane, f)
+                {
+                    wrong.push(format!("{}: filter: {e}", at("filter")));
+                }
+                if let Some(k) = &v.key
+                    && let Some(e) = key(k)
+                {
+                    wrong.push(format!("{}: key: {e}", at("key")));
+                }
+                if !wrong.is_empty() {
+                    problems.extend(wrong);
+                    bad.push((pane.clone(), name.clone()));
+                }
+            }
+        }
+        for (pane, name) in bad {
+            if let Some(v) = self.views.get_mut(&pane) {
+                v.remove(&name);
+            }
         }
         problems
     }

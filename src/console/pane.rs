@@ -158,6 +158,27 @@ pub trait Pane: Default {
         None
     }
 
+    /// The list's sort, as its title says it, and whether it runs backwards (`None`: this
+    /// view has no saved views).
+    fn sort(&self) -> Option<(&'static str, bool)> {
+        None
+    }
+
+    /// The names of the sorts `sort_by` takes.
+    fn sorts(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// Sorts by the sort named `name` (the list reloads when its filter is set next).
+    fn sort_by(&mut self, _name: &str, _descending: bool) -> Result<(), String> {
+        Err("this list has no sorts".into())
+    }
+
+    /// What is wrong with `text` as this list's `/` filter (`None`: it reads).
+    fn check_filter(&self, _text: &str) -> Option<String> {
+        None
+    }
+
     /// What action `a` does to every marked row, when it runs in bulk here.
     fn bulk(&self, _a: Action) -> Option<BulkOffer> {
         None
@@ -193,6 +214,10 @@ pub trait AnyPane {
     fn bulk(&self, a: Action) -> Option<BulkOffer>;
     fn column_keys(&self) -> Vec<&'static str>;
     fn list_export(&self, sh: &Shell) -> Option<ExportPlan>;
+    fn sort(&self) -> Option<(&'static str, bool)>;
+    fn sorts(&self) -> Vec<&'static str>;
+    fn sort_by(&mut self, name: &str, descending: bool) -> Result<(), String>;
+    fn check_filter(&self, text: &str) -> Option<String>;
 }
 
 impl<P: Pane> AnyPane for P {
@@ -273,6 +298,18 @@ impl<P: Pane> AnyPane for P {
     }
     fn list_export(&self, sh: &Shell) -> Option<ExportPlan> {
         Pane::list_export(self, sh)
+    }
+    fn sort(&self) -> Option<(&'static str, bool)> {
+        Pane::sort(self)
+    }
+    fn sorts(&self) -> Vec<&'static str> {
+        Pane::sorts(self)
+    }
+    fn sort_by(&mut self, name: &str, descending: bool) -> Result<(), String> {
+        Pane::sort_by(self, name, descending)
+    }
+    fn check_filter(&self, text: &str) -> Option<String> {
+        Pane::check_filter(self, text)
     }
 }
 

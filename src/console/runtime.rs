@@ -69,7 +69,25 @@ pub fn setup(ctx: &Context) -> Result<Setup> {
             .map(|id| app.panes.get(id).column_keys())
             .filter(|k| !k.is_empty())
     });
+    let mut problems = problems;
+    problems.extend(config.view_problems(
+        &ctx.dirs.config_file(),
+        |key| {
+            let id = super::panes::PaneId::of_key(key)?;
+            let pane = app.panes.get(id);
+            pane.sort().map(|_| crate::config::ViewRules {
+                columns: pane.column_keys(),
+                sorts: pane.sorts(),
+            })
+        },
+        |key, text| {
+            super::panes::PaneId::of_key(key).and_then(|id| app.panes.get(id).check_filter(text))
+        },
+        |k| super::keymap::Key::parse(k).err(),
+    ));
     app.shell.columns = config.columns;
+    app.shell.views = config.views;
+    app.shell.config_file = Some(ctx.dirs.config_file());
     for p in problems {
         tracing::warn!(problem = %p, "config");
         app.toast_error(p);

@@ -210,6 +210,12 @@ pub struct Shell {
     pub goto: Option<(&'static str, i64)>,
     /// The columns chosen per list in the config file (`[columns.PANE]`).
     pub columns: std::collections::BTreeMap<String, crate::config::ColumnConfig>,
+    /// The saved views per list (`[views.PANE.NAME]`), and the config file they are saved to.
+    pub views: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, crate::config::ViewConfig>,
+    >,
+    pub config_file: Option<std::path::PathBuf>,
     /// The bulk run on its way (one at a time).
     pub bulk: Option<super::bulk::BulkRunning>,
     /// The `Ctrl-a` on its way: the pane's key and the request's tag (a newer one wins).
@@ -247,6 +253,8 @@ impl Shell {
             marking_all: None,
             bulk: None,
             columns: Default::default(),
+            views: Default::default(),
+            config_file: None,
             size: None,
             next_gen: 1,
         }

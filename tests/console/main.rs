@@ -35,6 +35,7 @@ mod round_two;
 mod round_two_filters;
 mod settlements;
 mod shape;
+mod views;
 mod webhooks;
 
 pub(crate) fn at(day: u32) -> chrono::DateTime<Utc> {

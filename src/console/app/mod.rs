@@ -20,6 +20,7 @@ use std::time::Instant;
 mod bulk;
 mod export;
 mod marks;
+pub mod views;
 
 pub use crate::console::shell::{Confirm, ConnState, Overlay, Pending, Session, Toast};
 
@@ -402,6 +403,17 @@ impl App {
                 match ev.code {
                     KeyCode::Esc => self.shell.overlay = Overlay::None,
                     KeyCode::Enter => {
+                        // `view save NAME`, `view NAME`: a command, not an action to find.
+                        if let Some(cmd) = views::parse_command(&p.query) {
+                            self.shell.overlay = Overlay::None;
+                            return Some(match cmd {
+                                Ok(cmd) => self.view_command(cmd),
+                                Err(e) => {
+                                    self.shell.toast_error(e);
+                                    Vec::new()
+                                }
+                            });
+                        }
                         let chosen = p.chosen();
                         self.shell.overlay = Overlay::None;
                         if let Some(a) = chosen {
@@ -479,6 +491,9 @@ impl App {
                 return self.form_changed();
             }
             return Vec::new();
+        }
+        if let Some(fx) = self.view_key(key) {
+            return fx;
         }
         match self.resolve(Context::List, key) {
             Some(a) => self.perform(a),

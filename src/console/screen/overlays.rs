@@ -2,6 +2,7 @@
 
 use super::super::action::{Action, Context};
 use super::super::app::{App, Confirm};
+use super::super::keymap::Key;
 use super::super::palette::Palette;
 use super::super::shell::Prompt;
 use crate::console::view::centered;
@@ -100,6 +101,23 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
         }
         lines.push(Line::from(line));
     }
+    let views = app.views_here();
+    if !views.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            "Saved views (: view NAME opens one, : view save NAME keeps this one)",
+            t.header,
+        )));
+        for (name, v) in views {
+            let key = v.key.as_deref().and_then(|k| Key::parse(k).ok());
+            let keys = format!("  {:<22}", key.map(|k| k.to_string()).unwrap_or_default());
+            let room = (r.width as usize).saturating_sub(2 + keys.chars().count());
+            lines.push(Line::from(vec![
+                Span::styled(keys, t.key),
+                Span::raw(fit(&format!("{name}: {}", view_text(v)), room)),
+            ]));
+        }
+    }
     let title = if app.session.read_only {
         " Help · read-only: changes are not available "
     } else {
@@ -116,7 +134,13 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
 
 pub fn palette(f: &mut Frame, area: Rect, app: &App, p: &Palette) {
     let t = &app.theme;
-    let h = (p.matches.len() as u16 + 4).clamp(6, area.height.saturating_sub(4));
+    let viewing = p.query.trim_start().starts_with("view");
+    let rows = if viewing {
+        app.views_here().len() + 1
+    } else {
+        p.matches.len()
+    };
+    let h = (rows as u16 + 4).clamp(6, area.height.saturating_sub(4));
     let r = Rect {
         y: area.y + 2,
         ..centered(area, 70, h)
@@ -128,6 +152,26 @@ pub fn palette(f: &mut Frame, area: Rect, app: &App, p: &Palette) {
         ]),
         Line::from(""),
     ];
+    // `view …`: the saved views of this list and how to keep one, not actions.
+    if viewing {
+        lines.push(Line::from(vec![
+            Span::styled("  view save NAME", t.key),
+            Span::raw("  keep this list's filter, sort and columns"),
+        ]));
+        for (name, v) in app.views_here() {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  view {name}"), t.key),
+                Span::raw(format!("  {}", view_text(v))),
+            ]));
+        }
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border_focus)
+            .title(Span::styled(" Command palette · Enter runs ", t.title));
+        f.render_widget(Clear, r);
+        f.render_widget(Paragraph::new(lines).block(block), r);
+        return;
+    }
     if p.matches.is_empty() {
         lines.push(Line::from(Span::styled("  no action matches", t.muted)));
     }
@@ -240,4 +284,28 @@ pub fn prompt(f: &mut Frame, area: Rect, app: &App, p: &Prompt) {
             .wrap(Wrap { trim: false }),
         r,
     );
+}
+
+/// What a saved view shows, in a line: `filter “state:active” · sort title ↑ · 5 columns`.
+fn view_text(v: &crate::config::ViewConfig) -> String {
+    let mut parts = Vec::new();
+    if let Some(f) = v.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+        parts.push(format!("filter “{f}”"));
+    }
+    if let Some(s) = &v.sort {
+        let arrow = if v.descending.unwrap_or(false) {
+            "↓"
+        } else {
+            "↑"
+        };
+        parts.push(format!("sort {s} {arrow}"));
+    }
+    if let Some(c) = &v.columns {
+        parts.push(format!("columns {}", c.join(", ")));
+    }
+    if parts.is_empty() {
+        "as the list opens".into()
+    } else {
+        parts.join(" · ")
+    }
 }

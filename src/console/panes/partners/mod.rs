@@ -675,6 +675,36 @@ impl Pane for PartnersPane {
         })
     }
 
+    fn sort(&self) -> Option<(&'static str, bool)> {
+        Some((self.filter.query.sort.label(), self.filter.query.descending))
+    }
+
+    fn sorts(&self) -> Vec<&'static str> {
+        crate::service::rows::PartnerSort::ALL
+            .iter()
+            .map(|s| s.label())
+            .collect()
+    }
+
+    fn sort_by(&mut self, name: &str, descending: bool) -> Result<(), String> {
+        let sort = crate::service::rows::PartnerSort::ALL
+            .into_iter()
+            .find(|s| s.label() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown sort \"{name}\" (the sorts are {})",
+                    self.sorts().join(", ")
+                )
+            })?;
+        self.filter.query.sort = sort;
+        self.filter.query.descending = descending;
+        Ok(())
+    }
+
+    fn check_filter(&self, text: &str) -> Option<String> {
+        parse_filter(text, &PartnerFilter::default()).err()
+    }
+
     fn column_keys(&self) -> Vec<&'static str> {
         crate::console::view::registry::keys(view::COLUMNS)
     }
