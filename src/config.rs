@@ -18,6 +18,9 @@ pub struct Config {
     pub theme: Option<String>,
     /// Show the console's footer line of the current pane's main keys (default true).
     pub footer: Option<bool>,
+    /// The mouse selects rows and tabs and the wheel scrolls (default false: the terminal's
+    /// own selection and copy keep working).
+    pub mouse: Option<bool>,
     /// Named database connections.
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,

@@ -119,10 +119,13 @@ pub async fn run(ctx: &Context) -> Result<ExitCode> {
         claim,
         read_only,
     } = setup(ctx)?;
-    let mut term = terminal::enter(recovery.clone()).map_err(|source| Error::Io {
-        context: "cannot open the terminal".into(),
-        source,
-    })?;
+    let mut term =
+        terminal::enter(recovery.clone(), ctx.config.mouse.unwrap_or(false)).map_err(|source| {
+            Error::Io {
+                context: "cannot open the terminal".into(),
+                source,
+            }
+        })?;
     let (tx, mut rx) = unbounded_channel::<Msg>();
     spawn_connect(settings, claim, read_only, tx.clone());
 

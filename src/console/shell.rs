@@ -216,6 +216,8 @@ pub struct Shell {
         std::collections::BTreeMap<String, crate::config::ViewConfig>,
     >,
     pub config_file: Option<std::path::PathBuf>,
+    /// Where the list the keys move in was last drawn, and the first row shown (for the mouse).
+    pub list_at: std::cell::Cell<Option<(ratatui::layout::Rect, usize)>>,
     /// The bulk run on its way (one at a time).
     pub bulk: Option<super::bulk::BulkRunning>,
     /// The `Ctrl-a` on its way: the pane's key and the request's tag (a newer one wins).
@@ -255,6 +257,7 @@ impl Shell {
             columns: Default::default(),
             views: Default::default(),
             config_file: None,
+            list_at: std::cell::Cell::new(None),
             size: None,
             next_gen: 1,
         }

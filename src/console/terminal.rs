@@ -40,14 +40,15 @@ pub fn restore() {
     let _ = execute!(
         io::stdout(),
         event::DisableBracketedPaste,
+        event::DisableMouseCapture,
         terminal::LeaveAlternateScreen,
         cursor::Show
     );
 }
 
-/// Raw mode, alternate screen, bracketed paste; a panic hook that saves the form and restores
+/// Raw mode, alternate screen, bracketed paste (and the mouse when asked); a panic hook that saves the form and restores
 /// the terminal before the panic message is printed.
-pub fn enter(recovery: Recovery) -> io::Result<Guard> {
+pub fn enter(recovery: Recovery, mouse: bool) -> io::Result<Guard> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let _ = recovery.flush();
@@ -61,6 +62,9 @@ pub fn enter(recovery: Recovery) -> io::Result<Guard> {
         event::EnableBracketedPaste,
         cursor::Hide
     )?;
+    if mouse {
+        execute!(io::stdout(), event::EnableMouseCapture)?;
+    }
     let term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     Ok(Guard { term })
 }

@@ -27,6 +27,7 @@ mod batches;
 mod columns;
 mod daily;
 mod marks;
+mod mouse;
 mod payout;
 mod redemptions;
 mod referral;

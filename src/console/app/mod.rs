@@ -20,6 +20,7 @@ use std::time::Instant;
 mod bulk;
 mod export;
 mod marks;
+mod mouse;
 pub mod views;
 
 pub use crate::console::shell::{Confirm, ConnState, Overlay, Pending, Session, Toast};
@@ -157,6 +158,7 @@ impl App {
         self.toasts.retain(|t| t.until > now);
         match msg {
             Msg::Terminal(Event::Key(k)) if k.kind != KeyEventKind::Release => self.on_key(k),
+            Msg::Terminal(Event::Mouse(m)) => self.on_mouse(m),
             Msg::Terminal(Event::Paste(_)) if self.too_small() => Vec::new(),
             Msg::Terminal(Event::Paste(text)) => self.on_paste(&text),
             Msg::Terminal(Event::Resize(w, h)) => {

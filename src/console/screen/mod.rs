@@ -50,6 +50,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         chrome::banner(f, banner_area, app);
     }
     let id = app.pane;
+    app.shell.list_at.set(None);
     app.panes.get_mut(id).draw(f, main, &app.shell);
     if app.filter_input.is_some() {
         chrome::filter(f, filter_area, app);

@@ -158,6 +158,9 @@ pub fn draw_list_focus<'a, R: ListRow>(
         TableState::default().with_selected((!list.rows.is_empty()).then_some(list.selected));
     list.visible_rows = area.height.saturating_sub(3) as usize;
     f.render_stateful_widget(widget, area, &mut state);
+    if focused {
+        sh.list_at.set(Some((area, state.offset())));
+    }
     if list.is_empty_loaded() && !table.empty.is_empty() {
         let r = Rect {
             x: area.x + 2,
