@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod app;
+pub mod browse;
 pub mod bulk;
 pub mod clipboard;
 pub mod detail;

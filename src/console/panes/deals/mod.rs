@@ -6,6 +6,7 @@ mod authoring;
 mod effects;
 pub mod form;
 mod import;
+mod list;
 mod picker;
 mod view;
 
@@ -14,9 +15,10 @@ pub use effects::{DealDetail, Effect, Msg};
 pub use form::{DATE_FORMAT, draft_of, form_for, parse_local, show_local};
 
 use crate::console::action::Action;
-use crate::console::bulk::{Build, BulkOffer, MARK_PAGE, MarkQuery, in_focus};
+use crate::console::browse;
+use crate::console::bulk::{BulkOffer, MarkQuery, in_focus};
 use crate::console::detail::Detail;
-use crate::console::export::{EXPORT_PAGE, ExportPlan, ListExport};
+use crate::console::export::ExportPlan;
 use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
 use crate::console::list::{KeysetList, ListFilter, Markable, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
@@ -25,10 +27,8 @@ use crate::console::picker::partner_id_of;
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::console::shell::{Overlay, Pending};
-use crate::console::view::registry::export_columns;
 use crate::domain::{DealState, Permission};
 use crate::error::Error;
-use crate::service::bulk::BulkAction;
 use crate::service::rows::{DealFilter, DealListRow};
 use form::values_of;
 use form::{check, show_applicable};
@@ -541,56 +541,26 @@ impl Pane for DealsPane {
         Some(out)
     }
 
-    /// Opens deal `id`'s detail (sent here from an accepted negotiation's contract).
     fn marking(&mut self) -> Option<&mut dyn Markable> {
         in_focus(&mut self.list, !self.detail.open && self.form.is_none())
     }
 
     fn list_export(&self, sh: &Shell) -> Option<ExportPlan> {
-        if self.detail.open || self.form.is_some() {
-            return None;
-        }
-        let width = sh.size.map_or(120, |s| s.0);
-        let columns = export_columns(view::COLUMNS, sh.columns.get(Self::KEY), width);
-        let filter = self.filter.query.clone();
-        Some(ExportPlan {
-            noun: "deals",
-            make: Box::new(move |path| {
-                ListExport::pages(path, columns, move |desk, after| {
-                    let filter = DealFilter {
-                        after,
-                        ..filter.clone()
-                    };
-                    async move { desk.list_deals(&filter, EXPORT_PAGE).await }
-                })
-            }),
-        })
+        let in_list = !self.detail.open && self.form.is_none();
+        in_list
+            .then(|| browse::list_export(&self.filter.query, sh, Self::KEY, "deals", view::COLUMNS))
     }
 
     fn sort(&self) -> Option<(&'static str, bool)> {
-        Some((self.filter.query.sort.label(), self.filter.query.descending))
+        browse::sort_of(&self.filter.query)
     }
 
     fn sorts(&self) -> Vec<&'static str> {
-        crate::service::rows::DealSort::ALL
-            .iter()
-            .map(|s| s.label())
-            .collect()
+        browse::sorts_of::<DealFilter>()
     }
 
     fn sort_by(&mut self, name: &str, descending: bool) -> Result<(), String> {
-        let sort = crate::service::rows::DealSort::ALL
-            .into_iter()
-            .find(|s| s.label() == name)
-            .ok_or_else(|| {
-                format!(
-                    "unknown sort \"{name}\" (the sorts are {})",
-                    self.sorts().join(", ")
-                )
-            })?;
-        self.filter.query.sort = sort;
-        self.filter.query.descending = descending;
-        Ok(())
+        browse::sort_by(&mut self.filter.query, name, descending)
     }
 
     fn check_filter(&self, text: &str) -> Option<String> {
@@ -602,31 +572,14 @@ impl Pane for DealsPane {
     }
 
     fn bulk(&self, a: Action) -> Option<BulkOffer> {
-        let (verb, action) = match a {
-            Action::Pause => ("Pause", BulkAction::DealPause { reason: None }),
-            Action::Activate => ("Activate", BulkAction::DealActivate { reason: None }),
-            Action::Expire => ("Expire", BulkAction::DealExpire { reason: None }),
-            _ => return None,
-        };
-        Some(BulkOffer {
-            verb,
-            noun: "deals",
-            permission: Permission::ManageDeals,
-            build: Build::Now(action),
-        })
+        list::bulk_offer(a)
     }
 
     fn mark_query(&self) -> Option<MarkQuery> {
-        let filter = self.filter.query.clone();
-        Some(MarkQuery::pages(move |desk, after| {
-            let filter = DealFilter {
-                after,
-                ..filter.clone()
-            };
-            async move { desk.list_deals(&filter, MARK_PAGE).await }
-        }))
+        browse::mark_query(&self.filter.query)
     }
 
+    /// Opens deal `id`'s detail (sent here from an accepted negotiation's contract).
     fn show(&mut self, sh: &mut Shell, id: i64) -> Vec<AppEffect> {
         self.detail.open_new();
         let mut out = self.load_detail(sh, id);

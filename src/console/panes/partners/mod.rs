@@ -4,6 +4,7 @@
 
 mod effects;
 pub mod form;
+mod list;
 mod ops;
 mod payout;
 pub mod referral;
@@ -13,9 +14,10 @@ pub use effects::{Effect, Msg, OpOutcome, PartnerDetail, PartnerOp};
 pub use form::{draft_of, form_for};
 
 use crate::console::action::Action;
-use crate::console::bulk::{Build, BulkOffer, MARK_PAGE, MarkQuery, in_focus, required};
+use crate::console::browse;
+use crate::console::bulk::{BulkOffer, MarkQuery, in_focus};
 use crate::console::detail::Detail;
-use crate::console::export::{EXPORT_PAGE, ExportPlan, ListExport};
+use crate::console::export::ExportPlan;
 use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
 use crate::console::list::{KeysetList, ListFilter, Markable, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
@@ -23,10 +25,8 @@ use crate::console::pane::{Answer, Pane, fx};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
 use crate::console::shell::{Overlay, Pending};
-use crate::console::view::registry::export_columns;
 use crate::domain::{PartnerDraft, Permission};
 use crate::error::Error;
-use crate::service::bulk::BulkAction;
 use crate::service::rows::{PartnerFilter, PartnerListRow};
 use form::draft_from;
 use ratatui::Frame;
@@ -655,50 +655,22 @@ impl Pane for PartnersPane {
     }
 
     fn list_export(&self, sh: &Shell) -> Option<ExportPlan> {
-        if self.detail.open || self.form.is_some() {
-            return None;
-        }
-        let width = sh.size.map_or(120, |s| s.0);
-        let columns = export_columns(view::COLUMNS, sh.columns.get(Self::KEY), width);
-        let filter = self.filter.query.clone();
-        Some(ExportPlan {
-            noun: "partners",
-            make: Box::new(move |path| {
-                ListExport::pages(path, columns, move |desk, after| {
-                    let filter = PartnerFilter {
-                        after,
-                        ..filter.clone()
-                    };
-                    async move { desk.list_partners(&filter, EXPORT_PAGE).await }
-                })
-            }),
+        let in_list = !self.detail.open && self.form.is_none();
+        in_list.then(|| {
+            browse::list_export(&self.filter.query, sh, Self::KEY, "partners", view::COLUMNS)
         })
     }
 
     fn sort(&self) -> Option<(&'static str, bool)> {
-        Some((self.filter.query.sort.label(), self.filter.query.descending))
+        browse::sort_of(&self.filter.query)
     }
 
     fn sorts(&self) -> Vec<&'static str> {
-        crate::service::rows::PartnerSort::ALL
-            .iter()
-            .map(|s| s.label())
-            .collect()
+        browse::sorts_of::<PartnerFilter>()
     }
 
     fn sort_by(&mut self, name: &str, descending: bool) -> Result<(), String> {
-        let sort = crate::service::rows::PartnerSort::ALL
-            .into_iter()
-            .find(|s| s.label() == name)
-            .ok_or_else(|| {
-                format!(
-                    "unknown sort \"{name}\" (the sorts are {})",
-                    self.sorts().join(", ")
-                )
-            })?;
-        self.filter.query.sort = sort;
-        self.filter.query.descending = descending;
-        Ok(())
+        browse::sort_by(&mut self.filter.query, name, descending)
     }
 
     fn check_filter(&self, text: &str) -> Option<String> {
@@ -710,36 +682,11 @@ impl Pane for PartnersPane {
     }
 
     fn bulk(&self, a: Action) -> Option<BulkOffer> {
-        let (verb, build) = match a {
-            Action::MarkVetted => ("Vet", Build::Now(BulkAction::PartnerVet)),
-            Action::Disable => (
-                "Disable",
-                Build::Text {
-                    hint: "the reason (required), kept with each partner",
-                    make: |t| {
-                        required(t, "reason").map(|reason| BulkAction::PartnerDisable { reason })
-                    },
-                },
-            ),
-            _ => return None,
-        };
-        Some(BulkOffer {
-            verb,
-            noun: "partners",
-            permission: Permission::ManagePartners,
-            build,
-        })
+        list::bulk_offer(a)
     }
 
     fn mark_query(&self) -> Option<MarkQuery> {
-        let filter = self.filter.query.clone();
-        Some(MarkQuery::pages(move |desk, after| {
-            let filter = PartnerFilter {
-                after,
-                ..filter.clone()
-            };
-            async move { desk.list_partners(&filter, MARK_PAGE).await }
-        }))
+        browse::mark_query(&self.filter.query)
     }
 
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
