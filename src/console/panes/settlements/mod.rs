@@ -42,6 +42,9 @@ impl ListRow for SettlementRow {
     fn cursor(&self) -> Self::Cursor {
         SettlementRow::cursor(self)
     }
+    fn version(&self) -> Option<i32> {
+        Some(self.settlement.version)
+    }
 }
 
 /// What the Settlements pane asks.
