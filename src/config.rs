@@ -454,6 +454,17 @@ pub fn describe_toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Stri
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_readmes_example_config_reads() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("operator = \"alice\"").expect("the example");
+        let end = start + readme[start..].find("```").expect("its end");
+        let c = Config::parse(&readme[start..end], Path::new("README.md")).unwrap();
+        assert_eq!(c.mouse, Some(false));
+        assert_eq!(c.columns["deals"].width["title"], 30);
+        assert_eq!(c.views["deals"]["ending"].key.as_deref(), Some("f2"));
+    }
     use super::*;
 
     #[test]
