@@ -699,3 +699,57 @@ async fn computing_a_period_names_the_disputed_statements_it_resets() {
         "{said}"
     );
 }
+
+/// `x` on the list writes every statement the filter matches, newest period first (a tie
+/// falls to the id), in the columns shown at the screen's width; a difference that reads as
+/// a formula is defused.
+#[tokio::test]
+async fn x_exports_the_settlements_list_in_its_order_and_columns() {
+    let db = TestDb::new().await;
+    let (finance, data) = setup(&db).await;
+    let mut app = console(&finance, false);
+    app.shell.size = Some((120, 40));
+    let fx = app.perform(Action::PaneSettlements);
+    drive(&mut app, &finance, fx).await;
+    let dir = std::env::temp_dir().join(format!("pd-settlements-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("settlements.csv");
+    app.perform(Action::Export);
+    match &mut app.shell.overlay {
+        Overlay::Prompt(p) => p.input = path.display().to_string(),
+        _ => panic!("x asks where to write"),
+    }
+    let fx = press(&mut app, KeyCode::Enter);
+    assert!(matches!(&fx[..], [Effect::ExportList { .. }]), "{fx:?}");
+    drive(&mut app, &finance, fx).await;
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text.lines().next(),
+        Some("id,partner,period,status,lines,exceptions,commission,net,review_by,discrepancy")
+    );
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    let want: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM settlements ORDER BY period_start DESC, id DESC")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(want.len(), 4);
+    assert_eq!(ids, want, "every statement, in the list's order");
+    let september = rows
+        .iter()
+        .find(|r| r[0] == data.september.to_string())
+        .unwrap();
+    assert_eq!(&september[1], "Bluebird Travel v1");
+    assert_eq!(&september[2], "2026-09");
+    assert_eq!(&september[4], "248");
+    assert_eq!(&september[5], "2");
+    assert_eq!(&september[6], "164.28 EUR");
+    assert_eq!(&september[9], "'-1 / -15.28 EUR");
+    let july = rows.iter().find(|r| r[0] == data.july.to_string()).unwrap();
+    assert_eq!(&july[3], "paid");
+    std::fs::remove_dir_all(&dir).ok();
+}

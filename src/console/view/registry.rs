@@ -14,9 +14,9 @@ use ratatui::widgets::Row;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum On {
     Always,
-    /// Only at 110 columns and more.
+    /// Only at [`WIDE`] columns and more (or the list's own width, [`shown_from`]).
     Wide,
-    /// Only below 110 columns.
+    /// Only below that width.
     Narrow,
     /// Only when chosen in the config file.
     Chosen,
@@ -79,13 +79,24 @@ pub fn shown<'c, R>(
     chosen: Option<&ColumnConfig>,
     width: u16,
 ) -> Vec<&'c Column<R>> {
+    shown_from(all, chosen, width, WIDE)
+}
+
+/// [`shown`] for a list whose `Wide` columns start at `wide_from` columns rather than
+/// [`WIDE`] (the Settlements list at 120, the Negotiations list at 140).
+pub fn shown_from<'c, R>(
+    all: &'c [Column<R>],
+    chosen: Option<&ColumnConfig>,
+    width: u16,
+    wide_from: u16,
+) -> Vec<&'c Column<R>> {
     if let Some(keys) = chosen.and_then(|c| c.show.as_ref()) {
         return keys
             .iter()
             .filter_map(|k| all.iter().find(|c| c.key == k))
             .collect();
     }
-    let wide = width >= WIDE;
+    let wide = width >= wide_from;
     all.iter()
         .filter(|c| match c.on {
             On::Always => true,
@@ -130,7 +141,17 @@ pub fn export_columns<R>(
     chosen: Option<&ColumnConfig>,
     width: u16,
 ) -> Vec<crate::console::export::ExportColumn<R>> {
-    shown(all, chosen, width)
+    export_columns_from(all, chosen, width, WIDE)
+}
+
+/// [`export_columns`] for a list whose `Wide` columns start at `wide_from` columns.
+pub fn export_columns_from<R>(
+    all: &[Column<R>],
+    chosen: Option<&ColumnConfig>,
+    width: u16,
+    wide_from: u16,
+) -> Vec<crate::console::export::ExportColumn<R>> {
+    shown_from(all, chosen, width, wide_from)
         .into_iter()
         .map(|c| (c.key, c.text))
         .collect()

@@ -174,6 +174,10 @@ impl Pane for AuditPane {
             || (matches!(a, Filter | Webhooks) && !self.hooks.open)
     }
 
+    fn column_keys(&self) -> Vec<&'static str> {
+        crate::console::view::registry::keys(view::COLUMNS)
+    }
+
     fn needs(&self, a: Action) -> Option<Permission> {
         use Action::*;
         matches!(a, ReplayDelivery | ReplayEvent | ToggleEndpoint)

@@ -1,12 +1,45 @@
 //! The Audit pane: the log as a table, or one entry with what it changed.
 
 use super::AuditPane;
+use crate::console::pane::Pane;
 use crate::console::shell::Shell;
+use crate::console::view::columns::Col;
+use crate::console::view::registry::{self, Column, On, table};
 use crate::console::view::{ListTable, draw_list, local, need};
+use crate::service::rows::AuditEntry;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
+
+fn entity(e: &AuditEntry) -> String {
+    format!("{} {}", e.entity_type, e.entity_id)
+}
+
+/// The audit log's columns. By default they keep the log's own widths (the time, the actor at
+/// 10, the action and the entity as wide as their longest cell, the reason the rest, cut by
+/// the screen); chosen or sized in `[columns.audit]`, they are fitted as every list is (the
+/// reason gives way first, then the action, then the actor).
+pub const COLUMNS: &[Column<AuditEntry>] = &[
+    Column::new("when", Col::keep("When"), On::Always, |e| local(e.at)),
+    Column::new("actor", Col::text("Actor", 3), On::Always, |e| {
+        e.actor.clone()
+    }),
+    Column::new("action", Col::text("Action", 2), On::Always, |e| {
+        e.action.clone()
+    }),
+    Column::new("entity", Col::keep("Entity"), On::Always, entity),
+    Column::new("reason", Col::text("Reason", 1), On::Always, |e| {
+        e.reason.clone().unwrap_or_default()
+    }),
+    Column::new("id", Col::num("Id"), On::Chosen, |e| e.id.to_string()),
+    Column::new("entity_type", Col::keep("Type"), On::Chosen, |e| {
+        e.entity_type.clone()
+    }),
+    Column::new("entity_id", Col::keep("Entity id"), On::Chosen, |e| {
+        e.entity_id.clone()
+    }),
+];
 
 pub fn draw(pane: &mut AuditPane, f: &mut Frame, area: Rect, sh: &Shell) {
     let t = &sh.theme;
@@ -73,34 +106,40 @@ pub fn draw(pane: &mut AuditPane, f: &mut Frame, area: Rect, sh: &Shell) {
         );
         return;
     }
+    let empty = if pane.filter.text.trim().is_empty() {
+        "the audit log is empty"
+    } else {
+        "no audit entry matches the filter (Esc clears it)"
+    };
+    // Columns chosen or sized in the config file are fitted as on every list.
+    if let Some(chosen) = sh.columns.get(AuditPane::KEY) {
+        let cols = registry::shown(COLUMNS, Some(chosen), area.width);
+        let (header, rows, widths) =
+            table(area.width, &cols, &pane.list.rows, &sh.theme, Some(chosen));
+        let table = ListTable {
+            title,
+            header,
+            widths,
+            empty,
+        };
+        draw_list(f, area, sh, &mut pane.list, table, rows);
+        return;
+    }
     // The entity's type and id, whole: the column is as wide as its longest cell (an id is
     // never cut; the reason gives way).
-    let entities: Vec<String> = pane
-        .list
-        .rows
-        .iter()
-        .map(|e| format!("{} {}", e.entity_type, e.entity_id))
-        .collect();
+    let defaults = registry::shown(COLUMNS, None, area.width);
+    let entities = pane.list.rows.iter().map(entity).collect::<Vec<_>>();
     let entity_w = need("Entity", entities.iter().map(String::as_str)).min(40) as u16;
     let action_w = need("Action", pane.list.rows.iter().map(|e| e.action.as_str())).min(28) as u16;
     let rows = pane
         .list
         .rows
         .iter()
-        .zip(entities)
-        .map(|(e, entity)| {
-            Row::new(vec![
-                local(e.at),
-                e.actor.clone(),
-                e.action.clone(),
-                entity,
-                e.reason.clone().unwrap_or_default(),
-            ])
-        })
+        .map(|e| Row::new(defaults.iter().map(|c| (c.text)(e)).collect::<Vec<_>>()))
         .collect();
     let table = ListTable {
         title,
-        header: Row::new(["When", "Actor", "Action", "Entity", "Reason"]),
+        header: Row::new(defaults.iter().map(|c| c.col.header)),
         widths: vec![
             Constraint::Length(16),
             Constraint::Length(10),
@@ -108,11 +147,7 @@ pub fn draw(pane: &mut AuditPane, f: &mut Frame, area: Rect, sh: &Shell) {
             Constraint::Length(entity_w.max(16)),
             Constraint::Fill(1),
         ],
-        empty: if pane.filter.text.trim().is_empty() {
-            "the audit log is empty"
-        } else {
-            "no audit entry matches the filter (Esc clears it)"
-        },
+        empty,
     };
     draw_list(f, area, sh, &mut pane.list, table, rows);
 }

@@ -17,12 +17,14 @@ pub use effects::{Effect, Msg};
 use crate::console::action::Action;
 use crate::console::bulk::{Build, BulkOffer, MARK_PAGE, MarkQuery, in_focus, required};
 use crate::console::detail::Detail;
+use crate::console::export::{EXPORT_PAGE, ExportPlan, ListExport};
 use crate::console::form::{Absorbed, Editing, Form};
 use crate::console::list::{KeysetList, ListFilter, ListRow, Markable, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::pane::{Answer, Pane, fx};
 use crate::console::recovery::FormSnapshot;
 use crate::console::shell::{Latest, Shell};
+use crate::console::view::registry::export_columns_from;
 use crate::domain::Permission;
 use crate::domain::contract::ContractStatus;
 use crate::domain::negotiation::{OfferDraft, Side, ThreadStatus};
@@ -176,6 +178,7 @@ impl Pane for NegotiationsPane {
         use Action::*;
         a.moves_in_list()
             || a.marks()
+            || a == Export
             || matches!(
                 a,
                 Open | Back
@@ -649,6 +652,32 @@ impl Pane for NegotiationsPane {
                 },
             },
         })
+    }
+
+    fn list_export(&self, sh: &Shell) -> Option<ExportPlan> {
+        if self.detail.open || self.form.is_some() || self.thread_form {
+            return None;
+        }
+        let width = sh.size.map_or(120, |s| s.0);
+        let chosen = sh.columns.get(Self::KEY);
+        let columns = export_columns_from(view::COLUMNS, chosen, width, view::WIDE);
+        let filter = self.filter.query.clone();
+        Some(ExportPlan {
+            noun: "negotiations",
+            make: Box::new(move |path| {
+                ListExport::pages(path, columns, move |desk, after| {
+                    let filter = ThreadFilter {
+                        after,
+                        ..filter.clone()
+                    };
+                    async move { desk.list_negotiations(&filter, EXPORT_PAGE).await }
+                })
+            }),
+        })
+    }
+
+    fn column_keys(&self) -> Vec<&'static str> {
+        crate::console::view::registry::keys(view::COLUMNS)
     }
 
     fn mark_query(&self) -> Option<MarkQuery> {

@@ -2,13 +2,17 @@
 //! difference from the previous one.
 
 use super::{NegotiationsPane, overdue};
+use crate::console::pane::Pane;
 use crate::console::shell::Shell;
-use crate::console::view::columns::{Col, Text, fitted, styled};
+use crate::console::theme::Theme;
+use crate::console::view::columns::Col;
+use crate::console::view::registry::{Column, On, shown_from, table};
 use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
 use crate::domain::money::{format_amount, format_bps};
 use crate::domain::negotiation::{Commission, Side, ThreadStatus};
 use crate::service::contracts::ContractView;
 use crate::service::negotiations::NegotiationView;
+use crate::service::rows::ThreadRow;
 use chrono::Utc;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -26,8 +30,65 @@ pub fn draw(p: &mut NegotiationsPane, f: &mut Frame, area: Rect, sh: &Shell) {
     }
 }
 
+/// From this width the list shows when each thread was last active.
+pub(super) const WIDE: u16 = 140;
+
+/// A deadline passed on a thread still open is an error (against the clock).
+fn deadline_style(r: &ThreadRow, t: &Theme) -> Style {
+    if overdue(r.status, r.deadline, Utc::now()) {
+        t.error
+    } else {
+        Style::default()
+    }
+}
+
+/// The Negotiations list's columns. The last activity is shown when there is room for it
+/// beside whole subjects ([`WIDE`]). The id, status, turn and times are never cut; the latest
+/// revision gives way first, then the subject, then the partner.
+pub const COLUMNS: &[Column<ThreadRow>] = &[
+    Column::new("id", Col::num("Id"), On::Always, |r| r.id.to_string()),
+    Column::new("subject", Col::text("Subject", 2), On::Always, |r| {
+        r.subject.clone()
+    }),
+    Column::new("partner", Col::text("Partner", 3), On::Always, |r| {
+        r.partner_name.clone()
+    }),
+    Column::new("status", Col::keep("Status"), On::Always, |r| {
+        r.status.to_string()
+    }),
+    Column::new("latest", Col::text("Latest", 1), On::Always, |r| {
+        match (r.latest_revision, &r.latest_side) {
+            (Some(n), Some(side)) => format!("r{n} by {side}"),
+            _ => "no offer".into(),
+        }
+    }),
+    // Whose turn: the side that did not make the latest revision (the opener first).
+    Column::new("turn", Col::keep("Turn"), On::Always, |r| {
+        r.turn.clone().unwrap_or_else(|| "—".to_owned())
+    }),
+    Column::new(
+        "deadline",
+        Col::keep("Deadline"),
+        On::Always,
+        |r: &ThreadRow| {
+            let late = overdue(r.status, r.deadline, Utc::now());
+            format!("{}{}", local(r.deadline), if late { " !" } else { "" })
+        },
+    )
+    .painted(deadline_style),
+    Column::new("updated", Col::keep("Updated"), On::Wide, |r| {
+        local(r.updated_at)
+    }),
+    Column::new("partner_id", Col::num("Partner id"), On::Chosen, |r| {
+        r.partner_id.to_string()
+    }),
+    Column::new("revision", Col::num("Revision"), On::Chosen, |r| {
+        r.latest_revision
+            .map_or_else(|| "-".to_owned(), |n| n.to_string())
+    }),
+];
+
 fn list(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
-    let t = &sh.theme;
     let p = &*pane;
     let title = list_title(
         "Negotiations",
@@ -36,54 +97,9 @@ fn list(f: &mut Frame, area: Rect, pane: &mut NegotiationsPane, sh: &Shell) {
         p.filter.error.as_deref(),
         &p.list,
     );
-    let now = Utc::now();
-    // The last activity is shown when there is room for it beside whole subjects. The id,
-    // status, turn and times are never cut; the latest revision gives way first, then the
-    // subject, then the partner.
-    let wide = area.width >= 140;
-    let mut cols = vec![
-        Col::num("Id"),
-        Col::text("Subject", 2),
-        Col::text("Partner", 3),
-        Col::keep("Status"),
-        Col::text("Latest", 1),
-        Col::keep("Turn"),
-        Col::keep("Deadline"),
-    ];
-    if wide {
-        cols.push(Col::keep("Updated"));
-    }
-    let cells = p
-        .list
-        .rows
-        .iter()
-        .map(|r| {
-            let latest = match (r.latest_revision, &r.latest_side) {
-                (Some(n), Some(side)) => format!("r{n} by {side}"),
-                _ => "no offer".into(),
-            };
-            // Whose turn: the side that did not make the latest revision (the opener first).
-            let turn = r.turn.clone().unwrap_or_else(|| "—".to_owned());
-            let late = overdue(r.status, r.deadline, now);
-            let mut cells = vec![
-                Text::from(r.id.to_string()),
-                Text::from(r.subject.clone()),
-                Text::from(r.partner_name.clone()),
-                Text::from(r.status.to_string()),
-                Text::from(latest),
-                Text::from(turn),
-                styled(
-                    format!("{}{}", local(r.deadline), if late { " !" } else { "" }),
-                    if late { t.error } else { Style::default() },
-                ),
-            ];
-            if wide {
-                cells.push(Text::from(local(r.updated_at)));
-            }
-            cells
-        })
-        .collect();
-    let (header, rows, widths) = fitted(area.width, &cols, cells);
+    let chosen = sh.columns.get(NegotiationsPane::KEY);
+    let cols = shown_from(COLUMNS, chosen, area.width, WIDE);
+    let (header, rows, widths) = table(area.width, &cols, &p.list.rows, &sh.theme, chosen);
     let table = ListTable {
         title,
         header,

@@ -338,6 +338,11 @@ impl Pane for RedemptionsPane {
         in_focus(&mut self.list, matches!(self.view, View::List(_)))
     }
 
+    /// The redemption list's columns (`x` keeps its own export: no `list_export` here).
+    fn column_keys(&self) -> Vec<&'static str> {
+        crate::console::view::registry::keys(view::COLUMNS)
+    }
+
     fn bulk(&self, a: Action) -> Option<BulkOffer> {
         let (verb, build) = match a {
             Action::Flag => (

@@ -4,12 +4,16 @@
 use super::list::range_label;
 use super::{RedemptionsPane, Scope, View};
 use crate::console::action::Action;
+use crate::console::pane::Pane;
 use crate::console::shell::Shell;
-use crate::console::view::columns::{Col, Text, cut, fitted, styled};
+use crate::console::view::columns::{Col, cut};
+use crate::console::view::registry::{Column, On, shown, table};
 use crate::console::view::{ListTable, column_widths, draw_list, local_secs, need};
+use crate::service::rows::RedemptionRow;
 use ratatui::Frame;
 use ratatui::layout::Layout;
 use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Gauge, Row};
 
@@ -48,8 +52,52 @@ pub fn draw(p: &mut RedemptionsPane, f: &mut Frame, area: Rect, sh: &Shell) {
     }
 }
 
+/// The redemption list's columns (a deal's or a member's: the source or the deal stands in the
+/// fourth place). Ids, times, values and flags are never cut; the code gives way first, then
+/// the deal or source, then the member. (`x` here writes its own export, not these columns.)
+pub const COLUMNS: &[Column<RedemptionRow>] = &[
+    Column::new("id", Col::num("Id"), On::Always, |r| format!("#{}", r.id)),
+    Column::new("when", Col::keep("When"), On::Always, |r| {
+        local_secs(r.redeemed_at)
+    }),
+    Column::new("member", Col::text("Member", 3), On::Always, |r| {
+        format!("#{} {}", r.member_id, r.member_handle)
+    }),
+    Column::new("deal", Col::text("Deal", 2), On::Always, |r| {
+        format!("#{} {}", r.deal_id, r.deal_title)
+    }),
+    Column::new("source", Col::text("Source", 2), On::Always, |r| {
+        r.source.clone()
+    }),
+    Column::new("code", Col::text("Code", 1), On::Always, |r| {
+        r.coupon_code.clone().unwrap_or_default()
+    }),
+    Column::new("value", Col::num("Value"), On::Always, |r| r.value_text()),
+    Column::new(
+        "flag",
+        Col::keep("Flag"),
+        On::Always,
+        |r: &RedemptionRow| match r.flag_kind {
+            Some(k) => format!("⚑ {k}"),
+            None => String::new(),
+        },
+    )
+    .painted(|r, t| {
+        if r.flag_kind.is_some() {
+            t.error
+        } else {
+            Style::default()
+        }
+    }),
+    Column::new("flag_note", Col::text("Note", 0), On::Chosen, |r| {
+        r.flag_note.clone().unwrap_or_default()
+    }),
+    Column::new("refunded", Col::keep("Refunded"), On::Chosen, |r| {
+        r.refunded_at.map(local_secs).unwrap_or_default()
+    }),
+];
+
 fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope: &Scope) {
-    let t = &sh.theme;
     let p = &*pane;
     // What changes comes first, the deal's title last (cut first when the line is short).
     let (mut title, tail) = match scope {
@@ -73,41 +121,15 @@ fn list(f: &mut Frame, area: Rect, pane: &mut RedemptionsPane, sh: &Shell, scope
         if p.list.at_end { "" } else { "+" }
     ));
     let member = matches!(scope, Scope::Member { .. });
-    // Ids, times, values and flags are never cut; the code gives way first, then the deal or
-    // source, then the member.
-    let cols = [
-        Col::num("Id"),
-        Col::keep("When"),
-        Col::text("Member", 3),
-        Col::text(if member { "Deal" } else { "Source" }, 2),
-        Col::text("Code", 1),
-        Col::num("Value"),
-        Col::keep("Flag"),
-    ];
-    let cells = p
-        .list
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                Text::from(format!("#{}", r.id)),
-                Text::from(local_secs(r.redeemed_at)),
-                Text::from(format!("#{} {}", r.member_id, r.member_handle)),
-                Text::from(if member {
-                    format!("#{} {}", r.deal_id, r.deal_title)
-                } else {
-                    r.source.clone()
-                }),
-                Text::from(r.coupon_code.clone().unwrap_or_default()),
-                Text::from(r.value_text()),
-                match r.flag_kind {
-                    Some(k) => styled(format!("⚑ {k}"), t.error),
-                    None => Text::from(""),
-                },
-            ]
-        })
+    let chosen = sh.columns.get(RedemptionsPane::KEY);
+    let choosing = chosen.is_some_and(|c| c.show.is_some());
+    // Unless the config file chooses, a deal's list shows the source, a member's the deal.
+    let other = if member { "source" } else { "deal" };
+    let cols: Vec<_> = shown(COLUMNS, chosen, area.width)
+        .into_iter()
+        .filter(|c| choosing || c.key != other)
         .collect();
-    let (header, rows, widths) = fitted(area.width, &cols, cells);
+    let (header, rows, widths) = table(area.width, &cols, &p.list.rows, &sh.theme, chosen);
     let empty = match (&p.filter_error, member, scope.range()) {
         (Some(e), _, _) => format!("nothing shown: {e} (/ fixes it)"),
         (None, true, (None, None)) => "no redemptions by this member".into(),

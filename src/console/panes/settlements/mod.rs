@@ -12,6 +12,7 @@ mod batches_effects;
 mod batches_view;
 mod effects;
 mod lines;
+mod list_view;
 mod view;
 
 pub use batches::{BatchQuestion, Batches, parse_file, parse_new, plan_body};
@@ -22,10 +23,12 @@ pub use effects::{Effect, Msg, Opened, Step};
 use crate::console::action::Action;
 use crate::console::bulk::{Build, BulkOffer, MARK_PAGE, MarkQuery, in_focus, optional};
 use crate::console::detail::Detail;
+use crate::console::export::{EXPORT_PAGE, ExportPlan, ListExport};
 use crate::console::list::{KeysetList, ListFilter, ListRow, Markable, PAGE};
 use crate::console::msg::{Changed, Effect as AppEffect, LoadMode, Notice};
 use crate::console::pane::{Answer, Pane, fx};
 use crate::console::shell::{Latest, Shell};
+use crate::console::view::registry::export_columns_from;
 use crate::domain::Permission;
 use crate::domain::settlement::Period;
 use crate::service::bulk::BulkAction;
@@ -205,6 +208,7 @@ impl Pane for SettlementsPane {
         }
         a.moves_in_list()
             || a.marks()
+            || a == Export
             || matches!(
                 a,
                 Open | Back
@@ -487,6 +491,29 @@ impl Pane for SettlementsPane {
                 async move { desk.settlements_page(&filter, before, MARK_PAGE).await }
             },
         ))
+    }
+
+    fn list_export(&self, sh: &Shell) -> Option<ExportPlan> {
+        if self.detail.open || self.batches.open {
+            return None;
+        }
+        let width = sh.size.map_or(120, |s| s.0);
+        let chosen = sh.columns.get(Self::KEY);
+        let columns = export_columns_from(list_view::COLUMNS, chosen, width, list_view::WIDE);
+        let filter = self.filter.query.clone();
+        Some(ExportPlan {
+            noun: "settlements",
+            make: Box::new(move |path| {
+                ListExport::pages(path, columns, move |desk, before| {
+                    let filter = filter.clone();
+                    async move { desk.settlements_page(&filter, before, EXPORT_PAGE).await }
+                })
+            }),
+        })
+    }
+
+    fn column_keys(&self) -> Vec<&'static str> {
+        crate::console::view::registry::keys(list_view::COLUMNS)
     }
 
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {

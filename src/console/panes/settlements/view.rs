@@ -2,15 +2,13 @@
 //! beside the partner's commission chart, and its lines below.
 
 use super::lines::kind_text;
+use super::list_view::{self, WIDE, tally};
 use super::{Opened, SettlementsPane};
 use crate::console::shell::Shell;
-use crate::console::view::columns::{Col, Text, cut_line, fitted, styled};
-use crate::console::view::{ListTable, draw_list, list_title, local, local_fmt, now};
+use crate::console::view::columns::{Col, cut_line, fitted, styled};
+use crate::console::view::{ListTable, draw_list, local, local_fmt, now};
 use crate::domain::money::{format_amount, format_bps};
-use crate::domain::settlement::{
-    Discrepancy, SettlementStatus, days_left, discrepancy_text, period_label, review_by,
-};
-use crate::service::rows::Settlement;
+use crate::domain::settlement::{SettlementStatus, days_left, period_label};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -18,173 +16,16 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph};
 
-/// Below this width the list shows its short columns.
-const WIDE: u16 = 120;
-
 pub fn draw(p: &mut SettlementsPane, f: &mut Frame, area: Rect, sh: &Shell) {
     if p.detail.open {
         detail(f, area, p, sh);
     } else {
-        list(f, area, p, sh);
+        list_view::list(f, area, p, sh);
     }
 }
 
 fn status_style(s: SettlementStatus, sh: &Shell) -> Style {
-    let t = &sh.theme;
-    match s {
-        SettlementStatus::Draft => t.muted,
-        SettlementStatus::InReview => t.warn,
-        SettlementStatus::Approved => t.ok,
-        SettlementStatus::Paid => Style::default(),
-        SettlementStatus::Disputed => t.error,
-    }
-}
-
-/// "3d left", "today", "closed", or "-" when not in review.
-fn days_short(s: &Settlement, now: DateTime<Utc>) -> String {
-    match (s.status, s.review_deadline) {
-        (SettlementStatus::InReview, Some(d)) if d <= now => "closed".into(),
-        (SettlementStatus::InReview, Some(d)) if (d - now).num_days() == 0 => "today".into(),
-        (SettlementStatus::InReview, Some(d)) => format!("{}d left", (d - now).num_days()),
-        _ => "-".into(),
-    }
-}
-
-fn tally(s: &Settlement) -> Option<(i32, i64)> {
-    s.tally_count.zip(s.tally_amount_minor)
-}
-
-fn list(f: &mut Frame, area: Rect, pane: &mut SettlementsPane, sh: &Shell) {
-    let t = &sh.theme;
-    let p = &*pane;
-    let title = list_title(
-        "Settlements",
-        ("period", true),
-        Some(&p.filter.text),
-        p.filter.error.as_deref(),
-        &p.list,
-    );
-    let now = now();
-    let wide = area.width >= WIDE;
-    let partners: Vec<String> = p
-        .list
-        .rows
-        .iter()
-        .map(|r| format!("{} v{}", r.partner_name, r.agreement_version))
-        .collect();
-    let differences: Vec<String> = p
-        .list
-        .rows
-        .iter()
-        .map(|r| {
-            let s = &r.settlement;
-            match tally(s) {
-                Some(tl) if !wide => {
-                    let d = Discrepancy::of(tl, s.redemption_count, s.commission_minor);
-                    if d.is_zero() { "matches" } else { "differs" }.into()
-                }
-                tl => discrepancy_text(tl, s.redemption_count, s.commission_minor, &s.currency),
-            }
-        })
-        .collect();
-    // Ids, periods, states, counts, amounts and differences are never cut; the partner's
-    // name gives way (its version stays: it is cut from the name's end).
-    let cols: Vec<Col> = if wide {
-        vec![
-            Col::num("Id"),
-            Col::text("Partner", 1),
-            Col::keep("Period"),
-            Col::keep("Status"),
-            Col::num("Lines"),
-            Col::num("Exc"),
-            Col::num("Commission"),
-            Col::num("Net"),
-            Col::keep("Review by"),
-            Col::keep("Discrepancy"),
-        ]
-    } else {
-        vec![
-            Col::num("Id"),
-            Col::text("Partner", 1),
-            Col::keep("Period"),
-            Col::keep("Status"),
-            Col::num("Lines"),
-            Col::num("Net"),
-            Col::keep("Review"),
-            Col::keep("Tally"),
-        ]
-    };
-    let cells = p
-        .list
-        .rows
-        .iter()
-        .zip(partners)
-        .zip(differences)
-        .map(|((r, partner), difference)| {
-            let s = &r.settlement;
-            let money = |m: i64| format_amount(m, &s.currency);
-            let exc_style = if s.exception_count > 0 {
-                t.warn
-            } else {
-                Style::default()
-            };
-            let closed = s.status == SettlementStatus::InReview
-                && s.review_deadline.is_some_and(|d| d <= now);
-            let review_style = if closed { t.error } else { Style::default() };
-            let diff_style = if tally(s).is_some() && !difference.starts_with("matches") {
-                t.warn
-            } else {
-                Style::default()
-            };
-            let mut cells = vec![
-                Text::from(s.id.to_string()),
-                Text::from(partner),
-                Text::from(period_label(&r.frequency, s.period_start)),
-                styled(
-                    match (r.batch_id, r.carried_since) {
-                        (Some(b), _) => format!("{} · batch {b}", s.status),
-                        (None, Some(_)) => format!("{} · carried", s.status),
-                        _ => s.status.to_string(),
-                    },
-                    status_style(s.status, sh),
-                ),
-            ];
-            if wide {
-                cells.extend([
-                    Text::from(s.line_count.to_string()),
-                    styled(s.exception_count.to_string(), exc_style),
-                    Text::from(money(s.commission_minor)),
-                    Text::from(money(s.net_minor)),
-                    styled(review_by(s.status, s.review_deadline, now), review_style),
-                ]);
-            } else {
-                let lines = if s.exception_count > 0 {
-                    format!("{} ({})", s.line_count, s.exception_count)
-                } else {
-                    s.line_count.to_string()
-                };
-                cells.extend([
-                    styled(lines, exc_style),
-                    Text::from(money(s.net_minor)),
-                    styled(days_short(s, now), review_style),
-                ]);
-            }
-            cells.push(styled(difference, diff_style));
-            cells
-        })
-        .collect();
-    let (header, rows, widths) = fitted(area.width, &cols, cells);
-    let table = ListTable {
-        title,
-        header,
-        widths,
-        empty: if p.filter.text.trim().is_empty() {
-            "no settlements yet: c computes a period"
-        } else {
-            "no settlement matches the filter (Esc clears it)"
-        },
-    };
-    draw_list(f, area, sh, &mut pane.list, table, rows);
+    list_view::status_style(&sh.theme, s)
 }
 
 /// The summary's lines: terms, period, status, totals, lines, the partner's tally, the ledger.
