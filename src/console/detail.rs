@@ -2,7 +2,7 @@
 //! loaded for it, the newest request (older answers are dropped), and how far it is scrolled.
 
 use super::action::Action;
-use super::msg::Gen;
+use super::tag::Gen;
 use super::shell::{Latest, Shell};
 use ratatui::Frame;
 use ratatui::layout::Rect;

@@ -109,6 +109,87 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Every module of the framework that takes part in a cycle of framework modules (`a → b →
+/// … → a`), each cycle named once.
+pub fn framework_cycles(console_dir: &Path) -> Vec<String> {
+    let graph = graph(console_dir);
+    let framework: Vec<&Vec<String>> = graph
+        .keys()
+        .filter(|m| layer_of(m) == Layer::Framework)
+        .collect();
+    let mut cycles = Vec::new();
+    // A depth-first walk from each module, on framework edges only.
+    for start in &framework {
+        let mut stack: Vec<(Vec<String>, Vec<Vec<String>>)> = vec![((*start).clone(), vec![])];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some((m, path)) = stack.pop() {
+            for next in graph.get(&m).into_iter().flatten() {
+                if layer_of(next) != Layer::Framework {
+                    continue;
+                }
+                if next == *start {
+                    let mut names: Vec<String> = path.iter().map(|p| p.join("::")).collect();
+                    names.insert(0, start.join("::"));
+                    names.push(next.join("::"));
+                    let mut key: Vec<String> = names[..names.len() - 1].to_vec();
+                    key.sort();
+                    let text = names.join(" → ");
+                    if !cycles.iter().any(|(k, _)| *k == key) {
+                        cycles.push((key, text));
+                    }
+                } else if seen.insert(next.clone()) {
+                    let mut p = path.clone();
+                    p.push(next.clone());
+                    stack.push((next.clone(), p));
+                }
+            }
+        }
+    }
+    cycles.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The modules each module's files name, resolved to the modules that exist (a path to an
+/// item is a path to the module that holds it).
+fn graph(console_dir: &Path) -> std::collections::BTreeMap<Vec<String>, Vec<Vec<String>>> {
+    let mut all = Vec::new();
+    files(console_dir, &mut all);
+    let modules: Vec<(Vec<String>, PathBuf)> = all
+        .iter()
+        .map(|f| {
+            let rel = f.strip_prefix(console_dir).unwrap_or(f);
+            (module_of(rel), f.clone())
+        })
+        .collect();
+    let known: std::collections::BTreeSet<Vec<String>> =
+        modules.iter().map(|(m, _)| m.clone()).collect();
+    let resolve = |p: &[String]| -> Vec<String> {
+        (0..=p.len())
+            .rev()
+            .map(|n| p[..n].to_vec())
+            .find(|m| known.contains(m))
+            .unwrap_or_default()
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for (module, file) in &modules {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let mut to: Vec<Vec<String>> = Vec::new();
+        // Test modules (at the end of a file) are left out: they are not the module's code.
+        for line in text.lines().take_while(|l| l.trim() != "#[cfg(test)]") {
+            if line.trim_start().starts_with("mod ") || line.trim_start().starts_with("pub mod ") {
+                continue;
+            }
+            for p in paths_in(module, line) {
+                let m = resolve(&p);
+                if m != *module && !to.contains(&m) {
+                    to.push(m);
+                }
+            }
+        }
+        out.insert(module.clone(), to);
+    }
+    out
+}
+
 /// Every path against the direction, as `file:line: path`.
 pub fn violations(console_dir: &Path) -> Vec<String> {
     let mut all = Vec::new();
@@ -238,6 +319,13 @@ mod tests {
         assert!(!allowed(Layer::Pane, &m("app")));
         assert!(allowed(Layer::Pane, &m("panes/partners")));
         assert!(allowed(Layer::App, &m("panes/partners")));
+    }
+
+    #[test]
+    fn no_framework_module_depends_on_itself_through_others() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/console");
+        let cycles = framework_cycles(&dir);
+        assert!(cycles.is_empty(), "cycles in the framework:\n{}", cycles.join("\n"));
     }
 
     #[test]

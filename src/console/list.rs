@@ -3,7 +3,7 @@
 //! scroll, so a list is never loaded whole whatever the table's size. Lists whose query only
 //! reads forwards (newest first, before a cursor) keep what they loaded and page on downwards.
 
-use super::msg::{Gen, LoadMode};
+use super::tag::{Gen, LoadMode};
 use super::shell::Shell;
 use crate::service::rows::{AuditEntry, DealListRow, MonitorRow, PartnerListRow, RedemptionRow};
 use chrono::{DateTime, Utc};

@@ -22,6 +22,7 @@ pub mod recovery;
 pub mod runtime;
 pub mod screen;
 pub mod shell;
+pub mod tag;
 pub mod terminal;
 pub mod theme;
 pub mod view;

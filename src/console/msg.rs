@@ -19,21 +19,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
-/// A request generation: every load carries one, and a pane keeps only the newest answer.
-pub type Gen = u64;
-
-/// How a loaded page joins the rows already shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoadMode {
-    /// The first page.
-    Replace,
-    /// The page after the last row.
-    Append,
-    /// The page before the first row.
-    Prepend,
-    /// The last page (jump to the bottom).
-    Last,
-}
+pub use super::tag::{Gen, LoadMode};
 
 /// Work for a background task.
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 //! so a typo cannot quietly pick another partner; `#7` or `7` names one by id.
 
 use super::form::Form;
-use super::msg::Gen;
+use super::tag::Gen;
 use super::shell::{Latest, Shell};
 use crate::domain::VerificationState;
 use crate::error::Error;

@@ -3,7 +3,7 @@
 //! the `/` filter being typed, and request generations.
 
 use super::keymap::Keymap;
-use super::msg::Gen;
+use super::tag::Gen;
 use super::palette::Palette;
 use super::recovery::FormSnapshot;
 use super::theme::Theme;
@@ -218,8 +218,6 @@ pub struct Shell {
     pub config_file: Option<std::path::PathBuf>,
     /// Where the list the keys move in was last drawn, and the first row shown (for the mouse).
     pub list_at: std::cell::Cell<Option<(ratatui::layout::Rect, usize)>>,
-    /// The bulk run on its way (one at a time).
-    pub bulk: Option<super::bulk::BulkRunning>,
     /// The `Ctrl-a` on its way: the pane's key and the request's tag (a newer one wins).
     pub marking_all: Option<(&'static str, Gen)>,
     /// The terminal's size as last drawn or resized (columns, rows); `None` before either.
@@ -253,7 +251,6 @@ impl Shell {
             reask: None,
             goto: None,
             marking_all: None,
-            bulk: None,
             columns: Default::default(),
             views: Default::default(),
             config_file: None,

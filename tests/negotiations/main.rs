@@ -20,7 +20,15 @@ use partnerdesk::service::rows::Thread;
 
 /// A valid percentage offer for a coupon deal.
 pub fn offer(rate_bps: i64) -> OfferDraft {
-    let now = Utc::now();
+    // One instant for every offer of the run (an hour ahead, whole minutes): two offers made
+    // either side of a minute's turn must not differ in their window.
+    static BASE: std::sync::OnceLock<chrono::DateTime<Utc>> = std::sync::OnceLock::new();
+    let now = *BASE.get_or_init(|| {
+        use chrono::{DurationRound, TimeDelta};
+        (Utc::now() + Duration::hours(1))
+            .duration_trunc(TimeDelta::minutes(1))
+            .unwrap_or_else(|_| Utc::now())
+    });
     OfferDraft {
         model: "percentage".into(),
         rate_bps: Some(rate_bps),

@@ -20,7 +20,7 @@ impl App {
     /// `a` on a pane with marks, where it runs in bulk: asks first. `None`: not a bulk action.
     pub(super) fn bulk_action(&mut self, a: Action) -> Option<Vec<Effect>> {
         if a == Action::Back
-            && let Some(run) = &self.shell.bulk
+            && let Some(run) = &self.bulk
         {
             run.cancel.store(true, Ordering::SeqCst);
             self.shell
@@ -28,6 +28,7 @@ impl App {
             return Some(Vec::new());
         }
         let key = self.pane.key();
+        let running = self.bulk.is_some();
         let (pane, sh) = self.split();
         let offer = pane.bulk(a)?;
         let marks = pane.marking()?.marks().rows();
@@ -37,7 +38,7 @@ impl App {
         if !sh.require(offer.permission) {
             return Some(Vec::new());
         }
-        if sh.bulk.is_some() {
+        if running {
             sh.toast_error("a bulk action is running; wait for it or Esc to cancel it");
             return Some(Vec::new());
         }
@@ -111,7 +112,7 @@ impl App {
         let busy = self
             .shell
             .start_busy(format!("{label}: 0/{total} · Esc cancels"));
-        self.shell.bulk = Some(BulkRunning {
+        self.bulk = Some(BulkRunning {
             pane: ask.pane,
             busy,
             label,
@@ -127,7 +128,7 @@ impl App {
     }
 
     pub(super) fn bulk_progress(&mut self, done: usize, total: usize) -> Vec<Effect> {
-        if let Some(run) = &self.shell.bulk {
+        if let Some(run) = &self.bulk {
             let (busy, text) = (
                 run.busy,
                 format!("{}: {done}/{total} · Esc cancels", run.label),
@@ -144,7 +145,7 @@ impl App {
         pane: &'static str,
         result: Result<BulkReport, Error>,
     ) -> Vec<Effect> {
-        if let Some(run) = self.shell.bulk.take() {
+        if let Some(run) = self.bulk.take() {
             self.shell.end_busy(run.busy);
         }
         let Some(id) = PaneId::of_key(pane) else {

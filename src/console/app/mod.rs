@@ -33,6 +33,8 @@ pub struct App {
     pub should_quit: bool,
     /// A form offered back from an earlier session, shown once connected.
     pub recovered: Option<FormSnapshot>,
+    /// The bulk run on its way (one at a time).
+    pub bulk: Option<crate::console::bulk::BulkRunning>,
     /// The list export on its way (one at a time).
     pub exporting: Option<export::Exporting>,
 }
@@ -60,6 +62,7 @@ impl App {
             should_quit: false,
             recovered: None,
             exporting: None,
+            bulk: None,
         }
     }
 
