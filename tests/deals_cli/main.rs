@@ -13,6 +13,7 @@ mod cli;
 mod common;
 
 mod bulk;
+mod list_csv;
 
 use cli::{Out, TempDir, pd};
 use common::{TestDb, active_deal, member, partner_draft, verified_partner};
