@@ -60,7 +60,7 @@ pub enum PartnersCommand {
         #[command(flatten)]
         print: Print,
     },
-    /// List partners, by name (a table, or --json: an array of rows).
+    /// List partners, by name (a table, --json: an array of rows, or --csv: every match).
     List(ListArgs),
     /// Show one partner and its deals by state (a record, or --json).
     Show {

@@ -470,6 +470,10 @@ fn deals_help_documents_every_flag_and_the_file_format() {
         (&["deals"], &["search", "import"]),
         (&["deals", "search"], &["<TEXT>", "--member", "--limit"]),
         (
+            &["deals", "list"],
+            &["--csv", "--out", "--output", "--force", "--json", "--limit"],
+        ),
+        (
             &["deals", "import"],
             &[
                 "<FILE>",

@@ -46,7 +46,7 @@ pub enum NegotiationsCommand {
         #[command(flatten)]
         print: Print,
     },
-    /// List threads, most recently updated first (a table, or --json).
+    /// List threads, most recently updated first (a table, --json, or --csv: every match).
     List {
         /// Only threads in this status: pending, negotiating, accepted, rejected, withdrawn or expired.
         #[arg(long, value_name = "STATUS")]
