@@ -32,9 +32,9 @@ pub struct CsvArgs {
     /// gets a leading '. Times are UTC.
     #[arg(long, conflicts_with = "json")]
     pub csv: bool,
-    /// With --csv: write to this file instead of standard output. It appears only when
-    /// complete (mode 0600); an existing file is refused (see --force).
-    #[arg(long, value_name = "FILE", requires = "csv", visible_alias = "output")]
+    /// With --csv (--output is the same): write to this file instead of standard output. It
+    /// appears only when complete (mode 0600); an existing file is refused (see --force).
+    #[arg(long, value_name = "FILE", requires = "csv", alias = "output")]
     pub out: Option<PathBuf>,
     /// Replace the --out file if it exists (a regular file only, never a link).
     #[arg(long, requires = "out")]
