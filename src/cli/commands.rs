@@ -1,11 +1,13 @@
 //! Subcommands that call services and print their outcome.
 
+use super::csv_list::{CsvColumn, instant, write_pages};
 use super::output::{errln, outln};
 use super::{Context, OperatorsCommand, RedeemArgs, SeedArgs};
 use crate::domain::{OrderValue, Role};
 use crate::error::{Error, Result};
 use crate::seed::{self, Plan};
 use crate::store;
+use crate::store::operators::Operator;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -88,7 +90,18 @@ pub async fn operators(ctx: &Context, cmd: OperatorsCommand) -> Result<ExitCode>
                 .await?;
             outln!("{} is now {}", op.login, op.roles.join(", "));
         }
-        OperatorsCommand::List { print } => {
+        OperatorsCommand::List { csv, .. } if csv.csv => {
+            // Every operator comes in one page: there are few.
+            let all = desk.list_operators().await?;
+            let mut pages = Some(all);
+            let cursor = |o: &Operator| o.login.clone();
+            return write_pages(&csv, "operators", OPERATOR_COLUMNS, cursor, |_| {
+                let rows = pages.take().unwrap_or_default();
+                async move { Ok(rows) }
+            })
+            .await;
+        }
+        OperatorsCommand::List { print, .. } => {
             let ops = desk.list_operators().await?;
             if print.json {
                 super::output::json(&ops)?;
@@ -116,6 +129,16 @@ pub async fn operators(ctx: &Context, cmd: OperatorsCommand) -> Result<ExitCode>
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `operators list --csv`.
+const OPERATOR_COLUMNS: &[CsvColumn<Operator>] = &[
+    ("login", |o| o.login.clone()),
+    ("name", |o| o.display_name.clone()),
+    ("roles", |o| o.roles.join(",")),
+    ("version", |o| o.version.to_string()),
+    ("updated_by", |o| o.updated_by.clone()),
+    ("updated", |o| instant(o.updated_at)),
+];
 
 pub async fn seed(ctx: &Context, args: SeedArgs) -> Result<ExitCode> {
     let settings = ctx.settings()?;

@@ -6,6 +6,7 @@ mod agreements;
 mod args;
 mod bulk;
 mod commands;
+mod csv_list;
 mod deals;
 mod doctor;
 mod export;
@@ -130,10 +131,12 @@ pub enum OperatorsCommand {
         #[arg(long)]
         db_login: bool,
     },
-    /// List operators and their roles (a table, or --json: an array of the records).
+    /// List operators and their roles (a table, --json: an array of the records, or --csv).
     List {
         #[command(flatten)]
         print: args::Print,
+        #[command(flatten)]
+        csv: csv_list::CsvArgs,
     },
     /// Replace an operator's roles (admin).
     SetRoles {

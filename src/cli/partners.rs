@@ -4,8 +4,10 @@
 use super::Context;
 use super::args::{Guard, Print, done};
 use super::bulk::{self, DryRun};
+use super::csv_list::{CSV_PAGE, CsvArgs, CsvColumn, instant, write_pages};
 use super::output::{self, out, outln};
 use super::table::{Table, or_dash, record, time};
+use crate::domain::list_text::vetted;
 use crate::domain::{PartnerDraft, VerificationState};
 use crate::error::{Error, Result};
 use crate::service::bulk::BulkAction;
@@ -58,7 +60,7 @@ pub enum PartnersCommand {
         #[command(flatten)]
         print: Print,
     },
-    /// List partners, by name (a table, or --json: an array of rows).
+    /// List partners, by name (a table, --json: an array of rows, or --csv: every match).
     List(ListArgs),
     /// Show one partner and its deals by state (a record, or --json).
     Show {
@@ -233,13 +235,29 @@ pub struct ListArgs {
     /// Reverse the order.
     #[arg(long)]
     pub reverse: bool,
-    /// At most this many rows.
+    /// At most this many rows (not with --csv: it prints every match).
     #[arg(long, value_name = "N", default_value_t = 50,
           value_parser = clap::value_parser!(i64).range(1..=LIST_LIMIT_MAX))]
     pub limit: i64,
     #[command(flatten)]
     pub print: Print,
+    #[command(flatten)]
+    pub csv: CsvArgs,
 }
+
+/// `partners list --csv`: the console's wide columns, in its order.
+const CSV_COLUMNS: &[CsvColumn<PartnerListRow>] = &[
+    ("name", |r| r.display_name.clone()),
+    ("domain", |r| r.domain.clone().unwrap_or_default()),
+    ("state", |r| r.verification.to_string()),
+    ("categories", |r| r.categories.join(", ")),
+    ("deals", |r| r.deal_count.to_string()),
+    ("vetted_by", |r| vetted(r.verification, r.vetted_by.clone())),
+    ("vetted_at", |r| {
+        vetted(r.verification, r.vetted_at.map(instant))
+    }),
+    ("id", |r| r.id.to_string()),
+];
 
 fn parse_sort(s: &str) -> std::result::Result<PartnerSort, String> {
     let t = s.trim().to_ascii_lowercase();
@@ -250,6 +268,9 @@ fn parse_sort(s: &str) -> std::result::Result<PartnerSort, String> {
 }
 
 pub async fn run(ctx: &Context, cmd: PartnersCommand) -> Result<ExitCode> {
+    if let PartnersCommand::List(a) = &cmd {
+        a.csv.check()?;
+    }
     let desk = ctx.desk(2).await?;
     match cmd {
         PartnersCommand::Add { fields, print } => {
@@ -470,6 +491,17 @@ async fn list(desk: &crate::service::Desk, a: ListArgs) -> Result<ExitCode> {
         descending: a.reverse,
         after: None,
     };
+    if a.csv.csv {
+        let cursor = |r: &PartnerListRow| (r.sort_key.clone(), r.id);
+        return write_pages(&a.csv, "partners", CSV_COLUMNS, cursor, |after| {
+            let filter = PartnerFilter {
+                after,
+                ..filter.clone()
+            };
+            async move { desk.list_partners(&filter, CSV_PAGE).await }
+        })
+        .await;
+    }
     let rows = desk.list_partners(&filter, a.limit).await?;
     if a.print.json {
         output::json(&rows)?;

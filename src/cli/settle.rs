@@ -6,9 +6,10 @@ mod show;
 
 use super::Context;
 use super::args::{Print, done};
+use super::csv_list::{CSV_PAGE, CsvArgs, CsvColumn, instant, write_pages};
 use super::output::{self, out, outln};
 use super::table::{Table, time};
-use crate::domain::money::format_amount;
+use crate::domain::money::{decimal_string, format_amount};
 use crate::domain::settlement::{self, Period, SettlementStatus};
 use crate::error::{Error, Result};
 use crate::files::{self, PartialFile};
@@ -31,7 +32,7 @@ pub enum SettleCommand {
     /// Compute (or recompute, in draft or disputed) the statement of one agreement for one
     /// period, or of every agreement due at the close of a period with --all.
     Compute(ComputeArgs),
-    /// List settlements, newest period first (a table, or --json).
+    /// List settlements, newest period first (a table, --json, or --csv).
     List {
         /// Only this status: draft, in_review, approved, paid or disputed.
         #[arg(long, value_name = "STATUS")]
@@ -43,12 +44,14 @@ pub enum SettleCommand {
         /// months' statements and its own) or a year 2026.
         #[arg(long, value_name = "PERIOD")]
         period: Option<String>,
-        /// At most this many rows.
+        /// At most this many rows (not with --csv: it prints every match).
         #[arg(long, value_name = "N", default_value_t = 50,
               value_parser = clap::value_parser!(i64).range(1..=5000))]
         limit: i64,
         #[command(flatten)]
         print: Print,
+        #[command(flatten)]
+        csv: CsvArgs,
     },
     /// Show a settlement: terms, totals, exceptions, the partner's tally, the ledger and the
     /// first lines (--json: everything, with every line, amounts as decimal strings).
@@ -159,6 +162,9 @@ pub struct ComputeArgs {
 }
 
 pub async fn run(ctx: &Context, cmd: SettleCommand) -> Result<ExitCode> {
+    if let SettleCommand::List { csv, .. } = &cmd {
+        csv.check()?;
+    }
     let desk = ctx.desk(4).await?;
     match cmd {
         SettleCommand::Compute(a) => compute(&desk, a).await,
@@ -168,6 +174,7 @@ pub async fn run(ctx: &Context, cmd: SettleCommand) -> Result<ExitCode> {
             period,
             limit,
             print,
+            csv,
         } => {
             let within = period
                 .map(|p| Period::parse(&p).map(|p| (p.start, p.end)))
@@ -179,6 +186,14 @@ pub async fn run(ctx: &Context, cmd: SettleCommand) -> Result<ExitCode> {
                 within,
                 ..Default::default()
             };
+            if csv.csv {
+                let cursor = |r: &SettlementRow| (r.settlement.period_start, r.settlement.id);
+                return write_pages(&csv, "settlements", CSV_COLUMNS, cursor, |before| {
+                    let (desk, filter) = (&desk, &filter);
+                    async move { desk.settlements_page(filter, before, CSV_PAGE).await }
+                })
+                .await;
+            }
             let rows = desk.settlements_page(&filter, None, limit).await?;
             if print.json {
                 let rows: Vec<serde_json::Value> = rows
@@ -359,6 +374,32 @@ fn moved(print: &Print, s: &Settlement, what: &str) -> Result<ExitCode> {
         format!("settlement {} {what}{extra}", s.id)
     })
 }
+
+/// `settle list --csv`: amounts as decimals in the currency's units.
+const CSV_COLUMNS: &[CsvColumn<SettlementRow>] = &[
+    ("id", |r| r.settlement.id.to_string()),
+    ("partner", |r| r.partner_name.clone()),
+    ("partner_id", |r| r.settlement.partner_id.to_string()),
+    ("agreement_version", |r| r.agreement_version.to_string()),
+    ("period", period_label),
+    ("status", |r| r.settlement.status.to_string()),
+    ("lines", |r| r.settlement.line_count.to_string()),
+    ("exceptions", |r| r.settlement.exception_count.to_string()),
+    ("currency", |r| r.settlement.currency.clone()),
+    ("commission", |r| {
+        decimal_string(r.settlement.commission_minor, &r.settlement.currency)
+    }),
+    ("net", |r| {
+        decimal_string(r.settlement.net_minor, &r.settlement.currency)
+    }),
+    ("review_deadline", |r| {
+        r.settlement
+            .review_deadline
+            .map(instant)
+            .unwrap_or_default()
+    }),
+    ("payout", |r| r.payout_text().unwrap_or_default()),
+];
 
 fn list_table(rows: &[SettlementRow]) {
     if rows.is_empty() {

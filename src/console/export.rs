@@ -1,11 +1,11 @@
 //! `x` on any list: every row the filter matches (paged from the server, not only the loaded
 //! window), in the list's sort and its visible columns, written as CSV the safe way exports
 //! are written (a partial file beside the target, never through a link or over a file, moved
-//! into place when complete), with progress. A cell that a spreadsheet would read as a
-//! formula (`=`, `+`, `-`, `@`, a tab or a carriage return first) is written with a `'` before
-//! it.
+//! into place when complete), with progress. Cells are written as [`safe_cell`] makes them:
+//! one a spreadsheet would read as a formula gets a `'` before it.
 
 use super::list::ListRow;
+use crate::csv_cell::safe_cell;
 use crate::error::{Error, Result};
 use crate::files::{PartialFile, cannot_write};
 use crate::service::Desk;
@@ -97,41 +97,10 @@ fn write_error(path: &Path, e: csv::Error) -> Error {
     }
 }
 
-/// A cell as written: one a spreadsheet would take for a formula gets a `'` first (a signed
-/// number, `-5.00`, is a number and stays as it is).
-pub fn safe_cell(text: String) -> String {
-    let number = text.len() > 1 && text[1..].parse::<rust_decimal::Decimal>().is_ok();
-    match text.chars().next() {
-        Some('+' | '-') if number => text,
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text,
-    }
-}
-
 /// The file an export of `noun` is offered as: `deals-2026-12-08-1405.csv`.
 pub fn default_name(noun: &str, now: chrono::DateTime<chrono::Utc>) -> String {
     format!(
         "{noun}-{}.csv",
         super::view::local_fmt(now, "%Y-%m-%d-%H%M")
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formulas_are_defused_and_plain_text_is_kept() {
-        assert_eq!(safe_cell("=HYPERLINK(\"x\")".into()), "'=HYPERLINK(\"x\")");
-        assert_eq!(safe_cell("+1".into()), "+1");
-        assert_eq!(safe_cell("+1+2".into()), "'+1+2");
-        assert_eq!(safe_cell("-5.00".into()), "-5.00");
-        assert_eq!(
-            safe_cell("-cmd|' /C calc'!A0".into()),
-            "'-cmd|' /C calc'!A0"
-        );
-        assert_eq!(safe_cell("@SUM".into()), "'@SUM");
-        assert_eq!(safe_cell("Spring sale".into()), "Spring sale");
-        assert_eq!(safe_cell(String::new()), "");
-    }
 }

@@ -6,6 +6,7 @@
 pub mod bulk;
 pub mod contract;
 pub mod deal;
+pub mod list_text;
 pub mod member;
 pub mod moment;
 pub mod money;

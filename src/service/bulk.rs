@@ -190,13 +190,12 @@ impl Desk {
     /// One row in its own transaction: committed, or rolled back in a dry run or on refusal.
     async fn bulk_row(&self, action: &BulkAction, t: Target, dry_run: bool) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        self.apply_one(&mut tx, action, t).await?;
-        if dry_run {
+        let done = self.apply_one(&mut tx, action, t).await;
+        if dry_run && done.is_ok() {
             tx.rollback().await?;
-        } else {
-            tx.commit().await?;
+            return Ok(());
         }
-        Ok(())
+        super::finish(tx, done).await
     }
 
     async fn apply_one(&self, tx: &mut PgConnection, action: &BulkAction, t: Target) -> Result<()> {

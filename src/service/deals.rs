@@ -93,9 +93,8 @@ impl Desk {
         let mut tx = self.pool().begin().await?;
         let after = self
             .change_deal_state_in(&mut tx, id, expected_version, to, reason)
-            .await?;
-        tx.commit().await?;
-        Ok(after)
+            .await;
+        super::finish(tx, after).await
     }
 
     /// [`Desk::change_deal_state`] inside the caller's transaction (which it leaves to the

@@ -240,3 +240,26 @@ pub(crate) fn check_version(
         _ => Ok(()),
     }
 }
+
+/// Ends a transaction by what ran in it: committed when `result` is `Ok`, otherwise rolled
+/// back before this returns. A transaction that is only dropped queues its `ROLLBACK`, which
+/// the pool sends later, on a task of its own, when it takes the connection back; until then
+/// the refused call's row locks are held, and a job reading `FOR UPDATE SKIP LOCKED` right
+/// after it (the expiry job) skips the row as if another job had it.
+pub(crate) async fn finish<T>(
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    result: Result<T>,
+) -> Result<T> {
+    match result {
+        Ok(v) => {
+            tx.commit().await?;
+            Ok(v)
+        }
+        Err(e) => {
+            // A rollback that fails leaves a broken connection, which the pool closes (and
+            // the server ends its transaction); the refusal is what the caller needs to hear.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}

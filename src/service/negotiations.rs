@@ -363,9 +363,8 @@ impl Desk {
     ) -> Result<Thread> {
         self.actor().require(Permission::ManageNegotiations)?;
         let mut tx = self.pool().begin().await?;
-        let after = self.close_in(&mut tx, thread_id, side, reason, to).await?;
-        tx.commit().await?;
-        Ok(after)
+        let after = self.close_in(&mut tx, thread_id, side, reason, to).await;
+        super::finish(tx, after).await
     }
 
     /// Rejects or withdraws inside the caller's transaction (which it leaves to the caller to

@@ -142,9 +142,8 @@ impl Desk {
         let mut tx = self.pool().begin().await?;
         let after = self
             .move_partner_in(&mut tx, id, expected_version, to, action, reason)
-            .await?;
-        tx.commit().await?;
-        Ok(after)
+            .await;
+        super::finish(tx, after).await
     }
 
     /// A verification move inside the caller's transaction (which it leaves to the caller to

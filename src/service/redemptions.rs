@@ -136,9 +136,8 @@ impl Desk {
     pub async fn flag_redemption(&self, id: i64, kind: FlagKind, note: &str) -> Result<Redemption> {
         self.actor().require(Permission::FlagRedemptions)?;
         let mut tx = self.pool().begin().await?;
-        let after = self.flag_redemption_in(&mut tx, id, kind, note).await?;
-        tx.commit().await?;
-        Ok(after)
+        let after = self.flag_redemption_in(&mut tx, id, kind, note).await;
+        super::finish(tx, after).await
     }
 
     /// [`Desk::flag_redemption`] inside the caller's transaction (which it leaves to the
@@ -211,9 +210,8 @@ impl Desk {
     pub async fn unflag_redemption(&self, id: i64, reason: &str) -> Result<Redemption> {
         self.actor().require(Permission::FlagRedemptions)?;
         let mut tx = self.pool().begin().await?;
-        let after = self.unflag_redemption_in(&mut tx, id, reason).await?;
-        tx.commit().await?;
-        Ok(after)
+        let after = self.unflag_redemption_in(&mut tx, id, reason).await;
+        super::finish(tx, after).await
     }
 
     /// [`Desk::unflag_redemption`] inside the caller's transaction (which it leaves to the

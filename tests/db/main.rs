@@ -18,6 +18,7 @@ mod partners;
 mod record;
 mod redeem_rules;
 mod redemption_values;
+mod refused_locks;
 mod roles;
 mod schema;
 mod search_import;

@@ -13,6 +13,7 @@ mod cli;
 mod common;
 
 mod bulk;
+mod list_csv;
 
 use cli::{Out, TempDir, pd};
 use common::{TestDb, active_deal, member, partner_draft, verified_partner};
@@ -468,6 +469,10 @@ fn deals_help_documents_every_flag_and_the_file_format() {
         (&[], &["deals"]),
         (&["deals"], &["search", "import"]),
         (&["deals", "search"], &["<TEXT>", "--member", "--limit"]),
+        (
+            &["deals", "list"],
+            &["--csv", "--out", "--output", "--force", "--json", "--limit"],
+        ),
         (
             &["deals", "import"],
             &[

@@ -227,6 +227,17 @@ redemption_cap = 500
     assert_eq!(v[0]["status"], "accepted");
     assert_eq!(v[0]["latest_revision"], 2);
     assert_eq!(v[0]["turn"], Value::Null, "nobody's turn on a final thread");
+    let out = pd(Some(&db), "cara", &["negotiations", "list", "--csv"]);
+    out.success();
+    let lines = out.stdout_lines();
+    assert_eq!(
+        lines[0],
+        "id,subject,partner,partner_id,status,latest_revision,latest_side,turn,deadline,updated",
+        "{out}"
+    );
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[1].starts_with(&format!("{},", v[0]["id"])), "{out}");
+    assert!(lines[1].contains(",accepted,2,"), "{out}");
     let out = pd(
         Some(&db),
         "cara",

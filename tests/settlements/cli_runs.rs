@@ -147,6 +147,23 @@ async fn finance_works_a_statement_from_agreement_to_payment() {
     assert!(text.contains("2026-09"), "{out}");
     assert!(text.contains("0.309 KWD"), "{out}");
     assert!(text.contains("matches"), "{out}");
+    // As CSV: amounts as decimals in the currency's units.
+    let out = pd(
+        Some(&f.db),
+        "fin",
+        &["settle", "list", "--status", "paid", "--csv"],
+    );
+    out.success();
+    let lines = out.stdout_lines();
+    assert_eq!(
+        lines[0],
+        "id,partner,partner_id,agreement_version,period,status,lines,exceptions,currency,commission,net,review_deadline,payout",
+        "{out}"
+    );
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[1].starts_with(&format!("{id},")), "{out}");
+    assert!(lines[1].contains(",2026-09,paid,"), "{out}");
+    assert!(lines[1].contains(",KWD,0.309,"), "{out}");
 
     // The statement a partner checks line by line.
     let dir = TempDir::new("pd-statement");

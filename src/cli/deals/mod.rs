@@ -46,7 +46,7 @@ pub enum DealsCommand {
     Pause(StateArgs),
     /// Expire a paused deal for good (an active deal expires by itself when its window ends).
     Expire(StateArgs),
-    /// List deals, newest first (a table, or --json: an array of rows).
+    /// List deals, newest first (a table, --json: an array of rows, or --csv: every match).
     List(ListArgs),
     /// Show one deal, its partner and the coupon codes it has had (a record, or --json).
     Show {

@@ -3,8 +3,10 @@
 use super::scope_text;
 use crate::cli::Context;
 use crate::cli::args::Print;
+use crate::cli::csv_list::{CSV_PAGE, CsvArgs, CsvColumn, day, write_pages};
 use crate::cli::output::{self, out, outln};
 use crate::cli::table::{Table, or_dash, record, time};
+use crate::domain::list_text::{audience, used as used_text, window};
 use crate::domain::{AudienceScope, DealState};
 use crate::error::{Error, Result};
 use crate::service::rows::{CouponCodeChange, Deal, DealFilter, DealListRow, DealSort};
@@ -38,12 +40,14 @@ pub struct ListArgs {
     /// Reverse the order.
     #[arg(long)]
     pub reverse: bool,
-    /// At most this many rows.
+    /// At most this many rows (not with --csv: it prints every match).
     #[arg(long, value_name = "N", default_value_t = 50,
           value_parser = clap::value_parser!(i64).range(1..=LIST_LIMIT_MAX))]
     pub limit: i64,
     #[command(flatten)]
     pub print: Print,
+    #[command(flatten)]
+    pub csv: CsvArgs,
 }
 
 fn parse_sort(s: &str) -> std::result::Result<DealSort, String> {
@@ -54,7 +58,24 @@ fn parse_sort(s: &str) -> std::result::Result<DealSort, String> {
         .ok_or_else(|| "must be created, title, ends, state or used".into())
 }
 
+/// `deals list --csv`: the console's wide columns, in its order.
+const CSV_COLUMNS: &[CsvColumn<DealListRow>] = &[
+    ("title", |r| r.title.clone()),
+    ("partner", |r| r.partner_name.clone()),
+    ("kind", |r| r.kind.to_string()),
+    ("audience", |r| {
+        audience(r.audience_scope, r.audience_scope_value.as_deref())
+    }),
+    ("state", |r| r.state.to_string()),
+    ("redeemed", |r| {
+        used_text(r.redemption_count, r.redemption_cap)
+    }),
+    ("window", |r| window(r.valid_from, r.valid_until, day)),
+    ("id", |r| r.id.to_string()),
+];
+
 pub async fn list(ctx: &Context, a: ListArgs) -> Result<ExitCode> {
+    a.csv.check()?;
     let desk = ctx.desk(2).await?;
     let filter = DealFilter {
         state: a.state,
@@ -67,6 +88,18 @@ pub async fn list(ctx: &Context, a: ListArgs) -> Result<ExitCode> {
         descending: (a.sort == DealSort::Created) != a.reverse,
         after: None,
     };
+    if a.csv.csv {
+        let cursor = |r: &DealListRow| (r.sort_key.clone(), r.id);
+        return write_pages(&a.csv, "deals", CSV_COLUMNS, cursor, |after| {
+            let filter = DealFilter {
+                after,
+                ..filter.clone()
+            };
+            let desk = &desk;
+            async move { desk.list_deals(&filter, CSV_PAGE).await }
+        })
+        .await;
+    }
     let rows = desk.list_deals(&filter, a.limit).await?;
     if a.print.json {
         output::json(&rows)?;

@@ -13,6 +13,7 @@ use crate::domain::negotiation::{OfferDraft, Side, ThreadStatus};
 use crate::error::{Error, Result};
 use crate::service::bulk::BulkAction;
 use crate::service::negotiations::NewThread;
+use crate::service::rows::ThreadFilter;
 use clap::{Args, Subcommand};
 pub use contracts::ContractsCommand;
 use offer::{OFFER_HELP, OfferFields};
@@ -45,7 +46,7 @@ pub enum NegotiationsCommand {
         #[command(flatten)]
         print: Print,
     },
-    /// List threads, most recently updated first (a table, or --json).
+    /// List threads, most recently updated first (a table, --json, or --csv: every match).
     List {
         /// Only threads in this status: pending, negotiating, accepted, rejected, withdrawn or expired.
         #[arg(long, value_name = "STATUS")]
@@ -56,12 +57,14 @@ pub enum NegotiationsCommand {
         /// Only threads whose subject or partner name contains this text.
         #[arg(long, value_name = "TEXT")]
         text: Option<String>,
-        /// At most this many rows.
+        /// At most this many rows (not with --csv: it prints every match).
         #[arg(long, value_name = "N", default_value_t = 50,
               value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
         #[command(flatten)]
         print: Print,
+        #[command(flatten)]
+        csv: crate::cli::csv_list::CsvArgs,
     },
     /// Show a thread: its messages and offers in order, each revision's difference from the
     /// previous one, whose turn it is (a record, or --json).
@@ -197,7 +200,16 @@ pub async fn run(ctx: &Context, cmd: NegotiationsCommand) -> Result<ExitCode> {
             text,
             limit,
             print,
-        } => view::list(ctx, status, partner, text, limit, &print).await,
+            csv,
+        } => {
+            let filter = ThreadFilter {
+                status,
+                partner_id: partner,
+                text,
+                after: None,
+            };
+            view::list(ctx, filter, limit, &print, &csv).await
+        }
         NegotiationsCommand::Show { id, print } => view::show(ctx, id, &print).await,
         NegotiationsCommand::Message { id, body, side } => {
             let desk = ctx.desk(2).await?;

@@ -3,34 +3,53 @@
 use super::behalf;
 use crate::cli::Context;
 use crate::cli::args::Print;
+use crate::cli::csv_list::{CSV_PAGE, CsvArgs, CsvColumn, instant, write_pages};
 use crate::cli::output::{self, out, outln};
 use crate::cli::table::{Table, record, time};
-use crate::domain::negotiation::{ThreadStatus, term_fields};
+use crate::domain::negotiation::term_fields;
 use crate::error::Result;
 use crate::service::negotiations::NegotiationView;
-use crate::service::rows::ThreadFilter;
+use crate::service::rows::{ThreadFilter, ThreadRow};
 use std::process::ExitCode;
+
+/// `negotiations list --csv`.
+const CSV_COLUMNS: &[CsvColumn<ThreadRow>] = &[
+    ("id", |r| r.id.to_string()),
+    ("subject", |r| r.subject.clone()),
+    ("partner", |r| r.partner_name.clone()),
+    ("partner_id", |r| r.partner_id.to_string()),
+    ("status", |r| r.status.to_string()),
+    ("latest_revision", |r| {
+        r.latest_revision.map(|n| n.to_string()).unwrap_or_default()
+    }),
+    ("latest_side", |r| r.latest_side.clone().unwrap_or_default()),
+    ("turn", |r| r.turn.clone().unwrap_or_default()),
+    ("deadline", |r| instant(r.deadline)),
+    ("updated", |r| instant(r.updated_at)),
+];
 
 pub async fn list(
     ctx: &Context,
-    status: Option<ThreadStatus>,
-    partner: Option<i64>,
-    text: Option<String>,
+    filter: ThreadFilter,
     limit: i64,
     print: &Print,
+    csv: &CsvArgs,
 ) -> Result<ExitCode> {
+    csv.check()?;
     let desk = ctx.desk(2).await?;
-    let rows = desk
-        .list_negotiations(
-            &ThreadFilter {
-                status,
-                partner_id: partner,
-                text,
-                after: None,
-            },
-            limit,
-        )
-        .await?;
+    if csv.csv {
+        let cursor = |r: &ThreadRow| (r.updated_at, r.id);
+        return write_pages(csv, "negotiations", CSV_COLUMNS, cursor, |after| {
+            let filter = ThreadFilter {
+                after,
+                ..filter.clone()
+            };
+            let desk = &desk;
+            async move { desk.list_negotiations(&filter, CSV_PAGE).await }
+        })
+        .await;
+    }
+    let rows = desk.list_negotiations(&filter, limit).await?;
     if print.json {
         output::json(&rows)?;
         return Ok(ExitCode::SUCCESS);

@@ -25,9 +25,8 @@ impl Desk {
     pub async fn review_settlement(&self, id: i64, note: Option<&str>) -> Result<Settlement> {
         self.actor().require(Permission::ManageSettlements)?;
         let mut tx = self.pool().begin().await?;
-        let after = self.review_settlement_in(&mut tx, id, note).await?;
-        tx.commit().await?;
-        Ok(after)
+        let after = self.review_settlement_in(&mut tx, id, note).await;
+        crate::service::finish(tx, after).await
     }
 
     /// [`Desk::review_settlement`] inside the caller's transaction (which it leaves to the
@@ -91,9 +90,8 @@ impl Desk {
     pub async fn approve_settlement(&self, id: i64, note: Option<&str>) -> Result<Settlement> {
         self.actor().require(Permission::ManageSettlements)?;
         let mut tx = self.pool().begin().await?;
-        let after = self.approve_settlement_in(&mut tx, id, note).await?;
-        tx.commit().await?;
-        Ok(after)
+        let after = self.approve_settlement_in(&mut tx, id, note).await;
+        crate::service::finish(tx, after).await
     }
 
     /// [`Desk::approve_settlement`] inside the caller's transaction (which it leaves to the
@@ -229,9 +227,8 @@ impl Desk {
         let mut tx = self.pool().begin().await?;
         let after = self
             .pay_settlement_in(&mut tx, id, reference, paid_on)
-            .await?;
-        tx.commit().await?;
-        Ok(after)
+            .await;
+        crate::service::finish(tx, after).await
     }
 
     /// [`Desk::pay_settlement`] inside the caller's transaction (which it leaves to the

@@ -8,6 +8,7 @@ use crate::console::view::columns::Col;
 use crate::console::view::registry::{Column, On, shown, table};
 use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
 use crate::domain::DealState;
+use crate::domain::list_text::{audience, used, window};
 use crate::service::rows::DealListRow;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -38,63 +39,49 @@ fn state_style_in(t: &Theme, s: DealState) -> Style {
     }
 }
 
-fn used(count: i32, cap: Option<i32>) -> String {
-    match cap {
-        Some(1) => format!("{count} (1/member)"),
-        Some(c) => format!("{count}/{c}"),
-        None => count.to_string(),
-    }
-}
-
 /// The Deals list's columns. The title gives way first, then the audience, then the partner;
 /// states, counts, dates and ids are never cut.
-pub const COLUMNS: &[Column<DealListRow>] =
-    &[
-        Column::new("title", Col::text("Title", 1), On::Always, |r| {
-            r.title.clone()
-        }),
-        Column::new("partner", Col::text("Partner", 3), On::Always, |r| {
-            r.partner_name.clone()
-        }),
-        Column::new("kind", Col::keep("Kind"), On::Wide, |r| r.kind.to_string()),
-        Column::new("audience", Col::text("Audience", 2), On::Wide, |r| match &r
-            .audience_scope_value
-        {
-            Some(v) => format!("{} {v}", r.audience_scope),
-            None => r.audience_scope.to_string(),
-        }),
-        Column::new(
-            "state",
-            Col::keep("State"),
-            On::Always,
-            |r: &DealListRow| r.state.to_string(),
-        )
-        .painted(|r, t| state_style_in(t, r.state)),
-        Column::new("redeemed", Col::num("Used"), On::Always, |r| {
-            used(r.redemption_count, r.redemption_cap)
-        }),
-        Column::new("ends", Col::keep("Ends"), On::Narrow, |r| {
-            show_local(r.valid_until)[..10].to_owned()
-        }),
-        Column::new("window", Col::keep("Window"), On::Wide, |r| {
-            format!(
-                "{} – {}",
-                &show_local(r.valid_from)[..10],
-                &show_local(r.valid_until)[..10]
-            )
-        }),
-        Column::new("id", Col::num("ID"), On::Always, |r: &DealListRow| {
-            r.id.to_string()
+pub const COLUMNS: &[Column<DealListRow>] = &[
+    Column::new("title", Col::text("Title", 1), On::Always, |r| {
+        r.title.clone()
+    }),
+    Column::new("partner", Col::text("Partner", 3), On::Always, |r| {
+        r.partner_name.clone()
+    }),
+    Column::new("kind", Col::keep("Kind"), On::Wide, |r| r.kind.to_string()),
+    Column::new("audience", Col::text("Audience", 2), On::Wide, |r| {
+        audience(r.audience_scope, r.audience_scope_value.as_deref())
+    }),
+    Column::new(
+        "state",
+        Col::keep("State"),
+        On::Always,
+        |r: &DealListRow| r.state.to_string(),
+    )
+    .painted(|r, t| state_style_in(t, r.state)),
+    Column::new("redeemed", Col::num("Used"), On::Always, |r| {
+        used(r.redemption_count, r.redemption_cap)
+    }),
+    Column::new("ends", Col::keep("Ends"), On::Narrow, |r| {
+        show_local(r.valid_until)[..10].to_owned()
+    }),
+    Column::new("window", Col::keep("Window"), On::Wide, |r| {
+        window(r.valid_from, r.valid_until, |t| {
+            show_local(t)[..10].to_owned()
         })
-        .muted(),
-        Column::new("starts", Col::keep("Starts"), On::Chosen, |r| {
-            show_local(r.valid_from)[..10].to_owned()
-        }),
-        Column::new("cap", Col::num("Cap"), On::Chosen, |r| {
-            r.redemption_cap
-                .map_or_else(|| "-".to_owned(), |c| c.to_string())
-        }),
-    ];
+    }),
+    Column::new("id", Col::num("ID"), On::Always, |r: &DealListRow| {
+        r.id.to_string()
+    })
+    .muted(),
+    Column::new("starts", Col::keep("Starts"), On::Chosen, |r| {
+        show_local(r.valid_from)[..10].to_owned()
+    }),
+    Column::new("cap", Col::num("Cap"), On::Chosen, |r| {
+        r.redemption_cap
+            .map_or_else(|| "-".to_owned(), |c| c.to_string())
+    }),
+];
 
 fn list(f: &mut Frame, area: Rect, pane: &mut DealsPane, sh: &Shell) {
     let d = &*pane;

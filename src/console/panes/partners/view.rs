@@ -8,6 +8,7 @@ use crate::console::view::columns::Col;
 use crate::console::view::registry::{Column, On, shown, table};
 use crate::console::view::{FormKeys, ListTable, draw_form, draw_list, list_title, local};
 use crate::domain::VerificationState;
+use crate::domain::list_text::vetted;
 use crate::service::rows::PartnerListRow;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -24,14 +25,6 @@ pub fn draw(p: &mut PartnersPane, f: &mut Frame, area: Rect, sh: &Shell) {
         detail(f, area, p, sh);
     } else {
         list(f, area, p, sh);
-    }
-}
-
-/// What the list says of a vetting: nothing while the partner is pending again.
-fn vetted(state: VerificationState, what: Option<String>) -> String {
-    match state {
-        VerificationState::Pending => String::new(),
-        _ => what.unwrap_or_default(),
     }
 }
 
