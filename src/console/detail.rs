@@ -2,8 +2,8 @@
 //! loaded for it, the newest request (older answers are dropped), and how far it is scrolled.
 
 use super::action::Action;
-use super::tag::Gen;
 use super::shell::{Latest, Shell};
+use super::tag::Gen;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;

@@ -325,7 +325,11 @@ mod tests {
     fn no_framework_module_depends_on_itself_through_others() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/console");
         let cycles = framework_cycles(&dir);
-        assert!(cycles.is_empty(), "cycles in the framework:\n{}", cycles.join("\n"));
+        assert!(
+            cycles.is_empty(),
+            "cycles in the framework:\n{}",
+            cycles.join("\n")
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! scroll, so a list is never loaded whole whatever the table's size. Lists whose query only
 //! reads forwards (newest first, before a cursor) keep what they loaded and page on downwards.
 
-use super::tag::{Gen, LoadMode};
 use super::shell::Shell;
+use super::tag::{Gen, LoadMode};
 use crate::service::rows::{AuditEntry, DealListRow, MonitorRow, PartnerListRow, RedemptionRow};
 use chrono::{DateTime, Utc};
 

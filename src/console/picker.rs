@@ -4,8 +4,8 @@
 //! so a typo cannot quietly pick another partner; `#7` or `7` names one by id.
 
 use super::form::Form;
-use super::tag::Gen;
 use super::shell::{Latest, Shell};
+use super::tag::Gen;
 use crate::domain::VerificationState;
 use crate::error::Error;
 use crate::service::Desk;

@@ -3,9 +3,9 @@
 //! the `/` filter being typed, and request generations.
 
 use super::keymap::Keymap;
-use super::tag::Gen;
 use super::palette::Palette;
 use super::recovery::FormSnapshot;
+use super::tag::Gen;
 use super::theme::Theme;
 use crate::domain::Permission;
 use crate::service::Actor;
