@@ -44,11 +44,14 @@ pub enum RedemptionsCommand {
     /// Refund a redemption, once (support, finance, admin): its commission is reversed — left
     /// out of a statement still in draft, or by an adjustment line on the partner's next draft.
     Refund {
-        /// The redemption's id.
-        id: i64,
-        /// Why (kept with the redemption and in the audit log).
+        /// The redemptions' ids (several: each in its own transaction, one summary).
+        #[arg(required = true, num_args = 1..)]
+        ids: Vec<i64>,
+        /// Why (kept with each redemption and in the audit log).
         #[arg(long, value_name = "TEXT")]
         reason: String,
+        #[command(flatten)]
+        dry_run: super::bulk::DryRun,
         #[command(flatten)]
         print: Print,
     },
@@ -56,7 +59,21 @@ pub enum RedemptionsCommand {
 
 pub async fn run(ctx: &Context, cmd: RedemptionsCommand) -> Result<ExitCode> {
     match cmd {
-        RedemptionsCommand::Refund { id, reason, print } => {
+        RedemptionsCommand::Refund {
+            ids,
+            reason,
+            dry_run,
+            print,
+        } if ids.len() > 1 || dry_run.dry_run => {
+            let desk = ctx.desk(2).await?;
+            let action = crate::service::bulk::BulkAction::RedemptionRefund { reason };
+            let targets = super::bulk::targets(&ids, None);
+            super::bulk::run(&desk, &action, &targets, dry_run.dry_run, &print).await
+        }
+        RedemptionsCommand::Refund {
+            ids, reason, print, ..
+        } => {
+            let id = ids[0];
             let desk = ctx.desk(2).await?;
             let (r, lands) = desk.refund_redemption(id, &reason).await?;
             if print.json {

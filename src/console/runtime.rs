@@ -64,14 +64,14 @@ pub fn setup(ctx: &Context) -> Result<Setup> {
     // `[columns.PANE]` of the config file: a section naming an unknown list or column is
     // reported (file:line) and left out.
     let mut config = ctx.config.clone();
-    let problems = config.column_problems(&ctx.dirs.config_file(), |key| {
+    let problems = config.column_problems(&ctx.config_path, |key| {
         super::panes::PaneId::of_key(key)
             .map(|id| app.panes.get(id).column_keys())
             .filter(|k| !k.is_empty())
     });
     let mut problems = problems;
     problems.extend(config.view_problems(
-        &ctx.dirs.config_file(),
+        &ctx.config_path,
         |key| {
             let id = super::panes::PaneId::of_key(key)?;
             let pane = app.panes.get(id);
@@ -87,7 +87,7 @@ pub fn setup(ctx: &Context) -> Result<Setup> {
     ));
     app.shell.columns = config.columns;
     app.shell.views = config.views;
-    app.shell.config_file = Some(ctx.dirs.config_file());
+    app.shell.config_file = Some(ctx.config_path.clone());
     for p in problems {
         tracing::warn!(problem = %p, "config");
         app.toast_error(p);

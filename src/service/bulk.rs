@@ -44,6 +44,10 @@ pub enum BulkAction {
     RedemptionUnflag {
         reason: String,
     },
+    /// Refund, with the reason (required; a refund is final and reverses its commission).
+    RedemptionRefund {
+        reason: String,
+    },
     SettlementReview {
         note: Option<String>,
     },
@@ -73,6 +77,7 @@ impl BulkAction {
             Self::RedemptionFlag { .. } | Self::RedemptionUnflag { .. } => {
                 Permission::FlagRedemptions
             }
+            Self::RedemptionRefund { .. } => Permission::RefundRedemptions,
             Self::SettlementReview { .. }
             | Self::SettlementApprove { .. }
             | Self::SettlementPay { .. } => Permission::ManageSettlements,
@@ -90,6 +95,7 @@ impl BulkAction {
             Self::PartnerDisable { .. } => "disabled",
             Self::RedemptionFlag { .. } => "flagged",
             Self::RedemptionUnflag { .. } => "unflagged",
+            Self::RedemptionRefund { .. } => "refunded",
             Self::SettlementReview { .. } => "sent to review",
             Self::SettlementApprove { .. } => "approved",
             Self::SettlementPay { .. } => "paid",
@@ -103,7 +109,9 @@ impl BulkAction {
         match self {
             Self::DealPause { .. } | Self::DealActivate { .. } | Self::DealExpire { .. } => "deal",
             Self::PartnerVet | Self::PartnerDisable { .. } => "partner",
-            Self::RedemptionFlag { .. } | Self::RedemptionUnflag { .. } => "redemption",
+            Self::RedemptionFlag { .. }
+            | Self::RedemptionUnflag { .. }
+            | Self::RedemptionRefund { .. } => "redemption",
             Self::SettlementReview { .. }
             | Self::SettlementApprove { .. }
             | Self::SettlementPay { .. } => "settlement",
@@ -230,6 +238,9 @@ impl Desk {
             }
             BulkAction::RedemptionUnflag { reason } => {
                 self.unflag_redemption_in(tx, id, reason).await.map(drop)
+            }
+            BulkAction::RedemptionRefund { reason } => {
+                self.refund_redemption_in(tx, id, reason).await.map(drop)
             }
             BulkAction::SettlementReview { note } => {
                 settlement_version(tx, t).await?;
@@ -404,6 +415,9 @@ fn refused_text(s: &str, id: i64) -> String {
         }
         _ => head,
     };
+    if rest.starts_with("was refunded ") {
+        return "already refunded".to_owned();
+    }
     if let Some(after) = rest.strip_prefix("was already ") {
         let state = after.split(' ').next().unwrap_or(after);
         return format!("already {state}");
@@ -438,6 +452,38 @@ fn clip(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_action_says_what_a_dry_run_would_do_in_the_present_tense() {
+        use crate::domain::bulk::present;
+        let t = String::new;
+        let all = [
+            BulkAction::DealPause { reason: None },
+            BulkAction::DealActivate { reason: None },
+            BulkAction::DealExpire { reason: None },
+            BulkAction::PartnerVet,
+            BulkAction::PartnerDisable { reason: t() },
+            BulkAction::RedemptionFlag {
+                kind: FlagKind::Fraud,
+                note: t(),
+            },
+            BulkAction::RedemptionUnflag { reason: t() },
+            BulkAction::RedemptionRefund { reason: t() },
+            BulkAction::SettlementReview { note: None },
+            BulkAction::SettlementApprove { note: None },
+            BulkAction::SettlementPay {
+                reference: t(),
+                paid_on: None,
+            },
+            BulkAction::NegotiationWithdraw {
+                side: Side::Marketplace,
+                reason: t(),
+            },
+        ];
+        for a in &all {
+            assert_ne!(present(a.verb()), a.verb(), "{a:?}");
+        }
+    }
     use super::*;
     use crate::error::DbError;
 

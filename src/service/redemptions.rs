@@ -181,9 +181,22 @@ impl Desk {
     /// adjustment line on the partner's next draft. Returns it and where that lands.
     pub async fn refund_redemption(&self, id: i64, reason: &str) -> Result<(Redemption, String)> {
         self.actor().require(Permission::RefundRedemptions)?;
-        let reason = flag_text("reason", reason)?;
         let mut tx = self.pool().begin().await?;
-        let before = store::redemptions::get_for_update(&mut tx, id)
+        let after = self.refund_redemption_in(&mut tx, id, reason).await;
+        super::finish(tx, after).await
+    }
+
+    /// [`Desk::refund_redemption`] inside the caller's transaction (which it leaves to the
+    /// caller to commit, or to roll back for a dry run).
+    pub(crate) async fn refund_redemption_in(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        reason: &str,
+    ) -> Result<(Redemption, String)> {
+        self.actor().require(Permission::RefundRedemptions)?;
+        let reason = flag_text("reason", reason)?;
+        let before = store::redemptions::get_for_update(tx, id)
             .await?
             .ok_or_else(|| Error::not_found("redemption", id))?;
         if let (Some(at), Some(by)) = (before.refunded_at, &before.refunded_by) {
@@ -193,14 +206,13 @@ impl Desk {
                 before.refund_reason.as_deref().unwrap_or_default()
             )));
         }
-        let after =
-            store::redemptions::set_refund(&mut tx, id, &reason, &self.actor().login).await?;
-        let lands = super::landing::landing(&mut tx, id, false).await?;
+        let after = store::redemptions::set_refund(tx, id, &reason, &self.actor().login).await?;
+        let lands = super::landing::landing(tx, id, false).await?;
         Change::new(self.actor(), "redemption.refund", "redemption", id)
             .changed(&before, &after)
             .reason(Some(&reason))
             .no_event()
-            .commit(tx)
+            .write(tx)
             .await?;
         Ok((after, lands))
     }

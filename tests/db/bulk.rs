@@ -336,6 +336,53 @@ async fn a_bulk_flag_flags_each_redemption_once_and_names_the_one_flagged_alread
 }
 
 #[tokio::test]
+async fn a_bulk_refund_refunds_each_redemption_once_and_names_the_one_refunded_already() {
+    let db = TestDb::new().await;
+    let cara = db.curator().await;
+    let deal = active_deal(&cara, "REFUNDS").await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let m = member(&db, &format!("rm{i}"), "public", false, None, &[]).await;
+        ids.push(cara.record_redemption(deal.id, m, None).await.unwrap().id);
+    }
+    let fin = db.desk("fin", &[Role::Finance]).await;
+    fin.refund_redemption(ids[2], "returned first")
+        .await
+        .unwrap();
+    let refund = BulkAction::RedemptionRefund {
+        reason: "order returned".into(),
+    };
+    let targets: Vec<Target> = ids.iter().map(|&i| Target::id(i)).collect();
+    let cancel = AtomicBool::new(false);
+    // A curator may not refund: refused once, nothing written.
+    let e = cara
+        .bulk(&refund, &targets, &no_progress, &cancel, false)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("may not"), "{e}");
+    let r = fin
+        .bulk(&refund, &targets, &no_progress, &cancel, false)
+        .await
+        .unwrap();
+    assert_eq!(r.done, vec![ids[0], ids[1]]);
+    assert_eq!(r.refused, vec![(ids[2], "already refunded".to_owned())]);
+    assert_eq!(
+        r.summary(),
+        format!("2 refunded, 1 refused: #{} already refunded", ids[2])
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM audit_log WHERE action = 'redemption.refund'")
+            .await,
+        3
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM redemptions WHERE refunded_at IS NOT NULL")
+            .await,
+        3
+    );
+}
+
+#[tokio::test]
 async fn a_bulk_disable_pauses_each_partners_active_deals_in_its_own_step() {
     let db = TestDb::new().await;
     let ada = db.admin().await;

@@ -36,6 +36,26 @@ async fn drive(app: &mut App, desk: &Desk, mut effects: Vec<Effect>) {
     }
 }
 
+/// A 120×40 console of `desk`'s operator, connected and its first pane loaded.
+async fn connected_app(desk: &Desk) -> App {
+    let session = Session {
+        operator: desk.actor().login.clone(),
+        roles: "admin".into(),
+        registered: true,
+        read_only: false,
+        database: "test".into(),
+    };
+    let mut app = App::new(
+        Keymap::builtin(),
+        Theme::builtin("default").unwrap(),
+        session,
+    );
+    app.shell.size = Some((120, 40));
+    let fx = app.update(Msg::Connected(desk.clone()));
+    drive(&mut app, desk, fx).await;
+    app
+}
+
 fn enter(app: &mut App, path: &str) -> Vec<Effect> {
     if let Overlay::Prompt(p) = &mut app.shell.overlay {
         p.input = path.to_owned();
@@ -80,21 +100,7 @@ async fn x_writes_every_deal_the_filter_matches_in_the_lists_order_and_columns()
     .execute(&db.pool)
     .await
     .unwrap();
-    let session = Session {
-        operator: "ada".into(),
-        roles: "admin".into(),
-        registered: true,
-        read_only: false,
-        database: "test".into(),
-    };
-    let mut app = App::new(
-        Keymap::builtin(),
-        Theme::builtin("default").unwrap(),
-        session,
-    );
-    app.shell.size = Some((120, 40));
-    let fx = app.update(Msg::Connected(ada.clone()));
-    drive(&mut app, &ada, fx).await;
+    let mut app = connected_app(&ada).await;
     let fx = app.perform(Action::PaneDeals);
     drive(&mut app, &ada, fx).await;
     let fx = app.panes.deals.filter_changed(&mut app.shell, "export");
@@ -169,21 +175,7 @@ async fn x_writes_every_negotiation_the_filter_matches_in_the_lists_order_and_co
     .execute(&db.pool)
     .await
     .unwrap();
-    let session = Session {
-        operator: "ada".into(),
-        roles: "admin".into(),
-        registered: true,
-        read_only: false,
-        database: "test".into(),
-    };
-    let mut app = App::new(
-        Keymap::builtin(),
-        Theme::builtin("default").unwrap(),
-        session,
-    );
-    app.shell.size = Some((120, 40));
-    let fx = app.update(Msg::Connected(ada.clone()));
-    drive(&mut app, &ada, fx).await;
+    let mut app = connected_app(&ada).await;
     let fx = app.perform(Action::PaneNegotiations);
     drive(&mut app, &ada, fx).await;
     let fx = app

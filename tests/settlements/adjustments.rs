@@ -82,6 +82,30 @@ async fn refunds_and_flags_after_approval_are_adjustments_on_the_next_draft() {
             && line.ends_with("by sam (“order returned”): a refund is final"),
         "{line}"
     );
+    // Several at once: the one refunded already is named; a dry run writes nothing.
+    let out = pd(
+        Some(&f.db),
+        "sam",
+        &[
+            "redemptions",
+            "refund",
+            &r2.to_string(),
+            &r1.to_string(),
+            "--reason",
+            "batch",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(
+        out.stdout_lines(),
+        vec![format!("would refund 1, 1 refused: #{r2} already refunded")],
+        "{out}"
+    );
+    assert_eq!(
+        f.db.count("SELECT count(*) FROM redemptions WHERE refunded_at IS NOT NULL")
+            .await,
+        1
+    );
     f.db.curator().await;
     let out = pd(
         Some(&f.db),

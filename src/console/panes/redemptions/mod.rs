@@ -364,12 +364,26 @@ impl Pane for RedemptionsPane {
                     },
                 },
             ),
+            Action::Refund => (
+                "Refund",
+                Build::Text {
+                    hint: "the reason (required), kept with each; a refund is final and reverses its commission",
+                    make: |t| {
+                        required(t, "reason").map(|reason| BulkAction::RedemptionRefund { reason })
+                    },
+                },
+            ),
             _ => return None,
+        };
+        let permission = if a == Action::Refund {
+            Permission::RefundRedemptions
+        } else {
+            Permission::FlagRedemptions
         };
         Some(BulkOffer {
             verb,
             noun: "redemptions",
-            permission: Permission::FlagRedemptions,
+            permission,
             build,
         })
     }
