@@ -116,7 +116,10 @@ pub trait Markable {
     fn not_shown(&self) -> usize {
         let (rows, _) = self.loaded();
         let marks = self.marks();
-        marks.len() - rows.iter().filter(|r| marks.contains(r.id)).count()
+        let shown: std::collections::BTreeSet<i64> = rows.iter().map(|r| r.id).collect();
+        marks
+            .len()
+            .saturating_sub(shown.iter().filter(|id| marks.contains(**id)).count())
     }
 }
 
@@ -538,6 +541,34 @@ mod tests {
 
     fn page(from: i64) -> Vec<R> {
         (from..from + PAGE).map(R).collect()
+    }
+
+    #[test]
+    fn marks_toggle_range_from_the_last_mark_and_count_what_is_not_shown() {
+        let mut l = KeysetList::<R>::default();
+        l.merge(LoadMode::Replace, (1..=10).map(R).collect());
+        l.selected = 2;
+        assert!(mark_selected(&mut l, false));
+        l.selected = 5;
+        assert!(mark_selected(&mut l, true));
+        let ids: Vec<i64> = l.marks.rows().iter().map(|m| m.id).collect();
+        assert_eq!(ids, vec![3, 4, 5, 6]);
+        // Space on a marked row unmarks it.
+        l.selected = 3;
+        mark_selected(&mut l, false);
+        assert_eq!(l.marks.len(), 3);
+        // Marks outside the loaded rows are counted as not shown, a row loaded twice once.
+        l.marks.mark(Marked {
+            id: 99,
+            version: None,
+        });
+        l.rows.push(R(3));
+        assert_eq!(l.not_shown(), 1);
+        l.marks.unmark(&[3, 99]);
+        assert_eq!(
+            l.marks.rows().iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![5, 6]
+        );
     }
 
     #[test]
