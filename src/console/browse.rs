@@ -89,3 +89,31 @@ pub fn list_export<F: Browse>(
         }),
     }
 }
+
+/// The `Pane` methods of a pane whose list is `self.list` with a `Browse` query in
+/// `self.filter.query` and its columns in `$columns`, written once: `Ctrl-a`'s rows, the
+/// sorts by name (saved views) and the column keys.
+macro_rules! browsed_methods {
+    ($query:ty, $columns:path) => {
+        fn mark_query(&self) -> Option<$crate::console::bulk::MarkQuery> {
+            $crate::console::browse::mark_query(&self.filter.query)
+        }
+
+        fn sort(&self) -> Option<(&'static str, bool)> {
+            $crate::console::browse::sort_of(&self.filter.query)
+        }
+
+        fn sorts(&self) -> Vec<&'static str> {
+            $crate::console::browse::sorts_of::<$query>()
+        }
+
+        fn sort_by(&mut self, name: &str, descending: bool) -> Result<(), String> {
+            $crate::console::browse::sort_by(&mut self.filter.query, name, descending)
+        }
+
+        fn column_keys(&self) -> Vec<&'static str> {
+            $crate::console::view::registry::keys($columns)
+        }
+    };
+}
+pub(crate) use browsed_methods;

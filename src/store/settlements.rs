@@ -293,25 +293,7 @@ pub async fn page(
     limit: i64,
 ) -> sqlx::Result<Vec<SettlementRow>> {
     let mut q = QueryBuilder::new(concat!(row_select!(), " WHERE true"));
-    if let Some(s) = filter.status {
-        q.push(" AND s.status = ").push_bind(s.as_str());
-    }
-    if let Some(p) = filter.partner_id {
-        q.push(" AND s.partner_id = ").push_bind(p);
-    }
-    if let Some(n) = &filter.partner_name {
-        q.push(" AND p.display_name ILIKE ")
-            .push_bind(format!("%{}%", n.replace(['%', '_', '\\'], "")));
-    }
-    if let Some((start, end)) = filter.within {
-        q.push(" AND s.period_start >= ")
-            .push_bind(start)
-            .push(" AND s.period_end <= ")
-            .push_bind(end);
-    }
-    if let Some(a) = filter.agreement_id {
-        q.push(" AND s.agreement_id = ").push_bind(a);
-    }
+    push_filter(&mut q, filter);
     if let Some((d, id)) = before {
         q.push(" AND (s.period_start, s.id) < (")
             .push_bind(d)
@@ -324,16 +306,8 @@ pub async fn page(
     q.build_query_as().fetch_all(conn).await
 }
 
-/// Every settlement the filter selects, as (id, version) in id order, without a limit: the
-/// rows a bulk move (`settle approve --period … --status …`) goes through.
-pub async fn ids_matching(
-    conn: &mut PgConnection,
-    filter: &SettlementFilter,
-) -> sqlx::Result<Vec<(i64, i32)>> {
-    let mut q = QueryBuilder::new(
-        "SELECT s.id, s.version FROM settlements s JOIN partners p ON p.id = s.partner_id \
-         WHERE true",
-    );
+/// The filter's conditions, after a `WHERE true` over `settlements s JOIN partners p`.
+fn push_filter(q: &mut QueryBuilder<sqlx::Postgres>, filter: &SettlementFilter) {
     if let Some(s) = filter.status {
         q.push(" AND s.status = ").push_bind(s.as_str());
     }
@@ -353,6 +327,19 @@ pub async fn ids_matching(
     if let Some(a) = filter.agreement_id {
         q.push(" AND s.agreement_id = ").push_bind(a);
     }
+}
+
+/// Every settlement the filter selects, as (id, version) in id order, without a limit: the
+/// rows a bulk move (`settle approve --period … --status …`) goes through.
+pub async fn ids_matching(
+    conn: &mut PgConnection,
+    filter: &SettlementFilter,
+) -> sqlx::Result<Vec<(i64, i32)>> {
+    let mut q = QueryBuilder::new(
+        "SELECT s.id, s.version FROM settlements s JOIN partners p ON p.id = s.partner_id \
+         WHERE true",
+    );
+    push_filter(&mut q, filter);
     q.push(" ORDER BY s.id");
     q.build_query_as().fetch_all(conn).await
 }

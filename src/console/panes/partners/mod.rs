@@ -15,7 +15,7 @@ pub use form::{draft_of, form_for};
 
 use crate::console::action::Action;
 use crate::console::browse;
-use crate::console::bulk::{BulkOffer, MarkQuery, in_focus};
+use crate::console::bulk::{BulkOffer, in_focus};
 use crate::console::detail::Detail;
 use crate::console::export::ExportPlan;
 use crate::console::form::{Editing, Form, conflict_lines, fields_to_fix, refused};
@@ -654,6 +654,8 @@ impl Pane for PartnersPane {
         in_focus(&mut self.list, !self.detail.open && self.form.is_none())
     }
 
+    browse::browsed_methods!(PartnerFilter, view::COLUMNS);
+
     fn list_export(&self, sh: &Shell) -> Option<ExportPlan> {
         let in_list = !self.detail.open && self.form.is_none();
         in_list.then(|| {
@@ -661,32 +663,12 @@ impl Pane for PartnersPane {
         })
     }
 
-    fn sort(&self) -> Option<(&'static str, bool)> {
-        browse::sort_of(&self.filter.query)
-    }
-
-    fn sorts(&self) -> Vec<&'static str> {
-        browse::sorts_of::<PartnerFilter>()
-    }
-
-    fn sort_by(&mut self, name: &str, descending: bool) -> Result<(), String> {
-        browse::sort_by(&mut self.filter.query, name, descending)
-    }
-
     fn check_filter(&self, text: &str) -> Option<String> {
         parse_filter(text, &PartnerFilter::default()).err()
     }
 
-    fn column_keys(&self) -> Vec<&'static str> {
-        crate::console::view::registry::keys(view::COLUMNS)
-    }
-
     fn bulk(&self, a: Action) -> Option<BulkOffer> {
         list::bulk_offer(a)
-    }
-
-    fn mark_query(&self) -> Option<MarkQuery> {
-        browse::mark_query(&self.filter.query)
     }
 
     fn notice(&mut self, sh: &mut Shell, n: Notice) -> Vec<AppEffect> {
